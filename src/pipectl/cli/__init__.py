@@ -1,0 +1,1 @@
+"""The command line: parse arguments, call the core, render the result. No SQL here."""

@@ -1,0 +1,83 @@
+"""`pipectl db …`: where the database is, upgrading, checking and backing it up."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pipectl.cli.options import DbOption, FormatOption, OutputFormat
+
+app = typer.Typer(help="The database itself: path, upgrade, check, backup.", no_args_is_help=True)
+
+
+@app.command("path")
+def path(db: DbOption = None) -> None:
+    """Print where the pipeline database is (without creating it).
+
+    Example: pipectl db path
+    """
+    from pipectl.cli.runtime import chosen_location
+    from pipectl.storage import location
+
+    print(location.display(location.resolve(chosen_location(db))))
+
+
+@app.command("upgrade")
+def upgrade(db: DbOption = None) -> None:
+    """Apply any pending schema migrations (opening the database does this too).
+
+    Example: pipectl db upgrade
+    """
+    from pipectl.cli.runtime import chosen_location
+    from pipectl.render import message
+    from pipectl.storage import location
+    from pipectl.storage.schema import SCHEMA_REVISION, open_database
+
+    resolved = location.resolve(chosen_location(db))
+    database = open_database(resolved)
+    database.close()
+    message(f"{location.display(resolved)} is at schema {SCHEMA_REVISION} (the newest this pipectl knows).")
+
+
+@app.command("check")
+def check(fmt: FormatOption = OutputFormat.table, db: DbOption = None) -> None:
+    """Check the database's integrity and report its schema version and size.
+
+    Example: pipectl db check
+    """
+    from pipectl.cli.runtime import database
+    from pipectl.core.maintenance import check as run_check
+    from pipectl.errors import DatabaseError
+    from pipectl.render import write_json_object
+
+    with database(db) as opened:
+        report = run_check(opened)
+    if fmt in (OutputFormat.json, OutputFormat.jsonl, OutputFormat.csv):
+        write_json_object(report)
+    else:
+        status = "ok" if report["ok"] else "PROBLEMS FOUND"
+        print(f"{status}: schema {report['schema']}, {report['stages']} stages, {report['leads']} leads, "
+              f"{report['activities']} activities")
+        for problem in report["problems"]:
+            print(f"  {problem}")
+    if not report["ok"]:
+        raise DatabaseError("The integrity check found problems; restore a backup (`pipectl db backup`).")
+
+
+@app.command("backup")
+def backup(
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="Where to write the copy.", show_default=False)],
+    force: Annotated[bool, typer.Option("--force", help="Replace FILE if it exists.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Write a consistent copy of the database, safe while other commands write.
+
+    Example: pipectl db backup ~/backups/pipeline-2026-11-23.db
+    """
+    from pipectl.cli.runtime import database
+    from pipectl.core.maintenance import backup as run_backup
+    from pipectl.render import message
+
+    with database(db) as opened:
+        written = run_backup(opened, file, overwrite=force)
+    message(f"Backed up to {written}.")

@@ -1,0 +1,145 @@
+"""Rich views of leads for people: the list table and the lead card."""
+
+from datetime import datetime
+
+from pipectl.money import format_money
+from pipectl.render import escape, stdout_console
+
+
+def short_date(value: str | None) -> str:
+    """`2026-11-23` from an ISO date-time, with the time when it is not midnight."""
+    if not value:
+        return ""
+    moment = datetime.fromisoformat(value)
+    return f"{moment:%Y-%m-%d}" if (moment.hour, moment.minute) == (0, 0) else f"{moment:%Y-%m-%d %H:%M}"
+
+
+def money(value: float | None) -> str:
+    return "" if value is None else format_money(round(value * 100))
+
+
+def lead_table(rows: list[dict]) -> None:
+    from rich.table import Table
+
+    console = stdout_console()
+    if not rows:
+        console.print("No leads match.", style="dim")
+        return
+    show_status = any(row["status"] != "open" for row in rows)
+    table = Table(show_edge=False, pad_edge=False, header_style="bold")
+    table.add_column("ID", justify="right", no_wrap=True)
+    table.add_column("Name", overflow="fold")
+    table.add_column("Company", overflow="fold")
+    table.add_column("Stage", no_wrap=True)
+    if show_status:
+        table.add_column("Status", no_wrap=True)
+    table.add_column("Value", justify="right", no_wrap=True)
+    table.add_column("Score", justify="right", no_wrap=True)
+    table.add_column("Days", justify="right", no_wrap=True)
+    table.add_column("Next action", overflow="fold")
+    for row in rows:
+        cells = [str(row["id"]), escape(row["name"]), escape(row["company"]), escape(row["stage"])]
+        if show_status:
+            cells.append(row["status"])
+        next_action = escape(row["next_action"] or "")
+        if row["next_action_due"]:
+            next_action += f" [dim]({short_date(row['next_action_due'])})[/dim]"
+        cells += [money(row["value"]), str(row["score"]), str(row["days_in_stage"] or 0), next_action]
+        table.add_row(*cells)
+    console.print(table)
+    console.print(f"{len(rows)} lead(s)", style="dim")
+
+
+def lead_card(detail: dict, probability: int | None) -> None:
+    """One lead: the fields, stage and days in it, BANT, next action, then the timeline."""
+    from rich.panel import Panel
+    from rich.table import Table
+
+    console = stdout_console()
+    facts = Table.grid(padding=(0, 2))
+    facts.add_column(style="bold", no_wrap=True)
+    facts.add_column(overflow="fold")
+    status = detail["status"]
+    if status == "open":
+        stage_line = f"{escape(detail['stage'])} for {detail['days_in_stage']} day(s)"
+        if probability is not None:
+            stage_line += f" [dim]({probability}% win probability)[/dim]"
+    else:
+        stage_line = f"{status} from {escape(detail['stage'])}"
+        if detail["closed_at"]:
+            stage_line += f" on {short_date(detail['closed_at'])}"
+    facts.add_row("Stage", stage_line)
+    for label, key in (("Company", "company"), ("Email", "email"), ("Phone", "phone"), ("Title", "title"),
+                       ("Industry", "industry"), ("Size", "company_size"), ("Location", "location"),
+                       ("Source", "source"), ("Owner", "owner")):
+        if detail.get(key) not in (None, ""):
+            facts.add_row(label, escape(detail[key]))
+    facts.add_row("Value", money(detail["value"]) or "[dim]none[/dim]")
+    facts.add_row("Score", str(detail["score"]))
+    if detail["tags"]:
+        facts.add_row("Tags", escape(", ".join(detail["tags"])))
+    for key, value in detail["fields"].items():
+        facts.add_row(escape(key), escape(value))
+    if detail["lost_reason"]:
+        facts.add_row("Lost because", escape(detail["lost_reason"]))
+    if detail["archived_reason"]:
+        facts.add_row("Archived because", escape(detail["archived_reason"]))
+    facts.add_row("BANT", bant_line(detail["bant"]))
+    if detail["next_action"]:
+        due = f" (due {short_date(detail['next_action_due'])})" if detail["next_action_due"] else ""
+        facts.add_row("Next action", escape(detail["next_action"]) + due)
+    else:
+        facts.add_row("Next action", "[yellow]none planned[/yellow]")
+    facts.add_row("Added", short_date(detail["created_at"]))
+    facts.add_row("Last activity", short_date(detail["last_activity_at"]))
+    console.print(Panel(facts, title=f"#{detail['id']} {escape(detail['name'])}", title_align="left",
+                        expand=False))
+    console.print(timeline_table(detail["activities"]))
+
+
+def bant_line(bant: dict) -> str:
+    marks = {"yes": "[green]yes[/green]", "no": "[red]no[/red]", "unknown": "[dim]?[/dim]"}
+    parts = []
+    for name in ("budget", "authority", "need", "timeline"):
+        answer = bant[name]
+        part = f"{name.capitalize()} {marks.get(answer['status'], answer['status'])}"
+        if answer["note"]:
+            part += f" ({escape(answer['note'])})"
+        parts.append(part)
+    verdict = "[green]qualified[/green]" if bant["qualified"] else "[dim]not qualified[/dim]"
+    return " · ".join(parts) + f" — {verdict}"
+
+
+def timeline_table(activities: list[dict]):
+    from rich.table import Table
+
+    table = Table(title="Timeline (newest first)", title_justify="left", show_edge=False, pad_edge=False,
+                  header_style="bold")
+    table.add_column("When", no_wrap=True)
+    table.add_column("What", no_wrap=True)
+    table.add_column("Detail", overflow="fold")
+    for activity in activities:
+        table.add_row(short_date(activity["at"]), activity["kind"].replace("_", " "), describe(activity))
+    return table
+
+
+def describe(activity: dict) -> str:
+    """One line on what an activity was, from its note, stages and data."""
+    parts = []
+    if activity["from_stage"] or activity["to_stage"]:
+        if activity["kind"] == "stage_change":
+            parts.append(f"{escape(activity['from_stage'] or '?')} → {escape(activity['to_stage'] or '?')}")
+        elif activity["kind"] == "created":
+            parts.append(f"in {escape(activity['to_stage'])}")
+    data = activity.get("data") or {}
+    if data.get("forced"):
+        parts.append("[yellow]forced[/yellow]: " + escape("; ".join(data["forced"])))
+    if data.get("automatic"):
+        parts.append("automatic")
+    if "changes" in data:
+        parts.append(escape(", ".join(data["changes"])))
+    if not activity["done"]:
+        parts.append(f"planned, due {short_date(activity['due'])}")
+    if activity["note"]:
+        parts.append(escape(activity["note"]))
+    return " — ".join(parts)

@@ -1,0 +1,1 @@
+"""The core: plain functions over a session. Never imports typer or rich."""

@@ -1,0 +1,82 @@
+"""The activity log: every call, signal and change is a row with its time.
+
+Time in stage, sales cycle, conversion and stale detection are all computed
+from these rows, so every command that changes a lead writes one through
+`record`.
+"""
+
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from pipectl import clock
+from pipectl.errors import UsageError
+from pipectl.storage.models import Activity, Lead
+
+# What a seller does and sends.
+OUTREACH = ("call", "email", "message")
+# What the lead does back: a reply or a conversation.
+RESPONSES = ("reply", "meeting", "demo")
+# Behavioural signals, usually from marketing tools.
+SIGNALS = (
+    "email_open", "web_visit", "form_submission", "trial_request", "content_download",
+    "event_registration", "social_engagement", "unsubscribe",
+)
+NOTES = ("note", "competitor")
+LOGGABLE = OUTREACH + RESPONSES + SIGNALS + NOTES
+
+# Written by pipectl itself; `log` cannot fake them.
+SYSTEM = ("created", "edited", "stage_change", "won", "lost", "reopened", "archived", "restored", "bant", "task")
+
+# Changes that are bookkeeping, not contact with the lead: they do not reset idle time.
+QUIET = ("edited",)
+
+
+def normalise_kind(kind: str) -> str:
+    """`Email open`, `email-open` and `email_open` are one kind; unknown kinds are refused."""
+    cleaned = "_".join(kind.strip().lower().replace("-", " ").split())
+    if cleaned not in LOGGABLE:
+        raise UsageError(f"Unknown activity kind {kind!r}; use one of: {', '.join(LOGGABLE)}.")
+    return cleaned
+
+
+def record(session: Session, lead: Lead, kind: str, at: datetime, *, note: str | None = None,
+           data: dict | None = None, from_stage_id: int | None = None, to_stage_id: int | None = None,
+           touch: bool = True) -> Activity:
+    """Write one activity and keep the lead's `last_activity_at` and `updated_at` current."""
+    activity = Activity(
+        lead_id=lead.id, kind=kind, at=at, note=note, data=data, done=True,
+        from_stage_id=from_stage_id, to_stage_id=to_stage_id, recorded_at=clock.now(),
+    )
+    session.add(activity)
+    if touch and kind not in QUIET and at > lead.last_activity_at:
+        lead.last_activity_at = at
+    lead.updated_at = clock.now()
+    session.add(lead)
+    after_change(session, lead)
+    return activity
+
+
+def after_change(session: Session, lead: Lead) -> None:
+    """Hook run after any change to a lead: keeps derived values (the score) current."""
+    session.flush()
+
+
+def timeline(session: Session, lead_id: int, *, limit: int | None = None) -> list[Activity]:
+    """A lead's activities, newest first (planned ones by their due time)."""
+    query = (
+        select(Activity)
+        .where(Activity.lead_id == lead_id)
+        .order_by(Activity.at.desc(), Activity.id.desc())
+    )
+    if limit:
+        query = query.limit(limit)
+    return list(session.exec(query))
+
+
+def check_not_future(at: datetime, what: str = "--at") -> datetime:
+    """Something that happened cannot have happened after now."""
+    now = clock.now()
+    if at > now:
+        raise UsageError(f"{what} {at:%Y-%m-%d %H:%M} is in the future; it records what already happened.")
+    return at

@@ -1,0 +1,250 @@
+"""Leads: add, find, edit; the duplicate check; tags and custom fields."""
+
+import re
+from datetime import datetime
+
+from pydantic import BaseModel, ValidationError, field_validator
+from sqlalchemy import and_, delete, func, or_
+from sqlmodel import Session, select
+
+from pipectl import clock
+from pipectl.core.history import record
+from pipectl.core.stages import find_stage, first_stage
+from pipectl.errors import DuplicateLead, NotFound, UsageError
+from pipectl.storage.models import Lead, LeadField, LeadTag
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+FIELD_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_ .-]{0,63}$")
+
+
+class LeadFields(BaseModel):
+    """The built-in data points of a lead, validated the same way for add, edit and import."""
+
+    name: str | None = None
+    company: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    title: str | None = None
+    industry: str | None = None
+    company_size: int | None = None
+    location: str | None = None
+    source: str | None = None
+    owner: str | None = None
+    value_cents: int | None = None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _strip(cls, value):
+        if isinstance(value, str):
+            value = " ".join(value.split()) if "\n" not in value else value.strip()
+            return value or None
+        return value
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value):
+        if value is not None and not EMAIL.match(value):
+            raise ValueError(f"{value!r} is not an email address")
+        return value
+
+    @field_validator("company_size", "value_cents")
+    @classmethod
+    def _not_negative(cls, value):
+        if value is not None and value < 0:
+            raise ValueError("cannot be negative")
+        return value
+
+
+BUILT_IN_FIELDS = tuple(LeadFields.model_fields) + ("value",)
+
+
+def validate_fields(**values) -> LeadFields:
+    """LeadFields from keyword values; a bad one is a usage error naming the field."""
+    try:
+        return LeadFields(**values)
+    except ValidationError as error:
+        problem = error.errors()[0]
+        field = str(problem["loc"][0]).replace("_cents", "").replace("_", "-") if problem["loc"] else "value"
+        message = problem["msg"].removeprefix("Value error, ")
+        raise UsageError(f"--{field}: {message}.") from None
+
+
+def parse_custom_fields(pairs: list[str]) -> dict[str, str]:
+    """`KEY=VALUE` pairs into a dict; an empty VALUE means remove the field."""
+    fields: dict[str, str] = {}
+    for pair in pairs:
+        key, equals, value = pair.partition("=")
+        key = key.strip()
+        if not equals or not FIELD_KEY.match(key):
+            raise UsageError(
+                f"--field {pair!r}: write KEY=VALUE, with a key that starts with a letter."
+            )
+        if key.lower() in BUILT_IN_FIELDS:
+            raise UsageError(f"--field {key}: {key} is a built-in field; use --{key.replace('_', '-')}.")
+        fields[key] = value.strip()
+    return fields
+
+
+def normalise_tags(tags: list[str]) -> list[str]:
+    cleaned = []
+    for tag in tags:
+        tag = " ".join(tag.split()).lower()
+        if not tag:
+            raise UsageError("A tag cannot be empty.")
+        if tag not in cleaned:
+            cleaned.append(tag)
+    return cleaned
+
+
+def find_duplicates(session: Session, *, email: str | None, name: str | None, company: str | None,
+                    exclude_id: int | None = None) -> list[Lead]:
+    """Leads with the same email, or the same name at the same company, ignoring case."""
+    matches = []
+    if email:
+        matches.append(func.lower(Lead.email) == email.lower())
+    if name and company:
+        matches.append(and_(func.lower(Lead.name) == name.lower(), func.lower(Lead.company) == company.lower()))
+    if not matches:
+        return []
+    query = select(Lead).where(or_(*matches))
+    if exclude_id is not None:
+        query = query.where(Lead.id != exclude_id)
+    return list(session.exec(query.limit(5)))
+
+
+def describe_duplicates(duplicates: list[Lead]) -> str:
+    return "; ".join(
+        f"#{lead.id} {lead.name}" + (f" ({lead.company})" if lead.company else "")
+        + (f" <{lead.email}>" if lead.email else "") + (f" [{lead.status}]" if lead.status != "open" else "")
+        for lead in duplicates
+    )
+
+
+def add_lead(session: Session, fields: LeadFields, *, stage: str | None = None, tags: list[str] = (),
+             custom: dict[str, str] | None = None, at: datetime | None = None, force: bool = False,
+             ) -> tuple[Lead, list[Lead]]:
+    """Add an open lead; refuses a likely duplicate unless `force`. Returns the lead and its duplicates."""
+    from pipectl.core.outcomes import check_entry_rules
+
+    if not fields.name:
+        raise UsageError("A lead needs a name.")
+    duplicates = find_duplicates(session, email=fields.email, name=fields.name, company=fields.company)
+    if duplicates and not force:
+        raise DuplicateLead(
+            f"This looks like a lead already in the pipeline: {describe_duplicates(duplicates)}. "
+            "Use --force to add it anyway."
+        )
+    target = find_stage(session, stage) if stage else first_stage(session)
+    now = clock.now()
+    at = at or now
+    lead = Lead(**fields.model_dump(), stage_id=target.id, status="open", created_at=at, updated_at=now,
+                stage_entered_at=at, last_activity_at=at)
+    problems = check_entry_rules(lead, target)
+    if problems and not force:
+        raise_entry_refusal(target.name, problems)
+    session.add(lead)
+    session.flush()
+    set_tags(session, lead.id, add=normalise_tags(list(tags)))
+    set_custom_fields(session, lead.id, custom or {})
+    record(session, lead, "created", at, to_stage_id=target.id,
+           data={"forced": problems} if problems else None)
+    return lead, duplicates
+
+
+def raise_entry_refusal(stage_name: str, problems: list[str]) -> None:
+    from pipectl.errors import RuleViolation
+
+    raise RuleViolation(f"{stage_name} refuses this lead: {'; '.join(problems)}. Use --force to override.")
+
+
+def find_lead(session: Session, reference: str | int) -> Lead:
+    """A lead by id, or by exact email or name (ignoring case) when that names only one."""
+    text = str(reference).strip().lstrip("#")
+    if text.isdigit():
+        lead = session.get(Lead, int(text))
+        if lead is None:
+            raise NotFound(f"There is no lead #{text}; `pipectl list` shows the leads and their ids.")
+        return lead
+    if not text:
+        raise UsageError("Name a lead by its id, email or name.")
+    candidates = list(session.exec(
+        select(Lead).where(or_(func.lower(Lead.email) == text.lower(), func.lower(Lead.name) == text.lower()))
+        .limit(6)
+    ))
+    if len(candidates) == 1:
+        return candidates[0]
+    if not candidates:
+        raise NotFound(f"There is no lead {text!r}; name it by id (`pipectl list` shows them).")
+    raise NotFound(f"{text!r} names several leads: {describe_duplicates(candidates[:5])}; use the id.")
+
+
+def edit_lead(session: Session, lead: Lead, fields: LeadFields, *, add_tags: list[str] = (),
+              remove_tags: list[str] = (), custom: dict[str, str] | None = None,
+              force: bool = False) -> dict[str, list]:
+    """Apply the given fields (those set) to a lead, log what changed, return {field: [old, new]}."""
+    updates = fields.model_dump(exclude_unset=True)
+    changes = {key: [getattr(lead, key), value] for key, value in updates.items() if getattr(lead, key) != value}
+    if "name" in changes and not updates["name"]:
+        raise UsageError("A lead needs a name.")
+    if {"email", "name", "company"} & changes.keys():
+        candidate = {key: updates.get(key, getattr(lead, key)) for key in ("email", "name", "company")}
+        duplicates = find_duplicates(session, exclude_id=lead.id, **candidate)
+        if duplicates and not force:
+            raise DuplicateLead(
+                f"After this edit the lead would look like {describe_duplicates(duplicates)}. "
+                "Use --force to edit it anyway."
+            )
+    for key, (_old, new) in changes.items():
+        setattr(lead, key, new)
+    tag_changes = set_tags(session, lead.id, add=normalise_tags(list(add_tags)),
+                           remove=normalise_tags(list(remove_tags)))
+    if tag_changes:
+        changes["tags"] = tag_changes
+    field_changes = set_custom_fields(session, lead.id, custom or {})
+    changes.update({f"field:{key}": change for key, change in field_changes.items()})
+    if changes:
+        record(session, lead, "edited", clock.now(), data={"changes": _jsonable(changes)})
+    return changes
+
+
+def tags_of(session: Session, lead_id: int) -> list[str]:
+    return list(session.exec(select(LeadTag.tag).where(LeadTag.lead_id == lead_id).order_by(LeadTag.tag)))
+
+
+def custom_fields_of(session: Session, lead_id: int) -> dict[str, str]:
+    rows = session.exec(select(LeadField.key, LeadField.value).where(LeadField.lead_id == lead_id)
+                        .order_by(LeadField.key))
+    return dict(rows.all())
+
+
+def set_tags(session: Session, lead_id: int, *, add: list[str] = (), remove: list[str] = ()) -> list:
+    """Add and remove tags; returns [added, removed] when anything changed, else []."""
+    current = set(tags_of(session, lead_id))
+    added = [tag for tag in add if tag not in current]
+    removed = [tag for tag in remove if tag in current]
+    for tag in added:
+        session.add(LeadTag(lead_id=lead_id, tag=tag))
+    if removed:
+        session.execute(delete(LeadTag).where(LeadTag.lead_id == lead_id, LeadTag.tag.in_(removed)))
+    return [added, removed] if added or removed else []
+
+
+def set_custom_fields(session: Session, lead_id: int, custom: dict[str, str]) -> dict[str, list]:
+    """Set custom fields (an empty value removes one); returns {key: [old, new]} for real changes."""
+    current = custom_fields_of(session, lead_id)
+    changes = {}
+    for key, value in custom.items():
+        old = current.get(key)
+        if (old or "") == value:
+            continue
+        changes[key] = [old, value or None]
+        if value:
+            session.merge(LeadField(lead_id=lead_id, key=key, value=value))
+        else:
+            session.execute(delete(LeadField).where(LeadField.lead_id == lead_id, LeadField.key == key))
+    return changes
+
+
+def _jsonable(changes: dict) -> dict:
+    return {key: [value.isoformat() if isinstance(value, datetime) else value for value in pair]
+            if isinstance(pair, list) else pair for key, pair in changes.items()}

@@ -1,0 +1,188 @@
+"""Leads as the JSON contract has them, listed with filters and sorts in one SQL query.
+
+`lead_rows` streams: leads are read in chunks, and each chunk's tags and
+custom fields come in two more queries, so memory stays flat however many
+leads there are.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import and_, exists, func
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, select
+
+from pipectl import clock
+from pipectl.dates import iso
+from pipectl.errors import UsageError
+from pipectl.money import to_number
+from pipectl.storage.models import Activity, Lead, LeadField, LeadTag, Stage
+
+STATUSES = ("open", "won", "lost", "archived")
+# The JSON contract's keys for a lead, in order (DESIGN.md); keys are added, never renamed.
+CONTRACT_KEYS = (
+    "id", "name", "company", "email", "phone", "title", "industry", "company_size", "location",
+    "source", "owner", "value", "stage", "status", "score", "tags", "fields", "next_action",
+    "next_action_due", "created_at", "updated_at", "stage_entered_at", "last_activity_at",
+    "closed_at", "lost_reason", "archived_reason",
+)
+EXTRA_KEYS = ("days_in_stage",)
+SORTS = {
+    "id": lambda: [Lead.id],
+    "value": lambda: [Lead.value_cents.desc().nulls_last(), Lead.id],
+    "score": lambda: [Lead.score.desc(), Lead.id],
+    "age": lambda: [Lead.created_at, Lead.id],
+    "created": lambda: [Lead.created_at.desc(), Lead.id.desc()],
+    "last-activity": lambda: [Lead.last_activity_at, Lead.id],
+    "name": lambda: [func.lower(Lead.name), Lead.id],
+    "stage": lambda: [Stage.position, Lead.value_cents.desc().nulls_last(), Lead.id],
+}
+CHUNK = 500
+
+
+@dataclass
+class LeadFilter:
+    """What `list` and `export` select: every field is optional, and all that are set must hold."""
+
+    stage: str | None = None
+    status: str | None = "open"  # "all" for every status
+    tags: list[str] = field(default_factory=list)
+    owner: str | None = None
+    source: str | None = None
+    min_score: int | None = None
+    qualified: bool | None = None  # True: all four BANT yes; False: not all four
+    disqualified: bool = False  # budget or authority answered no
+    ids: list[int] | None = None
+    sort: str = "id"
+    limit: int | None = None
+
+
+def lead_query(session: Session, wanted: LeadFilter):
+    """The SELECT for leads matching `wanted`, with their stage name and next action."""
+    planned = aliased(Activity)
+    query = (
+        select(Lead, Stage.name, planned.note, planned.due)
+        .join(Stage, Stage.id == Lead.stage_id)
+        .outerjoin(planned, and_(planned.lead_id == Lead.id, planned.done == False))  # noqa: E712
+    )
+    if wanted.status and wanted.status != "all":
+        if wanted.status not in STATUSES:
+            raise UsageError(f"--status is one of {', '.join(STATUSES)} or all, not {wanted.status!r}.")
+        query = query.where(Lead.status == wanted.status)
+    if wanted.stage:
+        from pipectl.core.stages import find_stage
+
+        query = query.where(Lead.stage_id == find_stage(session, wanted.stage).id)
+    for tag in wanted.tags:
+        query = query.where(exists().where(LeadTag.lead_id == Lead.id, LeadTag.tag == tag.strip().lower()))
+    if wanted.owner:
+        query = query.where(func.lower(Lead.owner) == wanted.owner.lower())
+    if wanted.source:
+        query = query.where(func.lower(Lead.source) == wanted.source.lower())
+    if wanted.min_score is not None:
+        query = query.where(Lead.score >= wanted.min_score)
+    bant_yes = and_(*(getattr(Lead, name) == "yes" for name in ("budget", "authority", "need", "timeline")))
+    if wanted.qualified is True:
+        query = query.where(bant_yes)
+    elif wanted.qualified is False:
+        query = query.where(~bant_yes)
+    if wanted.disqualified:
+        query = query.where((Lead.budget == "no") | (Lead.authority == "no"))
+    if wanted.ids is not None:
+        query = query.where(Lead.id.in_(wanted.ids))
+    if wanted.sort not in SORTS:
+        raise UsageError(f"--sort is one of {', '.join(SORTS)}, not {wanted.sort!r}.")
+    query = query.order_by(*SORTS[wanted.sort]())
+    if wanted.limit is not None:
+        if wanted.limit < 1:
+            raise UsageError("--limit must be at least 1.")
+        query = query.limit(wanted.limit)
+    return query
+
+
+def lead_rows(session: Session, wanted: LeadFilter) -> Iterator[dict]:
+    """The matching leads as contract dicts, streamed chunk by chunk."""
+    now = clock.now()
+    result = session.execute(lead_query(session, wanted).execution_options(yield_per=CHUNK))
+    for chunk in result.partitions():
+        ids = [row[0].id for row in chunk]
+        tags, fields = _tags_and_fields(session, ids)
+        for lead, stage_name, action, due in chunk:
+            yield lead_dict(lead, stage_name, tags.get(lead.id, []), fields.get(lead.id, {}),
+                            action, due, now)
+
+
+def lead_dict(lead: Lead, stage_name: str, tags: list[str], fields: dict[str, str],
+              next_action: str | None, next_action_due: datetime | None, now: datetime) -> dict:
+    """One lead in the JSON contract's shape (plus `days_in_stage`)."""
+    return {
+        "id": lead.id, "name": lead.name, "company": lead.company, "email": lead.email,
+        "phone": lead.phone, "title": lead.title, "industry": lead.industry,
+        "company_size": lead.company_size, "location": lead.location, "source": lead.source,
+        "owner": lead.owner, "value": to_number(lead.value_cents), "stage": stage_name,
+        "status": lead.status, "score": lead.score, "tags": tags, "fields": fields,
+        "next_action": next_action, "next_action_due": iso(next_action_due),
+        "created_at": iso(lead.created_at), "updated_at": iso(lead.updated_at),
+        "stage_entered_at": iso(lead.stage_entered_at), "last_activity_at": iso(lead.last_activity_at),
+        "closed_at": iso(lead.closed_at), "lost_reason": lead.lost_reason,
+        "archived_reason": lead.archived_reason,
+        "days_in_stage": days_between(lead.stage_entered_at, lead.closed_at or now),
+    }
+
+
+def one_lead(session: Session, lead: Lead) -> dict:
+    """The contract dict of a single lead."""
+    rows = list(lead_rows(session, LeadFilter(status="all", ids=[lead.id])))
+    return rows[0]
+
+
+def lead_detail(session: Session, lead: Lead, *, activity_limit: int | None = None) -> dict:
+    """What `show` prints: the lead, its BANT block and its activities, newest first."""
+    from pipectl.core.history import timeline
+
+    detail = one_lead(session, lead)
+    detail["bant"] = bant_block(lead)
+    stage_names = dict(session.execute(select(Stage.id, Stage.name)).all())
+    detail["activities"] = [activity_dict(activity, stage_names) for activity in
+                            timeline(session, lead.id, limit=activity_limit)]
+    return detail
+
+
+def bant_block(lead: Lead) -> dict:
+    block = {name: {"status": getattr(lead, name), "note": getattr(lead, f"{name}_note")}
+             for name in ("budget", "authority", "need", "timeline")}
+    block["qualified"] = all(block[name]["status"] == "yes" for name in ("budget", "authority", "need", "timeline"))
+    return block
+
+
+def activity_dict(activity: Activity, stage_names: dict[int, str] | None = None) -> dict:
+    """An activity in the JSON contract's shape, with the names of the stages it moved between."""
+    names = stage_names or {}
+    return {
+        "id": activity.id, "lead_id": activity.lead_id, "kind": activity.kind, "at": iso(activity.at),
+        "note": activity.note, "due": iso(activity.due), "done": activity.done,
+        "from_stage": names.get(activity.from_stage_id), "to_stage": names.get(activity.to_stage_id),
+        "data": activity.data,
+    }
+
+
+def days_between(start: datetime | None, end: datetime) -> int | None:
+    if start is None:
+        return None
+    return max((end - start).days, 0)
+
+
+def _tags_and_fields(session: Session, ids: list[int]) -> tuple[dict, dict]:
+    tags: dict[int, list[str]] = {}
+    fields: dict[int, dict[str, str]] = {}
+    if not ids:
+        return tags, fields
+    for lead_id, tag in session.execute(
+            select(LeadTag.lead_id, LeadTag.tag).where(LeadTag.lead_id.in_(ids)).order_by(LeadTag.tag)):
+        tags.setdefault(lead_id, []).append(tag)
+    for lead_id, key, value in session.execute(
+            select(LeadField.lead_id, LeadField.key, LeadField.value).where(LeadField.lead_id.in_(ids))
+            .order_by(LeadField.key)):
+        fields.setdefault(lead_id, {})[key] = value
+    return tags, fields

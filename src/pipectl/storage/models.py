@@ -1,0 +1,141 @@
+"""The tables: stages, leads (with their tags and custom fields), activities, settings.
+
+Money is whole cents in a BIGINT so sums never drift; instants are epoch
+seconds (see `Timestamp`). Every change the schema needs after the first
+release goes through a migration in `storage/migrations/versions/`.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, String, func
+from sqlmodel import Field, SQLModel
+
+from pipectl.storage.types import Timestamp
+
+
+def _timestamp(*, nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(Timestamp, nullable=nullable, index=index))
+
+
+class Stage(SQLModel, table=True):
+    """An open stage of the pipeline; a removed stage stays so that history keeps its name."""
+
+    __tablename__ = "stages"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=Column(String(80), nullable=False, unique=True))
+    # Order among open stages; NULL once the stage is removed.
+    position: int | None = Field(default=None)
+    probability: int = Field(default=0)  # win probability in percent
+    idle_days: int = Field(default=14)  # idle longer than this means stalled
+    actions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    requires_bant: bool = Field(default=False)
+    min_score: int | None = Field(default=None)
+    removed: bool = Field(default=False)
+
+
+class Lead(SQLModel, table=True):
+    """A person or company that might buy, with its stage, outcome and BANT answers."""
+
+    __tablename__ = "leads"
+    __table_args__ = (
+        Index("ix_leads_stage_status", "stage_id", "status"),
+        Index("ix_leads_status_score", "status", "score"),
+        Index("ix_leads_status_last_activity", "status", "last_activity_at"),
+        Index("ix_leads_email_lower", func.lower(Column("email"))),
+        Index("ix_leads_name_company_lower", func.lower(Column("name")), func.lower(Column("company"))),
+        Index("ix_leads_owner", "owner"),
+        Index("ix_leads_source", "source"),
+        # Ids are never reused after a purge, so an old id in a script cannot hit a new lead.
+        {"sqlite_autoincrement": True},
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=Column(String, nullable=False))
+    company: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    title: str | None = None
+    industry: str | None = None
+    company_size: int | None = None
+    location: str | None = None
+    source: str | None = None
+    owner: str | None = None
+    value_cents: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    stage_id: int = Field(sa_column=Column(Integer, ForeignKey("stages.id"), nullable=False))
+    status: str = Field(default="open", sa_column=Column(String(16), nullable=False, default="open"))
+    score: int = Field(default=0)
+    created_at: datetime = _timestamp(nullable=False)
+    updated_at: datetime = _timestamp(nullable=False)
+    stage_entered_at: datetime = _timestamp(nullable=False)
+    last_activity_at: datetime = _timestamp(nullable=False)
+    closed_at: datetime | None = _timestamp()
+    lost_reason: str | None = None
+    archived_at: datetime | None = _timestamp()
+    archived_reason: str | None = None
+    # When the score last fell under the nurture threshold; NULL while above it.
+    nurture_since: datetime | None = _timestamp()
+    # BANT: each criterion is yes / no / unknown, with a note.
+    budget: str = Field(default="unknown", sa_column=Column(String(8), nullable=False, default="unknown"))
+    budget_note: str | None = None
+    authority: str = Field(default="unknown", sa_column=Column(String(8), nullable=False, default="unknown"))
+    authority_note: str | None = None
+    need: str = Field(default="unknown", sa_column=Column(String(8), nullable=False, default="unknown"))
+    need_note: str | None = None
+    timeline: str = Field(default="unknown", sa_column=Column(String(8), nullable=False, default="unknown"))
+    timeline_note: str | None = None
+
+
+class LeadTag(SQLModel, table=True):
+    """One tag on one lead; a table rather than a list so `--tag` filters use an index."""
+
+    __tablename__ = "lead_tags"
+
+    lead_id: int = Field(sa_column=Column(Integer, ForeignKey("leads.id", ondelete="CASCADE"), primary_key=True))
+    tag: str = Field(sa_column=Column(String, primary_key=True, index=True))
+
+
+class LeadField(SQLModel, table=True):
+    """A custom data point (`--field KEY=VALUE`); scoring rules match on these in SQL."""
+
+    __tablename__ = "lead_fields"
+    __table_args__ = (Index("ix_lead_fields_key_value", "key", "value"),)
+
+    lead_id: int = Field(sa_column=Column(Integer, ForeignKey("leads.id", ondelete="CASCADE"), primary_key=True))
+    key: str = Field(sa_column=Column(String, primary_key=True))
+    value: str = Field(sa_column=Column(String, nullable=False))
+
+
+class Activity(SQLModel, table=True):
+    """Anything that happened to a lead, or is planned (`done` false, with a `due` time)."""
+
+    __tablename__ = "activities"
+    __table_args__ = (
+        Index("ix_activities_lead_at", "lead_id", "at"),
+        Index("ix_activities_kind_at", "kind", "at"),
+        Index("ix_activities_done_due", "done", "due"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int = Field(sa_column=Column(Integer, ForeignKey("leads.id", ondelete="CASCADE"), nullable=False))
+    kind: str = Field(sa_column=Column(String(32), nullable=False))
+    at: datetime = _timestamp(nullable=False)
+    note: str | None = None
+    due: datetime | None = _timestamp()
+    done: bool = Field(default=True)
+    from_stage_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("stages.id"), nullable=True))
+    to_stage_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("stages.id"), nullable=True))
+    # Details of changes the tool makes: fields edited, BANT answers, a forced move.
+    data: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    recorded_at: datetime = _timestamp(nullable=False)
+
+
+class Setting(SQLModel, table=True):
+    """A named setting or rule set (scoring, cleanup, quota), stored as JSON."""
+
+    __tablename__ = "settings"
+
+    key: str = Field(sa_column=Column(String(64), primary_key=True))
+    value: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
