@@ -1,0 +1,190 @@
+"""Timing pipectl against a baseline: each run is a fresh subprocess, measured by wall time and peak RSS.
+
+Example: time_cli(["list", "--limit", "50"], db)  →  Timing(seconds=0.41, peak_mb=62.3, …)
+
+Every measurement starts a new process, the way a person or a script runs
+pipectl, so start-up and imports are part of the cost. The best of `repeat`
+runs is the time (the least disturbed by other work on the machine); peak
+memory is the largest resident set any run reached, from `wait4`'s rusage.
+A run that fails raises `BenchmarkError` rather than producing a number.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from benchmarks.generate import FIXED_NOW
+
+TIMEOUT_S = 1800
+# A plain sqlite3 client that runs one statement (or a script) and prints the rows as JSON.
+SQL_RUNNER = r"""
+import json, sqlite3, sys
+db, sql, params, script = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), sys.argv[4] == "1"
+connection = sqlite3.connect(db, isolation_level=None)
+connection.execute("PRAGMA busy_timeout = 30000")
+if script:
+    connection.executescript(sql)
+    rows = []
+else:
+    rows = connection.execute(sql, params).fetchall()
+json.dump(rows, sys.stdout)
+"""
+
+
+class BenchmarkError(RuntimeError):
+    """A measured command failed, or pipectl and the baseline disagreed: no ratio is reported."""
+
+
+@dataclass
+class Timing:
+    """The best wall time of some runs of one command, its peak memory, and the last run's output."""
+
+    seconds: float
+    peak_mb: float
+    stdout: str = ""
+    stderr: str = ""
+    runs: list[float] = field(default_factory=list)
+
+    def json(self):
+        """The last run's stdout parsed as JSON (for checking answers)."""
+        return json.loads(self.stdout)
+
+    def lines(self) -> list[str]:
+        return self.stdout.splitlines()
+
+
+def bench_env(extra: dict | None = None) -> dict:
+    """The environment every measured process gets: the fixed clock, UTC, plain output."""
+    env = dict(os.environ)
+    env.update({"PIPECTL_NOW": FIXED_NOW, "TZ": "UTC", "NO_COLOR": "1", "TERM": "dumb", "COLUMNS": "100"})
+    env.pop("PIPECTL_DB", None)
+    env.update(extra or {})
+    return env
+
+
+def time_cli(args: list[str], db: Path, repeat: int = 3, env: dict | None = None, *,
+             stdin: Path | None = None, prepare: Callable[[], None] | None = None,
+             capture: bool = True) -> Timing:
+    """Run `python -m pipectl --db DB ARGS…` `repeat` times; the best wall time and the peak RSS.
+
+    `prepare` runs (untimed) before each run, e.g. to restore a scratch copy a write changed.
+    """
+    argv = [sys.executable, "-m", "pipectl", "--db", str(db), *[str(arg) for arg in args]]
+    return time_process(argv, repeat=repeat, env=bench_env(env), stdin=stdin, prepare=prepare, capture=capture)
+
+
+def time_sql(db: Path, sql: str, params=(), repeat: int = 3, *, script: bool = False,
+             prepare: Callable[[], None] | None = None) -> Timing:
+    """Run hand-written SQL through plain `sqlite3` in a fresh Python process; rows come back as JSON.
+
+    `script=True` runs several statements (no parameters, no rows), e.g. a BEGIN … COMMIT write.
+    """
+    argv = [sys.executable, "-c", SQL_RUNNER, str(db), sql, json.dumps(list(params)), "1" if script else "0"]
+    return time_process(argv, repeat=repeat, env=bench_env(), prepare=prepare)
+
+
+def time_shell(argv: list[str], stdin: Path | None = None, repeat: int = 3, *,
+               prepare: Callable[[], None] | None = None, capture: bool = True) -> Timing:
+    """Run any program (the `sqlite3` shell, `python -c …`) the same way: best wall time, peak RSS."""
+    return time_process([str(arg) for arg in argv], repeat=repeat, env=bench_env(), stdin=stdin,
+                        prepare=prepare, capture=capture)
+
+
+def time_process(argv: list[str], *, repeat: int = 3, env: dict | None = None, stdin: Path | None = None,
+                 prepare: Callable[[], None] | None = None, capture: bool = True) -> Timing:
+    """The measuring loop under the three functions above."""
+    best, peak, runs = float("inf"), 0.0, []
+    stdout = stderr = ""
+    for _ in range(max(1, repeat)):
+        if prepare is not None:
+            prepare()
+        seconds, rss_mb, stdout, stderr, code = _run_once(argv, env, stdin, capture)
+        if code != 0:
+            raise BenchmarkError(f"{' '.join(argv[:6])}… exited {code}: {stderr.strip()[-2000:]}")
+        runs.append(seconds)
+        best, peak = min(best, seconds), max(peak, rss_mb)
+    return Timing(seconds=best, peak_mb=peak, stdout=stdout, stderr=stderr, runs=runs)
+
+
+def _run_once(argv: list[str], env: dict | None, stdin: Path | None, capture: bool):
+    # Output goes to files, not pipes, so a large export can never block the child on a full pipe,
+    # and os.wait4 gives this child's own peak RSS (getrusage(CHILDREN) would mix all children).
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        source = open(stdin, "rb") if stdin is not None else subprocess.DEVNULL
+        try:
+            started = time.perf_counter()
+            process = subprocess.Popen(argv, stdin=source, stdout=out if capture else subprocess.DEVNULL,
+                                       stderr=err, env=env)
+            deadline = started + TIMEOUT_S
+            while True:
+                pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+                if pid:
+                    break
+                if time.perf_counter() > deadline:
+                    process.kill()
+                    pid, status, usage = os.wait4(process.pid, 0)
+                    break
+                time.sleep(0.002)
+            seconds = time.perf_counter() - started
+            process.returncode = os.waitstatus_to_exitcode(status)
+        finally:
+            if stdin is not None:
+                source.close()
+        out.seek(0)
+        err.seek(0)
+        # ru_maxrss is in kilobytes on Linux.
+        return (seconds, usage.ru_maxrss / 1024, out.read().decode("utf-8", "replace"),
+                err.read().decode("utf-8", "replace"), process.returncode)
+
+
+def row(benchmark: str, size: int, pipectl: Timing, baseline: Timing, baseline_name: str) -> dict:
+    """One line of the results table: both timings, their peak memory and `ratio = pipectl / baseline`."""
+    return {
+        "benchmark": benchmark,
+        "size": size,
+        "pipectl_s": round(pipectl.seconds, 4),
+        "baseline": baseline_name,
+        "baseline_s": round(baseline.seconds, 4),
+        "ratio": round(pipectl.seconds / baseline.seconds, 2) if baseline.seconds > 0 else None,
+        "pipectl_peak_mb": round(pipectl.peak_mb, 1),
+        "baseline_peak_mb": round(baseline.peak_mb, 1),
+    }
+
+
+def check_same(benchmark: str, pipectl_answer, baseline_answer) -> None:
+    """Refuse to report a ratio when pipectl and the hand-written SQL found different answers."""
+    if pipectl_answer != baseline_answer:
+        raise BenchmarkError(
+            f"{benchmark}: pipectl and the baseline disagree:\n  pipectl:  {_short(pipectl_answer)}\n"
+            f"  baseline: {_short(baseline_answer)}"
+        )
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) < 400 else text[:400] + "…"
+
+
+def scratch_copy(db: Path, name: str = "scratch") -> Path:
+    """A copy of a generated database for benchmarks that write (the original stays reusable).
+
+    Example: work = scratch_copy(db); time_cli(["add", "X"], work, prepare=lambda: restore(db, work))
+    """
+    target = Path(db).with_name(f"{Path(db).stem}.{name}.db")
+    restore(db, target)
+    return target
+
+
+def restore(original: Path, copy: Path) -> None:
+    """Make `copy` byte-for-byte the generated `original` again (and drop its WAL files)."""
+    for stale in (Path(f"{copy}-wal"), Path(f"{copy}-shm")):
+        stale.unlink(missing_ok=True)
+    shutil.copyfile(original, copy)
+    os.chmod(copy, 0o600)
