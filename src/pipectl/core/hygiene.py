@@ -1,0 +1,314 @@
+"""Which open leads are stalled or dead, and why, in words a seller understands.
+
+Each rule is one set-based SQL query over the open leads (SQLAlchemy Core,
+integer epoch arithmetic, so it runs on SQLite and PostgreSQL alike) that
+returns the ids it flags with the numbers its reason needs; nothing loops
+over every lead in Python. A limit of N days means "more than N whole days":
+a lead idle for exactly N days is not stalled yet, at N + 1 it is.
+
+A lead restored from the archive gets one idle period of grace (its stage's
+idle days) before any rule flags it again, so the next sweep does not archive
+it straight back.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import BigInteger, and_, false, func, or_, select, type_coerce, union
+from sqlalchemy.orm import aliased
+from sqlmodel import Session
+
+from pipectl.core.cleanup_rules import CleanupRules, load_cleanup_rules
+from pipectl.core.history import OUTREACH, RESPONSES
+from pipectl.dates import from_timestamp, to_timestamp
+from pipectl.errors import UsageError
+from pipectl.storage.models import Activity, Lead, Stage
+
+DAY = 86_400
+# The rule names `clean --rule` takes, in the order reasons are listed.
+RULES = ("idle", "too-long-in-stage", "too-old", "no-response", "disqualified", "not-audience")
+# What counts as the lead answering: a reply or conversation, or an inbound signal.
+INBOUND = RESPONSES + ("form_submission", "trial_request")
+# Rows of the history that put a lead into a stage, and rows that take it out again.
+STAGE_ENTRIES = ("created", "stage_change", "reopened")
+STAGE_EXITS = ("stage_change", "won", "lost")
+ID_CHUNK = 500
+
+
+def stale_reasons(session: Session, now: datetime, lead_ids: list[int] | None = None,
+                  rules: list[str] | None = None, *, stage_id: int | None = None,
+                  last_activity_before: datetime | None = None) -> dict[int, list[str]]:
+    """Open stalled leads: id → every reason in words, ordered by id.
+
+    `lead_ids` limits the check to those leads (for a page of a list or a board),
+    `rules` to some of `RULES`; `stage_id` and `last_activity_before` are the
+    `clean --stage` and `--older-than` filters.
+    """
+    finder = StaleFinder(session, now, rules)
+    return finder.reasons(lead_ids, stage_id=stage_id, last_activity_before=last_activity_before)
+
+
+def check_rules(rules: Iterable[str] | None) -> list[str]:
+    """The rule names, checked and in canonical order; None means all of them."""
+    if rules is None:
+        return list(RULES)
+    wanted = {rule.strip().lower() for rule in rules}
+    unknown = sorted(wanted - set(RULES))
+    if unknown:
+        raise UsageError(f"Unknown rule {', '.join(map(repr, unknown))}; use one of: {', '.join(RULES)}.")
+    return [rule for rule in RULES if rule in wanted]
+
+
+@dataclass
+class StageInfo:
+    name: str
+    idle_days: int
+    position: int | None
+
+
+class StaleFinder:
+    """The rules with everything they need worked out once (stages, limits, averages).
+
+    Build one per command and ask it for many pages of leads: the per-stage
+    averages of won leads are computed only once.
+    """
+
+    def __init__(self, session: Session, now: datetime, rules: Iterable[str] | None = None,
+                 limits: CleanupRules | None = None):
+        self.session = session
+        self.now = now
+        self.now_ts = to_timestamp(now)
+        self.rules = check_rules(rules)
+        self.limits = limits or load_cleanup_rules(session)
+        self.stages = {
+            stage_id: StageInfo(name, idle_days, position)
+            for stage_id, name, idle_days, position in session.execute(
+                select(Stage.id, Stage.name, Stage.idle_days, Stage.position))
+        }
+        placed = [(info.position, stage_id) for stage_id, info in self.stages.items() if info.position is not None]
+        self.last_stage_id = max(placed)[1] if placed else None
+        self._stage_limits: dict[int, tuple[float, str] | None] | None = None
+
+    # -- public -------------------------------------------------------------------------------
+
+    def reasons(self, lead_ids: list[int] | None = None, *, stage_id: int | None = None,
+                last_activity_before: datetime | None = None) -> dict[int, list[str]]:
+        """Id → reasons for the open leads the chosen rules flag."""
+        found: dict[int, list[tuple[int, str]]] = {}
+        if lead_ids is not None:
+            chunks = [lead_ids[start:start + ID_CHUNK] for start in range(0, len(lead_ids), ID_CHUNK)]
+        else:
+            chunks = [None]
+        for chunk in chunks:
+            scope = self._scope(chunk, stage_id, last_activity_before)
+            for order, rule in enumerate(self.rules):
+                for lead_id, reason in getattr(self, "_" + rule.replace("-", "_"))(scope):
+                    found.setdefault(lead_id, []).append((order, reason))
+        # Two rules can give the same reason (a thin history falls back to the idle rule): say it once.
+        return {lead_id: list(dict.fromkeys(reason for _, reason in sorted(found[lead_id], key=lambda pair: pair[0])))
+                for lead_id in sorted(found)}
+
+    def condition(self):
+        """A SQL condition on `leads` true for stalled leads (for `list --stale`)."""
+        scope = self._scope(None, None, None)
+        queries = [getattr(self, "_" + rule.replace("-", "_") + "_query")(scope) for rule in self.rules]
+        queries = [query.with_only_columns(query.selected_columns[0]) for query in queries if query is not None]
+        if not queries:
+            return false()
+        return Lead.id.in_(union(*queries).subquery().select())
+
+    # -- the common scope ---------------------------------------------------------------------
+
+    def _scope(self, lead_ids, stage_id, last_activity_before) -> list:
+        """Conditions every rule applies: open leads, the filters, and the grace after a restore."""
+        conditions = [Lead.status == "open"]
+        if lead_ids is not None:
+            conditions.append(Lead.id.in_(lead_ids))
+        if stage_id is not None:
+            conditions.append(Lead.stage_id == stage_id)
+        if last_activity_before is not None:
+            conditions.append(Lead.last_activity_at < to_timestamp(last_activity_before))
+        conditions.append(Lead.id.not_in(self._recently_restored()))
+        return conditions
+
+    def _recently_restored(self):
+        # Its own alias of `leads`, so that it is never correlated with the outer query.
+        restored = aliased(Lead)
+        return (
+            select(Activity.lead_id)
+            .join(restored, restored.id == Activity.lead_id)
+            .join(Stage, Stage.id == restored.stage_id)
+            .where(Activity.kind == "restored", _ts(Activity.at) > self.now_ts - Stage.idle_days * DAY)
+        )
+
+    def _over(self, column, limit_days: float):
+        """`column` lies more than `limit_days` whole days before now."""
+        return column <= self.now_ts - (int(limit_days) + 1) * DAY
+
+    def _days_since(self, seconds: int) -> int:
+        return (self.now_ts - seconds) // DAY
+
+    # -- the rules: each has a query and a reader that turns its rows into reasons ----------------
+
+    def _idle_query(self, scope):
+        return (
+            select(Lead.id, Lead.stage_id, _ts(Lead.last_activity_at))
+            .join(Stage, Stage.id == Lead.stage_id)
+            .where(*scope, _ts(Lead.last_activity_at) <= self.now_ts - (Stage.idle_days + 1) * DAY)
+        )
+
+    def _idle(self, scope):
+        for lead_id, stage_id, last in self.session.execute(self._idle_query(scope)):
+            stage = self.stages[stage_id]
+            yield lead_id, (f"no activity for {self._days_since(last)} days "
+                            f"(limit {stage.idle_days} in {stage.name})")
+
+    def _too_long_in_stage_query(self, scope):
+        over = []
+        for stage_id, limit in self.stage_limits().items():
+            if limit is not None:
+                over.append(and_(Lead.stage_id == stage_id, self._over(_ts(Lead.stage_entered_at), limit[0])))
+            elif "idle" not in self.rules:
+                # Too few won leads to average: the idle rule decides, so apply it here.
+                over.append(and_(Lead.stage_id == stage_id,
+                                 self._over(_ts(Lead.last_activity_at), self.stages[stage_id].idle_days)))
+        if not over:
+            return None
+        return (select(Lead.id, Lead.stage_id, _ts(Lead.stage_entered_at), _ts(Lead.last_activity_at))
+                .where(*scope, or_(*over)))
+
+    def _too_long_in_stage(self, scope):
+        query = self._too_long_in_stage_query(scope)
+        if query is None:
+            return
+        limits = self.stage_limits()
+        for lead_id, stage_id, entered, last in self.session.execute(query):
+            stage = self.stages[stage_id]
+            if limits[stage_id] is None:
+                yield lead_id, (f"no activity for {self._days_since(last)} days "
+                                f"(limit {stage.idle_days} in {stage.name})")
+            else:
+                yield lead_id, (f"in {stage.name} for {self._days_since(entered)} days "
+                                f"(limit {limits[stage_id][1]})")
+
+    def _too_old_query(self, scope):
+        old = self._over(_ts(Lead.created_at), self.limits.max_age_days)
+        if self.last_stage_id is not None:
+            old = or_(old, and_(Lead.stage_id == self.last_stage_id,
+                                self._over(_ts(Lead.stage_entered_at), self.limits.negotiation_max_days)))
+        return select(Lead.id, Lead.stage_id, _ts(Lead.created_at), _ts(Lead.stage_entered_at)).where(*scope, old)
+
+    def _too_old(self, scope):
+        max_age, negotiation = self.limits.max_age_days, self.limits.negotiation_max_days
+        for lead_id, stage_id, created, entered in self.session.execute(self._too_old_query(scope)):
+            age = self._days_since(created)
+            if age > max_age:
+                yield lead_id, f"open for {age} days (limit {max_age})"
+            negotiating = self._days_since(entered)
+            if stage_id == self.last_stage_id and negotiating > negotiation:
+                name = self.stages[stage_id].name
+                yield lead_id, f"negotiating in {name} for {negotiating} days (limit {negotiation})"
+
+    def _no_response_query(self, scope):
+        answered = (
+            select(func.max(_ts(Activity.at)))
+            .where(Activity.lead_id == Lead.id, Activity.kind.in_(INBOUND))
+            .correlate(Lead)
+            .scalar_subquery()
+        )
+        return (
+            select(Lead.id, func.count(), func.min(_ts(Activity.at)))
+            .join(Activity, Activity.lead_id == Lead.id)
+            .where(*scope, Activity.kind.in_(OUTREACH), Activity.done == True,  # noqa: E712
+                   _ts(Activity.at) > func.coalesce(answered, -1))
+            .group_by(Lead.id)
+            .having(func.count() >= self.limits.no_response_attempts)
+        )
+
+    def _no_response(self, scope):
+        for lead_id, attempts, first in self.session.execute(self._no_response_query(scope)):
+            yield lead_id, (f"no reply to {attempts} outreach attempts since {from_timestamp(first):%Y-%m-%d} "
+                            f"(limit {self.limits.no_response_attempts})")
+
+    def _disqualified_query(self, scope):
+        return (select(Lead.id, Lead.budget, Lead.budget_note, Lead.authority, Lead.authority_note)
+                .where(*scope, or_(Lead.budget == "no", Lead.authority == "no")))
+
+    def _disqualified(self, scope):
+        for lead_id, budget, budget_note, authority, authority_note in self.session.execute(
+                self._disqualified_query(scope)):
+            if budget == "no":
+                yield lead_id, "no budget (BANT budget is no" + (f": {budget_note})" if budget_note else ")")
+            if authority == "no":
+                yield lead_id, ("no access to the decision maker (BANT authority is no"
+                                + (f": {authority_note})" if authority_note else ")"))
+
+    def _not_audience_query(self, scope):
+        return (select(Lead.id, _ts(Lead.nurture_since))
+                .where(*scope, Lead.nurture_since.is_not(None),
+                       self._over(_ts(Lead.nurture_since), self.limits.nurture_max_days)))
+
+    def _not_audience(self, scope):
+        for lead_id, since in self.session.execute(self._not_audience_query(scope)):
+            yield lead_id, (f"under the nurture threshold for {self._days_since(since)} days "
+                            f"(limit {self.limits.nurture_max_days})")
+
+    # -- too long in stage: the limits from won leads' history --------------------------------
+
+    def stage_limits(self) -> dict[int, tuple[float, str] | None]:
+        """Open stage id → (limit in days, the limit in words), or None where too few won leads
+        passed through the stage to average: there the idle rule decides."""
+        if self._stage_limits is None:
+            averages = won_stage_averages(self.session)
+            factor, minimum = self.limits.stage_factor, self.limits.min_won_history
+            self._stage_limits = {}
+            for stage_id, info in self.stages.items():
+                if info.position is None:
+                    continue
+                average, won = averages.get(stage_id, (None, 0))
+                if average is not None and won >= minimum:
+                    limit = factor * average
+                    words = f"{_days(limit)}: {factor:g}× the {_days(average)} days won leads averaged there"
+                    self._stage_limits[stage_id] = (limit, words)
+                else:
+                    self._stage_limits[stage_id] = None
+        return self._stage_limits
+
+
+def won_stage_averages(session: Session) -> dict[int, tuple[float, int]]:
+    """Stage id → (average days won leads spent in it, how many won leads passed through it).
+
+    Read from the history: a `created`, `stage_change` or `reopened` row enters a
+    stage, the lead's next `stage_change`, `won` or `lost` row leaves it.
+    """
+    at = _ts(Activity.at)
+    steps = (
+        select(
+            Activity.lead_id, Activity.kind, Activity.to_stage_id, at.label("entered"),
+            func.lead(at).over(partition_by=Activity.lead_id, order_by=(at, Activity.id)).label("left"),
+            func.lead(Activity.kind).over(partition_by=Activity.lead_id, order_by=(at, Activity.id))
+            .label("next_kind"),
+        )
+        .join(Lead, Lead.id == Activity.lead_id)
+        .where(Lead.status == "won", Activity.kind.in_(STAGE_ENTRIES + STAGE_EXITS))
+        .subquery()
+    )
+    query = (
+        select(steps.c.to_stage_id, func.avg(steps.c.left - steps.c.entered),
+               func.count(func.distinct(steps.c.lead_id)))
+        .where(steps.c.kind.in_(STAGE_ENTRIES), steps.c.next_kind.in_(STAGE_EXITS))
+        .group_by(steps.c.to_stage_id)
+    )
+    return {stage_id: (float(seconds) / DAY, won) for stage_id, seconds, won in session.execute(query)
+            if stage_id is not None}
+
+
+def _ts(column):
+    """A timestamp column as the integer it is stored as, for arithmetic."""
+    return type_coerce(column, BigInteger)
+
+
+def _days(value: float) -> str:
+    return f"{value:.0f}" if abs(value - round(value)) < 0.05 else f"{value:.1f}"
+
