@@ -1,0 +1,161 @@
+"""The database file: created on first use, migrated, refused when foreign or newer, kept private."""
+
+import hashlib
+import re
+import sqlite3
+import stat
+import warnings
+
+import pytest
+from sqlalchemy import create_engine, inspect
+
+from pipectl.errors import DatabaseError
+from pipectl.storage.models import SQLModel
+from pipectl.storage.schema import SCHEMA_REVISION, head_revision, open_database, upgrade
+from pipectl.storage.engine import Database, make_engine
+
+
+def schema_of(url: str) -> dict:
+    """Tables with their columns, indexes, foreign keys and primary keys, as the database reports them."""
+    engine = create_engine(url)
+    inspector = inspect(engine)
+    # SQLAlchemy cannot reflect expression indexes (lower(email)); compare their SQL instead.
+    with engine.connect() as connection:
+        index_sql = connection.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL").all()
+    schema = {"index sql": sorted((name, re.sub(r'[\s"`]', "", sql).lower()) for name, sql in index_sql)}
+    for table in sorted(inspector.get_table_names()):
+        if table == "alembic_version":
+            continue
+        schema[table] = {
+            "columns": [(column["name"], str(column["type"]), column["nullable"])
+                        for column in inspector.get_columns(table)],
+            "indexes": sorted((index["name"], tuple(str(name) for name in index["column_names"]))
+                              for index in _indexes(inspector, table)),
+            "foreign_keys": sorted((tuple(fk["constrained_columns"]), fk["referred_table"],
+                                    fk.get("options", {}).get("ondelete")) for fk in inspector.get_foreign_keys(table)),
+            "primary_key": inspector.get_pk_constraint(table)["constrained_columns"],
+        }
+    engine.dispose()
+    return schema
+
+
+def _indexes(inspector, table: str) -> list:
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Skipped unsupported reflection")
+        return inspector.get_indexes(table)
+
+
+def test_schema_revision_is_alembics_head():
+    assert SCHEMA_REVISION == head_revision()
+
+
+def test_new_and_upgraded_databases_match_the_models(tmp_path):
+    fresh = tmp_path / "fresh.db"
+    open_database(str(fresh)).close()
+
+    # An old database: built by the first migration only, then upgraded by opening it.
+    old = tmp_path / "old.db"
+    database = Database(str(old), make_engine(str(old)))
+    upgrade(database, "0001")
+    database.close()
+    open_database(str(old)).close()
+
+    from_models = tmp_path / "models.db"
+    engine = create_engine(f"sqlite:///{from_models}")
+    SQLModel.metadata.create_all(engine)
+    engine.dispose()
+
+    assert schema_of(f"sqlite:///{fresh}") == schema_of(f"sqlite:///{old}")
+    assert schema_of(f"sqlite:///{fresh}") == schema_of(f"sqlite:///{from_models}")
+
+
+def test_first_use_creates_a_private_file_with_the_default_stages(ok, db_path):
+    ok("list")
+    assert stat.S_IMODE(db_path.stat().st_mode) == 0o600
+    stages = [(row["name"], row["probability"]) for row in __import__("json").loads(ok("stages", "list", "-f", "json").stdout)]
+    assert stages == [("Discovery", 10), ("Qualification", 25), ("Contact", 50), ("Proposal", 75)]
+
+
+def test_sqlite_is_opened_with_wal_foreign_keys_and_a_busy_timeout(database):
+    with database.engine.connect() as connection:
+        pragma = lambda name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()  # noqa: E731
+        assert pragma("journal_mode") == "wal"
+        assert pragma("foreign_keys") == 1
+        assert pragma("busy_timeout") >= 5000
+
+
+def test_a_database_from_a_newer_pipectl_is_refused_untouched(cli, ok, db_path):
+    ok("list")
+    connection = sqlite3.connect(db_path)
+    connection.execute("UPDATE alembic_version SET version_num = '9999'")
+    connection.commit()
+    connection.close()
+    before = hashlib.sha256(db_path.read_bytes()).hexdigest()
+    result = cli("list")
+    assert result.exit_code == 1
+    assert "newer pipectl" in result.stderr and "untouched" in result.stderr
+    assert hashlib.sha256(db_path.read_bytes()).hexdigest() == before
+
+
+def test_another_programs_database_is_refused(cli, tmp_path):
+    other = tmp_path / "other.db"
+    connection = sqlite3.connect(other)
+    connection.execute("CREATE TABLE invoices (id INTEGER)")
+    connection.commit()
+    connection.close()
+    result = cli("--db", other, "list")
+    assert result.exit_code == 1
+    assert "not a pipectl database" in result.stderr
+
+
+def test_a_file_that_is_not_sqlite_is_refused(cli, tmp_path):
+    junk = tmp_path / "notes.txt"
+    junk.write_text("these are not the rows you are looking for\n" * 100)
+    result = cli("--db", junk, "list")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: Cannot open")
+
+
+def test_db_option_on_the_root_and_on_the_command(ok, tmp_path):
+    root_level, command_level = tmp_path / "a.db", tmp_path / "b.db"
+    ok("--db", root_level, "add", "Ada")
+    ok("add", "Bob", "--db", command_level)
+    assert ok("--db", root_level, "list", "-f", "json").stdout.count('"name"') == 1
+    assert '"Bob"' in ok("list", "-f", "json", "--db", command_level).stdout
+
+
+def test_sqlalchemy_urls_are_accepted(ok, tmp_path):
+    url = f"sqlite:///{tmp_path / 'url.db'}"
+    ok("--db", url, "add", "Ada")
+    assert (tmp_path / "url.db").exists()
+
+
+def test_a_database_in_a_folder_that_cannot_be_made_is_an_error(cli, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = cli("--db", blocker / "sub" / "pipeline.db", "list")
+    assert result.exit_code == 1
+    assert "Cannot create the database" in result.stderr
+
+
+def test_rejecting_a_template_creates_nothing(cli, db_path):
+    result = cli("init", "--template", "nonsense")
+    assert result.exit_code == 2
+    assert "default, saas, agency" in result.stderr
+    assert not db_path.exists()
+
+
+def test_init_with_a_template_and_refusal_to_init_twice(ok, cli):
+    ok("init", "--template", "saas")
+    names = [row["name"] for row in __import__("json").loads(ok("stages", "list", "-f", "json").stdout)]
+    assert names == ["Lead", "Demo", "Trial", "Proposal", "Negotiation"]
+    again = cli("init")
+    assert again.exit_code == 1
+    assert "already holds a pipeline" in again.stderr
+
+
+@pytest.mark.parametrize("command", [["db", "path"]])
+def test_db_path_does_not_create_the_database(ok, db_path, command):
+    assert ok(*command).stdout.strip() == str(db_path)
+    assert not db_path.exists()
