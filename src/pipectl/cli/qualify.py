@@ -1,7 +1,272 @@
-"""Commands of this group are being written; `register` adds them to the root app."""
+"""Qualification and follow-up commands: qualify (BANT), plan, done, and next (the agenda)."""
+
+import sys
+from datetime import datetime
+from enum import Enum
+from typing import Annotated
 
 import typer
 
+from pipectl.cli.options import AtOption, DbOption, LeadArgument, NoteOption, parse_when
+
+
+class AgendaFormat(str, Enum):
+    table = "table"
+    json = "json"
+    jsonl = "jsonl"
+    csv = "csv"
+    ics = "ics"
+
+
+def _answer_option(name: str, example: str):
+    return Annotated[
+        str | None,
+        typer.Option(f"--{name}", metavar="ANSWER", show_default=False,
+                     help=f'yes, no or unknown, optionally with a note: --{name} "{example}".'),
+    ]
+
+
+DueOption = Annotated[
+    datetime | None,
+    typer.Option("--due", parser=parse_when, metavar="DATE", show_default=False,
+                 help="When it is due: friday, tomorrow, 3d, 2026-12-03, or \"2026-12-03 10:00\" for an appointment."),
+]
+
+
+def stdin_is_terminal() -> bool:
+    """Whether questions can be asked; tests replace this to drive the prompts through stdin."""
+    return sys.stdin.isatty()
+
+
+def qualify(
+    lead: LeadArgument,
+    budget: _answer_option("budget", "yes: 20k this quarter") = None,
+    authority: _answer_option("authority", "no: talking to an intern") = None,
+    need: _answer_option("need", "yes: replacing spreadsheets") = None,
+    timeline: _answer_option("timeline", "yes: 2027-01-15") = None,
+    at: AtOption = None,
+    interactive: Annotated[bool, typer.Option("--interactive", hidden=True,
+                                              help="Ask the questions even when stdin is not a terminal.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Record BANT answers (budget, authority, need, timeline); without flags, ask them one by one.
+
+    Example: pipectl qualify 42 --budget "yes: 20k this quarter" --authority "no: talking to an intern"
+    """
+    from pipectl.cli.runtime import pipeline
+    from pipectl.core.leads import find_lead
+    from pipectl.core.qualification import disqualifying, is_qualified, parse_answer, qualify_lead
+    from pipectl.errors import UsageError
+    from pipectl.render import message, warning
+
+    given = {"budget": budget, "authority": authority, "need": need, "timeline": timeline}
+    answers = {name: parse_answer(name, text) for name, text in given.items() if text is not None}
+    if not answers:
+        if not (interactive or stdin_is_terminal()):
+            raise UsageError('Give --budget/--authority/--need/--timeline (e.g. --budget "yes: 20k"), '
+                             "or run it on a terminal to be asked.")
+        answers = _ask(db, lead)
+    with pipeline(db) as session:
+        target = find_lead(session, lead)
+        changes = qualify_lead(session, target, answers, at=at)
+        label, qualified, signals = f"#{target.id} {target.name}", is_qualified(target), disqualifying(target)
+        missing = [name for name in ("budget", "authority", "need", "timeline") if getattr(target, name) != "yes"]
+    if not changes:
+        message(f"BANT of lead {label} is unchanged.")
+        return
+    described = ", ".join(f"{name} {change['to']['status']}" for name, change in changes.items())
+    verdict = "qualified" if qualified else f"not qualified (still open: {', '.join(missing)})"
+    message(f"Updated BANT of lead {label}: {described}; {verdict}.")
+    if signals:
+        warning(f"{' and '.join(signals)} answered no: lead {label} is disqualified (`pipectl list --disqualified`).")
+
+
+def _ask(db: str | None, lead: str) -> dict:
+    """Ask the four questions, each with the current answer as its default (read before any write)."""
+    from pipectl.cli.runtime import pipeline
+    from pipectl.core.leads import find_lead
+    from pipectl.core.outcomes import BANT_CRITERIA
+    from pipectl.core.qualification import QUESTIONS, answer_text, current_answers, parse_answer
+    from pipectl.errors import UsageError
+
+    with pipeline(db, write=False) as session:
+        target = find_lead(session, lead)
+        current, label = current_answers(target), f"#{target.id} {target.name}"
+    typer.echo(f"BANT for lead {label}: answer yes, no or unknown, optionally followed by ': note'. "
+               "Enter keeps the current answer.", err=True)
+    answers = {}
+    for name in BANT_CRITERIA:
+        def check(text: str, name: str = name):
+            try:
+                return parse_answer(name, text)
+            except UsageError as error:
+                raise typer.BadParameter(str(error)) from None
+
+        answers[name] = typer.prompt(QUESTIONS[name], default=answer_text(current[name]), value_proc=check,
+                                     err=True)
+    return answers
+
+
+def plan(
+    lead: LeadArgument,
+    action: Annotated[str, typer.Argument(metavar="ACTION", show_default=False,
+                                          help='What to do next, e.g. "Send proposal".')],
+    due: DueOption = None,
+    db: DbOption = None,
+) -> None:
+    """Set a lead's next action and when it is due; planning again replaces it.
+
+    Example: pipectl plan 42 "Send proposal" --due friday
+    """
+    from pipectl import clock
+    from pipectl.cli.runtime import pipeline
+    from pipectl.core.agenda import plan_action
+    from pipectl.core.leads import find_lead
+    from pipectl.render import message, warning
+
+    with pipeline(db) as session:
+        target = find_lead(session, lead)
+        task, replaced = plan_action(session, target, action, due)
+        label, note, when = f"#{target.id} {target.name}", task.note, task.due
+    if replaced:
+        message(f"Replaced the previous next action of lead {label}: {replaced['note']} "
+                f"(due {_when(datetime.fromisoformat(replaced['due']))}).")
+    message(f"Planned for lead {label}: {note}, due {_when(when)}.")
+    if when.date() < clock.now().date():
+        warning("that due date has passed; it shows as overdue in `pipectl next`.")
+
+
+def done(
+    lead: LeadArgument,
+    note: NoteOption = None,
+    at: AtOption = None,
+    next_action: Annotated[str | None, typer.Option("--next", metavar="ACTION", show_default=False,
+                                                    help="Plan the following action in the same step.")] = None,
+    due: DueOption = None,
+    db: DbOption = None,
+) -> None:
+    """Complete a lead's next action (it counts as activity); --next plans the following one.
+
+    Example: pipectl done 42 --note "sent v2" --next "Follow up on the proposal" --due 3d
+    """
+    from pipectl.cli.runtime import pipeline
+    from pipectl.core.agenda import complete_action, plan_action
+    from pipectl.core.leads import find_lead
+    from pipectl.errors import UsageError
+    from pipectl.render import message
+
+    if due is not None and next_action is None:
+        raise UsageError('--due goes with --next: --next "Follow up" --due 3d.')
+    if next_action is not None and due is None:
+        raise UsageError('--next needs a date: --next "Follow up" --due 3d.')
+    with pipeline(db) as session:
+        target = find_lead(session, lead)
+        finished = complete_action(session, target, at=at, note=note)
+        following = plan_action(session, target, next_action, due)[0] if next_action is not None else None
+        label, finished_note = f"#{target.id} {target.name}", finished.note
+        planned = (following.note, following.due) if following else None
+    message(f"Done on lead {label}: {finished_note}.")
+    if planned:
+        message(f"Planned for lead {label}: {planned[0]}, due {_when(planned[1])}.")
+
+
+def next_actions(
+    within: Annotated[str, typer.Option("--within", metavar="DURATION",
+                                        help="How far after today upcoming actions reach: 1d, 3d, 2w.")] = "7d",
+    limit: Annotated[int, typer.Option("--limit", "-n",
+                                       help="At most this many leads without a next action.")] = 20,
+    fmt: Annotated[AgendaFormat, typer.Option(
+        "--format", "-f", help="table for people; json, jsonl, csv for programs; ics for a calendar.")
+    ] = AgendaFormat.table,
+    db: DbOption = None,
+) -> None:
+    """The agenda: overdue, today's and upcoming actions, then open leads with no next action.
+
+    Example: pipectl next --within 3d
+    """
+    from pipectl import clock
+    from pipectl.cli.runtime import pipeline
+    from pipectl.core.agenda import agenda, agenda_dicts
+    from pipectl.dates import parse_duration
+
+    span = parse_duration(within)
+    now = clock.now()
+    with pipeline(db, write=False) as session:
+        if fmt == AgendaFormat.ics:
+            from pipectl.core.calendar import agenda_ics
+
+            rows = agenda_dicts(session, agenda(session, within=span, limit=limit, now=now, unplanned=False))
+            _write_bytes(agenda_ics(session, rows, now))
+            return
+        rows = agenda_dicts(session, agenda(session, within=span, limit=limit, now=now))
+        _emit_agenda(fmt.value, rows)
+
+
+def _emit_agenda(fmt: str, rows) -> None:
+    from pipectl.core.agenda import AGENDA_KEYS
+    from pipectl.core.views import CONTRACT_KEYS, EXTRA_KEYS
+    from pipectl.render import emit, flatten_lead
+
+    if fmt == "csv":
+        rows = ({**row, "reasons": "; ".join(row.get("reasons") or [])} for row in rows)
+    emit(fmt, rows, table=agenda_table, csv_columns=list(CONTRACT_KEYS + EXTRA_KEYS + AGENDA_KEYS + ("reasons",)),
+         flatten=flatten_lead)
+
+
+def agenda_table(rows: list[dict]) -> None:
+    """One Rich table per agenda section, in agenda order."""
+    from itertools import groupby
+
+    from rich.table import Table
+
+    from pipectl.cli.tables import money, short_date
+    from pipectl.core.agenda import SECTION_TITLES
+    from pipectl.render import escape, stdout_console
+
+    console = stdout_console()
+    if not rows:
+        console.print("Nothing planned, and no open leads.", style="dim")
+        return
+    for section, group in groupby(rows, key=lambda row: row["section"]):
+        group = list(group)
+        table = Table(title=f"{SECTION_TITLES[section]} ({len(group)})", title_justify="left",
+                      title_style="bold red" if section == "overdue" else "bold",
+                      show_edge=False, pad_edge=False, header_style="bold")
+        fixed = {"no_wrap": True}
+        for name, options in (("ID", {"justify": "right", **fixed}), ("Name", {}), ("Company", {}),
+                              ("Stage", fixed), ("Value", {"justify": "right", **fixed}),
+                              ("Score", {"justify": "right", **fixed}), ("Action", {}), ("Due", fixed),
+                              ("Overdue", {"justify": "right", **fixed})):
+            table.add_column(name, overflow="fold", **options)
+        for row in group:
+            if section == "needs_decision":
+                action = "[yellow]" + escape("; ".join(row.get("reasons") or [])) + "[/yellow]"
+            else:
+                action = escape(row["next_action"] or "")
+            overdue = f"{row['days_overdue']}d" if row["days_overdue"] else ""
+            table.add_row(str(row["id"]), escape(row["name"]), escape(row["company"]), escape(row["stage"]),
+                          money(row["value"]), str(row["score"]), action, short_date(row["next_action_due"]),
+                          overdue)
+        console.print(table)
+        console.print()
+
+
+def _write_bytes(data: bytes) -> None:
+    # iCalendar lines end in CRLF: write the bytes as they are, not through text-mode newline handling.
+    sys.stdout.flush()
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()
+
+
+def _when(moment: datetime) -> str:
+    """`Fri 2026-11-27`, with the time for an appointment."""
+    from pipectl.core.agenda import is_appointment
+
+    return f"{moment:%a %Y-%m-%d %H:%M}" if is_appointment(moment) else f"{moment:%a %Y-%m-%d}"
+
 
 def register(app: typer.Typer) -> None:
-    pass
+    app.command()(qualify)
+    app.command()(plan)
+    app.command()(done)
+    app.command("next")(next_actions)
