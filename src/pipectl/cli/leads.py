@@ -76,7 +76,6 @@ def add(
     Example: pipectl add "Ada Lovelace" --company Analytical --email ada@example.com --value 12k --tag warm
     """
     from pipectl.cli.runtime import pipeline
-    from pipectl.core.history import check_not_future
     from pipectl.core.leads import add_lead, describe_duplicates, parse_custom_fields, validate_fields
     from pipectl.render import message, warning
 
@@ -84,8 +83,6 @@ def add(
                              industry=industry, company_size=size, location=location, source=source,
                              owner=owner, value_cents=value)
     custom = parse_custom_fields(field or [])
-    if at is not None:
-        check_not_future(at)
     with pipeline(db) as session:
         lead, duplicates = add_lead(session, fields, stage=stage, tags=tag or [], custom=custom, at=at,
                                     force=force)

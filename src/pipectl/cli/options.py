@@ -28,6 +28,18 @@ def parse_when(text: str) -> datetime:
         raise typer.BadParameter(str(error)) from None
 
 
+def parse_past(text: str) -> datetime:
+    """Typer parser for `--at`: a date that has already happened (exit 2 otherwise)."""
+    from pipectl.core.history import check_not_future
+    from pipectl.errors import UsageError
+
+    moment = parse_when(text)
+    try:
+        return check_not_future(moment)
+    except UsageError as error:
+        raise typer.BadParameter(str(error)) from None
+
+
 def parse_money(text: str) -> int:
     """Typer parser for amounts: whole cents, or a usage error."""
     from pipectl.errors import UsageError
@@ -51,7 +63,7 @@ FormatOption = Annotated[
 ]
 AtOption = Annotated[
     datetime | None,
-    typer.Option("--at", parser=parse_when, metavar="DATE",
+    typer.Option("--at", parser=parse_past, metavar="DATE",
                  help="When it really happened (2026-11-20, yesterday, -3d); default now.", show_default=False),
 ]
 NoteOption = Annotated[str | None, typer.Option("--note", "-n", help="A note kept with the activity.")]

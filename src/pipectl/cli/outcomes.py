@@ -20,13 +20,10 @@ def move(
     Example: pipectl move 42 Proposal --note "asked for pricing"
     """
     from pipectl.cli.runtime import pipeline
-    from pipectl.core.history import check_not_future
     from pipectl.core.leads import find_lead
     from pipectl.core.outcomes import move_lead
     from pipectl.render import message
 
-    if at is not None:
-        check_not_future(at)
     with pipeline(db) as session:
         target = find_lead(session, lead)
         stage_row = move_lead(session, target, stage, at=at, note=note, force=force)
@@ -46,14 +43,11 @@ def won(
     Example: pipectl won 42 --value 18,500
     """
     from pipectl.cli.runtime import pipeline
-    from pipectl.core.history import check_not_future
     from pipectl.core.leads import find_lead
     from pipectl.core.outcomes import mark_won
     from pipectl.money import format_money
     from pipectl.render import message
 
-    if at is not None:
-        check_not_future(at)
     with pipeline(db) as session:
         target = mark_won(session, find_lead(session, lead), value_cents=value, at=at, note=note)
         label, cents = f"#{target.id} {target.name}", target.value_cents
@@ -71,13 +65,10 @@ def lost(
     Example: pipectl lost 42 --reason "chose a competitor"
     """
     from pipectl.cli.runtime import pipeline
-    from pipectl.core.history import check_not_future
     from pipectl.core.leads import find_lead
     from pipectl.core.outcomes import mark_lost
     from pipectl.render import message
 
-    if at is not None:
-        check_not_future(at)
     with pipeline(db) as session:
         target = mark_lost(session, find_lead(session, lead), reason=reason, at=at)
         label = f"#{target.id} {target.name}"
@@ -95,13 +86,10 @@ def reopen(
     Example: pipectl reopen 42 --note "they came back"
     """
     from pipectl.cli.runtime import pipeline
-    from pipectl.core.history import check_not_future
     from pipectl.core.leads import find_lead
     from pipectl.core.outcomes import reopen_lead
     from pipectl.render import message
 
-    if at is not None:
-        check_not_future(at)
     with pipeline(db) as session:
         target = reopen_lead(session, find_lead(session, lead), at=at, note=note)
         label = f"#{target.id} {target.name}"
@@ -126,12 +114,12 @@ def log(
     """
     from pipectl import clock
     from pipectl.cli.runtime import pipeline
-    from pipectl.core.history import check_not_future, normalise_kind, record
+    from pipectl.core.history import normalise_kind, record
     from pipectl.core.leads import find_lead
     from pipectl.render import message
 
     kind = normalise_kind(kind)
-    at = check_not_future(at) if at is not None else clock.now()
+    at = at or clock.now()
     with pipeline(db) as session:
         target = find_lead(session, lead)
         activity = record(session, target, kind, at, note=note)
