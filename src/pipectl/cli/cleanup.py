@@ -1,7 +1,218 @@
-"""Commands of this group are being written; `register` adds them to the root app."""
+"""Hygiene commands: clean (archive dead leads, or purge old archives) and restore."""
+
+from datetime import timedelta
+from typing import Annotated
 
 import typer
 
+from pipectl.cli.options import DbOption, FormatOption, LeadArgument, NoteOption, OutputFormat
+
+
+def parse_older_than(text: str) -> timedelta:
+    """Typer parser for durations (7d, 2w, 1m, 1y): a bad one is a usage error (exit 2)."""
+    from pipectl.dates import parse_duration
+    from pipectl.errors import UsageError
+
+    if isinstance(text, timedelta):
+        return text
+    try:
+        return parse_duration(text)
+    except UsageError as error:
+        raise typer.BadParameter(str(error)) from None
+
+
+def stdin_is_terminal() -> bool:
+    """Whether someone can answer a question; tests replace this to drive the confirmation."""
+    import sys
+
+    return sys.stdin.isatty()
+
+
+def clean(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be archived; change nothing.")] = False,
+    purge: Annotated[
+        bool, typer.Option("--purge", help="Delete archived leads for good (needs --older-than).")] = False,
+    stage: Annotated[str | None, typer.Option("--stage", help="Only leads in this stage.")] = None,
+    rule: Annotated[
+        list[str] | None,
+        typer.Option("--rule", "-r", help="Only this rule; repeat for more: idle, too-long-in-stage, too-old, "
+                                          "no-response, disqualified, not-audience."),
+    ] = None,
+    older_than: Annotated[
+        timedelta | None,
+        typer.Option("--older-than", parser=parse_older_than, metavar="DURATION", show_default=False,
+                     help="Only leads with no activity for this long (30d, 2w, 6m); with --purge, "
+                          "archived this long ago."),
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do it without asking.")] = False,
+    fmt: FormatOption = OutputFormat.table,
+    db: DbOption = None,
+) -> None:
+    """Archive dead leads with their reasons; --dry-run only lists them.
+
+    Example: pipectl clean --dry-run --rule idle --older-than 30d
+    """
+    from pipectl.core.hygiene import check_rules
+    from pipectl.errors import UsageError
+
+    if purge:
+        if rule or stage:
+            raise UsageError("--purge deletes archived leads by age alone; drop --rule and --stage "
+                                     "(they choose leads to archive).")
+        _purge(older_than, dry_run=dry_run, yes=yes, fmt=fmt, db=db)
+        return
+    rules = check_rules(rule) if rule else None
+    _sweep(stage, rules, older_than, dry_run=dry_run, yes=yes, fmt=fmt, db=db)
+
+
+def _sweep(stage, rules, older_than, *, dry_run: bool, yes: bool, fmt: OutputFormat, db) -> None:
+    from pipectl import clock
+    from pipectl.cli.runtime import pipeline
+    from pipectl.core.cleanup import SweepFilter, archive_leads, sweep_candidates
+    from pipectl.render import message
+
+    wanted = SweepFilter(stage=stage, rules=rules, older_than=older_than)
+    now = clock.now()
+    if dry_run:
+        with pipeline(db, write=False) as session:
+            candidates = sweep_candidates(session, now, wanted)
+        _emit(candidates, fmt)
+        message(f"{len(candidates)} lead(s) would be archived; nothing was changed."
+                + (" Run the same command without --dry-run to archive them." if candidates else ""))
+        return
+    _require_answer(yes, "archives leads")
+    if yes:
+        with pipeline(db) as session:
+            candidates = sweep_candidates(session, now, wanted)
+            archived = archive_leads(session, candidates, now)
+        _emit(candidates, fmt)
+    else:
+        with pipeline(db, write=False) as session:
+            shown = sweep_candidates(session, now, wanted)
+        if not shown:
+            _emit(shown, fmt)
+            message("No lead to archive.")
+            return
+        _emit(shown, fmt)
+        if not typer.confirm(f"Archive these {len(shown)} lead(s)?", default=False, err=True):
+            message("Nothing was archived.")
+            return
+        confirmed = {item["id"] for item in shown}
+        with pipeline(db) as session:
+            # Look again inside the write transaction: only leads still dead, and only those confirmed.
+            candidates = [item for item in sweep_candidates(session, now, wanted) if item["id"] in confirmed]
+            archived = archive_leads(session, candidates, now)
+    message(f"Archived {archived} lead(s); `pipectl restore ID` brings one back."
+            if archived else "No lead to archive.")
+
+
+def _purge(older_than: timedelta | None, *, dry_run: bool, yes: bool, fmt: OutputFormat, db) -> None:
+    from pipectl import clock
+    from pipectl.cli.runtime import pipeline
+    from pipectl.core.cleanup import count_purge, purge_archived
+    from pipectl.errors import UsageError
+    from pipectl.render import message
+
+    if older_than is None:
+        raise UsageError("--purge needs --older-than (e.g. --older-than 1y): it deletes only leads "
+                         "archived longer ago than that.")
+    cutoff = clock.now() - older_than
+    if not dry_run:
+        _require_answer(yes, "deletes leads for good")
+    with pipeline(db, write=False) as session:
+        counted = count_purge(session, cutoff)
+    what = (f"{counted.leads} archived lead(s) archived before {cutoff:%Y-%m-%d} with {counted.activities} "
+            f"activities, {counted.tags} tags and {counted.fields} custom fields ({counted.rows} rows)")
+    if dry_run or counted.leads == 0:
+        _emit_purge(counted, fmt, dry_run=True)
+        message(f"Would delete {what}; nothing was changed." if counted.leads
+                else f"No lead was archived before {cutoff:%Y-%m-%d}; nothing to purge.")
+        return
+    if not yes and not typer.confirm(f"Delete {what} permanently?", default=False, err=True):
+        message("Nothing was deleted.")
+        return
+    with pipeline(db) as session:
+        removed = purge_archived(session, cutoff)
+    _emit_purge(removed, fmt, dry_run=False)
+    message(f"Deleted {removed.leads} archived lead(s) and {removed.rows} rows in all "
+            f"({removed.activities} activities, {removed.tags} tags, {removed.fields} custom fields).")
+
+
+def _emit_purge(counted, fmt: OutputFormat, *, dry_run: bool) -> None:
+    from pipectl.render import write_json_object, write_jsonl
+
+    if fmt == OutputFormat.table:
+        return
+    summary = {"leads": counted.leads, "activities": counted.activities, "tags": counted.tags,
+               "fields": counted.fields, "rows": counted.rows, "dry_run": dry_run}
+    if fmt == OutputFormat.json:
+        write_json_object(summary)
+    elif fmt == OutputFormat.jsonl:
+        write_jsonl([summary])
+    else:
+        from pipectl.render import write_csv
+
+        write_csv([summary], list(summary))
+
+
+def _require_answer(yes: bool, what: str) -> None:
+    from pipectl.errors import UsageError
+
+    if not yes and not stdin_is_terminal():
+        raise UsageError(f"`clean` {what}, so it asks first, and there is no terminal to ask on; "
+                         "add --yes to go ahead (check the list first with --dry-run).")
+
+
+def _emit(candidates: list[dict], fmt: OutputFormat) -> None:
+    from pipectl.render import emit
+
+    emit(fmt.value, candidates, table=_candidate_table, csv_columns=["id", "name", "stage", "reasons", "action"],
+         flatten=lambda item: {**item, "reasons": "; ".join(item["reasons"])})
+
+
+def _candidate_table(candidates: list[dict]) -> None:
+    from rich.table import Table
+
+    from pipectl.render import escape, stdout_console
+
+    console = stdout_console()
+    if not candidates:
+        console.print("No lead is stalled or dead.", style="dim")
+        return
+    table = Table(show_edge=False, pad_edge=False, header_style="bold")
+    table.add_column("ID", justify="right", no_wrap=True)
+    table.add_column("Name", overflow="fold")
+    table.add_column("Stage", no_wrap=True)
+    table.add_column("Why", overflow="fold")
+    for item in candidates:
+        table.add_row(str(item["id"]), escape(item["name"]), escape(item["stage"]),
+                      "\n".join(escape(reason) for reason in item["reasons"]))
+    console.print(table)
+
+
+def restore(
+    lead: LeadArgument,
+    note: NoteOption = None,
+    db: DbOption = None,
+) -> None:
+    """Bring an archived lead back, open, in the stage it was archived from.
+
+    Example: pipectl restore 42 --note "they wrote back"
+    """
+    from pipectl.cli.runtime import pipeline
+    from pipectl.core.cleanup import restore_lead
+    from pipectl.core.leads import find_lead
+    from pipectl.render import message
+    from pipectl.storage.models import Stage
+
+    with pipeline(db) as session:
+        target = find_lead(session, lead)
+        was = target.archived_reason
+        restore_lead(session, target, note=note)
+        label, stage_name = f"#{target.id} {target.name}", session.get(Stage, target.stage_id).name
+    message(f"Restored lead {label} to {stage_name}" + (f" (archived because: {was})." if was else "."))
+
 
 def register(app: typer.Typer) -> None:
-    pass
+    app.command()(clean)
+    app.command()(restore)
