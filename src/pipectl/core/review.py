@@ -1,0 +1,177 @@
+"""The weekly pipeline review, laid out as its agenda.
+
+1. Wins since the date, with their value.
+2. Pipeline update: new leads, stage moves, lost leads with reasons, and the
+   change in open value (value added by new leads minus value closed).
+3. Roadblocks for next week: stalled leads, overdue and upcoming planned
+   actions, unqualified leads in stages that need BANT or in the last stage.
+4. Competition notes: `competitor` activities, notes mentioning a competitor,
+   and notes on leads tagged `competitor`.
+
+Counts and sums are SQL aggregates; each list shows at most `LIST_LIMIT` rows.
+"""
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session
+
+from pipectl.core.metrics import ACTIVITIES, LEADS, STAGES
+from pipectl.core.periods import raw, ts
+from pipectl.dates import from_timestamp, iso
+from pipectl.money import to_number
+from pipectl.storage.models import LeadTag
+
+TAGS = LeadTag.__table__
+LIST_LIMIT = 50
+STALLED_SCAN = 10_000
+UPCOMING_DAYS = 7
+BANT = ("budget", "authority", "need", "timeline")
+COMPETITOR = "competitor"
+
+
+def _lead_columns():
+    return (LEADS.c.id, LEADS.c.name, LEADS.c.company, LEADS.c.value_cents)
+
+
+def _lead(lead_id, name, company, value_cents) -> dict:
+    return {"id": lead_id, "name": name, "company": company, "value": to_number(value_cents)}
+
+
+def _when(seconds: int | None) -> str | None:
+    return None if seconds is None else iso(from_timestamp(seconds))
+
+
+def _count_and_value(session: Session, *conditions) -> tuple[int, int]:
+    count, value = session.execute(
+        select(func.count(), func.coalesce(func.sum(LEADS.c.value_cents), 0)).where(*conditions)).one()
+    return count, int(value)
+
+
+def wins(session: Session, since: datetime) -> dict:
+    closed_in = and_(LEADS.c.status == "won", raw(LEADS.c.closed_at) >= ts(since))
+    count, value = _count_and_value(session, closed_in)
+    rows = session.execute(
+        select(*_lead_columns(), raw(LEADS.c.closed_at)).where(closed_in)
+        .order_by(LEADS.c.closed_at, LEADS.c.id).limit(LIST_LIMIT))
+    return {"leads": count, "value": to_number(value),
+            "list": [{**_lead(*row[:4]), "closed_at": _when(row[4])} for row in rows]}
+
+
+def pipeline_update(session: Session, since: datetime) -> dict:
+    created_in = raw(LEADS.c.created_at) >= ts(since)
+    new_count, new_value = _count_and_value(session, created_in)
+    lost_in = and_(LEADS.c.status == "lost", raw(LEADS.c.closed_at) >= ts(since))
+    lost_count, lost_value = _count_and_value(session, lost_in)
+    won_count, won_value = _count_and_value(session, LEADS.c.status == "won", raw(LEADS.c.closed_at) >= ts(since))
+    lost_rows = session.execute(
+        select(*_lead_columns(), LEADS.c.lost_reason, raw(LEADS.c.closed_at)).where(lost_in)
+        .order_by(LEADS.c.closed_at, LEADS.c.id).limit(LIST_LIMIT))
+    moves_in = and_(ACTIVITIES.c.kind == "stage_change", raw(ACTIVITIES.c.at) >= ts(since))
+    move_count = session.execute(select(func.count()).select_from(ACTIVITIES).where(moves_in)).scalar_one()
+    source, target = aliased(STAGES), aliased(STAGES)
+    move_rows = session.execute(
+        select(LEADS.c.id, LEADS.c.name, LEADS.c.company, source.c.name, target.c.name, raw(ACTIVITIES.c.at))
+        .select_from(ACTIVITIES.join(LEADS, LEADS.c.id == ACTIVITIES.c.lead_id)
+                     .outerjoin(source, source.c.id == ACTIVITIES.c.from_stage_id)
+                     .outerjoin(target, target.c.id == ACTIVITIES.c.to_stage_id))
+        .where(moves_in).order_by(ACTIVITIES.c.at, ACTIVITIES.c.id).limit(LIST_LIMIT))
+    return {
+        "new_leads": {"leads": new_count, "value": to_number(new_value)},
+        "stage_moves": {"count": move_count, "list": [
+            {"id": lead_id, "name": name, "company": company, "from": old, "to": new, "at": _when(at)}
+            for lead_id, name, company, old, new, at in move_rows]},
+        "lost": {"leads": lost_count, "value": to_number(lost_value), "list": [
+            {**_lead(*row[:4]), "reason": row[4], "closed_at": _when(row[5])} for row in lost_rows]},
+        # Open value grows with what new leads bring and shrinks by what was won or lost.
+        "value_change": {"added": to_number(new_value), "closed": to_number(won_value + lost_value),
+                         "change": to_number(new_value - won_value - lost_value)},
+    }
+
+
+def roadblocks(session: Session, now: datetime) -> dict:
+    reasons = _all_stalled(session, now)
+    # The most valuable stalled leads first; the id list is capped to stay within SQL's bound-parameter limits.
+    stalled_rows = session.execute(
+        select(*_lead_columns(), STAGES.c.name).join(STAGES, STAGES.c.id == LEADS.c.stage_id)
+        .where(LEADS.c.id.in_(sorted(reasons)[:STALLED_SCAN]))
+        .order_by(LEADS.c.value_cents.desc().nulls_last(), LEADS.c.id).limit(LIST_LIMIT)).all()
+    return {
+        "stalled": {"count": len(reasons), "list": [
+            {**_lead(*row[:4]), "stage": row[4], "reasons": reasons.get(row[0], [])} for row in stalled_rows]},
+        "overdue": _planned(session, raw(ACTIVITIES.c.due) < ts(now)),
+        "upcoming": _planned(session, raw(ACTIVITIES.c.due) >= ts(now),
+                             raw(ACTIVITIES.c.due) < ts(now + timedelta(days=UPCOMING_DAYS))),
+        "unqualified": _unqualified(session),
+    }
+
+
+def _all_stalled(session: Session, now: datetime) -> dict[int, list[str]]:
+    """Every stalled open lead with its reasons (issue 5's hygiene rules; idle time without them)."""
+    try:
+        from pipectl.core.hygiene import stale_reasons
+    except ImportError:
+        from pipectl.core.board import _idle_reasons
+
+        ids = list(session.execute(select(LEADS.c.id).where(LEADS.c.status == "open")).scalars())
+        return _idle_reasons(session, now, ids)
+    return stale_reasons(session, now)
+
+
+def _planned(session: Session, *conditions) -> dict:
+    where = and_(ACTIVITIES.c.done == False, ACTIVITIES.c.due.is_not(None),  # noqa: E712
+                 LEADS.c.status == "open", *conditions)
+    joined = ACTIVITIES.join(LEADS, LEADS.c.id == ACTIVITIES.c.lead_id)
+    count = session.execute(select(func.count()).select_from(joined).where(where)).scalar_one()
+    rows = session.execute(
+        select(*_lead_columns(), ACTIVITIES.c.note, raw(ACTIVITIES.c.due)).select_from(joined).where(where)
+        .order_by(ACTIVITIES.c.due, ACTIVITIES.c.id).limit(LIST_LIMIT))
+    return {"count": count, "list": [{**_lead(*row[:4]), "action": row[4], "due": _when(row[5])} for row in rows]}
+
+
+def _unqualified(session: Session) -> dict:
+    last_position = select(func.max(STAGES.c.position)).where(STAGES.c.removed == False).scalar_subquery()  # noqa: E712
+    late = or_(STAGES.c.requires_bant == True, STAGES.c.position == last_position)  # noqa: E712
+    not_qualified = or_(*(getattr(LEADS.c, name) != "yes" for name in BANT))
+    where = and_(LEADS.c.status == "open", late, not_qualified)
+    joined = LEADS.join(STAGES, STAGES.c.id == LEADS.c.stage_id)
+    count = session.execute(select(func.count()).select_from(joined).where(where)).scalar_one()
+    rows = session.execute(
+        select(*_lead_columns(), STAGES.c.name, *(getattr(LEADS.c, name) for name in BANT))
+        .select_from(joined).where(where)
+        .order_by(LEADS.c.value_cents.desc().nulls_last(), LEADS.c.id).limit(LIST_LIMIT))
+    return {"count": count, "list": [
+        {**_lead(*row[:4]), "stage": row[4],
+         "missing": [f"{name} is {answer}" for name, answer in zip(BANT, row[5:]) if answer != "yes"]}
+        for row in rows]}
+
+
+def competition(session: Session, since: datetime) -> dict:
+    tagged = exists().where(TAGS.c.lead_id == ACTIVITIES.c.lead_id, TAGS.c.tag == COMPETITOR)
+    mentions = or_(
+        ACTIVITIES.c.kind == COMPETITOR,
+        func.lower(ACTIVITIES.c.note).like(f"%{COMPETITOR}%"),
+        and_(ACTIVITIES.c.kind == "note", tagged),
+    )
+    where = and_(raw(ACTIVITIES.c.at) >= ts(since), ACTIVITIES.c.done == True, mentions)  # noqa: E712
+    joined = ACTIVITIES.join(LEADS, LEADS.c.id == ACTIVITIES.c.lead_id)
+    count = session.execute(select(func.count()).select_from(joined).where(where)).scalar_one()
+    rows = session.execute(
+        select(LEADS.c.id, LEADS.c.name, LEADS.c.company, ACTIVITIES.c.kind, ACTIVITIES.c.note,
+               raw(ACTIVITIES.c.at))
+        .select_from(joined).where(where).order_by(ACTIVITIES.c.at, ACTIVITIES.c.id).limit(LIST_LIMIT))
+    return {"count": count, "list": [
+        {"id": lead_id, "name": name, "company": company, "kind": kind, "note": note, "at": _when(at)}
+        for lead_id, name, company, kind, note, at in rows]}
+
+
+def compute_review(session: Session, now: datetime, since: datetime) -> dict:
+    """Every section of `pipectl review`, as the JSON it prints."""
+    return {
+        "since": iso(since), "until": iso(now),
+        "wins": wins(session, since),
+        "pipeline": pipeline_update(session, since),
+        "roadblocks": roadblocks(session, now),
+        "competition": competition(session, since),
+    }
