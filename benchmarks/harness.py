@@ -36,6 +36,13 @@ else:
     rows = connection.execute(sql, params).fetchall()
 json.dump(rows, sys.stdout)
 """
+# The same for several statements in one process (one read transaction), e.g. what `show` reads.
+QUERIES_RUNNER = r"""
+import json, sqlite3, sys
+db, queries = sys.argv[1], json.loads(sys.argv[2])
+connection = sqlite3.connect(db)
+json.dump([connection.execute(sql, params).fetchall() for sql, params in queries], sys.stdout)
+"""
 
 
 class BenchmarkError(RuntimeError):
@@ -90,6 +97,19 @@ def time_sql(db: Path, sql: str, params=(), repeat: int = 3, *, script: bool = F
     return time_process(argv, repeat=repeat, env=bench_env(), prepare=prepare)
 
 
+def time_queries(db: Path, queries: list[tuple[str, tuple]], repeat: int = 3) -> Timing:
+    """Run several (sql, params) statements in one plain-`sqlite3` process; stdout is a JSON list of row lists."""
+    argv = [sys.executable, "-c", QUERIES_RUNNER, str(db), json.dumps([[sql, list(params)] for sql, params in queries])]
+    return time_process(argv, repeat=repeat, env=bench_env())
+
+
+def best_of(timings: list[Timing]) -> Timing:
+    """Several single runs (e.g. moves of different leads) as one Timing: the best time, the peak memory."""
+    best = min(timings, key=lambda timing: timing.seconds)
+    return Timing(seconds=best.seconds, peak_mb=max(timing.peak_mb for timing in timings), stdout=best.stdout,
+                  stderr=best.stderr, runs=[run for timing in timings for run in timing.runs])
+
+
 def time_shell(argv: list[str], stdin: Path | None = None, repeat: int = 3, *,
                prepare: Callable[[], None] | None = None, capture: bool = True) -> Timing:
     """Run any program (the `sqlite3` shell, `python -c …`) the same way: best wall time, peak RSS."""
@@ -114,34 +134,64 @@ def time_process(argv: list[str], *, repeat: int = 3, env: dict | None = None, s
 
 
 def _run_once(argv: list[str], env: dict | None, stdin: Path | None, capture: bool):
-    # Output goes to files, not pipes, so a large export can never block the child on a full pipe,
-    # and os.wait4 gives this child's own peak RSS (getrusage(CHILDREN) would mix all children).
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    # Output goes to files, not pipes, so a large export can never block the child on a full pipe.
+    # Peak RSS comes from GNU time, whose tiny process forks the child: rusage from this (large)
+    # Python process's own fork would count the parent's pages too. Without GNU time, the child's
+    # VmHWM is sampled from /proc while it runs.
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.NamedTemporaryFile("r") as rss_file:
+        wrapped = [GNU_TIME, "-f", "%M", "-o", rss_file.name, *argv] if GNU_TIME else argv
         source = open(stdin, "rb") if stdin is not None else subprocess.DEVNULL
+        sampled_kb = 0
         try:
             started = time.perf_counter()
-            process = subprocess.Popen(argv, stdin=source, stdout=out if capture else subprocess.DEVNULL,
+            process = subprocess.Popen(wrapped, stdin=source, stdout=out if capture else subprocess.DEVNULL,
                                        stderr=err, env=env)
             deadline = started + TIMEOUT_S
-            while True:
-                pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-                if pid:
-                    break
+            while process.poll() is None:
                 if time.perf_counter() > deadline:
                     process.kill()
-                    pid, status, usage = os.wait4(process.pid, 0)
+                    process.wait()
                     break
-                time.sleep(0.002)
+                if not GNU_TIME:
+                    sampled_kb = max(sampled_kb, _vm_hwm_kb(process.pid))
+                time.sleep(0.001)
             seconds = time.perf_counter() - started
-            process.returncode = os.waitstatus_to_exitcode(status)
         finally:
             if stdin is not None:
                 source.close()
+        peak_kb = sampled_kb
+        if GNU_TIME:
+            figures = [line for line in rss_file.read().split() if line.isdigit()]
+            peak_kb = int(figures[-1]) if figures else 0
         out.seek(0)
         err.seek(0)
-        # ru_maxrss is in kilobytes on Linux.
-        return (seconds, usage.ru_maxrss / 1024, out.read().decode("utf-8", "replace"),
-                err.read().decode("utf-8", "replace"), process.returncode)
+        stderr = err.read().decode("utf-8", "replace")
+        return (seconds, peak_kb / 1024, out.read().decode("utf-8", "replace"), stderr, process.returncode)
+
+
+def _find_gnu_time() -> str | None:
+    candidate = shutil.which("time") or ("/usr/bin/time" if Path("/usr/bin/time").exists() else None)
+    if candidate is None:
+        return None
+    try:
+        probe = subprocess.run([candidate, "-f", "%M", "true"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return candidate if probe.returncode == 0 and probe.stderr.strip().isdigit() else None
+
+
+def _vm_hwm_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+GNU_TIME = _find_gnu_time()
 
 
 def row(benchmark: str, size: int, pipectl: Timing, baseline: Timing, baseline_name: str) -> dict:
