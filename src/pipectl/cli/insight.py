@@ -1,7 +1,201 @@
-"""Commands of this group are being written; `register` adds them to the root app."""
+"""Views of the pipeline: board, metrics, forecast, review."""
+
+from datetime import datetime
+from enum import Enum
+from typing import Annotated
 
 import typer
 
+from pipectl.cli.options import DbOption, FormatOption, OutputFormat, parse_money, parse_when
+
+OwnerOption = Annotated[str | None, typer.Option("--owner", help="Only leads of this owner.")]
+
+
+class Period(str, Enum):
+    month = "month"
+    quarter = "quarter"
+
+
+class ReviewFormat(str, Enum):
+    table = "table"
+    md = "md"
+    json = "json"
+
+
+def board(
+    owner: OwnerOption = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="Only leads with this tag; repeat for more.")] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Cards shown per stage (the rest as +N more).")] = 10,
+    fmt: FormatOption = OutputFormat.table,
+    db: DbOption = None,
+) -> None:
+    """Show the pipeline as a board: one column per stage with counts, values and lead cards.
+
+    Each column is headed by its open leads, their value and the value weighted by the
+    stage's probability; cards show name, company, value, score and days in stage,
+    marked ! when stalled and ~ when in nurture. Narrow terminals get a compact table.
+
+    Example: pipectl board --owner sam --tag enterprise --limit 5
+    """
+    from pipectl import clock
+    from pipectl.cli.insight_views import board_rows, board_view
+    from pipectl.cli.runtime import pipeline
+    from pipectl.core.board import BoardFilter, build_board
+    from pipectl.render import write_csv, write_json_object, write_jsonl
+
+    with pipeline(db, write=False) as session:
+        data = build_board(session, clock.now(), BoardFilter(owner=owner, tags=tag or [], limit=limit))
+    if fmt is OutputFormat.json:
+        write_json_object(data)
+    elif fmt is OutputFormat.jsonl:
+        write_jsonl(data["columns"])
+    elif fmt is OutputFormat.csv:
+        rows = board_rows(data)
+        write_csv(rows, ["stage", "id", "name", "company", "value", "score", "days_in_stage", "owner",
+                         "stalled", "nurture"])
+    else:
+        board_view(data)
+
+
+def metrics(
+    since: Annotated[str | None, typer.Option(
+        "--since", metavar="DATE", help="Start of the period: a date, or a look-back such as 30d or 1y.")] = None,
+    until: Annotated[str | None, typer.Option(
+        "--until", metavar="DATE", help="End of the period (not included): a date, or a look-back.")] = None,
+    owner: OwnerOption = None,
+    fmt: FormatOption = OutputFormat.table,
+    db: DbOption = None,
+) -> None:
+    """Show the pipeline's numbers: value per stage, win rate, cycle, velocity, conversion, bottleneck.
+
+    The period counts two things differently: funnel figures (stage conversion, days in
+    stage, leads by source) are about leads created in it; outcome figures (won, lost,
+    win rate, average deal size, sales cycle, lost reasons) are about leads closed in
+    it. Open leads and open value are always as of now. Velocity = open leads x average
+    deal size x win rate / average cycle days. Without closed leads the figures that
+    need them are "not enough history" (null in JSON, with a note).
+
+    Example: pipectl metrics --since 90d --owner sam
+    """
+    from pipectl import clock
+    from pipectl.cli.insight_views import metrics_view
+    from pipectl.cli.runtime import pipeline
+    from pipectl.core.metrics import Scope, compute_metrics
+    from pipectl.core.periods import since_moment
+    from pipectl.errors import UsageError
+    from pipectl.render import write_csv, write_json_object, write_jsonl
+
+    now = clock.now()
+    start = since_moment(since, now) if since else None
+    end = since_moment(until, now) if until else None
+    if start and end and start >= end:
+        raise UsageError(f"--since ({start:%Y-%m-%d}) must be before --until ({end:%Y-%m-%d}).")
+    with pipeline(db, write=False) as session:
+        data = compute_metrics(session, now, Scope(since=start, until=end, owner=owner))
+    if fmt is OutputFormat.json:
+        write_json_object(data)
+    elif fmt is OutputFormat.jsonl:
+        write_jsonl([data])
+    elif fmt is OutputFormat.csv:
+        write_csv(data["stages"], list(data["stages"][0]) if data["stages"] else ["stage"])
+    else:
+        metrics_view(data)
+
+
+def forecast(
+    quota: Annotated[int | None, typer.Option(
+        "--quota", parser=parse_money, metavar="AMOUNT",
+        help="Target for the period (default: the saved one); adds the quota gap.", show_default=False)] = None,
+    period: Annotated[Period | None, typer.Option(
+        "--period", help="Quota period: month or quarter (default: the saved one, else month).",
+        show_default=False)] = None,
+    as_of: Annotated[datetime | None, typer.Option(
+        "--as-of", parser=parse_when, metavar="DATE",
+        help="Measure the period containing this date (default now).", show_default=False)] = None,
+    save: Annotated[bool, typer.Option("--save", help="Keep --quota and --period for later forecasts.")] = False,
+    fmt: FormatOption = OutputFormat.table,
+    db: DbOption = None,
+) -> None:
+    """Show the weighted forecast by expected close month, and the gap to a quota.
+
+    Weighted value = value x the stage's probability; beside it, value x the historical
+    win rate of leads that reached that stage. The expected close date is the BANT
+    timeline note when it starts or ends with an ISO date (--timeline "yes: 2027-01-15"),
+    else the custom field expected_close (ISO date), else creation plus the average sales
+    cycle (never before now). The quota gap: won so far in the period, the weighted value
+    of open leads expected to close by its end, the gap, and the new leads it takes at
+    the average deal size and the overall win rate.
+
+    Example: pipectl forecast --quota 50k --period quarter --save
+    """
+    from pipectl import clock
+    from pipectl.cli.insight_views import forecast_view
+    from pipectl.cli.runtime import pipeline
+    from pipectl.core.forecast import compute_forecast, save_quota
+    from pipectl.errors import UsageError
+    from pipectl.money import format_money
+    from pipectl.render import message, write_csv, write_json_object, write_jsonl
+
+    if save and quota is None:
+        raise UsageError("--save keeps a quota: give it with --quota AMOUNT (and --period month|quarter).")
+    period_name = period.value if period else None
+    with pipeline(db, write=save) as session:
+        data = compute_forecast(session, clock.now(), as_of=as_of, quota_cents=quota, period=period_name)
+        if save:
+            save_quota(session, quota, data["quota"]["period"])
+    if save:
+        message(f"Saved the quota: {format_money(quota)} per {data['quota']['period']}.")
+    if fmt is OutputFormat.json:
+        write_json_object(data)
+    elif fmt is OutputFormat.jsonl:
+        write_jsonl([data])
+    elif fmt is OutputFormat.csv:
+        write_csv(data["months"], ["month", "leads", "value", "weighted", "weighted_historical"])
+    else:
+        forecast_view(data)
+
+
+def review(
+    since: Annotated[str, typer.Option(
+        "--since", metavar="DATE", help="Review from this date, or this far back (7d, 2w).")] = "7d",
+    fmt: Annotated[ReviewFormat, typer.Option(
+        "--format", "-f", help="table for people, md for Markdown notes, json for programs.")] = ReviewFormat.table,
+    db: DbOption = None,
+) -> None:
+    """Show the weekly pipeline review: wins, pipeline changes, roadblocks, competition notes.
+
+    Wins and lost leads are those closed since the date; the value change is the value
+    of new leads minus the value won or lost. Roadblocks are as of now: stalled leads,
+    overdue actions and those due in the next 7 days, and unqualified leads in stages
+    that require BANT or in the last stage. Competition notes are competitor activities,
+    notes mentioning a competitor, and notes on leads tagged competitor.
+
+    Example: pipectl review --since 2w --format md > review.md
+    """
+    from pipectl import clock
+    from pipectl.cli.insight_views import review_markdown, review_view
+    from pipectl.cli.runtime import pipeline
+    from pipectl.core.periods import since_moment
+    from pipectl.core.review import compute_review
+    from pipectl.errors import UsageError
+    from pipectl.render import write_json_object
+
+    now = clock.now()
+    start = since_moment(since, now)
+    if start > now:
+        raise UsageError(f"--since {since!r} is in the future; give a past date or a look-back such as 7d.")
+    with pipeline(db, write=False) as session:
+        data = compute_review(session, now, start)
+    if fmt is ReviewFormat.json:
+        write_json_object(data)
+    elif fmt is ReviewFormat.md:
+        print(review_markdown(data), end="")
+    else:
+        review_view(data)
+
 
 def register(app: typer.Typer) -> None:
-    pass
+    app.command("board")(board)
+    app.command("metrics")(metrics)
+    app.command("forecast")(forecast)
+    app.command("review")(review)
