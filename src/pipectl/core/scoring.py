@@ -1,0 +1,346 @@
+"""Lead scoring: the rules a seller agrees once, and scores that explain themselves.
+
+A score is the sum of rule points, clamped to 0–100. Demographic rules match a
+lead's fields (built-in ones or `field:KEY` custom data points); behavioural
+rules count activities of a kind, points per occurrence, capped, optionally
+only within a recent window. Rules are evaluated in SQL (`scoring_sql`), for
+one lead after every change and for every open lead by `pipectl score`, so
+both paths agree by construction.
+"""
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from sqlmodel import Session
+
+from pipectl import clock
+from pipectl.core.settings import get_setting, put_setting
+from pipectl.errors import UsageError
+
+SETTING_KEY = "scoring"
+CACHE_KEY = "pipectl.scoring"
+# Built-in lead fields a demographic rule can match, by the names of the JSON contract.
+TEXT_FIELDS = ("name", "company", "email", "phone", "title", "industry", "location", "source", "owner")
+NUMBER_FIELDS = ("company_size", "value")
+CUSTOM_PREFIX = "field:"
+MATCHERS = ("equals", "one_of", "glob", "min/max", "present", "missing")
+LOWEST, HIGHEST = 0, 100
+
+
+class Thresholds(BaseModel):
+    """Score bands: under `nurture_below` a lead is nurtured, not worked; `mql` and `sql` mark readiness."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    nurture_below: int = Field(default=30, ge=LOWEST, le=HIGHEST)
+    mql: int = Field(default=50, ge=LOWEST, le=HIGHEST)
+    sql: int = Field(default=75, ge=LOWEST, le=HIGHEST)
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if not self.nurture_below <= self.mql <= self.sql:
+            raise ValueError(f"thresholds must rise: nurture_below ({self.nurture_below}) <= mql ({self.mql}) "
+                             f"<= sql ({self.sql})")
+        return self
+
+
+class DemographicRule(BaseModel):
+    """Points when a lead's field matches: equals, one_of, glob, a min/max range, present or missing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=80)
+    field: str
+    equals: str | int | float | None = None
+    one_of: list[str | int | float] | None = Field(default=None, min_length=1)
+    glob: str | list[str] | None = None
+    min: int | float | None = None
+    max: int | float | None = None
+    present: Literal[True] | None = None
+    missing: Literal[True] | None = None
+    points: int = Field(ge=-100, le=100)
+
+    @field_validator("field")
+    @classmethod
+    def _known_field(cls, value: str) -> str:
+        value = value.strip()
+        if value in TEXT_FIELDS + NUMBER_FIELDS:
+            return value
+        if value.startswith(CUSTOM_PREFIX) and value[len(CUSTOM_PREFIX):].strip():
+            return CUSTOM_PREFIX + value[len(CUSTOM_PREFIX):].strip()
+        raise ValueError(f"unknown field {value!r}; use one of {', '.join(TEXT_FIELDS + NUMBER_FIELDS)}, "
+                         "or field:KEY for a custom data point")
+
+    @model_validator(mode="after")
+    def _one_matcher(self):
+        given = [name for name, on in (
+            ("equals", self.equals is not None), ("one_of", self.one_of is not None),
+            ("glob", self.glob is not None), ("min/max", self.min is not None or self.max is not None),
+            ("present", self.present is not None), ("missing", self.missing is not None)) if on]
+        if len(given) != 1:
+            found = f"it has {' and '.join(given)}" if given else "it has none"
+            raise ValueError(f"a demographic rule needs exactly one of {', '.join(MATCHERS)}; {found}")
+        numeric = self.field in NUMBER_FIELDS
+        if given[0] == "min/max":
+            if not numeric:
+                raise ValueError(f"min/max need a numeric field ({', '.join(NUMBER_FIELDS)}), not {self.field!r}")
+            if self.min is not None and self.max is not None and self.min > self.max:
+                raise ValueError(f"min ({self.min}) is above max ({self.max})")
+        if given[0] == "glob" and numeric:
+            raise ValueError(f"glob matches text; {self.field!r} is a number (use min/max)")
+        values = [self.equals] if given[0] == "equals" else self.one_of if given[0] == "one_of" else []
+        for value in values:
+            if numeric and not isinstance(value, int | float):
+                raise ValueError(f"{self.field!r} is a number; compare it with numbers, not {value!r}")
+            if not numeric and not isinstance(value, str):
+                raise ValueError(f"{self.field!r} is text; write {value!r} in quotes")
+        return self
+
+    @property
+    def matcher(self) -> str:
+        for name, on in (("equals", self.equals is not None), ("one_of", self.one_of is not None),
+                         ("glob", self.glob is not None), ("present", self.present is not None),
+                         ("missing", self.missing is not None)):
+            if on:
+                return name
+        return "range"
+
+    @property
+    def globs(self) -> list[str]:
+        return [self.glob] if isinstance(self.glob, str) else list(self.glob or [])
+
+    def describe(self) -> str:
+        """The condition in words: `title matches Head of*`."""
+        matcher = self.matcher
+        if matcher == "equals":
+            return f"{self.field} is {self.equals}"
+        if matcher == "one_of":
+            return f"{self.field} is one of {', '.join(str(value) for value in self.one_of)}"
+        if matcher == "glob":
+            return f"{self.field} matches {' or '.join(self.globs)}"
+        if matcher == "present":
+            return f"{self.field} is given"
+        if matcher == "missing":
+            return f"{self.field} is missing"
+        if self.min is not None and self.max is not None:
+            return f"{self.field} {self.min}–{self.max}"
+        return f"{self.field} ≥ {self.min}" if self.min is not None else f"{self.field} ≤ {self.max}"
+
+
+class BehaviouralRule(BaseModel):
+    """Points per activity of a kind, up to `cap` points in all, counting only those `within` a window."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=80)
+    kind: str
+    points: int = Field(ge=-100, le=100)
+    cap: int | None = Field(default=None, ge=0)
+    within: str | None = None
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, value: str) -> str:
+        from pipectl.core.history import LOGGABLE, SYSTEM
+
+        cleaned = "_".join(value.strip().lower().replace("-", " ").split())
+        if cleaned not in LOGGABLE + SYSTEM:
+            raise ValueError(f"unknown activity kind {value!r}; use one of {', '.join(LOGGABLE + SYSTEM)}")
+        return cleaned
+
+    @field_validator("within")
+    @classmethod
+    def _duration(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from pipectl.dates import parse_duration
+
+        try:
+            parse_duration(value)
+        except UsageError as error:
+            raise ValueError(str(error).rstrip(".")) from None
+        return value.strip()
+
+    def since(self, now: datetime) -> datetime | None:
+        """The oldest activity that still counts, or None when every one does."""
+        if self.within is None:
+            return None
+        from pipectl.dates import parse_duration
+
+        return now - parse_duration(self.within)
+
+    def describe(self) -> str:
+        text = f"{self.points:+d} per {self.kind.replace('_', ' ')}"
+        if self.cap is not None:
+            text += f", at most {self.cap}"
+        if self.within:
+            text += f", within {self.within}"
+        return text
+
+
+class ScoringRules(BaseModel):
+    """The `[scoring]` table: demographic and behavioural rules, each named once."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    demographic: list[DemographicRule] = Field(default_factory=list)
+    behavioural: list[BehaviouralRule] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_names(self):
+        seen: set[str] = set()
+        for rule in [*self.demographic, *self.behavioural]:
+            if rule.name.lower() in seen:
+                raise ValueError(f"two rules are named {rule.name!r}; a breakdown names each rule once")
+            seen.add(rule.name.lower())
+        return self
+
+
+class ScoreModel(BaseModel):
+    """What scoring needs at run time: the thresholds and the rules."""
+
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+    scoring: ScoringRules = Field(default_factory=ScoringRules)
+
+
+# The defaults a database with no stored rules uses; examples/scoring.toml says the same, with comments
+# (a test keeps them equal).
+DEFAULT_SCORING = {
+    "thresholds": {"nurture_below": 30, "mql": 50, "sql": 75},
+    "scoring": {
+        "demographic": [
+            {"name": "Senior title", "field": "title", "glob": ["Head of*", "VP*", "Director*", "Chief*"],
+             "points": 15},
+            {"name": "Founder or owner", "field": "title", "one_of": ["Founder", "Co-founder", "Owner", "CEO"],
+             "points": 15},
+            {"name": "Target industry", "field": "industry", "one_of": ["Software", "SaaS", "Fintech", "E-commerce"],
+             "points": 10},
+            {"name": "Mid-size company", "field": "company_size", "min": 50, "max": 500, "points": 15},
+            {"name": "Enterprise", "field": "company_size", "min": 501, "points": 5},
+            {"name": "Home market", "field": "location", "glob": ["*Germany*", "*Austria*", "*Switzerland*"],
+             "points": 5},
+            {"name": "Buying department", "field": "field:department", "one_of": ["Sales", "Marketing", "Revenue"],
+             "points": 10},
+            {"name": "Warm source", "field": "source", "one_of": ["referral", "inbound", "website", "event"],
+             "points": 10},
+            {"name": "Reachable by email", "field": "email", "present": True, "points": 5},
+            {"name": "Competitor domain", "field": "email", "glob": ["*@competitor.example"], "points": -50},
+        ],
+        "behavioural": [
+            {"name": "Email opens", "kind": "email_open", "points": 1, "cap": 5, "within": "30d"},
+            {"name": "Web visits", "kind": "web_visit", "points": 2, "cap": 10, "within": "30d"},
+            {"name": "Form submissions", "kind": "form_submission", "points": 10, "cap": 20, "within": "60d"},
+            {"name": "Trial request", "kind": "trial_request", "points": 25, "cap": 25, "within": "90d"},
+            {"name": "Content downloads", "kind": "content_download", "points": 5, "cap": 15, "within": "60d"},
+            {"name": "Event registrations", "kind": "event_registration", "points": 8, "cap": 16, "within": "90d"},
+            {"name": "Social engagement", "kind": "social_engagement", "points": 2, "cap": 6, "within": "30d"},
+            {"name": "Replies", "kind": "reply", "points": 10, "cap": 20, "within": "60d"},
+            {"name": "Meetings", "kind": "meeting", "points": 15, "cap": 30, "within": "90d"},
+            {"name": "Unsubscribed", "kind": "unsubscribe", "points": -30, "cap": 30},
+        ],
+    },
+}
+
+
+def current_rules(session: Session) -> ScoreModel:
+    """The stored scoring rules (or the defaults), read once per session and kept on it."""
+    cached = session.info.get(CACHE_KEY)
+    if cached is None:
+        stored = get_setting(session, SETTING_KEY)
+        cached = ScoreModel.model_validate(stored if stored is not None else DEFAULT_SCORING)
+        session.info[CACHE_KEY] = cached
+    return cached
+
+
+def save_rules(session: Session, model: ScoreModel) -> None:
+    put_setting(session, SETTING_KEY, model.model_dump(mode="json", exclude_none=True))
+    session.info[CACHE_KEY] = model
+
+
+def nurture_threshold(session: Session) -> int:
+    """Scores under this mark a lead as nurture (too cold to work now); `board` and `list` read it."""
+    return current_rules(session).thresholds.nurture_below
+
+
+def band(score: int, thresholds: Thresholds) -> str:
+    """`sql`, `mql`, `nurture`, or `""` for a lead in between."""
+    if score >= thresholds.sql:
+        return "sql"
+    if score >= thresholds.mql:
+        return "mql"
+    if score < thresholds.nurture_below:
+        return "nurture"
+    return ""
+
+
+def clamp(raw: int) -> int:
+    return max(LOWEST, min(HIGHEST, raw))
+
+
+def explain(session: Session, lead_id: int, *, now: datetime | None = None) -> dict:
+    """`{id, score, raw, band, breakdown: [{rule, points, detail}]}`; the points add up to `raw`."""
+    from pipectl.core import scoring_sql
+
+    model = current_rules(session)
+    parts = scoring_sql.lead_breakdown(session, lead_id, model.scoring, now or clock.now())
+    raw = sum(part["points"] for part in parts)
+    score = clamp(raw)
+    return {"id": lead_id, "score": score, "raw": raw, "band": band(score, model.thresholds),
+            "breakdown": [part for part in parts if part["points"] != 0]}
+
+
+def rescore_lead(session: Session, lead) -> int:
+    """Recompute one lead's score (and nurture mark) with single-lead queries; returns the score."""
+    now = clock.now()
+    score = explain(session, lead.id, now=now)["score"]
+    lead.score = score
+    if lead.status == "open":
+        if score < nurture_threshold(session):
+            lead.nurture_since = lead.nurture_since or now
+        else:
+            lead.nurture_since = None
+    session.add(lead)
+    return score
+
+
+def rescore_open_leads(session: Session) -> int:
+    """Recompute and store every open lead's score in SQL; returns how many leads were scored."""
+    from pipectl.core import scoring_sql
+
+    model = current_rules(session)
+    count = scoring_sql.rescore_all(session, model, clock.now())
+    # The UPDATE bypassed the ORM: leads it already holds must be read again.
+    session.expire_all()
+    return count
+
+
+def require_rules_valid(data: dict) -> ScoreModel:
+    """A ScoreModel from plain data; used by the rules loader, which reports errors itself."""
+    return ScoreModel.model_validate(data)
+
+
+def advance_leads(session: Session, *, dry_run: bool = False, lead_id: int | None = None) -> list[dict]:
+    """Move open leads forward to the furthest stage whose minimum score they meet, never back.
+
+    Only stages with a `min_score` are targets. Each move is an automatic stage change; a dry run
+    computes the scores without storing them and moves nothing. Returns `[{id, name, score, from, to}]`.
+    """
+    from pipectl.core import scoring_sql
+    from pipectl.core.outcomes import move_lead
+    from pipectl.storage.models import Lead
+
+    now = clock.now()
+    if dry_run:
+        return scoring_sql.forward_moves(session, current_rules(session), now, stored=False, lead_id=lead_id)
+    if lead_id is None:
+        rescore_open_leads(session)
+    else:
+        rescore_lead(session, session.get(Lead, lead_id))
+        session.flush()
+    moves = scoring_sql.forward_moves(session, current_rules(session), now, stored=True, lead_id=lead_id)
+    for move in moves:
+        lead = session.get(Lead, move["id"])
+        move_lead(session, lead, move["to"], at=now, automatic=True,
+                  note=f"score {move['score']} reached {move['to']}'s minimum")
+    return moves

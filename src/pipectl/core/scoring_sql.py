@@ -1,0 +1,201 @@
+"""Scoring rules compiled to SQL expressions that SQLite and PostgreSQL both run.
+
+The same expressions score one lead (after every change, `score --explain`)
+and every open lead at once (`pipectl score`: one UPDATE over a derived table),
+so the stored score and the explanation cannot disagree.
+"""
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, and_, bindparam, case, func, literal, null, or_, select, true, update
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session
+
+from pipectl.core.scoring import (
+    CUSTOM_PREFIX, HIGHEST, LOWEST, BehaviouralRule, DemographicRule, ScoreModel, ScoringRules,
+)
+from pipectl.dates import to_timestamp
+from pipectl.storage.models import Activity, Lead, LeadField
+
+leads = Lead.__table__
+activities = Activity.__table__
+lead_fields = LeadField.__table__
+
+
+def field_expression(rule: DemographicRule, lead_table) -> ColumnElement:
+    """The lead's value for the rule's field: a column, or its custom data point (NULL when absent)."""
+    if rule.field.startswith(CUSTOM_PREFIX):
+        key = rule.field[len(CUSTOM_PREFIX):]
+        return (select(lead_fields.c.value)
+                .where(lead_fields.c.lead_id == lead_table.c.id, func.lower(lead_fields.c.key) == key.lower())
+                .limit(1).scalar_subquery())
+    if rule.field == "value":
+        return lead_table.c.value_cents
+    return lead_table.c[rule.field]
+
+
+def _number(rule: DemographicRule, value: float) -> ColumnElement:
+    # `value` is stored in whole cents; a rule speaks in currency units.
+    return literal(round(value * 100) if rule.field == "value" else value)
+
+
+def _like_pattern(glob: str) -> str:
+    escaped = glob.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped.replace("*", "%").replace("?", "_")
+
+
+def match_condition(rule: DemographicRule, lead_table) -> ColumnElement:
+    """True when the lead matches the rule; NULL or false otherwise."""
+    column = field_expression(rule, lead_table)
+    matcher = rule.matcher
+    numeric = rule.field in ("company_size", "value")
+    if matcher == "present":
+        return column.is_not(None) if numeric else and_(column.is_not(None), column != "")
+    if matcher == "missing":
+        return column.is_(None) if numeric else or_(column.is_(None), column == "")
+    if matcher == "range":
+        bounds = [column.is_not(None)]
+        if rule.min is not None:
+            bounds.append(column >= _number(rule, rule.min))
+        if rule.max is not None:
+            bounds.append(column <= _number(rule, rule.max))
+        return and_(*bounds)
+    if numeric:
+        values = [rule.equals] if matcher == "equals" else rule.one_of
+        return column.in_([_number(rule, value) for value in values])
+    lowered = func.lower(column)
+    if matcher == "equals":
+        return lowered == func.lower(literal(rule.equals))
+    if matcher == "one_of":
+        return or_(*(lowered == func.lower(literal(value)) for value in rule.one_of))
+    return or_(*(lowered.like(func.lower(literal(_like_pattern(glob))), escape="\\") for glob in rule.globs))
+
+
+def demographic_points(rule: DemographicRule, lead_table) -> ColumnElement:
+    return case((match_condition(rule, lead_table), rule.points), else_=0)
+
+
+def occurrences(rule: BehaviouralRule, now: datetime) -> ColumnElement:
+    """How many of the lead's done activities count for the rule (an aggregate over `activities`)."""
+    condition = activities.c.kind == rule.kind
+    since = rule.since(now)
+    if since is not None:
+        condition = and_(condition, activities.c.at >= bindparam(None, to_timestamp(since), type_=BigInteger))
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def capped_points(rule: BehaviouralRule, count: ColumnElement) -> ColumnElement:
+    """Points per occurrence, held to `cap` points in all (a cap on a negative rule bounds the loss)."""
+    total = count * rule.points
+    if rule.cap is None:
+        return total
+    if rule.points >= 0:
+        return case((total > rule.cap, rule.cap), else_=total)
+    return case((total < -rule.cap, -rule.cap), else_=total)
+
+
+def _counted_activities(rules: list[BehaviouralRule], lead_id_column) -> list:
+    return [activities.c.lead_id == lead_id_column, activities.c.done == true(),
+            activities.c.kind.in_(sorted({rule.kind for rule in rules}))]
+
+
+def raw_score(rules: ScoringRules, lead_table, now: datetime) -> ColumnElement:
+    """The unclamped score of the row of `lead_table`: demographic cases plus one activity sub-select."""
+    total: ColumnElement = literal(0)
+    for rule in rules.demographic:
+        total = total + demographic_points(rule, lead_table)
+    if rules.behavioural:
+        behaviour = literal(0)
+        for rule in rules.behavioural:
+            behaviour = behaviour + capped_points(rule, occurrences(rule, now))
+        subquery = select(behaviour).where(*_counted_activities(rules.behavioural, lead_table.c.id))
+        total = total + func.coalesce(subquery.scalar_subquery(), 0)
+    return total
+
+
+def clamped(expression: ColumnElement) -> ColumnElement:
+    return case((expression < LOWEST, LOWEST), (expression > HIGHEST, HIGHEST), else_=expression)
+
+
+def rescore_all(session: Session, model: ScoreModel, now: datetime) -> int:
+    """One UPDATE: every open lead's score, and its nurture mark (set once when under, cleared above)."""
+    scored = leads.alias("scored")
+    computed = (select(scored.c.id.label("id"), raw_score(model.scoring, scored, now).label("raw"))
+                .where(scored.c.status == "open").subquery("computed"))
+    score = clamped(computed.c.raw)
+    now_ts = bindparam("now_ts", to_timestamp(now), type_=BigInteger)
+    nurture = case((score < model.thresholds.nurture_below, func.coalesce(leads.c.nurture_since, now_ts)),
+                   else_=null())
+    statement = (update(leads).where(leads.c.id == computed.c.id)
+                 .values(score=score, nurture_since=nurture))
+    result = session.connection().execute(statement)
+    return result.rowcount
+
+
+def lead_breakdown(session: Session, lead_id: int, rules: ScoringRules, now: datetime) -> list[dict]:
+    """Every rule's points for one lead, in rule order: `[{rule, points, detail}]` (two small queries)."""
+    parts = []
+    if rules.demographic:
+        row = session.connection().execute(
+            select(*(demographic_points(rule, leads) for rule in rules.demographic)).where(leads.c.id == lead_id)
+        ).first()
+        values = list(row) if row is not None else [0] * len(rules.demographic)
+        for rule, points in zip(rules.demographic, values, strict=True):
+            parts.append({"rule": rule.name, "points": int(points), "detail": rule.describe()})
+    if rules.behavioural:
+        columns = []
+        for rule in rules.behavioural:
+            count = occurrences(rule, now)
+            columns += [count, capped_points(rule, count)]
+        row = session.connection().execute(
+            select(*columns).where(*_counted_activities(rules.behavioural, lead_id))).first()
+        for index, rule in enumerate(rules.behavioural):
+            count, points = int(row[2 * index] or 0), int(row[2 * index + 1] or 0)
+            detail = f"{count} × {rule.points:+d}"
+            if rule.cap is not None and abs(count * rule.points) > rule.cap:
+                detail += f", capped at {rule.cap}"
+            if rule.within:
+                detail += f" (last {rule.within})"
+            parts.append({"rule": rule.name, "points": points, "detail": detail})
+    return parts
+
+
+
+def forward_moves(session: Session, model: ScoreModel, now: datetime, *, stored: bool,
+                  lead_id: int | None = None) -> list[dict]:
+    """Open leads whose score reaches a later stage's minimum (and its BANT rule, where it has one).
+
+    Each lead's target is the furthest such stage. With `stored`, the stored score is read; without,
+    the score is computed on the fly (a dry run stores nothing).
+    """
+    from pipectl.core.outcomes import BANT_CRITERIA
+    from pipectl.storage.models import Stage
+
+    stages = Stage.__table__
+    current, target = stages.alias("current_stage"), stages.alias("target_stage")
+    if stored:
+        scored = select(leads.c.id.label("id"), leads.c.score.label("score")).where(leads.c.status == "open")
+    else:
+        inner = leads.alias("scored")
+        scored = (select(inner.c.id.label("id"), clamped(raw_score(model.scoring, inner, now)).label("score"))
+                  .where(inner.c.status == "open"))
+    if lead_id is not None:
+        scored = scored.where(scored.selected_columns.id == lead_id)
+    scored = scored.subquery("scores")
+    bant_met = and_(*(leads.c[criterion] == "yes" for criterion in BANT_CRITERIA))
+    query = (
+        select(leads.c.id, leads.c.name, scored.c.score, current.c.name.label("from_stage"),
+               func.max(target.c.position).label("target_position"))
+        .join(scored, scored.c.id == leads.c.id)
+        .join(current, current.c.id == leads.c.stage_id)
+        .join(target, and_(target.c.removed == False, target.c.position > current.c.position,  # noqa: E712
+                           target.c.min_score.is_not(None), scored.c.score >= target.c.min_score,
+                           or_(target.c.requires_bant == False, bant_met)))  # noqa: E712
+        .group_by(leads.c.id, leads.c.name, scored.c.score, current.c.name)
+        .order_by(leads.c.id)
+    )
+    names = dict(session.connection().execute(
+        select(stages.c.position, stages.c.name).where(stages.c.removed == False)).all())  # noqa: E712
+    return [{"id": row.id, "name": row.name, "score": int(row.score), "from": row.from_stage,
+             "to": names[row.target_position]}
+            for row in session.connection().execute(query)]
