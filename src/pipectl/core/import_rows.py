@@ -1,0 +1,368 @@
+"""Turning one record of an import file into the values of a lead or an activity, or into problems.
+
+Each problem names the row, the column and what is wrong with it, so a
+person can fix the spreadsheet. Values are read the way pipectl reads what
+people type: amounts through `pipectl.money`, dates ISO first then through
+dateutil ("15 Apr, 2021 00:02:00"), and a cell that pipectl's own CSV export
+neutralised (`'=SUM(A1)`) back to its original text.
+"""
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from pydantic import ValidationError
+
+from pipectl.core.history import LOGGABLE, SYSTEM
+from pipectl.core.import_mapping import Mapping, custom_key, outcome_of
+from pipectl.core.leads import FIELD_KEY, LeadFields
+from pipectl.errors import UsageError
+from pipectl.money import parse_amount
+from pipectl.render import FORMULA_TRIGGERS, TAG_SEPARATOR
+
+STATUSES = ("open", "won", "lost", "archived")
+BANT = ("budget", "authority", "need", "timeline")
+BANT_ANSWERS = {"yes": "yes", "y": "yes", "true": "yes", "no": "no", "n": "no", "false": "no",
+                "unknown": "unknown", "?": "unknown", "": "unknown"}
+LEAD_DATES = ("created_at", "updated_at", "stage_entered_at", "last_activity_at", "closed_at", "archived_at",
+              "next_action_due")
+PLAIN = ("company", "email", "phone", "title", "industry", "location", "source", "owner")
+
+
+class Problem(Exception):
+    """A bad cell: the column it is in and what is wrong."""
+
+    def __init__(self, column: str, text: str):
+        super().__init__(text)
+        self.column, self.text = column, text
+
+
+@dataclass
+class LeadRow:
+    """A lead ready to insert: its column values, stage name, tags, custom fields and next action."""
+
+    number: int
+    file_id: int | None
+    values: dict
+    stage: str | None
+    tags: list[str] = field(default_factory=list)
+    custom: dict[str, str] = field(default_factory=dict)
+    next_action: str | None = None
+    next_action_due: datetime | None = None
+
+
+@dataclass
+class ActivityRow:
+    number: int
+    file_id: int | None
+    lead_id: int | None
+    lead_email: str | None
+    values: dict
+    from_stage: str | None = None
+    to_stage: str | None = None
+
+
+def unneutralise(text: str) -> str:
+    """`'=SUM(A1)` back to `=SUM(A1)`: undo what the CSV export did against formula injection."""
+    if len(text) > 1 and text[0] == "'" and text[1] in FORMULA_TRIGGERS:
+        return text[1:]
+    return text
+
+
+def cell(cells: dict, column: str | None):
+    """The value of a column, with text un-neutralised and an empty cell as None."""
+    if column is None:
+        return None
+    value = cells.get(column)
+    if isinstance(value, str):
+        value = unneutralise(value)
+        return value if value.strip() else None
+    return value
+
+
+def parse_when(text, column: str, now: datetime) -> datetime | None:
+    """A date or date-time from a file; ISO first (with its offset), then common spreadsheet forms."""
+    if text is None:
+        return None
+    raw = str(text).strip()
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        from dateutil import parser
+
+        try:
+            moment = parser.parse(raw)
+        except (ValueError, OverflowError):
+            raise Problem(column, f"cannot read the date {raw!r}") from None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone().replace(tzinfo=None)
+    if not 1900 <= moment.year <= 2999:
+        raise Problem(column, f"the date {raw!r} is out of range")
+    return moment.replace(microsecond=0)
+
+
+def parse_cents(value, column: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise Problem(column, f"{value!r} is not an amount")
+    if isinstance(value, int | float):
+        try:
+            cents = Decimal(str(value)) * 100
+        except InvalidOperation:
+            raise Problem(column, f"{value!r} is not an amount") from None
+        if cents != cents.to_integral_value() or cents < 0:
+            raise Problem(column, f"{value!r} is not an amount in whole cents")
+        return int(cents)
+    try:
+        return parse_amount(str(value))
+    except UsageError as error:
+        raise Problem(column, _short(error)) from None
+
+
+def _short(error: Exception) -> str:
+    text = str(error)
+    return text.split(";")[0].rstrip(".").replace("Cannot read", "cannot read")
+
+
+def parse_int(value, column: str, low: int = 0, high: int | None = None) -> int | None:
+    if value is None:
+        return None
+    try:
+        number = int(str(value).replace(",", "").replace(" ", "")) if not isinstance(value, int) else value
+    except ValueError:
+        raise Problem(column, f"{value!r} is not a whole number") from None
+    if number < low or (high is not None and number > high):
+        raise Problem(column, f"{number} is out of range")
+    return number
+
+
+def parse_bool(value, column: str) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    word = str(value).strip().lower()
+    if word in ("true", "yes", "y", "1"):
+        return True
+    if word in ("false", "no", "n", "0"):
+        return False
+    raise Problem(column, f"{value!r} is not true or false")
+
+
+def split_tags(value) -> list[str]:
+    if value is None:
+        return []
+    items = value if isinstance(value, list) else str(value).split(";" if ";" in str(value) else ",")
+    tags = []
+    for item in items:
+        tag = " ".join(str(item).split()).lower()
+        if tag and tag not in tags:
+            tags.append(tag)
+    return tags
+
+
+@dataclass
+class LeadContext:
+    """What reading lead rows needs: the mapping, the stage map and the time."""
+
+    mapping: Mapping
+    stage_map: dict[str, str]
+    now: datetime
+
+
+def lead_row(number: int, cells: dict, context: LeadContext) -> tuple[LeadRow | None, list[Problem]]:
+    """One record as a lead, or the problems that stop it."""
+    columns = context.mapping.fields
+    problems: list[Problem] = []
+
+    def get(name: str):
+        return cell(cells, columns.get(name))
+
+    def attempt(function, *args):
+        try:
+            return function(*args)
+        except Problem as problem:
+            problems.append(problem)
+            return None
+
+    name = get("name")
+    if name is None and ("first_name" in columns or "last_name" in columns):
+        name = " ".join(str(part).strip() for part in (get("first_name"), get("last_name")) if part)
+    plain = {key: get(key) for key in PLAIN}
+    plain = {key: (str(value) if value is not None else None) for key, value in plain.items()}
+    size = attempt(parse_int, get("company_size"), columns.get("company_size", "company_size"))
+    cents = attempt(parse_cents, get("value"), columns.get("value", "value"))
+    try:
+        fields = LeadFields(name=str(name) if name is not None else None, company_size=size, value_cents=cents,
+                            **plain)
+    except ValidationError as error:
+        for detail in error.errors():
+            key = str(detail["loc"][0]) if detail["loc"] else "value"
+            column = columns.get(key.replace("_cents", ""), key)
+            problems.append(Problem(column, detail["msg"].removeprefix("Value error, ")))
+        fields = None
+    if fields is not None and not fields.name:
+        problems.append(Problem(columns.get("name", "name"), "a lead needs a name"))
+    dates = {key: attempt(parse_when, get(key), columns.get(key, key), context.now) for key in LEAD_DATES}
+    score = attempt(parse_int, get("score"), columns.get("score", "score"), 0, 100)
+    status, lost_reason, custom = _status(get("status"), columns.get("status"), get("lost_reason"))
+    stage = get("stage")
+    if stage is not None:
+        stage = str(stage).strip()
+        mapped = context.stage_map.get(stage.lower(), stage)
+        if outcome_of(mapped):
+            status = status if status in ("won", "lost") else outcome_of(mapped)
+            stage = None
+        else:
+            stage = mapped
+    bant = attempt(_bant, cells, columns)
+    custom.update(attempt(_custom, cells, context.mapping, get("fields")) or {})
+    if dates["created_at"] and dates["created_at"] > context.now:
+        problems.append(Problem(columns["created_at"], f"{dates['created_at']:%Y-%m-%d} is in the future"))
+    if problems or fields is None:
+        return None, problems
+    created = dates["created_at"] or context.now
+    closed = dates["closed_at"]
+    if status == "open" and closed is not None:
+        # An open deal's closing date is the expected one: keep it as a data point, not an outcome.
+        custom[custom_key(columns["closed_at"])] = closed.date().isoformat()
+        closed = None
+    elif status in ("won", "lost") and closed is None:
+        closed = created
+    values = fields.model_dump()
+    values.update(
+        status=status, score=score or 0, created_at=created,
+        updated_at=dates["updated_at"] or context.now,
+        stage_entered_at=dates["stage_entered_at"] or created,
+        last_activity_at=dates["last_activity_at"] or max(created, closed or created),
+        closed_at=closed, lost_reason=lost_reason if status == "lost" else None,
+        archived_at=dates["archived_at"] or (context.now if status == "archived" else None),
+        archived_reason=_text(get("archived_reason")) if status == "archived" else None,
+        nurture_since=None, **bant,
+    )
+    file_id = get("id")
+    return LeadRow(
+        number=number, file_id=int(file_id) if isinstance(file_id, int) or str(file_id or "").isdigit() else None,
+        values=values, stage=stage, tags=split_tags(get("tags")), custom=custom,
+        next_action=_text(get("next_action")), next_action_due=dates["next_action_due"],
+    ), []
+
+
+def _text(value) -> str | None:
+    return None if value is None else str(value).strip() or None
+
+
+def _status(value, column: str | None, lost_reason) -> tuple[str, str | None, dict]:
+    """The lead's status; a CRM's own status word that is not an outcome stays as a custom field."""
+    reason = _text(lost_reason)
+    if value is None:
+        return "open", reason, {}
+    word = str(value).strip()
+    if word.lower() in STATUSES:
+        return word.lower(), reason, {}
+    outcome = outcome_of(word)
+    if outcome == "lost" and word.lower() not in ("lost", "closed lost"):
+        reason = reason or word
+    if outcome:
+        return outcome, reason, {}
+    return "open", reason, {custom_key(column or "status"): word}
+
+
+def _bant(cells: dict, columns: dict) -> dict:
+    values = {}
+    block = cell(cells, columns.get("bant"))
+    if isinstance(block, str):
+        try:
+            block = json.loads(block)
+        except ValueError:
+            raise Problem(columns["bant"], "is not a JSON object") from None
+    block = block if isinstance(block, dict) else {}
+    for name in BANT:
+        inner = block.get(name) if isinstance(block.get(name), dict) else {}
+        answer = cell(cells, columns.get(name))
+        answer = answer if answer is not None else inner.get("status")
+        word = BANT_ANSWERS.get(str(answer or "").strip().lower())
+        if word is None:
+            raise Problem(columns.get(name, name), f"{answer!r} is not yes, no or unknown")
+        values[name] = word
+        note = cell(cells, columns.get(f"{name}_note"))
+        values[f"{name}_note"] = _text(note if note is not None else inner.get("note"))
+    return values
+
+
+def _custom(cells: dict, mapping: Mapping, fields_object) -> dict[str, str]:
+    custom: dict[str, str] = {}
+    if isinstance(fields_object, str):
+        try:
+            fields_object = json.loads(fields_object)
+        except ValueError:
+            raise Problem(mapping.fields["fields"], "is not a JSON object") from None
+    if isinstance(fields_object, dict):
+        for key, value in fields_object.items():
+            if value not in (None, ""):
+                custom[str(key)] = str(value)
+    for column, key in mapping.custom.items():
+        value = cell(cells, column)
+        if value is None:
+            continue
+        if not FIELD_KEY.match(key):
+            raise Problem(column, f"{key!r} cannot be a custom field name; use --map or --ignore")
+        custom[key] = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        custom[key] = custom[key].strip()
+    return custom
+
+
+ACTIVITY_KINDS = LOGGABLE + SYSTEM
+
+
+def activity_row(number: int, cells: dict, mapping: Mapping, now: datetime,
+                 ) -> tuple[ActivityRow | None, list[Problem]]:
+    """One record as an activity (lead by id or email, kind, time, note), or its problems."""
+    columns = mapping.fields
+    problems: list[Problem] = []
+
+    def get(name: str):
+        return cell(cells, columns.get(name))
+
+    def attempt(function, *args):
+        try:
+            return function(*args)
+        except Problem as problem:
+            problems.append(problem)
+            return None
+
+    kind = "_".join(str(get("kind") or "").strip().lower().replace("-", " ").split())
+    if kind not in ACTIVITY_KINDS:
+        problems.append(Problem(columns.get("kind", "kind"),
+                                f"{get('kind')!r} is not an activity kind" if kind else "an activity needs a kind"))
+    at = attempt(parse_when, get("at"), columns.get("at", "at"), now)
+    if at is None and not problems:
+        problems.append(Problem(columns.get("at", "at"), "an activity needs a time"))
+    due = attempt(parse_when, get("due"), columns.get("due", "due"), now)
+    done = attempt(parse_bool, get("done"), columns.get("done", "done"))
+    lead_id = attempt(parse_int, get("lead_id"), columns.get("lead_id", "lead_id"), 1)
+    lead_ref = get("lead")
+    email = get("lead_email")
+    if lead_ref is not None and lead_id is None and email is None:
+        text = str(lead_ref).strip().lstrip("#")
+        lead_id, email = (int(text), None) if text.isdigit() else (None, text)
+    if lead_id is None and email is None:
+        problems.append(Problem(columns.get("lead_id", "lead_id"), "name the lead by lead_id or lead_email"))
+    data = get("data")
+    if isinstance(data, str):
+        try:
+            data = json.loads(data)
+        except ValueError:
+            problems.append(Problem(columns["data"], "is not JSON"))
+    if problems:
+        return None, problems
+    note = get("note")
+    values = {"kind": kind, "at": at, "note": None if note is None else str(note), "due": due,
+              "done": done if done is not None else not (kind == "task" and due is not None),
+              "data": data, "recorded_at": now}
+    file_id = get("id")
+    return ActivityRow(
+        number=number, file_id=int(file_id) if str(file_id or "").isdigit() else None,
+        lead_id=lead_id, lead_email=str(email).strip().lower() if email else None, values=values,
+        from_stage=_text(get("from_stage")), to_stage=_text(get("to_stage")),
+    ), []

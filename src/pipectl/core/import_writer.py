@@ -1,0 +1,274 @@
+"""Bulk writing of imported leads and activities: batched INSERTs in the command's one transaction.
+
+Never one ORM object per row: each batch is one multi-row INSERT … RETURNING id
+(SQLite ≥ 3.35 and PostgreSQL both have it) for the leads, and executemany
+INSERTs for their tags, custom fields and history. Duplicates are found in
+SQL per batch (`lower(email) IN …`, `lower(name) IN …`, both indexed); since
+earlier batches are already inserted in the same transaction, the same
+query also finds duplicates between rows of the file that are far apart.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import delete, func, insert, select, tuple_, update
+from sqlmodel import Session
+
+from pipectl.core.history import QUIET
+from pipectl.core.import_rows import ActivityRow, LeadRow
+from pipectl.storage.models import Activity, Lead, LeadField, LeadTag, Stage
+
+LEADS = Lead.__table__
+ACTIVITIES = Activity.__table__
+DUPLICATE_MODES = ("error", "skip", "update")
+UPDATABLE = ("name", "company", "email", "phone", "title", "industry", "company_size", "location", "source",
+             "owner", "value_cents")
+
+
+@dataclass
+class Counts:
+    added: int = 0
+    updated: int = 0
+    skipped: int = 0
+    activities: int = 0
+    activities_skipped: int = 0
+    duplicates: list[tuple[int, str]] = field(default_factory=list)  # (row, what it duplicates)
+
+
+class Writer:
+    """Writes batches of prepared rows; keeps the file's ids when the tables were empty (a restore)."""
+
+    def __init__(self, session: Session, now: datetime, *, on_duplicate: str = "error", history: bool = True):
+        self.session, self.now, self.on_duplicate, self.history = session, now, on_duplicate, history
+        self.counts = Counts()
+        self.keep_lead_ids = session.execute(select(func.count()).select_from(LEADS)).scalar_one() == 0
+        self.keep_activity_ids = session.execute(select(func.count()).select_from(ACTIVITIES)).scalar_one() == 0
+        # File lead id → new id, for the activities of an `--what all` file.
+        self.id_map: dict[int, int] = {}
+        self.stage_ids: dict[str, int] = {name.lower(): stage_id for stage_id, name in
+                                          session.execute(select(Stage.id, Stage.name))}
+
+    # ---- leads ----------------------------------------------------------------------------------
+
+    def write_leads(self, rows: list[LeadRow], stage_ids: dict[str, int], default_stage_id: int,
+                    ) -> list[tuple[int, str, str]]:
+        """Insert (or skip, or update) a batch; returns the rows it could not take, as (row, column, problem)."""
+        problems: list[tuple[int, str, str]] = []
+        fresh: list[LeadRow] = []
+        updates: list[tuple[int, LeadRow]] = []
+        by_email, by_pair = self._existing(rows)
+        seen_email: dict[str, int] = {}
+        seen_pair: dict[tuple[str, str], int] = {}
+        used_ids = self._taken_ids(rows)
+        for row in rows:
+            email = (row.values["email"] or "").lower()
+            pair = (row.values["name"].lower(), (row.values["company"] or "").lower())
+            earlier = seen_email.get(email) if email else None
+            if earlier is None and pair[1]:
+                earlier = seen_pair.get(pair)
+            existing = (by_email.get(email) if email else None) or (by_pair.get(pair) if pair[1] else None)
+            if earlier is not None or existing is not None:
+                what = f"row {fresh[earlier].number}" if earlier is not None else f"lead #{existing}"
+                reason = "same email as" if email and (seen_email.get(email) is not None or email in by_email) \
+                    else "same name and company as"
+                if self.on_duplicate == "error":
+                    self.counts.duplicates.append((row.number, f"{reason} {what}"))
+                elif self.on_duplicate == "skip":
+                    self.counts.skipped += 1
+                elif earlier is not None:
+                    fresh[earlier] = _merged(fresh[earlier], row)
+                else:
+                    updates.append((existing, row))
+                continue
+            if row.file_id is not None and self.keep_lead_ids and row.file_id in used_ids:
+                problems.append((row.number, "id", f"lead id {row.file_id} appears twice"))
+                continue
+            if email:
+                seen_email[email] = len(fresh)
+            if pair[1]:
+                seen_pair[pair] = len(fresh)
+            used_ids.add(row.file_id)
+            fresh.append(row)
+        self._insert(fresh, stage_ids, default_stage_id)
+        self._update(updates)
+        return problems
+
+    def _existing(self, rows: list[LeadRow]) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
+        emails = {row.values["email"].lower() for row in rows if row.values["email"]}
+        names = {row.values["name"].lower() for row in rows if row.values["company"]}
+        by_email: dict[str, int] = {}
+        by_pair: dict[tuple[str, str], int] = {}
+        if emails:
+            for lead_id, email in self.session.execute(
+                    select(LEADS.c.id, func.lower(LEADS.c.email)).where(func.lower(LEADS.c.email).in_(emails))
+                    .order_by(LEADS.c.id)):
+                by_email.setdefault(email, lead_id)
+        if names:
+            for lead_id, name, company in self.session.execute(
+                    select(LEADS.c.id, func.lower(LEADS.c.name), func.lower(LEADS.c.company))
+                    .where(func.lower(LEADS.c.name).in_(names), LEADS.c.company.is_not(None))
+                    .order_by(LEADS.c.id)):
+                by_pair.setdefault((name, company), lead_id)
+        return by_email, by_pair
+
+    def _taken_ids(self, rows: list[LeadRow]) -> set:
+        wanted = [row.file_id for row in rows if row.file_id is not None]
+        if not (self.keep_lead_ids and wanted):
+            return set()
+        return set(self.session.execute(select(LEADS.c.id).where(LEADS.c.id.in_(wanted))).scalars())
+
+    def _insert(self, rows: list[LeadRow], stage_ids: dict[str, int], default_stage_id: int) -> None:
+        if not rows:
+            return
+        keep = self.keep_lead_ids and all(row.file_id is not None for row in rows)
+        values = []
+        for row in rows:
+            item = dict(row.values, stage_id=stage_ids[row.stage.lower()] if row.stage else default_stage_id)
+            if keep:
+                item["id"] = row.file_id
+            values.append(item)
+        if not keep:
+            self.keep_lead_ids = False  # new ids from here on: later file ids would not line up
+        ids = self.session.execute(
+            insert(LEADS).returning(LEADS.c.id, sort_by_parameter_order=True), values).scalars().all()
+        tags, fields, history = [], [], []
+        for row, lead_id, item in zip(rows, ids, values):
+            if row.file_id is not None and not keep:
+                self.id_map[row.file_id] = lead_id
+            tags += [{"lead_id": lead_id, "tag": tag} for tag in row.tags]
+            fields += [{"lead_id": lead_id, "key": key, "value": value} for key, value in row.custom.items()]
+            if self.history:
+                history += self._history(lead_id, item, row)
+        if tags:
+            self.session.execute(insert(LeadTag.__table__), tags)
+        if fields:
+            self.session.execute(insert(LeadField.__table__), fields)
+        if history:
+            self.session.execute(insert(ACTIVITIES), history)
+        self.counts.added += len(rows)
+
+    def _history(self, lead_id: int, item: dict, row: LeadRow) -> list[dict]:
+        """The activities that make an imported lead's history: created, won/lost, its next action."""
+        base = {"lead_id": lead_id, "note": None, "due": None, "done": True, "from_stage_id": None,
+                "to_stage_id": item["stage_id"], "data": {"imported": True}, "recorded_at": self.now}
+        entries = [dict(base, kind="created", at=item["created_at"])]
+        if item["status"] in ("won", "lost"):
+            entries.append(dict(base, kind=item["status"], at=item["closed_at"],
+                                note=item["lost_reason"] if item["status"] == "lost" else None))
+        if row.next_action:
+            entries.append(dict(base, kind="task", at=self.now, note=row.next_action,
+                                due=row.next_action_due or self.now, done=False, to_stage_id=None, data=None))
+        return entries
+
+    def _update(self, updates: list[tuple[int, LeadRow]]) -> None:
+        """--on-duplicate update: overwrite the data points the file gives; tags and fields are added."""
+        for lead_id, row in updates:
+            changes = {key: row.values[key] for key in UPDATABLE if row.values[key] is not None}
+            self.session.execute(update(LEADS).where(LEADS.c.id == lead_id).values(**changes, updated_at=self.now))
+            if row.tags:
+                pairs = [(lead_id, tag) for tag in row.tags]
+                self.session.execute(delete(LeadTag).where(tuple_(LeadTag.lead_id, LeadTag.tag).in_(pairs)))
+                self.session.execute(insert(LeadTag.__table__), [{"lead_id": lead_id, "tag": t} for t in row.tags])
+            if row.custom:
+                keys = list(row.custom)
+                self.session.execute(delete(LeadField).where(LeadField.lead_id == lead_id, LeadField.key.in_(keys)))
+                self.session.execute(insert(LeadField.__table__), [
+                    {"lead_id": lead_id, "key": key, "value": value} for key, value in row.custom.items()])
+            self.session.execute(insert(ACTIVITIES), [{
+                "lead_id": lead_id, "kind": "edited", "at": self.now, "note": "updated by import",
+                "due": None, "done": True, "from_stage_id": None, "to_stage_id": None,
+                "data": {"imported": True, "fields": sorted(changes) + [f"field:{key}" for key in row.custom]},
+                "recorded_at": self.now}])
+            self.counts.updated += 1
+
+    # ---- activities -----------------------------------------------------------------------------
+
+    def write_activities(self, rows: list[ActivityRow], *, from_same_file: bool) -> list[tuple[int, str, str]]:
+        """Insert activities; lead ids of an `--what all` file are translated to the new leads' ids."""
+        problems: list[tuple[int, str, str]] = []
+        by_email = self._leads_by_email({row.lead_email for row in rows if row.lead_id is None})
+        wanted = {row.lead_id for row in rows if row.lead_id is not None and not from_same_file}
+        present = set(self.session.execute(select(LEADS.c.id).where(LEADS.c.id.in_(wanted))).scalars()) \
+            if wanted else set()
+        values, keep = [], self.keep_activity_ids and all(row.file_id is not None for row in rows)
+        for row in rows:
+            lead_id = row.lead_id
+            if lead_id is not None and from_same_file:
+                lead_id = self.id_map.get(lead_id, lead_id if self.keep_lead_ids or not self.id_map else None)
+                if lead_id is None:
+                    self.counts.activities_skipped += 1  # its lead was a skipped duplicate
+                    continue
+            elif lead_id is not None and lead_id not in present:
+                problems.append((row.number, "lead_id", f"there is no lead #{lead_id}"))
+                continue
+            elif lead_id is None:
+                lead_id = by_email.get(row.lead_email)
+                if lead_id is None:
+                    problems.append((row.number, "lead_email", f"no lead has the email {row.lead_email}"))
+                    continue
+            item = dict(row.values, lead_id=lead_id, from_stage_id=self._stage_id(row.from_stage),
+                        to_stage_id=self._stage_id(row.to_stage))
+            if keep:
+                item["id"] = row.file_id
+            values.append(item)
+        if not values:
+            return problems
+        if not keep:
+            self.keep_activity_ids = False
+        self.session.execute(insert(ACTIVITIES), values)
+        self.counts.activities += len(values)
+        if not from_same_file:
+            self._touch({item["lead_id"] for item in values})
+        return problems
+
+    def _leads_by_email(self, emails: set) -> dict[str, int]:
+        emails.discard(None)
+        if not emails:
+            return {}
+        found: dict[str, int] = {}
+        for lead_id, email in self.session.execute(
+                select(LEADS.c.id, func.lower(LEADS.c.email)).where(func.lower(LEADS.c.email).in_(emails))
+                .order_by(LEADS.c.id)):
+            found.setdefault(email, lead_id)
+        return found
+
+    def _stage_id(self, name: str | None) -> int | None:
+        """A stage of the history by name; one the pipeline never had is kept as a removed stage."""
+        if name is None:
+            return None
+        stage_id = self.stage_ids.get(name.lower())
+        if stage_id is None:
+            stage_id = self.session.execute(
+                insert(Stage.__table__).returning(Stage.__table__.c.id),
+                {"name": name[:80], "position": None, "probability": 0, "idle_days": 14, "actions": [],
+                 "requires_bant": False, "min_score": None, "removed": True}).scalar_one()
+            self.stage_ids[name.lower()] = stage_id
+        return stage_id
+
+    def _touch(self, lead_ids: set[int]) -> None:
+        """Keep `last_activity_at` of leads that got activities current, in one UPDATE."""
+        latest = (select(func.max(ACTIVITIES.c.at))
+                  .where(ACTIVITIES.c.lead_id == LEADS.c.id, ACTIVITIES.c.done == True,  # noqa: E712
+                         ACTIVITIES.c.kind.not_in(QUIET))
+                  .scalar_subquery())
+        self.session.execute(update(LEADS).where(LEADS.c.id.in_(lead_ids), latest > LEADS.c.last_activity_at)
+                             .values(last_activity_at=latest))
+
+    def fix_sequences(self) -> None:
+        """After inserting explicit ids on PostgreSQL, move the id sequences past them."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            return
+        for table in (LEADS, ACTIVITIES):
+            highest = select(func.coalesce(func.max(table.c.id), 1)).scalar_subquery()
+            self.session.execute(select(func.setval(func.pg_get_serial_sequence(table.name, "id"), highest)))
+
+
+def _merged(first: LeadRow, later: LeadRow) -> LeadRow:
+    """Two rows of one file for the same lead (--on-duplicate update): the later one's values win."""
+    values = dict(first.values)
+    values.update({key: value for key, value in later.values.items() if value is not None})
+    return LeadRow(number=first.number, file_id=first.file_id, values=values, stage=later.stage or first.stage,
+                   tags=first.tags + [tag for tag in later.tags if tag not in first.tags],
+                   custom={**first.custom, **later.custom},
+                   next_action=later.next_action or first.next_action,
+                   next_action_due=later.next_action_due or first.next_action_due)

@@ -1,0 +1,305 @@
+"""`import`: read a file, validate every row, and write leads and activities in one transaction.
+
+The default is all or nothing: any bad row, unknown stage or duplicate makes
+the import refuse with the list, and the transaction is rolled back.
+`skip_invalid` imports the good rows and hands the bad ones to a rejects
+file with an `error` column. Rows are read, checked and written in batches,
+so a file of a million rows never sits in memory.
+"""
+
+import csv
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlmodel import Session
+
+from pipectl import clock
+from pipectl.core.import_mapping import Mapping, build_mapping, outcome_of, parse_stage_map
+from pipectl.core.import_rows import ActivityRow, LeadContext, LeadRow, activity_row, lead_row
+from pipectl.core.import_sources import Record, Source
+from pipectl.core.import_writer import DUPLICATE_MODES, Counts, Writer
+from pipectl.core.stages import add_stage, find_stage, first_stage, open_stages
+from pipectl.dates import iso
+from pipectl.errors import DuplicateLead, PipectlError, RuleViolation, UsageError
+from pipectl.money import to_number
+
+BATCH = 1000
+MAX_LISTED = 20
+WHATS = ("leads", "activities", "all")
+
+
+@dataclass
+class ImportOptions:
+    what: str | None = None  # leads, activities, all; None: worked out from the file
+    maps: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+    stage_map: list[str] = field(default_factory=list)
+    create_stages: bool = False
+    on_duplicate: str = "error"
+    skip_invalid: bool = False
+    dry_run: bool = False
+    default_stage: str | None = None
+    preview_rows: int = 5
+
+
+@dataclass
+class ImportResult:
+    """What an import did (or, dry, would do)."""
+
+    counts: Counts
+    mappings: dict[str, Mapping] = field(default_factory=dict)  # "lead"/"activity" → its mapping
+    preview: list[dict] = field(default_factory=list)
+    created_stages: list[str] = field(default_factory=list)
+    rejected: int = 0
+    failure: PipectlError | None = None  # dry run: the error a real import would stop with
+
+
+class RejectsFile:
+    """The rows `--skip-invalid` left out, with their original columns and an `error` column."""
+
+    def __init__(self, path: Path, headers: list[str]):
+        self.path, self.headers, self._file, self._writer = path, list(headers), None, None
+
+    def add(self, record: Record, error: str) -> None:
+        if self._writer is None:
+            headers = self.headers or [key for key in record.cells if key != "error"]
+            self._file = open(self.path, "w", encoding="utf-8", newline="")
+            self._writer = csv.DictWriter(self._file, headers + ["error"], extrasaction="ignore")
+            self._writer.writeheader()
+        row = {key: value if isinstance(value, str) or value is None else json.dumps(value, ensure_ascii=False)
+               for key, value in record.cells.items()}
+        self._writer.writerow({**row, "error": error})
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+
+
+class _Run:
+    """One import in progress: batches, the problems found, the stages met."""
+
+    def __init__(self, session: Session, source: Source, options: ImportOptions,
+                 rejects: RejectsFile | None, progress: Callable[[int], None] | None):
+        if options.on_duplicate not in DUPLICATE_MODES:
+            raise UsageError(f"--on-duplicate is one of {', '.join(DUPLICATE_MODES)}, not {options.on_duplicate!r}.")
+        if options.what is not None and options.what not in WHATS:
+            raise UsageError(f"--what is one of {', '.join(WHATS)}, not {options.what!r}.")
+        self.session, self.source, self.options = session, source, options
+        self.rejects, self.progress = rejects, progress
+        self.now = clock.now()
+        self.stage_map = parse_stage_map(options.stage_map)
+        self.result = ImportResult(counts=Counts())
+        self.problems: list[str] = []
+        self.problem_count = 0
+        self.unknown_stages: dict[str, int] = {}
+        self.writer: Writer | None = None
+        self.typed = False  # the file says per record whether it is a lead or an activity
+        self.mappings: dict[tuple, Mapping] = {}
+        self.leads: list[tuple[Record, LeadRow]] = []
+        self.activities: list[tuple[Record, ActivityRow]] = []
+        self.open_ids = {stage.name.lower(): stage.id for stage in open_stages(session)}
+        self.stage_names = {stage.id: stage.name for stage in open_stages(session)}
+        default = find_stage(session, options.default_stage) if options.default_stage else first_stage(session)
+        self.default_stage_id = default.id
+        self._check_stage_map()
+
+    def _check_stage_map(self) -> None:
+        for old, new in self.stage_map.items():
+            if outcome_of(new) or new.lower() in self.open_ids:
+                continue
+            if self.options.create_stages:
+                self._create_stage(new)
+                continue
+            raise UsageError(f"--stage-map {old}={new}: there is no stage {new!r}; the stages are: "
+                             f"{', '.join(stage.name for stage in open_stages(self.session))}.")
+
+    def _create_stage(self, name: str) -> None:
+        try:
+            stage = add_stage(self.session, name)
+        except RuleViolation as error:
+            raise RuleViolation(f"Cannot create the stage {name!r}: {error} "
+                                "Map the file's stages onto yours with --stage-map OLD=NEW.") from None
+        self.open_ids[stage.name.lower()] = stage.id
+        self.stage_names[stage.id] = stage.name
+        self.result.created_stages.append(stage.name)
+
+    # ---- reading --------------------------------------------------------------------------------
+
+    def run(self) -> ImportResult:
+        for record in self.source.records:
+            kind = self._kind_of(record)
+            if kind == "lead":
+                self._take_lead(record)
+            elif kind == "activity":
+                self._take_activity(record)
+            if len(self.leads) >= BATCH:
+                self._flush_leads()
+            if len(self.activities) >= BATCH:
+                self._flush_leads()
+                self._flush_activities()
+        self._flush_leads()
+        self._flush_activities()
+        if self.writer is not None:
+            self.writer.fix_sequences()
+            if self.writer.counts.added or self.writer.counts.updated or self.writer.counts.activities:
+                from pipectl.core.scoring import rescore_open_leads
+
+                # Scores follow the rules and the history, as after any other change.
+                rescore_open_leads(self.session)
+        self.result.mappings = {kind: mapping for (kind, _), mapping in self.mappings.items()}
+        return self.result
+
+    def _kind_of(self, record: Record) -> str | None:
+        what = self.options.what
+        if record.kind:
+            self.typed = True
+            wanted = {"leads": "lead", "activities": "activity"}.get(what or "all")
+            return record.kind if wanted in (None, record.kind) else None
+        if what in ("leads", "activities"):
+            return what[:-1] if what == "leads" else "activity"
+        keys = {key.lower() for key in record.cells}
+        return "activity" if "kind" in keys and not keys & {"name", "first name", "last name"} else "lead"
+
+    def _mapping(self, kind: str, record: Record) -> Mapping:
+        headers = self.source.headers or list(record.cells)
+        key = (kind, tuple(headers))
+        mapping = self.mappings.get(key)
+        if mapping is None:
+            mapping = build_mapping(headers, what="leads" if kind == "lead" else "activities",
+                                    maps=self.options.maps if kind == "lead" or not self.typed else [],
+                                    ignore=self.options.ignore if kind == "lead" or not self.typed else [])
+            self.mappings[key] = mapping
+        return mapping
+
+    def _take_lead(self, record: Record) -> None:
+        mapping = self._mapping("lead", record)
+        row, problems = lead_row(record.number, record.cells, LeadContext(mapping, self.stage_map, self.now))
+        if problems:
+            self._bad(record, [(problem.column, problem.text) for problem in problems])
+            return
+        if row.stage and row.stage.lower() not in self.open_ids:
+            if self.options.create_stages:
+                self._create_stage(row.stage)
+            else:
+                self.unknown_stages[row.stage] = self.unknown_stages.get(row.stage, 0) + 1
+                return
+        if len(self.result.preview) < self.options.preview_rows:
+            self.result.preview.append(self._preview(row))
+        self.leads.append((record, row))
+
+    def _take_activity(self, record: Record) -> None:
+        mapping = self._mapping("activity", record)
+        row, problems = activity_row(record.number, record.cells, mapping, self.now)
+        if problems:
+            self._bad(record, [(problem.column, problem.text) for problem in problems])
+            return
+        self.activities.append((record, row))
+
+    def _bad(self, record: Record, problems: list[tuple[str, str]]) -> None:
+        text = "; ".join(f"{column}: {problem}" for column, problem in problems)
+        self.problem_count += 1
+        if self.options.skip_invalid:
+            self.result.rejected += 1
+            if self.rejects is not None:
+                self.rejects.add(record, text)
+        elif len(self.problems) < MAX_LISTED:
+            self.problems.append(f"row {record.number}: {text}")
+
+    def _preview(self, row: LeadRow) -> dict:
+        values = row.values
+        stage = self.stage_names[self.open_ids[row.stage.lower()] if row.stage else self.default_stage_id]
+        return {"row": row.number, "name": values["name"], "company": values["company"], "email": values["email"],
+                "value": to_number(values["value_cents"]), "stage": stage, "status": values["status"],
+                "created_at": iso(values["created_at"]), "closed_at": iso(values["closed_at"]),
+                "tags": row.tags, "fields": row.custom}
+
+    # ---- writing --------------------------------------------------------------------------------
+
+    def _writer(self) -> Writer:
+        if self.writer is None:
+            self.writer = Writer(self.session, self.now, on_duplicate=self.options.on_duplicate,
+                                 history=not self.typed)
+            self.result.counts = self.writer.counts
+        return self.writer
+
+    def _flush_leads(self) -> None:
+        if not self.leads:
+            return
+        batch, self.leads = self.leads, []
+        records = {row.number: record for record, row in batch}
+        problems = self._writer().write_leads([row for _, row in batch], self.open_ids, self.default_stage_id)
+        mapping = next(iter(self.mappings.values()))
+        for number, column, text in problems:
+            self._bad(records[number], [(mapping.fields.get(column, column), text)])
+        self._report_progress()
+
+    def _flush_activities(self) -> None:
+        if not self.activities:
+            return
+        batch, self.activities = self.activities, []
+        records = {row.number: record for record, row in batch}
+        problems = self._writer().write_activities([row for _, row in batch], from_same_file=self.typed)
+        for number, column, text in problems:
+            self._bad(records[number], [(column, text)])
+        self._report_progress()
+
+    def _report_progress(self) -> None:
+        if self.progress is not None:
+            self.progress(self.source.position())
+
+
+def import_file(session: Session, source: Source, options: ImportOptions, *, rejects: RejectsFile | None = None,
+                progress: Callable[[int], None] | None = None) -> ImportResult:
+    """Import `source` into the pipeline; raises (and writes nothing) unless every row can go in.
+
+    With `options.dry_run` nothing is kept either way, and the error a real run would raise is
+    returned in `result.failure` so the caller can still show the mapping and the preview.
+    """
+    run = _Run(session, source, options, rejects, progress)
+    failure = None
+    try:
+        result = run.run()
+        failure = _failure(run)
+    except PipectlError as error:
+        if not options.dry_run:
+            raise
+        result, failure = run.result, error
+    if options.dry_run:
+        session.rollback()
+        result.failure = failure
+        return result
+    if failure is not None:
+        raise failure
+    return result
+
+
+def _failure(run: _Run) -> PipectlError | None:
+    """The error that refuses the whole import, if any: unknown stages, bad rows, duplicates."""
+    if run.unknown_stages:
+        names = ", ".join(f"{name!r} ({count} row{'s' if count > 1 else ''})"
+                          for name, count in sorted(run.unknown_stages.items()))
+        stages = ", ".join(stage.name for stage in open_stages(run.session))
+        return RuleViolation(
+            f"The file has stages the pipeline does not: {names}. The stages are: {stages}. "
+            "Map them with --stage-map OLD=NEW (NEW may be won or lost), or add them with --create-stages."
+        )
+    if run.problem_count and not run.options.skip_invalid:
+        more = run.problem_count - len(run.problems)
+        listing = "\n  ".join(run.problems + ([f"and {more} more"] if more > 0 else []))
+        return RuleViolation(
+            f"{run.problem_count} row(s) cannot be imported; nothing was imported:\n  {listing}\n"
+            "Fix them, or import the others with --skip-invalid (the bad rows go to a rejects file)."
+        )
+    duplicates = run.result.counts.duplicates
+    if duplicates:
+        shown = [f"row {number}: {what}" for number, what in duplicates[:MAX_LISTED]]
+        if len(duplicates) > MAX_LISTED:
+            shown.append(f"and {len(duplicates) - MAX_LISTED} more")
+        listing = "\n  ".join(shown)
+        return DuplicateLead(
+            f"{len(duplicates)} row(s) look like leads already there; nothing was imported:\n  {listing}\n"
+            "Choose --on-duplicate skip (leave them out) or --on-duplicate update (update the existing leads)."
+        )
+    return None
