@@ -159,12 +159,12 @@ def _describe_one(problem: dict, location: tuple, data: dict, text: str) -> str:
         message = f"unknown key {location[-1]!r} (a typo?)"
     elif problem["type"] == "missing":
         message = f"the key {location[-1]!r} is required"
-    where = _where(location, data)
+    where = _where(location, data, as_key=problem["type"] in ("extra_forbidden", "missing"))
     line = _line_of(location, problem["type"], text)
     return f"{where}{f' (line {line})' if line else ''}: {message}"
 
 
-def _where(location: tuple, data: dict) -> str:
+def _where(location: tuple, data: dict, *, as_key: bool = False) -> str:
     """`[[scoring.demographic]] #2 "Senior title", key field` from a pydantic location."""
     parts: list[str] = []
     node = data
@@ -179,7 +179,7 @@ def _where(location: tuple, data: dict) -> str:
             continue
         is_last = index == len(location) - 1
         child = node.get(part) if isinstance(node, dict) else None
-        if is_last and not isinstance(child, dict | list):
+        if is_last and (as_key or not isinstance(child, dict | list)):
             if table:
                 parts.append(f"[{'.'.join(table)}]")
                 table = []
