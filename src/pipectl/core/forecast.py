@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import and_, case, func, select
 from sqlmodel import Session
 
-from pipectl.core.metrics import LEADS, overall_rates, rate, stage_history
+from pipectl.core.metrics import LEADS, overall_rates, stage_history
 from pipectl.core.periods import (
     DAY, PERIODS, add_months, date_in_text, month_label, month_start, period_bounds, raw, ts,
 )
@@ -66,9 +66,9 @@ def bucket_name(index: int, months: list) -> str:
     return month_label(months[index])
 
 
-def open_pipeline(session: Session, now: datetime, as_of: datetime, cycle_days: float | None,
-                  months: list, period: tuple[datetime, datetime] | None = None) -> list[tuple]:
-    """(bucket, stage id, leads, value cents, value cents due by the period's end) for open leads."""
+def open_pipeline(session: Session, now: datetime, cycle_days: float | None, months: list,
+                  period_end: datetime) -> list[tuple]:
+    """(bucket, stage id, leads, value cents, value cents due by `period_end`) for open leads."""
     expected = expected_close(now, cycle_days)
     query_from = LEADS.outerjoin(
         FIELDS, and_(FIELDS.c.lead_id == LEADS.c.id, FIELDS.c.key == EXPECTED_CLOSE_FIELD))
@@ -79,8 +79,7 @@ def open_pipeline(session: Session, now: datetime, as_of: datetime, cycle_days: 
         .subquery()
     )
     bucket = bucket_of(inner.c.expected, months)
-    due_value = func.sum(case((inner.c.expected < ts(period[1]), inner.c.value_cents), else_=0)) \
-        if period else func.sum(0)
+    due_value = func.sum(case((inner.c.expected < ts(period_end), inner.c.value_cents), else_=0))
     query = (
         select(bucket.label("bucket"), inner.c.stage_id, func.count(),
                func.coalesce(func.sum(inner.c.value_cents), 0), func.coalesce(due_value, 0))
@@ -88,6 +87,17 @@ def open_pipeline(session: Session, now: datetime, as_of: datetime, cycle_days: 
     )
     return [(index, stage_id, count, int(value), int(due)) for index, stage_id, count, value, due
             in session.execute(query)]
+
+
+def stage_win_rate(seen: dict | None) -> float | None:
+    """Won ÷ closed among the leads that reached a stage; None without closed ones."""
+    if not seen or not seen["won"] + seen["lost"]:
+        return None
+    return seen["won"] / (seen["won"] + seen["lost"])
+
+
+def rate_for_people(share: float | None) -> float | None:
+    return None if share is None else round(share, 4)
 
 
 def saved_quota(session: Session) -> dict | None:
@@ -123,13 +133,11 @@ def compute_forecast(session: Session, now: datetime, *, as_of: datetime | None 
     average_deal, win_rate, cycle_days = overall_rates(session)
     stages = open_stages(session)
     history = stage_history(session, now)
-    historical = {stage.id: rate(history.get(stage.id, {}).get("won"),
-                                 history.get(stage.id, {}).get("won", 0) + history.get(stage.id, {}).get("lost", 0))
-                  for stage in stages}
+    historical = {stage.id: stage_win_rate(history.get(stage.id)) for stage in stages}
     probability = {stage.id: stage.probability for stage in stages}
     months = month_buckets(as_of)
     start, end = period_bounds(as_of, period_name)
-    groups = open_pipeline(session, now, as_of, cycle_days, months, (start, end))
+    groups = open_pipeline(session, now, cycle_days, months, end)
     notes: list[str] = []
 
     def weighted(stage_id: int, value: int) -> float:
@@ -164,7 +172,7 @@ def compute_forecast(session: Session, now: datetime, *, as_of: datetime | None 
     order = sorted(by_month, key=lambda index: (index == -2, index))
     month_rows = [{"month": bucket_name(index, months), **figures(by_month[index])} for index in order]
     stage_rows = [{"stage": stage.name, "probability": stage.probability,
-                   "historical_win_rate": historical[stage.id],
+                   "historical_win_rate": rate_for_people(historical[stage.id]),
                    **figures(by_stage.get(stage.id, {"leads": 0, "value": 0, "weighted": 0.0,
                                                      "weighted_historical": 0.0,
                                                      "has_history": historical[stage.id] is not None}))}
