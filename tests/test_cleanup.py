@@ -1,6 +1,8 @@
 """`pipectl clean` (dry run, archive, purge) and `pipectl restore`, end to end."""
 
+import csv
 import hashlib
+import io
 import json
 import sqlite3
 
@@ -228,3 +230,29 @@ def test_purge_never_touches_leads_that_are_not_archived(ok, new_lead, monkeypat
     result = ok("clean", "--purge", "--older-than", "1d", "--yes")
     assert "nothing to purge" in result.stderr
     assert snapshot() == before
+
+
+# -- alerts: list --stale and show --------------------------------------------------------------
+
+def test_list_stale_shows_stalled_leads_with_their_reasons(ok, pipeline_with_dead_leads):
+    leads = pipeline_with_dead_leads
+    rows = json.loads(ok("list", "--stale", "--format", "json").stdout)
+    assert [(row["id"], row["stale"]) for row in rows] == [(leads["idle"], True), (leads["silent"], True)]
+    assert rows[1]["stale_reasons"] == ["no reply to 3 outreach attempts since 2026-11-16 (limit 3)"]
+    assert [row["id"] for row in json.loads(ok("list", "--stale", "--stage", "Contact", "-f", "json").stdout)] == []
+    csv_rows = list(csv.DictReader(io.StringIO(ok("list", "--stale", "--format", "csv").stdout)))
+    assert (csv_rows[0]["stale"], csv_rows[0]["stale_reasons"]) == (
+        "true", "no activity for 206 days (limit 14 in Discovery); open for 206 days (limit 180)")
+    table = ok("list", "--stale").stdout
+    assert "Why stalled" in table and "Silent Sam" in table and "Fresh Fay" not in table
+
+
+def test_show_marks_a_stalled_lead(ok, pipeline_with_dead_leads):
+    leads = pipeline_with_dead_leads
+    detail = json.loads(ok("show", leads["silent"], "--format", "json").stdout)
+    assert detail["stale"] is True
+    assert detail["stale_reasons"] == ["no reply to 3 outreach attempts since 2026-11-16 (limit 3)"]
+    assert "Stalled" in ok("show", leads["silent"]).stdout
+    fresh = json.loads(ok("show", leads["fresh"], "--format", "json").stdout)
+    assert (fresh["stale"], fresh["stale_reasons"]) == (False, [])
+    assert "Stalled" not in ok("show", leads["fresh"]).stdout
