@@ -1,0 +1,184 @@
+"""`pipectl forecast`: the weighted pipeline by close month and the quota gap, worked out by hand.
+
+Now is 2026-11-23 09:00. Stages: Discovery 10%, Qualification 25%, Contact 50%, Proposal 75%.
+
+History (all reached Discovery, so its historical win rate is 2 won / 4 closed = 0.5):
+    Ada  10k  created 09-01, Qualification 09-11, won 10-11 (40 days)
+    Hana  5k  created 11-01, won 11-10 (9 days)
+    Bob   2k  created 09-05, lost 09-15
+    Ivo   1k  created 09-10, lost 09-20
+So: overall win rate 0.5, average deal 7,500, average cycle 24.5 days; Qualification won 1 of 1.
+
+Open leads and their expected close:
+    Cal  Discovery      4k  created 11-20, no date: 11-20 + 24.5 days = 12-14       -> 2026-12
+    Dan  Contact        6k  expected_close field 2026-11-28                         -> 2026-11
+    Eli  Qualification  8k  BANT timeline "2027-02-10"                              -> 2027-02
+    Fio  Discovery      1k  created 08-01, no date: 09-10 is past, so now            -> 2026-11
+    Gil  Contact        2k  expected_close field 2026-10-01 (past)                  -> overdue
+"""
+
+import json
+
+import pytest
+
+from insight_support import build_once, copy_database
+
+
+def build(pipectl) -> dict:
+    ok, lead = pipectl.ok, pipectl.lead
+    ada = lead("Ada", "--value", "10k", "--at", "2026-09-01")
+    ok("move", ada, "Qualification", "--at", "2026-09-11")
+    ok("won", ada, "--at", "2026-10-11")
+    hana = lead("Hana", "--value", "5k", "--at", "2026-11-01")
+    ok("won", hana, "--at", "2026-11-10")
+    bob = lead("Bob", "--value", "2k", "--at", "2026-09-05")
+    ok("lost", bob, "--reason", "price", "--at", "2026-09-15")
+    ivo = lead("Ivo", "--value", "1k", "--at", "2026-09-10")
+    ok("lost", ivo, "--reason", "timing", "--at", "2026-09-20")
+    lead("Cal", "--value", "4k", "--at", "2026-11-20")
+    lead("Dan", "--value", "6k", "--stage", "Contact", "--field", "expected_close=2026-11-28", "--at", "2026-11-01")
+    eli = lead("Eli", "--value", "8k", "--stage", "Qualification", "--at", "2026-11-05")
+    ok("qualify", eli, "--timeline", "yes: 2027-02-10")
+    lead("Fio", "--value", "1k", "--at", "2026-08-01")
+    lead("Gil", "--value", "2k", "--stage", "Contact", "--field", "expected_close=2026-10-01", "--at", "2026-09-01")
+    return {}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    return build_once(tmp_path_factory, build)
+
+
+@pytest.fixture
+def pipeline(built, db_path):
+    copy_database(built[0], db_path)
+
+
+def forecast_json(ok, *args) -> dict:
+    return json.loads(ok("forecast", "--format", "json", *args).stdout)
+
+
+def test_weighted_pipeline_by_month(pipeline, ok):
+    data = forecast_json(ok)
+    assert data["open"] == {"leads": 5, "value": 21000.0, "weighted": 6500.0, "weighted_historical": 10500.0}
+    assert data["months"] == [
+        {"month": "overdue", "leads": 1, "value": 2000.0, "weighted": 1000.0, "weighted_historical": None},
+        {"month": "2026-11", "leads": 2, "value": 7000.0, "weighted": 3100.0, "weighted_historical": 500.0},
+        {"month": "2026-12", "leads": 1, "value": 4000.0, "weighted": 400.0, "weighted_historical": 2000.0},
+        {"month": "2027-02", "leads": 1, "value": 8000.0, "weighted": 2000.0, "weighted_historical": 8000.0},
+    ]
+    assert data["quota"] is None
+    assert data["notes"] == []
+
+
+def test_stage_rows_with_historical_win_rate(pipeline, ok):
+    stages = {row["stage"]: row for row in forecast_json(ok)["stages"]}
+    assert stages["Discovery"]["historical_win_rate"] == 0.5
+    assert stages["Discovery"]["weighted"] == 500.0 and stages["Discovery"]["weighted_historical"] == 2500.0
+    assert stages["Qualification"]["historical_win_rate"] == 1.0
+    assert stages["Contact"]["historical_win_rate"] is None
+    assert stages["Contact"]["weighted"] == 4000.0 and stages["Contact"]["weighted_historical"] is None
+
+
+def test_quota_gap_for_the_month(pipeline, ok):
+    quota = forecast_json(ok, "--quota", "20k")["quota"]
+    assert quota["period"] == "month" and quota["start"].startswith("2026-11-01")
+    assert quota["end"].startswith("2026-12-01")
+    assert (quota["won"], quota["won_leads"]) == (5000.0, 1)  # Hana
+    # Due by the end of November, weighted: Gil 1,000 (overdue) + Dan 3,000 + Fio 100.
+    assert quota["expected"] == 4100.0
+    assert quota["gap"] == 10900.0
+    # 10,900 / (7,500 x 0.5) = 2.9 -> 3 new leads.
+    assert (quota["average_deal_size"], quota["win_rate"], quota["new_leads_needed"]) == (7500.0, 0.5, 3)
+
+
+def test_quota_gap_for_the_quarter(pipeline, ok):
+    quota = forecast_json(ok, "--quota", "20k", "--period", "quarter")["quota"]
+    assert quota["start"].startswith("2026-10-01") and quota["end"].startswith("2027-01-01")
+    assert quota["won"] == 15000.0  # Ada and Hana
+    assert quota["expected"] == 4500.0  # and Cal's 400 in December
+    assert quota["gap"] == 500.0
+    assert quota["new_leads_needed"] == 1
+
+
+def test_as_of_moves_the_period(pipeline, ok):
+    data = forecast_json(ok, "--quota", "20k", "--as-of", "2026-10-15")
+    quota = data["quota"]
+    assert quota["start"].startswith("2026-10-01")
+    assert quota["won"] == 10000.0  # Ada, won 10-11
+    assert quota["expected"] == 1000.0  # only Gil is due by the end of October
+    assert quota["gap"] == 9000.0 and quota["new_leads_needed"] == 3
+    assert data["months"][0]["month"] == "2026-10"
+
+
+def test_quota_met_needs_no_new_leads(pipeline, ok):
+    quota = forecast_json(ok, "--quota", "5k")["quota"]
+    assert quota["gap"] == 0.0 and quota["new_leads_needed"] == 0
+
+
+def test_saved_quota_is_used_without_flags(pipeline, ok):
+    result = ok("forecast", "--quota", "20k", "--period", "quarter", "--save")
+    assert "Saved the quota" in result.stderr
+    quota = forecast_json(ok)["quota"]
+    assert (quota["amount"], quota["period"], quota["gap"]) == (20000.0, "quarter", 500.0)
+    # A flag still wins over the saved quota for one run.
+    assert forecast_json(ok, "--period", "month")["quota"]["period"] == "month"
+    assert forecast_json(ok, "--quota", "30k")["quota"]["amount"] == 30000.0
+
+
+def test_table_view(pipeline, ok):
+    out = ok("forecast", "--quota", "20k").stdout
+    for text in ("By expected close month", "overdue", "2027-02", "Gap", "10,900", "New leads needed"):
+        assert text in out
+    assert all(len(line) <= 100 for line in out.splitlines())
+
+
+def test_csv_gives_the_months(pipeline, ok):
+    lines = ok("forecast", "--format", "csv").stdout.splitlines()
+    assert lines[0] == "month,leads,value,weighted,weighted_historical"
+    assert lines[1].startswith("overdue,1,2000.00,1000.00,")
+
+
+def test_timeline_date_at_the_end_of_a_note_and_bad_dates(new_lead, ok):
+    late = new_lead("Late", "--value", "1k")
+    ok("qualify", late, "--timeline", "yes: board decides on 2027-03-02")
+    odd = new_lead("Odd", "--value", "1k", "--field", "expected_close=soon")
+    bad = new_lead("Bad", "--value", "1k", "--field", "expected_close=2027-13-45")
+    data = forecast_json(ok)
+    months = {row["month"]: row["leads"] for row in data["months"]}
+    # No history: leads without a readable date are unscheduled.
+    assert months == {"2027-03": 1, "unscheduled": 2}
+    assert odd and bad
+    assert any("not enough history" in note for note in data["notes"])
+    assert data["open"]["weighted_historical"] is None
+
+
+def test_no_history_quota_cannot_count_new_leads(new_lead, ok):
+    new_lead("Solo", "--value", "3k")
+    data = forecast_json(ok, "--quota", "10k")
+    assert data["quota"]["new_leads_needed"] is None
+    # With no close date and no cycle to guess one, the lead is unscheduled: not expected this month.
+    assert data["quota"]["expected"] == 0.0 and data["quota"]["gap"] == 10000.0
+    assert any("new leads" in note for note in data["notes"])
+
+
+def test_empty_pipeline(ok):
+    data = forecast_json(ok)
+    assert data["open"]["leads"] == 0 and data["months"] == []
+    assert "no open leads" in ok("forecast").stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--save"], "--save keeps a quota"),
+    (["--quota", "lots"], "Cannot read the amount"),
+    (["--quota", "0"], "more than zero"),
+    (["--quota", "10k", "--period", "week"], "week"),
+    (["--as-of", "someday"], "Cannot read the date"),
+])
+def test_bad_input_is_a_usage_error_and_writes_nothing(new_lead, cli, snapshot, args, message):
+    new_lead("Solo", "--value", "3k")
+    before = snapshot()
+    result = cli("forecast", *args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert snapshot() == before
