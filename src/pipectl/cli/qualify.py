@@ -217,38 +217,51 @@ def agenda_table(rows: list[dict]) -> None:
     """One Rich table per agenda section, in agenda order."""
     from itertools import groupby
 
-    from rich.table import Table
-
-    from pipectl.cli.tables import money, short_date
-    from pipectl.core.agenda import SECTION_TITLES
-    from pipectl.render import escape, stdout_console
+    from pipectl.render import stdout_console
 
     console = stdout_console()
     if not rows:
         console.print("Nothing planned, and no open leads.", style="dim")
         return
     for section, group in groupby(rows, key=lambda row: row["section"]):
-        group = list(group)
-        table = Table(title=f"{SECTION_TITLES[section]} ({len(group)})", title_justify="left",
-                      title_style="bold red" if section == "overdue" else "bold",
-                      show_edge=False, pad_edge=False, header_style="bold")
-        fixed = {"no_wrap": True}
-        for name, options in (("ID", {"justify": "right", **fixed}), ("Name", {}), ("Company", {}),
-                              ("Stage", fixed), ("Value", {"justify": "right", **fixed}),
-                              ("Score", {"justify": "right", **fixed}), ("Action", {}), ("Due", fixed),
-                              ("Overdue", {"justify": "right", **fixed})):
-            table.add_column(name, overflow="fold", **options)
-        for row in group:
-            if section == "needs_decision":
-                action = "[yellow]" + escape("; ".join(row.get("reasons") or [])) + "[/yellow]"
-            else:
-                action = escape(row["next_action"] or "")
-            overdue = f"{row['days_overdue']}d" if row["days_overdue"] else ""
-            table.add_row(str(row["id"]), escape(row["name"]), escape(row["company"]), escape(row["stage"]),
-                          money(row["value"]), str(row["score"]), action, short_date(row["next_action_due"]),
-                          overdue)
-        console.print(table)
+        console.print(_section_table(section, list(group)))
         console.print()
+
+
+def _section_table(section: str, rows: list[dict]):
+    """One agenda section: planned actions with their due date and days overdue; stalled leads with
+    why they stalled; leads without a next action with when they were last touched."""
+    from rich.table import Table
+
+    from pipectl.cli.tables import money, short_date
+    from pipectl.core.agenda import SECTION_TITLES
+    from pipectl.render import escape
+
+    table = Table(title=f"{SECTION_TITLES[section]} ({len(rows)})", title_justify="left",
+                  title_style="bold red" if section == "overdue" else "bold",
+                  show_edge=False, pad_edge=False, header_style="bold")
+    fixed, right = {"no_wrap": True}, {"no_wrap": True, "justify": "right"}
+    tail = {"needs_decision": (("Why it stalled", {}), ("Next action", {})),
+            "no_next_action": (("Last activity", fixed),)}.get(
+        section, (("Action", {}), ("Due", fixed), ("Overdue", right)))
+    for name, options in (("ID", right), ("Name", {}), ("Company", {}), ("Stage", fixed), ("Value", right),
+                          ("Score", right)) + tail:
+        table.add_column(name, overflow="fold", **options)
+    for row in rows:
+        cells = [str(row["id"]), escape(row["name"]), escape(row["company"]), escape(row["stage"]),
+                 money(row["value"]), str(row["score"])]
+        if section == "needs_decision":
+            planned = escape(row["next_action"] or "")
+            if row["next_action_due"]:
+                planned += f" ({short_date(row['next_action_due'])})"
+            cells += ["[yellow]" + escape("; ".join(row.get("reasons") or [])) + "[/yellow]", planned]
+        elif section == "no_next_action":
+            cells.append(short_date(row["last_activity_at"]))
+        else:
+            overdue = f"{row['days_overdue']}d" if row["days_overdue"] else ""
+            cells += [escape(row["next_action"] or ""), short_date(row["next_action_due"]), overdue]
+        table.add_row(*cells)
+    return table
 
 
 def _write_bytes(data: bytes) -> None:

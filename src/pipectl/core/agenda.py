@@ -163,40 +163,64 @@ def unplanned_rows(session: Session, limit: int = DEFAULT_LIMIT, *,
 
 
 def stalled_rows(session: Session, now: datetime, limit: int = DEFAULT_LIMIT, *,
-                 exclude: set[int] | None = None) -> list[AgendaRow]:
-    """Stalled open leads (issue 5's hygiene rules), highest score first: each needs a decision.
+                 within: timedelta = DEFAULT_WITHIN) -> list[AgendaRow]:
+    """Stalled open leads (the hygiene rules), highest score first: each needs a decision.
 
-    Empty when the hygiene module is not there (yet).
+    Leads already listed with an action due in the window are left out. The stalled leads are
+    picked in SQL (the hygiene rules as one condition), so only `limit` leads get their reasons
+    worked out. Empty when the hygiene module is not there.
     """
+    _today, _tomorrow, horizon = day_bounds(now, within)
+    due_in_window = exists().where(Activity.lead_id == Lead.id, Activity.done == False,  # noqa: E712
+                                   Activity.due < horizon)
+    try:
+        from pipectl.core.hygiene import StaleFinder
+    except ImportError:
+        return _stalled_rows_by_reasons(session, now, limit, ~due_in_window)
+    finder = StaleFinder(session, now)
+    ids = list(session.exec(
+        select(Lead.id).where(Lead.status == "open", finder.condition(), ~due_in_window)
+        .order_by(Lead.score.desc(), Lead.id).limit(limit)))
+    reasons = finder.reasons(ids) if ids else {}
+    return [AgendaRow(lead_id=lead_id, section="needs_decision", reasons=list(reasons[lead_id]))
+            for lead_id in ids if lead_id in reasons]
+
+
+def _stalled_rows_by_reasons(session: Session, now: datetime, limit: int, not_listed) -> list[AgendaRow]:
+    # Only the documented `stale_reasons(session, now, lead_ids=None)` is there (or nothing at all).
     try:
         from pipectl.core.hygiene import stale_reasons
     except ImportError:
         return []
     reasons = stale_reasons(session, now)
-    ids = [lead_id for lead_id in reasons if lead_id not in (exclude or set())]
-    scored: list[tuple[int, int]] = []
-    for start in range(0, len(ids), CHUNK):
-        scored.extend(session.execute(select(Lead.id, Lead.score).where(
-            Lead.id.in_(ids[start:start + CHUNK]), Lead.status == "open")).all())
-    scored.sort(key=lambda pair: (-(pair[1] or 0), pair[0]))
+    ranked = sorted(session.execute(select(Lead.id, Lead.score).where(
+        Lead.status == "open", not_listed, Lead.id.in_(list(reasons)[:CHUNK]))).all(),
+        key=lambda pair: (-(pair[1] or 0), pair[0]))
     return [AgendaRow(lead_id=lead_id, section="needs_decision", reasons=list(reasons[lead_id]))
-            for lead_id, _score in scored[:limit]]
+            for lead_id, _score in ranked[:limit]]
 
 
 def agenda(session: Session, *, within: timedelta = DEFAULT_WITHIN, limit: int = DEFAULT_LIMIT,
            now: datetime | None = None, unplanned: bool = True) -> Iterator[AgendaRow]:
     """The whole agenda in order: overdue, today, upcoming, needs a decision, no next action.
 
-    A lead appears once: a stalled lead already listed with a due action is not repeated.
+    A lead appears once: a stalled lead already listed with a due action is not repeated, and a
+    stalled lead without a next action is listed as needing a decision only.
     """
-    now = now or clock.now()
-    shown: set[int] = set()
-    for row in planned_rows(session, now, within):
-        shown.add(row.lead_id)
-        yield row
+    # Checked before the first row: a streamed JSON array must not be left half-written.
+    if limit < 1:
+        raise UsageError("--limit must be at least 1.")
+    if within < timedelta(0):
+        raise UsageError("--within cannot be negative.")
+    return _agenda_rows(session, within, limit, now or clock.now(), unplanned)
+
+
+def _agenda_rows(session: Session, within: timedelta, limit: int, now: datetime,
+                 unplanned: bool) -> Iterator[AgendaRow]:
+    yield from planned_rows(session, now, within)
     if not unplanned:
         return
-    stalled = stalled_rows(session, now, limit, exclude=shown)
+    stalled = stalled_rows(session, now, limit, within=within)
     yield from stalled
     yield from unplanned_rows(session, limit, exclude={row.lead_id for row in stalled})
 
