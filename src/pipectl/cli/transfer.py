@@ -167,14 +167,15 @@ def _show_dry_run(result) -> None:
         console.print(table)
     if result.preview:
         table = Table(title="First rows as they would be stored", title_justify="left")
-        for column in ("row", "name", "company", "email", "value", "stage", "status", "created", "fields"):
-            table.add_column(column)
+        for column in ("row", "name", "company", "email"):
+            table.add_column(column, overflow="fold")
+        for column in ("value", "stage", "status", "created", "closed"):
+            table.add_column(column, no_wrap=True)
         for row in result.preview:
             value = "" if row["value"] is None else format_money(round(row["value"] * 100))
-            fields = ", ".join(f"{key}={value}" for key, value in list(row["fields"].items())[:3])
             table.add_row(str(row["row"]), escape(row["name"]), escape(row["company"]), escape(row["email"]),
                           value, escape(row["stage"]), row["status"], (row["created_at"] or "")[:10],
-                          escape(fields))
+                          (row["closed_at"] or "")[:10])
         console.print(table)
     counts = result.counts
     message(f"Dry run: {counts.added:,} lead(s) would be added, {counts.updated:,} updated, "

@@ -212,6 +212,8 @@ def lead_row(number: int, cells: dict, context: LeadContext) -> tuple[LeadRow | 
         mapped = context.stage_map.get(stage.lower(), stage)
         if outcome_of(mapped):
             status = status if status in ("won", "lost") else outcome_of(mapped)
+            if status == "lost" and lost_reason is None:
+                lost_reason = stage  # "Closed Lost": the best reason the file gives
             stage = None
         else:
             stage = mapped

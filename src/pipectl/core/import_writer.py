@@ -41,6 +41,7 @@ class Writer:
     def __init__(self, session: Session, now: datetime, *, on_duplicate: str = "error", history: bool = True):
         self.session, self.now, self.on_duplicate, self.history = session, now, on_duplicate, history
         self.counts = Counts()
+        self.last_old_id = session.execute(select(func.coalesce(func.max(LEADS.c.id), 0))).scalar_one()
         self.keep_lead_ids = session.execute(select(func.count()).select_from(LEADS)).scalar_one() == 0
         self.keep_activity_ids = session.execute(select(func.count()).select_from(ACTIVITIES)).scalar_one() == 0
         # File lead id → new id, for the activities of an `--what all` file.
@@ -68,7 +69,8 @@ class Writer:
                 earlier = seen_pair.get(pair)
             existing = (by_email.get(email) if email else None) or (by_pair.get(pair) if pair[1] else None)
             if earlier is not None or existing is not None:
-                what = f"row {fresh[earlier].number}" if earlier is not None else f"lead #{existing}"
+                what = (f"row {fresh[earlier].number}" if earlier is not None else f"lead #{existing}"
+                        if existing <= self.last_old_id else "an earlier row of the file")
                 reason = "same email as" if email and (seen_email.get(email) is not None or email in by_email) \
                     else "same name and company as"
                 if self.on_duplicate == "error":

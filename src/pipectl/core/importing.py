@@ -65,7 +65,11 @@ class RejectsFile:
     def add(self, record: Record, error: str) -> None:
         if self._writer is None:
             headers = self.headers or [key for key in record.cells if key != "error"]
-            self._file = open(self.path, "w", encoding="utf-8", newline="")
+            try:
+                self._file = open(self.path, "w", encoding="utf-8", newline="")
+            except OSError as error:
+                raise UsageError(f"Cannot write the rejects file {self.path}: {error.strerror}; "
+                                 "choose another with --rejects FILE.") from None
             self._writer = csv.DictWriter(self._file, headers + ["error"], extrasaction="ignore")
             self._writer.writeheader()
         row = {key: value if isinstance(value, str) or value is None else json.dumps(value, ensure_ascii=False)
