@@ -43,17 +43,14 @@ def sweep_candidates(session: Session, now: datetime, wanted: SweepFilter | None
         stage_id = find_stage(session, wanted.stage).id
     finder = StaleFinder(session, now, wanted.rules)
     cutoff = now - wanted.older_than if wanted.older_than is not None else None
-    reasons = finder.reasons(stage_id=stage_id, last_activity_before=cutoff)
-    ids = list(reasons)
+    names: dict[int, tuple[str, int]] = {}
+    reasons = finder.reasons(stage_id=stage_id, last_activity_before=cutoff, names=names)
+    stage_names = {stage_id: info.name for stage_id, info in finder.stages.items()}
     candidates = []
-    for start in range(0, len(ids), WRITE_CHUNK):
-        chunk = ids[start:start + WRITE_CHUNK]
-        names = {lead_id: (name, stage_id) for lead_id, name, stage_id in session.execute(
-            select(Lead.id, Lead.name, Lead.stage_id).where(Lead.id.in_(chunk)))}
-        for lead_id in chunk:
-            name, lead_stage = names[lead_id]
-            candidates.append({"id": lead_id, "name": name, "stage": finder.stages[lead_stage].name,
-                               "reasons": reasons[lead_id], "action": "archive"})
+    for lead_id, why in reasons.items():
+        name, lead_stage = names[lead_id]
+        candidates.append({"id": lead_id, "name": name, "stage": stage_names[lead_stage], "reasons": why,
+                           "action": "archive"})
     return candidates
 
 

@@ -93,21 +93,38 @@ class StaleFinder:
     # -- public -------------------------------------------------------------------------------
 
     def reasons(self, lead_ids: list[int] | None = None, *, stage_id: int | None = None,
-                last_activity_before: datetime | None = None) -> dict[int, list[str]]:
-        """Id → reasons for the open leads the chosen rules flag."""
-        found: dict[int, list[tuple[int, str]]] = {}
+                last_activity_before: datetime | None = None,
+                names: dict[int, tuple[str, int]] | None = None) -> dict[int, list[str]]:
+        """Id → reasons for the open leads the chosen rules flag, ordered by id.
+
+        Pass a dict as `names` to have it filled with id → (name, stage id) of
+        the flagged leads, read by the same queries.
+        """
+        found: dict[int, list[str]] = {}
         if lead_ids is not None:
             chunks = [lead_ids[start:start + ID_CHUNK] for start in range(0, len(lead_ids), ID_CHUNK)]
         else:
             chunks = [None]
+        # Core execution: plain tuples, without the ORM's per-row work, since rows can be many.
+        connection = self.session.connection()
         for chunk in chunks:
             scope = self._scope(chunk, stage_id, last_activity_before)
-            for order, rule in enumerate(self.rules):
-                for lead_id, reason in getattr(self, "_" + rule.replace("-", "_"))(scope):
-                    found.setdefault(lead_id, []).append((order, reason))
-        # Two rules can give the same reason (a thin history falls back to the idle rule): say it once.
-        return {lead_id: list(dict.fromkeys(reason for _, reason in sorted(found[lead_id], key=lambda pair: pair[0])))
-                for lead_id in sorted(found)}
+            # Rules run in RULES order, so each lead's reasons come out in that order.
+            for rule in self.rules:
+                method = rule.replace("-", "_")
+                query = getattr(self, f"_{method}_query")(scope)
+                if query is None:
+                    continue
+                explain = getattr(self, f"_{method}")
+                for row in connection.execute(query).all():
+                    lead_id = row[0]
+                    reasons = found.get(lead_id)
+                    if reasons is None:
+                        reasons = found[lead_id] = []
+                        if names is not None:
+                            names[lead_id] = (row[1], row[2])
+                    reasons.extend(explain(row))
+        return {lead_id: found[lead_id] for lead_id in sorted(found)}
 
     def condition(self):
         """A SQL condition on `leads` true for stalled leads (for `list --stale`)."""
@@ -149,20 +166,21 @@ class StaleFinder:
     def _days_since(self, seconds: int) -> int:
         return (self.now_ts - seconds) // DAY
 
-    # -- the rules: each has a query and a reader that turns its rows into reasons ----------------
+    # -- the rules: a query whose rows start (id, name, stage id), and the reasons for a row ---------
 
     def _idle_query(self, scope):
         return (
-            select(Lead.id, Lead.stage_id, _ts(Lead.last_activity_at))
+            select(Lead.id, Lead.name, Lead.stage_id, _ts(Lead.last_activity_at))
             .join(Stage, Stage.id == Lead.stage_id)
             .where(*scope, _ts(Lead.last_activity_at) <= self.now_ts - (Stage.idle_days + 1) * DAY)
         )
 
-    def _idle(self, scope):
-        for lead_id, stage_id, last in self.session.execute(self._idle_query(scope)):
-            stage = self.stages[stage_id]
-            yield lead_id, (f"no activity for {self._days_since(last)} days "
-                            f"(limit {stage.idle_days} in {stage.name})")
+    def _idle(self, row) -> list[str]:
+        return [self._idle_words(row[2], row[3])]
+
+    def _idle_words(self, stage_id: int, last: int) -> str:
+        stage = self.stages[stage_id]
+        return f"no activity for {self._days_since(last)} days (limit {stage.idle_days} in {stage.name})"
 
     def _too_long_in_stage_query(self, scope):
         over = []
@@ -175,40 +193,36 @@ class StaleFinder:
                                  self._over(_ts(Lead.last_activity_at), self.stages[stage_id].idle_days)))
         if not over:
             return None
-        return (select(Lead.id, Lead.stage_id, _ts(Lead.stage_entered_at), _ts(Lead.last_activity_at))
+        return (select(Lead.id, Lead.name, Lead.stage_id, _ts(Lead.stage_entered_at), _ts(Lead.last_activity_at))
                 .where(*scope, or_(*over)))
 
-    def _too_long_in_stage(self, scope):
-        query = self._too_long_in_stage_query(scope)
-        if query is None:
-            return
-        limits = self.stage_limits()
-        for lead_id, stage_id, entered, last in self.session.execute(query):
-            stage = self.stages[stage_id]
-            if limits[stage_id] is None:
-                yield lead_id, (f"no activity for {self._days_since(last)} days "
-                                f"(limit {stage.idle_days} in {stage.name})")
-            else:
-                yield lead_id, (f"in {stage.name} for {self._days_since(entered)} days "
-                                f"(limit {limits[stage_id][1]})")
+    def _too_long_in_stage(self, row) -> list[str]:
+        stage_id, entered, last = row[2], row[3], row[4]
+        limit = self.stage_limits()[stage_id]
+        if limit is None:
+            return [self._idle_words(stage_id, last)]
+        return [f"in {self.stages[stage_id].name} for {self._days_since(entered)} days (limit {limit[1]})"]
 
     def _too_old_query(self, scope):
         old = self._over(_ts(Lead.created_at), self.limits.max_age_days)
         if self.last_stage_id is not None:
             old = or_(old, and_(Lead.stage_id == self.last_stage_id,
                                 self._over(_ts(Lead.stage_entered_at), self.limits.negotiation_max_days)))
-        return select(Lead.id, Lead.stage_id, _ts(Lead.created_at), _ts(Lead.stage_entered_at)).where(*scope, old)
+        return (select(Lead.id, Lead.name, Lead.stage_id, _ts(Lead.created_at), _ts(Lead.stage_entered_at))
+                .where(*scope, old))
 
-    def _too_old(self, scope):
+    def _too_old(self, row) -> list[str]:
+        stage_id, created, entered = row[2], row[3], row[4]
         max_age, negotiation = self.limits.max_age_days, self.limits.negotiation_max_days
-        for lead_id, stage_id, created, entered in self.session.execute(self._too_old_query(scope)):
-            age = self._days_since(created)
-            if age > max_age:
-                yield lead_id, f"open for {age} days (limit {max_age})"
-            negotiating = self._days_since(entered)
-            if stage_id == self.last_stage_id and negotiating > negotiation:
-                name = self.stages[stage_id].name
-                yield lead_id, f"negotiating in {name} for {negotiating} days (limit {negotiation})"
+        reasons = []
+        age = self._days_since(created)
+        if age > max_age:
+            reasons.append(f"open for {age} days (limit {max_age})")
+        negotiating = self._days_since(entered)
+        if stage_id == self.last_stage_id and negotiating > negotiation:
+            name = self.stages[stage_id].name
+            reasons.append(f"negotiating in {name} for {negotiating} days (limit {negotiation})")
+        return reasons
 
     def _no_response_query(self, scope):
         answered = (
@@ -218,41 +232,44 @@ class StaleFinder:
             .scalar_subquery()
         )
         return (
-            select(Lead.id, func.count(), func.min(_ts(Activity.at)))
+            # name and stage_id depend on the grouped primary key, which PostgreSQL accepts too.
+            select(Lead.id, Lead.name, Lead.stage_id, func.count(), func.min(_ts(Activity.at)))
             .join(Activity, Activity.lead_id == Lead.id)
-            .where(*scope, Activity.kind.in_(OUTREACH), Activity.done == True,  # noqa: E712
-                   _ts(Activity.at) > func.coalesce(answered, -1))
+            # Planned actions are `task` rows, so outreach kinds are always done; leaving `done` out
+            # lets the planner walk each open lead's activities by (lead_id, at).
+            .where(*scope, Activity.kind.in_(OUTREACH), _ts(Activity.at) > func.coalesce(answered, -1))
             .group_by(Lead.id)
             .having(func.count() >= self.limits.no_response_attempts)
         )
 
-    def _no_response(self, scope):
-        for lead_id, attempts, first in self.session.execute(self._no_response_query(scope)):
-            yield lead_id, (f"no reply to {attempts} outreach attempts since {from_timestamp(first):%Y-%m-%d} "
-                            f"(limit {self.limits.no_response_attempts})")
+    def _no_response(self, row) -> list[str]:
+        attempts, first = row[3], row[4]
+        return [f"no reply to {attempts} outreach attempts since {from_timestamp(first):%Y-%m-%d} "
+                f"(limit {self.limits.no_response_attempts})"]
 
     def _disqualified_query(self, scope):
-        return (select(Lead.id, Lead.budget, Lead.budget_note, Lead.authority, Lead.authority_note)
+        return (select(Lead.id, Lead.name, Lead.stage_id, Lead.budget, Lead.budget_note, Lead.authority,
+                       Lead.authority_note)
                 .where(*scope, or_(Lead.budget == "no", Lead.authority == "no")))
 
-    def _disqualified(self, scope):
-        for lead_id, budget, budget_note, authority, authority_note in self.session.execute(
-                self._disqualified_query(scope)):
-            if budget == "no":
-                yield lead_id, "no budget (BANT budget is no" + (f": {budget_note})" if budget_note else ")")
-            if authority == "no":
-                yield lead_id, ("no access to the decision maker (BANT authority is no"
-                                + (f": {authority_note})" if authority_note else ")"))
+    def _disqualified(self, row) -> list[str]:
+        budget, budget_note, authority, authority_note = row[3], row[4], row[5], row[6]
+        reasons = []
+        if budget == "no":
+            reasons.append("no budget (BANT budget is no" + (f": {budget_note})" if budget_note else ")"))
+        if authority == "no":
+            reasons.append("no access to the decision maker (BANT authority is no"
+                           + (f": {authority_note})" if authority_note else ")"))
+        return reasons
 
     def _not_audience_query(self, scope):
-        return (select(Lead.id, _ts(Lead.nurture_since))
+        return (select(Lead.id, Lead.name, Lead.stage_id, _ts(Lead.nurture_since))
                 .where(*scope, Lead.nurture_since.is_not(None),
                        self._over(_ts(Lead.nurture_since), self.limits.nurture_max_days)))
 
-    def _not_audience(self, scope):
-        for lead_id, since in self.session.execute(self._not_audience_query(scope)):
-            yield lead_id, (f"under the nurture threshold for {self._days_since(since)} days "
-                            f"(limit {self.limits.nurture_max_days})")
+    def _not_audience(self, row) -> list[str]:
+        return [f"under the nurture threshold for {self._days_since(row[3])} days "
+                f"(limit {self.limits.nurture_max_days})"]
 
     # -- too long in stage: the limits from won leads' history --------------------------------
 
