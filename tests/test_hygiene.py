@@ -107,6 +107,19 @@ def test_won_stage_averages_read_the_history(ok, new_lead, db_path):
     assert averages == {names["Discovery"]: (10.0, 2), names["Qualification"]: (10.0, 2)}
 
 
+def test_won_stage_averages_read_the_latest_won_leads(ok, new_lead, db_path):
+    won_history(ok, new_lead, 1)  # 10 days in Discovery
+    quick = new_lead("Quick", "--at", "2026-02-01")
+    ok("move", quick, "Qualification", "--at", "2026-02-03")
+    ok("won", quick, "--at", "2026-02-04")
+    database = open_database(str(db_path))
+    with database.session(write=False) as session:
+        discovery = session.execute(select(Stage.id).where(Stage.name == "Discovery")).scalar_one()
+        assert won_stage_averages(session)[discovery] == (6.0, 2)
+        assert won_stage_averages(session, sample=1)[discovery] == (2.0, 1)
+    database.close()
+
+
 def test_too_long_in_stage_is_a_factor_of_the_won_average(ok, new_lead, stale, monkeypatch):
     won_history(ok, new_lead, 5)
     lead = new_lead("Slow", "--at", "2026-10-20")
