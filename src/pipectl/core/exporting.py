@@ -18,7 +18,7 @@ from sqlmodel import Session
 from pipectl.core.views import CONTRACT_KEYS, LeadFilter, activity_dict, bant_block, lead_query, lead_rows
 from pipectl.dates import iso
 from pipectl.errors import UsageError
-from pipectl.render import FIELD_PREFIX, TAG_SEPARATOR, write_csv
+from pipectl.render import FIELD_PREFIX, FORMULA_TRIGGERS, TAG_SEPARATOR, write_csv
 from pipectl.storage.models import Activity, Lead, LeadField, Stage
 
 WHATS = ("leads", "activities", "all")
@@ -110,6 +110,14 @@ def field_keys(session: Session) -> list[str]:
     return sorted(session.execute(select(LeadField.key).distinct()).scalars())
 
 
+def protect_quote(value):
+    """`'=x` becomes `''=x`, so that import, which drops the quote the CSV writer adds before `=x`,
+    gives `'=x` back: a text that really starts with a quote survives the round trip."""
+    if isinstance(value, str) and value.startswith("'") and value.lstrip("'").startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
 def flat_lead(lead: dict) -> dict:
     """A lead as one CSV row: tags joined, custom fields and BANT answers as their own columns."""
     flat = {key: value for key, value in lead.items() if key not in ("tags", "fields", "bant")}
@@ -119,11 +127,12 @@ def flat_lead(lead: dict) -> dict:
     for name in BANT:
         flat[name] = lead["bant"][name]["status"]
         flat[f"{name}_note"] = lead["bant"][name]["note"]
-    return flat
+    return {key: protect_quote(value) for key, value in flat.items()}
 
 
 def flat_activity(activity: dict) -> dict:
-    return dict(activity, data=None if activity["data"] is None else json.dumps(activity["data"], ensure_ascii=False))
+    flat = dict(activity, data=None if activity["data"] is None else json.dumps(activity["data"], ensure_ascii=False))
+    return {key: protect_quote(value) for key, value in flat.items()}
 
 
 def _typed(rows: Iterator[dict], kind: str) -> Iterator[dict]:

@@ -65,18 +65,17 @@ class ActivityRow:
 
 def unneutralise(text: str) -> str:
     """`'=SUM(A1)` back to `=SUM(A1)`: undo what the CSV export did against formula injection."""
-    if len(text) > 1 and text[0] == "'" and text[1] in FORMULA_TRIGGERS:
-        return text[1:]
+    if text.startswith("'") and text.lstrip("'").startswith(FORMULA_TRIGGERS):
+        return text[1:]  # one quote was added by the export (see exporting.protect_quote)
     return text
 
 
 def cell(cells: dict, column: str | None):
-    """The value of a column, with text un-neutralised and an empty cell as None."""
+    """The value of a column, an empty cell as None."""
     if column is None:
         return None
     value = cells.get(column)
     if isinstance(value, str):
-        value = unneutralise(value)
         return value if value.strip() else None
     return value
 

@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from pipectl import clock
 from pipectl.core.import_mapping import Mapping, build_mapping, outcome_of, parse_stage_map
-from pipectl.core.import_rows import ActivityRow, LeadContext, LeadRow, activity_row, lead_row
+from pipectl.core.import_rows import ActivityRow, LeadContext, LeadRow, activity_row, lead_row, unneutralise
 from pipectl.core.import_sources import Record, Source
 from pipectl.core.import_writer import DUPLICATE_MODES, Counts, Writer
 from pipectl.core.stages import add_stage, find_stage, first_stage, open_stages
@@ -179,7 +179,7 @@ class _Run:
 
     def _take_lead(self, record: Record) -> None:
         mapping = self._mapping("lead", record)
-        row, problems = lead_row(record.number, record.cells, LeadContext(mapping, self.stage_map, self.now))
+        row, problems = lead_row(record.number, self._cells(record), LeadContext(mapping, self.stage_map, self.now))
         if problems:
             self._bad(record, [(problem.column, problem.text) for problem in problems])
             return
@@ -195,11 +195,17 @@ class _Run:
 
     def _take_activity(self, record: Record) -> None:
         mapping = self._mapping("activity", record)
-        row, problems = activity_row(record.number, record.cells, mapping, self.now)
+        row, problems = activity_row(record.number, self._cells(record), mapping, self.now)
         if problems:
             self._bad(record, [(problem.column, problem.text) for problem in problems])
             return
         self.activities.append((record, row))
+
+    def _cells(self, record: Record) -> dict:
+        """The record's cells; in a CSV, with what the export neutralised against formulas undone."""
+        if self.source.format != "csv":
+            return record.cells
+        return {key: unneutralise(value) if isinstance(value, str) else value for key, value in record.cells.items()}
 
     def _bad(self, record: Record, problems: list[tuple[str, str]]) -> None:
         text = "; ".join(f"{column}: {problem}" for column, problem in problems)
