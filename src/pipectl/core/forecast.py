@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import and_, case, func, select
 from sqlmodel import Session
 
-from pipectl.core.metrics import LEADS, overall_rates, stage_history
+from pipectl.core.metrics import LEADS, overall_rates, stage_outcomes
 from pipectl.core.periods import (
     DAY, PERIODS, add_months, date_in_text, month_label, month_start, period_bounds, raw, ts,
 )
@@ -72,28 +72,31 @@ def open_pipeline(session: Session, now: datetime, cycle_days: float | None, mon
     expected = expected_close(now, cycle_days)
     query_from = LEADS.outerjoin(
         FIELDS, and_(FIELDS.c.lead_id == LEADS.c.id, FIELDS.c.key == EXPECTED_CLOSE_FIELD))
-    inner = (
+    dated = (
         select(LEADS.c.stage_id, LEADS.c.value_cents, expected.label("expected"))
         .select_from(query_from)
         .where(LEADS.c.status == "open")
         .subquery()
     )
-    bucket = bucket_of(inner.c.expected, months)
-    due_value = func.sum(case((inner.c.expected < ts(period_end), inner.c.value_cents), else_=0))
+    # The bucket is a column of its own subquery, so GROUP BY names it instead of repeating the
+    # CASE (PostgreSQL would have to prove two copies with their own parameters equal).
+    bucketed = select(dated, bucket_of(dated.c.expected, months).label("bucket")).subquery()
+    due_value = func.sum(case((bucketed.c.expected < ts(period_end), bucketed.c.value_cents), else_=0))
     query = (
-        select(bucket.label("bucket"), inner.c.stage_id, func.count(),
-               func.coalesce(func.sum(inner.c.value_cents), 0), func.coalesce(due_value, 0))
-        .group_by(bucket, inner.c.stage_id)
+        select(bucketed.c.bucket, bucketed.c.stage_id, func.count(),
+               func.coalesce(func.sum(bucketed.c.value_cents), 0), func.coalesce(due_value, 0))
+        .group_by(bucketed.c.bucket, bucketed.c.stage_id)
     )
     return [(index, stage_id, count, int(value), int(due)) for index, stage_id, count, value, due
             in session.execute(query)]
 
 
-def stage_win_rate(seen: dict | None) -> float | None:
+def stage_win_rate(closed: tuple[int, int] | None) -> float | None:
     """Won ÷ closed among the leads that reached a stage; None without closed ones."""
-    if not seen or not seen["won"] + seen["lost"]:
+    if not closed or not sum(closed):
         return None
-    return seen["won"] / (seen["won"] + seen["lost"])
+    won, lost = closed
+    return won / (won + lost)
 
 
 def rate_for_people(share: float | None) -> float | None:
@@ -132,8 +135,8 @@ def compute_forecast(session: Session, now: datetime, *, as_of: datetime | None 
     amount, period_name = resolve_quota(session, quota_cents, period)
     average_deal, win_rate, cycle_days = overall_rates(session)
     stages = open_stages(session)
-    history = stage_history(session, now)
-    historical = {stage.id: stage_win_rate(history.get(stage.id)) for stage in stages}
+    closed_by_stage = stage_outcomes(session)
+    historical = {stage.id: stage_win_rate(closed_by_stage.get(stage.id)) for stage in stages}
     probability = {stage.id: stage.probability for stage in stages}
     months = month_buckets(as_of)
     start, end = period_bounds(as_of, period_name)

@@ -116,7 +116,7 @@ def stage_history(session: Session, now: datetime, scope: Scope = Scope()) -> di
         )
         .select_from(ACTIVITIES.join(LEADS, LEADS.c.id == ACTIVITIES.c.lead_id)
                      .outerjoin(STAGES, STAGES.c.id == ACTIVITIES.c.to_stage_id))
-        .where(ACTIVITIES.c.kind.in_(STAGE_EVENT_KINDS), scope.window.holds(LEADS.c.created_at), scope.owned())
+        .where(scan_kind().in_(STAGE_EVENT_KINDS), scope.window.holds(LEADS.c.created_at), scope.owned())
         .subquery()
     )
     reach = events.c.kind.in_(REACH_KINDS)
@@ -144,31 +144,61 @@ def stage_history(session: Session, now: datetime, scope: Scope = Scope()) -> di
     }
 
 
+def scan_kind():
+    """`activities.kind` as an expression no index covers (`kind || ''`).
+
+    Stage events are about a third of all activities, too many for the kind
+    index to pay: through it SQLite fetches rows in random order and then sorts
+    them, where a scan of the (lead_id, at) index already yields them in the
+    window's order. Twice as fast on 100,000 leads; harmless on PostgreSQL.
+    """
+    return ACTIVITIES.c.kind.concat("")
+
+
+def stage_outcomes(session: Session) -> dict[int, tuple[int, int]]:
+    """Stage id → (won, lost) among the leads that ever reached it: the historical win rate's parts."""
+    reached = (
+        select(ACTIVITIES.c.to_stage_id, ACTIVITIES.c.lead_id)
+        .where(scan_kind().in_(REACH_KINDS), ACTIVITIES.c.to_stage_id.is_not(None))
+        .distinct()
+        .subquery()
+    )
+    query = (
+        select(reached.c.to_stage_id,
+               func.sum(case((LEADS.c.status == "won", 1), else_=0)),
+               func.sum(case((LEADS.c.status == "lost", 1), else_=0)))
+        .join(LEADS, LEADS.c.id == reached.c.lead_id)
+        .where(LEADS.c.status.in_(("won", "lost")))
+        .group_by(reached.c.to_stage_id)
+    )
+    return {stage_id: (int(won), int(lost)) for stage_id, won, lost in session.execute(query)}
+
+
 def lost_reasons(session: Session, scope: Scope = Scope()) -> list[dict]:
     """Lost reasons, most frequent first."""
     query = (
         select(LEADS.c.lost_reason, func.count().label("leads"))
         .where(LEADS.c.status == "lost", scope.window.holds(LEADS.c.closed_at), scope.owned())
         .group_by(LEADS.c.lost_reason)
-        .order_by(func.count().desc(), LEADS.c.lost_reason)
     )
-    return [{"reason": reason or "(no reason)", "leads": count} for reason, count in session.execute(query)]
+    rows = [{"reason": reason or "(no reason)", "leads": count} for reason, count in session.execute(query)]
+    return sorted(rows, key=lambda item: (-item["leads"], item["reason"]))
 
 
 def sources(session: Session, scope: Scope = Scope()) -> list[dict]:
     """Leads created in the period by source, with each source's win rate (won ÷ closed)."""
-    source = func.coalesce(LEADS.c.source, "(none)")
     query = (
-        select(source, func.count(),
+        select(LEADS.c.source, func.count(),
                func.sum(case((LEADS.c.status == "won", 1), else_=0)),
                func.sum(case((LEADS.c.status == "lost", 1), else_=0)))
         .where(scope.window.holds(LEADS.c.created_at), scope.owned())
-        .group_by(source)
-        .order_by(func.count().desc(), source)
+        .group_by(LEADS.c.source)
     )
-    return [{"source": name, "leads": count, "won": int(won), "lost": int(lost),
+    rows = [{"source": name or "(none)", "leads": count, "won": int(won), "lost": int(lost),
              "win_rate": rate(int(won), int(won) + int(lost))}
             for name, count, won, lost in session.execute(query)]
+    # Sorted here (one row per source) so NULL sources sort the same on every database.
+    return sorted(rows, key=lambda item: (-item["leads"], item["source"]))
 
 
 def compute_metrics(session: Session, now: datetime, scope: Scope = Scope()) -> dict:
