@@ -17,9 +17,13 @@ Open leads and their expected close:
     Gil  Contact        2k  expected_close field 2026-10-01 (past)                  -> overdue
 """
 
+import calendar
 import json
+from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from insight_support import build_once, copy_database
 
@@ -182,3 +186,30 @@ def test_bad_input_is_a_usage_error_and_writes_nothing(new_lead, cli, snapshot, 
     assert result.exit_code == 2
     assert message in result.stderr
     assert snapshot() == before
+
+
+def _sql_date(text: str):
+    from sqlalchemy import String, create_engine, literal, select
+
+    from pipectl.core.periods import date_in_text
+
+    engine = create_engine("sqlite://")
+    with engine.connect() as connection:
+        return connection.execute(select(date_in_text(literal(text, String)))).scalar()
+
+
+@settings(max_examples=60, deadline=None)
+@given(day=st.dates(min_value=date(1900, 1, 1), max_value=date(2999, 12, 31)),
+       prefix=st.sampled_from(["", "decide by ", "yes: "]), suffix=st.sampled_from(["", " (board)"]))
+def test_sql_reads_iso_dates_like_python(day, prefix, suffix):
+    text = prefix + day.isoformat() + suffix
+    found = _sql_date(text)
+    if prefix and suffix:
+        assert found is None  # a date in the middle of a note is not read
+    else:
+        assert found == calendar.timegm(day.timetuple()) + 12 * 3600
+
+
+@pytest.mark.parametrize("text", ["", "soon", "2027-1-5", "2027-13-01", "2027-00-10", "2027-02-32", "20x7-02-03"])
+def test_sql_ignores_what_is_not_an_iso_date(text):
+    assert _sql_date(text) is None
