@@ -267,3 +267,24 @@ def test_next_leaves_the_database_unchanged(ok, week, snapshot):
     ok("next")
     ok("next", "-f", "ics")
     assert snapshot() == before
+
+
+def test_next_table_cuts_long_sections_and_says_how_many_more(ok, week, monkeypatch):
+    import pipectl.cli.qualify as qualify_cli
+
+    monkeypatch.setattr(qualify_cli, "TABLE_ROWS", 1)
+    out = ok("next").stdout
+    assert "Overdue (2)" in out and "Call Ada" in out and "Call Bob" not in out
+    assert "… and 1 more; `pipectl next -f json` lists them all." in out
+    assert len(agenda_json(ok)) == 6  # machine formats are never cut
+
+
+def test_cap_sections_counts_what_it_leaves_out():
+    from pipectl.core.agenda import AgendaRow, cap_sections
+
+    rows = [AgendaRow(lead_id=number, section=section) for number, section in
+            enumerate(["overdue"] * 3 + ["today"] + ["no_next_action"] * 2)]
+    hidden: dict[str, int] = {}
+    kept = list(cap_sections(iter(rows), 2, hidden))
+    assert [row.lead_id for row in kept] == [0, 1, 3, 4, 5]
+    assert hidden == {"overdue": 1}

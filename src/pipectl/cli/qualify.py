@@ -10,6 +10,10 @@ import typer
 from pipectl.cli.options import AtOption, DbOption, LeadArgument, NoteOption, parse_when
 
 
+# Rows per section in the table view.
+TABLE_ROWS = 100
+
+
 class AgendaFormat(str, Enum):
     table = "table"
     json = "json"
@@ -186,7 +190,7 @@ def next_actions(
     """
     from pipectl import clock
     from pipectl.cli.runtime import pipeline
-    from pipectl.core.agenda import agenda, agenda_dicts
+    from pipectl.core.agenda import agenda, agenda_dicts, cap_sections
     from pipectl.dates import parse_duration
 
     span = parse_duration(within)
@@ -198,8 +202,13 @@ def next_actions(
             rows = agenda_dicts(session, agenda(session, within=span, limit=limit, now=now, unplanned=False))
             _write_bytes(agenda_ics(session, rows, now))
             return
-        rows = agenda_dicts(session, agenda(session, within=span, limit=limit, now=now))
-        _emit_agenda(fmt.value, rows)
+        rows = agenda(session, within=span, limit=limit, now=now)
+        if fmt == AgendaFormat.table:
+            # A person reads a screenful: long sections are cut, and say how to see them whole.
+            hidden: dict[str, int] = {}
+            agenda_table(list(agenda_dicts(session, cap_sections(rows, TABLE_ROWS, hidden))), hidden)
+        else:
+            _emit_agenda(fmt.value, agenda_dicts(session, rows))
 
 
 def _emit_agenda(fmt: str, rows) -> None:
@@ -213,8 +222,8 @@ def _emit_agenda(fmt: str, rows) -> None:
          flatten=flatten_lead)
 
 
-def agenda_table(rows: list[dict]) -> None:
-    """One Rich table per agenda section, in agenda order."""
+def agenda_table(rows: list[dict], hidden: dict[str, int] | None = None) -> None:
+    """One Rich table per agenda section, in agenda order; `hidden` counts rows cut from each."""
     from itertools import groupby
 
     from pipectl.render import stdout_console
@@ -224,11 +233,14 @@ def agenda_table(rows: list[dict]) -> None:
         console.print("Nothing planned, and no open leads.", style="dim")
         return
     for section, group in groupby(rows, key=lambda row: row["section"]):
-        console.print(_section_table(section, list(group)))
+        more = (hidden or {}).get(section)
+        console.print(_section_table(section, list(group), more or 0))
+        if more:
+            console.print(f"… and {more:,} more; `pipectl next -f json` lists them all.", style="dim")
         console.print()
 
 
-def _section_table(section: str, rows: list[dict]):
+def _section_table(section: str, rows: list[dict], hidden: int = 0):
     """One agenda section: planned actions with their due date and days overdue; stalled leads with
     why they stalled; leads without a next action with when they were last touched."""
     from rich.table import Table
@@ -237,7 +249,7 @@ def _section_table(section: str, rows: list[dict]):
     from pipectl.core.agenda import SECTION_TITLES
     from pipectl.render import escape
 
-    table = Table(title=f"{SECTION_TITLES[section]} ({len(rows)})", title_justify="left",
+    table = Table(title=f"{SECTION_TITLES[section]} ({len(rows) + hidden:,})", title_justify="left",
                   title_style="bold red" if section == "overdue" else "bold",
                   show_edge=False, pad_edge=False, header_style="bold")
     fixed, right = {"no_wrap": True}, {"no_wrap": True, "justify": "right"}

@@ -162,13 +162,19 @@ def unplanned_rows(session: Session, limit: int = DEFAULT_LIMIT, *,
     return [AgendaRow(lead_id=lead_id, section="no_next_action") for lead_id in session.exec(query.limit(limit))]
 
 
+# How many of the highest-scoring open leads the "needs a decision" section checks at most:
+# the hygiene rules run page by page (fast), never over the whole pipeline (slow on a million leads).
+STALLED_SCAN = 20_000
+
+
 def stalled_rows(session: Session, now: datetime, limit: int = DEFAULT_LIMIT, *,
                  within: timedelta = DEFAULT_WITHIN) -> list[AgendaRow]:
     """Stalled open leads (the hygiene rules), highest score first: each needs a decision.
 
-    Leads already listed with an action due in the window are left out. The stalled leads are
-    picked in SQL (the hygiene rules as one condition), so only `limit` leads get their reasons
-    worked out. Empty when the hygiene module is not there.
+    Leads already listed with an action due in the window are left out. Open leads are read in
+    pages by score (keyset paging on the status/score index) and each page is checked with the
+    hygiene rules, until `limit` stalled leads are found or `STALLED_SCAN` leads were checked.
+    Empty when the hygiene module is not there.
     """
     _today, _tomorrow, horizon = day_bounds(now, within)
     due_in_window = exists().where(Activity.lead_id == Lead.id, Activity.done == False,  # noqa: E712
@@ -178,12 +184,22 @@ def stalled_rows(session: Session, now: datetime, limit: int = DEFAULT_LIMIT, *,
     except ImportError:
         return _stalled_rows_by_reasons(session, now, limit, ~due_in_window)
     finder = StaleFinder(session, now)
-    ids = list(session.exec(
-        select(Lead.id).where(Lead.status == "open", finder.condition(), ~due_in_window)
-        .order_by(Lead.score.desc(), Lead.id).limit(limit)))
-    reasons = finder.reasons(ids) if ids else {}
-    return [AgendaRow(lead_id=lead_id, section="needs_decision", reasons=list(reasons[lead_id]))
-            for lead_id in ids if lead_id in reasons]
+    found: list[AgendaRow] = []
+    last: tuple[int, int] | None = None
+    for _page in range(STALLED_SCAN // CHUNK):
+        query = select(Lead.id, Lead.score).where(Lead.status == "open", ~due_in_window)
+        if last is not None:
+            query = query.where((Lead.score < last[1]) | ((Lead.score == last[1]) & (Lead.id > last[0])))
+        page = session.execute(query.order_by(Lead.score.desc(), Lead.id).limit(CHUNK)).all()
+        if not page:
+            break
+        reasons = finder.reasons([lead_id for lead_id, _score in page])
+        found += [AgendaRow(lead_id=lead_id, section="needs_decision", reasons=list(reasons[lead_id]))
+                  for lead_id, _score in page if lead_id in reasons]
+        if len(found) >= limit or len(page) < CHUNK:
+            break
+        last = tuple(page[-1])
+    return found[:limit]
 
 
 def _stalled_rows_by_reasons(session: Session, now: datetime, limit: int, not_listed) -> list[AgendaRow]:
@@ -239,6 +255,17 @@ def agenda_dicts(session: Session, rows: Iterator[AgendaRow]) -> Iterator[dict]:
             if row.reasons is not None:
                 item["reasons"] = row.reasons
             yield item
+
+
+def cap_sections(rows: Iterator[AgendaRow], per_section: int, hidden: dict[str, int]) -> Iterator[AgendaRow]:
+    """At most `per_section` rows of each section; how many more each had is counted into `hidden`."""
+    shown: dict[str, int] = {}
+    for row in rows:
+        if shown.get(row.section, 0) < per_section:
+            shown[row.section] = shown.get(row.section, 0) + 1
+            yield row
+        else:
+            hidden[row.section] = hidden.get(row.section, 0) + 1
 
 
 def _chunks(rows, size: int) -> Iterator[list]:
