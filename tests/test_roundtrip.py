@@ -146,3 +146,11 @@ def test_a_real_pipeline_round_trips_through_the_cli(ok, new_lead, tmp_path, mon
     shown = json.loads(ok("show", str(ada), "-f", "json").stdout)
     assert shown["bant"]["budget"]["status"] == "yes" and shown["next_action"] == "demo"
     assert shown["company"] == "=Evil()"
+
+
+def test_the_demo_data_set_loads_and_exports_identically(ok):
+    demo = Path(__file__).parent.parent / "examples" / "demo.jsonl"
+    result = ok("import", str(demo))
+    assert "40 lead(s) added" in result.stderr
+    assert len(json.loads(ok("list", "-f", "json").stdout)) == 32
+    assert ok("export", "--what", "all").stdout == demo.read_text(encoding="utf-8")

@@ -1,0 +1,136 @@
+"""Build examples/demo.jsonl: a small, realistic pipeline made with pipectl's own commands.
+
+Example: python examples/make_demo.py  (then: pipectl import examples/demo.jsonl && pipectl list)
+
+Forty leads go through the default stages over the six weeks before
+2026-11-23, with calls, emails, replies, meetings, marketing signals, BANT
+answers, planned next actions, and a few won and lost deals with reasons.
+Every step is a real pipectl command with `--at` set to when it happened, run
+against a temporary database; the result is `pipectl export --what all`.
+The same seed always gives the same file.
+"""
+
+import os
+import random
+import sys
+import tempfile
+from datetime import datetime, timedelta
+from pathlib import Path
+
+NOW = datetime(2026, 11, 23, 9, 0)
+OUT = Path(__file__).with_name("demo.jsonl")
+
+FIRST = ["Ada", "Grace", "Alan", "Katherine", "Linus", "Margaret", "Tim", "Radia", "Dennis", "Barbara", "Ken",
+         "Frances", "Guido", "Hedy", "Edsger", "Annie", "Niklaus", "Joan", "Bjarne", "Sophie", "Yukihiro", "Mary",
+         "Anders", "Jean", "Rasmus", "Lynn", "Brendan", "Karen", "Larry", "Evelyn", "Chen", "Amara", "José",
+         "Ingrid", "Mei", "Tomasz", "Priya", "Olu", "Fatima", "Søren"]
+LAST = ["Lovelace", "Hopper", "Turing", "Johnson", "Torvalds", "Hamilton", "Berners-Lee", "Perlman", "Ritchie",
+        "Liskov", "Thompson", "Allen", "van Rossum", "Lamarr", "Dijkstra", "Easley", "Wirth", "Clarke", "Stroustrup",
+        "Wilson", "Matsumoto", "Keller", "Hejlsberg", "Sammet", "Lerdorf", "Conway", "Eich", "Spärck Jones", "Wall",
+        "Boyd", "Wei", "Okafor", "García", "Larsen", "Tanaka", "Nowak", "Raman", "Adeyemi", "Haddad", "Kierkegaard"]
+COMPANIES = ["Northwind", "Globex", "Initech", "Umbrella Health", "Stark Logistics", "Wayne Foods", "Acme Tools",
+             "Hooli", "Vandelay Imports", "Soylent", "Tyrell Systems", "Cyberdyne", "Wonka Retail", "Oceanic Air",
+             "Massive Dynamic", "Aperture Labs", "Blue Sun", "Gringotts Finance", "Monarch Media", "Pied Piper"]
+TITLES = ["CTO", "Head of Sales", "VP Engineering", "Operations Manager", "CEO", "IT Director", "Procurement Lead",
+          "Marketing Director"]
+INDUSTRIES = ["software", "logistics", "healthcare", "retail", "finance", "manufacturing", "media"]
+SOURCES = ["website", "referral", "event", "cold outreach", "webinar", "partner"]
+OWNERS = ["sam", "kim"]
+TAGS = ["warm", "enterprise", "smb", "renewal", "urgent", "eu", "us"]
+SIGNALS = ["email_open", "web_visit", "content_download", "form_submission", "trial_request",
+           "event_registration", "social_engagement"]
+LOST_REASONS = ["went with a competitor", "no budget this year", "project cancelled", "no reply after 5 follow-ups",
+                "chose to build in-house"]
+NEXT_ACTIONS = ["Follow-up call", "Send the proposal", "Book a demo", "Send case study", "Check in on budget",
+                "Intro to the decision maker"]
+
+
+def run(*args: str) -> str:
+    """One pipectl command, in process; stops the build if it fails."""
+    from typer.testing import CliRunner
+
+    from pipectl.cli.app import app
+
+    result = CliRunner().invoke(app, [str(arg) for arg in args])
+    if result.exit_code != 0:
+        sys.exit(f"pipectl {' '.join(map(str, args))} failed:\n{result.output}")
+    return result.stdout
+
+
+def at(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def build(random_: random.Random) -> None:
+    for number in range(40):
+        name = f"{FIRST[number]} {LAST[number]}"
+        company = COMPANIES[number % len(COMPANIES)] if number < 20 else random_.choice(COMPANIES) + " Group"
+        email = f"{FIRST[number].lower()}.{LAST[number].lower().replace(' ', '')}@example.com"
+        created = NOW - timedelta(days=random_.randint(8, 45), hours=random_.randint(0, 8))
+        options = ["--company", company, "--email", email, "--title", random_.choice(TITLES),
+                   "--industry", random_.choice(INDUSTRIES), "--size", str(random_.choice([12, 40, 120, 600, 2500])),
+                   "--source", random_.choice(SOURCES), "--owner", random_.choice(OWNERS),
+                   "--value", f"{random_.randint(4, 90) * 500}", "--at", at(created)]
+        for tag in random_.sample(TAGS, random_.randint(0, 2)):
+            options += ["--tag", tag]
+        if random_.random() < 0.3:
+            options += ["--field", f"Plan={random_.choice(['starter', 'team', 'enterprise'])}"]
+        lead = run("add", name, *options).strip()
+        walk(random_, lead, created)
+
+
+def walk(random_: random.Random, lead: str, created: datetime) -> None:
+    """A few weeks of one lead's life: touches, stage moves, BANT, and an outcome or a next action."""
+    moment = created
+    span = (NOW - created) / 8
+
+    def later() -> datetime:
+        nonlocal moment
+        moment = min(moment + span * random_.uniform(0.5, 1.3), NOW - timedelta(hours=1))
+        return moment
+
+    run("log", lead, random_.choice(SIGNALS), "--at", at(later()))
+    run("log", lead, random_.choice(["call", "email"]), "--note", "first outreach", "--at", at(later()))
+    depth = random_.choices([0, 1, 2, 3], weights=[3, 4, 4, 4])[0]
+    if depth >= 1:
+        run("log", lead, "reply", "--note", "interested, asked for details", "--at", at(later()))
+        run("move", lead, "Qualification", "--at", at(later()))
+        answers = ["yes" if random_.random() < 0.75 else random_.choice(["no", "unknown"]) for _ in range(4)]
+        if depth >= 3:
+            answers = ["yes"] * 4
+        run("qualify", lead, "--budget", f"{answers[0]}:{random_.randint(10, 80)}k approved" if answers[0] == "yes"
+            else answers[0], "--authority", answers[1], "--need", answers[2], "--timeline",
+            f"{answers[3]}:decides in Q1" if answers[3] == "yes" else answers[3], "--at", at(later()))
+    if depth >= 2:
+        run("log", lead, "meeting", "--note", "discovery call with the team", "--at", at(later()))
+        run("move", lead, "Contact", "--at", at(later()))
+        run("log", lead, "demo", "--at", at(later()))
+    if depth >= 3:
+        run("move", lead, "Proposal", "--at", at(later()))
+        run("log", lead, "email", "--note", "sent the proposal", "--at", at(later()))
+        if random_.random() < 0.3:
+            run("log", lead, "competitor", "--note", "also talking to a competitor", "--at", at(later()))
+    outcome = random_.random()
+    if depth >= 3 and outcome < 0.45:
+        run("won", lead, "--at", at(later()))
+    elif depth >= 1 and outcome > 0.85:
+        run("lost", lead, "--reason", random_.choice(LOST_REASONS), "--at", at(later()))
+    elif depth == 0 and outcome > 0.8:
+        run("lost", lead, "--reason", "no reply after 5 follow-ups", "--at", at(later()))
+    else:
+        due = NOW + timedelta(days=random_.randint(-3, 10))
+        run("plan", lead, random_.choice(NEXT_ACTIONS), "--due", due.strftime("%Y-%m-%d"))
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        os.environ["PIPECTL_DB"] = str(Path(folder) / "demo.db")
+        os.environ["PIPECTL_NOW"] = NOW.isoformat()
+        os.environ["TZ"] = "UTC"
+        build(random.Random(7))
+        OUT.write_text(run("export", "--what", "all", "--format", "jsonl"), encoding="utf-8")
+    print(f"Wrote {OUT}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
