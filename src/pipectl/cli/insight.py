@@ -8,7 +8,7 @@ import typer
 
 from pipectl.cli.options import DbOption, FormatOption, OutputFormat, parse_money, parse_when
 
-OwnerOption = Annotated[str | None, typer.Option("--owner", help="Only leads of this owner.")]
+OwnerOption = Annotated[str | None, typer.Option("--owner", metavar="NAME", help="Only leads of this owner.")]
 
 
 class Period(str, Enum):
@@ -24,8 +24,10 @@ class ReviewFormat(str, Enum):
 
 def board(
     owner: OwnerOption = None,
-    tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="Only leads with this tag; repeat for more.")] = None,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Cards shown per stage (the rest as +N more).")] = 10,
+    tag: Annotated[list[str] | None, typer.Option(
+        "--tag", "-t", metavar="TAG", help="Only leads with this tag; repeat for more.")] = None,
+    limit: Annotated[int, typer.Option(
+        "--limit", "-n", min=1, metavar="N", help="Cards shown per stage (the rest as +N more).")] = 10,
     fmt: FormatOption = OutputFormat.table,
     db: DbOption = None,
 ) -> None:

@@ -6,7 +6,7 @@ Python and compared in SQL, never `strftime` or `date_trunc`.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import BigInteger, Integer, and_, case, cast, func, literal, type_coerce
 
