@@ -188,3 +188,40 @@ def _wait_for_write_lock(db_path: Path, process: subprocess.Popen) -> None:
         finally:
             probe.close()
         time.sleep(0.002)
+
+
+def _big_csv(path: Path, rows: int) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as out:
+        out.write("name,company,email,value,stage,tags\n")
+        for number in range(rows):
+            out.write(f"Imported {number},Company {number % 40},i{number}@import.example,{number * 10},"
+                      f"{('Discovery', 'Contact')[number % 2]},a;b\n")
+    return path
+
+
+def test_killed_import_is_all_or_nothing(tmp_path, db_path, ok, cli, new_lead):
+    """A large `pipectl import`, killed while it holds the write lock: no row of it, or every row."""
+    if cli("import", "--help").exit_code != 0:
+        pytest.skip("pipectl import does not exist yet")
+    new_lead("Before the import")
+    rows = 2000
+    source = _big_csv(tmp_path / "big.csv", rows)
+    process = subprocess.Popen([sys.executable, "-m", "pipectl", "import", str(source)], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, env=_env(db_path), cwd=ROOT)
+    try:
+        _wait_for_write_lock(db_path, process)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=TIMEOUT_S)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=TIMEOUT_S)
+        process.stderr.close()
+    ok("db", "check")
+    imported = _count(db_path, "SELECT count(*) FROM leads WHERE name LIKE 'Imported %'")
+    assert imported in (0, rows)
+    assert _count(db_path, "SELECT count(*) FROM activities WHERE kind = 'created'") == 1 + imported
+    if imported == 0:
+        ok("import", str(source))
+        assert _count(db_path, "SELECT count(*) FROM leads WHERE name LIKE 'Imported %'") == rows
+    ok("db", "check")

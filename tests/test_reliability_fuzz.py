@@ -5,6 +5,8 @@ exit 1 or 2 and an `Error:` message, never a traceback, and a failed command
 leaves every row of the database as it was.
 """
 
+import csv
+
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -146,3 +148,25 @@ def test_rules_load_with_a_valid_file_mutated(cli, snapshot, exported_rules, tmp
     rules.write_text("\n".join(lines) + "\n", encoding="utf-8")
     before = snapshot()
     _check(cli("rules", "load", str(rules)), before, snapshot)
+
+
+CSV_HEADERS = st.sampled_from(["name", "company", "email", "value", "stage", "status", "tags", "created_at",
+                               "lost_reason", "field:department", "owner", "Name", "E-Mail", "", "name"])
+CSV_CELLS = st.one_of(FUZZED, st.sampled_from(["Discovery", "Proposal", "won", "lost", "2026-01-05", "5k",
+                                               "a@b.example", "x;y"]))
+
+
+@FUZZ
+@given(headers=st.lists(CSV_HEADERS, min_size=1, max_size=6),
+       cells=st.lists(st.lists(CSV_CELLS, max_size=7), max_size=5),
+       options=st.sampled_from([[], ["--skip-invalid"], ["--on-duplicate", "update"], ["--create-stages"]]))
+def test_import_with_random_csv_files(cli, snapshot, target, tmp_path, headers, cells, options):
+    if cli("import", "--help").exit_code != 0:
+        pytest.skip("pipectl import does not exist yet")
+    source = tmp_path / "random.csv"
+    with source.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(headers)
+        writer.writerows(cells)
+    before = snapshot()
+    _check(cli("import", str(source), "--format", "csv", *options), before, snapshot)
