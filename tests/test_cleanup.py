@@ -256,3 +256,11 @@ def test_show_marks_a_stalled_lead(ok, pipeline_with_dead_leads):
     fresh = json.loads(ok("show", leads["fresh"], "--format", "json").stdout)
     assert (fresh["stale"], fresh["stale_reasons"]) == (False, [])
     assert "Stalled" not in ok("show", leads["fresh"]).stdout
+
+
+def test_a_long_list_is_cut_short_in_the_table_only(ok, pipeline_with_dead_leads, monkeypatch):
+    monkeypatch.setattr(cleanup_cli, "TABLE_ROWS", 1)
+    table = ok("clean", "--dry-run").stdout
+    assert "Idle Ida" in table and "Silent Sam" not in table
+    assert "… and 1 more; --format csv or json lists them all." in table
+    assert len(json.loads(ok("clean", "--dry-run", "-f", "json").stdout)) == 2

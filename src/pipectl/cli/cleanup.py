@@ -8,6 +8,10 @@ import typer
 from pipectl.cli.options import DbOption, FormatOption, LeadArgument, NoteOption, OutputFormat
 
 
+# A person reads a few hundred rows at most; drawing tens of thousands in a table takes minutes.
+TABLE_ROWS = 200
+
+
 def parse_older_than(text: str) -> timedelta:
     """Typer parser for durations (7d, 2w, 1m, 1y): a bad one is a usage error (exit 2)."""
     from pipectl.dates import parse_duration
@@ -184,10 +188,13 @@ def _candidate_table(candidates: list[dict]) -> None:
     table.add_column("Name", overflow="fold")
     table.add_column("Stage", no_wrap=True)
     table.add_column("Why", overflow="fold")
-    for item in candidates:
+    for item in candidates[:TABLE_ROWS]:
         table.add_row(str(item["id"]), escape(item["name"]), escape(item["stage"]),
                       "\n".join(escape(reason) for reason in item["reasons"]))
     console.print(table)
+    if len(candidates) > TABLE_ROWS:
+        console.print(f"… and {len(candidates) - TABLE_ROWS:,} more; --format csv or json lists them all.",
+                      style="dim")
 
 
 def restore(
