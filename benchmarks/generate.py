@@ -14,6 +14,7 @@ A file already built with the same parameters is reused.
 """
 
 import argparse
+import fcntl
 import json
 import os
 import random
@@ -69,19 +70,24 @@ ACTIVITY_COLUMNS = ("lead_id", "kind", "at", "note", "due", "done", "from_stage_
 def generate(path: Path, leads: int, seed: int = 7) -> Path:
     """Build (or reuse) a synthetic pipeline of `leads` leads at `path`; the same seed gives the same data."""
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     meta = _meta_path(path)
     wanted = {"leads": leads, "seed": seed, "version": GENERATOR_VERSION}
-    if path.exists() and meta.exists() and _still_matches(path, meta, wanted):
-        return path
-    for stale in (path, meta, Path(f"{path}-wal"), Path(f"{path}-shm")):
-        stale.unlink(missing_ok=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    # Several people may run the benchmarks at once on one machine: one builds, the others wait and reuse.
+    with open(path.with_name(path.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if path.exists() and meta.exists() and _still_matches(path, meta, wanted):
+            return path
+        building = path.with_name(f"{path.name}.building-{os.getpid()}")
+        for stale in (path, meta, building, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            stale.unlink(missing_ok=True)
 
-    from pipectl.storage.schema import open_database
+        from pipectl.storage.schema import open_database
 
-    open_database(str(path)).close()
-    _fill(path, leads, seed)
-    meta.write_text(json.dumps(wanted) + "\n")
+        open_database(str(building)).close()
+        _fill(building, leads, seed)
+        os.replace(building, path)
+        meta.write_text(json.dumps(wanted) + "\n")
     return path
 
 
