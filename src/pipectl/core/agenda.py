@@ -7,8 +7,15 @@ re-imports the agenda moves the event instead of duplicating it). Completing it
 sets `done` and the completion time, which counts as activity on the lead.
 
 `agenda` lists open leads' open tasks as overdue (due before today), today and
-upcoming (within `within` after today), then open leads with no next action,
-highest score first: a lead without a next step is a lead being forgotten.
+upcoming (within `within` after today); then stalled leads (the hygiene rules)
+as needing a decision, and open leads with no next action, each highest score
+first: a lead without a next step is a lead being forgotten.
+
+In machine output an agenda row is the lead contract plus `section` (one of
+SECTIONS), `days_overdue` (whole days past due; 0 when not overdue; null
+without an action), `task_id` (the planned activity's id, or null) and
+`appointment` (true when the due has a time of day); `needs_decision` rows
+add `reasons`.
 """
 
 import itertools
