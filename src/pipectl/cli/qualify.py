@@ -178,13 +178,13 @@ def next_actions(
     within: Annotated[str, typer.Option("--within", metavar="DURATION",
                                         help="How far after today upcoming actions reach: 1d, 3d, 2w.")] = "7d",
     limit: Annotated[int, typer.Option("--limit", "-n",
-                                       help="At most this many leads without a next action.")] = 20,
+                                       help="At most this many stalled leads, and leads without a next action.")] = 20,
     fmt: Annotated[AgendaFormat, typer.Option(
         "--format", "-f", help="table for people; json, jsonl, csv for programs; ics for a calendar.")
     ] = AgendaFormat.table,
     db: DbOption = None,
 ) -> None:
-    """The agenda: overdue, today's and upcoming actions, then open leads with no next action.
+    """The agenda: overdue, today's and upcoming actions, stalled leads, then leads with no next action.
 
     Example: pipectl next --within 3d
     """
