@@ -7,7 +7,7 @@ so the stored score and the explanation cannot disagree.
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, and_, bindparam, case, func, literal, null, or_, select, true, update
+from sqlalchemy import BigInteger, and_, bindparam, case, exists, func, literal, null, or_, select, true, update
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
@@ -22,18 +22,6 @@ activities = Activity.__table__
 lead_fields = LeadField.__table__
 
 
-def field_expression(rule: DemographicRule, lead_table) -> ColumnElement:
-    """The lead's value for the rule's field: a column, or its custom data point (NULL when absent)."""
-    if rule.field.startswith(CUSTOM_PREFIX):
-        key = rule.field[len(CUSTOM_PREFIX):]
-        return (select(lead_fields.c.value)
-                .where(lead_fields.c.lead_id == lead_table.c.id, func.lower(lead_fields.c.key) == key.lower())
-                .limit(1).scalar_subquery())
-    if rule.field == "value":
-        return lead_table.c.value_cents
-    return lead_table.c[rule.field]
-
-
 def _number(rule: DemographicRule, value: float) -> ColumnElement:
     # `value` is stored in whole cents; a rule speaks in currency units.
     return literal(round(value * 100) if rule.field == "value" else value)
@@ -46,7 +34,19 @@ def _like_pattern(glob: str) -> str:
 
 def match_condition(rule: DemographicRule, lead_table) -> ColumnElement:
     """True when the lead matches the rule; NULL or false otherwise."""
-    column = field_expression(rule, lead_table)
+    if not rule.field.startswith(CUSTOM_PREFIX):
+        column = lead_table.c.value_cents if rule.field == "value" else lead_table.c[rule.field]
+        return value_condition(rule, column)
+    # A custom data point is a row of lead_fields (absent when not set): one EXISTS per rule.
+    key = rule.field[len(CUSTOM_PREFIX):]
+    same_key = and_(lead_fields.c.lead_id == lead_table.c.id, func.lower(lead_fields.c.key) == key.lower())
+    if rule.matcher == "missing":
+        return ~exists().where(same_key, lead_fields.c.value != "")
+    return exists().where(same_key, value_condition(rule, lead_fields.c.value))
+
+
+def value_condition(rule: DemographicRule, column) -> ColumnElement:
+    """The rule's test on one value (a lead column, or a custom field's value)."""
     matcher = rule.matcher
     numeric = rule.field in ("company_size", "value")
     if matcher == "present":
@@ -67,7 +67,7 @@ def match_condition(rule: DemographicRule, lead_table) -> ColumnElement:
     if matcher == "equals":
         return lowered == func.lower(literal(rule.equals))
     if matcher == "one_of":
-        return or_(*(lowered == func.lower(literal(value)) for value in rule.one_of))
+        return lowered.in_([func.lower(literal(value)) for value in rule.one_of])
     return or_(*(lowered.like(func.lower(literal(_like_pattern(glob))), escape="\\") for glob in rule.globs))
 
 
@@ -117,19 +117,33 @@ def clamped(expression: ColumnElement) -> ColumnElement:
     return case((expression < LOWEST, LOWEST), (expression > HIGHEST, HIGHEST), else_=expression)
 
 
+def raw_scores(model: ScoreModel, now: datetime, lead_id: int | None = None):
+    """`(id, raw)` of every open lead, as a CTE computed once.
+
+    MATERIALIZED (SQLite and PostgreSQL both take it) keeps the planner from copying the whole
+    score expression into every place that reads `raw` (the clamp reads it three times).
+    """
+    scored = leads.alias("scored")
+    query = (select(scored.c.id.label("id"), raw_score(model.scoring, scored, now).label("raw"))
+             .where(scored.c.status == "open"))
+    if lead_id is not None:
+        query = query.where(scored.c.id == lead_id)
+    return query.cte("computed").prefix_with("MATERIALIZED")
+
+
 def rescore_all(session: Session, model: ScoreModel, now: datetime) -> int:
     """One UPDATE: every open lead's score, and its nurture mark (set once when under, cleared above)."""
-    scored = leads.alias("scored")
-    computed = (select(scored.c.id.label("id"), raw_score(model.scoring, scored, now).label("raw"))
-                .where(scored.c.status == "open").subquery("computed"))
+    computed = raw_scores(model, now)
     score = clamped(computed.c.raw)
     now_ts = bindparam("now_ts", to_timestamp(now), type_=BigInteger)
     nurture = case((score < model.thresholds.nurture_below, func.coalesce(leads.c.nurture_since, now_ts)),
                    else_=null())
     statement = (update(leads).where(leads.c.id == computed.c.id)
                  .values(score=score, nurture_since=nurture))
-    result = session.connection().execute(statement)
-    return result.rowcount
+    session.connection().execute(statement)
+    # Not the UPDATE's rowcount: pysqlite reports -1 for a statement that starts with WITH.
+    return session.connection().execute(
+        select(func.count()).select_from(leads).where(leads.c.status == "open")).scalar_one()
 
 
 def lead_breakdown(session: Session, lead_id: int, rules: ScoringRules, now: datetime) -> list[dict]:
@@ -175,13 +189,12 @@ def forward_moves(session: Session, model: ScoreModel, now: datetime, *, stored:
     current, target = stages.alias("current_stage"), stages.alias("target_stage")
     if stored:
         scored = select(leads.c.id.label("id"), leads.c.score.label("score")).where(leads.c.status == "open")
+        if lead_id is not None:
+            scored = scored.where(leads.c.id == lead_id)
+        scored = scored.subquery("scores")
     else:
-        inner = leads.alias("scored")
-        scored = (select(inner.c.id.label("id"), clamped(raw_score(model.scoring, inner, now)).label("score"))
-                  .where(inner.c.status == "open"))
-    if lead_id is not None:
-        scored = scored.where(scored.selected_columns.id == lead_id)
-    scored = scored.subquery("scores")
+        computed = raw_scores(model, now, lead_id)
+        scored = select(computed.c.id.label("id"), clamped(computed.c.raw).label("score")).subquery("scores")
     bant_met = and_(*(leads.c[criterion] == "yes" for criterion in BANT_CRITERIA))
     query = (
         select(leads.c.id, leads.c.name, scored.c.score, current.c.name.label("from_stage"),
