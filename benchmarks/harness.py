@@ -58,6 +58,8 @@ class Timing:
     stdout: str = ""
     stderr: str = ""
     runs: list[float] = field(default_factory=list)
+    # The least CPU time (user + system) of the runs: steadier than wall time on a busy machine.
+    cpu_seconds: float | None = None
 
     def json(self):
         """The last run's stdout parsed as JSON (for checking answers)."""
@@ -106,8 +108,10 @@ def time_queries(db: Path, queries: list[tuple[str, tuple]], repeat: int = 3) ->
 def best_of(timings: list[Timing]) -> Timing:
     """Several single runs (e.g. moves of different leads) as one Timing: the best time, the peak memory."""
     best = min(timings, key=lambda timing: timing.seconds)
+    cpu = [timing.cpu_seconds for timing in timings if timing.cpu_seconds is not None]
     return Timing(seconds=best.seconds, peak_mb=max(timing.peak_mb for timing in timings), stdout=best.stdout,
-                  stderr=best.stderr, runs=[run for timing in timings for run in timing.runs])
+                  stderr=best.stderr, runs=[run for timing in timings for run in timing.runs],
+                  cpu_seconds=min(cpu) if cpu else None)
 
 
 def time_shell(argv: list[str], stdin: Path | None = None, repeat: int = 3, *,
@@ -120,17 +124,20 @@ def time_shell(argv: list[str], stdin: Path | None = None, repeat: int = 3, *,
 def time_process(argv: list[str], *, repeat: int = 3, env: dict | None = None, stdin: Path | None = None,
                  prepare: Callable[[], None] | None = None, capture: bool = True) -> Timing:
     """The measuring loop under the three functions above."""
-    best, peak, runs = float("inf"), 0.0, []
+    best, peak, runs, cpu = float("inf"), 0.0, [], []
     stdout = stderr = ""
     for _ in range(max(1, repeat)):
         if prepare is not None:
             prepare()
-        seconds, rss_mb, stdout, stderr, code = _run_once(argv, env, stdin, capture)
+        seconds, rss_mb, cpu_seconds, stdout, stderr, code = _run_once(argv, env, stdin, capture)
         if code != 0:
             raise BenchmarkError(f"{' '.join(argv[:6])}… exited {code}: {stderr.strip()[-2000:]}")
         runs.append(seconds)
+        if cpu_seconds is not None:
+            cpu.append(cpu_seconds)
         best, peak = min(best, seconds), max(peak, rss_mb)
-    return Timing(seconds=best, peak_mb=peak, stdout=stdout, stderr=stderr, runs=runs)
+    return Timing(seconds=best, peak_mb=peak, stdout=stdout, stderr=stderr, runs=runs,
+                  cpu_seconds=min(cpu) if cpu else None)
 
 
 def _run_once(argv: list[str], env: dict | None, stdin: Path | None, capture: bool):
@@ -140,7 +147,7 @@ def _run_once(argv: list[str], env: dict | None, stdin: Path | None, capture: bo
     # VmHWM is sampled from /proc while it runs.
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
             tempfile.NamedTemporaryFile("r") as rss_file:
-        wrapped = [GNU_TIME, "-f", "%M", "-o", rss_file.name, *argv] if GNU_TIME else argv
+        wrapped = [GNU_TIME, "-f", "%M %U %S", "-o", rss_file.name, *argv] if GNU_TIME else argv
         source = open(stdin, "rb") if stdin is not None else subprocess.DEVNULL
         sampled_kb = 0
         try:
@@ -160,14 +167,17 @@ def _run_once(argv: list[str], env: dict | None, stdin: Path | None, capture: bo
         finally:
             if stdin is not None:
                 source.close()
-        peak_kb = sampled_kb
+        peak_kb, cpu_seconds = sampled_kb, None
         if GNU_TIME:
-            figures = [line for line in rss_file.read().split() if line.isdigit()]
-            peak_kb = int(figures[-1]) if figures else 0
+            # The last line is "%M %U %S" (a failed child's status line may come before it).
+            last = (rss_file.read().strip().splitlines() or [""])[-1].split()
+            if len(last) == 3:
+                peak_kb, cpu_seconds = int(last[0]), float(last[1]) + float(last[2])
         out.seek(0)
         err.seek(0)
         stderr = err.read().decode("utf-8", "replace")
-        return (seconds, peak_kb / 1024, out.read().decode("utf-8", "replace"), stderr, process.returncode)
+        return (seconds, peak_kb / 1024, cpu_seconds, out.read().decode("utf-8", "replace"), stderr,
+                process.returncode)
 
 
 def _find_gnu_time() -> str | None:
@@ -205,7 +215,15 @@ def row(benchmark: str, size: int, pipectl: Timing, baseline: Timing, baseline_n
         "ratio": round(pipectl.seconds / baseline.seconds, 2) if baseline.seconds > 0 else None,
         "pipectl_peak_mb": round(pipectl.peak_mb, 1),
         "baseline_peak_mb": round(baseline.peak_mb, 1),
+        "pipectl_cpu_s": _round(pipectl.cpu_seconds),
+        "baseline_cpu_s": _round(baseline.cpu_seconds),
+        "cpu_ratio": (round(pipectl.cpu_seconds / baseline.cpu_seconds, 2)
+                      if pipectl.cpu_seconds and baseline.cpu_seconds else None),
     }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
 
 
 def check_same(benchmark: str, pipectl_answer, baseline_answer) -> None:

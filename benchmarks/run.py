@@ -105,21 +105,29 @@ def markdown(results: dict) -> str:
         "|---|---|",
         *(f"| {key} | {value} |" for key, value in machine_info.items() if key not in ("date", "commit")),
         "",
-        "Times are the best of 3 fresh processes (start-up included); peak MB is the largest resident set. "
-        "`ratio` = pipectl time / baseline time.",
+        "Times are the best of 3 fresh processes (start-up included): wall seconds, and CPU seconds "
+        "(user + system, steadier when the machine is busy); peak MB is the largest resident set. "
+        "`ratio` = pipectl / baseline.",
         "",
-        "| benchmark | size | pipectl s | baseline | baseline s | ratio | peak MB (pipectl) | peak MB (baseline) |",
-        "|---|---:|---:|---|---:|---:|---:|---:|",
+        "| benchmark | size | pipectl s | baseline | baseline s | ratio | pipectl CPU s | baseline CPU s "
+        "| CPU ratio | peak MB (pipectl) | peak MB (baseline) |",
+        "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for item in results["rows"]:
         lines.append(
             f"| {item['benchmark']} | {item['size']:,} | {item['pipectl_s']:.3f} | {item['baseline']} | "
-            f"{item['baseline_s']:.3f} | {item['ratio']} | {item['pipectl_peak_mb']} | {item['baseline_peak_mb']} |"
+            f"{item['baseline_s']:.3f} | {item['ratio']} | {_cell(item.get('pipectl_cpu_s'))} | "
+            f"{_cell(item.get('baseline_cpu_s'))} | {_cell(item.get('cpu_ratio'))} | {item['pipectl_peak_mb']} | "
+            f"{item['baseline_peak_mb']} |"
         )
     if results.get("errors"):
         lines += ["", "## Failed topics", ""]
         lines += [f"- {item['topic']} at {item['size']:,}: {item['error']}" for item in results["errors"]]
     return "\n".join(lines) + "\n"
+
+
+def _cell(value) -> str:
+    return "–" if value is None else str(value)
 
 
 def machine() -> dict:
@@ -169,7 +177,7 @@ def _git_commit() -> str:
 
 def _line(item: dict) -> str:
     return (f"{item['benchmark']}: {item['pipectl_s']:.3f} s vs {item['baseline']} {item['baseline_s']:.3f} s "
-            f"(×{item['ratio']}), {item['pipectl_peak_mb']} MB")
+            f"(×{item['ratio']}, CPU ×{_cell(item.get('cpu_ratio'))}), {item['pipectl_peak_mb']} MB")
 
 
 def _say(text: str) -> None:
