@@ -14,7 +14,7 @@ MOVE_COLUMNS = ["id", "name", "score", "from", "to"]
 
 
 def score(
-    lead: Annotated[str | None, typer.Argument(metavar="[LEAD]", show_default=False,
+    lead: Annotated[str | None, typer.Argument(metavar="LEAD", show_default=False,
                                                help="Lead id (or its exact email or name); default: every open lead.")
                     ] = None,
     explain: Annotated[bool, typer.Option("--explain", help="Show the score rule by rule.")] = False,
@@ -172,7 +172,7 @@ def _rules_tables(document: dict) -> None:
                   f"MQL from {limits['mql']} · SQL from {limits['sql']}")
     table = Table(title="Scoring rules", title_justify="left", show_edge=False, pad_edge=False,
                   header_style="bold")
-    for column, justify in (("Kind", "left"), ("Rule", "left"), ("When", "left"), ("Points", "right"),
+    for column, justify in (("Type", "left"), ("Rule", "left"), ("When", "left"), ("Points", "right"),
                             ("Cap", "right"), ("Within", "left")):
         table.add_column(column, justify=justify, overflow="fold")
     for row in rule_rows(document):
