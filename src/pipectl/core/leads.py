@@ -56,6 +56,8 @@ class LeadFields(BaseModel):
 
 
 BUILT_IN_FIELDS = tuple(LeadFields.model_fields) + ("value",)
+# The command-line option that sets each field, where it is not the field's own name.
+OPTION_NAMES = {"company_size": "size", "value_cents": "value"}
 
 
 def validate_fields(**values) -> LeadFields:
@@ -64,7 +66,8 @@ def validate_fields(**values) -> LeadFields:
         return LeadFields(**values)
     except ValidationError as error:
         problem = error.errors()[0]
-        field = str(problem["loc"][0]).replace("_cents", "").replace("_", "-") if problem["loc"] else "value"
+        field = str(problem["loc"][0]) if problem["loc"] else "value"
+        field = OPTION_NAMES.get(field, field.replace("_", "-"))
         message = problem["msg"].removeprefix("Value error, ")
         raise UsageError(f"--{field}: {message}.") from None
 
@@ -160,8 +163,9 @@ def raise_entry_refusal(stage_name: str, problems: list[str]) -> None:
 def find_lead(session: Session, reference: str | int) -> Lead:
     """A lead by id, or by exact email or name (ignoring case) when that names only one."""
     text = str(reference).strip().lstrip("#")
-    if text.isdigit():
-        lead = session.get(Lead, int(text))
+    if text.isascii() and text.isdigit():
+        # An id beyond SQLite's 64-bit integers names no lead (and must not reach the driver).
+        lead = session.get(Lead, int(text)) if len(text) <= 18 else None
         if lead is None:
             raise NotFound(f"There is no lead #{text}; `pipectl list` shows the leads and their ids.")
         return lead
