@@ -8,6 +8,7 @@ empty database brings the whole history back and exports identically again.
 Nothing is collected in memory: rows go out as the database hands them over.
 """
 
+import csv
 import json
 from collections.abc import Iterator
 from typing import TextIO
@@ -18,7 +19,7 @@ from sqlmodel import Session
 from pipectl.core.views import CONTRACT_KEYS, LeadFilter, activity_dict, bant_block, lead_query, lead_rows
 from pipectl.dates import iso
 from pipectl.errors import UsageError
-from pipectl.render import FIELD_PREFIX, FORMULA_TRIGGERS, TAG_SEPARATOR, write_csv
+from pipectl.render import FIELD_PREFIX, FORMULA_TRIGGERS, TAG_SEPARATOR, neutralise
 from pipectl.storage.models import Activity, Lead, LeadField, Stage
 
 WHATS = ("leads", "activities", "all")
@@ -56,10 +57,10 @@ def export(session: Session, out: TextIO, *, what: str = "leads", fmt: str = "js
     elif fmt == "csv":
         if what == "leads":
             columns = list(LEAD_CSV_KEYS) + [FIELD_PREFIX + key for key in field_keys(session)]
-            write_csv(counter.count(map(flat_lead, lead_records(session, wanted))), columns, out)
+            _write_csv(out, counter.count(map(flat_lead, lead_records(session, wanted))), columns)
         else:
-            write_csv(counter.count(map(flat_activity, activity_records(session, wanted))), list(ACTIVITY_KEYS),
-                      out)
+            _write_csv(out, counter.count(map(flat_activity, activity_records(session, wanted))),
+                       list(ACTIVITY_KEYS))
     else:
         rows = lead_records(session, wanted) if what == "leads" else activity_records(session, wanted)
         (_write_jsonl if fmt == "jsonl" else _write_json_array)(out, counter.count(rows))
@@ -127,12 +128,34 @@ def flat_lead(lead: dict) -> dict:
     for name in BANT:
         flat[name] = lead["bant"][name]["status"]
         flat[f"{name}_note"] = lead["bant"][name]["note"]
-    return {key: protect_quote(value) for key, value in flat.items()}
+    return flat
 
 
 def flat_activity(activity: dict) -> dict:
-    flat = dict(activity, data=None if activity["data"] is None else json.dumps(activity["data"], ensure_ascii=False))
-    return {key: protect_quote(value) for key, value in flat.items()}
+    return dict(activity, data=None if activity["data"] is None else json.dumps(activity["data"], ensure_ascii=False))
+
+
+def _write_csv(out: TextIO, rows, columns: list[str]) -> None:
+    """CSV as `render.write_csv` writes it (formulas neutralised), with one fast pass per cell."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_csv_cell(row.get(column)) for column in columns])
+
+
+_RISKY = frozenset(FORMULA_TRIGGERS) | {"'"}
+
+
+def _csv_cell(value):
+    if value is None:
+        return ""
+    if value.__class__ is str:
+        return neutralise(protect_quote(value)) if value and value[0] in _RISKY else value
+    if value.__class__ is bool:
+        return "true" if value else "false"
+    if value.__class__ is float and value.is_integer():
+        return f"{value:.2f}"
+    return value
 
 
 def _typed(rows: Iterator[dict], kind: str) -> Iterator[dict]:

@@ -98,7 +98,7 @@ def parse_when(text, column: str, now: datetime) -> datetime | None:
         moment = moment.astimezone().replace(tzinfo=None)
     if not 1900 <= moment.year <= 2999:
         raise Problem(column, f"the date {raw!r} is out of range")
-    return moment.replace(microsecond=0)
+    return moment.replace(microsecond=0) if moment.microsecond else moment
 
 
 def parse_cents(value, column: str) -> int | None:
@@ -202,7 +202,10 @@ def lead_row(number: int, cells: dict, context: LeadContext) -> tuple[LeadRow | 
         fields = None
     if fields is not None and not fields.name:
         problems.append(Problem(columns.get("name", "name"), "a lead needs a name"))
-    dates = {key: attempt(parse_when, get(key), columns.get(key, key), context.now) for key in LEAD_DATES}
+    dates = dict.fromkeys(LEAD_DATES)
+    for key in LEAD_DATES:
+        if key in columns:
+            dates[key] = attempt(parse_when, get(key), columns[key], context.now)
     score = attempt(parse_int, get("score"), columns.get("score", "score"), 0, 100)
     status, lost_reason, custom = _status(get("status"), columns.get("status"), get("lost_reason"))
     stage = get("stage")

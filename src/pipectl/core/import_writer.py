@@ -97,7 +97,7 @@ class Writer:
 
     def _existing(self, rows: list[LeadRow]) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
         emails = {row.values["email"].lower() for row in rows if row.values["email"]}
-        names = {row.values["name"].lower() for row in rows if row.values["company"]}
+        pairs = {(row.values["name"].lower(), row.values["company"].lower()) for row in rows if row.values["company"]}
         by_email: dict[str, int] = {}
         by_pair: dict[tuple[str, str], int] = {}
         if emails:
@@ -105,12 +105,16 @@ class Writer:
                     select(LEADS.c.id, func.lower(LEADS.c.email)).where(func.lower(LEADS.c.email).in_(emails))
                     .order_by(LEADS.c.id)):
                 by_email.setdefault(email, lead_id)
-        if names:
+        if pairs:
+            # Both IN lists use the (lower(name), lower(company)) index; a name alone would match
+            # every namesake in a large pipeline.
             for lead_id, name, company in self.session.execute(
                     select(LEADS.c.id, func.lower(LEADS.c.name), func.lower(LEADS.c.company))
-                    .where(func.lower(LEADS.c.name).in_(names), LEADS.c.company.is_not(None))
+                    .where(func.lower(LEADS.c.name).in_({name for name, _ in pairs}),
+                           func.lower(LEADS.c.company).in_({company for _, company in pairs}))
                     .order_by(LEADS.c.id)):
-                by_pair.setdefault((name, company), lead_id)
+                if (name, company) in pairs:
+                    by_pair.setdefault((name, company), lead_id)
         return by_email, by_pair
 
     def _taken_ids(self, rows: list[LeadRow]) -> set:
@@ -123,16 +127,16 @@ class Writer:
         if not rows:
             return
         keep = self.keep_lead_ids and all(row.file_id is not None for row in rows)
-        values = []
-        for row in rows:
-            item = dict(row.values, stage_id=stage_ids[row.stage.lower()] if row.stage else default_stage_id)
-            if keep:
-                item["id"] = row.file_id
-            values.append(item)
         if not keep:
             self.keep_lead_ids = False  # new ids from here on: later file ids would not line up
-        ids = self.session.execute(
-            insert(LEADS).returning(LEADS.c.id, sort_by_parameter_order=True), values).scalars().all()
+        ids = [row.file_id for row in rows] if keep else self._allocate(LEADS, len(rows))
+        values = []
+        for row, lead_id in zip(rows, ids):
+            values.append(dict(row.values, id=lead_id,
+                               stage_id=stage_ids[row.stage.lower()] if row.stage else default_stage_id))
+        # Ids chosen up front make this a plain executemany: RETURNING in parameter order would make
+        # SQLAlchemy fall back to one INSERT per row on SQLite.
+        self._insert_many(LEADS, values)
         tags, fields, history = [], [], []
         for row, lead_id, item in zip(rows, ids, values):
             if row.file_id is not None and not keep:
@@ -142,12 +146,41 @@ class Writer:
             if self.history:
                 history += self._history(lead_id, item, row)
         if tags:
-            self.session.execute(insert(LeadTag.__table__), tags)
+            self._insert_many(LeadTag.__table__, tags)
         if fields:
-            self.session.execute(insert(LeadField.__table__), fields)
+            self._insert_many(LeadField.__table__, fields)
         if history:
             self.session.execute(insert(ACTIVITIES), history)
         self.counts.added += len(rows)
+
+    def _insert_many(self, table, rows: list[dict]) -> None:
+        """One executemany straight to the driver: SQLAlchemy's per-row parameter processing would
+        cost more than the INSERT itself. Instants become epoch seconds here, as `Timestamp` does."""
+        columns = list(rows[0])
+        marker = "?" if self.session.get_bind().dialect.paramstyle == "qmark" else "%s"
+        statement = (f"INSERT INTO {table.name} ({', '.join(columns)}) "
+                     f"VALUES ({', '.join([marker] * len(columns))})")
+        self.session.connection().exec_driver_sql(
+            statement, [tuple(_plain(row[column]) for column in columns) for row in rows])
+
+    def _allocate(self, table, count: int) -> list[int]:
+        """`count` new ids for `table`, never reusing one (the tables are AUTOINCREMENT / sequences).
+
+        The import runs in one write transaction (BEGIN IMMEDIATE on SQLite), so no other writer
+        can take these ids before the INSERT; on PostgreSQL they are drawn from the sequence.
+        """
+        if self.session.get_bind().dialect.name == "postgresql":
+            sequence = func.pg_get_serial_sequence(table.name, "id")
+            return list(self.session.execute(
+                select(func.nextval(sequence)).select_from(func.generate_series(1, count))).scalars())
+        highest = self.session.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
+        if self.session.get_bind().dialect.name == "sqlite":
+            from sqlalchemy import text
+
+            used = self.session.execute(text("SELECT seq FROM sqlite_sequence WHERE name = :name"),
+                                        {"name": table.name}).scalar()
+            highest = max(highest, used or 0)
+        return list(range(highest + 1, highest + 1 + count))
 
     def _history(self, lead_id: int, item: dict, row: LeadRow) -> list[dict]:
         """The activities that make an imported lead's history: created, won/lost, its next action."""
@@ -263,6 +296,12 @@ class Writer:
         for table in (LEADS, ACTIVITIES):
             highest = select(func.coalesce(func.max(table.c.id), 1)).scalar_subquery()
             self.session.execute(select(func.setval(func.pg_get_serial_sequence(table.name, "id"), highest)))
+
+
+def _plain(value):
+    if isinstance(value, datetime):
+        return int(value.timestamp())
+    return value
 
 
 def _merged(first: LeadRow, later: LeadRow) -> LeadRow:

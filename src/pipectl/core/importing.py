@@ -101,6 +101,7 @@ class _Run:
         self.writer: Writer | None = None
         self.typed = False  # the file says per record whether it is a lead or an activity
         self.mappings: dict[tuple, Mapping] = {}
+        self.kinds: dict[tuple, str] = {}
         self.leads: list[tuple[Record, LeadRow]] = []
         self.activities: list[tuple[Record, ActivityRow]] = []
         self.open_ids = {stage.name.lower(): stage.id for stage in open_stages(session)}
@@ -163,8 +164,12 @@ class _Run:
             return record.kind if wanted in (None, record.kind) else None
         if what in ("leads", "activities"):
             return what[:-1] if what == "leads" else "activity"
-        keys = {key.lower() for key in record.cells}
-        return "activity" if "kind" in keys and not keys & {"name", "first name", "last name"} else "lead"
+        headers = tuple(record.cells)
+        if headers not in self.kinds:  # worked out once per set of columns, not per row
+            keys = {key.lower() for key in headers}
+            self.kinds[headers] = "activity" if "kind" in keys and not keys & {"name", "first name", "last name"} \
+                else "lead"
+        return self.kinds[headers]
 
     def _mapping(self, kind: str, record: Record) -> Mapping:
         headers = self.source.headers or list(record.cells)
@@ -205,7 +210,11 @@ class _Run:
         """The record's cells; in a CSV, with what the export neutralised against formulas undone."""
         if self.source.format != "csv":
             return record.cells
-        return {key: unneutralise(value) if isinstance(value, str) else value for key, value in record.cells.items()}
+        cells = record.cells
+        quoted = [key for key, value in cells.items() if value[:1] == "'"]
+        if not quoted:
+            return cells
+        return {**cells, **{key: unneutralise(cells[key]) for key in quoted}}
 
     def _bad(self, record: Record, problems: list[tuple[str, str]]) -> None:
         text = "; ".join(f"{column}: {problem}" for column, problem in problems)
