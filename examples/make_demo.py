@@ -82,7 +82,7 @@ def build(random_: random.Random) -> None:
 def walk(random_: random.Random, lead: str, created: datetime) -> None:
     """A few weeks of one lead's life: touches, stage moves, BANT, and an outcome or a next action."""
     moment = created
-    span = (NOW - created) / 8
+    span = (NOW - created) / 14  # up to ~13 steps: spread them over the whole time since creation
 
     def later() -> datetime:
         nonlocal moment

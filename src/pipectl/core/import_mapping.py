@@ -65,8 +65,6 @@ ACTIVITY_ALIASES: dict[str, tuple[str, ...]] = {
 # Derived values a pipectl export carries; import recomputes them.
 DERIVED = {"daysinstage", "nurture"}
 
-ActivityField = str
-
 
 def normalise_header(text: str) -> str:
     """`E-mail ` → `email`, `Created Time` → `createdtime`."""

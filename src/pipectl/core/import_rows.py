@@ -19,7 +19,7 @@ from pipectl.core.import_mapping import Mapping, custom_key, outcome_of
 from pipectl.core.leads import FIELD_KEY, LeadFields
 from pipectl.errors import UsageError
 from pipectl.money import parse_amount
-from pipectl.render import FORMULA_TRIGGERS, TAG_SEPARATOR
+from pipectl.render import FORMULA_TRIGGERS
 
 STATUSES = ("open", "won", "lost", "archived")
 BANT = ("budget", "authority", "need", "timeline")

@@ -208,6 +208,6 @@ def _json_records(text: io.TextIOBase) -> Iterator[Record]:
     if isinstance(document, dict):
         document = [document]
     if not isinstance(document, list):
-        raise UsageError("The JSON must be an array of objects, one object, or {\"leads\": […], \"activities\": […]}.")
+        raise UsageError('The JSON must be an array of objects, one object, or {"leads": […], "activities": […]}.')
     for number, item in enumerate(document, start=1):
         yield _typed(item, number)

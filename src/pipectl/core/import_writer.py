@@ -8,6 +8,7 @@ earlier batches are already inserted in the same transaction, the same
 query also finds duplicates between rows of the file that are far apart.
 """
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -150,7 +151,7 @@ class Writer:
         if fields:
             self._insert_many(LeadField.__table__, fields)
         if history:
-            self.session.execute(insert(ACTIVITIES), history)
+            self._insert_activities(history)
         self.counts.added += len(rows)
 
     def _insert_many(self, table, rows: list[dict]) -> None:
@@ -162,6 +163,15 @@ class Writer:
                      f"VALUES ({', '.join([marker] * len(columns))})")
         self.session.connection().exec_driver_sql(
             statement, [tuple(_plain(row[column]) for column in columns) for row in rows])
+
+    def _insert_activities(self, rows: list[dict]) -> None:
+        """Activities carry a JSON column: straight to the driver on SQLite (JSON is text there, written
+        as SQLAlchemy's JSON type writes it); through SQLAlchemy elsewhere, which knows each backend's JSON."""
+        if self.session.get_bind().dialect.name != "sqlite":
+            self.session.execute(insert(ACTIVITIES), rows)
+            return
+        self._insert_many(ACTIVITIES, [dict(row, data=None if row["data"] is None else json.dumps(row["data"]))
+                                       for row in rows])
 
     def _allocate(self, table, count: int) -> list[int]:
         """`count` new ids for `table`, never reusing one (the tables are AUTOINCREMENT / sequences).
@@ -250,7 +260,7 @@ class Writer:
             return problems
         if not keep:
             self.keep_activity_ids = False
-        self.session.execute(insert(ACTIVITIES), values)
+        self._insert_activities(values)
         self.counts.activities += len(values)
         if not from_same_file:
             self._touch({item["lead_id"] for item in values})
