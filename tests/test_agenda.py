@@ -144,3 +144,27 @@ def test_done_next_on_a_closed_lead_changes_nothing(cli, ok, new_lead, snapshot)
     assert result.exit_code == 1
     assert snapshot() == before  # the whole command failed, so the first action is still open
     ok("done", lead_id)  # completing what is left on a closed lead is fine
+
+
+def test_plan_refuses_an_archived_lead(cli, new_lead, db_path, snapshot):
+    import sqlite3
+
+    lead_id = new_lead("Ada")
+    connection = sqlite3.connect(db_path)
+    with connection:  # archiving belongs to `clean`; here only the status matters
+        connection.execute("UPDATE leads SET status = 'archived' WHERE id = ?", (lead_id,))
+    connection.close()
+    before = snapshot()
+    result = cli("plan", lead_id, "Call", "--due", "friday")
+    assert result.exit_code == 1
+    assert "archived" in result.stderr and "pipectl restore" in result.stderr
+    assert snapshot() == before
+
+
+def test_done_on_an_unknown_lead_is_refused(cli, new_lead, snapshot):
+    new_lead("Ada")
+    before = snapshot()
+    result = cli("done", "99")
+    assert result.exit_code == 1
+    assert "There is no lead #99" in result.stderr
+    assert snapshot() == before

@@ -10,8 +10,9 @@ from icalendar import Calendar
 
 
 def events_of(ok, *args) -> list:
-    text = ok("next", "-f", "ics", *args).stdout
-    calendar = Calendar.from_ical(text)
+    raw = ok("next", "-f", "ics", *args).stdout_bytes
+    assert raw.startswith(b"BEGIN:VCALENDAR\r\n") and raw.endswith(b"END:VCALENDAR\r\n")  # CRLF, as RFC 5545 asks
+    calendar = Calendar.from_ical(raw)
     assert calendar["VERSION"] == "2.0" and calendar["PRODID"]
     return list(calendar.walk("VEVENT"))
 
