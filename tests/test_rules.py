@@ -157,3 +157,14 @@ def test_show_formats(ok):
     assert rows[0] == "section,name,target,condition,points,cap,within"
     assert any(row.startswith("behavioural,Unsubscribed,unsubscribe") for row in rows)
     assert json.loads(ok("rules", "show", "-f", "jsonl").stdout)["thresholds"]["sql"] == 75
+
+
+def test_the_line_is_found_under_the_right_rule(cli, ok, tmp_path, snapshot):
+    text = EXAMPLE.read_text(encoding="utf-8").replace('field = "industry"', 'field = "industri"')
+    line = next(number for number, content in enumerate(text.splitlines(), start=1) if "industri" in content)
+    ok("rules", "show")
+    before = snapshot()
+    result = cli("rules", "load", write(tmp_path, text))
+    assert result.exit_code == 1
+    assert f"[[scoring.demographic]] rule #3 'Target industry', key 'field' (line {line})" in result.stderr
+    assert snapshot() == before

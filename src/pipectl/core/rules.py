@@ -193,14 +193,55 @@ def _where(location: tuple, data: dict, *, as_key: bool = False) -> str:
 
 
 def _line_of(location: tuple, kind: str, text: str) -> int | None:
-    """The line of the key a problem names, when that key appears once in the file."""
-    keys = [part for part in location if isinstance(part, str)]
-    if not keys or kind == "missing":
+    """The line of the key a problem names: found under its own table header (the Nth `[[…]]` for the
+    Nth rule), else anywhere when the key appears only once in the file."""
+    if kind == "missing" or not location or not isinstance(location[-1], str):
         return None
-    last = keys[-1]
-    lines = [number for number, line in enumerate(text.splitlines(), start=1)
-             if line.strip().split("=", 1)[0].strip().strip('"') == last and "=" in line]
-    return lines[0] if len(lines) == 1 else None
+    lines = text.splitlines()
+    key = location[-1]
+    table = [str(part) for part in location[:-1] if not isinstance(part, int)]
+    occurrence = next((part for part in location if isinstance(part, int)), None)
+    start, end = 0, len(lines)
+    if table:
+        wanted = f"[[{'.'.join(table)}]]" if occurrence is not None else f"[{'.'.join(table)}]"
+        headers = [number for number, line in enumerate(lines) if _header(line) == wanted]
+        index = occurrence or 0
+        if index < len(headers):
+            start = headers[index] + 1
+            end = next((number for number in range(start, len(lines)) if _header(lines[number])), len(lines))
+    found = [number + 1 for number in range(start, end) if _key_of(lines[number]) == key]
+    if not found and table:
+        found = [number + 1 for number, line in enumerate(lines) if _key_of(line) == key]
+    return found[0] if len(found) == 1 or (found and table) else None
+
+
+def _header(line: str) -> str | None:
+    stripped = line.split("#", 1)[0].strip()
+    if not stripped.startswith("["):
+        return None
+    return "".join(part.strip().strip('"').strip("'") if part not in "[]." else part
+                   for part in _split_header(stripped))
+
+
+def _split_header(header: str) -> list[str]:
+    parts, current = [], ""
+    for char in header:
+        if char in "[].":
+            if current:
+                parts.append(current)
+            parts.append(char)
+            current = ""
+        else:
+            current += char
+    if current:
+        parts.append(current)
+    return parts
+
+
+def _key_of(line: str) -> str | None:
+    if "=" not in line or line.lstrip().startswith(("#", "[")):
+        return None
+    return line.split("=", 1)[0].strip().strip('"').strip("'")
 
 
 def rule_rows(document: dict) -> list[dict]:

@@ -315,11 +315,6 @@ def rescore_open_leads(session: Session) -> int:
     return count
 
 
-def require_rules_valid(data: dict) -> ScoreModel:
-    """A ScoreModel from plain data; used by the rules loader, which reports errors itself."""
-    return ScoreModel.model_validate(data)
-
-
 def advance_leads(session: Session, *, dry_run: bool = False, lead_id: int | None = None) -> list[dict]:
     """Move open leads forward to the furthest stage whose minimum score they meet, never back.
 
