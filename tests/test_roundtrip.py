@@ -154,3 +154,20 @@ def test_the_demo_data_set_loads_and_exports_identically(ok):
     assert "40 lead(s) added" in result.stderr
     assert len(json.loads(ok("list", "-f", "json").stdout)) == 32
     assert ok("export", "--what", "all").stdout == demo.read_text(encoding="utf-8")
+
+
+def test_a_full_export_into_a_pipeline_that_has_leads(ok, new_lead, db_path):
+    """Ids move aside for the leads already there; skipped duplicates do not take activities."""
+    import sqlite3
+
+    demo = Path(__file__).parent.parent / "examples" / "demo.jsonl"
+    first = json.loads(demo.read_text(encoding="utf-8").splitlines()[0])
+    new_lead("Someone else", "--email", "someone@example.com")
+    ok("import", str(demo))
+    moved = json.loads(ok("show", "2", "-f", "json").stdout)
+    assert moved["name"] == first["name"] and {item["lead_id"] for item in moved["activities"]} == {2}
+    result = ok("import", str(demo), "--on-duplicate", "skip")
+    assert "40 duplicate(s) skipped" in result.stderr and "320 activities of skipped leads left out" in result.stderr
+    connection = sqlite3.connect(db_path)
+    assert connection.execute("select count(*) from activities").fetchone() == (321,)
+    connection.close()

@@ -122,6 +122,8 @@ def import_data(
         parts.append(f"{counts.skipped:,} duplicate(s) skipped")
     if counts.activities:
         parts.append(f"{counts.activities:,} activit{'y' if counts.activities == 1 else 'ies'} added")
+    if counts.activities_skipped:
+        parts.append(f"{counts.activities_skipped:,} activities of skipped leads left out")
     if result.created_stages:
         parts.append(f"stage(s) created: {', '.join(result.created_stages)}")
     message(f"Imported from {source.name}: " + "; ".join(parts) + ".")

@@ -45,7 +45,7 @@ class Writer:
         self.last_old_id = session.execute(select(func.coalesce(func.max(LEADS.c.id), 0))).scalar_one()
         self.keep_lead_ids = session.execute(select(func.count()).select_from(LEADS)).scalar_one() == 0
         self.keep_activity_ids = session.execute(select(func.count()).select_from(ACTIVITIES)).scalar_one() == 0
-        # File lead id → new id, for the activities of an `--what all` file.
+        # File lead id → its id here, for the activities of an `--what all` file (none: a skipped duplicate).
         self.id_map: dict[int, int] = {}
         self.stage_ids: dict[str, int] = {name.lower(): stage_id for stage_id, name in
                                           session.execute(select(Stage.id, Stage.name))}
@@ -140,8 +140,8 @@ class Writer:
         self._insert_many(LEADS, values)
         tags, fields, history = [], [], []
         for row, lead_id, item in zip(rows, ids, values):
-            if row.file_id is not None and not keep:
-                self.id_map[row.file_id] = lead_id
+            if row.file_id is not None and not self.history:
+                self.id_map[row.file_id] = lead_id  # an `--what all` file: its activities follow
             tags += [{"lead_id": lead_id, "tag": tag} for tag in row.tags]
             fields += [{"lead_id": lead_id, "key": key, "value": value} for key, value in row.custom.items()]
             if self.history:
@@ -239,7 +239,7 @@ class Writer:
         for row in rows:
             lead_id = row.lead_id
             if lead_id is not None and from_same_file:
-                lead_id = self.id_map.get(lead_id, lead_id if self.keep_lead_ids or not self.id_map else None)
+                lead_id = self.id_map.get(lead_id)
                 if lead_id is None:
                     self.counts.activities_skipped += 1  # its lead was a skipped duplicate
                     continue
