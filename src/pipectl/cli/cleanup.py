@@ -1,5 +1,6 @@
 """Hygiene commands: clean (archive dead leads, or purge old archives) and restore."""
 
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Annotated
 
@@ -72,17 +73,17 @@ def clean(
 def _sweep(stage, rules, older_than, *, dry_run: bool, yes: bool, fmt: OutputFormat, db) -> None:
     from pipectl import clock
     from pipectl.cli.runtime import pipeline
-    from pipectl.core.cleanup import SweepFilter, archive_leads, sweep_candidates
+    from pipectl.core.cleanup import SweepFilter, archive_leads, stream_candidates, sweep_candidates
     from pipectl.render import message
 
     wanted = SweepFilter(stage=stage, rules=rules, older_than=older_than)
     now = clock.now()
     if dry_run:
         with pipeline(db, write=False) as session:
-            candidates = sweep_candidates(session, now, wanted)
+            count, candidates = stream_candidates(session, now, wanted)
         _emit(candidates, fmt)
-        message(f"{len(candidates)} lead(s) would be archived; nothing was changed."
-                + (" Run the same command without --dry-run to archive them." if candidates else ""))
+        message(f"{count} lead(s) would be archived; nothing was changed."
+                + (" Run the same command without --dry-run to archive them." if count else ""))
         return
     _require_answer(yes, "archives leads")
     if yes:
@@ -167,7 +168,7 @@ def _require_answer(yes: bool, what: str) -> None:
                          "add --yes to go ahead (check the list first with --dry-run).")
 
 
-def _emit(candidates: list[dict], fmt: OutputFormat) -> None:
+def _emit(candidates: Iterable[dict], fmt: OutputFormat) -> None:
     from pipectl.render import emit
 
     emit(fmt.value, candidates, table=_candidate_table, csv_columns=["id", "name", "stage", "reasons", "action"],

@@ -6,6 +6,7 @@ a large pipeline stays one quick transaction. Nothing here deletes a lead's
 history except `purge_archived`, and that only touches archived leads.
 """
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -35,6 +36,16 @@ class SweepFilter:
 
 def sweep_candidates(session: Session, now: datetime, wanted: SweepFilter | None = None) -> list[dict]:
     """Every open lead the rules would archive: `{id, name, stage, reasons, action}`, by id."""
+    return list(stream_candidates(session, now, wanted)[1])
+
+
+def stream_candidates(session: Session, now: datetime,
+                      wanted: SweepFilter | None = None) -> tuple[int, Iterator[dict]]:
+    """How many leads the rules would archive, and those leads one dict at a time.
+
+    The dicts are built as they are read (after the queries ran, so the session
+    may close first): a sweep of a million leads never holds them all twice.
+    """
     wanted = wanted or SweepFilter()
     stage_id = None
     if wanted.stage:
@@ -46,12 +57,14 @@ def sweep_candidates(session: Session, now: datetime, wanted: SweepFilter | None
     names: dict[int, tuple[str, int]] = {}
     reasons = finder.reasons(stage_id=stage_id, last_activity_before=cutoff, names=names)
     stage_names = {stage_id: info.name for stage_id, info in finder.stages.items()}
-    candidates = []
-    for lead_id, why in reasons.items():
-        name, lead_stage = names[lead_id]
-        candidates.append({"id": lead_id, "name": name, "stage": stage_names[lead_stage], "reasons": why,
-                           "action": "archive"})
-    return candidates
+
+    def candidates() -> Iterator[dict]:
+        for lead_id, why in reasons.items():
+            name, lead_stage = names.pop(lead_id)
+            yield {"id": lead_id, "name": name, "stage": stage_names[lead_stage], "reasons": why,
+                   "action": "archive"}
+
+    return len(reasons), candidates()
 
 
 def archive_leads(session: Session, candidates: list[dict], now: datetime) -> int:
