@@ -2,9 +2,13 @@
 
 Each rule is one set-based SQL query over the open leads (SQLAlchemy Core,
 integer epoch arithmetic, so it runs on SQLite and PostgreSQL alike) that
-returns the ids it flags with the numbers its reason needs; nothing loops
-over every lead in Python. A limit of N days means "more than N whole days":
-a lead idle for exactly N days is not stalled yet, at N + 1 it is.
+returns the ids it flags with the numbers its reason needs; Python only
+words the reasons of the leads flagged. A limit of N days means "more than N
+whole days": a lead idle for exactly N days is not stalled yet, at N + 1 it is.
+
+"Too long in stage" compares with the average time the latest 1,000 won leads
+spent in each stage (read from their stage-change history); with fewer than
+`min_won_history` of them through a stage, the idle rule decides there.
 
 A lead restored from the archive gets one idle period of grace (its stage's
 idle days) before any rule flags it again, so the next sweep does not archive
