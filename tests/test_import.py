@@ -362,3 +362,17 @@ def test_core_import_returns_counts(session, tmp_path):
     path = write(tmp_path, "a.jsonl", "".join(json.dumps({"name": f"L{i}"}) + "\n" for i in range(1205)))
     result = import_file(session, open_source(path), ImportOptions())
     assert result.counts.added == 1205 and result.mappings["lead"].fields == {"name": "name"}
+
+
+def test_parts_of_a_full_export(ok, tmp_path, db_path):
+    """`--what leads` takes the leads of a full export (with a history made for them); `--what activities`
+    then adds the file's activities to the leads with the same ids."""
+    lines = [json.dumps({"type": "lead", "id": 7, "name": "Ada", "status": "won", "created_at": "2026-10-01",
+                         "closed_at": "2026-11-01"}),
+             json.dumps({"type": "activity", "id": 3, "lead_id": 7, "kind": "call", "at": "2026-10-15 10:00",
+                         "note": "hello", "done": True})]
+    path = write(tmp_path, "all.jsonl", "\n".join(lines) + "\n")
+    ok("import", path, "--what", "leads")
+    assert rows(db_path, "select lead_id, kind from activities order by at") == [(7, "created"), (7, "won")]
+    ok("import", path, "--what", "activities")
+    assert rows(db_path, "select lead_id, kind, note from activities where kind = 'call'") == [(7, "call", "hello")]

@@ -239,7 +239,8 @@ class _Run:
     def _writer(self) -> Writer:
         if self.writer is None:
             self.writer = Writer(self.session, self.now, on_duplicate=self.options.on_duplicate,
-                                 history=not self.typed)
+                                 # A full export brings its own history; leads alone get one made.
+                                 history=not (self.typed and self.options.what in (None, "all")))
             self.result.counts = self.writer.counts
         return self.writer
 
@@ -259,7 +260,7 @@ class _Run:
             return
         batch, self.activities = self.activities, []
         records = {row.number: record for record, row in batch}
-        problems = self._writer().write_activities([row for _, row in batch], from_same_file=self.typed)
+        problems = self._writer().write_activities([row for _, row in batch], from_same_file=self.typed and self.options.what in (None, "all"))
         for number, column, text in problems:
             self._bad(records[number], [(column, text)])
         self._report_progress()
