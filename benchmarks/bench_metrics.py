@@ -63,7 +63,7 @@ STAGES = "SELECT id, name, probability FROM stages WHERE removed = 0 ORDER BY po
 STAGE_OUTCOMES = """
 SELECT r.to_stage_id, sum(l.status = 'won'), sum(l.status = 'lost')
 FROM (SELECT DISTINCT to_stage_id, lead_id FROM activities
-      WHERE kind IN ('created', 'stage_change') AND to_stage_id IS NOT NULL) r
+      WHERE +kind IN ('created', 'stage_change') AND to_stage_id IS NOT NULL) r
 JOIN leads l ON l.id = r.lead_id
 WHERE l.status IN ('won', 'lost')
 GROUP BY r.to_stage_id
@@ -166,13 +166,18 @@ def _month_bounds() -> tuple[int, int]:
 
 def run(db: Path, size: int) -> list[dict]:
     """`metrics --format json` and `forecast --format json`, each against its hand-written SQL."""
-    rows = []
+    return [run_metrics(db, size), run_forecast(db, size)]
+
+
+def run_metrics(db: Path, size: int) -> dict:
     pipectl = time_cli(["metrics", "--format", "json"], db)
     baseline = time_queries(db, [(OPEN_BY_STAGE, ()), (OUTCOMES, ()), (STAGE_HISTORY, (NOW_TS,)),
                                  (LOST_REASONS, ()), (SOURCES, ()), (STAGES, ())])
     check_same("metrics", metrics_figures_from_pipectl(pipectl.json()), metrics_figures_from_sql(baseline.json()))
-    rows.append(row("metrics --format json", size, pipectl, baseline, "sqlite3 (same aggregates)"))
+    return row("metrics --format json", size, pipectl, baseline, "sqlite3 (same aggregates)")
 
+
+def run_forecast(db: Path, size: int) -> dict:
     month_start, horizon = _month_bounds()
     pipectl = time_cli(["forecast", "--format", "json"], db)
     baseline = time_queries(db, [(FORECAST, (NOW_TS, month_start, horizon)), (STAGE_OUTCOMES, ()), (STAGES, ())])
@@ -184,8 +189,7 @@ def run(db: Path, size: int) -> list[dict]:
                [(stage["stage"], stage["historical_win_rate"]) for stage in printed["stages"]],
                [(name, round(closed[stage_id][0] / sum(closed[stage_id]), 4) if sum(closed.get(stage_id, (0, 0)))
                  else None) for stage_id, name, _ in stages])
-    rows.append(row("forecast --format json", size, pipectl, baseline, "sqlite3 (same months, SQLite dates)"))
-    return rows
+    return row("forecast --format json", size, pipectl, baseline, "sqlite3 (same months, SQLite dates)")
 
 
 if __name__ == "__main__":  # pragma: no cover - a quick manual run on one database
