@@ -29,7 +29,7 @@ FIXED_NOW = "2026-11-23T09:00:00"
 NOW_TS = int(datetime.fromisoformat(FIXED_NOW).replace(tzinfo=timezone.utc).timestamp())
 DAY = 86400
 # Bump when the shape of the generated data changes, so old files are rebuilt.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 CHUNK = 5000
 
 FIRST_NAMES = ("Ada", "Grace", "Alan", "Linus", "Margaret", "Dennis", "Barbara", "Ken", "Frances", "John",
@@ -187,10 +187,17 @@ class _Builder:
                 answers[name] = rng.choice(("yes", "yes", "no", "unknown"))
         if reached == len(stages) - 1:
             answers = {name: "yes" for name in BANT}  # the last stage requires BANT
-        if any(value != "unknown" for value in answers.values()):
-            at = rng.randint(created + 30, end)
-            events.append((at, "bant", None, None, None, json.dumps(
-                {name: value for name, value in answers.items() if value != "unknown"})))
+        changed = {name: value for name, value in answers.items() if value != "unknown"}
+        if changed:
+            # The shape `qualify` writes: each change from/to, the summary line as the note.
+            unknown = {"status": "unknown", "note": None}
+            qualified = len(changed) == len(BANT) and all(value == "yes" for value in changed.values())
+            note = "; ".join(f"{name} unknown → {value}" for name, value in changed.items())
+            events.append((rng.randint(created + 30, end), "bant", note + ("; now qualified" if qualified else ""),
+                           None, None, json.dumps({
+                               "answers": {name: {"from": unknown, "to": {"status": value, "note": None}}
+                                           for name, value in changed.items()},
+                               "qualified": qualified})))
         closed_at = lost_reason = archived_at = archived_reason = None
         if status in ("won", "lost"):
             closed_at = end
@@ -200,17 +207,21 @@ class _Builder:
         elif status == "archived":
             archived_at = end
             archived_reason = rng.choice(ARCHIVE_REASONS)
-            events.append((end, "archived", archived_reason, None, None, None))
+            # As `clean` archives: from the lead's stage, with the reasons.
+            events.append((end, "archived", archived_reason, stages[reached], None,
+                           json.dumps({"reasons": [archived_reason]})))
         events.sort(key=lambda event: event[0])
 
         stage_entered = max(at for at, kind, *_ in events if kind in ("created", "stage_change"))
-        last_activity = max(at for at, *_ in events)
+        # Archiving is bookkeeping, not contact: it leaves last_activity_at where it was.
+        last_activity = max(at for at, kind, *_ in events if kind != "archived")
+        updated = max(at for at, *_ in events)
         rows = [(lead_id, kind, at, note, None, 1, source, target, data or "null", at)
                 for at, kind, note, source, target, data in events]
         if status == "open" and rng.random() < 0.35:
             due = NOW_TS + rng.randint(-20, 30) * DAY
-            rows.append((lead_id, "task", last_activity, rng.choice(TASK_NOTES), due, 0, None, None, "null",
-                         last_activity))
+            rows.append((lead_id, "task", last_activity, rng.choice(TASK_NOTES), due, 0, None, None,
+                         '{"revision": 0}', last_activity))
 
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         company = f"{rng.choice(COMPANY_WORDS)} {rng.choice(COMPANY_KINDS)}"
@@ -221,7 +232,7 @@ class _Builder:
             f"+1 555 {lead_id % 10_000_000:07d}" if rng.random() < 0.6 else None,
             rng.choice(TITLES), rng.choice(INDUSTRIES), rng.choice((5, 20, 50, 200, 1000, 5000, None)),
             rng.choice(LOCATIONS), rng.choice(SOURCES), rng.choice(OWNERS), value,
-            stages[reached], status, 0, created, last_activity, stage_entered, last_activity,
+            stages[reached], status, 0, created, updated, stage_entered, last_activity,
             closed_at, lost_reason, archived_at, archived_reason, None,
             answers["budget"], None, answers["authority"], None, answers["need"], None, answers["timeline"], None,
         )
