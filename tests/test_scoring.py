@@ -290,3 +290,29 @@ def test_dry_run_uses_fresh_scores_without_storing_them(session):
     assert [move["to"] for move in advance_leads(session, dry_run=True)] == ["Qualification"]
     session.expire_all()
     assert session.get(Lead, lead.id).score == 0
+
+
+def test_keeping_one_score_current_costs_the_same_however_many_leads(session):
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    engine = session.get_bind()
+    first = make(session, "First", title="CTO")
+    event.listen(engine, "before_cursor_execute", count)
+    log(session, first, "web_visit")
+    alone = list(statements)
+    event.remove(engine, "before_cursor_execute", count)
+    for number in range(40):
+        make(session, f"Other {number}", title="CTO")
+    statements.clear()
+    event.listen(engine, "before_cursor_execute", count)
+    log(session, first, "web_visit")
+    event.remove(engine, "before_cursor_execute", count)
+    assert len(statements) == len(alone)
+    # Every query the score needs names the lead: none reads the whole table.
+    scoring_queries = [sql for sql in statements if "CASE WHEN" in sql]
+    assert scoring_queries and all("= ?" in sql for sql in scoring_queries)
