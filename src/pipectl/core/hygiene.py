@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import BigInteger, and_, false, func, or_, select, type_coerce, union
+from sqlalchemy import BigInteger, and_, false, func, or_, select, type_coerce
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
@@ -133,13 +133,18 @@ class StaleFinder:
         return {lead_id: found[lead_id] for lead_id in sorted(found)}
 
     def condition(self):
-        """A SQL condition on `leads` true for stalled leads (for `list --stale`)."""
-        scope = self._scope(None, None, None)
-        queries = [getattr(self, "_" + rule.replace("-", "_") + "_query")(scope) for rule in self.rules]
-        queries = [query.with_only_columns(query.selected_columns[0]) for query in queries if query is not None]
-        if not queries:
+        """A SQL condition on `leads` true for stalled leads (for `list --stale`).
+
+        Row by row, so `list --stale --limit 50` stops after 50 matches; the costly
+        no-response check comes last and is skipped when a cheaper rule already holds.
+        """
+        ordered = [rule for rule in self.rules if rule != "no-response"]
+        ordered += [rule for rule in self.rules if rule == "no-response"]
+        predicates = [getattr(self, f"_{rule.replace('-', '_')}_where")() for rule in ordered]
+        predicates = [predicate for predicate in predicates if predicate is not None]
+        if not predicates:
             return false()
-        return Lead.id.in_(union(*queries).subquery().select())
+        return and_(*self._scope(None, None, None), or_(*predicates))
 
     # -- the common scope ---------------------------------------------------------------------
 
@@ -174,12 +179,13 @@ class StaleFinder:
 
     # -- the rules: a query whose rows start (id, name, stage id), and the reasons for a row ---------
 
+    def _idle_where(self):
+        # One term per stage, its idle days a constant: a plain row test, no join needed.
+        return or_(false(), *(and_(Lead.stage_id == stage_id, self._over(_ts(Lead.last_activity_at), info.idle_days))
+                              for stage_id, info in self.stages.items()))
+
     def _idle_query(self, scope):
-        return (
-            select(Lead.id, Lead.name, Lead.stage_id, _ts(Lead.last_activity_at))
-            .join(Stage, Stage.id == Lead.stage_id)
-            .where(*scope, _ts(Lead.last_activity_at) <= self.now_ts - (Stage.idle_days + 1) * DAY)
-        )
+        return select(Lead.id, Lead.name, Lead.stage_id, _ts(Lead.last_activity_at)).where(*scope, self._idle_where())
 
     def _idle(self, row) -> list[str]:
         return [self._idle_words(row[2], row[3])]
@@ -188,7 +194,7 @@ class StaleFinder:
         stage = self.stages[stage_id]
         return f"no activity for {self._days_since(last)} days (limit {stage.idle_days} in {stage.name})"
 
-    def _too_long_in_stage_query(self, scope):
+    def _too_long_in_stage_where(self):
         over = []
         for stage_id, limit in self.stage_limits().items():
             if limit is not None:
@@ -197,10 +203,14 @@ class StaleFinder:
                 # Too few won leads to average: the idle rule decides, so apply it here.
                 over.append(and_(Lead.stage_id == stage_id,
                                  self._over(_ts(Lead.last_activity_at), self.stages[stage_id].idle_days)))
-        if not over:
+        return or_(*over) if over else None
+
+    def _too_long_in_stage_query(self, scope):
+        over = self._too_long_in_stage_where()
+        if over is None:
             return None
         return (select(Lead.id, Lead.name, Lead.stage_id, _ts(Lead.stage_entered_at), _ts(Lead.last_activity_at))
-                .where(*scope, or_(*over)))
+                .where(*scope, over))
 
     def _too_long_in_stage(self, row) -> list[str]:
         stage_id, entered, last = row[2], row[3], row[4]
@@ -209,13 +219,16 @@ class StaleFinder:
             return [self._idle_words(stage_id, last)]
         return [f"in {self.stages[stage_id].name} for {self._days_since(entered)} days (limit {limit[1]})"]
 
-    def _too_old_query(self, scope):
+    def _too_old_where(self):
         old = self._over(_ts(Lead.created_at), self.limits.max_age_days)
         if self.last_stage_id is not None:
             old = or_(old, and_(Lead.stage_id == self.last_stage_id,
                                 self._over(_ts(Lead.stage_entered_at), self.limits.negotiation_max_days)))
+        return old
+
+    def _too_old_query(self, scope):
         return (select(Lead.id, Lead.name, Lead.stage_id, _ts(Lead.created_at), _ts(Lead.stage_entered_at))
-                .where(*scope, old))
+                .where(*scope, self._too_old_where()))
 
     def _too_old(self, row) -> list[str]:
         stage_id, created, entered = row[2], row[3], row[4]
@@ -230,20 +243,32 @@ class StaleFinder:
             reasons.append(f"negotiating in {name} for {negotiating} days (limit {negotiation})")
         return reasons
 
-    def _no_response_query(self, scope):
-        answered = (
-            select(func.max(_ts(Activity.at)))
-            .where(Activity.lead_id == Lead.id, Activity.kind.in_(INBOUND))
+    def _answered(self):
+        """When the lead last answered (correlated with the outer `leads` row), or -1."""
+        inbound = aliased(Activity)
+        return func.coalesce(
+            select(func.max(_ts(inbound.at)))
+            .where(inbound.lead_id == Lead.id, inbound.kind.in_(INBOUND))
+            .correlate(Lead)
+            .scalar_subquery(), -1)
+
+    def _no_response_where(self):
+        attempts = (
+            select(func.count())
+            .where(Activity.lead_id == Lead.id, Activity.kind.in_(OUTREACH), _ts(Activity.at) > self._answered())
             .correlate(Lead)
             .scalar_subquery()
         )
+        return attempts >= self.limits.no_response_attempts
+
+    def _no_response_query(self, scope):
         return (
             # name and stage_id depend on the grouped primary key, which PostgreSQL accepts too.
             select(Lead.id, Lead.name, Lead.stage_id, func.count(), func.min(_ts(Activity.at)))
             .join(Activity, Activity.lead_id == Lead.id)
             # Planned actions are `task` rows, so outreach kinds are always done; leaving `done` out
             # lets the planner walk each open lead's activities by (lead_id, at).
-            .where(*scope, Activity.kind.in_(OUTREACH), _ts(Activity.at) > func.coalesce(answered, -1))
+            .where(*scope, Activity.kind.in_(OUTREACH), _ts(Activity.at) > self._answered())
             .group_by(Lead.id)
             .having(func.count() >= self.limits.no_response_attempts)
         )
@@ -253,10 +278,13 @@ class StaleFinder:
         return [f"no reply to {attempts} outreach attempts since {from_timestamp(first):%Y-%m-%d} "
                 f"(limit {self.limits.no_response_attempts})"]
 
+    def _disqualified_where(self):
+        return or_(Lead.budget == "no", Lead.authority == "no")
+
     def _disqualified_query(self, scope):
         return (select(Lead.id, Lead.name, Lead.stage_id, Lead.budget, Lead.budget_note, Lead.authority,
                        Lead.authority_note)
-                .where(*scope, or_(Lead.budget == "no", Lead.authority == "no")))
+                .where(*scope, self._disqualified_where()))
 
     def _disqualified(self, row) -> list[str]:
         budget, budget_note, authority, authority_note = row[3], row[4], row[5], row[6]
@@ -268,10 +296,12 @@ class StaleFinder:
                            + (f": {authority_note})" if authority_note else ")"))
         return reasons
 
+    def _not_audience_where(self):
+        return and_(Lead.nurture_since.is_not(None), self._over(_ts(Lead.nurture_since), self.limits.nurture_max_days))
+
     def _not_audience_query(self, scope):
         return (select(Lead.id, Lead.name, Lead.stage_id, _ts(Lead.nurture_since))
-                .where(*scope, Lead.nurture_since.is_not(None),
-                       self._over(_ts(Lead.nurture_since), self.limits.nurture_max_days)))
+                .where(*scope, self._not_audience_where()))
 
     def _not_audience(self, row) -> list[str]:
         return [f"under the nurture threshold for {self._days_since(row[3])} days "
