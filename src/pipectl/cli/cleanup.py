@@ -63,7 +63,7 @@ def clean(
     if purge:
         if rule or stage:
             raise UsageError("--purge deletes archived leads by age alone; drop --rule and --stage "
-                                     "(they choose leads to archive).")
+                             "(they choose leads to archive).")
         _purge(older_than, dry_run=dry_run, yes=yes, fmt=fmt, db=db)
         return
     rules = check_rules(rule) if rule else None
