@@ -104,6 +104,9 @@ def list_leads(
     unqualified: Annotated[bool, typer.Option("--unqualified", help="Only leads not fully qualified.")] = False,
     disqualified: Annotated[
         bool, typer.Option("--disqualified", help="Only leads whose budget or authority is no.")] = False,
+    stale: Annotated[
+        bool, typer.Option("--stale", help="Only stalled or dead leads, with the reasons (see `pipectl clean`).")
+    ] = False,
     sort: Annotated[
         str, typer.Option("--sort", help="id, value, score, age, created, last-activity, name or stage.")
     ] = "id",
@@ -125,10 +128,13 @@ def list_leads(
         raise UsageError("--qualified and --unqualified exclude each other; choose one.")
     wanted = LeadFilter(stage=stage, status=status.lower(), tags=tag or [], owner=owner, source=source,
                         min_score=min_score, qualified=True if qualified else False if unqualified else None,
-                        disqualified=disqualified, sort=sort, limit=limit)
+                        disqualified=disqualified, stale=stale, sort=sort, limit=limit)
+    columns = list(CONTRACT_KEYS + EXTRA_KEYS) + (["stale", "stale_reasons"] if stale else [])
     with pipeline(db, write=False) as session:
-        emit(fmt.value, lead_rows(session, wanted), table=lead_table,
-             csv_columns=list(CONTRACT_KEYS + EXTRA_KEYS), flatten=flatten_lead)
+        rows = lead_rows(session, wanted)
+        if stale and fmt == OutputFormat.csv:
+            rows = ({**row, "stale_reasons": "; ".join(row["stale_reasons"])} for row in rows)
+        emit(fmt.value, rows, table=lead_table, csv_columns=columns, flatten=flatten_lead)
 
 
 def show(

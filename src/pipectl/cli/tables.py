@@ -36,7 +36,9 @@ def lead_table(rows: list[dict]) -> None:
     table.add_column("Value", justify="right", no_wrap=True)
     table.add_column("Score", justify="right", no_wrap=True)
     table.add_column("Days", justify="right", no_wrap=True)
-    table.add_column("Next action", overflow="fold")
+    # `list --stale`: the reasons take the next action's place; they are what the seller decides on.
+    show_stale = any("stale_reasons" in row for row in rows)
+    table.add_column("Why stalled" if show_stale else "Next action", overflow="fold")
     for row in rows:
         cells = [str(row["id"]), escape(row["name"]), escape(row["company"]), escape(row["stage"])]
         if show_status:
@@ -44,7 +46,10 @@ def lead_table(rows: list[dict]) -> None:
         next_action = escape(row["next_action"] or "")
         if row["next_action_due"]:
             next_action += f" [dim]({short_date(row['next_action_due'])})[/dim]"
-        cells += [money(row["value"]), str(row["score"]), str(row["days_in_stage"] or 0), next_action]
+        score = str(row["score"]) + (" [dim]nurture[/dim]" if row.get("nurture") else "")
+        if show_stale:
+            next_action = "\n".join(escape(reason) for reason in row["stale_reasons"])
+        cells += [money(row["value"]), score, str(row["days_in_stage"] or 0), next_action]
         table.add_row(*cells)
     console.print(table)
     console.print(f"{len(rows)} lead(s)", style="dim")
@@ -84,6 +89,9 @@ def lead_card(detail: dict, probability: int | None) -> None:
         facts.add_row("Lost because", escape(detail["lost_reason"]))
     if detail["archived_reason"]:
         facts.add_row("Archived because", escape(detail["archived_reason"]))
+    if detail.get("stale"):
+        facts.add_row("[yellow]Stalled[/yellow]", "\n".join(f"[yellow]{escape(reason)}[/yellow]"
+                                                          for reason in detail["stale_reasons"]))
     facts.add_row("BANT", bant_line(detail["bant"]))
     if detail["next_action"]:
         due = f" (due {short_date(detail['next_action_due'])})" if detail["next_action_due"] else ""

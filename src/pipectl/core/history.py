@@ -49,17 +49,25 @@ def record(session: Session, lead: Lead, kind: str, at: datetime, *, note: str |
         from_stage_id=from_stage_id, to_stage_id=to_stage_id, recorded_at=clock.now(),
     )
     session.add(activity)
+    touch_lead(session, lead, kind, at, touch=touch)
+    return activity
+
+
+def touch_lead(session: Session, lead: Lead, kind: str, at: datetime, *, touch: bool = True) -> None:
+    """Keep `last_activity_at` and `updated_at` current after an activity was written or completed."""
     if touch and kind not in QUIET and at > lead.last_activity_at:
         lead.last_activity_at = at
     lead.updated_at = clock.now()
     session.add(lead)
     after_change(session, lead)
-    return activity
 
 
 def after_change(session: Session, lead: Lead) -> None:
     """Hook run after any change to a lead: keeps derived values (the score) current."""
+    from pipectl.core.scoring import rescore_lead
+
     session.flush()
+    rescore_lead(session, lead)
 
 
 def timeline(session: Session, lead_id: int, *, limit: int | None = None) -> list[Activity]:
@@ -78,5 +86,5 @@ def check_not_future(at: datetime, what: str = "--at") -> datetime:
     """Something that happened cannot have happened after now."""
     now = clock.now()
     if at > now:
-        raise UsageError(f"{what} {at:%Y-%m-%d %H:%M} is in the future; it records what already happened.")
+        raise UsageError(f"{at:%Y-%m-%d %H:%M} is in the future; {what} records what already happened.")
     return at

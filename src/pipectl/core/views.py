@@ -27,7 +27,7 @@ CONTRACT_KEYS = (
     "next_action_due", "created_at", "updated_at", "stage_entered_at", "last_activity_at",
     "closed_at", "lost_reason", "archived_reason",
 )
-EXTRA_KEYS = ("days_in_stage",)
+EXTRA_KEYS = ("days_in_stage", "nurture")
 SORTS = {
     "id": lambda: [Lead.id],
     "value": lambda: [Lead.value_cents.desc().nulls_last(), Lead.id],
@@ -53,6 +53,7 @@ class LeadFilter:
     min_score: int | None = None
     qualified: bool | None = None  # True: all four BANT yes; False: not all four
     disqualified: bool = False  # budget or authority answered no
+    stale: bool = False  # stalled or dead by the hygiene rules; rows then carry `stale_reasons`
     ids: list[int] | None = None
     sort: str = "id"
     limit: int | None = None
@@ -89,6 +90,10 @@ def lead_query(session: Session, wanted: LeadFilter):
         query = query.where(~bant_yes)
     if wanted.disqualified:
         query = query.where((Lead.budget == "no") | (Lead.authority == "no"))
+    if wanted.stale:
+        from pipectl.core.hygiene import StaleFinder
+
+        query = query.where(StaleFinder(session, clock.now()).condition())
     if wanted.ids is not None:
         query = query.where(Lead.id.in_(wanted.ids))
     if wanted.sort not in SORTS:
@@ -101,21 +106,38 @@ def lead_query(session: Session, wanted: LeadFilter):
     return query
 
 
-def lead_rows(session: Session, wanted: LeadFilter) -> Iterator[dict]:
-    """The matching leads as contract dicts, streamed chunk by chunk."""
+def lead_rows(session: Session, wanted: LeadFilter, *, extend=None) -> Iterator[dict]:
+    """The matching leads as contract dicts, streamed chunk by chunk; `extend(lead)` adds keys (export)."""
+    from pipectl.core.scoring import nurture_threshold
+
     now = clock.now()
+    nurture_below = nurture_threshold(session)  # read once per query, not per lead
     result = session.execute(lead_query(session, wanted).execution_options(yield_per=CHUNK))
+    finder = None
+    if wanted.stale:
+        from pipectl.core.hygiene import StaleFinder
+
+        finder = StaleFinder(session, now)
     for chunk in result.partitions():
         ids = [row[0].id for row in chunk]
         tags, fields = _tags_and_fields(session, ids)
+        # The reasons are worked out for this chunk's ids only, so listing stays one pass.
+        reasons = finder.reasons(ids) if finder is not None else None
         for lead, stage_name, action, due in chunk:
-            yield lead_dict(lead, stage_name, tags.get(lead.id, []), fields.get(lead.id, {}),
-                            action, due, now)
+            row = lead_dict(lead, stage_name, tags.get(lead.id, []), fields.get(lead.id, {}),
+                            action, due, now, nurture_below=nurture_below)
+            if reasons is not None:
+                row["stale"], row["stale_reasons"] = lead.id in reasons, reasons.get(lead.id, [])
+            if extend is not None:
+                row.update(extend(lead))
+            yield row
 
 
 def lead_dict(lead: Lead, stage_name: str, tags: list[str], fields: dict[str, str],
-              next_action: str | None, next_action_due: datetime | None, now: datetime) -> dict:
-    """One lead in the JSON contract's shape (plus `days_in_stage`)."""
+              next_action: str | None, next_action_due: datetime | None, now: datetime,
+              nurture_below: int | None = None) -> dict:
+    """One lead in the JSON contract's shape (plus `days_in_stage`, and `nurture`: an open lead under the
+    nurture threshold)."""
     return {
         "id": lead.id, "name": lead.name, "company": lead.company, "email": lead.email,
         "phone": lead.phone, "title": lead.title, "industry": lead.industry,
@@ -128,6 +150,7 @@ def lead_dict(lead: Lead, stage_name: str, tags: list[str], fields: dict[str, st
         "closed_at": iso(lead.closed_at), "lost_reason": lead.lost_reason,
         "archived_reason": lead.archived_reason,
         "days_in_stage": days_between(lead.stage_entered_at, lead.closed_at or now),
+        "nurture": nurture_below is not None and lead.status == "open" and lead.score < nurture_below,
     }
 
 
@@ -141,7 +164,11 @@ def lead_detail(session: Session, lead: Lead, *, activity_limit: int | None = No
     """What `show` prints: the lead, its BANT block and its activities, newest first."""
     from pipectl.core.history import timeline
 
+    from pipectl.core.hygiene import stale_reasons
+
     detail = one_lead(session, lead)
+    detail["stale_reasons"] = stale_reasons(session, clock.now(), [lead.id]).get(lead.id, [])
+    detail["stale"] = bool(detail["stale_reasons"])
     detail["bant"] = bant_block(lead)
     stage_names = dict(session.execute(select(Stage.id, Stage.name)).all())
     detail["activities"] = [activity_dict(activity, stage_names) for activity in
