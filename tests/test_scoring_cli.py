@@ -95,8 +95,8 @@ def test_list_marks_nurture_leads(ok, new_lead, rules):
     assert rows[cold]["nurture"] is True and rows[warm]["nurture"] is False
     table = ok("list").stdout
     cold_line = next(line for line in table.splitlines() if "Cold" in line)
-    assert "nurture" in cold_line
-    assert "nurture" not in next(line for line in table.splitlines() if "Warm" in line)
+    assert "~" in cold_line and "~ nurture" in table
+    assert "~" not in next(line for line in table.splitlines() if "Warm" in line)
     assert "nurture" in ok("list", "-f", "csv").stdout.splitlines()[0]
 
 

@@ -14,11 +14,19 @@ def short_date(value: str | None) -> str:
     return f"{moment:%Y-%m-%d}" if (moment.hour, moment.minute) == (0, 0) else f"{moment:%Y-%m-%d %H:%M}"
 
 
+def one_line(value) -> "Text":
+    """User text as a cell that is cut with an ellipsis instead of wrapping (and never read as markup)."""
+    from rich.text import Text
+
+    return Text("" if value is None else " ".join(str(value).split()), no_wrap=True, overflow="ellipsis")
+
+
 def money(value: float | None) -> str:
     return "" if value is None else format_money(round(value * 100))
 
 
 def lead_table(rows: list[dict]) -> None:
+    """The `list` table: one line per lead, so a long list stays scannable on any width."""
     from rich.table import Table
 
     console = stdout_console()
@@ -26,33 +34,43 @@ def lead_table(rows: list[dict]) -> None:
         console.print("No leads match.", style="dim")
         return
     show_status = any(row["status"] != "open" for row in rows)
-    table = Table(show_edge=False, pad_edge=False, header_style="bold")
-    table.add_column("ID", justify="right", no_wrap=True)
-    table.add_column("Name", overflow="fold")
-    table.add_column("Company", overflow="fold")
-    table.add_column("Stage", no_wrap=True)
-    if show_status:
-        table.add_column("Status", no_wrap=True)
-    table.add_column("Value", justify="right", no_wrap=True)
-    table.add_column("Score", justify="right", no_wrap=True)
-    table.add_column("Days", justify="right", no_wrap=True)
     # `list --stale`: the reasons take the next action's place; they are what the seller decides on.
     show_stale = any("stale_reasons" in row for row in rows)
-    table.add_column("Why stalled" if show_stale else "Next action", overflow="fold")
+    table = Table(show_edge=False, pad_edge=False, header_style="bold")
+    table.add_column("ID", justify="right", no_wrap=True)
+    # Text columns give up width first, and their cells end in an ellipsis rather than wrap:
+    # one lead, one line, on any terminal.
+    # Caps keep one long company name from taking the width the reasons or actions need.
+    # With --stale the reasons need the width: company, value and score make way.
+    text_columns = (("Name", 24),) if show_stale else (("Name", 24), ("Company", 22))
+    for header, cap in text_columns + (("Stage", 14),) + ((("Status", 8),) if show_status else ()):
+        table.add_column(header, min_width=4, max_width=cap)
+    for header in ("Days",) if show_stale else ("Value", "Score", "Days"):
+        table.add_column(header, justify="right", no_wrap=True)
+    if show_stale:
+        table.add_column("Why stalled", min_width=20)
+    else:
+        table.add_column("Due", no_wrap=True)
+        table.add_column("Next", min_width=4)
     for row in rows:
-        cells = [str(row["id"]), escape(row["name"]), escape(row["company"]), escape(row["stage"])]
+        cells = [str(row["id"]), one_line(row["name"])]
+        if not show_stale:
+            cells.append(one_line(row["company"]))
+        cells.append(one_line(row["stage"]))
         if show_status:
-            cells.append(row["status"])
-        next_action = escape(row["next_action"] or "")
-        if row["next_action_due"]:
-            next_action += f" [dim]({short_date(row['next_action_due'])})[/dim]"
-        score = str(row["score"]) + (" [dim]nurture[/dim]" if row.get("nurture") else "")
+            cells.append(one_line(row["status"]))
         if show_stale:
-            next_action = "\n".join(escape(reason) for reason in row["stale_reasons"])
-        cells += [money(row["value"]), score, str(row["days_in_stage"] or 0), next_action]
+            cells += [str(row["days_in_stage"] or 0), "\n".join(escape(reason) for reason in row["stale_reasons"])]
+        else:
+            score = str(row["score"]) + ("[dim]~[/dim]" if row.get("nurture") else " ")
+            cells += [money(row["value"]), score, str(row["days_in_stage"] or 0),
+                      short_date(row["next_action_due"]), one_line(row["next_action"])]
         table.add_row(*cells)
     console.print(table)
-    console.print(f"{len(rows)} lead(s)", style="dim")
+    footer = f"{len(rows)} lead(s)"
+    if any(row.get("nurture") for row in rows):
+        footer += "; ~ nurture (score under the nurture threshold: nurture them, do not work them)"
+    console.print(footer, style="dim")
 
 
 def lead_card(detail: dict, probability: int | None) -> None:
