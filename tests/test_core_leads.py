@@ -106,3 +106,13 @@ def test_lead_rows_stream_in_chunks_with_tags_and_fields(session, monkeypatch):
     assert [row["fields"]["n"] for row in rows] == [str(number) for number in range(8)]
     assert [row["tags"] for row in rows][:2] == [["t0"], ["t1"]]
     assert len(list(lead_rows(session, LeadFilter(tags=["t1"])))) == 4
+
+
+def test_adding_into_a_stage_with_a_minimum_score_uses_the_new_leads_score(session):
+    contact = stages.find_stage(session, "Contact")
+    contact.min_score = 20
+    with pytest.raises(RuleViolation, match="minimum of 20"):
+        leads.add_lead(session, leads.validate_fields(name="Cold"), stage="Contact")
+    warm, _ = leads.add_lead(session, leads.validate_fields(name="Warm", title="Head of Sales",
+                                                            email="warm@example.com"), stage="Contact")
+    assert warm.score >= 20 and warm.stage_id == contact.id

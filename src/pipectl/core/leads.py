@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from pipectl import clock
 from pipectl.core.history import record
 from pipectl.core.stages import find_stage, first_stage
-from pipectl.errors import DuplicateLead, NotFound, UsageError
+from pipectl.errors import DuplicateLead, NotFound, RuleViolation, UsageError
 from pipectl.storage.models import Lead, LeadField, LeadTag
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
@@ -142,22 +142,19 @@ def add_lead(session: Session, fields: LeadFields, *, stage: str | None = None, 
     at = at or now
     lead = Lead(**fields.model_dump(), stage_id=target.id, status="open", created_at=at, updated_at=now,
                 stage_entered_at=at, last_activity_at=at)
-    problems = check_entry_rules(lead, target)
-    if problems and not force:
-        raise_entry_refusal(target.name, problems)
     session.add(lead)
     session.flush()
     set_tags(session, lead.id, add=normalise_tags(list(tags)))
     set_custom_fields(session, lead.id, custom or {})
-    record(session, lead, "created", at, to_stage_id=target.id,
-           data={"forced": problems} if problems else None)
+    created = record(session, lead, "created", at, to_stage_id=target.id)
+    # Entry rules are checked once the lead is scored: its fields and tags may earn a stage's
+    # minimum. A refusal raises, and the command's transaction takes the lead back out.
+    problems = check_entry_rules(lead, target)
+    if problems and not force:
+        raise RuleViolation(f"{target.name} refuses this lead: {'; '.join(problems)}. Use --force to override.")
+    if problems:
+        created.data = {"forced": problems}
     return lead, duplicates
-
-
-def raise_entry_refusal(stage_name: str, problems: list[str]) -> None:
-    from pipectl.errors import RuleViolation
-
-    raise RuleViolation(f"{stage_name} refuses this lead: {'; '.join(problems)}. Use --force to override.")
 
 
 def find_lead(session: Session, reference: str | int) -> Lead:
