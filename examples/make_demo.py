@@ -2,7 +2,7 @@
 
 Example: python examples/make_demo.py  (then: pipectl import examples/demo.jsonl && pipectl list)
 
-Forty leads go through the default stages over the six weeks before
+Forty leads go through the default stages over the months before
 2026-11-23, with calls, emails, replies, meetings, marketing signals, BANT
 answers, planned next actions, and a few won and lost deals with reasons.
 Every step is a real pipectl command with `--at` set to when it happened, run
@@ -66,7 +66,12 @@ def build(random_: random.Random) -> None:
         name = f"{FIRST[number]} {LAST[number]}"
         company = COMPANIES[number % len(COMPANIES)] if number < 20 else random_.choice(COMPANIES) + " Group"
         email = f"{FIRST[number].lower()}.{LAST[number].lower().replace(' ', '')}@example.com"
-        created = NOW - timedelta(days=random_.randint(8, 45), hours=random_.randint(0, 8))
+        depth = random_.choices([0, 1, 2, 3], weights=[3, 4, 4, 4])[0]
+        fate = random_.random()
+        closes = (depth >= 3 and fate < 0.45) or (depth >= 1 and fate > 0.85) or (depth == 0 and fate > 0.8)
+        # Closed deals are older and ended a while ago; open ones are younger and mostly still being worked.
+        created = NOW - timedelta(days=random_.randint(45, 110) if closes else random_.randint(6, 40),
+                                  hours=random_.randint(0, 8))
         options = ["--company", company, "--email", email, "--title", random_.choice(TITLES),
                    "--industry", random_.choice(INDUSTRIES), "--size", str(random_.choice([12, 40, 120, 600, 2500])),
                    "--source", random_.choice(SOURCES), "--owner", random_.choice(OWNERS),
@@ -76,48 +81,44 @@ def build(random_: random.Random) -> None:
         if random_.random() < 0.3:
             options += ["--field", f"Plan={random_.choice(['starter', 'team', 'enterprise'])}"]
         lead = run("add", name, *options).strip()
-        walk(random_, lead, created)
+        last_step = NOW - timedelta(days=random_.uniform(5, 30) if closes else random_.uniform(0.2, 9))
+        walk(random_, lead, created, last_step, depth, fate)
 
 
-def walk(random_: random.Random, lead: str, created: datetime) -> None:
-    """A few weeks of one lead's life: touches, stage moves, BANT, and an outcome or a next action."""
-    moment = created
-    span = (NOW - created) / 14  # up to ~13 steps: spread them over the whole time since creation
-
-    def later() -> datetime:
-        nonlocal moment
-        moment = min(moment + span * random_.uniform(0.5, 1.3), NOW - timedelta(hours=1))
-        return moment
-
-    run("log", lead, random_.choice(SIGNALS), "--at", at(later()))
-    run("log", lead, random_.choice(["call", "email"]), "--note", "first outreach", "--at", at(later()))
-    depth = random_.choices([0, 1, 2, 3], weights=[3, 4, 4, 4])[0]
+def walk(random_: random.Random, lead: str, created: datetime, last_step: datetime, depth: int,
+         fate: float) -> None:
+    """One lead's life: touches, stage moves, BANT, and an outcome or a next action, spread evenly
+    between its creation and `last_step`."""
+    steps: list[tuple] = [("log", lead, random_.choice(SIGNALS)),
+                          ("log", lead, random_.choice(["call", "email"]), "--note", "first outreach")]
     if depth >= 1:
-        run("log", lead, "reply", "--note", "interested, asked for details", "--at", at(later()))
-        run("move", lead, "Qualification", "--at", at(later()))
         answers = ["yes" if random_.random() < 0.75 else random_.choice(["no", "unknown"]) for _ in range(4)]
         if depth >= 3:
             answers = ["yes"] * 4
-        run("qualify", lead, "--budget", f"{answers[0]}:{random_.randint(10, 80)}k approved" if answers[0] == "yes"
-            else answers[0], "--authority", answers[1], "--need", answers[2], "--timeline",
-            f"{answers[3]}:decides in Q1" if answers[3] == "yes" else answers[3], "--at", at(later()))
+        steps += [("log", lead, "reply", "--note", "interested, asked for details"),
+                  ("move", lead, "Qualification"),
+                  ("qualify", lead, "--budget",
+                   f"{answers[0]}:{random_.randint(10, 80)}k approved" if answers[0] == "yes" else answers[0],
+                   "--authority", answers[1], "--need", answers[2], "--timeline",
+                   f"{answers[3]}:decides in Q1" if answers[3] == "yes" else answers[3])]
     if depth >= 2:
-        run("log", lead, "meeting", "--note", "discovery call with the team", "--at", at(later()))
-        run("move", lead, "Contact", "--at", at(later()))
-        run("log", lead, "demo", "--at", at(later()))
+        steps += [("log", lead, "meeting", "--note", "discovery call with the team"),
+                  ("move", lead, "Contact"), ("log", lead, "demo")]
     if depth >= 3:
-        run("move", lead, "Proposal", "--at", at(later()))
-        run("log", lead, "email", "--note", "sent the proposal", "--at", at(later()))
+        steps += [("move", lead, "Proposal"), ("log", lead, "email", "--note", "sent the proposal")]
         if random_.random() < 0.3:
-            run("log", lead, "competitor", "--note", "also talking to a competitor", "--at", at(later()))
-    outcome = random_.random()
-    if depth >= 3 and outcome < 0.45:
-        run("won", lead, "--at", at(later()))
-    elif depth >= 1 and outcome > 0.85:
-        run("lost", lead, "--reason", random_.choice(LOST_REASONS), "--at", at(later()))
-    elif depth == 0 and outcome > 0.8:
-        run("lost", lead, "--reason", "no reply after 5 follow-ups", "--at", at(later()))
-    else:
+            steps.append(("log", lead, "competitor", "--note", "also talking to a competitor"))
+    if depth >= 3 and fate < 0.45:
+        steps.append(("won", lead))
+    elif depth >= 1 and fate > 0.85:
+        steps.append(("lost", lead, "--reason", random_.choice(LOST_REASONS)))
+    elif depth == 0 and fate > 0.8:
+        steps.append(("lost", lead, "--reason", "no reply after 5 follow-ups"))
+    span = (last_step - created) / len(steps)
+    for number, step in enumerate(steps, start=1):
+        moment = created + span * (number - 1 + random_.uniform(0.6, 1.0))
+        run(*step, "--at", at(min(moment, last_step)))
+    if steps[-1][0] not in ("won", "lost"):
         due = NOW + timedelta(days=random_.randint(-3, 10))
         run("plan", lead, random_.choice(NEXT_ACTIONS), "--due", due.strftime("%Y-%m-%d"))
 
