@@ -83,8 +83,6 @@ def test_a_newer_schema_is_refused_and_left_byte_for_byte_untouched(db_path, cli
     assert _files(db_path) == before
 
 
-@pytest.mark.xfail(strict=True, reason="engine.py switches journal_mode to WAL on connect, before schema.py "
-                                       "checks the revision, so a newer rollback-journal file is rewritten")
 def test_a_newer_schema_in_rollback_journal_mode_is_left_untouched(db_path, cli, new_lead):
     new_lead("Existing")
     _make_newer(db_path, "delete")

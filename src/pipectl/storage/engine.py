@@ -1,7 +1,7 @@
 """The engine and sessions: one transaction per command, SQLite tuned for two shells at once.
 
-SQLite is opened with foreign keys on, WAL (readers never block the writer),
-and a busy timeout; write transactions start with BEGIN IMMEDIATE so that two
+SQLite is opened with foreign keys on, WAL (readers never block the writer;
+set once the file is accepted, see schema.py), and a busy timeout; write transactions start with BEGIN IMMEDIATE so that two
 commands writing at once queue for the lock instead of failing half-way.
 """
 
@@ -68,6 +68,20 @@ def make_engine(location: str) -> Engine:
     return engine
 
 
+def use_wal(engine: Engine) -> None:
+    """Put a SQLite file in WAL mode (it stays so); a no-op for other databases or when already on."""
+    if engine.dialect.name != "sqlite":
+        return
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.close()
+    finally:
+        raw.close()
+
+
 def _create_private_file(path: Path) -> None:
     # The file holds people's personal data: only its owner may read it.
     if path.exists():
@@ -85,8 +99,8 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys = ON")
-    if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-        cursor.execute("PRAGMA journal_mode = WAL")
+    # WAL is switched on by schema.open_database, once the file is known to be ours: setting it
+    # here would rewrite the header of a file pipectl is about to refuse.
     cursor.execute("PRAGMA synchronous = NORMAL")
     cursor.close()
 

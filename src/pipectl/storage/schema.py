@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 
 from pipectl.errors import DatabaseError
 from pipectl.storage import location as locations
-from pipectl.storage.engine import Database, make_engine
+from pipectl.storage.engine import Database, make_engine, use_wal
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest migration this pipectl ships; tests check it is Alembic's head.
@@ -27,13 +27,16 @@ def open_database(location: str | None = None, *, template: str = "default") -> 
     try:
         revision = current_revision(database)
         if revision == SCHEMA_REVISION:
+            use_wal(database.engine)
             return database
         if revision is None:
             _refuse_foreign(database)
+            use_wal(database.engine)
             upgrade(database)
             _seed(database, template)
             database.created = True
         elif revision in known_revisions():
+            use_wal(database.engine)
             upgrade(database)
         else:
             raise DatabaseError(
