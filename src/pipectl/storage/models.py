@@ -42,6 +42,8 @@ class Lead(SQLModel, table=True):
     __table_args__ = (
         Index("ix_leads_stage_status", "stage_id", "status"),
         Index("ix_leads_status_score", "status", "score"),
+        # `list --limit 50` walks open leads in id order instead of sorting them all.
+        Index("ix_leads_status_id", "status", "id"),
         Index("ix_leads_status_last_activity", "status", "last_activity_at"),
         Index("ix_leads_email_lower", func.lower(Column("email"))),
         Index("ix_leads_name_company_lower", func.lower(Column("name")), func.lower(Column("company"))),

@@ -81,6 +81,7 @@ def upgrade() -> None:
     op.create_index("ix_leads_stage_status", "leads", ["stage_id", "status"])
     op.create_index("ix_leads_status_last_activity", "leads", ["status", "last_activity_at"])
     op.create_index("ix_leads_status_score", "leads", ["status", "score"])
+    op.create_index("ix_leads_status_id", "leads", ["status", "id"])
     op.create_index("ix_leads_email_lower", "leads", [sa.text("lower(email)")])
     op.create_index("ix_leads_name_company_lower", "leads", [sa.text("lower(name)"), sa.text("lower(company)")])
     op.create_table(
