@@ -68,7 +68,7 @@ def lead_table(rows: list[dict]) -> None:
         table.add_row(*cells)
     console.print(table)
     footer = f"{len(rows)} lead(s)"
-    if any(row.get("nurture") for row in rows):
+    if not show_stale and any(row.get("nurture") for row in rows):
         footer += "; ~ nurture (score under the nurture threshold: nurture them, do not work them)"
     console.print(footer, style="dim")
 
