@@ -29,7 +29,7 @@ FIXED_NOW = "2026-11-23T09:00:00"
 NOW_TS = int(datetime.fromisoformat(FIXED_NOW).replace(tzinfo=timezone.utc).timestamp())
 DAY = 86400
 # Bump when the shape of the generated data changes, so old files are rebuilt.
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 CHUNK = 5000
 
 FIRST_NAMES = ("Ada", "Grace", "Alan", "Linus", "Margaret", "Dennis", "Barbara", "Ken", "Frances", "John",
