@@ -6,31 +6,12 @@ from typing import Annotated
 
 import typer
 
-from pipectl.cli.options import DbOption, FormatOption, LeadArgument, NoteOption, OutputFormat
+from pipectl.cli.options import DbOption, FormatOption, LeadArgument, NoteOption, OutputFormat, parse_length
+from pipectl.cli.runtime import stdin_is_terminal
 
 
 # A person reads a few hundred rows at most; drawing tens of thousands in a table takes minutes.
 TABLE_ROWS = 200
-
-
-def parse_older_than(text: str) -> timedelta:
-    """Typer parser for durations (7d, 2w, 1m, 1y): a bad one is a usage error (exit 2)."""
-    from pipectl.dates import parse_duration
-    from pipectl.errors import UsageError
-
-    if isinstance(text, timedelta):
-        return text
-    try:
-        return parse_duration(text)
-    except UsageError as error:
-        raise typer.BadParameter(str(error)) from None
-
-
-def stdin_is_terminal() -> bool:
-    """Whether someone can answer a question; tests replace this to drive the confirmation."""
-    import sys
-
-    return sys.stdin.isatty()
 
 
 def clean(
@@ -45,7 +26,7 @@ def clean(
     ] = None,
     older_than: Annotated[
         timedelta | None,
-        typer.Option("--older-than", parser=parse_older_than, metavar="DURATION", show_default=False,
+        typer.Option("--older-than", parser=parse_length, metavar="DURATION", show_default=False,
                      help="Only leads with no activity for this long (30d, 2w, 6m); with --purge, "
                           "archived this long ago."),
     ] = None,

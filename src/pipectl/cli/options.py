@@ -1,8 +1,9 @@
 """Options shared by many commands, declared once as `Annotated` aliases."""
 
-from datetime import datetime
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -14,43 +15,46 @@ class OutputFormat(str, Enum):
     csv = "csv"
 
 
+def _usage_errors_as_bad_parameter(parse: Callable[[Any], Any], text: Any, parsed_type: type | None = None) -> Any:
+    """Run one of pipectl's parsers for Typer: its UsageError becomes a bad option value (exit 2)."""
+    from pipectl.errors import UsageError
+
+    # Typer hands a default that is already parsed straight back to the parser.
+    if parsed_type is not None and isinstance(text, parsed_type):
+        return text
+    try:
+        return parse(text)
+    except UsageError as error:
+        raise typer.BadParameter(str(error)) from None
+
+
 def parse_when(text: str) -> datetime:
     """Typer parser for dates: a bad one is a usage error (exit 2) naming the accepted forms."""
     from pipectl.clock import now
     from pipectl.dates import parse_date
-    from pipectl.errors import UsageError
 
-    if isinstance(text, datetime):
-        return text
-    try:
-        return parse_date(text, now())
-    except UsageError as error:
-        raise typer.BadParameter(str(error)) from None
+    return _usage_errors_as_bad_parameter(lambda value: parse_date(value, now()), text, datetime)
 
 
 def parse_past(text: str) -> datetime:
     """Typer parser for `--at`: a date that has already happened (exit 2 otherwise)."""
     from pipectl.core.history import check_not_future
-    from pipectl.errors import UsageError
 
-    moment = parse_when(text)
-    try:
-        return check_not_future(moment)
-    except UsageError as error:
-        raise typer.BadParameter(str(error)) from None
+    return _usage_errors_as_bad_parameter(check_not_future, parse_when(text))
 
 
 def parse_money(text: str) -> int:
     """Typer parser for amounts: whole cents, or a usage error."""
-    from pipectl.errors import UsageError
     from pipectl.money import parse_amount
 
-    if isinstance(text, int):
-        return text
-    try:
-        return parse_amount(text)
-    except UsageError as error:
-        raise typer.BadParameter(str(error)) from None
+    return _usage_errors_as_bad_parameter(parse_amount, text, int)
+
+
+def parse_length(text: str) -> timedelta:
+    """Typer parser for lengths of time (7d, 2w, 1m, 1y): a bad one is a usage error (exit 2)."""
+    from pipectl.dates import parse_duration
+
+    return _usage_errors_as_bad_parameter(parse_duration, text, timedelta)
 
 
 DbOption = Annotated[

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from pipectl.cli.options import AtOption, DbOption, LeadArgument, NoteOption, parse_when
+from pipectl.cli.runtime import stdin_is_terminal
 
 
 # Rows per section in the table view.
@@ -35,11 +36,6 @@ DueOption = Annotated[
     typer.Option("--due", parser=parse_when, metavar="DATE", show_default=False,
                  help="When it is due: friday, tomorrow, 3d, 2026-12-03, or \"2026-12-03 10:00\" for an appointment."),
 ]
-
-
-def stdin_is_terminal() -> bool:
-    """Whether questions can be asked; tests replace this to drive the prompts through stdin."""
-    return sys.stdin.isatty()
 
 
 def qualify(

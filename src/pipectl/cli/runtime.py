@@ -7,6 +7,13 @@ from contextlib import contextmanager
 root_db: dict[str, str | None] = {"location": None}
 
 
+def stdin_is_terminal() -> bool:
+    """Whether someone is there to answer a question; tests replace it in each command module."""
+    import sys
+
+    return sys.stdin.isatty()
+
+
 def chosen_location(db: str | None) -> str | None:
     return db or root_db["location"]
 
