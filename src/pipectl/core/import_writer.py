@@ -22,6 +22,8 @@ from pipectl.storage.models import Activity, Lead, LeadField, LeadTag, Stage
 LEADS = Lead.__table__
 ACTIVITIES = Activity.__table__
 DUPLICATE_MODES = ("error", "skip", "update")
+# SQLite's lower() folds ASCII letters only; the in-memory duplicate index folds the same way.
+SQLITE_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 UPDATABLE = ("name", "company", "email", "phone", "title", "industry", "company_size", "location", "source",
              "owner", "value_cents")
 
@@ -49,6 +51,12 @@ class Writer:
         self.id_map: dict[int, int] = {}
         self.stage_ids: dict[str, int] = {name.lower(): stage_id for stage_id, name in
                                           session.execute(select(Stage.id, Stage.name))}
+        # Into an empty SQLite pipeline (not updating), the only leads a row can duplicate are the ones
+        # this import inserted: keep their lowered email and (name, company) here instead of asking
+        # SQL per batch, where the (name, company) IN lists probe the index names × companies times.
+        self.inserted: tuple[dict, dict] | None = None
+        if self.last_old_id == 0 and on_duplicate != "update" and session.get_bind().dialect.name == "sqlite":
+            self.inserted = ({}, {})
 
     # ---- leads ----------------------------------------------------------------------------------
 
@@ -92,15 +100,35 @@ class Writer:
                 seen_pair[pair] = len(fresh)
             used_ids.add(row.file_id)
             fresh.append(row)
-        self._insert(fresh, stage_ids, default_stage_id)
+        ids = self._insert(fresh, stage_ids, default_stage_id)
+        self._remember(fresh, ids)
         self._update(updates)
         return problems
+
+    def _remember(self, rows: list[LeadRow], ids: list[int]) -> None:
+        """Index the leads just inserted as `lower()` in SQL sees them (the smallest id per key, as ORDER BY id)."""
+        if self.inserted is None:
+            return
+        emails, pairs = self.inserted
+        for row, lead_id in zip(rows, ids):
+            email, company = row.values["email"], row.values["company"]
+            if email is not None:
+                key = email.translate(SQLITE_LOWER)
+                emails[key] = min(emails.get(key, lead_id), lead_id)
+            if company is not None:
+                key = (row.values["name"].translate(SQLITE_LOWER), company.translate(SQLITE_LOWER))
+                pairs[key] = min(pairs.get(key, lead_id), lead_id)
 
     def _existing(self, rows: list[LeadRow]) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
         emails = {row.values["email"].lower() for row in rows if row.values["email"]}
         pairs = {(row.values["name"].lower(), row.values["company"].lower()) for row in rows if row.values["company"]}
         by_email: dict[str, int] = {}
         by_pair: dict[tuple[str, str], int] = {}
+        if self.inserted is not None:
+            known_emails, known_pairs = self.inserted
+            by_email = {email: known_emails[email] for email in emails if email in known_emails}
+            by_pair = {pair: known_pairs[pair] for pair in pairs if pair in known_pairs}
+            return by_email, by_pair
         if emails:
             for lead_id, email in self.session.execute(
                     select(LEADS.c.id, func.lower(LEADS.c.email)).where(func.lower(LEADS.c.email).in_(emails))
@@ -124,9 +152,10 @@ class Writer:
             return set()
         return set(self.session.execute(select(LEADS.c.id).where(LEADS.c.id.in_(wanted))).scalars())
 
-    def _insert(self, rows: list[LeadRow], stage_ids: dict[str, int], default_stage_id: int) -> None:
+    def _insert(self, rows: list[LeadRow], stage_ids: dict[str, int], default_stage_id: int) -> list[int]:
+        """Insert new leads with their tags, fields and history; returns their ids."""
         if not rows:
-            return
+            return []
         keep = self.keep_lead_ids and all(row.file_id is not None for row in rows)
         if not keep:
             self.keep_lead_ids = False  # new ids from here on: later file ids would not line up
@@ -153,6 +182,7 @@ class Writer:
         if history:
             self._insert_activities(history)
         self.counts.added += len(rows)
+        return ids
 
     def _insert_many(self, table, rows: list[dict]) -> None:
         """One executemany straight to the driver: SQLAlchemy's per-row parameter processing would

@@ -1,0 +1,49 @@
+"""`pipectl import`: the fast paths of a large import behave as the plain ones (duplicates across batches)."""
+
+import json
+
+from pipectl.core.importing import BATCH
+
+
+def write_rows(tmp_path, lines: list[str]) -> str:
+    path = tmp_path / "big.csv"
+    path.write_text("name,company,email,value,created_at\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    return str(path)
+
+
+def many(count: int) -> list[str]:
+    return [f"Lead {n},Company {n},lead{n}@example.com,{n}.50,2026-01-{n % 28 + 1:02d}" for n in range(count)]
+
+
+def test_duplicates_of_an_earlier_batch_into_an_empty_pipeline(cli, ok, tmp_path, snapshot):
+    ok("list")
+    lines = many(BATCH + 10)
+    lines.append("Someone,Other,LEAD3@Example.com,,")          # same email as a row of the first batch
+    lines.append("lead 5,COMPANY 5,,,")                         # same name and company as one
+    before = snapshot()
+    result = cli("import", write_rows(tmp_path, lines))
+    assert result.exit_code == 1
+    assert f"row {BATCH + 12}: same email as an earlier row of the file" in result.stderr
+    assert f"row {BATCH + 13}: same name and company as an earlier row of the file" in result.stderr
+    assert "2 row(s) look like leads already there" in result.stderr
+    assert snapshot() == before
+
+
+def test_skip_and_update_across_batches(ok, tmp_path):
+    lines = many(BATCH + 5) + ["Lead 7 again,Other,lead7@example.com,99,"]
+    result = ok("import", write_rows(tmp_path, lines), "--on-duplicate", "skip")
+    assert f"{BATCH + 5:,} lead(s) added" in result.stderr and "1 duplicate(s) skipped" in result.stderr
+    result = ok("import", write_rows(tmp_path, ["Lead 7 again,Other,lead7@example.com,99,"]),
+                "--on-duplicate", "update")
+    assert "1 updated" in result.stderr
+    lead = json.loads(ok("show", "8", "-f", "json").stdout)
+    assert (lead["name"], lead["company"], lead["value"]) == ("Lead 7 again", "Other", 99)
+
+
+def test_duplicates_against_leads_already_there(new_lead, cli, tmp_path):
+    new_lead("Ada", "--email", "ada@example.com")
+    lines = many(BATCH + 5) + ["Ada L,,ADA@example.com,,", "Lead 2,Company 2,,,"]
+    result = cli("import", write_rows(tmp_path, lines))
+    assert result.exit_code == 1
+    assert f"row {BATCH + 7}: same email as lead #1" in result.stderr
+    assert f"row {BATCH + 8}: same name and company as an earlier row of the file" in result.stderr
