@@ -11,6 +11,7 @@ query also finds duplicates between rows of the file that are far apart.
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import itemgetter
 
 from sqlalchemy import delete, func, insert, select, tuple_, update
 from sqlmodel import Session
@@ -18,6 +19,7 @@ from sqlmodel import Session
 from pipectl.core.history import QUIET
 from pipectl.core.import_rows import ActivityRow, LeadRow
 from pipectl.storage.models import Activity, Lead, LeadField, LeadTag, Stage
+from pipectl.storage.types import Timestamp
 
 LEADS = Lead.__table__
 ACTIVITIES = Activity.__table__
@@ -191,8 +193,18 @@ class Writer:
         marker = "?" if self.session.get_bind().dialect.paramstyle == "qmark" else "%s"
         statement = (f"INSERT INTO {table.name} ({', '.join(columns)}) "
                      f"VALUES ({', '.join([marker] * len(columns))})")
-        self.session.connection().exec_driver_sql(
-            statement, [tuple(_plain(row[column]) for column in columns) for row in rows])
+        # Only the Timestamp columns can hold datetimes: convert those, pass the rest as they are.
+        instants = [index for index, column in enumerate(columns) if isinstance(table.c[column].type, Timestamp)]
+        pick = itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
+        parameters = []
+        for row in rows:
+            values = pick(row)
+            if instants:
+                values = list(values)
+                for index in instants:
+                    values[index] = _plain(values[index])
+            parameters.append(tuple(values))
+        self.session.connection().exec_driver_sql(statement, parameters)
 
     def _insert_activities(self, rows: list[dict]) -> None:
         """Activities carry a JSON column: straight to the driver on SQLite (JSON is text there, written
