@@ -47,3 +47,27 @@ def test_duplicates_against_leads_already_there(new_lead, cli, tmp_path):
     assert result.exit_code == 1
     assert f"row {BATCH + 7}: same email as lead #1" in result.stderr
     assert f"row {BATCH + 8}: same name and company as an earlier row of the file" in result.stderr
+
+
+# ---- the validation fast path agrees with the model ------------------------------------------------
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+from pydantic import ValidationError  # noqa: E402
+
+from pipectl.core.import_rows import LEAD_FIELDS, _valid_fields  # noqa: E402
+from pipectl.core.leads import LeadFields  # noqa: E402
+
+TEXT = st.one_of(st.none(), st.text(max_size=12), st.sampled_from(["a@b.co", " a@b.co ", "x y\nz", "  ", "a@b"]))
+NUMBER = st.one_of(st.none(), st.integers(-5, 5), st.booleans(), st.sampled_from(["3", "x"]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.fixed_dictionaries({key: NUMBER if key in ("company_size", "value_cents") else TEXT
+                              for key in LEAD_FIELDS}))
+def test_fast_validation_is_the_model_or_defers_to_it(given_values):
+    fast = _valid_fields(given_values)
+    try:
+        model = LeadFields(**given_values).model_dump()
+    except ValidationError:
+        model = None
+    assert fast is None or fast == model

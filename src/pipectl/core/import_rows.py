@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from pipectl.core.history import LOGGABLE, SYSTEM
 from pipectl.core.import_mapping import Mapping, custom_key, outcome_of
-from pipectl.core.leads import FIELD_KEY, LeadFields
+from pipectl.core.leads import EMAIL, FIELD_KEY, LeadFields
 from pipectl.errors import UsageError
 from pipectl.money import parse_amount
 from pipectl.render import FORMULA_TRIGGERS
@@ -191,16 +191,18 @@ def lead_row(number: int, cells: dict, context: LeadContext) -> tuple[LeadRow | 
     plain = {key: (str(value) if value is not None else None) for key, value in plain.items()}
     size = attempt(parse_int, get("company_size"), columns.get("company_size", "company_size"))
     cents = attempt(parse_cents, get("value"), columns.get("value", "value"))
-    try:
-        fields = LeadFields(name=str(name) if name is not None else None, company_size=size, value_cents=cents,
-                            **plain)
-    except ValidationError as error:
-        for detail in error.errors():
-            key = str(detail["loc"][0]) if detail["loc"] else "value"
-            column = columns.get(key.replace("_cents", ""), key)
-            problems.append(Problem(column, detail["msg"].removeprefix("Value error, ")))
-        fields = None
-    if fields is not None and not fields.name:
+    given = dict(name=str(name) if name is not None else None, company_size=size, value_cents=cents, **plain)
+    fields = _valid_fields(given)
+    if fields is None:
+        try:
+            fields = LeadFields(**given).model_dump()
+        except ValidationError as error:
+            for detail in error.errors():
+                key = str(detail["loc"][0]) if detail["loc"] else "value"
+                column = columns.get(key.replace("_cents", ""), key)
+                problems.append(Problem(column, detail["msg"].removeprefix("Value error, ")))
+            fields = None
+    if fields is not None and not fields["name"]:
         problems.append(Problem(columns.get("name", "name"), "a lead needs a name"))
     dates = dict.fromkeys(LEAD_DATES)
     for key in LEAD_DATES:
@@ -233,7 +235,7 @@ def lead_row(number: int, cells: dict, context: LeadContext) -> tuple[LeadRow | 
         closed = None
     elif status in ("won", "lost") and closed is None:
         closed = created
-    values = fields.model_dump()
+    values = fields
     values.update(
         status=status, score=score or 0, created_at=created,
         updated_at=dates["updated_at"] or context.now,
@@ -250,6 +252,36 @@ def lead_row(number: int, cells: dict, context: LeadContext) -> tuple[LeadRow | 
         values=values, stage=stage, tags=split_tags(get("tags")), custom=custom,
         next_action=_text(get("next_action")), next_action_due=dates["next_action_due"],
     ), []
+
+
+LEAD_FIELDS = tuple(LeadFields.model_fields)
+WHOLE_NUMBERS = ("company_size", "value_cents")
+
+
+def _valid_fields(given: dict) -> dict | None:
+    """`LeadFields(**given).model_dump()` without building a model, for the plain case of a valid row.
+
+    It applies the model's rules (whitespace tidied, empty as None, the email pattern, no negative
+    numbers) to values that are already str or int; anything else, or any value the rules refuse,
+    gives None, and the caller goes through the model itself, for its exact messages.
+    """
+    values = {}
+    for key in LEAD_FIELDS:
+        value = given[key]
+        if value is None:
+            values[key] = None
+        elif key in WHOLE_NUMBERS:
+            if type(value) is not int or value < 0:
+                return None
+            values[key] = value
+        elif type(value) is str:
+            value = " ".join(value.split()) if "\n" not in value else value.strip()
+            values[key] = value or None
+        else:
+            return None
+    if values["email"] is not None and not EMAIL.match(values["email"]):
+        return None
+    return values
 
 
 def _text(value) -> str | None:
