@@ -173,9 +173,7 @@ def lead_row(number: int, cells: dict, context: LeadContext) -> tuple[LeadRow | 
     """One record as a lead, or the problems that stop it."""
     columns = context.mapping.fields
     problems: list[Problem] = []
-
-    def get(name: str):
-        return cell(cells, columns.get(name))
+    get = _by_field(cells, columns).get  # every mapped field's cell read once (as `cell` reads it)
 
     def attempt(function, *args):
         try:
@@ -221,7 +219,7 @@ def lead_row(number: int, cells: dict, context: LeadContext) -> tuple[LeadRow | 
             stage = None
         else:
             stage = mapped
-    bant = attempt(_bant, cells, columns)
+    bant = attempt(_bant, get, columns)
     custom.update(attempt(_custom, cells, context.mapping, get("fields")) or {})
     if dates["created_at"] and dates["created_at"] > context.now:
         problems.append(Problem(columns["created_at"], f"{dates['created_at']:%Y-%m-%d} is in the future"))
@@ -304,9 +302,18 @@ def _status(value, column: str | None, lost_reason) -> tuple[str, str | None, di
     return "open", reason, {custom_key(column or "status"): word}
 
 
-def _bant(cells: dict, columns: dict) -> dict:
+def _by_field(cells: dict, columns: dict) -> dict:
+    """{field: its cell} for the mapped fields, an empty cell as None (`cell` for all of them at once)."""
+    found = {}
+    for name, column in columns.items():
+        value = cells.get(column)
+        found[name] = None if isinstance(value, str) and not value.strip() else value
+    return found
+
+
+def _bant(get, columns: dict) -> dict:
     values = {}
-    block = cell(cells, columns.get("bant"))
+    block = get("bant")
     if isinstance(block, str):
         try:
             block = json.loads(block)
@@ -315,13 +322,13 @@ def _bant(cells: dict, columns: dict) -> dict:
     block = block if isinstance(block, dict) else {}
     for name in BANT:
         inner = block.get(name) if isinstance(block.get(name), dict) else {}
-        answer = cell(cells, columns.get(name))
+        answer = get(name)
         answer = answer if answer is not None else inner.get("status")
         word = BANT_ANSWERS.get(str(answer or "").strip().lower())
         if word is None:
             raise Problem(columns.get(name, name), f"{answer!r} is not yes, no or unknown")
         values[name] = word
-        note = cell(cells, columns.get(f"{name}_note"))
+        note = get(f"{name}_note")
         values[f"{name}_note"] = _text(note if note is not None else inner.get("note"))
     return values
 
