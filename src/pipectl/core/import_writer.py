@@ -54,11 +54,12 @@ class Writer:
         self.stage_ids: dict[str, int] = {name.lower(): stage_id for stage_id, name in
                                           session.execute(select(Stage.id, Stage.name))}
         # Into an empty SQLite pipeline (not updating), the only leads a row can duplicate are the ones
-        # this import inserted: keep their lowered email and (name, company) here instead of asking
-        # SQL per batch, where the (name, company) IN lists probe the index names × companies times.
-        self.inserted: tuple[dict, dict] | None = None
+        # this import inserted: keep the hashes of their lowered email and (name, company), and ask SQL
+        # only about the keys whose hash was seen (the real duplicates, and rare collisions). Asking about
+        # every key of every batch made the (name, company) IN lists probe the index names × companies times.
+        self.inserted: set[int] | None = None
         if self.last_old_id == 0 and on_duplicate != "update" and session.get_bind().dialect.name == "sqlite":
-            self.inserted = ({}, {})
+            self.inserted = set()
 
     # ---- leads ----------------------------------------------------------------------------------
 
@@ -102,35 +103,30 @@ class Writer:
                 seen_pair[pair] = len(fresh)
             used_ids.add(row.file_id)
             fresh.append(row)
-        ids = self._insert(fresh, stage_ids, default_stage_id)
-        self._remember(fresh, ids)
+        self._insert(fresh, stage_ids, default_stage_id)
+        self._remember(fresh)
         self._update(updates)
         return problems
 
-    def _remember(self, rows: list[LeadRow], ids: list[int]) -> None:
-        """Index the leads just inserted as `lower()` in SQL sees them (the smallest id per key, as ORDER BY id)."""
+    def _remember(self, rows: list[LeadRow]) -> None:
+        """Note the keys of the leads just inserted, as `lower()` in SQL folds them."""
         if self.inserted is None:
             return
-        emails, pairs = self.inserted
-        for row, lead_id in zip(rows, ids):
+        for row in rows:
             email, company = row.values["email"], row.values["company"]
             if email is not None:
-                key = email.translate(SQLITE_LOWER)
-                emails[key] = min(emails.get(key, lead_id), lead_id)
+                self.inserted.add(hash(email.translate(SQLITE_LOWER)))
             if company is not None:
-                key = (row.values["name"].translate(SQLITE_LOWER), company.translate(SQLITE_LOWER))
-                pairs[key] = min(pairs.get(key, lead_id), lead_id)
+                self.inserted.add(hash((row.values["name"].translate(SQLITE_LOWER), company.translate(SQLITE_LOWER))))
 
     def _existing(self, rows: list[LeadRow]) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
         emails = {row.values["email"].lower() for row in rows if row.values["email"]}
         pairs = {(row.values["name"].lower(), row.values["company"].lower()) for row in rows if row.values["company"]}
         by_email: dict[str, int] = {}
         by_pair: dict[tuple[str, str], int] = {}
-        if self.inserted is not None:
-            known_emails, known_pairs = self.inserted
-            by_email = {email: known_emails[email] for email in emails if email in known_emails}
-            by_pair = {pair: known_pairs[pair] for pair in pairs if pair in known_pairs}
-            return by_email, by_pair
+        if self.inserted is not None:  # only keys a lead of this import may have: the others match nothing
+            emails = {email for email in emails if hash(email) in self.inserted}
+            pairs = {pair for pair in pairs if hash(pair) in self.inserted}
         if emails:
             for lead_id, email in self.session.execute(
                     select(LEADS.c.id, func.lower(LEADS.c.email)).where(func.lower(LEADS.c.email).in_(emails))
