@@ -43,7 +43,7 @@ def test_backup_writes_a_private_consistent_copy(ok, cli, new_lead, tmp_path):
     assert stat.S_IMODE(copy.stat().st_mode) == 0o600
     assert json.loads(ok("--db", copy, "list", "-f", "json").stdout)[0]["name"] == "Ada"
     again = cli("db", "backup", copy)
-    assert again.exit_code == 2 and "--force" in again.stderr
+    assert again.exit_code == 1 and "--force" in again.stderr
     ok("db", "backup", copy, "--force")
     itself = cli("db", "backup", tmp_path / "pipeline.db")
     assert itself.exit_code == 2 and "cannot overwrite the database itself" in itself.stderr

@@ -85,3 +85,15 @@ def test_empty_pipeline_exports_headers_and_empty_lists(ok):
     assert ok("export").stdout.startswith("id,name")
     assert json.loads(ok("export", "-f", "json").stdout) == []
     assert ok("export", "--what", "all").stdout == ""
+
+
+def test_a_failed_export_leaves_the_existing_file_alone(cli, ok, tmp_path):
+    ok("add", "Ada")
+    target = tmp_path / "backup.csv"
+    target.write_text("precious\n")
+    result = cli("export", "-o", target, "--stage", "Nowhere")
+    assert result.exit_code == 1
+    assert target.read_text() == "precious\n"
+    assert sorted(path.name for path in tmp_path.iterdir() if path.name.startswith("backup")) == ["backup.csv"]
+    ok("export", "-o", target)
+    assert target.read_text().startswith("id,name")

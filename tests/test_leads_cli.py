@@ -189,3 +189,14 @@ def test_edit_refuses_bad_values_and_duplicates(cli, new_lead, snapshot):
         assert result.exit_code == code, result.output
         assert result.stderr.startswith("Error:")
     assert snapshot() == before
+
+
+def test_edit_names_the_options_it_changed(ok, new_lead):
+    new_lead("Ada")
+    assert "Updated lead #1 Ada: size, value." in ok("edit", "1", "--value", "5", "--size", "3").stderr
+
+
+def test_list_csv_has_a_column_per_custom_field_and_no_empty_fields_column(ok, new_lead):
+    new_lead("Ada", "--field", "plan=team")
+    header = ok("list", "-f", "csv").stdout.splitlines()[0].split(",")
+    assert "fields" not in header and "field:plan" in header

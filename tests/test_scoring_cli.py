@@ -126,7 +126,7 @@ def test_apply_dry_run_then_apply(ok, new_lead, rules, snapshot):
     assert shown["stage"] == "Contact"
     change = next(activity for activity in shown["activities"] if activity["kind"] == "stage_change")
     assert change["data"] == {"automatic": True}
-    assert "No lead's score" in ok("score", "--apply").stdout
+    assert "No lead's score" in ok("score", "--apply").stderr
 
 
 def test_apply_to_one_lead(ok, new_lead, rules):

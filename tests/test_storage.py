@@ -159,3 +159,10 @@ def test_init_with_a_template_and_refusal_to_init_twice(ok, cli):
 def test_db_path_does_not_create_the_database(ok, db_path, command):
     assert ok(*command).stdout.strip() == str(db_path)
     assert not db_path.exists()
+
+
+@pytest.mark.parametrize("url", ["foo://x", "postgresql+nodriver://u@h/db"])
+def test_an_unusable_database_url_is_an_error_not_a_traceback(cli, url):
+    result = cli("--db", url, "list")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: Cannot use the database URL")

@@ -129,7 +129,9 @@ def list_leads(
     wanted = LeadFilter(stage=stage, status=status.lower(), tags=tag or [], owner=owner, source=source,
                         min_score=min_score, qualified=True if qualified else False if unqualified else None,
                         disqualified=disqualified, stale=stale, sort=sort, limit=limit)
-    columns = list(CONTRACT_KEYS + EXTRA_KEYS) + (["stale", "stale_reasons"] if stale else [])
+    # In CSV, custom fields are `field:KEY` columns of their own (render.flatten_lead).
+    columns = [key for key in CONTRACT_KEYS + EXTRA_KEYS if key != "fields"]
+    columns += ["stale", "stale_reasons"] if stale else []
     with pipeline(db, write=False) as session:
         rows = lead_rows(session, wanted)
         if stale and fmt == OutputFormat.csv:
@@ -195,7 +197,7 @@ def edit(
     Example: pipectl edit 42 --title "Head of Sales" --tag hot --field department=Sales
     """
     from pipectl.cli.runtime import pipeline
-    from pipectl.core.leads import edit_lead, find_lead, parse_custom_fields, validate_fields
+    from pipectl.core.leads import OPTION_NAMES, edit_lead, find_lead, parse_custom_fields, validate_fields
     from pipectl.render import message
 
     given = {"name": name, "company": company, "email": email, "phone": phone, "title": title,
@@ -209,7 +211,7 @@ def edit(
                             custom=custom, force=force)
         label = f"#{target.id} {target.name}"
     if changes:
-        message(f"Updated lead {label}: {', '.join(changes)}.")
+        message(f"Updated lead {label}: {', '.join(OPTION_NAMES.get(name, name) for name in changes)}.")
     else:
         message(f"Nothing to change on lead {label}.")
 

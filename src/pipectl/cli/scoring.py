@@ -123,12 +123,12 @@ def _apply(session, reference: str | None, dry_run: bool, fmt: str) -> None:
 def _moves_table(rows: list[dict], verb: str) -> None:
     from rich.table import Table
 
-    from pipectl.render import escape, stdout_console
+    from pipectl.render import escape, message, stdout_console
 
-    console = stdout_console()
     if not rows:
-        console.print("No lead's score reaches a later stage's minimum.", style="dim")
+        message("No lead's score reaches a later stage's minimum.")
         return
+    console = stdout_console()
     table = Table(show_edge=False, pad_edge=False, header_style="bold", title=verb, title_justify="left")
     for column, justify in (("ID", "right"), ("Name", "left"), ("Score", "right"), ("From", "left"),
                             ("To", "left")):

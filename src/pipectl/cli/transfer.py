@@ -28,6 +28,7 @@ def export_data(
 
     Example: pipectl export --what all --format jsonl -o backup.jsonl
     """
+    import os
     import sys
 
     from pipectl.cli.runtime import pipeline
@@ -43,12 +44,20 @@ def export_data(
             export(session, sys.stdout, what=what.lower(), fmt=fmt, wanted=wanted)
             sys.stdout.flush()
             return
+        # Written beside the target and moved over it only when complete: a failed export
+        # (a bad filter, a full disk) never destroys the file that was there.
+        partial = f"{output}.partial"
         try:
-            out = open(output, "w", encoding="utf-8", newline="")
+            out = open(partial, "w", encoding="utf-8", newline="")
         except OSError as error:
             raise typer.BadParameter(f"cannot write {output}: {error.strerror}", param_hint="--output") from None
-        with out:
-            count = export(session, out, what=what.lower(), fmt=fmt, wanted=wanted)
+        try:
+            with out:
+                count = export(session, out, what=what.lower(), fmt=fmt, wanted=wanted)
+            os.replace(partial, output)
+        finally:
+            if os.path.exists(partial):
+                os.remove(partial)
     message(f"Exported {count:,} row(s) to {output}.")
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy import func, text
 from sqlmodel import select
 
-from pipectl.errors import DatabaseError, UsageError
+from pipectl.errors import DatabaseError, RuleViolation, UsageError
 from pipectl.storage.engine import Database
 from pipectl.storage.models import Activity, Lead, Stage
 from pipectl.storage.schema import current_revision
@@ -22,7 +22,7 @@ def backup(database: Database, destination: Path, *, overwrite: bool = False) ->
     if destination.resolve() == source_path.resolve():
         raise UsageError("The backup cannot overwrite the database itself; choose another file.")
     if destination.exists() and not overwrite:
-        raise UsageError(f"{destination} exists; choose another file or add --force to replace it.")
+        raise RuleViolation(f"{destination} exists; choose another file or add --force to replace it.")
     if not destination.parent.is_dir():
         raise UsageError(f"{destination.parent} is not a folder.")
     partial = destination.with_name(destination.name + ".partial")

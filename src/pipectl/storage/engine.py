@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlmodel import Session
 
 from pipectl.errors import DatabaseError
@@ -60,7 +60,11 @@ def make_engine(location: str) -> Engine:
     """An engine for a path or a URL; a new SQLite file is created with mode 0600."""
     path = locations.sqlite_path(location)
     if path is None:
-        return create_engine(location)
+        try:
+            return create_engine(location)
+        except (ArgumentError, ImportError) as error:
+            hint = " (install the driver: pip install 'pipectl[postgres]')" if "postgres" in location else ""
+            raise DatabaseError(f"Cannot use the database URL {locations.display(location)}: {error}{hint}.") from None
     _create_private_file(path)
     engine = create_engine(f"sqlite:///{path}")
     event.listen(engine, "connect", _configure_sqlite)
