@@ -116,3 +116,9 @@ def test_adding_into_a_stage_with_a_minimum_score_uses_the_new_leads_score(sessi
     warm, _ = leads.add_lead(session, leads.validate_fields(name="Warm", title="Head of Sales",
                                                             email="warm@example.com"), stage="Contact")
     assert warm.score >= 20 and warm.stage_id == contact.id
+
+
+@pytest.mark.parametrize("text", [";  x\n", "  a  b  ", "line one\n  line  two\n", "\n", "a\u2028 b"])
+def test_text_normalisation_is_idempotent(text):
+    once = leads.normalise_text(text)
+    assert once is None or leads.normalise_text(once) == once

@@ -17,6 +17,17 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 FIELD_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_ .-]{0,63}$")
 
 
+def normalise_text(value: str) -> str | None:
+    """Trim a typed value and fold runs of spaces, except in multi-line text; None when empty.
+
+    Trimming first keeps it idempotent: text whose only newline was a trailing one is folded the
+    same way on the first pass as after an export and import."""
+    value = value.strip()
+    if "\n" not in value:
+        value = " ".join(value.split())
+    return value or None
+
+
 class LeadFields(BaseModel):
     """The built-in data points of a lead, validated the same way for add, edit and import."""
 
@@ -36,8 +47,7 @@ class LeadFields(BaseModel):
     @classmethod
     def _strip(cls, value):
         if isinstance(value, str):
-            value = " ".join(value.split()) if "\n" not in value else value.strip()
-            return value or None
+            return normalise_text(value)
         return value
 
     @field_validator("email")
