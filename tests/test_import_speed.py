@@ -71,3 +71,15 @@ def test_fast_validation_is_the_model_or_defers_to_it(given_values):
     except ValidationError:
         model = None
     assert fast is None or fast == model
+
+
+def test_a_repeated_bad_date_is_reported_in_each_column_and_row(cli, tmp_path):
+    path = tmp_path / "dates.csv"
+    path.write_text("name,created_at,closed_at,status\nA,soon,soon,won\nB,2026-01-02,soon,won\n"
+                    "C,3026-01-01,2026-01-02,won\nD,2026-01-02,3026-01-01,won\n", encoding="utf-8")
+    result = cli("import", str(path))
+    assert result.exit_code == 1
+    assert "row 2: created_at: cannot read the date 'soon'; closed_at: cannot read the date 'soon'" in result.stderr
+    assert "row 3: closed_at: cannot read the date 'soon'" in result.stderr
+    assert "row 4: created_at: the date '3026-01-01' is out of range" in result.stderr
+    assert "row 5: closed_at: the date '3026-01-01' is out of range" in result.stderr

@@ -101,6 +101,27 @@ def parse_when(text, column: str, now: datetime) -> datetime | None:
     return moment.replace(microsecond=0) if moment.microsecond else moment
 
 
+DATES_REMEMBERED = 10_000
+
+
+def _remembered_when(text, column: str, context: "LeadContext") -> datetime | None:
+    """`parse_when`, remembering what each date text gave earlier in this import."""
+    if type(text) is not str:
+        return parse_when(text, column, context.now)
+    known = context.dates.get(text)
+    if known is None:
+        try:
+            known = parse_when(text, column, context.now)
+        except Problem as problem:
+            known = problem.text
+        if len(context.dates) >= DATES_REMEMBERED:
+            context.dates.clear()
+        context.dates[text] = known
+    if type(known) is str:
+        raise Problem(column, known)
+    return known
+
+
 def parse_cents(value, column: str) -> int | None:
     if value is None:
         return None
@@ -167,6 +188,8 @@ class LeadContext:
     mapping: Mapping
     stage_map: dict[str, str]
     now: datetime
+    # Date text already read in this import → its datetime, or the problem's text (files repeat dates).
+    dates: dict = field(default_factory=dict)
 
 
 def lead_row(number: int, cells: dict, context: LeadContext) -> tuple[LeadRow | None, list[Problem]]:
@@ -205,7 +228,7 @@ def lead_row(number: int, cells: dict, context: LeadContext) -> tuple[LeadRow | 
     dates = dict.fromkeys(LEAD_DATES)
     for key in LEAD_DATES:
         if key in columns:
-            dates[key] = attempt(parse_when, get(key), columns[key], context.now)
+            dates[key] = attempt(_remembered_when, get(key), columns[key], context)
     score = attempt(parse_int, get("score"), columns.get("score", "score"), 0, 100)
     status, lost_reason, custom = _status(get("status"), columns.get("status"), get("lost_reason"))
     stage = get("stage")

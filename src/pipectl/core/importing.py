@@ -101,6 +101,7 @@ class _Run:
         self.writer: Writer | None = None
         self.typed = False  # the file says per record whether it is a lead or an activity
         self.mappings: dict[tuple, Mapping] = {}
+        self.contexts: dict[int, LeadContext] = {}
         self.kinds: dict[tuple, str] = {}
         self.leads: list[tuple[Record, LeadRow]] = []
         self.activities: list[tuple[Record, ActivityRow]] = []
@@ -184,7 +185,10 @@ class _Run:
 
     def _take_lead(self, record: Record) -> None:
         mapping = self._mapping("lead", record)
-        row, problems = lead_row(record.number, self._cells(record), LeadContext(mapping, self.stage_map, self.now))
+        context = self.contexts.get(id(mapping))
+        if context is None:  # one per mapping, so that what it remembers of dates lasts the whole import
+            context = self.contexts[id(mapping)] = LeadContext(mapping, self.stage_map, self.now)
+        row, problems = lead_row(record.number, self._cells(record), context)
         if problems:
             self._bad(record, [(problem.column, problem.text) for problem in problems])
             return
