@@ -1,8 +1,6 @@
 """`next --format ics`: a calendar that validates, with stable UIDs; and the agenda core on its own."""
 
 import json
-import sys
-import types
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -101,21 +99,6 @@ def test_day_bounds_and_appointments():
     assert is_appointment(datetime(2026, 11, 24, 10, 0)) and not is_appointment(datetime(2026, 11, 24))
 
 
-def test_needs_a_decision_section_uses_the_hygiene_rules_when_present(ok, new_lead, monkeypatch):
-    stalled, planned_lead, quiet = new_lead("Stalled"), new_lead("Planned"), new_lead("Quiet")
-    ok("plan", planned_lead, "Call", "--due", "today")
-    fake = types.ModuleType("pipectl.core.hygiene")
-    fake.stale_reasons = lambda session, now, lead_ids=None: {
-        stalled: ["idle 40 days in Discovery"], planned_lead: ["no reply"]}
-    monkeypatch.setitem(sys.modules, "pipectl.core.hygiene", fake)
-    rows = json.loads(ok("next", "-f", "json").stdout)
-    assert [(row["id"], row["section"]) for row in rows] == [
-        (planned_lead, "today"), (stalled, "needs_decision"), (quiet, "no_next_action")]
-    assert rows[1]["reasons"] == ["idle 40 days in Discovery"]
-    out = ok("next").stdout
-    assert "Stalled: needs a decision (1)" in out and "idle 40 days" in out
-
-
 def test_needs_a_decision_with_the_real_hygiene_rules(ok, new_lead):
     old, fresh, old_planned = new_lead("Old", "--at", "-40d"), new_lead("Fresh"), new_lead("Busy", "--at", "-40d")
     ok("plan", old_planned, "Call", "--due", "tomorrow")
@@ -123,10 +106,3 @@ def test_needs_a_decision_with_the_real_hygiene_rules(ok, new_lead):
     assert [(row["id"], row["section"]) for row in rows] == [
         (old_planned, "upcoming"), (old, "needs_decision"), (fresh, "no_next_action")]
     assert rows[1]["reasons"] and "40 days" in rows[1]["reasons"][0]
-
-
-def test_agenda_without_the_hygiene_module_has_no_decision_section(ok, new_lead, monkeypatch):
-    old = new_lead("Old", "--at", "-40d")
-    monkeypatch.setitem(sys.modules, "pipectl.core.hygiene", None)  # importing it now fails
-    rows = json.loads(ok("next", "-f", "json").stdout)
-    assert [(row["id"], row["section"]) for row in rows] == [(old, "no_next_action")]

@@ -181,15 +181,12 @@ def stalled_rows(session: Session, now: datetime, limit: int = DEFAULT_LIMIT, *,
     Leads already listed with an action due in the window are left out. Open leads are read in
     pages by score (keyset paging on the status/score index) and each page is checked with the
     hygiene rules, until `limit` stalled leads are found or `STALLED_SCAN` leads were checked.
-    Empty when the hygiene module is not there.
     """
     _today, _tomorrow, horizon = day_bounds(now, within)
     due_in_window = exists().where(Activity.lead_id == Lead.id, Activity.done == False,  # noqa: E712
                                    Activity.due < horizon)
-    try:
-        from pipectl.core.hygiene import StaleFinder
-    except ImportError:
-        return _stalled_rows_by_reasons(session, now, limit, ~due_in_window)
+    from pipectl.core.hygiene import StaleFinder
+
     finder = StaleFinder(session, now)
     found: list[AgendaRow] = []
     last: tuple[int, int] | None = None
@@ -207,20 +204,6 @@ def stalled_rows(session: Session, now: datetime, limit: int = DEFAULT_LIMIT, *,
             break
         last = tuple(page[-1])
     return found[:limit]
-
-
-def _stalled_rows_by_reasons(session: Session, now: datetime, limit: int, not_listed) -> list[AgendaRow]:
-    # Only the documented `stale_reasons(session, now, lead_ids=None)` is there (or nothing at all).
-    try:
-        from pipectl.core.hygiene import stale_reasons
-    except ImportError:
-        return []
-    reasons = stale_reasons(session, now)
-    ranked = sorted(session.execute(select(Lead.id, Lead.score).where(
-        Lead.status == "open", not_listed, Lead.id.in_(list(reasons)[:CHUNK]))).all(),
-        key=lambda pair: (-(pair[1] or 0), pair[0]))
-    return [AgendaRow(lead_id=lead_id, section="needs_decision", reasons=list(reasons[lead_id]))
-            for lead_id, _score in ranked[:limit]]
 
 
 def agenda(session: Session, *, within: timedelta = DEFAULT_WITHIN, limit: int = DEFAULT_LIMIT,

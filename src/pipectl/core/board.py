@@ -18,7 +18,6 @@ from pipectl.money import to_number
 from pipectl.storage.models import LeadTag
 
 TAGS = LeadTag.__table__
-DEFAULT_NURTURE_BELOW = 30
 
 
 @dataclass
@@ -37,37 +36,17 @@ class BoardFilter:
 
 
 def nurture_below(session: Session) -> int:
-    """The score under which a lead is in nurture: the scoring rules' threshold when they exist."""
-    try:
-        from pipectl.core.scoring import nurture_threshold
-    except ImportError:
-        return DEFAULT_NURTURE_BELOW
+    """The score under which a lead is in nurture (the scoring rules' threshold)."""
+    from pipectl.core.scoring import nurture_threshold
+
     return nurture_threshold(session)
 
 
 def stalled(session: Session, now: datetime, lead_ids: list[int]) -> dict[int, list[str]]:
-    """Id → why the lead is stalled, for the given leads (hygiene's rules; idle time without them)."""
-    if not lead_ids:
-        return {}
-    try:
-        from pipectl.core.hygiene import stale_reasons
-    except ImportError:
-        return _idle_reasons(session, now, lead_ids)
-    return stale_reasons(session, now, lead_ids)
+    """Id → why the lead is stalled, for the given leads (the hygiene rules)."""
+    from pipectl.core.hygiene import stale_reasons
 
-
-def _idle_reasons(session: Session, now: datetime, lead_ids: list[int]) -> dict[int, list[str]]:
-    from pipectl.storage.models import Stage
-
-    stages = Stage.__table__
-    idle_days = (ts(now) - raw(LEADS.c.last_activity_at)) // DAY
-    query = (
-        select(LEADS.c.id, idle_days, stages.c.idle_days, stages.c.name)
-        .join(stages, stages.c.id == LEADS.c.stage_id)
-        .where(LEADS.c.id.in_(lead_ids), idle_days > stages.c.idle_days)
-    )
-    return {lead_id: [f"no activity for {idle} days (limit {limit} in {name})"]
-            for lead_id, idle, limit, name in session.execute(query)}
+    return stale_reasons(session, now, lead_ids) if lead_ids else {}
 
 
 def build_board(session: Session, now: datetime, wanted: BoardFilter | None = None) -> dict:

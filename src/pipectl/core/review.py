@@ -12,6 +12,7 @@ Counts and sums are SQL aggregates; each list shows at most `LIST_LIMIT` rows.
 """
 
 from datetime import datetime, timedelta
+from itertools import islice
 
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import aliased
@@ -25,7 +26,6 @@ from pipectl.storage.models import LeadTag
 
 TAGS = LeadTag.__table__
 LIST_LIMIT = 50
-STALLED_SCAN = 10_000
 UPCOMING_DAYS = 7
 BANT = ("budget", "authority", "need", "timeline")
 COMPETITOR = "competitor"
@@ -91,12 +91,18 @@ def pipeline_update(session: Session, since: datetime) -> dict:
 
 
 def roadblocks(session: Session, now: datetime) -> dict:
-    reasons = _all_stalled(session, now)
-    # The most valuable stalled leads first; the id list is capped to stay within SQL's bound-parameter limits.
+    from pipectl.core.hygiene import stale_reasons
+
+    reasons = stale_reasons(session, now)
+    # The most valuable stalled leads first: walk open leads by value (ids only) until the list is full,
+    # so the choice does not depend on ids and no huge IN list reaches SQL.
+    by_value = session.execute(select(LEADS.c.id).where(LEADS.c.status == "open")
+                               .order_by(LEADS.c.value_cents.desc().nulls_last(), LEADS.c.id)).scalars()
+    shown = list(islice((lead_id for lead_id in by_value if lead_id in reasons), LIST_LIMIT))
     stalled_rows = session.execute(
         select(*_lead_columns(), STAGES.c.name).join(STAGES, STAGES.c.id == LEADS.c.stage_id)
-        .where(LEADS.c.id.in_(sorted(reasons)[:STALLED_SCAN]))
-        .order_by(LEADS.c.value_cents.desc().nulls_last(), LEADS.c.id).limit(LIST_LIMIT)).all()
+        .where(LEADS.c.id.in_(shown))
+        .order_by(LEADS.c.value_cents.desc().nulls_last(), LEADS.c.id)).all()
     return {
         "stalled": {"count": len(reasons), "list": [
             {**_lead(*row[:4]), "stage": row[4], "reasons": reasons.get(row[0], [])} for row in stalled_rows]},
@@ -105,18 +111,6 @@ def roadblocks(session: Session, now: datetime) -> dict:
                              raw(ACTIVITIES.c.due) < ts(now + timedelta(days=UPCOMING_DAYS))),
         "unqualified": _unqualified(session),
     }
-
-
-def _all_stalled(session: Session, now: datetime) -> dict[int, list[str]]:
-    """Every stalled open lead with its reasons (issue 5's hygiene rules; idle time without them)."""
-    try:
-        from pipectl.core.hygiene import stale_reasons
-    except ImportError:
-        from pipectl.core.board import _idle_reasons
-
-        ids = list(session.execute(select(LEADS.c.id).where(LEADS.c.status == "open")).scalars())
-        return _idle_reasons(session, now, ids)
-    return stale_reasons(session, now)
 
 
 def _planned(session: Session, *conditions) -> dict:
