@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from pipectl.core.history import LOGGABLE, SYSTEM
 from pipectl.core.import_mapping import Mapping, custom_key, outcome_of
-from pipectl.core.leads import EMAIL, FIELD_KEY, LeadFields
+from pipectl.core.leads import EMAIL, FIELD_KEY, LeadFields, normalise_text
 from pipectl.errors import UsageError
 from pipectl.money import parse_amount
 from pipectl.render import FORMULA_TRIGGERS
@@ -296,8 +296,7 @@ def _valid_fields(given: dict) -> dict | None:
                 return None
             values[key] = value
         elif type(value) is str:
-            value = " ".join(value.split()) if "\n" not in value else value.strip()
-            values[key] = value or None
+            values[key] = normalise_text(value)  # the model's own rule (its `_strip` validator)
         else:
             return None
     if values["email"] is not None and not EMAIL.match(values["email"]):
