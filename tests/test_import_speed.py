@@ -57,7 +57,8 @@ from pydantic import ValidationError  # noqa: E402
 from pipectl.core.import_rows import LEAD_FIELDS, _valid_fields  # noqa: E402
 from pipectl.core.leads import LeadFields  # noqa: E402
 
-TEXT = st.one_of(st.none(), st.text(max_size=12), st.sampled_from(["a@b.co", " a@b.co ", "x  y\nz", "a  b\n", " a\tb ", "  ", "a@b"]))
+TEXT = st.one_of(st.none(), st.text(max_size=12),
+                 st.sampled_from(["a@b.co", " a@b.co ", "x  y\nz", "a  b\n", " a\tb ", "  ", "a@b"]))
 NUMBER = st.one_of(st.none(), st.integers(-5, 5), st.booleans(), st.sampled_from(["3", "x"]))
 
 
