@@ -111,12 +111,32 @@ def test_stdin_csv_and_jsonl(ok):
 
 
 def test_missing_file_and_bad_format(cli, tmp_path):
+    # A bad file is a refused action (exit 1); a bad option value is bad usage (exit 2), as DESIGN.md says.
     result = cli("import", str(tmp_path / "nope.csv"))
-    assert result.exit_code == 2 and "There is no file" in result.stderr
+    assert result.exit_code == 1 and "There is no file" in result.stderr
     result = cli("import", write(tmp_path, "a.csv", "name\nA\n"), "--format", "xml")
     assert result.exit_code == 2 and "--format is one of" in result.stderr
     result = cli("import", write(tmp_path, "b.jsonl", '{"name": "A"}\nnot json\n'))
-    assert result.exit_code == 2 and "Line 2 is not valid JSON" in result.stderr
+    assert result.exit_code == 1 and "Line 2 is not valid JSON" in result.stderr
+
+
+def test_a_failed_import_leaves_no_rejects_file_and_a_kept_one_is_private(cli, ok, tmp_path):
+    import stat
+
+    bad = write(tmp_path, "bad.csv", "name,stage\nA,Nowhere\nB,\n")
+    assert cli("import", bad, "--skip-invalid").exit_code == 1
+    assert not any(path.name.startswith("bad.csv.") for path in tmp_path.iterdir())
+    partly = write(tmp_path, "partly.csv", "name,email\nA,not-an-email\nB,b@example.com\n")
+    ok("import", partly, "--skip-invalid")
+    rejects = tmp_path / "partly.csv.rejects.csv"
+    assert stat.S_IMODE(rejects.stat().st_mode) == 0o600
+    assert "not-an-email" in rejects.read_text()
+
+
+def test_a_refused_dry_run_does_not_claim_what_it_would_add(cli, tmp_path):
+    result = cli("import", write(tmp_path, "v.csv", "name,email\nA,bad\n"), "--dry-run")
+    assert result.exit_code == 1
+    assert "would be refused" in result.stderr and "would be added" not in result.stderr
 
 
 def test_map_errors_name_the_columns(cli, tmp_path, snapshot, fresh):

@@ -115,6 +115,8 @@ def import_data(
     try:
         with pipeline(db) as session, _progress(source) as progress:
             result = import_file(session, source, options, rejects=reject_file, progress=progress)
+        if reject_file is not None and result.failure is None:
+            reject_file.keep()
     finally:
         if reject_file is not None:
             reject_file.close()
@@ -132,7 +134,8 @@ def import_data(
     if counts.activities:
         parts.append(f"{counts.activities:,} activit{'y' if counts.activities == 1 else 'ies'} added")
     if counts.activities_skipped:
-        parts.append(f"{counts.activities_skipped:,} activities of skipped leads left out")
+        parts.append(f"{counts.activities_skipped:,} activities of "
+                     f"{'existing' if options.on_duplicate == 'update' else 'skipped'} leads left out")
     if result.created_stages:
         parts.append(f"stage(s) created: {', '.join(result.created_stages)}")
     message(f"Imported from {source.name}: " + "; ".join(parts) + ".")
@@ -189,6 +192,9 @@ def _show_dry_run(result) -> None:
                           (row["closed_at"] or "")[:10])
         console.print(table)
     counts = result.counts
+    if result.failure is not None:
+        message("Dry run: the import would be refused (see the error below); nothing was written.")
+        return
     message(f"Dry run: {counts.added:,} lead(s) would be added, {counts.updated:,} updated, "
             f"{counts.skipped:,} skipped, {counts.activities:,} activities added; nothing was written.")
 

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipectl.errors import UsageError
+from pipectl.errors import PipectlError, UsageError
 
 FORMATS = ("csv", "json", "jsonl")
 SAMPLE_BYTES = 64 * 1024
@@ -65,6 +65,10 @@ class _Prefixed(io.RawIOBase):
         return len(data)
 
 
+class BadFile(PipectlError):
+    """The file cannot be read as an import: missing, empty, malformed (a refused action, exit 1)."""
+
+
 def open_source(path: str, fmt: str | None = None) -> Source:
     """Open `path` (`-` for stdin) and work out its format and encoding."""
     if path == "-":
@@ -73,7 +77,7 @@ def open_source(path: str, fmt: str | None = None) -> Source:
     else:
         file = Path(path)
         if not file.is_file():
-            raise UsageError(f"There is no file {path!r}; give the path of a CSV, JSON or JSON Lines file, "
+            raise BadFile(f"There is no file {path!r}; give the path of a CSV, JSON or JSON Lines file, "
                              "or - for stdin.")
         raw, name, size = open(file, "rb"), str(file), file.stat().st_size
     sample = raw.read(SAMPLE_BYTES)
@@ -150,12 +154,12 @@ def _csv_records(text: io.TextIOBase, sample: str) -> tuple[list[str], Iterator[
     try:
         headers = [header.strip().lstrip("\ufeff") for header in next(reader)]
     except StopIteration:
-        raise UsageError("The file is empty; it needs a header row and at least one row.") from None
+        raise BadFile("The file is empty; it needs a header row and at least one row.") from None
     except csv.Error as error:
-        raise UsageError(f"Cannot read the CSV header: {error}.") from None
+        raise BadFile(f"Cannot read the CSV header: {error}.") from None
     if len(set(headers)) != len(headers):
         repeated = sorted({header for header in headers if headers.count(header) > 1})
-        raise UsageError(f"The header repeats the column(s) {', '.join(map(repr, repeated))}; "
+        raise BadFile(f"The header repeats the column(s) {', '.join(map(repr, repeated))}; "
                          "rename them so each column has one name.")
 
     def records() -> Iterator[Record]:
@@ -167,14 +171,14 @@ def _csv_records(text: io.TextIOBase, sample: str) -> tuple[list[str], Iterator[
                     continue
                 yield Record(number, "", dict(zip(headers, cells)))
         except csv.Error as error:
-            raise UsageError(f"Row {number + 1}: the CSV is malformed ({error}).") from None
+            raise BadFile(f"Row {number + 1}: the CSV is malformed ({error}).") from None
 
     return headers, records()
 
 
 def _typed(item: dict, number: int) -> Record:
     if not isinstance(item, dict):
-        raise UsageError(f"Row {number}: expected a JSON object, found {type(item).__name__}.")
+        raise BadFile(f"Row {number}: expected a JSON object, found {type(item).__name__}.")
     kind = item.get("type")
     if kind in ("lead", "activity"):
         item = {key: value for key, value in item.items() if key != "type"}
@@ -189,7 +193,7 @@ def _jsonl_records(text: io.TextIOBase) -> Iterator[Record]:
         try:
             item = json.loads(line)
         except ValueError as error:
-            raise UsageError(f"Line {number} is not valid JSON ({error.args[0] if error.args else error}).") from None
+            raise BadFile(f"Line {number} is not valid JSON ({error.args[0] if error.args else error}).") from None
         yield _typed(item, number)
 
 
@@ -197,7 +201,7 @@ def _json_records(text: io.TextIOBase) -> Iterator[Record]:
     try:
         document = json.load(text)
     except ValueError as error:
-        raise UsageError(f"The file is not valid JSON ({error}).") from None
+        raise BadFile(f"The file is not valid JSON ({error}).") from None
     if isinstance(document, dict) and ({"leads", "activities"} & document.keys()):
         for kind, key in (("lead", "leads"), ("activity", "activities")):
             for number, item in enumerate(document.get(key) or [], start=1):
@@ -208,6 +212,6 @@ def _json_records(text: io.TextIOBase) -> Iterator[Record]:
     if isinstance(document, dict):
         document = [document]
     if not isinstance(document, list):
-        raise UsageError('The JSON must be an array of objects, one object, or {"leads": […], "activities": […]}.')
+        raise BadFile('The JSON must be an array of objects, one object, or {"leads": […], "activities": […]}.')
     for number, item in enumerate(document, start=1):
         yield _typed(item, number)

@@ -8,6 +8,7 @@ so a file of a million rows never sits in memory.
 """
 
 import csv
+import os
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -66,7 +67,10 @@ class RejectsFile:
         if self._writer is None:
             headers = self.headers or [key for key in record.cells if key != "error"]
             try:
-                self._file = open(self.path, "w", encoding="utf-8", newline="")
+                # Private like the database (the rows hold personal data), and written beside the
+                # target until the import commits: a failed import leaves no rejects file behind.
+                descriptor = os.open(self._partial, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+                self._file = open(descriptor, "w", encoding="utf-8", newline="")
             except OSError as error:
                 raise UsageError(f"Cannot write the rejects file {self.path}: {error.strerror}; "
                                  "choose another with --rejects FILE.") from None
@@ -76,9 +80,23 @@ class RejectsFile:
                for key, value in record.cells.items()}
         self._writer.writerow({**row, "error": error})
 
-    def close(self) -> None:
+    @property
+    def _partial(self) -> Path:
+        return self.path.with_name(self.path.name + ".partial")
+
+    def keep(self) -> None:
+        """The import committed: the rejects file takes its name."""
         if self._file is not None:
             self._file.close()
+            self._file = None
+            os.replace(self._partial, self.path)
+
+    def close(self) -> None:
+        """Drop a rejects file that was not kept (the import failed)."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+            self._partial.unlink(missing_ok=True)
 
 
 class _Run:
