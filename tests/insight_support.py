@@ -51,3 +51,21 @@ def copy_database(source: Path, target: Path) -> None:
         original = Path(str(source) + suffix)
         if original.exists():
             shutil.copy(original, Path(str(target) + suffix))
+
+
+def pipeline_fixtures(build):
+    """The `built` (once per module) and `pipeline` (a fresh copy per test) fixtures for `build`.
+
+    Example: built, pipeline = pipeline_fixtures(build)
+    """
+
+    @pytest.fixture(scope="module")
+    def built(tmp_path_factory):
+        return build_once(tmp_path_factory, build)
+
+    @pytest.fixture
+    def pipeline(built, db_path):
+        copy_database(built[0], db_path)
+        return built[1]
+
+    return built, pipeline

@@ -13,7 +13,7 @@ import json
 
 import pytest
 
-from insight_support import build_once, copy_database
+from insight_support import pipeline_fixtures
 from pipectl.core.board import BoardFilter, build_board
 
 
@@ -33,15 +33,7 @@ def build(pipectl) -> dict:
     return ids
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    return build_once(tmp_path_factory, build)
-
-
-@pytest.fixture
-def pipeline(built, db_path):
-    copy_database(built[0], db_path)
-    return built[1]
+built, pipeline = pipeline_fixtures(build)
 
 
 def board_json(ok, *args) -> dict:

@@ -25,7 +25,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from insight_support import build_once, copy_database
+from insight_support import pipeline_fixtures
 
 
 def build(pipectl) -> dict:
@@ -48,14 +48,7 @@ def build(pipectl) -> dict:
     return {}
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    return build_once(tmp_path_factory, build)
-
-
-@pytest.fixture
-def pipeline(built, db_path):
-    copy_database(built[0], db_path)
+built, pipeline = pipeline_fixtures(build)
 
 
 def forecast_json(ok, *args) -> dict:

@@ -18,7 +18,7 @@ import json
 
 import pytest
 
-from insight_support import build_once, copy_database
+from insight_support import pipeline_fixtures
 from pipectl.core.metrics import Scope, compute_metrics
 
 
@@ -48,17 +48,7 @@ def build(pipectl) -> dict:
     return ids
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    return build_once(tmp_path_factory, build)
-
-
-@pytest.fixture
-def pipeline(built, db_path):
-    """The pipeline of the module docstring, in this test's own database."""
-    source, ids = built
-    copy_database(source, db_path)
-    return ids
+built, pipeline = pipeline_fixtures(build)
 
 
 def metrics_json(ok, *args) -> dict:

@@ -15,7 +15,7 @@ import json
 
 import pytest
 
-from insight_support import build_once, copy_database
+from insight_support import pipeline_fixtures
 
 
 def build(pipectl) -> dict:
@@ -45,15 +45,7 @@ def build(pipectl) -> dict:
     return {"oldie": oldie, "wes": wes, "lou": lou, "nia": nia, "pat": pat, "quinn": quinn, "rae": rae, "vic": vic}
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    return build_once(tmp_path_factory, build)
-
-
-@pytest.fixture
-def pipeline(built, db_path):
-    copy_database(built[0], db_path)
-    return built[1]
+built, pipeline = pipeline_fixtures(build)
 
 
 def review_json(ok, *args) -> dict:
