@@ -192,18 +192,23 @@ class LeadContext:
     dates: dict = field(default_factory=dict)
 
 
-def lead_row(number: int, cells: dict, context: LeadContext) -> tuple[LeadRow | None, list[Problem]]:
-    """One record as a lead, or the problems that stop it."""
-    columns = context.mapping.fields
-    problems: list[Problem] = []
-    get = _by_field(cells, columns).get  # every mapped field's cell read once (as `cell` reads it)
+class Problems(list):
+    """The problems found in one row; `attempt` runs a check and collects its Problem instead of raising."""
 
-    def attempt(function, *args):
+    def attempt(self, function, *args):
         try:
             return function(*args)
         except Problem as problem:
-            problems.append(problem)
+            self.append(problem)
             return None
+
+
+def lead_row(number: int, cells: dict, context: LeadContext) -> tuple[LeadRow | None, list[Problem]]:
+    """One record as a lead, or the problems that stop it."""
+    columns = context.mapping.fields
+    problems = Problems()
+    attempt = problems.attempt
+    get = _by_field(cells, columns).get  # every mapped field's cell read once (as `cell` reads it)
 
     name = get("name")
     if name is None and ("first_name" in columns or "last_name" in columns):
@@ -384,17 +389,11 @@ def activity_row(number: int, cells: dict, mapping: Mapping, now: datetime,
                  ) -> tuple[ActivityRow | None, list[Problem]]:
     """One record as an activity (lead by id or email, kind, time, note), or its problems."""
     columns = mapping.fields
-    problems: list[Problem] = []
+    problems = Problems()
+    attempt = problems.attempt
 
     def get(name: str):
         return cell(cells, columns.get(name))
-
-    def attempt(function, *args):
-        try:
-            return function(*args)
-        except Problem as problem:
-            problems.append(problem)
-            return None
 
     kind = "_".join(str(get("kind") or "").strip().lower().replace("-", " ").split())
     if kind not in ACTIVITY_KINDS:
