@@ -159,10 +159,17 @@ def test_killed_clean_command_is_all_or_nothing(stale_pipeline, ok):
     archived_before = _count(db_path, "SELECT count(*) FROM leads WHERE status = 'archived'")
     would_archive = len(json.loads(ok("clean", "--dry-run", "--format", "json").stdout))
     assert would_archive > 50
-    process = subprocess.Popen([sys.executable, "-m", "pipectl", "clean", "--yes"], stdout=subprocess.DEVNULL,
+    _kill_while_writing(db_path, "clean", "--yes")
+    ok("db", "check")
+    archived = _count(db_path, "SELECT count(*) FROM leads WHERE status = 'archived'")
+    assert archived in (archived_before, archived_before + would_archive)
+
+
+def _kill_while_writing(db_path: Path, *args: str) -> None:
+    """Run `pipectl ARGS…` and SIGKILL it as soon as it holds the write lock (or when it ends)."""
+    process = subprocess.Popen([sys.executable, "-m", "pipectl", *args], stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE, env=_env(db_path), cwd=ROOT)
     try:
-        # Kill as soon as it holds the write lock (its transaction is running), or when it ends.
         _wait_for_write_lock(db_path, process)
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=TIMEOUT_S)
@@ -171,9 +178,6 @@ def test_killed_clean_command_is_all_or_nothing(stale_pipeline, ok):
             process.kill()
             process.wait(timeout=TIMEOUT_S)
         process.stderr.close()
-    ok("db", "check")
-    archived = _count(db_path, "SELECT count(*) FROM leads WHERE status = 'archived'")
-    assert archived in (archived_before, archived_before + would_archive)
 
 
 def _wait_for_write_lock(db_path: Path, process: subprocess.Popen) -> None:
@@ -206,17 +210,7 @@ def test_killed_import_is_all_or_nothing(tmp_path, db_path, ok, cli, new_lead):
     new_lead("Before the import")
     rows = 2000
     source = _big_csv(tmp_path / "big.csv", rows)
-    process = subprocess.Popen([sys.executable, "-m", "pipectl", "import", str(source)], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, env=_env(db_path), cwd=ROOT)
-    try:
-        _wait_for_write_lock(db_path, process)
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=TIMEOUT_S)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=TIMEOUT_S)
-        process.stderr.close()
+    _kill_while_writing(db_path, "import", str(source))
     ok("db", "check")
     imported = _count(db_path, "SELECT count(*) FROM leads WHERE name LIKE 'Imported %'")
     assert imported in (0, rows)
