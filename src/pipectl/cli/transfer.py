@@ -168,7 +168,7 @@ def _show_dry_run(result) -> None:
     """The dry run on stdout: how each column maps, then the first rows as they would be stored."""
     from rich.table import Table
 
-    from pipectl.money import format_money
+    from pipectl.cli.tables import money
     from pipectl.render import escape, message, stdout_console
 
     console = stdout_console()
@@ -186,7 +186,7 @@ def _show_dry_run(result) -> None:
         for column in ("value", "stage", "status", "created", "closed"):
             table.add_column(column, no_wrap=True)
         for row in result.preview:
-            value = "" if row["value"] is None else format_money(round(row["value"] * 100))
+            value = money(row["value"])
             table.add_row(str(row["row"]), escape(row["name"]), escape(row["company"]), escape(row["email"]),
                           value, escape(row["stage"]), row["status"], (row["created_at"] or "")[:10],
                           (row["closed_at"] or "")[:10])
