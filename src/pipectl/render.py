@@ -84,6 +84,9 @@ def write_csv(rows: Iterable[dict], columns: list[str], out=None) -> None:
 def _csv_cell(value: Any) -> Any:
     if value is None:
         return ""
+    if isinstance(value, list):
+        # Tags, reasons, actions: one cell, joined the way import splits tags back.
+        return TAG_SEPARATOR.join(str(item) for item in value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():

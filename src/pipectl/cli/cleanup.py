@@ -152,8 +152,7 @@ def _require_answer(yes: bool, what: str) -> None:
 def _emit(candidates: Iterable[dict], fmt: OutputFormat) -> None:
     from pipectl.render import emit
 
-    emit(fmt.value, candidates, table=_candidate_table, csv_columns=["id", "name", "stage", "reasons", "action"],
-         flatten=lambda item: {**item, "reasons": "; ".join(item["reasons"])})
+    emit(fmt.value, candidates, table=_candidate_table, csv_columns=["id", "name", "stage", "reasons", "action"])
 
 
 def _candidate_table(candidates: list[dict]) -> None:

@@ -133,10 +133,7 @@ def list_leads(
     columns = [key for key in CONTRACT_KEYS + EXTRA_KEYS if key != "fields"]
     columns += ["stale", "stale_reasons"] if stale else []
     with pipeline(db, write=False) as session:
-        rows = lead_rows(session, wanted)
-        if stale and fmt == OutputFormat.csv:
-            rows = ({**row, "stale_reasons": "; ".join(row["stale_reasons"])} for row in rows)
-        emit(fmt.value, rows, table=lead_table, csv_columns=columns, flatten=flatten_lead)
+        emit(fmt.value, lead_rows(session, wanted), table=lead_table, csv_columns=columns, flatten=flatten_lead)
 
 
 def show(

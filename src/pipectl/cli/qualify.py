@@ -212,8 +212,6 @@ def _emit_agenda(fmt: str, rows) -> None:
     from pipectl.core.views import CONTRACT_KEYS, EXTRA_KEYS
     from pipectl.render import emit, flatten_lead
 
-    if fmt == "csv":
-        rows = ({**row, "reasons": "; ".join(row.get("reasons") or [])} for row in rows)
     emit(fmt, rows, table=agenda_table, csv_columns=list(CONTRACT_KEYS + EXTRA_KEYS + AGENDA_KEYS + ("reasons",)),
          flatten=flatten_lead)
 

@@ -34,8 +34,7 @@ def list_stages(fmt: FormatOption = OutputFormat.table, db: DbOption = None) -> 
              "actions": list(stage.actions or []), "open_leads": counts.get(stage.id, 0)}
             for stage in open_stages(session)
         ]
-    emit(fmt.value, rows, table=_stage_table,
-         flatten=lambda row: {**row, "actions": "; ".join(row["actions"])})
+    emit(fmt.value, rows, table=_stage_table)
 
 
 def _stage_table(rows: list[dict]) -> None:
