@@ -8,10 +8,13 @@ from pydantic import ValidationError
 from pipectl import clock
 from pipectl.core.history import record
 from pipectl.core.leads import add_lead, edit_lead, validate_fields
+from pipectl.core.advancing import advance_leads
+from pipectl.core.rescoring import rescore_marked, rescore_open_leads
 from pipectl.core.scoring import (
-    DEFAULT_SCORING, BehaviouralRule, DemographicRule, ScoreModel, ScoringRules, Thresholds, advance_leads,
-    band, current_rules, explain, nurture_threshold, rescore_open_leads, save_rules,
+    DEFAULT_SCORING, BehaviouralRule, DemographicRule, ScoreModel, ScoringRules, Thresholds, band, current_rules,
+    nurture_threshold, save_rules,
 )
+from pipectl.core.scoring_sql import explain
 from pipectl.core.stages import find_stage, set_stage
 from pipectl.storage.models import Lead
 
@@ -29,7 +32,14 @@ def make(session, name="Ada", custom=None, **fields) -> Lead:
 
 
 def log(session, lead, kind, days_ago=0):
+    """Record an activity and end the "command": the touched lead is re-scored as before a commit."""
     record(session, lead, kind, clock.now() - timedelta(days=days_ago))
+    rescore_marked(session)
+
+
+def edit(session, lead, custom=None, **fields):
+    edit_lead(session, lead, validate_fields(**fields), custom=custom)
+    rescore_marked(session)
 
 
 def points(session, lead) -> dict[str, int]:
@@ -82,7 +92,7 @@ def test_custom_field_rules(session):
                         rule("Has budget code", "field:Budget code", 4, present=True)])
     lead = make(session, "A", custom={"Department": "sales", "budget code": "X1"})
     assert points(session, lead) == {"Dept": 10, "Has budget code": 4}
-    edit_lead(session, lead, validate_fields(), custom={"Department": "Finance"})
+    edit(session, lead, custom={"Department": "Finance"})
     assert lead.score == 4
 
 
@@ -169,9 +179,9 @@ def test_nurture_since_is_set_once_and_cleared(session, monkeypatch):
     monkeypatch.setenv("PIPECTL_NOW", "2026-11-25T09:00:00")
     log(session, lead, "call")
     assert lead.nurture_since == started  # still under: the mark keeps its first date
-    edit_lead(session, lead, validate_fields(title="CTO"))
+    edit(session, lead, title="CTO")
     assert lead.nurture_since is None
-    edit_lead(session, lead, validate_fields(title=None))
+    edit(session, lead, title=None)
     assert lead.nurture_since == datetime(2026, 11, 25, 9)
     other = make(session, "Bob", title="CEO")
     assert other.nurture_since is None
@@ -313,6 +323,6 @@ def test_keeping_one_score_current_costs_the_same_however_many_leads(session):
     log(session, first, "web_visit")
     event.remove(engine, "before_cursor_execute", count)
     assert len(statements) == len(alone)
-    # Every query the score needs names the lead: none reads the whole table.
+    # The re-score before the commit is one UPDATE that names the lead: it never scores the whole table.
     scoring_queries = [sql for sql in statements if "CASE WHEN" in sql]
-    assert scoring_queries and all("= ?" in sql for sql in scoring_queries)
+    assert len(scoring_queries) == 1 and "scored.id IN (?)" in scoring_queries[0]

@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 from pipectl import clock
 from pipectl.core.history import record
 from pipectl.core.leads import add_lead, validate_fields
-from pipectl.core.scoring import (
-    BehaviouralRule, DemographicRule, ScoreModel, ScoringRules, clamp, explain, rescore_open_leads, save_rules,
-)
+from pipectl.core.rescoring import rescore_marked, rescore_open_leads
+from pipectl.core.scoring import BehaviouralRule, DemographicRule, ScoreModel, ScoringRules, clamp, save_rules
+from pipectl.core.scoring_sql import explain
 from pipectl.storage.models import Lead
 
 TITLES = [None, "Head of Sales", "head of it", "CEO", "VP Ops", "Intern"]
@@ -108,6 +108,7 @@ def test_breakdown_adds_up_and_matches_the_rules(database, rules, lead):
         row, _ = add_lead(session, fields, custom=custom, at=now - timedelta(days=100), force=True)
         for kind, days in lead["activities"]:
             record(session, row, kind, now - timedelta(days=days))
+        rescore_marked(session)  # what the command's commit does
         explained = explain(session, row.id)
         expected = sum(reference_points(rule, lead, now) for rule in [*rules.demographic, *rules.behavioural])
         assert sum(part["points"] for part in explained["breakdown"]) == explained["raw"] == expected

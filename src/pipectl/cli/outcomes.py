@@ -114,7 +114,8 @@ def log(
     """
     from pipectl import clock
     from pipectl.cli.runtime import pipeline
-    from pipectl.core.history import normalise_kind, record
+    from pipectl.core.history import record
+    from pipectl.core.kinds import normalise_kind
     from pipectl.core.leads import find_lead
     from pipectl.render import message
 

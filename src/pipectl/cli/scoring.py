@@ -51,11 +51,12 @@ def score(
 
 def _one(session, reference: str, explain: bool, fmt: str) -> None:
     from pipectl.core.leads import find_lead
-    from pipectl.core.scoring import explain as explain_score, rescore_lead
+    from pipectl.core.rescoring import rescore_leads
+    from pipectl.core.scoring_sql import explain as explain_score
     from pipectl.render import write_csv, write_json_object, write_jsonl
 
     lead = find_lead(session, reference)
-    rescore_lead(session, lead)
+    rescore_leads(session, [lead.id])
     result = explain_score(session, lead.id)
     result = {"id": lead.id, "name": lead.name, **{key: value for key, value in result.items() if key != "id"}}
     if not explain:
@@ -97,7 +98,7 @@ def _score_card(result: dict) -> None:
 
 def _all(session, limit: int, fmt: str) -> None:
     from pipectl.cli.tables import lead_table
-    from pipectl.core.scoring import rescore_open_leads
+    from pipectl.core.rescoring import rescore_open_leads
     from pipectl.core.views import CONTRACT_KEYS, EXTRA_KEYS, LeadFilter, lead_rows
     from pipectl.render import emit, flatten_lead, message
 
@@ -110,7 +111,7 @@ def _all(session, limit: int, fmt: str) -> None:
 
 def _apply(session, reference: str | None, dry_run: bool, fmt: str) -> None:
     from pipectl.core.leads import find_lead
-    from pipectl.core.scoring import advance_leads
+    from pipectl.core.advancing import advance_leads
     from pipectl.render import emit, message
 
     lead_id = find_lead(session, reference).id if reference is not None else None

@@ -27,8 +27,9 @@ from sqlalchemy import exists
 from sqlmodel import Session, select
 
 from pipectl import clock
-from pipectl.core.history import after_change, check_not_future, touch_lead
+from pipectl.core.history import check_not_future, touch_lead
 from pipectl.core.outcomes import require_open
+from pipectl.core.rescoring import mark
 from pipectl.dates import iso
 from pipectl.errors import RuleViolation, UsageError
 from pipectl.storage.models import Activity, Lead
@@ -84,7 +85,8 @@ def plan_action(session: Session, lead: Lead, action: str, due: datetime, *,
     # Planning is bookkeeping, not contact with the lead: idle time keeps running.
     lead.updated_at = clock.now()
     session.add(lead)
-    after_change(session, lead)
+    session.flush()
+    mark(session, [lead.id])
     return task, replaced
 
 

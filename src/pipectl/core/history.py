@@ -2,7 +2,8 @@
 
 Time in stage, sales cycle, conversion and stale detection are all computed
 from these rows, so every command that changes a lead writes one through
-`record`.
+`record`. Recording marks the lead for re-scoring; the score itself is
+recomputed once, before the command commits (`core/rescoring.py`).
 """
 
 from datetime import datetime
@@ -10,34 +11,10 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from pipectl import clock
+from pipectl.core.kinds import QUIET
+from pipectl.core.rescoring import mark
 from pipectl.errors import UsageError
 from pipectl.storage.models import Activity, Lead
-
-# What a seller does and sends.
-OUTREACH = ("call", "email", "message")
-# What the lead does back: a reply or a conversation.
-RESPONSES = ("reply", "meeting", "demo")
-# Behavioural signals, usually from marketing tools.
-SIGNALS = (
-    "email_open", "web_visit", "form_submission", "trial_request", "content_download",
-    "event_registration", "social_engagement", "unsubscribe",
-)
-NOTES = ("note", "competitor")
-LOGGABLE = OUTREACH + RESPONSES + SIGNALS + NOTES
-
-# Written by pipectl itself; `log` cannot fake them.
-SYSTEM = ("created", "edited", "stage_change", "won", "lost", "reopened", "archived", "restored", "bant", "task")
-
-# Changes that are bookkeeping, not contact with the lead: they do not reset idle time.
-QUIET = ("edited",)
-
-
-def normalise_kind(kind: str) -> str:
-    """`Email open`, `email-open` and `email_open` are one kind; unknown kinds are refused."""
-    cleaned = "_".join(kind.strip().lower().replace("-", " ").split())
-    if cleaned not in LOGGABLE:
-        raise UsageError(f"Unknown activity kind {kind!r}; use one of: {', '.join(LOGGABLE)}.")
-    return cleaned
 
 
 def record(session: Session, lead: Lead, kind: str, at: datetime, *, note: str | None = None,
@@ -59,15 +36,9 @@ def touch_lead(session: Session, lead: Lead, kind: str, at: datetime, *, touch: 
         lead.last_activity_at = at
     lead.updated_at = clock.now()
     session.add(lead)
-    after_change(session, lead)
-
-
-def after_change(session: Session, lead: Lead) -> None:
-    """Hook run after any change to a lead: keeps derived values (the score) current."""
-    from pipectl.core.scoring import rescore_lead
-
+    # Flushed now so the caller can print the new activity's id; the score waits for the commit.
     session.flush()
-    rescore_lead(session, lead)
+    mark(session, [lead.id])
 
 
 def timeline(session: Session, lead_id: int, *, limit: int | None = None) -> list[Activity]:

@@ -24,7 +24,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from pipectl.core.cleanup_rules import CleanupRules, load_cleanup_rules
-from pipectl.core.history import OUTREACH, RESPONSES
+from pipectl.core.kinds import OUTREACH, RESPONSES
 from pipectl.dates import from_timestamp, to_timestamp
 from pipectl.errors import UsageError
 from pipectl.storage.models import Activity, Lead, Stage

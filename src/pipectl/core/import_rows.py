@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from pydantic import ValidationError
 
-from pipectl.core.history import LOGGABLE, SYSTEM
+from pipectl.core.kinds import LOGGABLE, SYSTEM
 from pipectl.core.import_mapping import Mapping, custom_key, outcome_of
 from pipectl.core.leads import EMAIL, FIELD_KEY, LeadFields, normalise_text
 from pipectl.errors import UsageError

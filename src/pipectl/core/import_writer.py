@@ -16,8 +16,9 @@ from operator import itemgetter
 from sqlalchemy import delete, func, insert, select, tuple_, update
 from sqlmodel import Session
 
-from pipectl.core.history import QUIET
 from pipectl.core.import_rows import ActivityRow, LeadRow
+from pipectl.core.kinds import QUIET
+from pipectl.core.rescoring import mark
 from pipectl.storage.models import Activity, Lead, LeadField, LeadTag, Stage
 from pipectl.storage.types import Timestamp
 
@@ -180,6 +181,7 @@ class Writer:
         if history:
             self._insert_activities(history)
         self.counts.added += len(rows)
+        mark(self.session, ids)  # scored in one pass before the commit, like any other change
         return ids
 
     def _insert_many(self, table, rows: list[dict]) -> None:
@@ -263,6 +265,7 @@ class Writer:
                 "data": {"imported": True, "fields": sorted(changes) + [f"field:{key}" for key in row.custom]},
                 "recorded_at": self.now}])
             self.counts.updated += 1
+        mark(self.session, [lead_id for lead_id, _ in updates])
 
     # ---- activities -----------------------------------------------------------------------------
 
@@ -300,8 +303,10 @@ class Writer:
             self.keep_activity_ids = False
         self._insert_activities(values)
         self.counts.activities += len(values)
+        touched = {item["lead_id"] for item in values}
         if not from_same_file:
-            self._touch({item["lead_id"] for item in values})
+            self._touch(touched)
+        mark(self.session, touched)
         return problems
 
     def _leads_by_email(self, emails: set) -> dict[str, int]:

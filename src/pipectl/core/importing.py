@@ -167,11 +167,6 @@ class _Run:
         self._flush_activities()
         if self.writer is not None:
             self.writer.fix_sequences()
-            if self.writer.counts.added or self.writer.counts.updated or self.writer.counts.activities:
-                from pipectl.core.scoring import rescore_open_leads
-
-                # Scores follow the rules and the history, as after any other change.
-                rescore_open_leads(self.session)
         self.result.mappings = {kind: mapping for (kind, _), mapping in self.mappings.items()}
         return self.result
 

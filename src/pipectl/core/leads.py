@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 from pipectl import clock
 from pipectl.core.history import record
+from pipectl.core.rescoring import rescore_marked
 from pipectl.core.stages import find_stage, first_stage
 from pipectl.errors import DuplicateLead, NotFound, RuleViolation, UsageError
 from pipectl.storage.models import Lead, LeadField, LeadTag
@@ -159,6 +160,7 @@ def add_lead(session: Session, fields: LeadFields, *, stage: str | None = None, 
     created = record(session, lead, "created", at, to_stage_id=target.id)
     # Entry rules are checked once the lead is scored: its fields and tags may earn a stage's
     # minimum. A refusal raises, and the command's transaction takes the lead back out.
+    rescore_marked(session)
     problems = check_entry_rules(lead, target)
     if problems and not force:
         raise RuleViolation(f"{target.name} refuses this lead: {'; '.join(problems)}. Use --force to override.")

@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlmodel import Session
 
 from pipectl.core.cleanup_rules import CleanupRules, load_cleanup_rules, save_cleanup_rules
-from pipectl.core.scoring import ScoreModel, ScoringRules, Thresholds, current_rules, rescore_open_leads, save_rules
+from pipectl.core.rescoring import rescore_open_leads
+from pipectl.core.scoring import ScoreModel, ScoringRules, Thresholds, current_rules, save_rules
 from pipectl.core.stages import open_stages, set_stage
 from pipectl.errors import RuleViolation
 

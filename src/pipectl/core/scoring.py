@@ -3,9 +3,10 @@
 A score is the sum of rule points, clamped to 0–100. Demographic rules match a
 lead's fields (built-in ones or `field:KEY` custom data points); behavioural
 rules count activities of a kind, points per occurrence, capped, optionally
-only within a recent window. Rules are evaluated in SQL (`scoring_sql`), for
-one lead after every change and for every open lead by `pipectl score`, so
-both paths agree by construction.
+only within a recent window. This module holds the rules and the bands; they
+are evaluated in SQL (`scoring_sql`), and stored scores are kept current by
+`rescoring` (the leads a command touched) and `pipectl score` (every open lead),
+so both paths agree by construction.
 """
 
 from datetime import datetime
@@ -14,7 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlmodel import Session
 
-from pipectl import clock
+from pipectl.core.kinds import LOGGABLE, SYSTEM
 from pipectl.core.settings import get_setting, put_setting
 from pipectl.errors import UsageError
 
@@ -142,8 +143,6 @@ class BehaviouralRule(BaseModel):
     @field_validator("kind")
     @classmethod
     def _known_kind(cls, value: str) -> str:
-        from pipectl.core.history import LOGGABLE, SYSTEM
-
         cleaned = "_".join(value.strip().lower().replace("-", " ").split())
         if cleaned not in LOGGABLE + SYSTEM:
             raise ValueError(f"unknown activity kind {value!r}; use one of {', '.join(LOGGABLE + SYSTEM)}")
@@ -276,66 +275,3 @@ def band(score: int, thresholds: Thresholds) -> str:
 
 def clamp(raw: int) -> int:
     return max(LOWEST, min(HIGHEST, raw))
-
-
-def explain(session: Session, lead_id: int, *, now: datetime | None = None) -> dict:
-    """`{id, score, raw, band, breakdown: [{rule, points, detail}]}`; the points add up to `raw`."""
-    from pipectl.core import scoring_sql
-
-    model = current_rules(session)
-    parts = scoring_sql.lead_breakdown(session, lead_id, model.scoring, now or clock.now())
-    raw = sum(part["points"] for part in parts)
-    score = clamp(raw)
-    return {"id": lead_id, "score": score, "raw": raw, "band": band(score, model.thresholds),
-            "breakdown": [part for part in parts if part["points"] != 0]}
-
-
-def rescore_lead(session: Session, lead) -> int:
-    """Recompute one lead's score (and nurture mark) with single-lead queries; returns the score."""
-    now = clock.now()
-    score = explain(session, lead.id, now=now)["score"]
-    lead.score = score
-    if lead.status == "open":
-        if score < nurture_threshold(session):
-            lead.nurture_since = lead.nurture_since or now
-        else:
-            lead.nurture_since = None
-    session.add(lead)
-    return score
-
-
-def rescore_open_leads(session: Session) -> int:
-    """Recompute and store every open lead's score in SQL; returns how many leads were scored."""
-    from pipectl.core import scoring_sql
-
-    model = current_rules(session)
-    count = scoring_sql.rescore_all(session, model, clock.now())
-    # The UPDATE bypassed the ORM: leads it already holds must be read again.
-    session.expire_all()
-    return count
-
-
-def advance_leads(session: Session, *, dry_run: bool = False, lead_id: int | None = None) -> list[dict]:
-    """Move open leads forward to the furthest stage whose minimum score they meet, never back.
-
-    Only stages with a `min_score` are targets. Each move is an automatic stage change; a dry run
-    computes the scores without storing them and moves nothing. Returns `[{id, name, score, from, to}]`.
-    """
-    from pipectl.core import scoring_sql
-    from pipectl.core.outcomes import move_lead
-    from pipectl.storage.models import Lead
-
-    now = clock.now()
-    if dry_run:
-        return scoring_sql.forward_moves(session, current_rules(session), now, stored=False, lead_id=lead_id)
-    if lead_id is None:
-        rescore_open_leads(session)
-    else:
-        rescore_lead(session, session.get(Lead, lead_id))
-        session.flush()
-    moves = scoring_sql.forward_moves(session, current_rules(session), now, stored=True, lead_id=lead_id)
-    for move in moves:
-        lead = session.get(Lead, move["id"])
-        move_lead(session, lead, move["to"], at=now, automatic=True,
-                  note=f"score {move['score']} reached {move['to']}'s minimum")
-    return moves

@@ -1,8 +1,9 @@
 """Scoring rules compiled to SQL expressions that SQLite and PostgreSQL both run.
 
-The same expressions score one lead (after every change, `score --explain`)
-and every open lead at once (`pipectl score`: one UPDATE over a derived table),
-so the stored score and the explanation cannot disagree.
+The same expressions explain one lead (`score --explain`) and store the
+scores of many at once (one UPDATE over a derived table: the leads a command
+touched, or every open lead for `pipectl score`), so the stored score and the
+explanation cannot disagree.
 """
 
 from datetime import datetime
@@ -11,8 +12,10 @@ from sqlalchemy import BigInteger, and_, bindparam, case, exists, func, literal,
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
+from pipectl import clock
 from pipectl.core.scoring import (
-    CUSTOM_PREFIX, HIGHEST, LOWEST, BehaviouralRule, DemographicRule, ScoreModel, ScoringRules,
+    CUSTOM_PREFIX, HIGHEST, LOWEST, BehaviouralRule, DemographicRule, ScoreModel, ScoringRules, band, clamp,
+    current_rules,
 )
 from pipectl.dates import to_timestamp
 from pipectl.storage.models import Activity, Lead, LeadField
@@ -117,15 +120,19 @@ def clamped(expression: ColumnElement) -> ColumnElement:
     return case((expression < LOWEST, LOWEST), (expression > HIGHEST, HIGHEST), else_=expression)
 
 
-def raw_scores(model: ScoreModel, now: datetime, lead_id: int | None = None):
-    """`(id, raw)` of every open lead, as a CTE computed once.
+def raw_scores(model: ScoreModel, now: datetime, lead_id: int | None = None, *,
+               lead_ids: list[int] | None = None):
+    """`(id, raw)` of every open lead (or of the leads `lead_ids`, whatever their status), as a CTE.
 
     MATERIALIZED (SQLite and PostgreSQL both take it) keeps the planner from copying the whole
     score expression into every place that reads `raw` (the clamp reads it three times).
     """
     scored = leads.alias("scored")
-    query = (select(scored.c.id.label("id"), raw_score(model.scoring, scored, now).label("raw"))
-             .where(scored.c.status == "open"))
+    query = select(scored.c.id.label("id"), raw_score(model.scoring, scored, now).label("raw"))
+    if lead_ids is not None:
+        query = query.where(scored.c.id.in_(lead_ids))
+    else:
+        query = query.where(scored.c.status == "open")
     if lead_id is not None:
         query = query.where(scored.c.id == lead_id)
     return query.cte("computed").prefix_with("MATERIALIZED")
@@ -133,17 +140,37 @@ def raw_scores(model: ScoreModel, now: datetime, lead_id: int | None = None):
 
 def rescore_all(session: Session, model: ScoreModel, now: datetime) -> int:
     """One UPDATE: every open lead's score, and its nurture mark (set once when under, cleared above)."""
-    computed = raw_scores(model, now)
+    _store(session, model, now, raw_scores(model, now))
+    # Not the UPDATE's rowcount: pysqlite reports -1 for a statement that starts with WITH.
+    return session.connection().execute(
+        select(func.count()).select_from(leads).where(leads.c.status == "open")).scalar_one()
+
+
+def rescore_ids(session: Session, model: ScoreModel, now: datetime, lead_ids: list[int]) -> None:
+    """One UPDATE: the scores of the leads `lead_ids` (any status; only open leads get a nurture mark)."""
+    _store(session, model, now, raw_scores(model, now, lead_ids=lead_ids))
+
+
+def _store(session: Session, model: ScoreModel, now: datetime, computed) -> None:
     score = clamped(computed.c.raw)
     now_ts = bindparam("now_ts", to_timestamp(now), type_=BigInteger)
-    nurture = case((score < model.thresholds.nurture_below, func.coalesce(leads.c.nurture_since, now_ts)),
+    # A closed or archived lead keeps the nurture mark it had: nurture is about open leads.
+    nurture = case((leads.c.status != "open", leads.c.nurture_since),
+                   (score < model.thresholds.nurture_below, func.coalesce(leads.c.nurture_since, now_ts)),
                    else_=null())
     statement = (update(leads).where(leads.c.id == computed.c.id)
                  .values(score=score, nurture_since=nurture))
     session.connection().execute(statement)
-    # Not the UPDATE's rowcount: pysqlite reports -1 for a statement that starts with WITH.
-    return session.connection().execute(
-        select(func.count()).select_from(leads).where(leads.c.status == "open")).scalar_one()
+
+
+def explain(session: Session, lead_id: int, *, now: datetime | None = None) -> dict:
+    """`{id, score, raw, band, breakdown: [{rule, points, detail}]}`; the points add up to `raw`."""
+    model = current_rules(session)
+    parts = lead_breakdown(session, lead_id, model.scoring, now or clock.now())
+    raw = sum(part["points"] for part in parts)
+    score = clamp(raw)
+    return {"id": lead_id, "score": score, "raw": raw, "band": band(score, model.thresholds),
+            "breakdown": [part for part in parts if part["points"] != 0]}
 
 
 def lead_breakdown(session: Session, lead_id: int, rules: ScoringRules, now: datetime) -> list[dict]:
@@ -172,43 +199,3 @@ def lead_breakdown(session: Session, lead_id: int, rules: ScoringRules, now: dat
                 detail += f" (last {rule.within})"
             parts.append({"rule": rule.name, "points": points, "detail": detail})
     return parts
-
-
-
-def forward_moves(session: Session, model: ScoreModel, now: datetime, *, stored: bool,
-                  lead_id: int | None = None) -> list[dict]:
-    """Open leads whose score reaches a later stage's minimum (and its BANT rule, where it has one).
-
-    Each lead's target is the furthest such stage. With `stored`, the stored score is read; without,
-    the score is computed on the fly (a dry run stores nothing).
-    """
-    from pipectl.core.outcomes import BANT_CRITERIA
-    from pipectl.storage.models import Stage
-
-    stages = Stage.__table__
-    current, target = stages.alias("current_stage"), stages.alias("target_stage")
-    if stored:
-        scored = select(leads.c.id.label("id"), leads.c.score.label("score")).where(leads.c.status == "open")
-        if lead_id is not None:
-            scored = scored.where(leads.c.id == lead_id)
-        scored = scored.subquery("scores")
-    else:
-        computed = raw_scores(model, now, lead_id)
-        scored = select(computed.c.id.label("id"), clamped(computed.c.raw).label("score")).subquery("scores")
-    bant_met = and_(*(leads.c[criterion] == "yes" for criterion in BANT_CRITERIA))
-    query = (
-        select(leads.c.id, leads.c.name, scored.c.score, current.c.name.label("from_stage"),
-               func.max(target.c.position).label("target_position"))
-        .join(scored, scored.c.id == leads.c.id)
-        .join(current, current.c.id == leads.c.stage_id)
-        .join(target, and_(target.c.removed == False, target.c.position > current.c.position,  # noqa: E712
-                           target.c.min_score.is_not(None), scored.c.score >= target.c.min_score,
-                           or_(target.c.requires_bant == False, bant_met)))  # noqa: E712
-        .group_by(leads.c.id, leads.c.name, scored.c.score, current.c.name)
-        .order_by(leads.c.id)
-    )
-    names = dict(session.connection().execute(
-        select(stages.c.position, stages.c.name).where(stages.c.removed == False)).all())  # noqa: E712
-    return [{"id": row.id, "name": row.name, "score": int(row.score), "from": row.from_stage,
-             "to": names[row.target_position]}
-            for row in session.connection().execute(query)]

@@ -5,14 +5,17 @@ of leads that passed through it keeps its name; adding a stage of the same
 name again brings that row back.
 """
 
-from sqlalchemy import func
+from sqlalchemy import BigInteger, bindparam, case, func, insert, literal, null, true, update
 from sqlmodel import Session, select
 
 from pipectl import clock
+from pipectl.core.rescoring import mark
+from pipectl.dates import to_timestamp
 from pipectl.errors import NotFound, RuleViolation, UsageError
-from pipectl.storage.models import Lead, Stage
+from pipectl.storage.models import Activity, Lead, Stage
 
 MIN_STAGES, MAX_STAGES = 2, 6
+LEADS, ACTIVITIES = Lead.__table__, Activity.__table__
 
 
 def open_stages(session: Session) -> list[Stage]:
@@ -89,35 +92,53 @@ def move_stage(session: Session, name: str, position: int) -> Stage:
 
 
 def remove_stage(session: Session, name: str, *, to: str | None = None) -> tuple[Stage, int]:
-    """Remove a stage; its leads (of any status) go to stage `to`. Returns the stage and leads moved."""
-    from pipectl.core.history import record
+    """Remove a stage; its leads (of any status) go to stage `to`. Returns the stage and leads moved.
 
+    The leads move in SQL, however many there are: one INSERT … SELECT writes their `stage_change`
+    activities and one UPDATE moves them (open leads enter the new stage now; closed ones keep their
+    dates). A bookkeeping move, not contact: `last_activity_at` stays.
+    """
     stage = find_stage(session, name)
     stages = open_stages(session)
     if len(stages) <= MIN_STAGES:
         raise RuleViolation(f"A pipeline needs at least {MIN_STAGES} stages (fewer is too coarse).")
-    leads = list(session.exec(select(Lead).where(Lead.stage_id == stage.id)))
+    session.flush()
+    moving = list(session.execute(select(LEADS.c.id).where(LEADS.c.stage_id == stage.id)).scalars())
     target = None
     if to is not None:
         target = find_stage(session, to)
         if target.id == stage.id:
             raise UsageError(f"--to must name another stage than {stage.name!r}.")
-    if leads and target is None:
+    if moving and target is None:
         raise RuleViolation(
-            f"{stage.name} holds {len(leads)} lead(s); say where they go with --to STAGE."
+            f"{stage.name} holds {len(moving)} lead(s); say where they go with --to STAGE."
         )
-    now = clock.now()
-    for lead in leads:
-        lead.stage_id = target.id
-        if lead.status == "open":
-            lead.stage_entered_at = now
-        record(session, lead, "stage_change", now, note=f"stage {stage.name} removed",
-               from_stage_id=stage.id, to_stage_id=target.id, touch=False)
+    if moving:
+        _move_all(session, stage, target)
+        mark(session, moving)
     stage.removed = True
     stage.position = None
     session.add(stage)
     _place(session, [other for other in stages if other.id != stage.id], None, None)
-    return stage, len(leads)
+    return stage, len(moving)
+
+
+def _move_all(session: Session, stage: Stage, target: Stage) -> None:
+    now = bindparam("now_ts", to_timestamp(clock.now()), type_=BigInteger)
+    in_stage = LEADS.c.stage_id == stage.id
+    history = select(LEADS.c.id, literal("stage_change"), now, literal(f"stage {stage.name} removed"),
+                     null(), true(), literal(stage.id), literal(target.id),
+                     literal(None, type_=ACTIVITIES.c.data.type), now).where(in_stage)
+    session.execute(insert(ACTIVITIES).from_select(
+        ["lead_id", "kind", "at", "note", "due", "done", "from_stage_id", "to_stage_id", "data", "recorded_at"],
+        history))
+    session.execute(update(LEADS).where(in_stage).values(
+        stage_id=target.id, updated_at=now,
+        stage_entered_at=case((LEADS.c.status == "open", now), else_=LEADS.c.stage_entered_at)))
+    # Leads the session already holds must not keep their old stage.
+    for key, lead in list(session.identity_map.items()):
+        if key[0] is Lead and lead.stage_id == stage.id:
+            session.expire(lead)
 
 
 def set_stage(session: Session, name: str, *, probability: int | None = None, idle_days: int | None = None,
