@@ -4,6 +4,8 @@ import json
 import sqlite3
 import stat
 
+from pipectl.storage.schema import SCHEMA_REVISION
+
 
 def test_path_honours_the_option_and_the_environment(ok, tmp_path, monkeypatch):
     assert ok("db", "path").stdout.strip() == str(tmp_path / "pipeline.db")
@@ -19,10 +21,11 @@ def test_path_hides_a_server_password(ok):
 
 def test_upgrade_and_check_report_the_schema(ok, new_lead):
     new_lead("Ada")
-    assert "schema 0001" in ok("db", "upgrade").stderr
+    assert f"schema {SCHEMA_REVISION}" in ok("db", "upgrade").stderr
     report = json.loads(ok("db", "check", "-f", "json").stdout)
-    assert report == {"schema": "0001", "problems": [], "stages": 4, "leads": 1, "activities": 1, "ok": True}
-    assert ok("db", "check").stdout.startswith("ok: schema 0001")
+    assert report == {"schema": SCHEMA_REVISION, "problems": [], "stages": 4, "leads": 1, "activities": 1,
+                      "ok": True}
+    assert ok("db", "check").stdout.startswith(f"ok: schema {SCHEMA_REVISION}")
 
 
 def test_check_reports_broken_foreign_keys(ok, cli, new_lead, db_path):

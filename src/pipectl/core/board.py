@@ -14,6 +14,7 @@ from sqlmodel import Session
 from pipectl.core.metrics import LEADS
 from pipectl.core.periods import DAY, raw, ts
 from pipectl.errors import UsageError
+from pipectl.folding import fold
 from pipectl.money import to_number
 from pipectl.storage.models import LeadTag
 
@@ -29,7 +30,7 @@ class BoardFilter:
     def conditions(self) -> list:
         terms = [LEADS.c.status == "open"]
         if self.owner:
-            terms.append(func.lower(LEADS.c.owner) == self.owner.lower())
+            terms.append(LEADS.c.owner_key == fold(self.owner))
         for tag in self.tags:
             terms.append(exists().where(TAGS.c.lead_id == LEADS.c.id, TAGS.c.tag == tag.strip().lower()))
         return terms

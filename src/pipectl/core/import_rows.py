@@ -18,6 +18,7 @@ from pipectl.core.kinds import LOGGABLE, SYSTEM
 from pipectl.core.import_mapping import Mapping, custom_key, outcome_of
 from pipectl.core.leads import EMAIL, FIELD_KEY, LeadFields, normalise_text
 from pipectl.errors import UsageError
+from pipectl.folding import fold
 from pipectl.money import parse_amount
 from pipectl.render import FORMULA_TRIGGERS
 
@@ -427,6 +428,6 @@ def activity_row(number: int, cells: dict, mapping: Mapping, now: datetime,
     file_id = get("id")
     return ActivityRow(
         number=number, file_id=int(file_id) if str(file_id or "").isdigit() else None,
-        lead_id=lead_id, lead_email=str(email).strip().lower() if email else None, values=values,
+        lead_id=lead_id, lead_email=fold(str(email).strip()) if email else None, values=values,
         from_stage=_text(get("from_stage")), to_stage=_text(get("to_stage")),
     ), []

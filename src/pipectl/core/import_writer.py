@@ -3,7 +3,8 @@
 Never one ORM object per row: each batch is one multi-row INSERT … RETURNING id
 (SQLite ≥ 3.35 and PostgreSQL both have it) for the leads, and executemany
 INSERTs for their tags, custom fields and history. Duplicates are found in
-SQL per batch (`lower(email) IN …`, `lower(name) IN …`, both indexed); since
+SQL per batch on the folded keys (`email_key IN …`, `name_key IN …`, both
+indexed; see pipectl/folding.py), folded the same way in Python; since
 earlier batches are already inserted in the same transaction, the same
 query also finds duplicates between rows of the file that are far apart.
 """
@@ -19,14 +20,13 @@ from sqlmodel import Session
 from pipectl.core.import_rows import ActivityRow, LeadRow
 from pipectl.core.kinds import QUIET
 from pipectl.core.rescoring import mark
+from pipectl.folding import fold, lead_keys
 from pipectl.storage.models import Activity, Lead, LeadField, LeadTag, Stage
 from pipectl.storage.types import Timestamp
 
 LEADS = Lead.__table__
 ACTIVITIES = Activity.__table__
 DUPLICATE_MODES = ("error", "skip", "update")
-# SQLite's lower() folds ASCII letters only; the in-memory duplicate index folds the same way.
-SQLITE_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 UPDATABLE = ("name", "company", "email", "phone", "title", "industry", "company_size", "location", "source",
              "owner", "value_cents")
 
@@ -52,10 +52,10 @@ class Writer:
         self.keep_activity_ids = session.execute(select(func.count()).select_from(ACTIVITIES)).scalar_one() == 0
         # File lead id → its id here, for the activities of an `--what all` file (none: a skipped duplicate).
         self.id_map: dict[int, int] = {}
-        self.stage_ids: dict[str, int] = {name.lower(): stage_id for stage_id, name in
+        self.stage_ids: dict[str, int] = {fold(name): stage_id for stage_id, name in
                                           session.execute(select(Stage.id, Stage.name))}
         # Into an empty SQLite pipeline (not updating), the only leads a row can duplicate are the ones
-        # this import inserted: keep the hashes of their lowered email and (name, company), and ask SQL
+        # this import inserted: keep the hashes of their folded email and (name, company), and ask SQL
         # only about the keys whose hash was seen (the real duplicates, and rare collisions). Asking about
         # every key of every batch made the (name, company) IN lists probe the index names × companies times.
         self.inserted: set[int] | None = None
@@ -75,8 +75,8 @@ class Writer:
         seen_pair: dict[tuple[str, str], int] = {}
         used_ids = self._taken_ids(rows)
         for row in rows:
-            email = (row.values["email"] or "").lower()
-            pair = (row.values["name"].lower(), (row.values["company"] or "").lower())
+            email = fold(row.values["email"] or "")
+            pair = (fold(row.values["name"]), fold(row.values["company"] or ""))
             earlier = seen_email.get(email) if email else None
             if earlier is None and pair[1]:
                 earlier = seen_pair.get(pair)
@@ -110,19 +110,19 @@ class Writer:
         return problems
 
     def _remember(self, rows: list[LeadRow]) -> None:
-        """Note the keys of the leads just inserted, as `lower()` in SQL folds them."""
+        """Note the folded keys of the leads just inserted."""
         if self.inserted is None:
             return
         for row in rows:
             email, company = row.values["email"], row.values["company"]
             if email is not None:
-                self.inserted.add(hash(email.translate(SQLITE_LOWER)))
+                self.inserted.add(hash(fold(email)))
             if company is not None:
-                self.inserted.add(hash((row.values["name"].translate(SQLITE_LOWER), company.translate(SQLITE_LOWER))))
+                self.inserted.add(hash((fold(row.values["name"]), fold(company))))
 
     def _existing(self, rows: list[LeadRow]) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
-        emails = {row.values["email"].lower() for row in rows if row.values["email"]}
-        pairs = {(row.values["name"].lower(), row.values["company"].lower()) for row in rows if row.values["company"]}
+        emails = {fold(row.values["email"]) for row in rows if row.values["email"]}
+        pairs = {(fold(row.values["name"]), fold(row.values["company"])) for row in rows if row.values["company"]}
         by_email: dict[str, int] = {}
         by_pair: dict[tuple[str, str], int] = {}
         if self.inserted is not None:  # only keys a lead of this import may have: the others match nothing
@@ -130,16 +130,16 @@ class Writer:
             pairs = {pair for pair in pairs if hash(pair) in self.inserted}
         if emails:
             for lead_id, email in self.session.execute(
-                    select(LEADS.c.id, func.lower(LEADS.c.email)).where(func.lower(LEADS.c.email).in_(emails))
+                    select(LEADS.c.id, LEADS.c.email_key).where(LEADS.c.email_key.in_(emails))
                     .order_by(LEADS.c.id)):
                 by_email.setdefault(email, lead_id)
         if pairs:
-            # Both IN lists use the (lower(name), lower(company)) index; a name alone would match
+            # Both IN lists use the (name_key, company_key) index; a name alone would match
             # every namesake in a large pipeline.
             for lead_id, name, company in self.session.execute(
-                    select(LEADS.c.id, func.lower(LEADS.c.name), func.lower(LEADS.c.company))
-                    .where(func.lower(LEADS.c.name).in_({name for name, _ in pairs}),
-                           func.lower(LEADS.c.company).in_({company for _, company in pairs}))
+                    select(LEADS.c.id, LEADS.c.name_key, LEADS.c.company_key)
+                    .where(LEADS.c.name_key.in_({name for name, _ in pairs}),
+                           LEADS.c.company_key.in_({company for _, company in pairs}))
                     .order_by(LEADS.c.id)):
                 if (name, company) in pairs:
                     by_pair.setdefault((name, company), lead_id)
@@ -161,8 +161,8 @@ class Writer:
         ids = [row.file_id for row in rows] if keep else self._allocate(LEADS, len(rows))
         values = []
         for row, lead_id in zip(rows, ids):
-            values.append(dict(row.values, id=lead_id,
-                               stage_id=stage_ids[row.stage.lower()] if row.stage else default_stage_id))
+            values.append(dict(row.values, **lead_keys(row.values), id=lead_id,
+                               stage_id=stage_ids[fold(row.stage)] if row.stage else default_stage_id))
         # Ids chosen up front make this a plain executemany: RETURNING in parameter order would make
         # SQLAlchemy fall back to one INSERT per row on SQLite.
         self._insert_many(LEADS, values)
@@ -249,7 +249,8 @@ class Writer:
         """--on-duplicate update: overwrite the data points the file gives; tags and fields are added."""
         for lead_id, row in updates:
             changes = {key: row.values[key] for key in UPDATABLE if row.values[key] is not None}
-            self.session.execute(update(LEADS).where(LEADS.c.id == lead_id).values(**changes, updated_at=self.now))
+            self.session.execute(update(LEADS).where(LEADS.c.id == lead_id)
+                                 .values(**changes, **lead_keys(changes), updated_at=self.now))
             if row.tags:
                 pairs = [(lead_id, tag) for tag in row.tags]
                 self.session.execute(delete(LeadTag).where(tuple_(LeadTag.lead_id, LeadTag.tag).in_(pairs)))
@@ -315,7 +316,7 @@ class Writer:
             return {}
         found: dict[str, int] = {}
         for lead_id, email in self.session.execute(
-                select(LEADS.c.id, func.lower(LEADS.c.email)).where(func.lower(LEADS.c.email).in_(emails))
+                select(LEADS.c.id, LEADS.c.email_key).where(LEADS.c.email_key.in_(emails))
                 .order_by(LEADS.c.id)):
             found.setdefault(email, lead_id)
         return found
@@ -324,13 +325,13 @@ class Writer:
         """A stage of the history by name; one the pipeline never had is kept as a removed stage."""
         if name is None:
             return None
-        stage_id = self.stage_ids.get(name.lower())
+        stage_id = self.stage_ids.get(fold(name))
         if stage_id is None:
             stage_id = self.session.execute(
                 insert(Stage.__table__).returning(Stage.__table__.c.id),
                 {"name": name[:80], "position": None, "probability": 0, "idle_days": 14, "actions": [],
                  "requires_bant": False, "min_score": None, "removed": True}).scalar_one()
-            self.stage_ids[name.lower()] = stage_id
+            self.stage_ids[fold(name)] = stage_id
         return stage_id
 
     def _touch(self, lead_ids: set[int]) -> None:

@@ -24,6 +24,7 @@ from pipectl.core.import_writer import DUPLICATE_MODES, Counts, Writer
 from pipectl.core.stages import add_stage, find_stage, first_stage, open_stages
 from pipectl.dates import iso
 from pipectl.errors import DuplicateLead, PipectlError, RuleViolation, UsageError
+from pipectl.folding import fold
 from pipectl.money import to_number
 
 BATCH = 1000
@@ -123,7 +124,7 @@ class _Run:
         self.kinds: dict[tuple, str] = {}
         self.leads: list[tuple[Record, LeadRow]] = []
         self.activities: list[tuple[Record, ActivityRow]] = []
-        self.open_ids = {stage.name.lower(): stage.id for stage in open_stages(session)}
+        self.open_ids = {fold(stage.name): stage.id for stage in open_stages(session)}
         self.stage_names = {stage.id: stage.name for stage in open_stages(session)}
         default = find_stage(session, options.default_stage) if options.default_stage else first_stage(session)
         self.default_stage_id = default.id
@@ -131,7 +132,7 @@ class _Run:
 
     def _check_stage_map(self) -> None:
         for old, new in self.stage_map.items():
-            if outcome_of(new) or new.lower() in self.open_ids:
+            if outcome_of(new) or fold(new) in self.open_ids:
                 continue
             if self.options.create_stages:
                 self._create_stage(new)
@@ -145,7 +146,7 @@ class _Run:
         except RuleViolation as error:
             raise RuleViolation(f"Cannot create the stage {name!r}: {error} "
                                 "Map the file's stages onto yours with --stage-map OLD=NEW.") from None
-        self.open_ids[stage.name.lower()] = stage.id
+        self.open_ids[fold(stage.name)] = stage.id
         self.stage_names[stage.id] = stage.name
         self.result.created_stages.append(stage.name)
 
@@ -205,7 +206,7 @@ class _Run:
         if problems:
             self._bad(record, [(problem.column, problem.text) for problem in problems])
             return
-        if row.stage and row.stage.lower() not in self.open_ids:
+        if row.stage and fold(row.stage) not in self.open_ids:
             if self.options.create_stages:
                 self._create_stage(row.stage)
             else:
@@ -245,7 +246,7 @@ class _Run:
 
     def _preview(self, row: LeadRow) -> dict:
         values = row.values
-        stage = self.stage_names[self.open_ids[row.stage.lower()] if row.stage else self.default_stage_id]
+        stage = self.stage_names[self.open_ids[fold(row.stage)] if row.stage else self.default_stage_id]
         return {"row": row.number, "name": values["name"], "company": values["company"], "email": values["email"],
                 "value": to_number(values["value_cents"]), "stage": stage, "status": values["status"],
                 "created_at": iso(values["created_at"]), "closed_at": iso(values["closed_at"]),

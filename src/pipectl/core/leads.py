@@ -4,7 +4,7 @@ import re
 from datetime import datetime
 
 from pydantic import BaseModel, ValidationError, field_validator
-from sqlalchemy import and_, delete, func, or_
+from sqlalchemy import and_, delete, or_
 from sqlmodel import Session, select
 
 from pipectl import clock
@@ -12,6 +12,7 @@ from pipectl.core.history import record
 from pipectl.core.rescoring import rescore_marked
 from pipectl.core.stages import find_stage, first_stage
 from pipectl.errors import DuplicateLead, NotFound, RuleViolation, UsageError
+from pipectl.folding import fold
 from pipectl.storage.models import Lead, LeadField, LeadTag
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
@@ -112,12 +113,12 @@ def normalise_tags(tags: list[str]) -> list[str]:
 
 def find_duplicates(session: Session, *, email: str | None, name: str | None, company: str | None,
                     exclude_id: int | None = None) -> list[Lead]:
-    """Leads with the same email, or the same name at the same company, ignoring case."""
+    """Leads with the same email, or the same name at the same company, ignoring case (folded keys)."""
     matches = []
     if email:
-        matches.append(func.lower(Lead.email) == email.lower())
+        matches.append(Lead.email_key == fold(email))
     if name and company:
-        matches.append(and_(func.lower(Lead.name) == name.lower(), func.lower(Lead.company) == company.lower()))
+        matches.append(and_(Lead.name_key == fold(name), Lead.company_key == fold(company)))
     if not matches:
         return []
     query = select(Lead).where(or_(*matches))
@@ -181,7 +182,7 @@ def find_lead(session: Session, reference: str | int) -> Lead:
     if not text:
         raise UsageError("Name a lead by its id, email or name.")
     candidates = list(session.exec(
-        select(Lead).where(or_(func.lower(Lead.email) == text.lower(), func.lower(Lead.name) == text.lower()))
+        select(Lead).where(or_(Lead.email_key == fold(text), Lead.name_key == fold(text)))
         .limit(6)
     ))
     if len(candidates) == 1:

@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from pipectl.core.periods import DAY, Window, raw, ts
 from pipectl.dates import iso
+from pipectl.folding import fold
 from pipectl.money import to_number
 from pipectl.storage.models import Activity, Lead, Stage
 
@@ -43,7 +44,7 @@ class Scope:
     def owned(self):
         if not self.owner:
             return literal(True)
-        return func.lower(LEADS.c.owner) == self.owner.lower()
+        return LEADS.c.owner_key == fold(self.owner)
 
 
 def rate(part: int | None, whole: int | None) -> float | None:

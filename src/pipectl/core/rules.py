@@ -16,6 +16,7 @@ from pipectl.core.rescoring import rescore_open_leads
 from pipectl.core.scoring import ScoreModel, ScoringRules, Thresholds, current_rules, save_rules
 from pipectl.core.stages import open_stages, set_stage
 from pipectl.errors import RuleViolation
+from pipectl.folding import fold
 
 MAX_ERRORS = 5
 
@@ -107,10 +108,10 @@ def export_rules(session: Session) -> str:
 def _resolve_stages(session: Session, wanted: dict[str, StageRules], source: str,
                     ) -> list[tuple[str, StageRules]]:
     """The file's stage names matched to open stages (ignoring case); checked before anything changes."""
-    known = {stage.name.lower(): stage.name for stage in open_stages(session)}
+    known = {fold(stage.name): stage.name for stage in open_stages(session)}
     resolved: list[tuple[str, StageRules]] = []
     for name, rules in wanted.items():
-        actual = known.get(" ".join(name.split()).lower())
+        actual = known.get(fold(" ".join(name.split())))
         if actual is None:
             raise RuleViolation(
                 f"{source} was refused; the rules are unchanged:\n  - [stages.{name}]: there is no stage "

@@ -12,6 +12,7 @@ from pipectl import clock
 from pipectl.core.rescoring import mark
 from pipectl.dates import to_timestamp
 from pipectl.errors import NotFound, RuleViolation, UsageError
+from pipectl.folding import fold
 from pipectl.storage.models import Activity, Lead, Stage
 
 MIN_STAGES, MAX_STAGES = 2, 6
@@ -25,9 +26,9 @@ def open_stages(session: Session) -> list[Stage]:
 
 def find_stage(session: Session, name: str) -> Stage:
     """An open stage by name, case-insensitively."""
-    wanted = name.strip().lower()
+    wanted = fold(name.strip())
     for stage in open_stages(session):
-        if stage.name.lower() == wanted:
+        if fold(stage.name) == wanted:
             return stage
     names = ", ".join(stage.name for stage in open_stages(session))
     raise NotFound(f"There is no stage {name!r}; the stages are: {names}.")
@@ -53,13 +54,13 @@ def add_stage(session: Session, name: str, *, position: int | None = None, proba
     """Add an open stage, at the end or at `position` (1 is first)."""
     name = _check_name(name)
     stages = open_stages(session)
-    if any(stage.name.lower() == name.lower() for stage in stages):
+    if any(fold(stage.name) == fold(name) for stage in stages):
         raise RuleViolation(f"There is already a stage called {name!r}.")
     if len(stages) >= MAX_STAGES:
         raise RuleViolation(
             f"A pipeline has at most {MAX_STAGES} stages (more is noise); remove one first."
         )
-    stage = session.exec(select(Stage).where(func.lower(Stage.name) == name.lower())).first()
+    stage = _named(session, name)
     if stage is None:
         stage = Stage(name=name)
     stage.removed = False
@@ -74,7 +75,7 @@ def add_stage(session: Session, name: str, *, position: int | None = None, proba
 def rename_stage(session: Session, old: str, new: str) -> Stage:
     stage = find_stage(session, old)
     new = _check_name(new)
-    clash = session.exec(select(Stage).where(func.lower(Stage.name) == new.lower(), Stage.id != stage.id)).first()
+    clash = _named(session, new, besides=stage.id)
     if clash is not None:
         detail = " (a removed stage keeps that name for history)" if clash.removed else ""
         raise RuleViolation(f"There is already a stage called {clash.name!r}{detail}.")
@@ -178,13 +179,21 @@ def _place(session: Session, others: list[Stage], stage: Stage | None, position:
     session.flush()
 
 
+def _named(session: Session, name: str, *, besides: int | None = None) -> Stage | None:
+    """Any stage, removed ones too, with this name ignoring case. Compared in Python: the table holds a
+    handful of rows, and SQL's lower() folds differently on SQLite and PostgreSQL."""
+    wanted = fold(name)
+    return next((stage for stage in session.exec(select(Stage).order_by(Stage.id))
+                 if fold(stage.name) == wanted and stage.id != besides), None)
+
+
 def _check_name(name: str) -> str:
     cleaned = " ".join(name.split())
     if not cleaned:
         raise UsageError("A stage needs a name.")
     if len(cleaned) > 80:
         raise UsageError("A stage name is at most 80 characters.")
-    if cleaned.lower() in {"open", "won", "lost", "archived"}:
+    if fold(cleaned) in {"open", "won", "lost", "archived"}:
         raise UsageError(f"{cleaned!r} is a lead status, not a stage: use `pipectl {cleaned.lower()}`.")
     return cleaned
 

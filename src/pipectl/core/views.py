@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 from pipectl import clock
 from pipectl.dates import iso
 from pipectl.errors import UsageError
+from pipectl.folding import fold
 from pipectl.money import to_number
 from pipectl.storage.models import Activity, Lead, LeadField, LeadTag, Stage
 
@@ -35,7 +36,7 @@ SORTS = {
     "age": lambda: [Lead.created_at, Lead.id],
     "created": lambda: [Lead.created_at.desc(), Lead.id.desc()],
     "last-activity": lambda: [Lead.last_activity_at, Lead.id],
-    "name": lambda: [func.lower(Lead.name), Lead.id],
+    "name": lambda: [Lead.name_key, Lead.id],
     "stage": lambda: [Stage.position, Lead.value_cents.desc().nulls_last(), Lead.id],
 }
 CHUNK = 500
@@ -78,9 +79,9 @@ def lead_query(session: Session, wanted: LeadFilter):
     for tag in wanted.tags:
         query = query.where(exists().where(LeadTag.lead_id == Lead.id, LeadTag.tag == tag.strip().lower()))
     if wanted.owner:
-        query = query.where(func.lower(Lead.owner) == wanted.owner.lower())
+        query = query.where(Lead.owner_key == fold(wanted.owner))
     if wanted.source:
-        query = query.where(func.lower(Lead.source) == wanted.source.lower())
+        query = query.where(Lead.source_key == fold(wanted.source))
     if wanted.min_score is not None:
         query = query.where(Lead.score >= wanted.min_score)
     bant_yes = and_(*(getattr(Lead, name) == "yes" for name in ("budget", "authority", "need", "timeline")))

@@ -8,9 +8,10 @@ release goes through a migration in `storage/migrations/versions/`.
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, String, func
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, String, event
 from sqlmodel import Field, SQLModel
 
+from pipectl.folding import KEYED, fold, key_of
 from pipectl.storage.types import Timestamp
 
 
@@ -45,10 +46,11 @@ class Lead(SQLModel, table=True):
         # `list --limit 50` walks open leads in id order instead of sorting them all.
         Index("ix_leads_status_id", "status", "id"),
         Index("ix_leads_status_last_activity", "status", "last_activity_at"),
-        Index("ix_leads_email_lower", func.lower(Column("email"))),
-        Index("ix_leads_name_company_lower", func.lower(Column("name")), func.lower(Column("company"))),
-        Index("ix_leads_owner", "owner"),
-        Index("ix_leads_source", "source"),
+        # Lookups, duplicate checks and filters compare the folded keys (see pipectl/folding.py).
+        Index("ix_leads_email_key", "email_key"),
+        Index("ix_leads_name_company_key", "name_key", "company_key"),
+        Index("ix_leads_owner_key", "owner_key"),
+        Index("ix_leads_source_key", "source_key"),
         # Ids are never reused after a purge, so an old id in a script cannot hit a new lead.
         {"sqlite_autoincrement": True},
     )
@@ -87,6 +89,21 @@ class Lead(SQLModel, table=True):
     need_note: str | None = None
     timeline: str = Field(default="unknown", sa_column=Column(String(8), nullable=False, default="unknown"))
     timeline_note: str | None = None
+    # fold() of name, company, email, owner and source (migration 0002): one case-insensitive
+    # comparison on every backend. Kept current by `_fill_keys` below; never typed by anyone.
+    name_key: str | None = None
+    company_key: str | None = None
+    email_key: str | None = None
+    owner_key: str | None = None
+    source_key: str | None = None
+
+
+@event.listens_for(Lead, "before_insert")
+@event.listens_for(Lead, "before_update")
+def _fill_keys(_mapper, _connection, lead: Lead) -> None:
+    # Every ORM write of a lead keeps its keys; bulk writers add `folding.lead_keys(values)` themselves.
+    for column in KEYED:
+        setattr(lead, key_of(column), fold(getattr(lead, column)))
 
 
 class LeadTag(SQLModel, table=True):

@@ -1,0 +1,36 @@
+"""One way to compare text without case, the same in Python, SQLite and PostgreSQL.
+
+Example: fold("ÉLAN") == fold("élan"); fold("STRASSE") == fold("Straße")
+
+SQLite's lower() folds ASCII letters only and PostgreSQL's folds all of
+Unicode, so `lower(name) = lower(?)` answered differently on the two backends,
+and differently from Python. Instead the lead columns people look leads up by
+(KEYED) each have a `<column>_key` twin that holds `fold(value)`, written by
+pipectl itself, and every case-insensitive comparison compares keys in SQL:
+`Lead.name_key == fold(typed)`. Folding is Python's `str.casefold` (ß → ss,
+final sigma → σ), on the canonically decomposed text, so an accent typed as a
+combining mark matches the precomposed letter.
+"""
+
+import unicodedata
+from collections.abc import Mapping
+
+# The lead columns with a folded `_key` twin: what lookups, duplicate checks, filters and sorts compare.
+KEYED = ("name", "company", "email", "owner", "source")
+
+
+def fold(text: str | None) -> str | None:
+    """The comparison key of `text`: canonical caseless form (Unicode D145); None stays None."""
+    if text is None:
+        return None
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", text).casefold())
+
+
+def key_of(column: str) -> str:
+    """The key column of a lead column: `name` → `name_key`."""
+    return f"{column}_key"
+
+
+def lead_keys(values: Mapping) -> dict[str, str | None]:
+    """The key columns for the lead columns `values` gives, for writers that bypass the ORM."""
+    return {key_of(column): fold(values[column]) for column in KEYED if column in values}
