@@ -167,3 +167,15 @@ def test_log_still_prints_the_new_activity_id(ok, new_lead):
     assert "Logged call #2 on lead #1 Ada" in ok("log", lead, "call").stderr
     ok("plan", lead, "Send proposal", "--due", "friday")
     assert [row["task_id"] for row in json.loads(ok("next", "-f", "json").stdout)] == [3]
+
+
+def test_remove_stage_rescores_nothing_when_no_rule_counts_stage_changes(database):
+    statements: list[str] = []
+    with database.session() as session:  # the default rules: none counts stage_change activities
+        lead, _ = add_lead(session, validate_fields(name="Ada", title="Head of Sales"), stage="Contact")
+        score = lead.score
+    with database.session() as session:
+        event.listen(database.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+        assert remove_stage(session, "Contact", to="Proposal")[1] == 1
+    assert not any(sql.startswith("WITH computed") for sql in statements)
+    assert score > 0 and score_of(database, lead.id) == score

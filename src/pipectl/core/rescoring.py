@@ -45,6 +45,11 @@ def mark(session: Session, lead_ids: Iterable[int]) -> None:
     marked.update(lead_ids)
 
 
+def counts_kind(session: Session, kind: str) -> bool:
+    """Whether a behavioural rule counts activities of `kind`: if none does, adding one moves no score."""
+    return any(rule.kind == kind for rule in current_rules(session).scoring.behavioural)
+
+
 def rescore_marked(session: Session) -> None:
     """Re-score the marked leads now (their pending changes are flushed first) and clear the marks."""
     marked = session.info.get(MARKED)

@@ -9,7 +9,7 @@ from sqlalchemy import BigInteger, bindparam, case, func, insert, literal, null,
 from sqlmodel import Session, select
 
 from pipectl import clock
-from pipectl.core.rescoring import mark
+from pipectl.core.rescoring import counts_kind, mark
 from pipectl.dates import to_timestamp
 from pipectl.errors import NotFound, RuleViolation, UsageError
 from pipectl.folding import fold
@@ -97,14 +97,16 @@ def remove_stage(session: Session, name: str, *, to: str | None = None) -> tuple
 
     The leads move in SQL, however many there are: one INSERT … SELECT writes their `stage_change`
     activities and one UPDATE moves them (open leads enter the new stage now; closed ones keep their
-    dates). A bookkeeping move, not contact: `last_activity_at` stays.
+    dates). A bookkeeping move, not contact: `last_activity_at` stays. No field a score reads changes,
+    so the moved leads are re-scored only when a rule counts `stage_change` activities.
     """
     stage = find_stage(session, name)
     stages = open_stages(session)
     if len(stages) <= MIN_STAGES:
         raise RuleViolation(f"A pipeline needs at least {MIN_STAGES} stages (fewer is too coarse).")
     session.flush()
-    moving = list(session.execute(select(LEADS.c.id).where(LEADS.c.stage_id == stage.id)).scalars())
+    in_stage = select(LEADS.c.id).where(LEADS.c.stage_id == stage.id)
+    moving = session.execute(select(func.count()).select_from(in_stage.subquery())).scalar_one()
     target = None
     if to is not None:
         target = find_stage(session, to)
@@ -112,16 +114,17 @@ def remove_stage(session: Session, name: str, *, to: str | None = None) -> tuple
             raise UsageError(f"--to must name another stage than {stage.name!r}.")
     if moving and target is None:
         raise RuleViolation(
-            f"{stage.name} holds {len(moving)} lead(s); say where they go with --to STAGE."
+            f"{stage.name} holds {moving} lead(s); say where they go with --to STAGE."
         )
     if moving:
+        if counts_kind(session, "stage_change"):
+            mark(session, session.execute(in_stage).scalars())
         _move_all(session, stage, target)
-        mark(session, moving)
     stage.removed = True
     stage.position = None
     session.add(stage)
     _place(session, [other for other in stages if other.id != stage.id], None, None)
-    return stage, len(moving)
+    return stage, moving
 
 
 def _move_all(session: Session, stage: Stage, target: Stage) -> None:
