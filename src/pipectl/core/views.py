@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, exists, func
+from sqlalchemy import and_, exists
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
