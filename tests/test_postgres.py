@@ -5,6 +5,7 @@ Runs when PIPECTL_TEST_POSTGRES_URL names an empty database it may wipe, e.g.
 skipped otherwise.
 """
 
+import json
 import os
 from pathlib import Path
 
@@ -55,3 +56,26 @@ def test_writes_and_refusals_behave_the_same(ok, cli, postgres):
     ok("--db", postgres, "won", lead, "--value", "15k")
     assert '"status": "won"' in ok("--db", postgres, "show", lead, "-f", "json").stdout
     assert ok("--db", postgres, "db", "check").stdout.startswith("ok: schema")
+
+
+def test_case_is_compared_alike_on_both_backends(ok, cli, postgres, tmp_path):
+    """Folded keys: SQLite's lower() folds ASCII only and PostgreSQL's all of Unicode; keys fold the same."""
+    lite = str(tmp_path / "lite.db")
+    file = tmp_path / "leads.csv"
+    file.write_text("name,company,owner\nΩμέγα,Straße,ÁGATA\nΩΜΈΓΑ,STRASSE,ágata\nÉlan,Acme,\n", encoding="utf-8")
+    for database in (lite, postgres):
+        ok("--db", database, "add", "Élan", "--company", "Acme", "--owner", "Ágata")
+        again = cli("--db", database, "add", "ÉLAN", "--company", "ACME")
+        assert again.exit_code == 1 and "#1 Élan" in again.stderr, database
+        assert '"id": 1' in ok("--db", database, "show", "ÉLAN", "-f", "json").stdout
+        refused = cli("--db", database, "import", file)
+        assert refused.exit_code == 1 and "row 3: same name and company as row 2" in refused.stderr
+        assert "row 4: same name and company as lead #1" in refused.stderr
+        ok("--db", database, "import", file, "--on-duplicate", "skip")
+        ok("--db", database, "stages", "remove", "Discovery", "--to", "Contact")
+    # Names, not ids: a refused add still uses up a PostgreSQL sequence number.
+    for command in (["list", "--owner", "ÁGATA"], ["list", "--sort", "name"], ["list", "--stage", "contact"]):
+        found = [[(row["name"], row["company"], row["stage"]) for row in json.loads(
+            ok("--db", database, *command, "-f", "json").stdout)] for database in (lite, postgres)]
+        assert found[0] == found[1] and found[0], command
+    assert json.loads(ok("--db", postgres, "show", "ωμέγα", "-f", "json").stdout)["company"] == "Straße"
