@@ -179,3 +179,17 @@ def test_remove_stage_rescores_nothing_when_no_rule_counts_stage_changes(databas
         assert remove_stage(session, "Contact", to="Proposal")[1] == 1
     assert not any(sql.startswith("WITH computed") for sql in statements)
     assert score > 0 and score_of(database, lead.id) == score
+
+
+def test_import_scores_its_open_leads_and_keeps_a_closed_leads_score(ok, tmp_path, rules):
+    file = tmp_path / "leads.csv"
+    file.write_text("name,title,status,score,lost_reason\nOpen,Head of Sales,open,3,\n"
+                    "Won,Head of Sales,won,77,\nLost,,lost,12,price\n", encoding="utf-8")
+    ok("import", file)
+    scores = {row["name"]: row["score"] for row in json.loads(ok("list", "--status", "all", "-f", "json").stdout)}
+    assert scores == {"Open": 40, "Won": 77, "Lost": 12}
+    activities = tmp_path / "activities.csv"
+    activities.write_text("lead_id,kind,at\n1,call,2026-11-20\n2,call,2026-11-20\n", encoding="utf-8")
+    ok("import", activities, "--what", "activities")
+    scores = {row["name"]: row["score"] for row in json.loads(ok("list", "--status", "all", "-f", "json").stdout)}
+    assert scores == {"Open": 50, "Won": 77, "Lost": 12}

@@ -181,7 +181,9 @@ class Writer:
         if history:
             self._insert_activities(history)
         self.counts.added += len(rows)
-        mark(self.session, ids)  # scored in one pass before the commit, like any other change
+        # Open leads are scored before the commit, like after any other change; a closed lead keeps
+        # the score the file gives it (a restore stays faithful).
+        mark(self.session, [lead_id for lead_id, item in zip(ids, values) if item["status"] == "open"])
         return ids
 
     def _insert_many(self, table, rows: list[dict]) -> None:
@@ -266,7 +268,7 @@ class Writer:
                 "data": {"imported": True, "fields": sorted(changes) + [f"field:{key}" for key in row.custom]},
                 "recorded_at": self.now}])
             self.counts.updated += 1
-        mark(self.session, [lead_id for lead_id, _ in updates])
+        self._mark_open([lead_id for lead_id, _ in updates])
 
     # ---- activities -----------------------------------------------------------------------------
 
@@ -307,8 +309,14 @@ class Writer:
         touched = {item["lead_id"] for item in values}
         if not from_same_file:
             self._touch(touched)
-        mark(self.session, touched)
+        self._mark_open(touched)
         return problems
+
+    def _mark_open(self, lead_ids) -> None:
+        """Mark the open ones of these leads (at most a batch) for the re-score before the commit."""
+        if lead_ids:
+            mark(self.session, self.session.execute(
+                select(LEADS.c.id).where(LEADS.c.id.in_(list(lead_ids)), LEADS.c.status == "open")).scalars())
 
     def _leads_by_email(self, emails: set) -> dict[str, int]:
         emails.discard(None)
