@@ -74,10 +74,12 @@ def downgrade() -> None:
     op.drop_index("ix_leads_owner_key", table_name="leads")
     op.drop_index("ix_leads_name_company_key", table_name="leads")
     op.drop_index("ix_leads_email_key", table_name="leads")
+    # SQLite drops a column by rebuilding the table, which loses indexes it cannot reflect
+    # (the lower() ones): the columns go first, the old indexes come back after.
+    with op.batch_alter_table("leads") as batch:
+        for column in reversed(KEYED):
+            batch.drop_column(f"{column}_key")
     op.create_index("ix_leads_owner", "leads", ["owner"])
     op.create_index("ix_leads_source", "leads", ["source"])
     op.create_index("ix_leads_email_lower", "leads", [sa.text("lower(email)")])
     op.create_index("ix_leads_name_company_lower", "leads", [sa.text("lower(name)"), sa.text("lower(company)")])
-    with op.batch_alter_table("leads") as batch:
-        for column in reversed(KEYED):
-            batch.drop_column(f"{column}_key")
