@@ -112,7 +112,7 @@ def test_next_jsonl_and_csv(ok, week):
     (("--within", "soon"), "Cannot read the duration"),
     (("--within", "-3d"), "Cannot read the duration"),
     (("--limit", "0"), "--limit must be at least 1"),
-    (("--format", "xml"), "Invalid value"),
+    (("--format", "xml"), "--format xml: this command writes table, json, jsonl, csv or ics."),
 ])
 def test_next_bad_options_are_usage_errors(cli, args, message):
     result = cli("next", *args)

@@ -115,8 +115,9 @@ def test_csv_and_jsonl(pipeline, ok):
     lines = ok("board", "--format", "csv").stdout.splitlines()
     assert lines[0] == "stage,id,name,company,value,score,days_in_stage,owner,stalled,nurture"
     assert lines[1].startswith("Discovery,") and len(lines) == 6
-    columns = [json.loads(line) for line in ok("board", "--format", "jsonl").stdout.splitlines()]
-    assert [column["stage"] for column in columns] == ["Discovery", "Qualification", "Contact", "Proposal"]
+    (line,) = ok("board", "--format", "jsonl").stdout.splitlines()  # the board, on one line
+    assert [column["stage"] for column in json.loads(line)["columns"]] == [
+        "Discovery", "Qualification", "Contact", "Proposal"]
 
 
 def test_empty_board(ok):

@@ -5,6 +5,7 @@ from datetime import datetime
 import pytest
 from sqlmodel import select
 
+from pipectl.contract import tidy_text
 from pipectl.core import leads, outcomes, stages
 from pipectl.core.views import LeadFilter, lead_rows
 from pipectl.errors import DuplicateLead, NotFound, RuleViolation, UsageError
@@ -120,5 +121,5 @@ def test_adding_into_a_stage_with_a_minimum_score_uses_the_new_leads_score(sessi
 
 @pytest.mark.parametrize("text", [";  x\n", "  a  b  ", "line one\n  line  two\n", "\n", "a\u2028 b"])
 def test_text_normalisation_is_idempotent(text):
-    once = leads.normalise_text(text)
-    assert once is None or leads.normalise_text(once) == once
+    once = tidy_text(text)
+    assert once is None or tidy_text(once) == once

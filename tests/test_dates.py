@@ -1,4 +1,4 @@
-"""The date and duration parsers: every form DESIGN.md promises, and garbage refused cleanly."""
+"""The date and duration parsers: every form the README promises, and garbage refused cleanly."""
 
 from datetime import datetime, timedelta
 

@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 
 from pipectl.core.import_mapping import build_mapping, normalise_header
-from pipectl.core.import_rows import unneutralise
+from pipectl.contract import unneutralise
 
 
 @pytest.fixture
@@ -111,7 +111,7 @@ def test_stdin_csv_and_jsonl(ok):
 
 
 def test_missing_file_and_bad_format(cli, tmp_path):
-    # A bad file is a refused action (exit 1); a bad option value is bad usage (exit 2), as DESIGN.md says.
+    # A bad file is a refused action (exit 1); a bad option value is bad usage (exit 2), as docs/architecture.md says.
     result = cli("import", str(tmp_path / "nope.csv"))
     assert result.exit_code == 1 and "There is no file" in result.stderr
     result = cli("import", write(tmp_path, "a.csv", "name\nA\n"), "--format", "xml")

@@ -14,6 +14,8 @@ Contact 50%, Proposal 75% (requires BANT, so moves there use --force).
     Ivy    -                     D 11-15                                                   open
 """
 
+import csv
+import io
 import json
 
 import pytest
@@ -185,9 +187,12 @@ def test_funnel_bars_are_proportional(pipeline, ok):
 
 
 def test_csv_and_jsonl(pipeline, ok):
-    csv_lines = ok("metrics", "--format", "csv").stdout.splitlines()
-    assert csv_lines[0].startswith("stage,position,probability")
-    assert len(csv_lines) == 5
+    # The whole document, one value per line (not only the stage table).
+    rows = list(csv.DictReader(io.StringIO(ok("metrics", "--format", "csv").stdout)))
+    values = {(row["section"], row["item"], row["key"]): row["value"] for row in rows}
+    assert values[("stages", "Discovery", "position")] == "1"
+    assert values[("won", "", "leads")] == "2" and ("", "", "win_rate") in values
+    assert {row["section"] for row in rows} >= {"open", "stages", "won", "lost", "velocity"}
     line = ok("metrics", "--format", "jsonl").stdout
     assert json.loads(line)["won"]["leads"] == 2
 

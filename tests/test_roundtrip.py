@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from pipectl.core.exporting import export
+from pipectl.cli.transfer import write_export
 from pipectl.core.import_sources import open_source
 from pipectl.core.importing import ImportOptions, import_file
 from pipectl.core.views import LeadFilter
@@ -74,7 +74,7 @@ def exported(path: Path, what: str, fmt: str) -> str:
     try:
         with database.session(write=False) as session:
             out = io.StringIO()
-            export(session, out, what=what, fmt=fmt, wanted=LeadFilter(status="all"))
+            write_export(session, out, what=what, fmt=fmt, wanted=LeadFilter(status="all"))
             return out.getvalue()
     finally:
         database.close()

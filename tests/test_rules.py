@@ -153,9 +153,11 @@ def test_load_reads_stdin_and_refuses_a_missing_file(cli, ok, tmp_path):
 def test_show_formats(ok):
     table = ok("rules", "show").stdout
     assert "Senior title" in table and "nurture below 30" in table and "Proposal" in table
+    # CSV holds all the rules, one value per line (not only the scoring rules).
     rows = ok("rules", "show", "-f", "csv").stdout.splitlines()
-    assert rows[0] == "section,name,target,condition,points,cap,within"
-    assert any(row.startswith("behavioural,Unsubscribed,unsubscribe") for row in rows)
+    assert rows[0] == "section,item,key,value"
+    assert "scoring.behavioural,Unsubscribed,kind,unsubscribe" in rows
+    assert "thresholds,,nurture_below,30" in rows and "stages,Proposal,requires_bant,true" in rows
     assert json.loads(ok("rules", "show", "-f", "jsonl").stdout)["thresholds"]["sql"] == 75
 
 

@@ -15,8 +15,7 @@ combining mark matches the precomposed letter.
 import unicodedata
 from collections.abc import Mapping
 
-# The lead columns with a folded `_key` twin: what lookups, duplicate checks, filters and sorts compare.
-KEYED = ("name", "company", "email", "owner", "source")
+from pipectl.contract import KEYED  # the lead columns with a folded `_key` twin (the contract's keyed fields)
 
 
 def fold(text: str | None) -> str | None:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from pipectl.cli.options import DbOption, FormatOption, LeadArgument, NoteOption, OutputFormat, parse_length
+from pipectl.cli.options import DbOption, FormatOption, LeadArgument, NoteOption, parse_length
 from pipectl.cli.runtime import stdin_is_terminal
 
 
@@ -31,7 +31,7 @@ def clean(
                           "archived this long ago."),
     ] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do it without asking.")] = False,
-    fmt: FormatOption = OutputFormat.table,
+    fmt: FormatOption = "table",
     db: DbOption = None,
 ) -> None:
     """Archive dead leads with their reasons; --dry-run only lists them.
@@ -51,7 +51,7 @@ def clean(
     _sweep(stage, rules, older_than, dry_run=dry_run, yes=yes, fmt=fmt, db=db)
 
 
-def _sweep(stage, rules, older_than, *, dry_run: bool, yes: bool, fmt: OutputFormat, db) -> None:
+def _sweep(stage, rules, older_than, *, dry_run: bool, yes: bool, fmt: str, db) -> None:
     from pipectl import clock
     from pipectl.cli.runtime import pipeline
     from pipectl.core.cleanup import SweepFilter, archive_leads, stream_candidates, sweep_candidates
@@ -92,7 +92,7 @@ def _sweep(stage, rules, older_than, *, dry_run: bool, yes: bool, fmt: OutputFor
             if archived else "No lead to archive.")
 
 
-def _purge(older_than: timedelta | None, *, dry_run: bool, yes: bool, fmt: OutputFormat, db) -> None:
+def _purge(older_than: timedelta | None, *, dry_run: bool, yes: bool, fmt: str, db) -> None:
     from pipectl import clock
     from pipectl.cli.runtime import pipeline
     from pipectl.core.cleanup import count_purge, purge_archived
@@ -124,21 +124,13 @@ def _purge(older_than: timedelta | None, *, dry_run: bool, yes: bool, fmt: Outpu
             f"({removed.activities} activities, {removed.tags} tags, {removed.fields} custom fields).")
 
 
-def _emit_purge(counted, fmt: OutputFormat, *, dry_run: bool) -> None:
-    from pipectl.render import write_json_object, write_jsonl
+def _emit_purge(counted, fmt: str, *, dry_run: bool) -> None:
+    from pipectl.output import Csv, emit
 
-    if fmt == OutputFormat.table:
-        return
     summary = {"leads": counted.leads, "activities": counted.activities, "tags": counted.tags,
                "fields": counted.fields, "rows": counted.rows, "dry_run": dry_run}
-    if fmt == OutputFormat.json:
-        write_json_object(summary)
-    elif fmt == OutputFormat.jsonl:
-        write_jsonl([summary])
-    else:
-        from pipectl.render import write_csv
-
-        write_csv([summary], list(summary))
+    # On a terminal the message on stderr says it all; programs get the counts.
+    emit(fmt, summary, table=lambda _summary: None, csv_layout=Csv(rows=lambda document: [document]))
 
 
 def _require_answer(yes: bool, what: str) -> None:
@@ -149,10 +141,10 @@ def _require_answer(yes: bool, what: str) -> None:
                          "add --yes to go ahead (check the list first with --dry-run).")
 
 
-def _emit(candidates: Iterable[dict], fmt: OutputFormat) -> None:
-    from pipectl.render import emit
+def _emit(candidates: Iterable[dict], fmt: str) -> None:
+    from pipectl.output import Csv, emit
 
-    emit(fmt.value, candidates, table=_candidate_table, csv_columns=["id", "name", "stage", "reasons", "action"])
+    emit(fmt, candidates, table=_candidate_table, csv_layout=Csv(["id", "name", "stage", "reasons", "action"]))
 
 
 def _candidate_table(candidates: list[dict]) -> None:

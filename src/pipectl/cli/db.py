@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from pipectl.cli.options import DbOption, FormatOption, OutputFormat
+from pipectl.cli.options import DbOption, format_option
 
 app = typer.Typer(help="The database itself: path, upgrade, check, backup.", no_args_is_help=True)
 
@@ -40,7 +40,7 @@ def upgrade(db: DbOption = None) -> None:
 
 
 @app.command("check")
-def check(fmt: FormatOption = OutputFormat.table, db: DbOption = None) -> None:
+def check(fmt: format_option("table", "json", "jsonl") = "table", db: DbOption = None) -> None:
     """Check the database's integrity and report its schema version and size.
 
     Example: pipectl db check
@@ -48,20 +48,21 @@ def check(fmt: FormatOption = OutputFormat.table, db: DbOption = None) -> None:
     from pipectl.cli.runtime import database
     from pipectl.core.maintenance import check as run_check
     from pipectl.errors import DatabaseError
-    from pipectl.render import write_json_object
+    from pipectl.output import emit
 
     with database(db) as opened:
         report = run_check(opened)
-    if fmt in (OutputFormat.json, OutputFormat.jsonl, OutputFormat.csv):
-        write_json_object(report)
-    else:
-        status = "ok" if report["ok"] else "PROBLEMS FOUND"
-        print(f"{status}: schema {report['schema']}, {report['stages']} stages, {report['leads']} leads, "
-              f"{report['activities']} activities")
-        for problem in report["problems"]:
-            print(f"  {problem}")
+    emit(fmt, report, table=_report)
     if not report["ok"]:
         raise DatabaseError("The integrity check found problems; restore a backup (`pipectl db backup`).")
+
+
+def _report(report: dict) -> None:
+    status = "ok" if report["ok"] else "PROBLEMS FOUND"
+    print(f"{status}: schema {report['schema']}, {report['stages']} stages, {report['leads']} leads, "
+          f"{report['activities']} activities")
+    for problem in report["problems"]:
+        print(f"  {problem}")
 
 
 @app.command("backup")

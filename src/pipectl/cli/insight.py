@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from pipectl.cli.options import DbOption, FormatOption, OutputFormat, parse_money, parse_when
+from pipectl.cli.options import DbOption, FormatOption, format_option, parse_money, parse_when
 
 OwnerOption = Annotated[str | None, typer.Option("--owner", metavar="NAME", help="Only leads of this owner.")]
 
@@ -16,19 +16,19 @@ class Period(str, Enum):
     quarter = "quarter"
 
 
-class ReviewFormat(str, Enum):
-    table = "table"
-    md = "md"
-    json = "json"
+# Cards a board shows per stage when --limit is not given (machine formats give them all).
+BOARD_CARDS = 10
 
 
 def board(
     owner: OwnerOption = None,
     tag: Annotated[list[str] | None, typer.Option(
         "--tag", "-t", metavar="TAG", help="Only leads with this tag; repeat for more.")] = None,
-    limit: Annotated[int, typer.Option(
-        "--limit", "-n", min=1, metavar="N", help="Cards shown per stage (the rest as +N more).")] = 10,
-    fmt: FormatOption = OutputFormat.table,
+    limit: Annotated[int | None, typer.Option(
+        "--limit", "-n", min=1, metavar="N", show_default=False,
+        help=f"Cards shown per stage, the rest as +N more (default: {BOARD_CARDS} in the board, all in "
+             "json, jsonl and csv).")] = None,
+    fmt: FormatOption = "table",
     db: DbOption = None,
 ) -> None:
     """Show the pipeline as a board: one column per stage with counts, values and lead cards.
@@ -36,6 +36,7 @@ def board(
     Each column is headed by its open leads, their value and the value weighted by the
     stage's probability; cards show name, company, value, score and days in stage,
     marked ! when stalled and ~ when in nurture. Narrow terminals get a compact table.
+    In CSV, one row per card, with its stage.
 
     Example: pipectl board --owner sam --tag enterprise --limit 5
     """
@@ -43,20 +44,15 @@ def board(
     from pipectl.cli.insight_views import board_rows, board_view
     from pipectl.cli.runtime import pipeline
     from pipectl.core.board import BoardFilter, build_board
-    from pipectl.render import write_csv, write_json_object, write_jsonl
+    from pipectl.output import Csv, emit
 
+    if limit is None and fmt == "table":
+        limit = BOARD_CARDS
     with pipeline(db, write=False) as session:
         data = build_board(session, clock.now(), BoardFilter(owner=owner, tags=tag or [], limit=limit))
-    if fmt is OutputFormat.json:
-        write_json_object(data)
-    elif fmt is OutputFormat.jsonl:
-        write_jsonl(data["columns"])
-    elif fmt is OutputFormat.csv:
-        rows = board_rows(data)
-        write_csv(rows, ["stage", "id", "name", "company", "value", "score", "days_in_stage", "owner",
-                         "stalled", "nurture"])
-    else:
-        board_view(data)
+    emit(fmt, data, table=board_view, csv_layout=Csv(
+        ["stage", "id", "name", "company", "value", "score", "days_in_stage", "owner", "stalled", "nurture"],
+        rows=board_rows))
 
 
 def metrics(
@@ -65,7 +61,7 @@ def metrics(
     until: Annotated[str | None, typer.Option(
         "--until", metavar="DATE", help="End of the period (not included): a date, or a look-back.")] = None,
     owner: OwnerOption = None,
-    fmt: FormatOption = OutputFormat.table,
+    fmt: FormatOption = "table",
     db: DbOption = None,
 ) -> None:
     """Show the pipeline's numbers: value per stage, win rate, cycle, velocity, conversion, bottleneck.
@@ -75,7 +71,8 @@ def metrics(
     win rate, average deal size, sales cycle, lost reasons) are about leads closed in
     it. Open leads and open value are always as of now. Velocity = open leads x average
     deal size x win rate / average cycle days. Without closed leads the figures that
-    need them are "not enough history" (null in JSON, with a note).
+    need them are "not enough history" (null in JSON, with a note). In CSV, one value per
+    line: section, item (a stage, source or reason), key, value.
 
     Example: pipectl metrics --since 90d --owner sam
     """
@@ -85,7 +82,7 @@ def metrics(
     from pipectl.core.metrics import Scope, compute_metrics
     from pipectl.core.periods import since_moment
     from pipectl.errors import UsageError
-    from pipectl.render import write_csv, write_json_object, write_jsonl
+    from pipectl.output import LONG_COLUMNS, Csv, emit, long_rows
 
     now = clock.now()
     start = since_moment(since, now) if since else None
@@ -94,14 +91,7 @@ def metrics(
         raise UsageError(f"--since ({start:%Y-%m-%d}) must be before --until ({end:%Y-%m-%d}).")
     with pipeline(db, write=False) as session:
         data = compute_metrics(session, now, Scope(since=start, until=end, owner=owner))
-    if fmt is OutputFormat.json:
-        write_json_object(data)
-    elif fmt is OutputFormat.jsonl:
-        write_jsonl([data])
-    elif fmt is OutputFormat.csv:
-        write_csv(data["stages"], list(data["stages"][0]) if data["stages"] else ["stage"])
-    else:
-        metrics_view(data)
+    emit(fmt, data, table=metrics_view, csv_layout=Csv(LONG_COLUMNS, rows=long_rows))
 
 
 def forecast(
@@ -115,7 +105,7 @@ def forecast(
         "--as-of", parser=parse_when, metavar="DATE",
         help="Measure the period containing this date (default now).", show_default=False)] = None,
     save: Annotated[bool, typer.Option("--save", help="Keep --quota and --period for later forecasts.")] = False,
-    fmt: FormatOption = OutputFormat.table,
+    fmt: FormatOption = "table",
     db: DbOption = None,
 ) -> None:
     """Show the weighted forecast by expected close month, and the gap to a quota.
@@ -126,7 +116,8 @@ def forecast(
     else the custom field expected_close (ISO date), else creation plus the average sales
     cycle (never before now). The quota gap: won so far in the period, the weighted value
     of open leads expected to close by its end, the gap, and the new leads it takes at
-    the average deal size and the overall win rate.
+    the average deal size and the overall win rate. In CSV, one value per line: section,
+    item (a month), key, value.
 
     Example: pipectl forecast --quota 50k --period quarter --save
     """
@@ -136,7 +127,8 @@ def forecast(
     from pipectl.core.forecast import compute_forecast, save_quota
     from pipectl.errors import UsageError
     from pipectl.money import format_money
-    from pipectl.render import message, write_csv, write_json_object, write_jsonl
+    from pipectl.output import LONG_COLUMNS, Csv, emit, long_rows
+    from pipectl.render import message
 
     if save and quota is None:
         raise UsageError("--save keeps a quota: give it with --quota AMOUNT (and --period month|quarter).")
@@ -147,21 +139,14 @@ def forecast(
             save_quota(session, quota, data["quota"]["period"])
     if save:
         message(f"Saved the quota: {format_money(quota)} per {data['quota']['period']}.")
-    if fmt is OutputFormat.json:
-        write_json_object(data)
-    elif fmt is OutputFormat.jsonl:
-        write_jsonl([data])
-    elif fmt is OutputFormat.csv:
-        write_csv(data["months"], ["month", "leads", "value", "weighted", "weighted_historical"])
-    else:
-        forecast_view(data)
+    emit(fmt, data, table=forecast_view, csv_layout=Csv(LONG_COLUMNS, rows=long_rows))
 
 
 def review(
     since: Annotated[str, typer.Option(
         "--since", metavar="DATE", help="Review from this date, or this far back (7d, 2w).")] = "7d",
-    fmt: Annotated[ReviewFormat, typer.Option(
-        "--format", "-f", help="table for people, md for Markdown notes, json for programs.")] = ReviewFormat.table,
+    fmt: format_option("table", "md", "json", "jsonl",
+                       help="table for people, md for Markdown notes, json or jsonl for programs.") = "table",
     db: DbOption = None,
 ) -> None:
     """Show the weekly pipeline review: wins, pipeline changes, roadblocks, competition notes.
@@ -180,7 +165,7 @@ def review(
     from pipectl.core.periods import since_moment
     from pipectl.core.review import compute_review
     from pipectl.errors import UsageError
-    from pipectl.render import write_json_object
+    from pipectl.output import emit
 
     now = clock.now()
     start = since_moment(since, now)
@@ -188,12 +173,7 @@ def review(
         raise UsageError(f"--since {since!r} is in the future; give a past date or a look-back such as 7d.")
     with pipeline(db, write=False) as session:
         data = compute_review(session, now, start)
-    if fmt is ReviewFormat.json:
-        write_json_object(data)
-    elif fmt is ReviewFormat.md:
-        print(review_markdown(data), end="")
-    else:
-        review_view(data)
+    emit(fmt, data, table=review_view, writers={"md": lambda review: print(review_markdown(review), end="")})
 
 
 def register(app: typer.Typer) -> None:

@@ -1,26 +1,59 @@
-"""Lead commands: init, add, list, show, edit."""
+"""Lead commands: init, add, list, show, edit.
 
+`add` and `edit` take one option per data point of the lead contract
+(`pipectl.contract`), made from it by `data_point_options`: a data point added
+there is an option here with no change to this module.
+"""
+
+import inspect
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
 
-from pipectl.cli.options import (
-    AtOption, DbOption, ForceOption, FormatOption, LeadArgument, OutputFormat, ValueOption,
-)
+from pipectl.cli.options import AtOption, DbOption, FormatOption, LeadArgument, parse_money
+from pipectl.contract import BY_KEY, DATA_POINTS, Field
 
-CompanyOption = Annotated[str | None, typer.Option("--company", help="Company name.")]
-EmailOption = Annotated[str | None, typer.Option("--email", help="Email address.")]
-PhoneOption = Annotated[str | None, typer.Option("--phone", help="Phone number.")]
-TitleOption = Annotated[str | None, typer.Option("--title", help="Job title.")]
-IndustryOption = Annotated[str | None, typer.Option("--industry", help="Industry.")]
-SizeOption = Annotated[int | None, typer.Option("--size", min=0, help="Company size (employees).")]
-LocationOption = Annotated[str | None, typer.Option("--location", help="City, region or country.")]
-SourceOption = Annotated[str | None, typer.Option("--source", help="Where the lead came from.")]
-OwnerOption = Annotated[str | None, typer.Option("--owner", help="Who works the lead.")]
+SourceOption = Annotated[str | None, typer.Option("--source", help="Only leads from this source.")]
+OwnerOption = Annotated[str | None, typer.Option("--owner", help="Only leads of this owner.")]
 TagOption = Annotated[list[str] | None, typer.Option("--tag", "-t", help="A tag; repeat for more.")]
 FieldOption = Annotated[
     list[str] | None, typer.Option("--field", metavar="KEY=VALUE", help="A custom data point; repeat for more.")
 ]
+# What a lead's CSV adds to the contract's columns, in `list` and `show`.
+SHOW_EXTRA = ("stale", "stale_reasons")
+
+
+def _data_point_parameter(spec: Field) -> inspect.Parameter:
+    """The option that sets one data point, named by its `leads` column (as `LeadFields` has it)."""
+    if spec.kind == "money":
+        option = typer.Option(f"--{spec.flag}", parser=parse_money, metavar="AMOUNT", help=spec.help,
+                              show_default=False)
+    elif spec.python_type is int:
+        option = typer.Option(f"--{spec.flag}", min=spec.minimum, max=spec.maximum, help=spec.help)
+    else:
+        option = typer.Option(f"--{spec.flag}", help=spec.help)
+    return inspect.Parameter(spec.stored, inspect.Parameter.KEYWORD_ONLY, default=None,
+                             annotation=Annotated[spec.python_type | None, option])
+
+
+def data_point_options(*, after: str, skip: tuple[str, ...] = ()) -> Callable:
+    """Give a command one option per data point of the contract, after its parameter `after`; the
+    command receives them as `**data_points` ({column: value}, None when not given)."""
+
+    def decorate(command: Callable) -> Callable:
+        signature = inspect.signature(command)
+        own = [parameter for parameter in signature.parameters.values()
+               if parameter.kind is not inspect.Parameter.VAR_KEYWORD]
+        at = next(index for index, parameter in enumerate(own) if parameter.name == after) + 1
+        added = [_data_point_parameter(spec) for spec in DATA_POINTS if spec.key not in skip]
+        # Keyword-only throughout: Typer passes every parameter by name.
+        parameters = [parameter.replace(kind=inspect.Parameter.KEYWORD_ONLY) for parameter in own[:at]]
+        parameters += added + [parameter.replace(kind=inspect.Parameter.KEYWORD_ONLY) for parameter in own[at:]]
+        command.__signature__ = signature.replace(parameters=parameters)
+        return command
+
+    return decorate
 
 
 def init(
@@ -32,7 +65,7 @@ def init(
     Example: pipectl init --template saas
     """
     from pipectl.cli.runtime import chosen_location
-    from pipectl.core.templates import check_template
+    from pipectl.storage.templates import check_template
     from pipectl.errors import RuleViolation
     from pipectl.render import message
     from pipectl.storage import location
@@ -52,24 +85,16 @@ def init(
         database.close()
 
 
+@data_point_options(after="name", skip=("name",))
 def add(
-    name: Annotated[str, typer.Argument(help="The person or company.", show_default=False)],
-    company: CompanyOption = None,
-    email: EmailOption = None,
-    phone: PhoneOption = None,
-    title: TitleOption = None,
-    industry: IndustryOption = None,
-    size: SizeOption = None,
-    location: LocationOption = None,
-    source: SourceOption = None,
-    value: ValueOption = None,
+    name: Annotated[str, typer.Argument(help=BY_KEY["name"].help, show_default=False)],
     stage: Annotated[str | None, typer.Option("--stage", help="Stage to start in (default: the first).")] = None,
-    owner: OwnerOption = None,
     tag: TagOption = None,
     field: FieldOption = None,
     at: AtOption = None,
     force: Annotated[bool, typer.Option("--force", help="Add it even if it looks like a duplicate.")] = False,
     db: DbOption = None,
+    **data_points,
 ) -> None:
     """Add a lead and print its id.
 
@@ -79,9 +104,7 @@ def add(
     from pipectl.core.leads import add_lead, describe_duplicates, parse_custom_fields, validate_fields
     from pipectl.render import message, warning
 
-    fields = validate_fields(name=name, company=company, email=email, phone=phone, title=title,
-                             industry=industry, company_size=size, location=location, source=source,
-                             owner=owner, value_cents=value)
+    fields = validate_fields(name=name, **data_points)
     custom = parse_custom_fields(field or [])
     with pipeline(db) as session:
         lead, duplicates = add_lead(session, fields, stage=stage, tags=tag or [], custom=custom, at=at,
@@ -111,7 +134,7 @@ def list_leads(
         str, typer.Option("--sort", help="id, value, score, age, created, last-activity, name or stage.")
     ] = "id",
     limit: Annotated[int | None, typer.Option("--limit", "-n", help="At most this many leads.")] = None,
-    fmt: FormatOption = OutputFormat.table,
+    fmt: FormatOption = "table",
     db: DbOption = None,
 ) -> None:
     """List leads, filtered and sorted.
@@ -120,66 +143,52 @@ def list_leads(
     """
     from pipectl.cli.runtime import pipeline
     from pipectl.cli.tables import lead_table
-    from pipectl.core.views import CONTRACT_KEYS, EXTRA_KEYS, LeadFilter, lead_rows
+    from pipectl.core.views import EXTRA_KEYS, LeadFilter, field_keys, lead_rows
     from pipectl.errors import UsageError
-    from pipectl.render import emit, flatten_lead
+    from pipectl.output import emit, lead_layout
 
     if qualified and unqualified:
         raise UsageError("--qualified and --unqualified exclude each other; choose one.")
     wanted = LeadFilter(stage=stage, status=status.lower(), tags=tag or [], owner=owner, source=source,
                         min_score=min_score, qualified=True if qualified else False if unqualified else None,
                         disqualified=disqualified, stale=stale, sort=sort, limit=limit)
-    # In CSV, custom fields are `field:KEY` columns of their own (render.flatten_lead).
-    columns = [key for key in CONTRACT_KEYS + EXTRA_KEYS if key != "fields"]
-    columns += ["stale", "stale_reasons"] if stale else []
+    extra = EXTRA_KEYS + (SHOW_EXTRA if stale else ())
     with pipeline(db, write=False) as session:
-        emit(fmt.value, lead_rows(session, wanted), table=lead_table, csv_columns=columns, flatten=flatten_lead)
+        emit(fmt, lead_rows(session, wanted), table=lead_table,
+             csv_layout=lead_layout(lambda: field_keys(session), extra))
 
 
 def show(
     lead: LeadArgument,
     activities: Annotated[int, typer.Option("--activities", help="How many recent activities to show.")] = 20,
-    fmt: FormatOption = OutputFormat.table,
+    fmt: FormatOption = "table",
     db: DbOption = None,
 ) -> None:
     """Show one lead: its fields, stage, BANT, next action and activity timeline.
+
+    In CSV it is one row, the lead's CSV layout with its BANT answers (the activities are in
+    `pipectl export --what activities`).
 
     Example: pipectl show 42
     """
     from pipectl.cli.runtime import pipeline
     from pipectl.cli.tables import lead_card
     from pipectl.core.leads import find_lead
-    from pipectl.core.views import lead_detail
-    from pipectl.render import flatten_lead, write_csv, write_json_object, write_jsonl
+    from pipectl.contract import BANT_COLUMNS
+    from pipectl.core.views import EXTRA_KEYS, field_keys, lead_detail
+    from pipectl.output import emit, lead_layout
 
     with pipeline(db, write=False) as session:
         detail = lead_detail(session, find_lead(session, lead),
-                             activity_limit=None if fmt != OutputFormat.table else activities)
+                             activity_limit=None if fmt != "table" else activities)
         probabilities = {stage.name: stage.probability for stage in _stages(session)}
-    if fmt == OutputFormat.json:
-        write_json_object(detail)
-    elif fmt == OutputFormat.jsonl:
-        write_jsonl([detail])
-    elif fmt == OutputFormat.csv:
-        flat = flatten_lead({key: value for key, value in detail.items() if key not in ("bant", "activities")})
-        write_csv([flat], list(flat))
-    else:
-        lead_card(detail, probabilities.get(detail["stage"]))
+        emit(fmt, detail, table=lambda shown: lead_card(shown, probabilities.get(shown["stage"])),
+             csv_layout=lead_layout(lambda: field_keys(session), EXTRA_KEYS + SHOW_EXTRA + BANT_COLUMNS))
 
 
+@data_point_options(after="lead")
 def edit(
     lead: LeadArgument,
-    name: Annotated[str | None, typer.Option("--name", help="New name.")] = None,
-    company: CompanyOption = None,
-    email: EmailOption = None,
-    phone: PhoneOption = None,
-    title: TitleOption = None,
-    industry: IndustryOption = None,
-    size: SizeOption = None,
-    location: LocationOption = None,
-    source: SourceOption = None,
-    value: ValueOption = None,
-    owner: OwnerOption = None,
     tag: TagOption = None,
     untag: Annotated[list[str] | None, typer.Option("--untag", help="Remove a tag; repeat for more.")] = None,
     field: Annotated[
@@ -188,6 +197,7 @@ def edit(
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Edit even if the lead then looks like a duplicate.")] = False,
     db: DbOption = None,
+    **data_points,
 ) -> None:
     """Change a lead's fields, tags or custom data points.
 
@@ -197,10 +207,7 @@ def edit(
     from pipectl.core.leads import OPTION_NAMES, edit_lead, find_lead, parse_custom_fields, validate_fields
     from pipectl.render import message
 
-    given = {"name": name, "company": company, "email": email, "phone": phone, "title": title,
-             "industry": industry, "company_size": size, "location": location, "source": source,
-             "owner": owner, "value_cents": value}
-    fields = validate_fields(**{key: value for key, value in given.items() if value is not None})
+    fields = validate_fields(**{key: value for key, value in data_points.items() if value is not None})
     custom = parse_custom_fields(field or [])
     with pipeline(db) as session:
         target = find_lead(session, lead)

@@ -2,17 +2,9 @@
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from enum import Enum
 from typing import Annotated, Any
 
 import typer
-
-
-class OutputFormat(str, Enum):
-    table = "table"
-    json = "json"
-    jsonl = "jsonl"
-    csv = "csv"
 
 
 def _usage_errors_as_bad_parameter(parse: Callable[[Any], Any], text: Any, parsed_type: type | None = None) -> Any:
@@ -62,9 +54,32 @@ DbOption = Annotated[
     typer.Option("--db", metavar="PATH_OR_URL", help="Database file or SQLAlchemy URL (default: PIPECTL_DB, then the user data folder).",
                  show_default=False),
 ]
-FormatOption = Annotated[
-    OutputFormat, typer.Option("--format", "-f", help="Output format: table for people; json, jsonl, csv for programs.")
-]
+
+
+def format_option(*formats: str, help: str | None = None) -> Any:
+    """The `--format`/`-f` option of a command that writes `formats` (the first is the default's kind).
+
+    A format the command did not declare is a usage error naming the ones it has, raised while
+    the options are read, before the command does anything.
+    """
+
+    def check(value: str | None) -> str | None:
+        from pipectl.errors import UsageError
+
+        if value is None or value.lower() in formats:
+            return value and value.lower()
+        named = ", ".join(formats[:-1]) + " or " + formats[-1]
+        raise UsageError(f"--format {value}: this command writes {named}.")
+
+    return Annotated[str, typer.Option(
+        "--format", "-f", metavar="|".join(formats), callback=check, show_default=False,
+        autocompletion=lambda incomplete: [name for name in formats if name.startswith(incomplete)],
+        help=help or f"Output format: {', '.join(formats)} (default: {formats[0]}).")]
+
+
+# Most commands that print data: a table for people, JSON, JSON Lines or CSV for programs.
+FormatOption = format_option("table", "json", "jsonl", "csv",
+                             help="Output format: table for people; json, jsonl or csv for programs.")
 AtOption = Annotated[
     datetime | None,
     typer.Option("--at", parser=parse_past, metavar="DATE",

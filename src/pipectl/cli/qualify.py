@@ -2,25 +2,18 @@
 
 import sys
 from datetime import datetime
-from enum import Enum
 from typing import Annotated
 
 import typer
 
-from pipectl.cli.options import AtOption, DbOption, LeadArgument, NoteOption, parse_when
+from pipectl.cli.options import AtOption, DbOption, LeadArgument, NoteOption, format_option, parse_when
 from pipectl.cli.runtime import stdin_is_terminal
 
 
 # Rows per section in the table view.
 TABLE_ROWS = 100
-
-
-class AgendaFormat(str, Enum):
-    table = "table"
-    json = "json"
-    jsonl = "jsonl"
-    csv = "csv"
-    ics = "ics"
+# Stalled leads, and leads without a next action, in the table when --limit is not given.
+TABLE_LIMIT = 20
 
 
 def _answer_option(name: str, example: str):
@@ -54,6 +47,7 @@ def qualify(
     Example: pipectl qualify 42 --budget "yes: 20k this quarter" --authority "no: talking to an intern"
     """
     from pipectl.cli.runtime import pipeline
+    from pipectl.contract import BANT_CRITERIA
     from pipectl.core.leads import find_lead
     from pipectl.core.qualification import disqualifying, is_qualified, parse_answer, qualify_lead
     from pipectl.errors import UsageError
@@ -70,7 +64,7 @@ def qualify(
         target = find_lead(session, lead)
         changes = qualify_lead(session, target, answers, at=at)
         label, qualified, signals = f"#{target.id} {target.name}", is_qualified(target), disqualifying(target)
-        missing = [name for name in ("budget", "authority", "need", "timeline") if getattr(target, name) != "yes"]
+        missing = [name for name in BANT_CRITERIA if getattr(target, name) != "yes"]
     if not changes:
         message(f"BANT of lead {label} is unchanged.")
         return
@@ -84,8 +78,8 @@ def qualify(
 def _ask(db: str | None, lead: str) -> dict:
     """Ask the four questions, each with the current answer as its default (read before any write)."""
     from pipectl.cli.runtime import pipeline
+    from pipectl.contract import BANT_CRITERIA
     from pipectl.core.leads import find_lead
-    from pipectl.core.outcomes import BANT_CRITERIA
     from pipectl.core.qualification import QUESTIONS, answer_text, current_answers, parse_answer
     from pipectl.errors import UsageError
 
@@ -173,11 +167,12 @@ def done(
 def next_actions(
     within: Annotated[str, typer.Option("--within", metavar="DURATION",
                                         help="How far after today upcoming actions reach: 1d, 3d, 2w.")] = "7d",
-    limit: Annotated[int, typer.Option("--limit", "-n",
-                                       help="At most this many stalled leads, and leads without a next action.")] = 20,
-    fmt: Annotated[AgendaFormat, typer.Option(
-        "--format", "-f", help="table for people; json, jsonl, csv for programs; ics for a calendar.")
-    ] = AgendaFormat.table,
+    limit: Annotated[int | None, typer.Option(
+        "--limit", "-n", show_default=False,
+        help=f"At most this many stalled leads, and leads without a next action (default: {TABLE_LIMIT} in "
+             "the table, all in json, jsonl and csv).")] = None,
+    fmt: format_option("table", "json", "jsonl", "csv", "ics",
+                       help="table for people; json, jsonl or csv for programs; ics for a calendar.") = "table",
     db: DbOption = None,
 ) -> None:
     """The agenda: overdue, today's and upcoming actions, stalled leads, then leads with no next action.
@@ -186,34 +181,31 @@ def next_actions(
     """
     from pipectl import clock
     from pipectl.cli.runtime import pipeline
-    from pipectl.core.agenda import agenda, agenda_dicts, cap_sections
+    from pipectl.core.agenda import AGENDA_KEYS, agenda, agenda_dicts, cap_sections
+    from pipectl.core.views import EXTRA_KEYS, field_keys
     from pipectl.dates import parse_duration
+    from pipectl.output import emit, lead_layout
 
     span = parse_duration(within)
     now = clock.now()
+    if limit is None and fmt == "table":
+        limit = TABLE_LIMIT
     with pipeline(db, write=False) as session:
-        if fmt == AgendaFormat.ics:
-            from pipectl.core.calendar import agenda_ics
-
-            rows = agenda_dicts(session, agenda(session, within=span, limit=limit, now=now, unplanned=False))
-            _write_bytes(agenda_ics(session, rows, now))
-            return
-        rows = agenda(session, within=span, limit=limit, now=now)
-        if fmt == AgendaFormat.table:
-            # A person reads a screenful: long sections are cut, and say how to see them whole.
-            hidden: dict[str, int] = {}
-            agenda_table(list(agenda_dicts(session, cap_sections(rows, TABLE_ROWS, hidden))), hidden)
-        else:
-            _emit_agenda(fmt.value, agenda_dicts(session, rows))
+        # A calendar holds planned actions only.
+        rows = agenda(session, within=span, limit=limit, now=now, unplanned=fmt != "ics")
+        # A person reads a screenful: long sections are cut, and say how to see them whole.
+        hidden: dict[str, int] = {}
+        if fmt == "table":
+            rows = cap_sections(rows, TABLE_ROWS, hidden)
+        emit(fmt, agenda_dicts(session, rows), table=lambda shown: agenda_table(shown, hidden),
+             csv_layout=lead_layout(lambda: field_keys(session), EXTRA_KEYS + AGENDA_KEYS + ("reasons",)),
+             writers={"ics": lambda shown: _write_ics(session, shown, now)})
 
 
-def _emit_agenda(fmt: str, rows) -> None:
-    from pipectl.core.agenda import AGENDA_KEYS
-    from pipectl.core.views import CONTRACT_KEYS, EXTRA_KEYS
-    from pipectl.render import emit, flatten_lead
+def _write_ics(session, rows, now: datetime) -> None:
+    from pipectl.core.calendar import agenda_ics
 
-    emit(fmt, rows, table=agenda_table, csv_columns=list(CONTRACT_KEYS + EXTRA_KEYS + AGENDA_KEYS + ("reasons",)),
-         flatten=flatten_lead)
+    _write_bytes(agenda_ics(session, rows, now))
 
 
 def agenda_table(rows: list[dict], hidden: dict[str, int] | None = None) -> None:

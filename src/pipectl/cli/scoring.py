@@ -5,12 +5,14 @@ from typing import Annotated
 
 import typer
 
-from pipectl.cli.options import DbOption, FormatOption, OutputFormat
+from pipectl.cli.options import DbOption, FormatOption
 
 rules_app = typer.Typer(help="The scoring, stage and cleanup rules, kept in the database, written as TOML.",
                         no_args_is_help=True)
 
 MOVE_COLUMNS = ["id", "name", "score", "from", "to"]
+# How many of the ranking a table shows when --limit is not given (machine formats give them all).
+TABLE_LIMIT = 20
 
 
 def score(
@@ -22,9 +24,11 @@ def score(
                                                         "minimum score (and BANT rule) they meet.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="With --apply: list the moves, change nothing.")
                        ] = False,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=0,
-                                       help="How many of the ranking to print (0: all).")] = 20,
-    fmt: FormatOption = OutputFormat.table,
+    limit: Annotated[int | None, typer.Option(
+        "--limit", "-n", min=0, show_default=False,
+        help=f"How many of the ranking to print (default: {TABLE_LIMIT} in a table, all in json, jsonl and csv; "
+             "0: all).")] = None,
+    fmt: FormatOption = "table",
     db: DbOption = None,
 ) -> None:
     """Compute lead scores: one lead, or every open lead with the ranking.
@@ -42,18 +46,20 @@ def score(
         raise UsageError("--explain needs a LEAD: pipectl score 42 --explain.")
     with pipeline(db, write=not dry_run) as session:
         if apply:
-            _apply(session, lead, dry_run, fmt.value)
+            _apply(session, lead, dry_run, fmt)
         elif lead is not None:
-            _one(session, lead, explain, fmt.value)
+            _one(session, lead, explain, fmt)
         else:
-            _all(session, limit, fmt.value)
+            if limit is None and fmt == "table":
+                limit = TABLE_LIMIT
+            _all(session, limit, fmt)
 
 
 def _one(session, reference: str, explain: bool, fmt: str) -> None:
     from pipectl.core.leads import find_lead
     from pipectl.core.rescoring import rescore_leads
     from pipectl.core.scoring_sql import explain as explain_score
-    from pipectl.render import write_csv, write_json_object, write_jsonl
+    from pipectl.output import Csv, emit
 
     lead = find_lead(session, reference)
     rescore_leads(session, [lead.id])
@@ -61,15 +67,9 @@ def _one(session, reference: str, explain: bool, fmt: str) -> None:
     result = {"id": lead.id, "name": lead.name, **{key: value for key, value in result.items() if key != "id"}}
     if not explain:
         result.pop("breakdown")
-    if fmt == "json":
-        write_json_object(result)
-    elif fmt == "jsonl":
-        write_jsonl([result])
-    elif fmt == "csv":
-        rows = result.get("breakdown") or []
-        write_csv(rows if explain else [result], ["rule", "points", "detail"] if explain else list(result))
-    else:
-        _score_card(result)
+    # In CSV, --explain is the breakdown rule by rule; without it, the score as one row.
+    layout = Csv(["rule", "points", "detail"], rows=lambda shown: shown["breakdown"]) if explain else Csv()
+    emit(fmt, result, table=_score_card, csv_layout=layout)
 
 
 def _score_card(result: dict) -> None:
@@ -96,29 +96,31 @@ def _score_card(result: dict) -> None:
     console.print(table)
 
 
-def _all(session, limit: int, fmt: str) -> None:
+def _all(session, limit: int | None, fmt: str) -> None:
     from pipectl.cli.tables import lead_table
     from pipectl.core.rescoring import rescore_open_leads
-    from pipectl.core.views import CONTRACT_KEYS, EXTRA_KEYS, LeadFilter, lead_rows
-    from pipectl.render import emit, flatten_lead, message
+    from pipectl.core.views import EXTRA_KEYS, LeadFilter, field_keys, lead_rows
+    from pipectl.output import emit, lead_layout
+    from pipectl.render import message
 
     count = rescore_open_leads(session)
-    message(f"Scored {count} open lead(s).")
+    message(f"Scored {count:,} open lead(s)." + (f" The {limit:,} highest:" if limit and limit < count else ""))
     wanted = LeadFilter(status="open", sort="score", limit=limit or None)
-    emit(fmt, lead_rows(session, wanted), table=lead_table, csv_columns=list(CONTRACT_KEYS + EXTRA_KEYS),
-         flatten=flatten_lead)
+    emit(fmt, lead_rows(session, wanted), table=lead_table,
+         csv_layout=lead_layout(lambda: field_keys(session), EXTRA_KEYS))
 
 
 def _apply(session, reference: str | None, dry_run: bool, fmt: str) -> None:
     from pipectl.core.leads import find_lead
     from pipectl.core.advancing import advance_leads
-    from pipectl.render import emit, message
+    from pipectl.output import Csv, emit
+    from pipectl.render import message
 
     lead_id = find_lead(session, reference).id if reference is not None else None
     moves = advance_leads(session, dry_run=dry_run, lead_id=lead_id)
     verb = "Would move" if dry_run else "Moved"
     message(f"{verb} {len(moves)} lead(s)." + (" Nothing was changed (--dry-run)." if dry_run else ""))
-    emit(fmt, moves, table=lambda rows: _moves_table(rows, verb), csv_columns=MOVE_COLUMNS)
+    emit(fmt, moves, table=lambda rows: _moves_table(rows, verb), csv_layout=Csv(MOVE_COLUMNS))
 
 
 def _moves_table(rows: list[dict], verb: str) -> None:
@@ -140,25 +142,20 @@ def _moves_table(rows: list[dict], verb: str) -> None:
 
 
 @rules_app.command("show")
-def show_rules(fmt: FormatOption = OutputFormat.table, db: DbOption = None) -> None:
+def show_rules(fmt: FormatOption = "table", db: DbOption = None) -> None:
     """Show the rules in force: thresholds, scoring rules, stage entry rules and cleanup limits.
+
+    In CSV, one value per line (section, item, key, value); `pipectl rules export` writes TOML.
 
     Example: pipectl rules show
     """
     from pipectl.cli.runtime import pipeline
-    from pipectl.core.rules import rules_document, rule_rows
-    from pipectl.render import write_csv, write_json_object, write_jsonl
+    from pipectl.core.rules import rules_document
+    from pipectl.output import LONG_COLUMNS, Csv, emit, long_rows
 
     with pipeline(db, write=False) as session:
         document = rules_document(session)
-    if fmt == OutputFormat.json:
-        write_json_object(document)
-    elif fmt == OutputFormat.jsonl:
-        write_jsonl([document])
-    elif fmt == OutputFormat.csv:
-        write_csv(rule_rows(document), ["section", "name", "target", "condition", "points", "cap", "within"])
-    else:
-        _rules_tables(document)
+    emit(fmt, document, table=_rules_tables, csv_layout=Csv(LONG_COLUMNS, rows=long_rows))
 
 
 def _rules_tables(document: dict) -> None:

@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from pipectl.cli.options import DbOption, FormatOption, OutputFormat
+from pipectl.cli.options import DbOption, FormatOption
 
 app = typer.Typer(help="Manage the pipeline's stages (2 to 6, in order).", no_args_is_help=True)
 
@@ -17,14 +17,14 @@ ActionOption = Annotated[
 
 
 @app.command("list")
-def list_stages(fmt: FormatOption = OutputFormat.table, db: DbOption = None) -> None:
+def list_stages(fmt: FormatOption = "table", db: DbOption = None) -> None:
     """List the stages in order with their probability, idle days, entry rules and open leads.
 
     Example: pipectl stages list
     """
     from pipectl.cli.runtime import pipeline
     from pipectl.core.stages import lead_counts, open_stages
-    from pipectl.render import emit
+    from pipectl.output import emit
 
     with pipeline(db, write=False) as session:
         counts = lead_counts(session)
@@ -34,7 +34,7 @@ def list_stages(fmt: FormatOption = OutputFormat.table, db: DbOption = None) -> 
              "actions": list(stage.actions or []), "open_leads": counts.get(stage.id, 0)}
             for stage in open_stages(session)
         ]
-    emit(fmt.value, rows, table=_stage_table)
+    emit(fmt, rows, table=_stage_table)
 
 
 def _stage_table(rows: list[dict]) -> None:

@@ -2,8 +2,12 @@
 
 from datetime import datetime
 
+from pipectl.contract import BANT_CRITERIA, BANT_LABELS, FIELDS
 from pipectl.money import format_money
 from pipectl.render import escape, stdout_console
+
+# The facts a lead card lists when they have a value, as the contract marks them: (label, key).
+CARD_FIELDS = tuple((field.title, field.key) for field in FIELDS if field.shown)
 
 
 def short_date(value: str | None) -> str:
@@ -92,9 +96,7 @@ def lead_card(detail: dict, probability: int | None) -> None:
         if detail["closed_at"]:
             stage_line += f" on {short_date(detail['closed_at'])}"
     facts.add_row("Stage", stage_line)
-    for label, key in (("Company", "company"), ("Email", "email"), ("Phone", "phone"), ("Title", "title"),
-                       ("Industry", "industry"), ("Size", "company_size"), ("Location", "location"),
-                       ("Source", "source"), ("Owner", "owner")):
+    for label, key in CARD_FIELDS:
         if detail.get(key) not in (None, ""):
             facts.add_row(label, escape(detail[key]))
     facts.add_row("Value", money(detail["value"]) or "[dim]none[/dim]")
@@ -126,9 +128,9 @@ def lead_card(detail: dict, probability: int | None) -> None:
 def bant_line(bant: dict) -> str:
     marks = {"yes": "[green]yes[/green]", "no": "[red]no[/red]", "unknown": "[dim]?[/dim]"}
     parts = []
-    for name in ("budget", "authority", "need", "timeline"):
+    for name in BANT_CRITERIA:
         answer = bant[name]
-        part = f"{name.capitalize()} {marks.get(answer['status'], answer['status'])}"
+        part = f"{BANT_LABELS[name]} {marks.get(answer['status'], answer['status'])}"
         if answer["note"]:
             part += f" ({escape(answer['note'])})"
         parts.append(part)

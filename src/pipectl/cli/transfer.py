@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from pipectl.cli.options import DbOption
+from pipectl.cli.options import DbOption, format_option
 
 # Above this many bytes (about 5,000 rows) an import on a terminal shows a progress bar.
 PROGRESS_BYTES = 1_000_000
@@ -12,8 +12,7 @@ PROGRESS_BYTES = 1_000_000
 
 def export_data(
     what: Annotated[str, typer.Option("--what", help="leads, activities, or all (leads then activities).")] = "leads",
-    fmt: Annotated[str | None, typer.Option("--format", "-f", help="csv, json or jsonl (default: csv; jsonl "
-                                            "for --what all).", show_default=False)] = None,
+    fmt: format_option("csv", "json", "jsonl", help="csv, json or jsonl (default: csv; jsonl for --what all).") = None,
     stage: Annotated[str | None, typer.Option("--stage", help="Only this stage.")] = None,
     status: Annotated[str, typer.Option("--status", help="open, won, lost, archived or all.")] = "all",
     tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="Only leads with this tag; repeat for more.")
@@ -32,16 +31,21 @@ def export_data(
     import sys
 
     from pipectl.cli.runtime import pipeline
-    from pipectl.core.exporting import export
+    from pipectl.core.exporting import check_what
     from pipectl.core.views import LeadFilter
+    from pipectl.errors import UsageError
     from pipectl.render import message
 
-    fmt = (fmt or ("jsonl" if what.lower() == "all" else "csv")).lower()
+    what = check_what(what)
+    fmt = fmt or ("jsonl" if what == "all" else "csv")
+    if what == "all" and fmt == "csv":
+        raise UsageError("--what all needs --format jsonl or json (a CSV holds one table); "
+                         "export leads and activities to two CSV files instead.")
     wanted = LeadFilter(stage=stage, status=status.lower(), tags=tag or [], owner=owner, source=source,
                         min_score=min_score)
     with pipeline(db, write=False) as session:
         if output == "-":
-            export(session, sys.stdout, what=what.lower(), fmt=fmt, wanted=wanted)
+            write_export(session, sys.stdout, what=what, fmt=fmt, wanted=wanted)
             sys.stdout.flush()
             return
         # Written beside the target and moved over it only when complete: a failed export
@@ -53,7 +57,7 @@ def export_data(
             raise typer.BadParameter(f"cannot write {output}: {error.strerror}", param_hint="--output") from None
         try:
             with out:
-                count = export(session, out, what=what.lower(), fmt=fmt, wanted=wanted)
+                count = write_export(session, out, what=what, fmt=fmt, wanted=wanted)
             os.replace(partial, output)
         finally:
             if os.path.exists(partial):
@@ -197,6 +201,24 @@ def _show_dry_run(result) -> None:
         return
     message(f"Dry run: {counts.added:,} lead(s) would be added, {counts.updated:,} updated, "
             f"{counts.skipped:,} skipped, {counts.activities:,} activities added; nothing was written.")
+
+
+def write_export(session, out, *, what: str, fmt: str, wanted) -> int:
+    """The chosen records, through the one output path, to `out`; returns how many were written."""
+    from pipectl.core.exporting import (
+        ACTIVITY_KEYS, LEAD_CSV_EXTRA, activity_records, all_records, flat_activity, lead_records,
+    )
+    from pipectl.core.views import field_keys
+    from pipectl.output import Csv, emit, lead_layout
+
+    if what == "all":
+        data = all_records(session, wanted) if fmt == "jsonl" else {
+            "leads": lead_records(session, wanted), "activities": activity_records(session, wanted)}
+        return emit(fmt, data, out=out)
+    if what == "leads":
+        return emit(fmt, lead_records(session, wanted), out=out,
+                    csv_layout=lead_layout(lambda: field_keys(session), LEAD_CSV_EXTRA))
+    return emit(fmt, activity_records(session, wanted), out=out, csv_layout=Csv(ACTIVITY_KEYS, flatten=flat_activity))
 
 
 def register(app: typer.Typer) -> None:

@@ -11,8 +11,8 @@ from sqlalchemy import BigInteger, and_, bindparam, case, func, insert, or_, sel
 from sqlmodel import Session
 
 from pipectl import clock
+from pipectl.contract import BANT_CRITERIA
 from pipectl.core import rescoring, scoring_sql
-from pipectl.core.outcomes import BANT_CRITERIA
 from pipectl.core.scoring import ScoreModel, current_rules
 from pipectl.dates import to_timestamp
 from pipectl.storage.models import Activity, Lead, Stage

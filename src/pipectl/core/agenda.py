@@ -159,10 +159,10 @@ def planned_rows(session: Session, now: datetime, within: timedelta = DEFAULT_WI
                             days_overdue=overdue)
 
 
-def unplanned_rows(session: Session, limit: int = DEFAULT_LIMIT, *,
+def unplanned_rows(session: Session, limit: int | None = DEFAULT_LIMIT, *,
                    exclude: set[int] | None = None) -> list[AgendaRow]:
-    """Open leads without an open next action, highest score first, at most `limit`."""
-    if limit < 1:
+    """Open leads without an open next action, highest score first, at most `limit` (None: all)."""
+    if limit is not None and limit < 1:
         raise UsageError("--limit must be at least 1.")
     has_task = exists().where(Activity.lead_id == Lead.id, Activity.done == False)  # noqa: E712
     query = select(Lead.id).where(Lead.status == "open", ~has_task).order_by(Lead.score.desc(), Lead.id)
@@ -176,7 +176,7 @@ def unplanned_rows(session: Session, limit: int = DEFAULT_LIMIT, *,
 STALLED_SCAN = 20_000
 
 
-def stalled_rows(session: Session, now: datetime, limit: int = DEFAULT_LIMIT, *,
+def stalled_rows(session: Session, now: datetime, limit: int | None = DEFAULT_LIMIT, *,
                  within: timedelta = DEFAULT_WITHIN) -> list[AgendaRow]:
     """Stalled open leads (the hygiene rules), highest score first: each needs a decision.
 
@@ -202,13 +202,13 @@ def stalled_rows(session: Session, now: datetime, limit: int = DEFAULT_LIMIT, *,
         reasons = finder.reasons([lead_id for lead_id, _score in page])
         found += [AgendaRow(lead_id=lead_id, section="needs_decision", reasons=list(reasons[lead_id]))
                   for lead_id, _score in page if lead_id in reasons]
-        if len(found) >= limit or len(page) < CHUNK:
+        if (limit is not None and len(found) >= limit) or len(page) < CHUNK:
             break
         last = tuple(page[-1])
     return found[:limit]
 
 
-def agenda(session: Session, *, within: timedelta = DEFAULT_WITHIN, limit: int = DEFAULT_LIMIT,
+def agenda(session: Session, *, within: timedelta = DEFAULT_WITHIN, limit: int | None = DEFAULT_LIMIT,
            now: datetime | None = None, unplanned: bool = True) -> Iterator[AgendaRow]:
     """The whole agenda in order: overdue, today, upcoming, needs a decision, no next action.
 
@@ -216,14 +216,14 @@ def agenda(session: Session, *, within: timedelta = DEFAULT_WITHIN, limit: int =
     stalled lead without a next action is listed as needing a decision only.
     """
     # Checked before the first row: a streamed JSON array must not be left half-written.
-    if limit < 1:
+    if limit is not None and limit < 1:
         raise UsageError("--limit must be at least 1.")
     if within < timedelta(0):
         raise UsageError("--within cannot be negative.")
     return _agenda_rows(session, within, limit, now or clock.now(), unplanned)
 
 
-def _agenda_rows(session: Session, within: timedelta, limit: int, now: datetime,
+def _agenda_rows(session: Session, within: timedelta, limit: int | None, now: datetime,
                  unplanned: bool) -> Iterator[AgendaRow]:
     yield from planned_rows(session, now, within)
     if not unplanned:

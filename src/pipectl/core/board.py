@@ -25,7 +25,7 @@ TAGS = LeadTag.__table__
 class BoardFilter:
     owner: str | None = None
     tags: list[str] = field(default_factory=list)
-    limit: int = 10
+    limit: int | None = 10  # cards per stage; None: every lead
 
     def conditions(self) -> list:
         terms = [LEADS.c.status == "open"]
@@ -55,7 +55,7 @@ def build_board(session: Session, now: datetime, wanted: BoardFilter | None = No
     from pipectl.core.stages import open_stages
 
     wanted = wanted or BoardFilter()
-    if wanted.limit < 1:
+    if wanted.limit is not None and wanted.limit < 1:
         raise UsageError("--limit must be at least 1.")
     stages = open_stages(session)
     totals = {

@@ -9,45 +9,32 @@ wins and the other is kept as a custom field, as every unmapped column is.
 import re
 from dataclasses import dataclass, field
 
+from pipectl.contract import FIELD_PREFIX, FIELDS, STORED_ONLY
 from pipectl.errors import UsageError
-from pipectl.render import FIELD_PREFIX
+
+
+def normalise_header(text: str) -> str:
+    """`E-mail ` → `email`, `Created Time` → `createdtime`."""
+    return re.sub(r"[^0-9a-z]", "", str(text).lower())
+
+
+def _lead_aliases() -> dict[str, tuple[str, ...]]:
+    """The contract's fields and what a restore needs, each with its header spellings; a name may
+    come in parts, and a JSON file may hold the BANT answers as one `bant` object."""
+    aliases = {}
+    for spec in FIELDS + STORED_ONLY:
+        if spec.key == "nurture_since":  # worked out by scoring, never read from a file
+            continue
+        aliases[spec.key] = tuple(dict.fromkeys((normalise_header(spec.key),) + spec.aliases))
+        if spec.key == "name":
+            aliases["first_name"] = ("firstname", "givenname")
+            aliases["last_name"] = ("lastname", "surname", "familyname")
+    aliases["bant"] = ("bant",)
+    return aliases
+
 
 # Field → the header spellings that mean it, best first (normalised: lowercase letters and digits).
-LEAD_ALIASES: dict[str, tuple[str, ...]] = {
-    "id": ("id",),
-    "name": ("name", "fullname", "contactname", "leadname", "dealname", "potentialname", "opportunityname",
-             "contact"),
-    "first_name": ("firstname", "givenname"),
-    "last_name": ("lastname", "surname", "familyname"),
-    "company": ("company", "companyname", "organization", "organisation", "accountname", "account"),
-    "email": ("email", "emailaddress", "mail"),
-    "phone": ("phone", "mobile", "phonenumber", "mobilephone", "telephone", "tel"),
-    "title": ("title", "jobtitle", "designation", "position"),
-    "industry": ("industry",),
-    "company_size": ("companysize", "employees", "numberofemployees", "noofemployees", "size"),
-    "location": ("location", "city"),
-    "source": ("source", "leadsource"),
-    "owner": ("owner", "leadowner", "dealowner", "potentialowner", "opportunityowner", "contactowner"),
-    "value": ("value", "dealvalue", "amount", "dealamount", "expectedrevenue"),
-    "stage": ("stage", "dealstage", "pipelinestage"),
-    "status": ("status", "leadstatus", "dealstatus"),
-    "score": ("score", "leadscore"),
-    "tags": ("tags", "tag", "labels"),
-    "created_at": ("createdat", "created", "createdtime", "createddate", "createdon"),
-    "updated_at": ("updatedat",),
-    "stage_entered_at": ("stageenteredat",),
-    "last_activity_at": ("lastactivityat",),
-    "closed_at": ("closedat", "closingdate", "closedate", "closeddate"),
-    "lost_reason": ("lostreason", "reasonforloss"),
-    "archived_at": ("archivedat",),
-    "archived_reason": ("archivedreason",),
-    "next_action": ("nextaction",),
-    "next_action_due": ("nextactiondue",),
-    "fields": ("fields",),
-    "bant": ("bant",),
-    **{name: (name,) for name in ("budget", "authority", "need", "timeline")},
-    **{f"{name}_note": (f"{name}note",) for name in ("budget", "authority", "need", "timeline")},
-}
+LEAD_ALIASES: dict[str, tuple[str, ...]] = _lead_aliases()
 ACTIVITY_ALIASES: dict[str, tuple[str, ...]] = {
     "id": ("id",),
     "lead_id": ("leadid",),
@@ -64,11 +51,6 @@ ACTIVITY_ALIASES: dict[str, tuple[str, ...]] = {
 }
 # Derived values a pipectl export carries; import recomputes them.
 DERIVED = {"daysinstage", "nurture"}
-
-
-def normalise_header(text: str) -> str:
-    """`E-mail ` → `email`, `Created Time` → `createdtime`."""
-    return re.sub(r"[^0-9a-z]", "", str(text).lower())
 
 
 def custom_key(header: str) -> str:

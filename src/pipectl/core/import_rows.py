@@ -3,8 +3,8 @@
 Each problem names the row, the column and what is wrong with it, so a
 person can fix the spreadsheet. Values are read the way pipectl reads what
 people type: amounts through `pipectl.money`, dates ISO first then through
-dateutil ("15 Apr, 2021 00:02:00"), and a cell that pipectl's own CSV export
-neutralised (`'=SUM(A1)`) back to its original text.
+dateutil ("15 Apr, 2021 00:02:00"). A CSV cell that pipectl neutralised against
+formulas (`'=SUM(A1)`) is read back by the contract's `unneutralise` before it gets here.
 """
 
 import json
@@ -14,21 +14,21 @@ from decimal import Decimal, InvalidOperation
 
 from pydantic import ValidationError
 
+from pipectl.contract import (
+    ANSWER_WORDS, BANT_CRITERIA, BY_KEY, DATA_POINTS, FIELD_KEY, FIELDS, STATUSES, STORED_ONLY, check, split_tags,
+    tidy_text,
+)
 from pipectl.core.kinds import LOGGABLE, SYSTEM
 from pipectl.core.import_mapping import Mapping, custom_key, outcome_of
-from pipectl.core.leads import EMAIL, FIELD_KEY, LeadFields, normalise_text
+from pipectl.core.leads import LeadFields
 from pipectl.errors import UsageError
 from pipectl.folding import fold
 from pipectl.money import parse_amount
-from pipectl.render import FORMULA_TRIGGERS
 
-STATUSES = ("open", "won", "lost", "archived")
-BANT = ("budget", "authority", "need", "timeline")
-BANT_ANSWERS = {"yes": "yes", "y": "yes", "true": "yes", "no": "no", "n": "no", "false": "no",
-                "unknown": "unknown", "?": "unknown", "": "unknown"}
-LEAD_DATES = ("created_at", "updated_at", "stage_entered_at", "last_activity_at", "closed_at", "archived_at",
-              "next_action_due")
-PLAIN = ("company", "email", "phone", "title", "industry", "location", "source", "owner")
+# The dates of a lead a file may give (the contract's instants, and `archived_at` for a restore).
+LEAD_DATES = tuple(spec.key for spec in FIELDS + STORED_ONLY if spec.kind == "instant" and spec.key != "nurture_since")
+# Data points read as text as they are (but the name, which may come in parts) …
+TEXT = tuple(spec.key for spec in DATA_POINTS if spec.python_type is str and spec.key != "name")
 
 
 class Problem(Exception):
@@ -62,13 +62,6 @@ class ActivityRow:
     values: dict
     from_stage: str | None = None
     to_stage: str | None = None
-
-
-def unneutralise(text: str) -> str:
-    """`'=SUM(A1)` back to `=SUM(A1)`: undo what the CSV export did against formula injection."""
-    if text.startswith("'") and text.lstrip("'").startswith(FORMULA_TRIGGERS):
-        return text[1:]  # one quote was added by the export (see exporting.protect_quote)
-    return text
 
 
 def cell(cells: dict, column: str | None):
@@ -159,6 +152,11 @@ def parse_int(value, column: str, low: int = 0, high: int | None = None) -> int 
     return number
 
 
+# … and the numbers, each by its kind: (key, model key, reader).
+NUMBERS = tuple((spec.key, spec.stored, parse_cents if spec.kind == "money" else parse_int)
+                for spec in DATA_POINTS if spec.python_type is int)
+
+
 def parse_bool(value, column: str) -> bool | None:
     if value is None or isinstance(value, bool):
         return value
@@ -168,18 +166,6 @@ def parse_bool(value, column: str) -> bool | None:
     if word in ("false", "no", "n", "0"):
         return False
     raise Problem(column, f"{value!r} is not true or false")
-
-
-def split_tags(value) -> list[str]:
-    if value is None:
-        return []
-    items = value if isinstance(value, list) else str(value).split(";" if ";" in str(value) else ",")
-    tags = []
-    for item in items:
-        tag = " ".join(str(item).split()).lower()
-        if tag and tag not in tags:
-            tags.append(tag)
-    return tags
 
 
 @dataclass
@@ -214,11 +200,12 @@ def lead_row(number: int, cells: dict, context: LeadContext) -> tuple[LeadRow | 
     name = get("name")
     if name is None and ("first_name" in columns or "last_name" in columns):
         name = " ".join(str(part).strip() for part in (get("first_name"), get("last_name")) if part)
-    plain = {key: get(key) for key in PLAIN}
-    plain = {key: (str(value) if value is not None else None) for key, value in plain.items()}
-    size = attempt(parse_int, get("company_size"), columns.get("company_size", "company_size"))
-    cents = attempt(parse_cents, get("value"), columns.get("value", "value"))
-    given = dict(name=str(name) if name is not None else None, company_size=size, value_cents=cents, **plain)
+    given = {"name": str(name) if name is not None else None}
+    for key in TEXT:
+        value = get(key)
+        given[key] = str(value) if value is not None else None
+    for key, column, read in NUMBERS:
+        given[column] = attempt(read, get(key), columns.get(key, key))
     fields = _valid_fields(given)
     if fields is None:
         try:
@@ -226,7 +213,8 @@ def lead_row(number: int, cells: dict, context: LeadContext) -> tuple[LeadRow | 
         except ValidationError as error:
             for detail in error.errors():
                 key = str(detail["loc"][0]) if detail["loc"] else "value"
-                column = columns.get(key.replace("_cents", ""), key)
+                key = _KEY_OF.get(key, key)
+                column = columns.get(key, key)
                 problems.append(Problem(column, detail["msg"].removeprefix("Value error, ")))
             fields = None
     if fields is not None and not fields["name"]:
@@ -235,7 +223,8 @@ def lead_row(number: int, cells: dict, context: LeadContext) -> tuple[LeadRow | 
     for key in LEAD_DATES:
         if key in columns:
             dates[key] = attempt(_remembered_when, get(key), columns[key], context)
-    score = attempt(parse_int, get("score"), columns.get("score", "score"), 0, 100)
+    score_field = BY_KEY["score"]
+    score = attempt(parse_int, get("score"), columns.get("score", "score"), score_field.minimum, score_field.maximum)
     status, lost_reason, custom = _status(get("status"), columns.get("status"), get("lost_reason"))
     stage = get("stage")
     if stage is not None:
@@ -281,32 +270,35 @@ def lead_row(number: int, cells: dict, context: LeadContext) -> tuple[LeadRow | 
     ), []
 
 
-LEAD_FIELDS = tuple(LeadFields.model_fields)
-WHOLE_NUMBERS = ("company_size", "value_cents")
+_KEY_OF = {spec.stored: spec.key for spec in DATA_POINTS}  # `value_cents` → `value`
+# (model key, contract field, whether it is a number) for each data point, in the model's order.
+_DATA_POINTS = tuple((spec.stored, spec, spec.python_type is int) for spec in DATA_POINTS)
 
 
 def _valid_fields(given: dict) -> dict | None:
     """`LeadFields(**given).model_dump()` without building a model, for the plain case of a valid row.
 
-    It applies the model's rules (whitespace tidied, empty as None, the email pattern, no negative
-    numbers) to values that are already str or int; anything else, or any value the rules refuse,
-    gives None, and the caller goes through the model itself, for its exact messages.
+    It applies the contract's own rules (`tidy_text`, `check`) to values that are already str or int,
+    as the model does; anything else, or any value the rules refuse, gives None, and the caller goes
+    through the model itself, for its exact messages.
     """
     values = {}
-    for key in LEAD_FIELDS:
+    for key, spec, number in _DATA_POINTS:
         value = given[key]
         if value is None:
             values[key] = None
-        elif key in WHOLE_NUMBERS:
-            if type(value) is not int or value < 0:
+            continue
+        if number:
+            if type(value) is not int:
                 return None
-            values[key] = value
         elif type(value) is str:
-            values[key] = normalise_text(value)  # the model's own rule (its `_strip` validator)
+            value = tidy_text(value)
         else:
             return None
-    if values["email"] is not None and not EMAIL.match(values["email"]):
-        return None
+        try:
+            values[key] = check(spec, value)
+        except ValueError:
+            return None
     return values
 
 
@@ -348,11 +340,11 @@ def _bant(get, columns: dict) -> dict:
         except ValueError:
             raise Problem(columns["bant"], "is not a JSON object") from None
     block = block if isinstance(block, dict) else {}
-    for name in BANT:
+    for name in BANT_CRITERIA:
         inner = block.get(name) if isinstance(block.get(name), dict) else {}
         answer = get(name)
         answer = answer if answer is not None else inner.get("status")
-        word = BANT_ANSWERS.get(str(answer or "").strip().lower())
+        word = ANSWER_WORDS.get(str(answer or "").strip().lower())
         if word is None:
             raise Problem(columns.get(name, name), f"{answer!r} is not yes, no or unknown")
         values[name] = word

@@ -17,6 +17,7 @@ from operator import itemgetter
 from sqlalchemy import delete, func, insert, select, tuple_, update
 from sqlmodel import Session
 
+from pipectl.contract import DATA_POINTS
 from pipectl.core.import_rows import ActivityRow, LeadRow
 from pipectl.core.kinds import QUIET
 from pipectl.core.rescoring import mark
@@ -27,8 +28,8 @@ from pipectl.storage.types import Timestamp
 LEADS = Lead.__table__
 ACTIVITIES = Activity.__table__
 DUPLICATE_MODES = ("error", "skip", "update")
-UPDATABLE = ("name", "company", "email", "phone", "title", "industry", "company_size", "location", "source",
-             "owner", "value_cents")
+# What `--on-duplicate update` overwrites: the data points a file gives (by `leads` column).
+UPDATABLE = tuple(spec.stored for spec in DATA_POINTS)
 
 
 @dataclass

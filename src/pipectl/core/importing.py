@@ -17,8 +17,9 @@ from pathlib import Path
 from sqlmodel import Session
 
 from pipectl import clock
+from pipectl.contract import unneutralise
 from pipectl.core.import_mapping import Mapping, build_mapping, outcome_of, parse_stage_map
-from pipectl.core.import_rows import ActivityRow, LeadContext, LeadRow, activity_row, lead_row, unneutralise
+from pipectl.core.import_rows import ActivityRow, LeadContext, LeadRow, activity_row, lead_row
 from pipectl.core.import_sources import Record, Source
 from pipectl.core.import_writer import DUPLICATE_MODES, Counts, Writer
 from pipectl.core.stages import add_stage, find_stage, first_stage, open_stages

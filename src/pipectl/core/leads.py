@@ -1,13 +1,13 @@
 """Leads: add, find, edit; the duplicate check; tags and custom fields."""
 
-import re
 from datetime import datetime
 
-from pydantic import BaseModel, ValidationError, field_validator
+from pydantic import BaseModel, ValidationError, create_model, field_validator
 from sqlalchemy import and_, delete, or_
 from sqlmodel import Session, select
 
 from pipectl import clock
+from pipectl.contract import DATA_POINTS, FIELD_KEY, FIELD_PREFIX, check, tidy_tag, tidy_text
 from pipectl.core.history import record
 from pipectl.core.rescoring import rescore_marked
 from pipectl.core.stages import find_stage, first_stage
@@ -15,61 +15,34 @@ from pipectl.errors import DuplicateLead, NotFound, RuleViolation, UsageError
 from pipectl.folding import fold
 from pipectl.storage.models import Lead, LeadField, LeadTag
 
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
-FIELD_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_ .-]{0,63}$")
+# The contract's data points by their `leads` column (`value_cents`), as the model and the table name them.
+_BY_COLUMN = {spec.stored: spec for spec in DATA_POINTS}
 
 
-def normalise_text(value: str) -> str | None:
-    """Trim a typed value and fold runs of spaces, except in multi-line text; None when empty.
-
-    Trimming first keeps it idempotent: text whose only newline was a trailing one is folded the
-    same way on the first pass as after an export and import."""
-    value = value.strip()
-    if "\n" not in value:
-        value = " ".join(value.split())
-    return value or None
-
-
-class LeadFields(BaseModel):
-    """The built-in data points of a lead, validated the same way for add, edit and import."""
-
-    name: str | None = None
-    company: str | None = None
-    email: str | None = None
-    phone: str | None = None
-    title: str | None = None
-    industry: str | None = None
-    company_size: int | None = None
-    location: str | None = None
-    source: str | None = None
-    owner: str | None = None
-    value_cents: int | None = None
+class _DataPointRules(BaseModel):
+    """The contract's rules, applied to each data point of `LeadFields`."""
 
     @field_validator("*", mode="before")
     @classmethod
-    def _strip(cls, value):
+    def _tidy(cls, value):
         if isinstance(value, str):
-            return normalise_text(value)
+            return tidy_text(value)
         return value
 
-    @field_validator("email")
+    @field_validator("*")
     @classmethod
-    def _email(cls, value):
-        if value is not None and not EMAIL.match(value):
-            raise ValueError(f"{value!r} is not an email address")
-        return value
-
-    @field_validator("company_size", "value_cents")
-    @classmethod
-    def _not_negative(cls, value):
-        if value is not None and value < 0:
-            raise ValueError("cannot be negative")
-        return value
+    def _check(cls, value, info):
+        return check(_BY_COLUMN[info.field_name], value)
 
 
-BUILT_IN_FIELDS = tuple(LeadFields.model_fields) + ("value",)
-# The command-line option that sets each field, where it is not the field's own name.
-OPTION_NAMES = {"company_size": "size", "value_cents": "value"}
+# The data points of a lead (pipectl.contract), validated the same way for add, edit and import.
+LeadFields = create_model(
+    "LeadFields", __base__=_DataPointRules,
+    **{column: (spec.python_type | None, None) for column, spec in _BY_COLUMN.items()},
+)
+BUILT_IN_FIELDS = tuple(_BY_COLUMN) + tuple(spec.key for spec in DATA_POINTS)
+# The command-line option that sets each data point, by column: `value_cents` is --value.
+OPTION_NAMES = {column: spec.flag for column, spec in _BY_COLUMN.items()}
 
 
 def validate_fields(**values) -> LeadFields:
@@ -103,7 +76,7 @@ def parse_custom_fields(pairs: list[str]) -> dict[str, str]:
 def normalise_tags(tags: list[str]) -> list[str]:
     cleaned = []
     for tag in tags:
-        tag = " ".join(tag.split()).lower()
+        tag = tidy_tag(tag)
         if not tag:
             raise UsageError("A tag cannot be empty.")
         if tag not in cleaned:
@@ -215,7 +188,7 @@ def edit_lead(session: Session, lead: Lead, fields: LeadFields, *, add_tags: lis
     if tag_changes:
         changes["tags"] = tag_changes
     field_changes = set_custom_fields(session, lead.id, custom or {})
-    changes.update({f"field:{key}": change for key, change in field_changes.items()})
+    changes.update({FIELD_PREFIX + key: change for key, change in field_changes.items()})
     if changes:
         record(session, lead, "edited", clock.now(), data={"changes": _jsonable(changes)})
     return changes

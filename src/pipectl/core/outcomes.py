@@ -9,12 +9,11 @@ from datetime import datetime
 from sqlmodel import Session
 
 from pipectl import clock
+from pipectl.contract import BANT_CRITERIA
 from pipectl.core.history import record
 from pipectl.core.stages import find_stage
 from pipectl.errors import RuleViolation, UsageError
 from pipectl.storage.models import Lead, Stage
-
-BANT_CRITERIA = ("budget", "authority", "need", "timeline")
 
 
 def check_entry_rules(lead: Lead, stage: Stage) -> list[str]:

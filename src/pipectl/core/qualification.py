@@ -10,12 +10,11 @@ from datetime import datetime
 from sqlmodel import Session
 
 from pipectl import clock
+from pipectl.contract import ANSWERS, BANT_CRITERIA
 from pipectl.core.history import check_not_future, record
-from pipectl.core.outcomes import BANT_CRITERIA
 from pipectl.errors import UsageError
 from pipectl.storage.models import Lead
 
-ANSWERS = ("yes", "no", "unknown")
 # What a seller is asked for each criterion, interactively.
 QUESTIONS = {
     "budget": "Budget: is there money for this?",

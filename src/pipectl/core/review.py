@@ -18,6 +18,7 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
+from pipectl.contract import BANT_CRITERIA
 from pipectl.core.metrics import ACTIVITIES, LEADS, STAGES
 from pipectl.core.periods import raw, ts
 from pipectl.dates import from_timestamp, iso
@@ -27,7 +28,6 @@ from pipectl.storage.models import LeadTag
 TAGS = LeadTag.__table__
 LIST_LIMIT = 50
 UPCOMING_DAYS = 7
-BANT = ("budget", "authority", "need", "timeline")
 COMPETITOR = "competitor"
 
 
@@ -127,17 +127,17 @@ def _planned(session: Session, *conditions) -> dict:
 def _unqualified(session: Session) -> dict:
     last_position = select(func.max(STAGES.c.position)).where(STAGES.c.removed == False).scalar_subquery()  # noqa: E712
     late = or_(STAGES.c.requires_bant == True, STAGES.c.position == last_position)  # noqa: E712
-    not_qualified = or_(*(getattr(LEADS.c, name) != "yes" for name in BANT))
+    not_qualified = or_(*(getattr(LEADS.c, name) != "yes" for name in BANT_CRITERIA))
     where = and_(LEADS.c.status == "open", late, not_qualified)
     joined = LEADS.join(STAGES, STAGES.c.id == LEADS.c.stage_id)
     count = session.execute(select(func.count()).select_from(joined).where(where)).scalar_one()
     rows = session.execute(
-        select(*_lead_columns(), STAGES.c.name, *(getattr(LEADS.c, name) for name in BANT))
+        select(*_lead_columns(), STAGES.c.name, *(getattr(LEADS.c, name) for name in BANT_CRITERIA))
         .select_from(joined).where(where)
         .order_by(LEADS.c.value_cents.desc().nulls_last(), LEADS.c.id).limit(LIST_LIMIT))
     return {"count": count, "list": [
         {**_lead(*row[:4]), "stage": row[4],
-         "missing": [f"{name} is {answer}" for name, answer in zip(BANT, row[5:]) if answer != "yes"]}
+         "missing": [f"{name} is {answer}" for name, answer in zip(BANT_CRITERIA, row[5:]) if answer != "yes"]}
         for row in rows]}
 
 

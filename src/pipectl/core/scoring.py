@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlmodel import Session
 
+from pipectl.contract import FIELD_PREFIX, NUMBER_DATA_POINTS, TEXT_DATA_POINTS
 from pipectl.core.kinds import LOGGABLE, SYSTEM
 from pipectl.core.settings import get_setting, put_setting
 from pipectl.errors import UsageError
@@ -22,9 +23,9 @@ from pipectl.errors import UsageError
 SETTING_KEY = "scoring"
 CACHE_KEY = "pipectl.scoring"
 # Built-in lead fields a demographic rule can match, by the names of the JSON contract.
-TEXT_FIELDS = ("name", "company", "email", "phone", "title", "industry", "location", "source", "owner")
-NUMBER_FIELDS = ("company_size", "value")
-CUSTOM_PREFIX = "field:"
+TEXT_FIELDS = TEXT_DATA_POINTS
+NUMBER_FIELDS = NUMBER_DATA_POINTS
+CUSTOM_PREFIX = FIELD_PREFIX
 MATCHERS = ("equals", "one_of", "glob", "min/max", "present", "missing")
 LOWEST, HIGHEST = 0, 100
 

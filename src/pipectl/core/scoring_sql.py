@@ -13,6 +13,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
 from pipectl import clock
+from pipectl.contract import BY_KEY, NUMBER_DATA_POINTS
 from pipectl.core.scoring import (
     CUSTOM_PREFIX, HIGHEST, LOWEST, BehaviouralRule, DemographicRule, ScoreModel, ScoringRules, band, clamp,
     current_rules,
@@ -27,7 +28,7 @@ lead_fields = LeadField.__table__
 
 def _number(rule: DemographicRule, value: float) -> ColumnElement:
     # `value` is stored in whole cents; a rule speaks in currency units.
-    return literal(round(value * 100) if rule.field == "value" else value)
+    return literal(round(value * 100) if BY_KEY[rule.field].kind == "money" else value)
 
 
 def _like_pattern(glob: str) -> str:
@@ -38,7 +39,7 @@ def _like_pattern(glob: str) -> str:
 def match_condition(rule: DemographicRule, lead_table) -> ColumnElement:
     """True when the lead matches the rule; NULL or false otherwise."""
     if not rule.field.startswith(CUSTOM_PREFIX):
-        column = lead_table.c.value_cents if rule.field == "value" else lead_table.c[rule.field]
+        column = lead_table.c[BY_KEY[rule.field].stored]
         return value_condition(rule, column)
     # A custom data point is a row of lead_fields (absent when not set): one EXISTS per rule.
     key = rule.field[len(CUSTOM_PREFIX):]
@@ -51,7 +52,7 @@ def match_condition(rule: DemographicRule, lead_table) -> ColumnElement:
 def value_condition(rule: DemographicRule, column) -> ColumnElement:
     """The rule's test on one value (a lead column, or a custom field's value)."""
     matcher = rule.matcher
-    numeric = rule.field in ("company_size", "value")
+    numeric = rule.field in NUMBER_DATA_POINTS
     if matcher == "present":
         return column.is_not(None) if numeric else and_(column.is_not(None), column != "")
     if matcher == "missing":

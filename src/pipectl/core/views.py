@@ -5,29 +5,26 @@ custom fields come in two more queries, so memory stays flat however many
 leads there are.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import attrgetter
 
 from sqlalchemy import and_, exists
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from pipectl import clock
+from pipectl.contract import BANT_CRITERIA, FIELDS, KEYS, STATUSES
 from pipectl.dates import iso
 from pipectl.errors import UsageError
 from pipectl.folding import fold
 from pipectl.money import to_number
 from pipectl.storage.models import Activity, Lead, LeadField, LeadTag, Stage
 
-STATUSES = ("open", "won", "lost", "archived")
-# The JSON contract's keys for a lead, in order (DESIGN.md); keys are added, never renamed.
-CONTRACT_KEYS = (
-    "id", "name", "company", "email", "phone", "title", "industry", "company_size", "location",
-    "source", "owner", "value", "stage", "status", "score", "tags", "fields", "next_action",
-    "next_action_due", "created_at", "updated_at", "stage_entered_at", "last_activity_at",
-    "closed_at", "lost_reason", "archived_reason",
-)
+# The JSON contract's keys for a lead, in order (pipectl.contract); keys are added, never renamed.
+CONTRACT_KEYS = KEYS
+# Worked out for every row: days in the stage, and whether an open lead is under the nurture threshold.
 EXTRA_KEYS = ("days_in_stage", "nurture")
 SORTS = {
     "id": lambda: [Lead.id],
@@ -84,7 +81,7 @@ def lead_query(session: Session, wanted: LeadFilter):
         query = query.where(Lead.source_key == fold(wanted.source))
     if wanted.min_score is not None:
         query = query.where(Lead.score >= wanted.min_score)
-    bant_yes = and_(*(getattr(Lead, name) == "yes" for name in ("budget", "authority", "need", "timeline")))
+    bant_yes = and_(*(getattr(Lead, name) == "yes" for name in BANT_CRITERIA))
     if wanted.qualified is True:
         query = query.where(bant_yes)
     elif wanted.qualified is False:
@@ -134,25 +131,33 @@ def lead_rows(session: Session, wanted: LeadFilter, *, extend=None) -> Iterator[
             yield row
 
 
+def _reader(spec) -> Callable | None:
+    """How a lead row reads one contract field off the Lead; None for what comes from other tables."""
+    if spec.stored is None or spec.kind == "stage":
+        return None
+    column = attrgetter(spec.stored)
+    if spec.kind == "instant":
+        return lambda lead: iso(column(lead))
+    if spec.kind == "money":
+        return lambda lead: to_number(column(lead))
+    return column
+
+
+# (key, reader) in contract order, worked out once rather than per row.
+_READERS = tuple((spec.key, _reader(spec)) for spec in FIELDS)
+
+
 def lead_dict(lead: Lead, stage_name: str, tags: list[str], fields: dict[str, str],
               next_action: str | None, next_action_due: datetime | None, now: datetime,
               nurture_below: int | None = None) -> dict:
     """One lead in the JSON contract's shape (plus `days_in_stage`, and `nurture`: an open lead under the
     nurture threshold)."""
-    return {
-        "id": lead.id, "name": lead.name, "company": lead.company, "email": lead.email,
-        "phone": lead.phone, "title": lead.title, "industry": lead.industry,
-        "company_size": lead.company_size, "location": lead.location, "source": lead.source,
-        "owner": lead.owner, "value": to_number(lead.value_cents), "stage": stage_name,
-        "status": lead.status, "score": lead.score, "tags": tags, "fields": fields,
-        "next_action": next_action, "next_action_due": iso(next_action_due),
-        "created_at": iso(lead.created_at), "updated_at": iso(lead.updated_at),
-        "stage_entered_at": iso(lead.stage_entered_at), "last_activity_at": iso(lead.last_activity_at),
-        "closed_at": iso(lead.closed_at), "lost_reason": lead.lost_reason,
-        "archived_reason": lead.archived_reason,
-        "days_in_stage": days_between(lead.stage_entered_at, lead.closed_at or now),
-        "nurture": nurture_below is not None and lead.status == "open" and lead.score < nurture_below,
-    }
+    joined = {"stage": stage_name, "tags": tags, "fields": fields, "next_action": next_action,
+              "next_action_due": iso(next_action_due)}
+    row = {key: joined[key] if read is None else read(lead) for key, read in _READERS}
+    row["days_in_stage"] = days_between(lead.stage_entered_at, lead.closed_at or now)
+    row["nurture"] = nurture_below is not None and lead.status == "open" and lead.score < nurture_below
+    return row
 
 
 def one_lead(session: Session, lead: Lead) -> dict:
@@ -178,9 +183,9 @@ def lead_detail(session: Session, lead: Lead, *, activity_limit: int | None = No
 
 
 def bant_block(lead: Lead) -> dict:
-    block = {name: {"status": getattr(lead, name), "note": getattr(lead, f"{name}_note")}
-             for name in ("budget", "authority", "need", "timeline")}
-    block["qualified"] = all(block[name]["status"] == "yes" for name in ("budget", "authority", "need", "timeline"))
+    """The lead's BANT answers, `{criterion: {status, note}}`, and whether all four are yes."""
+    block = {name: {"status": getattr(lead, name), "note": getattr(lead, f"{name}_note")} for name in BANT_CRITERIA}
+    block["qualified"] = all(block[name]["status"] == "yes" for name in BANT_CRITERIA)
     return block
 
 
@@ -199,6 +204,11 @@ def days_between(start: datetime | None, end: datetime) -> int | None:
     if start is None:
         return None
     return max((end - start).days, 0)
+
+
+def field_keys(session: Session) -> list[str]:
+    """Every custom field key in use, for a CSV header (one SELECT DISTINCT, before streaming)."""
+    return sorted(session.execute(select(LeadField.key).distinct()).scalars())
 
 
 def _tags_and_fields(session: Session, ids: list[int]) -> tuple[dict, dict]:

@@ -107,7 +107,7 @@ def _refuse_foreign(database: Database) -> None:
 
 
 def _seed(database: Database, template: str) -> None:
-    from pipectl.core.templates import create_stages_from_template
+    from pipectl.storage.templates import create_stages_from_template
 
     with database.session() as session:
         create_stages_from_template(session, template)

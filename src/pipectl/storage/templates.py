@@ -1,4 +1,8 @@
-"""Stage templates a new pipeline starts from (`pipectl init --template NAME`)."""
+"""Stage templates a new pipeline starts from (`pipectl init --template NAME`).
+
+They live with storage because creating a database seeds its stages from one
+(`schema.open_database`), and storage imports nothing from the core.
+"""
 
 from pydantic import BaseModel
 from sqlmodel import Session, select
