@@ -196,3 +196,17 @@ def test_list_and_export_write_a_formula_name_the_same_way_and_import_reads_it_b
     monkeypatch.setenv("PIPECTL_DB", str(tmp_path / "other.db"))
     ok("import", str(tmp_path / "leads.csv"))
     assert [row["name"] for row in json.loads(ok("list", "-f", "json").stdout)] == names
+
+
+def test_a_rejects_file_uses_the_same_rule_so_the_fixed_file_imports_the_same_text(ok, tmp_path):
+    source = tmp_path / "leads.csv"
+    # `'=y` is how pipectl writes `=y`; `=x` comes from another tool. Both rows are refused (email).
+    source.write_text("name,email\n=x,not-an-email\n'=y,bad\nGood,good@example.com\n", encoding="utf-8")
+    ok("import", str(source), "--skip-invalid")
+    rejects = tmp_path / "leads.csv.rejects.csv"
+    rows = list(csv.DictReader(io.StringIO(rejects.read_text(encoding="utf-8"), newline="")))
+    assert [row["name"] for row in rows] == ["'=x", "'=y"]  # inert in a spreadsheet
+    fixed = rejects.read_text(encoding="utf-8").replace("not-an-email", "x@example.com").replace(",bad,", ",y@example.com,")
+    source.write_text(fixed, encoding="utf-8")
+    ok("import", str(source), "--ignore", "error")
+    assert [row["name"] for row in json.loads(ok("list", "-f", "json").stdout)] == ["Good", "=x", "=y"]

@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlmodel import Session
 
 from pipectl import clock
-from pipectl.contract import unneutralise
+from pipectl.contract import neutralise, unneutralise
 from pipectl.core.import_mapping import Mapping, build_mapping, outcome_of, parse_stage_map
 from pipectl.core.import_rows import ActivityRow, LeadContext, LeadRow, activity_row, lead_row
 from pipectl.core.import_sources import Record, Source
@@ -65,9 +65,11 @@ class RejectsFile:
     def __init__(self, path: Path, headers: list[str]):
         self.path, self.headers, self._file, self._writer = path, list(headers), None, None
 
-    def add(self, record: Record, error: str) -> None:
+    def add(self, cells: dict, error: str) -> None:
+        """One left-out row: its cells as the import read them, written by the CSV rule against
+        formulas (which the import reverses), so the fixed file imports to the same text."""
         if self._writer is None:
-            headers = self.headers or [key for key in record.cells if key != "error"]
+            headers = self.headers or [key for key in cells if key != "error"]
             try:
                 # Private like the database (the rows hold personal data), and written beside the
                 # target until the import commits: a failed import leaves no rejects file behind.
@@ -78,8 +80,8 @@ class RejectsFile:
                                  "choose another with --rejects FILE.") from None
             self._writer = csv.DictWriter(self._file, headers + ["error"], extrasaction="ignore")
             self._writer.writeheader()
-        row = {key: value if isinstance(value, str) or value is None else json.dumps(value, ensure_ascii=False)
-               for key, value in record.cells.items()}
+        row = {key: neutralise(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
+               if value is not None else None for key, value in cells.items()}
         self._writer.writerow({**row, "error": error})
 
     @property
@@ -241,7 +243,7 @@ class _Run:
         if self.options.skip_invalid:
             self.result.rejected += 1
             if self.rejects is not None:
-                self.rejects.add(record, text)
+                self.rejects.add(self._cells(record), text)
         elif len(self.problems) < MAX_LISTED:
             self.problems.append(f"row {record.number}: {text}")
 
