@@ -11,17 +11,24 @@ import json
 from datetime import datetime
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import BigInteger, Boolean, Integer, String
 from sqlmodel.sql.sqltypes import AutoString
 
 from pipectl import contract
 from pipectl.contract import (
-    BANT_COLUMNS, DATA_POINTS, FIELDS, FORMULA_TRIGGERS, KEYS, lead_columns, neutralise, unneutralise,
+    BANT_COLUMNS,
+    DATA_POINTS,
+    FIELDS,
+    FORMULA_TRIGGERS,
+    KEYS,
+    lead_columns,
+    neutralise,
+    unneutralise,
 )
 from pipectl.storage.models import Lead
 from pipectl.storage.types import Timestamp
-
 
 # ---- storage, validation, import, views, options, scoring, card -------------------------------------------
 
@@ -206,7 +213,8 @@ def test_a_rejects_file_uses_the_same_rule_so_the_fixed_file_imports_the_same_te
     rejects = tmp_path / "leads.csv.rejects.csv"
     rows = list(csv.DictReader(io.StringIO(rejects.read_text(encoding="utf-8"), newline="")))
     assert [row["name"] for row in rows] == ["'=x", "'=y"]  # inert in a spreadsheet
-    fixed = rejects.read_text(encoding="utf-8").replace("not-an-email", "x@example.com").replace(",bad,", ",y@example.com,")
+    fixed = rejects.read_text(encoding="utf-8").replace("not-an-email", "x@example.com")
+    fixed = fixed.replace(",bad,", ",y@example.com,")
     source.write_text(fixed, encoding="utf-8")
     ok("import", str(source), "--ignore", "error")
     assert [row["name"] for row in json.loads(ok("list", "-f", "json").stdout)] == ["Good", "=x", "=y"]

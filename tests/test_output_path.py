@@ -6,8 +6,8 @@ import json
 
 import pytest
 import typer
-
 from insight_support import build_once, copy_database, pipeline_fixtures
+
 from pipectl.cli.app import app
 from pipectl.contract import BANT_COLUMNS, csv_columns
 

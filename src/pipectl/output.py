@@ -49,26 +49,32 @@ def emit(fmt: str, data: Iterable[dict] | dict, *, table: Callable[[Any], None] 
     A format the command gave no way to write is a usage error naming the ones it has (the
     `--format` option refuses those first; this is the guard behind it)."""
     out = out or sys.stdout
-    document = isinstance(data, dict)
+    writers = writers or {}
     # Rows can always be CSV (their keys are the header); a document only through a layout.
-    available = {"table": table, "json": True, "jsonl": True, "csv": csv_layout is not None or not document,
-                 **(writers or {})}
+    available = {"table": table is not None, "json": True, "jsonl": True,
+                 "csv": csv_layout is not None or not isinstance(data, dict), **dict.fromkeys(writers, True)}
     if not available.get(fmt):
-        names = [name for name, writer in available.items() if writer]
+        names = [name for name, on in available.items() if on]
         raise UsageError(f"--format {fmt}: this command writes {_one_of(names)}.")
-    if fmt == "table":
-        table(data if document else list(data))
+    if fmt == "table" and table is not None:
+        table(data if isinstance(data, dict) else list(data))
         return 0
-    if fmt in (writers or {}):
+    if fmt in writers:
         writers[fmt](data)
         return 0
+    if isinstance(data, dict):
+        if fmt == "json":
+            return _write_json_document(out, data)
+        if fmt == "jsonl":
+            return _write_jsonl(out, [data])
+        layout = csv_layout or Csv()
+        return write_csv(out, layout.rows(data) if layout.rows else [data], layout.columns, layout.flatten)
     if fmt == "json":
-        return _write_json_document(out, data) if document else _write_json_array(out, data)
+        return _write_json_array(out, data)
     if fmt == "jsonl":
-        return _write_jsonl(out, [data] if document else data)
+        return _write_jsonl(out, data)
     layout = csv_layout or Csv()
-    rows = layout.rows(data) if document and layout.rows else [data] if document else data
-    return write_csv(out, rows, layout.columns, layout.flatten)
+    return write_csv(out, data, layout.columns, layout.flatten)
 
 
 def _one_of(names: list[str]) -> str:
@@ -131,21 +137,20 @@ def write_csv(out: TextIO, rows: Iterable[dict], columns: Iterable[str] | Callab
     """CSV with a header: lists joined as tags are, booleans as true/false, text neutralised."""
     if flatten is not None:
         rows = map(flatten, rows)
-    if callable(columns):
-        columns = columns()
-    if columns is None:
+    wanted = columns() if callable(columns) else columns
+    if wanted is None:
         rows = list(rows)
-        columns = _columns_of(rows)
-    columns = list(columns)
+        wanted = _columns_of(rows)
+    header = list(wanted)
     first, rest = _first(rows)
     writer = csv.writer(_LineFeeds(out), lineterminator="\r\n")
-    writer.writerow(columns)
+    writer.writerow(header)
     if first is _END:
         return 0
-    writer.writerow([_cell(first.get(column)) for column in columns])
+    writer.writerow([_cell(first.get(column)) for column in header])
     count = 1
     for row in rest:
-        writer.writerow([_cell(row.get(column)) for column in columns])
+        writer.writerow([_cell(row.get(column)) for column in header])
         count += 1
     return count
 

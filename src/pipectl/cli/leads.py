@@ -65,11 +65,11 @@ def init(
     Example: pipectl init --template saas
     """
     from pipectl.cli.runtime import chosen_location
-    from pipectl.storage.templates import check_template
     from pipectl.errors import RuleViolation
     from pipectl.render import message
     from pipectl.storage import location
     from pipectl.storage.schema import open_database
+    from pipectl.storage.templates import check_template
 
     specs = check_template(template)
     database = open_database(chosen_location(db), template=template)
@@ -173,8 +173,8 @@ def show(
     """
     from pipectl.cli.runtime import pipeline
     from pipectl.cli.tables import lead_card
-    from pipectl.core.leads import find_lead
     from pipectl.contract import BANT_COLUMNS
+    from pipectl.core.leads import find_lead
     from pipectl.core.views import EXTRA_KEYS, field_keys, lead_detail
     from pipectl.output import emit, lead_layout
 

@@ -7,7 +7,7 @@ from sqlalchemy import and_, delete, or_
 from sqlmodel import Session, select
 
 from pipectl import clock
-from pipectl.contract import DATA_POINTS, FIELD_KEY, FIELD_PREFIX, check, tidy_tag, tidy_text
+from pipectl.contract import DATA_POINTS, FIELD_KEY, FIELD_PREFIX, Field, check, tidy_tag, tidy_text
 from pipectl.core.history import record
 from pipectl.core.rescoring import rescore_marked
 from pipectl.core.stages import find_stage, first_stage
@@ -16,11 +16,11 @@ from pipectl.folding import fold
 from pipectl.storage.models import Lead, LeadField, LeadTag
 
 # The contract's data points by their `leads` column (`value_cents`), as the model and the table name them.
-_BY_COLUMN = {spec.stored: spec for spec in DATA_POINTS}
+_BY_COLUMN: dict[str, Field] = {str(spec.stored): spec for spec in DATA_POINTS}
 
 
-class _DataPointRules(BaseModel):
-    """The contract's rules, applied to each data point of `LeadFields`."""
+class DataPoints(BaseModel):
+    """The contract's rules, applied to each data point; `LeadFields` adds the fields themselves."""
 
     @field_validator("*", mode="before")
     @classmethod
@@ -36,8 +36,8 @@ class _DataPointRules(BaseModel):
 
 
 # The data points of a lead (pipectl.contract), validated the same way for add, edit and import.
-LeadFields = create_model(
-    "LeadFields", __base__=_DataPointRules,
+LeadFields: type[DataPoints] = create_model(
+    "LeadFields", __base__=DataPoints,
     **{column: (spec.python_type | None, None) for column, spec in _BY_COLUMN.items()},
 )
 BUILT_IN_FIELDS = tuple(_BY_COLUMN) + tuple(spec.key for spec in DATA_POINTS)
@@ -45,7 +45,7 @@ BUILT_IN_FIELDS = tuple(_BY_COLUMN) + tuple(spec.key for spec in DATA_POINTS)
 OPTION_NAMES = {column: spec.flag for column, spec in _BY_COLUMN.items()}
 
 
-def validate_fields(**values) -> LeadFields:
+def validate_fields(**values) -> DataPoints:
     """LeadFields from keyword values; a bad one is a usage error naming the field."""
     try:
         return LeadFields(**values)
@@ -108,7 +108,7 @@ def describe_duplicates(duplicates: list[Lead]) -> str:
     )
 
 
-def add_lead(session: Session, fields: LeadFields, *, stage: str | None = None, tags: list[str] = (),
+def add_lead(session: Session, fields: DataPoints, *, stage: str | None = None, tags: list[str] = (),
              custom: dict[str, str] | None = None, at: datetime | None = None, force: bool = False,
              ) -> tuple[Lead, list[Lead]]:
     """Add an open lead; refuses a likely duplicate unless `force`. Returns the lead and its duplicates."""
@@ -165,7 +165,7 @@ def find_lead(session: Session, reference: str | int) -> Lead:
     raise NotFound(f"{text!r} names several leads: {describe_duplicates(candidates[:5])}; use the id.")
 
 
-def edit_lead(session: Session, lead: Lead, fields: LeadFields, *, add_tags: list[str] = (),
+def edit_lead(session: Session, lead: Lead, fields: DataPoints, *, add_tags: list[str] = (),
               remove_tags: list[str] = (), custom: dict[str, str] | None = None,
               force: bool = False) -> dict[str, list]:
     """Apply the given fields (those set) to a lead, log what changed, return {field: [old, new]}."""
