@@ -20,7 +20,10 @@ class PipectlGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except PipectlError as error:
-            print(f"Error: {error}", file=sys.stderr)
+            from pipectl.terminal import visible
+
+            # The message may quote a name or a file's content: its escape sequences are shown, not run.
+            print(f"Error: {visible(error)}", file=sys.stderr)
             raise typer.Exit(error.exit_code) from None
         except BrokenPipeError:
             # `pipectl export | head`: the reader left; that is not an error.
