@@ -14,11 +14,18 @@ FIXED_NOW = "2026-11-23T09:00:00"
 
 @pytest.fixture(autouse=True)
 def isolated(tmp_path, monkeypatch):
-    """A temporary database, a fixed clock and a fixed terminal: never the user's pipeline."""
+    """A temporary database, a fixed clock and a fixed terminal: never the user's pipeline.
+
+    CliRunner's stdout is not a terminal, so by default every command draws its tables as in a
+    pipe: whole, at their natural width. The `terminal` fixture draws them as a terminal would.
+    """
     monkeypatch.setenv("PIPECTL_DB", str(tmp_path / "pipeline.db"))
     monkeypatch.setenv("PIPECTL_NOW", FIXED_NOW)
     monkeypatch.setenv("COLUMNS", "100")
     monkeypatch.setenv("TERM", "dumb")
+    # Rich's override of the terminal check; a developer's shell must not decide how tests draw.
+    monkeypatch.delenv("TTY_COMPATIBLE", raising=False)
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("TZ", "UTC")
     time.tzset()
@@ -27,6 +34,21 @@ def isolated(tmp_path, monkeypatch):
 
     root_db["location"] = None
     yield
+
+
+@pytest.fixture
+def terminal(monkeypatch):
+    """`terminal(80)`: commands draw tables as on a terminal 80 columns wide (TTY_COMPATIBLE=1, COLUMNS=80).
+
+    TTY_COMPATIBLE is the variable Rich and `pipectl.terminal.stdout_is_terminal` read to override the
+    isatty() check; TERM=dumb keeps the output free of colour codes.
+    """
+
+    def at(width: int) -> None:
+        monkeypatch.setenv("TTY_COMPATIBLE", "1")
+        monkeypatch.setenv("COLUMNS", str(width))
+
+    return at
 
 
 @pytest.fixture

@@ -148,26 +148,23 @@ def _emit(candidates: Iterable[dict], fmt: str) -> None:
 
 
 def _candidate_table(candidates: list[dict]) -> None:
-    from rich.table import Table
-
-    from pipectl.render import escape, stdout_console
+    from pipectl.cli.table_layout import Column, cell_lines, hidden_note, print_table
+    from pipectl.render import stdout_console
 
     console = stdout_console()
     if not candidates:
         console.print("No lead is stalled or dead.", style="dim")
         return
-    table = Table(show_edge=False, pad_edge=False, header_style="bold")
-    table.add_column("ID", justify="right", no_wrap=True)
-    table.add_column("Name", overflow="fold")
-    table.add_column("Stage", no_wrap=True)
-    table.add_column("Why", overflow="fold")
-    for item in candidates[:TABLE_ROWS]:
-        table.add_row(str(item["id"]), escape(item["name"]), escape(item["stage"]),
-                      "\n".join(escape(reason) for reason in item["reasons"]))
-    console.print(table)
+    columns = (Column("ID", priority=9, justify="right", keep=True),
+               Column("Name", priority=9, min_width=16, keep=True), Column("Stage", priority=6, min_width=8),
+               Column("Why", priority=8, min_width=20, keep=True))
+    rows = [[str(item["id"]), item["name"], item["stage"], cell_lines(item["reasons"])]
+            for item in candidates[:TABLE_ROWS]]
+    dropped = print_table(console, columns, rows)
     if len(candidates) > TABLE_ROWS:
         console.print(f"… and {len(candidates) - TABLE_ROWS:,} more; --format csv or json lists them all.",
                       style="dim")
+    hidden_note(console, dropped)
 
 
 def restore(

@@ -58,11 +58,14 @@ def check(fmt: format_option("table", "json", "jsonl") = "table", db: DbOption =
 
 
 def _report(report: dict) -> None:
+    from pipectl.terminal import visible
+
     status = "ok" if report["ok"] else "PROBLEMS FOUND"
     print(f"{status}: schema {report['schema']}, {report['stages']} stages, {report['leads']} leads, "
           f"{report['activities']} activities")
     for problem in report["problems"]:
-        print(f"  {problem}")
+        # A problem may quote a damaged row: its control characters are shown, not run.
+        print(f"  {visible(problem, one_line=True)}")
 
 
 @app.command("backup")

@@ -82,11 +82,12 @@ def _ask(db: str | None, lead: str) -> dict:
     from pipectl.core.leads import find_lead
     from pipectl.core.qualification import QUESTIONS, answer_text, current_answers, parse_answer
     from pipectl.errors import UsageError
+    from pipectl.terminal import visible
 
     with pipeline(db, write=False) as session:
         target = find_lead(session, lead)
         current, label = current_answers(target), f"#{target.id} {target.name}"
-    typer.echo(f"BANT for lead {label}: answer yes, no or unknown, optionally followed by ': note'. "
+    typer.echo(f"BANT for lead {visible(label)}: answer yes, no or unknown, optionally followed by ': note'. "
                "Enter keeps the current answer.", err=True)
     answers = {}
     for name in BANT_CRITERIA:
@@ -96,8 +97,10 @@ def _ask(db: str | None, lead: str) -> dict:
             except UsageError as error:
                 raise typer.BadParameter(str(error)) from None
 
-        answers[name] = typer.prompt(QUESTIONS[name], default=answer_text(current[name]), value_proc=check,
-                                     err=True)
+        # The current answer is the default as stored, but shown with its control characters made visible.
+        default = answer_text(current[name])
+        answers[name] = typer.prompt(f"{QUESTIONS[name]} [{visible(default, one_line=True)}]", default=default,
+                                     show_default=False, value_proc=check, err=True)
     return answers
 
 
@@ -212,54 +215,74 @@ def agenda_table(rows: list[dict], hidden: dict[str, int] | None = None) -> None
     """One Rich table per agenda section, in agenda order; `hidden` counts rows cut from each."""
     from itertools import groupby
 
+    from pipectl.cli.table_layout import hidden_note
     from pipectl.render import stdout_console
 
     console = stdout_console()
     if not rows:
         console.print("Nothing planned, and no open leads.", style="dim")
         return
+    dropped: list[str] = []
     for section, group in groupby(rows, key=lambda row: row["section"]):
         more = (hidden or {}).get(section)
-        console.print(_section_table(section, list(group), more or 0))
+        fitted = _section_table(section, list(group), more or 0)
+        console.print(fitted.table)
+        dropped += fitted.dropped
         if more:
             console.print(f"… and {more:,} more; `pipectl next -f json` lists them all.", style="dim")
         console.print()
+    hidden_note(console, dropped)
+
+
+def _agenda_columns():
+    from pipectl.cli.table_layout import Column
+
+    # What the seller acts on (who, the action, why it stalled) outranks the figures; on a narrow
+    # terminal Score, Value and the dates are left out before a name or an action is narrowed.
+    return {
+        "ID": Column("ID", priority=10, justify="right", keep=True),
+        "Name": Column("Name", priority=9, min_width=16, keep=True),
+        "Company": Column("Company", priority=8, min_width=14, keep=True),
+        "Stage": Column("Stage", priority=4, min_width=8),
+        "Value": Column("Value", priority=2, justify="right"),
+        "Score": Column("Score", priority=1, justify="right"),
+        "Action": Column("Action", priority=7, min_width=16, keep=True),
+        "Due": Column("Due", priority=6),
+        "Overdue": Column("Overdue", priority=5, justify="right"),
+        "Why it stalled": Column("Why it stalled", priority=7, min_width=16, keep=True, style="yellow"),
+        "Next action": Column("Next action", priority=3, min_width=12),
+        "Last activity": Column("Last activity", priority=6),
+    }
 
 
 def _section_table(section: str, rows: list[dict], hidden: int = 0):
     """One agenda section: planned actions with their due date and days overdue; stalled leads with
     why they stalled; leads without a next action with when they were last touched."""
-    from rich.table import Table
-
+    from pipectl.cli.table_layout import fitted_table
     from pipectl.cli.tables import money, short_date
     from pipectl.core.agenda import SECTION_TITLES
-    from pipectl.render import escape
 
-    table = Table(title=f"{SECTION_TITLES[section]} ({len(rows) + hidden:,})", title_justify="left",
-                  title_style="bold red" if section == "overdue" else "bold",
-                  show_edge=False, pad_edge=False, header_style="bold")
-    fixed, right = {"no_wrap": True}, {"no_wrap": True, "justify": "right"}
-    tail = {"needs_decision": (("Why it stalled", {}), ("Next action", {})),
-            "no_next_action": (("Last activity", fixed),)}.get(
-        section, (("Action", {}), ("Due", fixed), ("Overdue", right)))
-    for name, options in (("ID", right), ("Name", {}), ("Company", {}), ("Stage", fixed), ("Value", right),
-                          ("Score", right)) + tail:
-        table.add_column(name, overflow="fold", **options)
+    columns = _agenda_columns()
+    tail = {"needs_decision": ("Why it stalled", "Next action"),
+            "no_next_action": ("Last activity",)}.get(section, ("Action", "Due", "Overdue"))
+    table_rows = []
     for row in rows:
-        cells = [str(row["id"]), escape(row["name"]), escape(row["company"]), escape(row["stage"]),
-                 money(row["value"]), str(row["score"])]
+        cells = [str(row["id"]), row["name"], row["company"], row["stage"], money(row["value"]), str(row["score"])]
         if section == "needs_decision":
-            planned = escape(row["next_action"] or "")
+            planned = row["next_action"] or ""
             if row["next_action_due"]:
                 planned += f" ({short_date(row['next_action_due'])})"
-            cells += ["[yellow]" + escape("; ".join(row.get("reasons") or [])) + "[/yellow]", planned]
+            cells += ["; ".join(row.get("reasons") or []), planned]
         elif section == "no_next_action":
             cells.append(short_date(row["last_activity_at"]))
         else:
             overdue = f"{row['days_overdue']}d" if row["days_overdue"] else ""
-            cells += [escape(row["next_action"] or ""), short_date(row["next_action_due"]), overdue]
-        table.add_row(*cells)
-    return table
+            cells += [row["next_action"] or "", short_date(row["next_action_due"]), overdue]
+        table_rows.append(cells)
+    headers = ("ID", "Name", "Company", "Stage", "Value", "Score") + tail
+    return fitted_table([columns[header] for header in headers], table_rows,
+                        title=f"{SECTION_TITLES[section]} ({len(rows) + hidden:,})",
+                        title_style="bold red" if section == "overdue" else "bold")
 
 
 def _write_bytes(data: bytes) -> None:

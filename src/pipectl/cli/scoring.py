@@ -6,6 +6,7 @@ from typing import Annotated
 import typer
 
 from pipectl.cli.options import DbOption, FormatOption
+from pipectl.cli.table_layout import Column
 
 rules_app = typer.Typer(help="The scoring, stage and cleanup rules, kept in the database, written as TOML.",
                         no_args_is_help=True)
@@ -13,6 +14,22 @@ rules_app = typer.Typer(help="The scoring, stage and cleanup rules, kept in the 
 MOVE_COLUMNS = ["id", "name", "score", "from", "to"]
 # How many of the ranking a table shows when --limit is not given (machine formats give them all).
 TABLE_LIMIT = 20
+# `rules show`: what a rule is and does stays; its cap and window give way on a narrow terminal.
+RULE_COLUMNS = (
+    Column("Type", priority=6),
+    Column("Rule", priority=9, min_width=14, keep=True),
+    Column("When", priority=8, min_width=16, keep=True),
+    Column("Points", priority=9, justify="right", keep=True),
+    Column("Cap", priority=4, justify="right"),
+    Column("Within", priority=5),
+)
+RULE_STAGE_COLUMNS = (
+    Column("Stage", priority=9, min_width=8, keep=True),
+    Column("Win %", priority=7, justify="right"),
+    Column("Idle days", priority=6, justify="right"),
+    Column("BANT", priority=5),
+    Column("Min score", priority=8, justify="right"),
+)
 
 
 def score(
@@ -73,27 +90,25 @@ def _one(session, reference: str, explain: bool, fmt: str) -> None:
 
 
 def _score_card(result: dict) -> None:
-    from rich.table import Table
-
+    from pipectl.cli.table_layout import SECTION, Column, print_table
     from pipectl.render import escape, stdout_console
 
     console = stdout_console()
     band = f" [dim]({result['band']})[/dim]" if result["band"] else ""
-    console.print(f"#{result['id']} {escape(result['name'])}: score [bold]{result['score']}[/bold]{band}")
+    name = escape(result["name"], one_line=True)
+    console.print(f"#{result['id']} {name}: score [bold]{result['score']}[/bold]{band}")
     if "breakdown" not in result:
         return
     if not result["breakdown"]:
         console.print("No rule gives this lead any points.", style="dim")
         return
-    table = Table(show_edge=False, pad_edge=False, header_style="bold")
-    table.add_column("Rule", overflow="fold")
-    table.add_column("Points", justify="right", no_wrap=True)
-    table.add_column("Why", overflow="fold", style="dim")
-    for part in result["breakdown"]:
-        table.add_row(escape(part["rule"]), f"{part['points']:+d}", escape(part["detail"]))
-    table.add_section()
-    table.add_row("Total", f"{result['raw']:+d}", "clamped to 0–100" if result["raw"] != result["score"] else "")
-    console.print(table)
+    rows = [[part["rule"], f"{part['points']:+d}", part["detail"]] for part in result["breakdown"]]
+    clamped = "clamped to 0–100" if result["raw"] != result["score"] else ""
+    rows += [SECTION, ["Total", f"{result['raw']:+d}", clamped]]
+    # Nothing gives way: a narrow terminal wraps the rule and the reason at spaces.
+    print_table(console, (Column("Rule", priority=9, min_width=16, keep=True),
+                          Column("Points", priority=9, justify="right", keep=True),
+                          Column("Why", priority=8, min_width=16, keep=True, style="dim")), rows)
 
 
 def _all(session, limit: int | None, fmt: str) -> None:
@@ -124,21 +139,18 @@ def _apply(session, reference: str | None, dry_run: bool, fmt: str) -> None:
 
 
 def _moves_table(rows: list[dict], verb: str) -> None:
-    from rich.table import Table
-
-    from pipectl.render import escape, message, stdout_console
+    from pipectl.cli.table_layout import Column, hidden_note, print_table
+    from pipectl.render import message, stdout_console
 
     if not rows:
         message("No lead's score reaches a later stage's minimum.")
         return
     console = stdout_console()
-    table = Table(show_edge=False, pad_edge=False, header_style="bold", title=verb, title_justify="left")
-    for column, justify in (("ID", "right"), ("Name", "left"), ("Score", "right"), ("From", "left"),
-                            ("To", "left")):
-        table.add_column(column, justify=justify, overflow="fold")
-    for row in rows:
-        table.add_row(str(row["id"]), escape(row["name"]), str(row["score"]), escape(row["from"]), escape(row["to"]))
-    console.print(table)
+    columns = (Column("ID", priority=9, justify="right", keep=True),
+               Column("Name", priority=9, min_width=16, keep=True), Column("Score", priority=5, justify="right"),
+               Column("From", priority=6, min_width=8), Column("To", priority=8, min_width=8, keep=True))
+    table_rows = [[str(row["id"]), row["name"], str(row["score"]), row["from"], row["to"]] for row in rows]
+    hidden_note(console, print_table(console, columns, table_rows, title=verb))
 
 
 @rules_app.command("show")
@@ -159,8 +171,7 @@ def show_rules(fmt: FormatOption = "table", db: DbOption = None) -> None:
 
 
 def _rules_tables(document: dict) -> None:
-    from rich.table import Table
-
+    from pipectl.cli.table_layout import hidden_note, print_table
     from pipectl.core.rules import rule_rows
     from pipectl.render import escape, stdout_console
 
@@ -168,26 +179,17 @@ def _rules_tables(document: dict) -> None:
     limits = document["thresholds"]
     console.print(f"[bold]Thresholds[/bold]  nurture below {limits['nurture_below']} · "
                   f"MQL from {limits['mql']} · SQL from {limits['sql']}")
-    table = Table(title="Scoring rules", title_justify="left", show_edge=False, pad_edge=False,
-                  header_style="bold")
-    for column, justify in (("Type", "left"), ("Rule", "left"), ("When", "left"), ("Points", "right"),
-                            ("Cap", "right"), ("Within", "left")):
-        table.add_column(column, justify=justify, overflow="fold")
-    for row in rule_rows(document):
-        table.add_row(row["section"], escape(row["name"]), escape(row["condition"]), f"{row['points']:+d}",
-                      "" if row["cap"] is None else str(row["cap"]), row["within"] or "")
-    console.print(table)
-    stages = Table(title="Stages", title_justify="left", show_edge=False, pad_edge=False, header_style="bold")
-    for column, justify in (("Stage", "left"), ("Win %", "right"), ("Idle days", "right"), ("BANT", "left"),
-                            ("Min score", "right")):
-        stages.add_column(column, justify=justify)
-    for name, stage in document["stages"].items():
-        stages.add_row(escape(name), str(stage["probability"]), str(stage["idle_days"]),
-                       "required" if stage["requires_bant"] else "",
-                       "" if stage.get("min_score") is None else str(stage["min_score"]))
-    console.print(stages)
+    rules = [[row["section"], row["name"], row["condition"], f"{row['points']:+d}",
+              "" if row["cap"] is None else str(row["cap"]), row["within"] or ""] for row in rule_rows(document)]
+    hidden = print_table(console, RULE_COLUMNS, rules, title="Scoring rules")
+    stages = [[name, str(stage["probability"]), str(stage["idle_days"]),
+               "required" if stage["requires_bant"] else "",
+               "" if stage.get("min_score") is None else str(stage["min_score"])]
+              for name, stage in document["stages"].items()]
+    hidden += print_table(console, RULE_STAGE_COLUMNS, stages, title="Stages")
     cleanup = "  ".join(f"{key} = {value}" for key, value in document["cleanup"].items())
     console.print(f"[bold]Cleanup[/bold]  {escape(cleanup)}")
+    hidden_note(console, hidden)
 
 
 @rules_app.command("load")

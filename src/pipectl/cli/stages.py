@@ -38,21 +38,24 @@ def list_stages(fmt: FormatOption = "table", db: DbOption = None) -> None:
 
 
 def _stage_table(rows: list[dict]) -> None:
-    from rich.table import Table
+    from pipectl.cli.table_layout import Column, hidden_note, print_table
+    from pipectl.render import stdout_console
 
-    from pipectl.render import escape, stdout_console
-
-    table = Table(show_edge=False, pad_edge=False, header_style="bold")
-    for column, justify in (("#", "right"), ("Stage", "left"), ("Win %", "right"), ("Idle days", "right"),
-                            ("Entry rules", "left"), ("Open leads", "right"), ("Actions", "left")):
-        table.add_column(column, justify=justify, overflow="fold")
+    # The stage and its rules stay; the suggested actions give way first on a narrow terminal.
+    columns = (Column("#", priority=9, justify="right", keep=True),
+               Column("Stage", priority=9, min_width=8, keep=True),
+               Column("Win %", priority=7, justify="right"), Column("Idle days", priority=5, justify="right"),
+               Column("Entry rules", priority=6), Column("Open leads", priority=4, justify="right"),
+               Column("Actions", priority=3, min_width=16))
+    table_rows = []
     for row in rows:
         rules = [name for name, on in (("BANT", row["requires_bant"]),) if on]
         if row["min_score"] is not None:
             rules.append(f"score ≥ {row['min_score']}")
-        table.add_row(str(row["position"]), escape(row["name"]), str(row["probability"]), str(row["idle_days"]),
-                      ", ".join(rules), str(row["open_leads"]), escape("; ".join(row["actions"])))
-    stdout_console().print(table)
+        table_rows.append([str(row["position"]), row["name"], str(row["probability"]), str(row["idle_days"]),
+                           ", ".join(rules), str(row["open_leads"]), "; ".join(row["actions"])])
+    console = stdout_console()
+    hidden_note(console, print_table(console, columns, table_rows))
 
 
 @app.command("add")

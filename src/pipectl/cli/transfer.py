@@ -10,6 +10,16 @@ from pipectl.cli.options import DbOption, format_option
 PROGRESS_BYTES = 1_000_000
 
 
+def _preview_columns():
+    from pipectl.cli.table_layout import Column
+
+    # Who the rows are stays; dates and status give way first on a narrow terminal.
+    return (Column("row", priority=9, justify="right", keep=True), Column("name", priority=9, min_width=16, keep=True),
+            Column("company", priority=8, min_width=14, keep=True), Column("email", priority=6, min_width=16),
+            Column("value", priority=5, justify="right"), Column("stage", priority=7, min_width=8),
+            Column("status", priority=4), Column("created", priority=3), Column("closed", priority=2))
+
+
 def export_data(
     what: Annotated[str, typer.Option("--what", help="leads, activities, or all (leads then activities).")] = "leads",
     fmt: format_option("csv", "json", "jsonl", help="csv, json or jsonl (default: csv; jsonl for --what all).") = None,
@@ -170,31 +180,21 @@ def _progress(source):
 
 def _show_dry_run(result) -> None:
     """The dry run on stdout: how each column maps, then the first rows as they would be stored."""
-    from rich.table import Table
-
+    from pipectl.cli.table_layout import Column, hidden_note, print_table
     from pipectl.cli.tables import money
-    from pipectl.render import escape, message, stdout_console
+    from pipectl.render import message, stdout_console
 
     console = stdout_console()
+    mapping_columns = (Column("column", priority=9, min_width=12, keep=True),
+                       Column("becomes", priority=8, min_width=16, keep=True))
     for kind, mapping in result.mappings.items():
-        table = Table(title=f"Columns → {kind} fields", title_justify="left")
-        table.add_column("column")
-        table.add_column("becomes")
-        for column, target in mapping.describe():
-            table.add_row(escape(column), escape(target))
-        console.print(table)
+        print_table(console, mapping_columns, [[column, target] for column, target in mapping.describe()],
+                    title=f"Columns → {kind} fields")
     if result.preview:
-        table = Table(title="First rows as they would be stored", title_justify="left")
-        for column in ("row", "name", "company", "email"):
-            table.add_column(column, overflow="fold")
-        for column in ("value", "stage", "status", "created", "closed"):
-            table.add_column(column, no_wrap=True)
-        for row in result.preview:
-            value = money(row["value"])
-            table.add_row(str(row["row"]), escape(row["name"]), escape(row["company"]), escape(row["email"]),
-                          value, escape(row["stage"]), row["status"], (row["created_at"] or "")[:10],
-                          (row["closed_at"] or "")[:10])
-        console.print(table)
+        rows = [[str(row["row"]), row["name"], row["company"], row["email"], money(row["value"]), row["stage"],
+                 row["status"], (row["created_at"] or "")[:10], (row["closed_at"] or "")[:10]]
+                for row in result.preview]
+        hidden_note(console, print_table(console, _preview_columns(), rows, title="First rows as they would be stored"))
     counts = result.counts
     if result.failure is not None:
         message("Dry run: the import would be refused (see the error below); nothing was written.")
