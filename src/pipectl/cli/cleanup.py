@@ -148,7 +148,7 @@ def _emit(candidates: Iterable[dict], fmt: str) -> None:
 
 
 def _candidate_table(candidates: list[dict]) -> None:
-    from pipectl.cli.table_layout import Column, cell_lines, hidden_note, print_table
+    from pipectl.cli.table_layout import NAME_WIDTH, Column, cell_lines, hidden_note, print_table
     from pipectl.render import stdout_console
 
     console = stdout_console()
@@ -156,8 +156,8 @@ def _candidate_table(candidates: list[dict]) -> None:
         console.print("No lead is stalled or dead.", style="dim")
         return
     columns = (Column("ID", priority=9, justify="right", keep=True),
-               Column("Name", priority=9, min_width=16, keep=True), Column("Stage", priority=6, min_width=8),
-               Column("Why", priority=8, min_width=20, keep=True))
+               Column("Name", priority=9, min_width=NAME_WIDTH, keep=True),
+               Column("Stage", priority=6, min_width=8), Column("Why", priority=8, min_width=20, keep=True))
     rows = [[str(item["id"]), item["name"], item["stage"], cell_lines(item["reasons"])]
             for item in candidates[:TABLE_ROWS]]
     dropped = print_table(console, columns, rows)

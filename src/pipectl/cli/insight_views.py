@@ -53,26 +53,31 @@ def _card_text(card: dict) -> str:
 def board_view(data: dict) -> None:
     from rich.table import Table
 
+    from pipectl.cli.table_layout import text_width
+
     console = stdout_console()
     columns = data["columns"]
     if not data["total"]["leads"]:
         console.print("No open leads match.", style="dim")
         return
+    headers = [from_markup(f"{escape(column['stage'], one_line=True)}\n[not bold]{column['leads']} · "
+                           f"{amount(column['value'], '0')}\n[dim]weighted {amount(column['weighted_value'], '0')}"
+                           "[/dim][/not bold]") for column in columns]
+    cards = [[from_markup(_card_text(card)) for card in column["cards"]] for column in columns]
+    # Each stage as wide as its widest card, so every name and company is whole; when that does not
+    # fit (and in a pipe), the compact board: one row per stage, its leads one per line.
+    widths = [max([CARD_WIDTH, text_width(header)] + [text_width(card) for card in stage])
+              for header, stage in zip(headers, cards)]
     width = terminal_width()
-    # In a pipe, one line per stage and one per card: every name whole, for grep.
-    if width is None or width < WIDE_BOARD or len(columns) * CARD_WIDTH > width:
+    if width is None or width < WIDE_BOARD or sum(widths) + 3 * len(columns) + 1 > width:
         _compact_board(console, data)
         return
-    table = Table(show_lines=False, expand=True, header_style="bold", padding=(0, 1))
-    for column in columns:
-        header = (f"{escape(column['stage'], one_line=True)}\n[not bold]{column['leads']} · "
-                  f"{amount(column['value'], '0')}\n[dim]weighted {amount(column['weighted_value'], '0')}[/dim]"
-                  "[/not bold]")
-        table.add_column(header, overflow="fold", ratio=1, vertical="top")
-    depth = max((len(column["cards"]) for column in columns), default=0)
+    table = Table(show_lines=False, header_style="bold", padding=(0, 1))
+    for header, column_width in zip(headers, widths):
+        table.add_column(header, width=column_width, vertical="top")
+    depth = max((len(stage) for stage in cards), default=0)
     for index in range(depth):
-        table.add_row(*(_card_text(column["cards"][index]) if index < len(column["cards"]) else ""
-                        for column in columns))
+        table.add_row(*(stage[index] if index < len(stage) else "" for stage in cards))
         if index < depth - 1:
             table.add_row(*("" for _ in columns))
     if any(column["more"] for column in columns):

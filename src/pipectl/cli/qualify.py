@@ -235,22 +235,23 @@ def agenda_table(rows: list[dict], hidden: dict[str, int] | None = None) -> None
 
 
 def _agenda_columns():
-    from pipectl.cli.table_layout import Column
+    from pipectl.cli.table_layout import NAME_WIDTH, Column
 
-    # What the seller acts on (who, the action, why it stalled) outranks the figures; on a narrow
-    # terminal Score, Value and the dates are left out before a name or an action is narrowed.
+    # Who comes first: names and companies are narrowed last. The action (or why the lead stalled) is
+    # never left out, but wraps at spaces before Stage, Overdue and Due are left out; Score and Value
+    # make way first of all.
     return {
         "ID": Column("ID", priority=10, justify="right", keep=True),
-        "Name": Column("Name", priority=9, min_width=16, keep=True),
+        "Name": Column("Name", priority=9, min_width=NAME_WIDTH, keep=True),
         "Company": Column("Company", priority=8, min_width=14, keep=True),
         "Stage": Column("Stage", priority=4, min_width=8),
         "Value": Column("Value", priority=2, justify="right"),
         "Score": Column("Score", priority=1, justify="right"),
-        "Action": Column("Action", priority=7, min_width=16, keep=True),
+        "Action": Column("Action", priority=3, min_width=16, keep=True),
         "Due": Column("Due", priority=6),
         "Overdue": Column("Overdue", priority=5, justify="right"),
-        "Why it stalled": Column("Why it stalled", priority=7, min_width=16, keep=True, style="yellow"),
-        "Next action": Column("Next action", priority=3, min_width=12),
+        "Why it stalled": Column("Why it stalled", priority=3, min_width=16, keep=True, style="yellow"),
+        "Next action": Column("Next action", priority=2, min_width=12),
         "Last activity": Column("Last activity", priority=6),
     }
 

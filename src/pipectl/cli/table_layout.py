@@ -28,6 +28,8 @@ from pipectl.terminal import terminal_width, visible
 GAP = 3
 # Words up to this long are never split across lines (stage names, surnames, companies).
 LONGEST_WORD = 20
+# A lead's name up to this long is never narrowed: a row is found by its name. Longer ones wrap.
+NAME_WIDTH = 30
 # Below this, even a kept column is unreadable: the table then overflows rather than shrink further.
 FLOOR = 4
 # A row of this marks a section break (a rule across the table) between the rows around it.
@@ -76,8 +78,7 @@ class Fitted:
 
 
 def fitted_table(columns: Sequence[Column], rows: Sequence[Sequence[Any] | None], *, title: str | None = None,
-                 title_style: str = "bold", show_lines: bool = False, width: int | None = None,
-                 fit: bool = True) -> Fitted:
+                 title_style: str = "bold", show_lines: bool = False, width: int | None = None) -> Fitted:
     """A Rich table of `rows` under `columns`, fitted to `width` (default: the terminal's; none in a pipe)."""
     from rich.table import Table
     from rich.text import Text
@@ -88,9 +89,9 @@ def fitted_table(columns: Sequence[Column], rows: Sequence[Sequence[Any] | None]
              if any(text.plain.strip() not in EMPTY_MARKS for text in cells)]
     # A table with no rows still shows its headers.
     drawn = drawn if any(row is not SECTION for row in body) else list(range(len(columns)))
-    natural = {index: max([_width(Text(columns[index].header))] + [_width(text) for text in cells_of[index]])
+    natural = {index: max(text_width(text) for text in [Text(columns[index].header), *cells_of[index]])
                for index in drawn}
-    width = terminal_width() if fit and width is None else width
+    width = width or terminal_width()
     if width is None:
         shown, widths = drawn, natural
     else:
@@ -121,9 +122,10 @@ def print_table(console, columns: Sequence[Column], rows: Sequence[Sequence[Any]
 def hidden_note(console, dropped: Sequence[str]) -> None:
     """Say which columns a narrow terminal left out, and how to see them all."""
     if dropped:
-        names = ", ".join(dict.fromkeys(dropped))
-        console.print(f"Hidden at {console.width} columns: {names} (see all: | less -S).", style="dim",
-                      markup=False)
+        note = f"Hidden at {console.width} columns: {', '.join(dict.fromkeys(dropped))}"
+        tip = " (see all: | less -S)"
+        # The tip only where it fits: a note that wraps is noise on a terminal already too narrow.
+        console.print(note + (tip if len(note + tip) < console.width else "") + ".", style="dim", markup=False)
 
 
 def _as_text(value: Any):
@@ -132,7 +134,8 @@ def _as_text(value: Any):
     return value if isinstance(value, Text) else cell(value)
 
 
-def _width(text) -> int:
+def text_width(text) -> int:
+    """The widest line of a Rich Text, in terminal cells."""
     from rich.cells import cell_len
 
     return max((cell_len(line) for line in text.plain.split("\n")), default=0)
@@ -151,7 +154,7 @@ def _minimum(column: Column, cells: list, natural: int) -> int:
 
     header_word = max(cell_len(part) for part in re.split(r"(?<=\w) ", column.header))
     if column.min_width is None:
-        return max([header_word] + [_width(text) for text in cells])
+        return max([header_word] + [text_width(text) for text in cells])
     readable = max(column.min_width, header_word)
     if column.wrap:
         readable = max(readable, min(LONGEST_WORD, max((_longest_word(text.plain) for text in cells), default=0)))
@@ -163,25 +166,22 @@ def _layout(columns: Sequence[Column], drawn: list[int], natural: dict[int, int]
     """Which columns to show and how wide, giving way lowest priority first: narrow, then leave out."""
     shown = list(drawn)
     for level in sorted({columns[index].priority for index in drawn}):
-        widths, fits = _narrowed(columns, shown, natural, minimum, width, level)
-        if fits:
-            return shown, widths
-        for index in reversed([index for index in shown if columns[index].priority == level
-                               and not columns[index].keep]):
-            shown.remove(index)
-            widths, fits = _narrowed(columns, shown, natural, minimum, width, level)
-            if fits:
+        leaving = [index for index in shown if columns[index].priority == level and not columns[index].keep]
+        # Narrow everything up to this level; if that is not enough, leave out this level's columns.
+        for index in [None] + leaving[::-1]:
+            if index is not None:
+                shown.remove(index)
+            if _narrowed(columns, shown, natural, minimum, width, level)[1]:
                 shown = _taken_back(columns, drawn, shown, natural, minimum, width, level)
                 return shown, _narrowed(columns, shown, natural, minimum, width, level)[0]
-    # Even the kept columns at their readable width are too wide: narrow the widest, down to FLOOR.
+    # Even the kept columns at their readable width are too wide: below it, lowest priority first,
+    # down to FLOOR (a name is the last to lose a letter); past that the terminal wraps the line.
     widths, _ = _narrowed(columns, shown, natural, minimum, width, None)
     excess = _needed(shown, widths) - width
-    while excess > 0:
-        widest = max(shown, key=lambda index: widths[index])
-        if widths[widest] <= FLOOR:
-            break
-        widths[widest] -= 1
-        excess -= 1
+    for index in sorted(shown, key=lambda index: (columns[index].priority, -index)):
+        give = max(min(excess, widths[index] - FLOOR), 0)
+        widths[index] -= give
+        excess -= give
     return shown, widths
 
 

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from pipectl.cli.table_layout import Column, cell_lines, from_markup, hidden_note, print_table
+from pipectl.cli.table_layout import NAME_WIDTH, Column, cell_lines, from_markup, hidden_note, print_table
 from pipectl.contract import BANT_CRITERIA, BANT_LABELS, FIELDS
 from pipectl.money import format_money
 from pipectl.render import UNBOUNDED_WIDTH, escape, stdout_console
@@ -32,7 +32,7 @@ def money(value: float | None) -> str:
 # is narrowed, and the stage before a name is.
 LEAD_COLUMNS = {
     "ID": Column("ID", priority=10, justify="right", keep=True),
-    "Name": Column("Name", priority=9, min_width=16, keep=True),
+    "Name": Column("Name", priority=9, min_width=NAME_WIDTH, keep=True),
     "Company": Column("Company", priority=7, min_width=14, keep=True),
     "Stage": Column("Stage", priority=8, min_width=8),
     "Status": Column("Status", priority=6),
