@@ -35,6 +35,7 @@ FLOOR = 4
 # A row of this marks a section break (a rule across the table) between the rows around it.
 SECTION = None
 EMPTY_MARKS = ("", "–")
+UNBOUNDED = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ class Fitted:
 def fitted_table(columns: Sequence[Column], rows: Sequence[Sequence[Any] | None], *, title: str | None = None,
                  title_style: str = "bold", show_lines: bool = False, width: int | None = None) -> Fitted:
     """A Rich table of `rows` under `columns`, fitted to `width` (default: the terminal's; none in a pipe)."""
+    from rich.cells import cell_len
     from rich.table import Table
     from rich.text import Text
 
@@ -97,8 +99,10 @@ def fitted_table(columns: Sequence[Column], rows: Sequence[Sequence[Any] | None]
     else:
         minimum = {index: _minimum(columns[index], cells_of[index], natural[index]) for index in drawn}
         shown, widths = _layout(columns, drawn, natural, minimum, width)
+    # A table at least as wide as its title, so the title is not wrapped over the columns.
+    title_width = min(cell_len(title or ""), width or UNBOUNDED)
     table = Table(show_edge=False, pad_edge=False, header_style="bold", title=title, title_justify="left",
-                  title_style=title_style, show_lines=show_lines)
+                  title_style=title_style, show_lines=show_lines, min_width=title_width or None)
     for index in shown:
         column = columns[index]
         table.add_column(Text(column.header, no_wrap=False, overflow="fold"), justify=column.justify,
