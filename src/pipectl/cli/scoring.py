@@ -148,7 +148,8 @@ def _moves_table(rows: list[dict], verb: str) -> None:
     console = stdout_console()
     columns = (Column("ID", priority=9, justify="right", keep=True),
                Column("Name", priority=9, min_width=NAME_WIDTH, keep=True),
-               Column("Score", priority=5, justify="right"), Column("From", priority=6, min_width=8), Column("To", priority=8, min_width=8, keep=True))
+               Column("Score", priority=5, justify="right"), Column("From", priority=6, min_width=8),
+               Column("To", priority=8, min_width=8, keep=True))
     table_rows = [[str(row["id"]), row["name"], str(row["score"]), row["from"], row["to"]] for row in rows]
     hidden_note(console, print_table(console, columns, table_rows, title=verb))
 

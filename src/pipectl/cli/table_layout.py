@@ -20,7 +20,7 @@ Rich `Text` the caller built (with `cell`, `cell_lines` or `from_markup`).
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pipectl.terminal import terminal_width, visible
 
@@ -45,7 +45,7 @@ class Column:
     header: str
     priority: int = 5
     min_width: int | None = None
-    justify: str = "left"
+    justify: Literal["left", "right"] = "left"
     wrap: bool = True
     keep: bool = False
     style: str | None = None
@@ -153,9 +153,9 @@ def _longest_word(text: str) -> int:
 
 def _minimum(column: Column, cells: list, natural: int) -> int:
     """The narrowest the column can get: its content whole (fixed columns), or a readable width (text)."""
-    # A header may wrap between words ("Days in / stage"), never after a lone symbol ("→ / won").
     from rich.cells import cell_len
 
+    # A header may wrap between words ("Days in / stage"), never after a lone symbol ("→ / won").
     header_word = max(cell_len(part) for part in re.split(r"(?<=\w) ", column.header))
     if column.min_width is None:
         return max([header_word] + [text_width(text) for text in cells])

@@ -15,7 +15,8 @@ def _preview_columns():
 
     # Who the rows are stays; dates and status give way first on a narrow terminal.
     return (Column("row", priority=9, justify="right", keep=True),
-            Column("name", priority=9, min_width=NAME_WIDTH, keep=True), Column("company", priority=8, min_width=14, keep=True), Column("email", priority=6, min_width=16),
+            Column("name", priority=9, min_width=NAME_WIDTH, keep=True),
+            Column("company", priority=8, min_width=14, keep=True), Column("email", priority=6, min_width=16),
             Column("value", priority=5, justify="right"), Column("stage", priority=7, min_width=8),
             Column("status", priority=4), Column("created", priority=3), Column("closed", priority=2))
 
