@@ -6,7 +6,9 @@ from typing import Annotated
 
 import typer
 
-from pipectl.cli.options import DbOption, FormatOption, format_option, parse_money, parse_when
+from pipectl.cli.options import (
+    COUNT_MAX, DbOption, FormatOption, format_option, parse_money, parse_since, parse_when,
+)
 
 OwnerOption = Annotated[str | None, typer.Option("--owner", metavar="NAME", help="Only leads of this owner.")]
 
@@ -25,7 +27,7 @@ def board(
     tag: Annotated[list[str] | None, typer.Option(
         "--tag", "-t", metavar="TAG", help="Only leads with this tag; repeat for more.")] = None,
     limit: Annotated[int | None, typer.Option(
-        "--limit", "-n", min=1, metavar="N", show_default=False,
+        "--limit", "-n", min=1, max=COUNT_MAX, metavar="N", show_default=False,
         help=f"Cards shown per stage, the rest as +N more (default: {BOARD_CARDS} in the board, all in "
              "json, jsonl and csv).")] = None,
     fmt: FormatOption = "table",
@@ -56,10 +58,12 @@ def board(
 
 
 def metrics(
-    since: Annotated[str | None, typer.Option(
-        "--since", metavar="DATE", help="Start of the period: a date, or a look-back such as 30d or 1y.")] = None,
-    until: Annotated[str | None, typer.Option(
-        "--until", metavar="DATE", help="End of the period (not included): a date, or a look-back.")] = None,
+    since: Annotated[datetime | None, typer.Option(
+        "--since", metavar="DATE", parser=parse_since, show_default=False,
+        help="Start of the period: a date, or a look-back such as 30d or 1m.")] = None,
+    until: Annotated[datetime | None, typer.Option(
+        "--until", metavar="DATE", parser=parse_since, show_default=False,
+        help="End of the period (not included): a date, or a look-back.")] = None,
     owner: OwnerOption = None,
     fmt: FormatOption = "table",
     db: DbOption = None,
@@ -80,13 +84,11 @@ def metrics(
     from pipectl.cli.insight_views import metrics_view
     from pipectl.cli.runtime import pipeline
     from pipectl.core.metrics import Scope, compute_metrics
-    from pipectl.core.periods import since_moment
     from pipectl.errors import UsageError
     from pipectl.output import LONG_COLUMNS, Csv, emit, long_rows
 
     now = clock.now()
-    start = since_moment(since, now) if since else None
-    end = since_moment(until, now) if until else None
+    start, end = since, until
     if start and end and start >= end:
         raise UsageError(f"--since ({start:%Y-%m-%d}) must be before --until ({end:%Y-%m-%d}).")
     with pipeline(db, write=False) as session:
@@ -143,8 +145,9 @@ def forecast(
 
 
 def review(
-    since: Annotated[str, typer.Option(
-        "--since", metavar="DATE", help="Review from this date, or this far back (7d, 2w).")] = "7d",
+    since: Annotated[datetime, typer.Option(
+        "--since", metavar="DATE", parser=parse_since, help="Review from this date, or this far back (7d, 2w, 1m).")
+    ] = "7d",
     fmt: format_option("table", "md", "json", "jsonl",
                        help="table for people, md for Markdown notes, json or jsonl for programs.") = "table",
     db: DbOption = None,
@@ -162,15 +165,14 @@ def review(
     from pipectl import clock
     from pipectl.cli.insight_views import review_markdown, review_view
     from pipectl.cli.runtime import pipeline
-    from pipectl.core.periods import since_moment
     from pipectl.core.review import compute_review
     from pipectl.errors import UsageError
     from pipectl.output import emit
 
     now = clock.now()
-    start = since_moment(since, now)
+    start = since
     if start > now:
-        raise UsageError(f"--since {since!r} is in the future; give a past date or a look-back such as 7d.")
+        raise UsageError(f"--since {start:%Y-%m-%d} is in the future; give a past date or a look-back such as 7d.")
     with pipeline(db, write=False) as session:
         data = compute_review(session, now, start)
     emit(fmt, data, table=review_view, writers={"md": lambda review: print(review_markdown(review), end="")})

@@ -6,6 +6,9 @@ from typing import Annotated, Any
 
 import typer
 
+# The largest count an option takes: beyond any pipeline, and inside SQLite's 64-bit integers.
+COUNT_MAX = 1_000_000_000
+
 
 def _usage_errors_as_bad_parameter(parse: Callable[[Any], Any], text: Any, parsed_type: type | None = None) -> Any:
     """Run one of pipectl's parsers for Typer: its UsageError becomes a bad option value (exit 2)."""
@@ -43,10 +46,26 @@ def parse_money(text: str) -> int:
 
 
 def parse_length(text: str) -> timedelta:
-    """Typer parser for lengths of time (7d, 2w, 1m, 1y): a bad one is a usage error (exit 2)."""
+    """Typer parser for a look-back length (`--older-than 30d`, `6m`): calendar months back from now."""
+    from pipectl.clock import now
     from pipectl.dates import parse_duration
 
-    return _usage_errors_as_bad_parameter(parse_duration, text, timedelta)
+    return _usage_errors_as_bad_parameter(lambda value: parse_duration(value).back_from(now()), text, timedelta)
+
+
+def parse_span(text: str):
+    """Typer parser for a length ahead (`next --within 2w`): a `dates.Span`, measured by the command."""
+    from pipectl.dates import Span, parse_duration
+
+    return _usage_errors_as_bad_parameter(parse_duration, text, Span)
+
+
+def parse_since(text: str) -> datetime:
+    """Typer parser for `--since`/`--until`: a date, or a length counted back from today (30d, 1m)."""
+    from pipectl.clock import now
+    from pipectl.dates import parse_look_back
+
+    return _usage_errors_as_bad_parameter(lambda value: parse_look_back(value, now()), text, datetime)
 
 
 DbOption = Annotated[

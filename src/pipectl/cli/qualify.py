@@ -1,13 +1,16 @@
 """Qualification and follow-up commands: qualify (BANT), plan, done, and next (the agenda)."""
 
 import sys
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from typing import Annotated
 
 import typer
 
-from pipectl.cli.options import AtOption, DbOption, LeadArgument, NoteOption, format_option, parse_when
+from pipectl.cli.options import (
+    COUNT_MAX, AtOption, DbOption, LeadArgument, NoteOption, format_option, parse_span, parse_when,
+)
 from pipectl.cli.runtime import stdin_is_terminal
+from pipectl.dates import Span
 
 
 # Rows per section in the table view.
@@ -168,10 +171,10 @@ def done(
 
 
 def next_actions(
-    within: Annotated[str, typer.Option("--within", metavar="DURATION",
-                                        help="How far after today upcoming actions reach: 1d, 3d, 2w.")] = "7d",
+    within: Annotated[Span, typer.Option("--within", metavar="DURATION", parser=parse_span,
+                                         help="How far after today upcoming actions reach: 1d, 3d, 2w, 1m.")] = "7d",
     limit: Annotated[int | None, typer.Option(
-        "--limit", "-n", show_default=False,
+        "--limit", "-n", max=COUNT_MAX, show_default=False,
         help=f"At most this many stalled leads, and leads without a next action (default: {TABLE_LIMIT} in "
              "the table, all in json, jsonl and csv).")] = None,
     fmt: format_option("table", "json", "jsonl", "csv", "ics",
@@ -186,13 +189,13 @@ def next_actions(
     from pipectl.cli.runtime import pipeline
     from pipectl.core.agenda import AGENDA_KEYS, agenda, agenda_dicts, cap_sections
     from pipectl.core.views import EXTRA_KEYS, field_keys
-    from pipectl.dates import parse_duration
     from pipectl.output import emit, lead_layout
 
-    span = parse_duration(within)
     now = clock.now()
     if limit is None and fmt == "table":
         limit = TABLE_LIMIT
+    # The upcoming window starts tomorrow; `1m` reaches the same day a calendar month later.
+    span = within.ahead_of(datetime.combine(now.date(), time()) + timedelta(days=1))
     with pipeline(db, write=False) as session:
         # A calendar holds planned actions only.
         rows = agenda(session, within=span, limit=limit, now=now, unplanned=fmt != "ics")

@@ -2,15 +2,14 @@
 
 Each problem names the row, the column and what is wrong with it, so a
 person can fix the spreadsheet. Values are read the way pipectl reads what
-people type: amounts through `pipectl.money`, dates ISO first then through
-dateutil ("15 Apr, 2021 00:02:00"). A CSV cell that pipectl neutralised against
-formulas (`'=SUM(A1)`) is read back by the contract's `unneutralise` before it gets here.
+people type: amounts through `pipectl.money`, dates through `pipectl.dates`
+(ISO, and spreadsheet forms such as "15 Apr, 2021 00:02:00"). A CSV cell that pipectl neutralised
+against formulas (`'=SUM(A1)`) is read back by the contract's `unneutralise` before it gets here.
 """
 
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 
 from pydantic import ValidationError
 
@@ -21,9 +20,10 @@ from pipectl.contract import (
 from pipectl.core.kinds import LOGGABLE, SYSTEM
 from pipectl.core.import_mapping import Mapping, custom_key, outcome_of
 from pipectl.core.leads import LeadFields
+from pipectl.dates import parse_date
 from pipectl.errors import UsageError
 from pipectl.folding import fold
-from pipectl.money import parse_amount
+from pipectl.money import cents_from_number, parse_amount
 
 # The dates of a lead a file may give (the contract's instants, and `archived_at` for a restore).
 LEAD_DATES = tuple(spec.key for spec in FIELDS + STORED_ONLY if spec.kind == "instant" and spec.key != "nurture_since")
@@ -75,24 +75,17 @@ def cell(cells: dict, column: str | None):
 
 
 def parse_when(text, column: str, now: datetime) -> datetime | None:
-    """A date or date-time from a file; ISO first (with its offset), then common spreadsheet forms."""
+    """A date or date-time from a file, read as pipectl reads every date (`pipectl.dates`)."""
     if text is None:
         return None
-    raw = str(text).strip()
+    if isinstance(text, datetime):
+        return parse_date(text.isoformat(), now)
     try:
-        moment = datetime.fromisoformat(raw)
-    except ValueError:
-        from dateutil import parser
-
-        try:
-            moment = parser.parse(raw)
-        except (ValueError, OverflowError):
-            raise Problem(column, f"cannot read the date {raw!r}") from None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone().replace(tzinfo=None)
-    if not 1900 <= moment.year <= 2999:
-        raise Problem(column, f"the date {raw!r} is out of range")
-    return moment.replace(microsecond=0) if moment.microsecond else moment
+        return parse_date(str(text).strip(), now)
+    except UsageError as error:
+        # One clause per cell: the problem and any setting that settles it, not the list of forms.
+        reason = str(error).split("; ")[0].rstrip(".")
+        raise Problem(column, reason[0].lower() + reason[1:]) from None
 
 
 DATES_REMEMBERED = 10_000
@@ -121,15 +114,9 @@ def parse_cents(value, column: str) -> int | None:
         return None
     if isinstance(value, bool):
         raise Problem(column, f"{value!r} is not an amount")
-    if isinstance(value, int | float):
-        try:
-            cents = Decimal(str(value)) * 100
-        except InvalidOperation:
-            raise Problem(column, f"{value!r} is not an amount") from None
-        if cents != cents.to_integral_value() or cents < 0:
-            raise Problem(column, f"{value!r} is not an amount in whole cents")
-        return int(cents)
     try:
+        if isinstance(value, int | float):
+            return cents_from_number(value)
         return parse_amount(str(value))
     except UsageError as error:
         raise Problem(column, _short(error)) from None

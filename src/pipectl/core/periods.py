@@ -10,7 +10,7 @@ from datetime import date, datetime
 
 from sqlalchemy import BigInteger, Integer, and_, case, cast, func, literal, type_coerce
 
-from pipectl.dates import parse_date, parse_duration, to_timestamp
+from pipectl.dates import to_timestamp
 from pipectl.errors import UsageError
 
 DAY = 86400
@@ -25,15 +25,6 @@ def raw(column):
 def ts(moment: datetime):
     """An instant as a bound integer parameter."""
     return literal(to_timestamp(moment), BigInteger)
-
-
-def since_moment(text: str, now: datetime) -> datetime:
-    """A look-back as people type it: `7d` means seven days ago, a date means that date."""
-    try:
-        return datetime.combine((now - parse_duration(text)).date(), datetime.min.time())
-    except UsageError:
-        pass
-    return parse_date(text, now)
 
 
 @dataclass(frozen=True)

@@ -157,9 +157,12 @@ class BehaviouralRule(BaseModel):
         from pipectl.dates import parse_duration
 
         try:
-            parse_duration(value)
+            span = parse_duration(value)
         except UsageError as error:
             raise ValueError(str(error).rstrip(".")) from None
+        if span.count == 0:
+            raise ValueError(f"within {value.strip()!r} is no time at all, so the rule would count nothing; "
+                             "give a window such as 30d, or leave within out to count every activity")
         return value.strip()
 
     def since(self, now: datetime) -> datetime | None:
@@ -168,7 +171,7 @@ class BehaviouralRule(BaseModel):
             return None
         from pipectl.dates import parse_duration
 
-        return now - parse_duration(self.within)
+        return parse_duration(self.within).before(now)
 
     def describe(self) -> str:
         text = f"{self.points:+d} per {self.kind.replace('_', ' ')}"
