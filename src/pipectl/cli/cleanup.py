@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from pipectl.cli import completion as complete
 from pipectl.cli.options import DbOption, FormatOption, LeadArgument, NoteOption, parse_length
 from pipectl.cli.runtime import stdin_is_terminal
 
@@ -18,10 +19,12 @@ def clean(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be archived; change nothing.")] = False,
     purge: Annotated[
         bool, typer.Option("--purge", help="Delete archived leads for good (needs --older-than).")] = False,
-    stage: Annotated[str | None, typer.Option("--stage", metavar="STAGE", help="Only leads in this stage.")] = None,
+    stage: Annotated[str | None, typer.Option("--stage", metavar="STAGE", autocompletion=complete.complete_stage,
+                                              help="Only leads in this stage.")] = None,
     rule: Annotated[
         list[str] | None,
-        typer.Option("--rule", "-r", metavar="RULE", help="Only this rule; repeat for more: idle, too-long-in-stage, too-old, "
+        typer.Option("--rule", "-r", metavar="RULE", autocompletion=complete.complete_rule,
+                     help="Only this rule; repeat for more: idle, too-long-in-stage, too-old, "
                                           "no-response, disqualified, not-audience."),
     ] = None,
     older_than: Annotated[

@@ -4,12 +4,14 @@ from typing import Annotated
 
 import typer
 
+from pipectl.cli import completion as complete
 from pipectl.cli.options import AtOption, DbOption, ForceOption, LeadArgument, NoteOption, ValueOption
 
 
 def move(
     lead: LeadArgument,
-    stage: Annotated[str, typer.Argument(help="The stage to move the lead to.", show_default=False)],
+    stage: Annotated[str, typer.Argument(help="The stage to move the lead to.", show_default=False,
+                                autocompletion=complete.complete_stage)],
     note: NoteOption = None,
     at: AtOption = None,
     force: ForceOption = False,
@@ -102,6 +104,7 @@ def log(
         str,
         typer.Argument(help="call, email, message, reply, meeting, demo, note, competitor, or a signal such as "
                             "email_open, web_visit, form_submission, trial_request.", metavar="KIND",
+                     autocompletion=complete.complete_kind,
                      show_default=False),
     ],
     note: NoteOption = None,

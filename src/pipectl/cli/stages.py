@@ -4,11 +4,13 @@ from typing import Annotated
 
 import typer
 
+from pipectl.cli import completion as complete
 from pipectl.cli.options import DbOption, FormatOption
 
 app = typer.Typer(help="Manage the pipeline's stages (2 to 6, in order).", no_args_is_help=True)
 
-StageArgument = Annotated[str, typer.Argument(metavar="STAGE", help="Stage name.", show_default=False)]
+StageArgument = Annotated[str, typer.Argument(metavar="STAGE", help="Stage name.", show_default=False,
+                                              autocompletion=complete.complete_stage)]
 ProbabilityOption = Annotated[int | None, typer.Option("--probability", "-p", help="Win probability in percent.")]
 IdleOption = Annotated[int | None, typer.Option("--idle-days", help="Idle days after which a lead here is stalled.")]
 ActionOption = Annotated[
@@ -126,7 +128,8 @@ def move_stage(
 @app.command("remove")
 def remove_stage(
     name: StageArgument,
-    to: Annotated[str | None, typer.Option("--to", help="Where the stage's leads go.")] = None,
+    to: Annotated[str | None, typer.Option("--to", autocompletion=complete.complete_stage,
+                                           help="Where the stage's leads go.")] = None,
     db: DbOption = None,
 ) -> None:
     """Remove a stage; the leads in it go to the stage named with --to.

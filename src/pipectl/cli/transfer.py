@@ -4,6 +4,7 @@ from typing import Annotated
 
 import typer
 
+from pipectl.cli import completion as complete
 from pipectl.cli.options import DbOption, format_option
 
 # Above this many bytes (about 5,000 rows) an import on a terminal shows a progress bar.
@@ -22,15 +23,19 @@ def _preview_columns():
 
 
 def export_data(
-    what: Annotated[str, typer.Option("--what", help="leads, activities, or all (leads then activities).")] = "leads",
+    what: Annotated[str, typer.Option("--what", autocompletion=complete.complete_what,
+                                      help="leads, activities, or all (leads then activities).")] = "leads",
     fmt: format_option("csv", "json", "jsonl", help="csv, json or jsonl (default: csv; jsonl for --what all).") = None,
-    stage: Annotated[str | None, typer.Option("--stage", help="Only this stage.")] = None,
-    status: Annotated[str, typer.Option("--status", help="open, won, lost, archived or all.")] = "all",
+    stage: Annotated[str | None, typer.Option("--stage", autocompletion=complete.complete_stage,
+                                              help="Only this stage.")] = None,
+    status: Annotated[str, typer.Option("--status", autocompletion=complete.complete_status,
+                                        help="open, won, lost, archived or all.")] = "all",
     tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="Only leads with this tag; repeat for more.")
                    ] = None,
     owner: Annotated[str | None, typer.Option("--owner", help="Only leads of this owner.")] = None,
     source: Annotated[str | None, typer.Option("--source", help="Only leads from this source.")] = None,
-    min_score: Annotated[int | None, typer.Option("--min-score", help="Only leads scoring at least this.")] = None,
+    min_score: Annotated[int | None, typer.Option("--min-score", min=0, max=100,
+                                                  help="Only leads scoring at least this.")] = None,
     output: Annotated[str, typer.Option("--output", "-o", metavar="FILE", help="Write here (- is stdout).")] = "-",
     db: DbOption = None,
 ) -> None:
@@ -79,9 +84,11 @@ def export_data(
 def import_data(
     file: Annotated[str, typer.Argument(metavar="FILE|-", help="A CSV, JSON or JSON Lines file; - reads stdin.",
                                         show_default=False)],
-    fmt: Annotated[str | None, typer.Option("--format", "-f", help="csv, json or jsonl (default: from the "
+    fmt: Annotated[str | None, typer.Option("--format", "-f", autocompletion=complete.complete_transfer_format,
+                                            help="csv, json or jsonl (default: from the "
                                             "file name, else from the content).", show_default=False)] = None,
-    what: Annotated[str | None, typer.Option("--what", help="leads, activities or all (default: from the file).",
+    what: Annotated[str | None, typer.Option("--what", autocompletion=complete.complete_what,
+                                             help="leads, activities or all (default: from the file).",
                                              show_default=False)] = None,
     map_: Annotated[list[str] | None, typer.Option("--map", metavar="COLUMN=FIELD", help=(
         "Read COLUMN into FIELD (name, company, email, value, stage, created_at, …, field:KEY, ignore); repeat."))
@@ -92,7 +99,7 @@ def import_data(
         "Put leads of the file's stage OLD in stage NEW (or NEW = won / lost); repeat."))] = None,
     create_stages: Annotated[bool, typer.Option("--create-stages", help=(
         "Add the file's unknown stages at the end of the pipeline (at most 6 stages in all)."))] = False,
-    on_duplicate: Annotated[str, typer.Option("--on-duplicate", help=(
+    on_duplicate: Annotated[str, typer.Option("--on-duplicate", autocompletion=complete.complete_duplicate_mode, help=(
         "A row with the email, or name and company, of a lead already there: error, skip or update."))] = "error",
     skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help=(
         "Import the good rows; write the bad ones, with an error column, to the rejects file."))] = False,
@@ -100,7 +107,8 @@ def import_data(
         "Where --skip-invalid writes the bad rows (default: FILE.rejects.csv)"), show_default=False)] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help=(
         "Show how the columns map and the first rows as they would be stored; write nothing."))] = False,
-    default_stage: Annotated[str | None, typer.Option("--default-stage", metavar="STAGE", help=(
+    default_stage: Annotated[str | None, typer.Option("--default-stage", metavar="STAGE",
+                                                      autocompletion=complete.complete_stage, help=(
         "Stage for rows without one (default: the first stage)."), show_default=False)] = None,
     db: DbOption = None,
 ) -> None:
