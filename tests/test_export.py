@@ -11,7 +11,8 @@ import pytest
 def pipeline(new_lead, ok):
     ada = new_lead("Ada Lovelace", "--company", "Analytical", "--email", "ada@example.com", "--value", "12k",
                    "--tag", "warm", "--tag", "vip", "--field", "Region=EU", "--owner", "sam", "--at", "-10d")
-    bob = new_lead("=HYPERLINK(\"x\")", "--company", "Acme, Inc", "--value", "500", "--owner", "kim")
+    bob = new_lead("=HYPERLINK(\"x\")", "--company", "Acme, Inc", "--value", "500", "--owner", "kim",
+                   "--at", "-2d")
     ok("log", str(bob), "call", "--note", "said \"hi\", twice\nthen left", "--at", "-1d")
     ok("won", str(ada))
     return ada, bob

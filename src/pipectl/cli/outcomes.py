@@ -120,13 +120,14 @@ def log(
     from pipectl.core.history import record
     from pipectl.core.kinds import normalise_kind
     from pipectl.core.leads import find_lead
+    from pipectl.core.outcomes import not_before_added
     from pipectl.render import message
 
     kind = normalise_kind(kind)
     at = at or clock.now()
     with pipeline(db) as session:
         target = find_lead(session, lead)
-        activity = record(session, target, kind, at, note=note)
+        activity = record(session, target, kind, not_before_added(target, at), note=note)
         label, activity_id = f"#{target.id} {target.name}", activity.id
     message(f"Logged {kind.replace('_', ' ')} #{activity_id} on lead {label}.")
 

@@ -67,12 +67,14 @@ def qualify(
         target = find_lead(session, lead)
         changes = qualify_lead(session, target, answers, at=at)
         label, qualified, signals = f"#{target.id} {target.name}", is_qualified(target), disqualifying(target)
-        missing = [name for name in BANT_CRITERIA if getattr(target, name) != "yes"]
+        # Only unanswered criteria are still open: a "no" is an answer (the warning below says so).
+        still_open = [name for name in BANT_CRITERIA if getattr(target, name) not in ("yes", "no")]
     if not changes:
         message(f"BANT of lead {label} is unchanged.")
         return
     described = ", ".join(f"{name} {change['to']['status']}" for name, change in changes.items())
-    verdict = "qualified" if qualified else f"not qualified (still open: {', '.join(missing)})"
+    verdict = "qualified" if qualified else "not qualified" + (f" (still open: {', '.join(still_open)})"
+                                                               if still_open else "")
     message(f"Updated BANT of lead {label}: {described}; {verdict}.")
     if signals:
         warning(f"{' and '.join(signals)} answered no: lead {label} is disqualified (`pipectl list --disqualified`).")

@@ -112,7 +112,11 @@ def reopen_lead(session: Session, lead: Lead, *, at: datetime | None = None, not
 
 
 def _closing_time(lead: Lead, at: datetime | None) -> datetime:
-    at = at or clock.now()
+    return not_before_added(lead, at or clock.now())
+
+
+def not_before_added(lead: Lead, at: datetime) -> datetime:
+    """Nothing happened to a lead before it was added: `won --at` and `log --at` are refused then."""
     if at < lead.created_at:
         raise UsageError(f"--at {at:%Y-%m-%d %H:%M} is before the lead was added ({lead.created_at:%Y-%m-%d}).")
     return at
