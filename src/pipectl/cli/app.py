@@ -16,6 +16,13 @@ from pipectl.errors import PipectlError
 class PipectlGroup(TyperGroup):
     """The one place that turns the core's errors into `Error: …` on stderr and an exit code."""
 
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except Exception as error:
+            _usage_error(error)
+            raise
+
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
@@ -29,6 +36,18 @@ class PipectlGroup(TyperGroup):
             # `pipectl export | head`: the reader left; that is not an error.
             _silence_stdout()
             raise typer.Exit(0) from None
+        except Exception as error:
+            _usage_error(error)
+            raise
+
+
+def _usage_error(error: Exception) -> None:
+    """A usage error from Typer becomes one `Error: …` line naming the option, exit 2; others pass."""
+    from pipectl.cli.usage import is_usage_error, usage_message
+
+    if is_usage_error(error):
+        print(f"Error: {usage_message(error)}", file=sys.stderr)
+        raise typer.Exit(2) from None
 
 
 app = typer.Typer(

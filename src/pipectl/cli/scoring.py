@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from pipectl.cli.options import DbOption, FormatOption
+from pipectl.cli.options import COUNT_MAX, DbOption, FormatOption
 from pipectl.cli.table_layout import Column
 
 rules_app = typer.Typer(help="The scoring, stage and cleanup rules, kept in the database, written as TOML.",
@@ -42,7 +42,7 @@ def score(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="With --apply: list the moves, change nothing.")
                        ] = False,
     limit: Annotated[int | None, typer.Option(
-        "--limit", "-n", min=0, show_default=False,
+        "--limit", "-n", min=0, max=COUNT_MAX, show_default=False,
         help=f"How many of the ranking to print (default: {TABLE_LIMIT} in a table, all in json, jsonl and csv; "
              "0: all).")] = None,
     fmt: FormatOption = "table",

@@ -155,8 +155,33 @@ def _trim(location: tuple, data: dict, kind: str) -> tuple:
     return tuple(kept)
 
 
+# pydantic's wording ("Input should be greater than or equal to 0") in the words of the rest of pipectl.
+_PLAIN = {
+    "greater_than_equal": "must be at least {ge}", "less_than_equal": "must be at most {le}",
+    "greater_than": "must be more than {gt}", "less_than": "must be less than {lt}",
+    "int_type": "must be a whole number", "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number", "float_type": "must be a number",
+    "float_parsing": "must be a number", "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false", "string_type": "must be text in quotes",
+    "list_type": "must be a list", "dict_type": "must be a table", "model_type": "must be a table",
+    "model_attributes_type": "must be a table", "literal_error": "must be one of {expected}",
+    "enum": "must be one of {expected}", "string_too_long": "must be at most {max_length} characters",
+    "string_too_short": "must not be empty", "too_long": "must have at most {max_length} items",
+}
+
+
+def _plain(problem: dict) -> str:
+    template = _PLAIN.get(problem["type"])
+    if template is None:
+        return problem["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    try:
+        return template.format(**problem.get("ctx", {}))
+    except (KeyError, IndexError):
+        return template.split(" {")[0]
+
+
 def _describe_one(problem: dict, location: tuple, data: dict, text: str) -> str:
-    message = problem["msg"].removeprefix("Value error, ")
+    message = _plain(problem)
     if problem["type"] == "extra_forbidden":
         message = f"unknown key {location[-1]!r} (a typo?)"
     elif problem["type"] == "missing":
