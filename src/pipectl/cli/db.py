@@ -1,6 +1,5 @@
 """`pipectl db …`: where the database is, upgrading, checking and backing it up."""
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -47,22 +46,32 @@ def check(fmt: format_option("table", "json", "jsonl") = "table", db: DbOption =
     """
     from pipectl.cli.runtime import database
     from pipectl.core.maintenance import check as run_check
+    from pipectl.core.maintenance import damaged_report
     from pipectl.errors import DatabaseError
     from pipectl.output import emit
+    from pipectl.storage.health import DatabaseDamaged
 
-    with database(db) as opened:
-        report = run_check(opened)
+    try:
+        with database(db) as opened:
+            report = run_check(opened)
+    except DatabaseDamaged as error:
+        # The check's whole point: a damaged file is reported, not a reason to fail.
+        report = damaged_report(f"damaged: {error.detail}")
     emit(fmt, report, table=_report)
     if not report["ok"]:
-        raise DatabaseError("The integrity check found problems; restore a backup (`pipectl db backup`).")
+        raise DatabaseError("The integrity check found problems; restore a backup (a copy made by "
+                            "`pipectl db backup FILE`) after checking it with `pipectl --db COPY db check`.")
 
 
 def _report(report: dict) -> None:
     from pipectl.terminal import visible
 
     status = "ok" if report["ok"] else "PROBLEMS FOUND"
-    print(f"{status}: schema {report['schema']}, {report['stages']} stages, {report['leads']} leads, "
-          f"{report['activities']} activities")
+    if report["leads"] is None:
+        print(f"{status}: the database cannot be read")
+    else:
+        print(f"{status}: schema {report['schema']}, {report['stages']} stages, {report['leads']} leads, "
+              f"{report['activities']} activities")
     for problem in report["problems"]:
         # A problem may quote a damaged row: its control characters are shown, not run.
         print(f"  {visible(problem, one_line=True)}")
@@ -70,7 +79,7 @@ def _report(report: dict) -> None:
 
 @app.command("backup")
 def backup(
-    file: Annotated[Path, typer.Argument(metavar="FILE", help="Where to write the copy.", show_default=False)],
+    file: Annotated[str, typer.Argument(metavar="FILE", help="Where to write the copy.", show_default=False)],
     force: Annotated[bool, typer.Option("--force", help="Replace FILE if it exists.")] = False,
     db: DbOption = None,
 ) -> None:

@@ -43,13 +43,13 @@ def export_data(
 
     Example: pipectl export --what all --format jsonl -o backup.jsonl
     """
-    import os
     import sys
 
-    from pipectl.cli.runtime import pipeline
+    from pipectl.cli.runtime import database_files, pipeline
     from pipectl.core.exporting import check_what
     from pipectl.core.views import LeadFilter
     from pipectl.errors import UsageError
+    from pipectl.files import check_output, replacing
     from pipectl.render import message
 
     what = check_what(what)
@@ -59,25 +59,18 @@ def export_data(
                          "export leads and activities to two CSV files instead.")
     wanted = LeadFilter(stage=stage, status=status.lower(), tags=tag or [], owner=owner, source=source,
                         min_score=min_score)
+    # Checked before the database is opened: the export never lands on the database or beside it.
+    target = None if output == "-" else check_output(output, what="the export", option="--output",
+                                                     protected=database_files(db))
     with pipeline(db, write=False) as session:
-        if output == "-":
+        if target is None:
             write_export(session, sys.stdout, what=what, fmt=fmt, wanted=wanted)
             sys.stdout.flush()
             return
         # Written beside the target and moved over it only when complete: a failed export
         # (a bad filter, a full disk) never destroys the file that was there.
-        partial = f"{output}.partial"
-        try:
-            out = open(partial, "w", encoding="utf-8", newline="")
-        except OSError as error:
-            raise typer.BadParameter(f"cannot write {output}: {error.strerror}", param_hint="--output") from None
-        try:
-            with out:
-                count = write_export(session, out, what=what, fmt=fmt, wanted=wanted)
-            os.replace(partial, output)
-        finally:
-            if os.path.exists(partial):
-                os.remove(partial)
+        with replacing(target) as out:
+            count = write_export(session, out, what=what, fmt=fmt, wanted=wanted)
     message(f"Exported {count:,} row(s) to {output}.")
 
 
@@ -118,25 +111,31 @@ def import_data(
     """
     from pathlib import Path
 
-    from pipectl.cli.runtime import pipeline
+    from pipectl.cli.runtime import database_files, pipeline
     from pipectl.core.import_sources import open_source
     from pipectl.core.importing import ImportOptions, RejectsFile, import_file
     from pipectl.errors import UsageError
+    from pipectl.files import check_output
     from pipectl.render import message, warning
 
-    if rejects and not skip_invalid:
+    if rejects is not None and not skip_invalid:
         raise UsageError("--rejects only makes sense with --skip-invalid; add --skip-invalid.")
     options = ImportOptions(what=what.lower() if what else None, maps=map_ or [], ignore=ignore or [],
                             stage_map=stage_map or [], create_stages=create_stages,
                             on_duplicate=on_duplicate.lower(), skip_invalid=skip_invalid, dry_run=dry_run,
                             default_stage=default_stage)
+    rejects_name = rejects if rejects is not None else (f"{file}.rejects.csv" if file != "-" else "rejects.csv")
+    rejects_path = Path(rejects_name)
+    if skip_invalid and not dry_run:
+        # Never the database, a file beside it, or the file being imported.
+        kept = database_files(db) + ([(Path(file), "the file being imported")] if file != "-" else [])
+        rejects_path = check_output(rejects_name, what="the rejects file", option="--rejects", protected=kept)
     source = open_source(file, fmt.lower() if fmt else None)
     for text in source.warnings:
         warning(text)
-    rejects_path = Path(rejects or (f"{file}.rejects.csv" if file != "-" else "rejects.csv"))
     reject_file = RejectsFile(rejects_path, source.headers) if skip_invalid and not dry_run else None
     try:
-        with pipeline(db) as session, _progress(source) as progress:
+        with pipeline(db, dry_run=dry_run) as session, _progress(source) as progress:
             result = import_file(session, source, options, rejects=reject_file, progress=progress)
         if reject_file is not None and result.failure is None:
             reject_file.keep()

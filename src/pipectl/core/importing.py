@@ -8,7 +8,6 @@ so a file of a million rows never sits in memory.
 """
 
 import csv
-import os
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from pipectl.core.import_writer import DUPLICATE_MODES, Counts, Writer
 from pipectl.core.stages import add_stage, find_stage, first_stage, open_stages
 from pipectl.dates import iso
 from pipectl.errors import DuplicateLead, PipectlError, RuleViolation, UsageError
+from pipectl.files import Replacement, write_failure
 from pipectl.folding import fold
 from pipectl.money import to_number
 
@@ -60,47 +60,45 @@ class ImportResult:
 
 
 class RejectsFile:
-    """The rows `--skip-invalid` left out, with their original columns and an `error` column."""
+    """The rows `--skip-invalid` left out, with their original columns and an `error` column.
+
+    Private like the database (the rows hold personal data), created exclusively beside the target
+    and moved into place only when the import commits: a failed import leaves no rejects file behind.
+    """
 
     def __init__(self, path: Path, headers: list[str]):
         self.path, self.headers, self._file, self._writer = path, list(headers), None, None
+        self._replacement: Replacement | None = None
 
     def add(self, cells: dict, error: str) -> None:
         """One left-out row: its cells as the import read them, written by the CSV rule against
         formulas (which the import reverses), so the fixed file imports to the same text."""
         if self._writer is None:
             headers = self.headers or [key for key in cells if key != "error"]
-            try:
-                # Private like the database (the rows hold personal data), and written beside the
-                # target until the import commits: a failed import leaves no rejects file behind.
-                descriptor = os.open(self._partial, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-                self._file = open(descriptor, "w", encoding="utf-8", newline="")
-            except OSError as error:
-                raise UsageError(f"Cannot write the rejects file {self.path}: {error.strerror}; "
-                                 "choose another with --rejects FILE.") from None
+            self._replacement = Replacement(self.path)
+            # A rejected row may hold what UTF-8 cannot (a lone surrogate): written escaped, not lost.
+            self._file = self._replacement.open(errors="backslashreplace")
             self._writer = csv.DictWriter(self._file, headers + ["error"], extrasaction="ignore")
             self._writer.writeheader()
         row = {key: neutralise(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
                if value is not None else None for key, value in cells.items()}
-        self._writer.writerow({**row, "error": error})
-
-    @property
-    def _partial(self) -> Path:
-        return self.path.with_name(self.path.name + ".partial")
+        try:
+            self._writer.writerow({**row, "error": error})
+        except OSError as problem:
+            self.close()
+            raise write_failure(self.path, problem) from None
 
     def keep(self) -> None:
         """The import committed: the rejects file takes its name."""
-        if self._file is not None:
-            self._file.close()
-            self._file = None
-            os.replace(self._partial, self.path)
+        if self._replacement is not None:
+            replacement, self._replacement, self._file = self._replacement, None, None
+            replacement.commit()
 
     def close(self) -> None:
         """Drop a rejects file that was not kept (the import failed)."""
-        if self._file is not None:
-            self._file.close()
-            self._file = None
-            self._partial.unlink(missing_ok=True)
+        if self._replacement is not None:
+            replacement, self._replacement, self._file = self._replacement, None, None
+            replacement.discard()
 
 
 class _Run:
