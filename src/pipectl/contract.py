@@ -28,6 +28,8 @@ KIND_TYPES: dict[str, type] = {
     "score": int, "instant": datetime, "tags": list, "fields": dict, "answer": str,
 }
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+SURROGATE = re.compile(r"[\ud800-\udfff]")
 STATUSES = ("open", "won", "lost", "archived")
 LOWEST_SCORE, HIGHEST_SCORE = 0, 100
 # Long enough for any real name or note-like data point, short enough that a pasted file is noticed.
@@ -209,6 +211,13 @@ def check(field: Field, value: Any) -> Any:
     """`value` (of the field's type, text already tidied) if the contract accepts it, else ValueError."""
     if value is None:
         return None
+    if value.__class__ is str and not value.isascii():
+        if SURROGATE.search(value):
+            # A lone surrogate (an argument or a file in a broken encoding) cannot be stored as UTF-8.
+            raise ValueError("holds a character that is not valid Unicode (a lone surrogate)")
+    if field.key == "name" and CONTROL.search(value):
+        # NUL, escape, newline…: a name made of them hides the lead or rewrites a terminal.
+        raise ValueError(f"{value!r} holds a control character; a name is plain text")
     if field.kind == "email" and not EMAIL.match(value):
         raise ValueError(f"{value!r} is not an email address")
     if field.max_length is not None and len(value) > field.max_length:

@@ -25,7 +25,7 @@ class PipectlGroup(TyperGroup):
 
     def invoke(self, ctx):
         try:
-            return super().invoke(ctx)
+            return self._invoke_explained(ctx)
         except PipectlError as error:
             from pipectl.terminal import visible
 
@@ -39,6 +39,32 @@ class PipectlGroup(TyperGroup):
         except Exception as error:
             _usage_error(error)
             raise
+
+    def _invoke_explained(self, ctx):
+        """Run the command; a failure the user caused that is not a PipectlError becomes one."""
+        from pipectl.cli.runtime import start_command
+
+        start_command(self._command_name(ctx))
+        try:
+            return super().invoke(ctx)
+        except (PipectlError, BrokenPipeError):
+            raise
+        except Exception as error:
+            from pipectl.cli.failures import explain
+
+            failure = explain(error)
+            if failure is None:
+                raise
+            raise failure from None
+
+    def _command_name(self, ctx) -> str | None:
+        """`import`, `stages remove`: what the note of a command holding the write lock names."""
+        words = [*getattr(ctx, "_protected_args", []), *ctx.args][:2]
+        group = self.commands.get(words[0]) if words else None
+        if group is None:
+            return None
+        sub = getattr(group, "commands", {})
+        return " ".join(words[:2]) if len(words) > 1 and words[1] in sub else words[0]
 
 
 def _usage_error(error: Exception) -> None:

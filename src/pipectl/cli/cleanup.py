@@ -63,7 +63,7 @@ def _sweep(stage, rules, older_than, *, dry_run: bool, yes: bool, fmt: str, db) 
     wanted = SweepFilter(stage=stage, rules=rules, older_than=older_than)
     now = clock.now()
     if dry_run:
-        with pipeline(db, write=False) as session:
+        with pipeline(db, write=False, dry_run=True) as session:
             count, candidates = stream_candidates(session, now, wanted)
         _emit(candidates, fmt)
         message(f"{count} lead(s) would be archived; nothing was changed."
@@ -108,7 +108,7 @@ def _purge(older_than: timedelta | None, *, dry_run: bool, yes: bool, fmt: str, 
     cutoff = clock.now() - older_than
     if not dry_run:
         _require_answer(yes, "deletes leads for good")
-    with pipeline(db, write=False) as session:
+    with pipeline(db, write=False, dry_run=dry_run) as session:
         counted = count_purge(session, cutoff)
     what = (f"{counted.leads} archived lead(s) archived before {cutoff:%Y-%m-%d} with {counted.activities} "
             f"activities, {counted.tags} tags and {counted.fields} custom fields ({counted.rows} rows)")

@@ -4,7 +4,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 # Set by the root callback from `pipectl --db …` or PIPECTL_DB; a command's own --db wins.
-root_db: dict[str, str | None] = {"location": None}
+# "command" names the running command (for the note a writer leaves while it holds the lock);
+# "opened" is the database this command opened, for the error handler to check when something fails.
+root_db: dict[str, str | None] = {"location": None, "command": None, "opened": None}
+
+
+def start_command(name: str | None) -> None:
+    root_db["command"], root_db["opened"] = name, None
 
 
 def stdin_is_terminal() -> bool:
@@ -15,17 +21,46 @@ def stdin_is_terminal() -> bool:
 
 
 def chosen_location(db: str | None) -> str | None:
-    return db or root_db["location"]
+    from pipectl.storage.location import resolve
+
+    chosen = db if db is not None else root_db["location"]
+    if chosen is not None:
+        resolve(chosen)  # an empty or NUL-holding --db is a usage error, never the default database
+    return chosen
+
+
+def database_files(db: str | None = None) -> list:
+    """The chosen SQLite database and the files SQLite keeps beside it: what no output may overwrite."""
+    from pipectl.files import database_files as files_of
+    from pipectl.storage.location import resolve, sqlite_path
+
+    return files_of(sqlite_path(resolve(chosen_location(db))))
+
+
+def open_chosen(db: str | None = None, **options):
+    """Open the chosen database (see storage.schema.open_database for the options)."""
+    from pipectl.storage.schema import open_database
+
+    database = open_database(chosen_location(db), **options)
+    database.command = root_db["command"] or "command"
+    root_db["opened"] = database.location if database.path is not None else None
+    return database
 
 
 @contextmanager
-def pipeline(db: str | None = None, *, write: bool = True) -> Iterator:
-    """Open the pipeline database and run one transaction on it: all of a command, or nothing."""
-    from pipectl.storage.schema import open_database
+def pipeline(db: str | None = None, *, write: bool = True, dry_run: bool = False) -> Iterator:
+    """Open the pipeline database and run one transaction on it: all of a command, or nothing.
 
-    database = open_database(chosen_location(db))
+    A dry run opens the file without creating, converting or upgrading it (with no pipeline yet, it
+    works on an empty one in memory); its transaction is never committed.
+    """
+    database = open_chosen(db, dry_run=dry_run)
     try:
-        with database.session(write=write) as session:
+        if database.scratch:
+            from pipectl.render import warning
+
+            warning("There is no pipeline here yet; the dry run used an empty one and created nothing.")
+        with database.session(write=write and not dry_run) as session:
             yield session
     finally:
         database.close()
@@ -34,9 +69,7 @@ def pipeline(db: str | None = None, *, write: bool = True) -> Iterator:
 @contextmanager
 def database(db: str | None = None) -> Iterator:
     """The open database itself, for commands that work on the file (backup, check)."""
-    from pipectl.storage.schema import open_database
-
-    opened = open_database(chosen_location(db))
+    opened = open_chosen(db)
     try:
         yield opened
     finally:

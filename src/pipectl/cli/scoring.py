@@ -61,7 +61,7 @@ def score(
         raise UsageError("--explain and --apply do different things; run them one at a time.")
     if explain and lead is None:
         raise UsageError("--explain needs a LEAD: pipectl score 42 --explain.")
-    with pipeline(db, write=not dry_run) as session:
+    with pipeline(db, write=not dry_run, dry_run=dry_run) as session:
         if apply:
             _apply(session, lead, dry_run, fmt)
         elif lead is not None:
@@ -211,7 +211,10 @@ def load_rules(
     from pipectl.render import message
 
     if str(file) == "-":
-        text, source = sys.stdin.read(), "stdin"
+        try:
+            text, source = sys.stdin.read(), "stdin"
+        except UnicodeDecodeError:
+            raise NotFound("Cannot read stdin: it is not UTF-8 text; save the rules as UTF-8.") from None
     else:
         try:
             text = file.read_text(encoding="utf-8")

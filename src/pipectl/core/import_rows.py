@@ -350,7 +350,8 @@ def _custom(cells: dict, mapping: Mapping, fields_object) -> dict[str, str]:
     if isinstance(fields_object, dict):
         for key, value in fields_object.items():
             if value not in (None, ""):
-                custom[str(key)] = str(value)
+                # A list or an object is kept as JSON text (not Python's repr), so export gives it back.
+                custom[str(key)] = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     for column, key in mapping.custom.items():
         value = cell(cells, column)
         if value is None:

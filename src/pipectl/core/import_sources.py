@@ -79,7 +79,10 @@ def open_source(path: str, fmt: str | None = None) -> Source:
         if not file.is_file():
             raise BadFile(f"There is no file {path!r}; give the path of a CSV, JSON or JSON Lines file, "
                              "or - for stdin.")
-        raw, name, size = open(file, "rb"), str(file), file.stat().st_size
+        try:
+            raw, name, size = open(file, "rb"), str(file), file.stat().st_size
+        except OSError as error:
+            raise BadFile(f"Cannot read {path}: {error.strerror or error}.") from None
     sample = raw.read(SAMPLE_BYTES)
     stream = io.BufferedReader(_Prefixed(sample, raw), buffer_size=SAMPLE_BYTES)
     fmt = fmt or _format_of(path, sample)
@@ -98,8 +101,23 @@ def open_source(path: str, fmt: str | None = None) -> Source:
         headers, records = [], _jsonl_records(text)
     else:
         headers, records = [], _json_records(text)
-    return Source(name=name, format=fmt, encoding=encoding, headers=headers, records=records,
+    return Source(name=name, format=fmt, encoding=encoding, headers=headers, records=_readable(records, name),
                   warnings=warnings, size=size, position=position)
+
+
+def _readable(records: Iterator[Record], name: str) -> Iterator[Record]:
+    """The records, with a file that turns out unreadable half-way refused in words, not a traceback."""
+    try:
+        yield from records
+    except UnicodeDecodeError as error:
+        # From a path the whole file is checked up front; stdin can only be sampled (its first 64 KB).
+        where = " after the first 64 KB" if name == "stdin" else ""
+        raise BadFile(f"{name} is not valid UTF-8{where} ({error.reason}); convert it to UTF-8, or save it to a file and import the file.") from None
+    except RecursionError:
+        raise BadFile(f"{name} is nested too deeply (lists or objects hundreds of levels down); "
+                      "pipectl reads flat records.") from None
+    except OSError as error:
+        raise BadFile(f"Cannot read {name}: {error.strerror or error}.") from None
 
 
 def _format_of(path: str, sample: bytes) -> str:

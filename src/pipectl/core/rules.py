@@ -50,6 +50,11 @@ def parse_rules(text: str, source: str = "the rules file") -> RulesFile:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise RuleViolation(f"{source} is not valid TOML: {error}. The rules are unchanged.") from None
+    except RecursionError:
+        raise RuleViolation(f"{source} is nested too deeply to read. The rules are unchanged.") from None
+    except ValueError:
+        # Python refuses to read an integer of more than 4,300 digits (no rule needs one).
+        raise RuleViolation(f"{source} holds a number with thousands of digits. The rules are unchanged.") from None
     try:
         return RulesFile.model_validate(data)
     except ValidationError as error:
