@@ -108,12 +108,22 @@ class Replacement:
         self._file = open(self.descriptor, "wb" if binary else "w", closefd=False, **text)
         return self._file
 
-    def commit(self) -> None:
+    def finish(self) -> None:
+        """Everything written on disk (a full disk shows here), still under the partial's name."""
+        if self.descriptor is None:
+            return
         try:
             if self._file is not None:
                 self._file.close()
             os.fsync(self.descriptor)
             self._close()
+        except OSError as error:
+            self.discard()
+            raise write_failure(self.target, error) from None
+
+    def commit(self) -> None:
+        self.finish()
+        try:
             _move_into_place(self.partial, self.target, self.overwrite)
         except OSError as error:
             self.discard()

@@ -39,11 +39,13 @@ def database_files(db: str | None = None) -> list:
 
 def open_chosen(db: str | None = None, **options):
     """Open the chosen database (see storage.schema.open_database for the options)."""
+    from pipectl.storage.location import resolve
     from pipectl.storage.schema import open_database
 
-    database = open_database(chosen_location(db), **options)
+    location = resolve(chosen_location(db))
+    root_db["opened"] = location  # before opening: opening is where a damaged file often fails
+    database = open_database(location, **options)
     database.command = root_db["command"] or "command"
-    root_db["opened"] = database.location if database.path is not None else None
     return database
 
 

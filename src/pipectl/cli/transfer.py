@@ -137,6 +137,8 @@ def import_data(
     try:
         with pipeline(db, dry_run=dry_run) as session, _progress(source) as progress:
             result = import_file(session, source, options, rejects=reject_file, progress=progress)
+            if reject_file is not None and result.failure is None:
+                reject_file.finish()
         if reject_file is not None and result.failure is None:
             reject_file.keep()
     finally:

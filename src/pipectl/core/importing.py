@@ -88,6 +88,11 @@ class RejectsFile:
             self.close()
             raise write_failure(self.path, problem) from None
 
+    def finish(self) -> None:
+        """Write the rejects out before the import commits: a full disk then refuses the whole import."""
+        if self._replacement is not None:
+            self._replacement.finish()
+
     def keep(self) -> None:
         """The import committed: the rejects file takes its name."""
         if self._replacement is not None:

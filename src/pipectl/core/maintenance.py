@@ -3,7 +3,7 @@
 import sqlite3
 from pathlib import Path
 
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlmodel import select
 
 from pipectl.errors import DatabaseError, RuleViolation, UsageError
@@ -11,7 +11,6 @@ from pipectl.files import check_output, database_files, reserved
 from pipectl.storage import health
 from pipectl.storage.engine import Database
 from pipectl.storage.models import Activity, Lead, Stage
-from pipectl.storage.schema import current_revision
 
 
 def backup(database: Database, destination: str | Path, *, overwrite: bool = False) -> Path:
@@ -48,8 +47,10 @@ def backup(database: Database, destination: str | Path, *, overwrite: bool = Fal
 
 def check(database: Database) -> dict:
     """Integrity and foreign keys (on SQLite), the schema revision, stages, and row counts."""
-    report: dict = {"schema": current_revision(database), "problems": []}
+    report: dict = {"problems": []}
     with database.session(write=False) as session:
+        # Inside the session: a damaged file then fails as the session's (handled) database error.
+        report["schema"] = session.execute(text("SELECT version_num FROM alembic_version")).scalar()
         if database.path is not None:
             driver = session.connection().connection.driver_connection
             report["problems"].extend(health.problems(driver))

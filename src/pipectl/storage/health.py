@@ -41,6 +41,9 @@ def is_damage(error: BaseException) -> bool:
 
 
 def damaged(display: str, detail: object) -> DatabaseDamaged:
+    # SQLite's report can run over many lines ("*** in database main ***", then one line a page).
+    lines = [line.strip() for line in str(detail).replace("*** in database main ***", "").splitlines()]
+    detail = "; ".join(line for line in lines if line)[:200] or "database disk image is malformed"
     error = DatabaseDamaged(
         f"{display} is damaged ({detail}); pipectl will not work on it. Restore it from a backup (a copy "
         "made by `pipectl db backup FILE`): check the copy with `pipectl --db COPY db check`, then put it "
@@ -82,13 +85,14 @@ def check_before_write(connection: sqlite3.Connection, path: Path, display: str)
 
 
 def damage_of_file(path: Path) -> list[str]:
-    """The quick check of a file on its own read-only connection (after an unexplained failure)."""
+    """The check of a file on its own read-only connection, after an unexplained failure (so its cost,
+    up to a second or so for a large pipeline, is paid only when something already went wrong)."""
     try:
         connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     except sqlite3.Error as error:
         return [str(error)]
     try:
-        return problems(connection, full=False)
+        return problems(connection, full=path.stat().st_size <= QUICK_CHECK_BYTES)
     finally:
         connection.close()
 

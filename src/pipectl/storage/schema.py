@@ -41,6 +41,10 @@ def open_database(location: str | None = None, *, template: str = "default", dry
                         read_only=read_only)
     try:
         _prepare(database, template, touch=not (dry_run or read_only), why=read_only or "a dry run")
+    except UnicodeDecodeError:
+        # SQLite's own error message quoted bytes of a damaged schema page.
+        database.close()
+        raise health.damaged(locations.display(resolved), "database disk image is malformed") from None
     except SQLAlchemyDatabaseError as error:
         database.close()
         if health.is_damage(error) and path is not None and path.stat().st_size > 0 and _looks_like_sqlite(path):
