@@ -40,7 +40,7 @@ def _file(tmp_path: Path, name: str, data: bytes) -> Path:
 @pytest.mark.parametrize("name,data,words", [
     ("deep.json", b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
     ("deep.jsonl", b'{"name": ' + b"[" * 100_000 + b"]" * 100_000 + b"}\n", "nested too deeply"),
-    ("size.json", b'[{"name": "Huge", "company_size": 100000000000000000000000000}]', "company size"),
+    ("size.json", b'[{"name": "Huge", "company_size": 100000000000000000000000000}]', "company_size"),
     ("value.json", b'[{"name": "Inf", "value": 1e400}]', "too large"),
     ("surrogate.json", b'[{"name": "S\\ud800x"}]', "surrogate"),
     ("nul.csv", b"name,company\n\x00\x00,X\n", "control character"),

@@ -101,7 +101,7 @@ def test_many_first_uses_at_once_all_succeed(tmp_path):
 # Builds a new pipeline, but stops for good between the schema and the stages (as a SIGKILL would).
 KILLED_CREATION = textwrap.dedent("""
     import sys, time
-    import pipectl.core.templates as templates
+    import pipectl.storage.templates as templates
     from pipectl.storage.schema import open_database
 
     def stalled(session, name):

@@ -28,7 +28,8 @@ KIND_TYPES: dict[str, type] = {
     "score": int, "instant": datetime, "tags": list, "fields": dict, "answer": str,
 }
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
-CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Control characters but the line breaks and tabs that multi-line text keeps (and tidy_text trims).
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 SURROGATE = re.compile(r"[\ud800-\udfff]")
 STATUSES = ("open", "won", "lost", "archived")
 LOWEST_SCORE, HIGHEST_SCORE = 0, 100
@@ -216,7 +217,7 @@ def check(field: Field, value: Any) -> Any:
             # A lone surrogate (an argument or a file in a broken encoding) cannot be stored as UTF-8.
             raise ValueError("holds a character that is not valid Unicode (a lone surrogate)")
     if field.key == "name" and CONTROL.search(value):
-        # NUL, escape, newline…: a name made of them hides the lead or rewrites a terminal.
+        # NUL, escape, backspace…: a name holding them hides the lead or rewrites a terminal.
         raise ValueError(f"{value!r} holds a control character; a name is plain text")
     if field.kind == "email" and not EMAIL.match(value):
         raise ValueError(f"{value!r} is not an email address")
