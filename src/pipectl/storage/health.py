@@ -58,8 +58,10 @@ def problems(connection: sqlite3.Connection, *, full: bool = True) -> list[str]:
     # A damaged page can hold any bytes: report them, never fail on decoding them.
     connection.text_factory = lambda data: data.decode("utf-8", "replace")
     try:
-        found = [row[0] for row in connection.execute("PRAGMA integrity_check" if full else "PRAGMA quick_check")]
-        found = [] if found == ["ok"] else found
+        rows = [row[0] for row in connection.execute("PRAGMA integrity_check" if full else "PRAGMA quick_check")]
+        # One problem a line, without SQLite's "*** in database main ***" heading.
+        found = [] if rows == ["ok"] else [line.strip() for row in rows for line in str(row).splitlines()
+                                           if line.strip() and line.strip() != "*** in database main ***"]
         if full:
             found += [f"{table} row {rowid} points at a missing {parent} row"
                       for table, rowid, parent, _ in connection.execute("PRAGMA foreign_key_check")]
