@@ -41,7 +41,8 @@ class Lead(SQLModel, table=True):
 
     __tablename__ = "leads"
     __table_args__ = (
-        Index("ix_leads_stage_status", "stage_id", "status"),
+        # The board's top cards per stage come in order from this index (migration 0003).
+        Index("ix_leads_stage_status_value", "stage_id", "status", "value_cents", "score"),
         Index("ix_leads_status_score", "status", "score"),
         # `list --limit 50` walks open leads in id order instead of sorting them all.
         Index("ix_leads_status_id", "status", "id"),
@@ -134,6 +135,8 @@ class Activity(SQLModel, table=True):
         Index("ix_activities_lead_at", "lead_id", "at"),
         Index("ix_activities_kind_at", "kind", "at"),
         Index("ix_activities_done_due", "done", "due"),
+        # "Has this lead an open task (due before …)?" in one probe per lead (migration 0003).
+        Index("ix_activities_lead_done_due", "lead_id", "done", "due"),
         {"sqlite_autoincrement": True},
     )
 

@@ -17,7 +17,7 @@ from pipectl.storage.engine import Database, make_engine, use_wal
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest migration this pipectl ships; tests check it is Alembic's head.
-SCHEMA_REVISION = "0002"
+SCHEMA_REVISION = "0003"
 
 
 def open_database(location: str | None = None, *, template: str = "default") -> Database:
