@@ -8,11 +8,18 @@ release goes through a migration in `storage/migrations/versions/`.
 from datetime import datetime
 from typing import Any
 
+from pydantic import ConfigDict
 from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, String, event
 from sqlmodel import Field, SQLModel
 
 from pipectl.folding import KEYED, fold, key_of
 from pipectl.storage.types import Timestamp
+
+
+# Rows are built from the database or by the core, never validated by pydantic: its validation schema
+# would be built for nothing at every start-up (half the cost of importing this module), so it is
+# built only if something ever asks for it.
+DEFERRED = ConfigDict(defer_build=True)
 
 
 def _timestamp(*, nullable: bool = True, index: bool = False) -> Any:
@@ -21,6 +28,8 @@ def _timestamp(*, nullable: bool = True, index: bool = False) -> Any:
 
 class Stage(SQLModel, table=True):
     """An open stage of the pipeline; a removed stage stays so that history keeps its name."""
+
+    model_config = DEFERRED
 
     __tablename__ = "stages"
 
@@ -38,6 +47,8 @@ class Stage(SQLModel, table=True):
 
 class Lead(SQLModel, table=True):
     """A person or company that might buy, with its stage, outcome and BANT answers."""
+
+    model_config = DEFERRED
 
     __tablename__ = "leads"
     __table_args__ = (
@@ -110,6 +121,8 @@ def _fill_keys(_mapper, _connection, lead: Lead) -> None:
 class LeadTag(SQLModel, table=True):
     """One tag on one lead; a table rather than a list so `--tag` filters use an index."""
 
+    model_config = DEFERRED
+
     __tablename__ = "lead_tags"
 
     lead_id: int = Field(sa_column=Column(Integer, ForeignKey("leads.id", ondelete="CASCADE"), primary_key=True))
@@ -118,6 +131,8 @@ class LeadTag(SQLModel, table=True):
 
 class LeadField(SQLModel, table=True):
     """A custom data point (`--field KEY=VALUE`); scoring rules match on these in SQL."""
+
+    model_config = DEFERRED
 
     __tablename__ = "lead_fields"
     __table_args__ = (Index("ix_lead_fields_key_value", "key", "value"),)
@@ -129,6 +144,8 @@ class LeadField(SQLModel, table=True):
 
 class Activity(SQLModel, table=True):
     """Anything that happened to a lead, or is planned (`done` false, with a `due` time)."""
+
+    model_config = DEFERRED
 
     __tablename__ = "activities"
     __table_args__ = (
@@ -156,6 +173,8 @@ class Activity(SQLModel, table=True):
 
 class Setting(SQLModel, table=True):
     """A named setting or rule set (scoring, cleanup, quota), stored as JSON."""
+
+    model_config = DEFERRED
 
     __tablename__ = "settings"
 
