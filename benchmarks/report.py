@@ -152,18 +152,15 @@ def _startup_lines(rows: list[dict]) -> list[str]:
     found = next((item["breakdown"] for item in rows if item.get("breakdown")), None)
     if not found:
         return []
-    columns = list(found)
-    packages = sorted({package for figures in found.values() for package in figures},
-                      key=lambda package: -max(figures.get(package, 0) for figures in found.values()))
-    packages.remove("(all imports)")
     lines = ["", "## Where start-up goes", "",
-             "Milliseconds of import time per package (`python -X importtime`, self times summed, the least of "
-             "3 runs; the tracing itself inflates them). `pipectl show` on the empty pipeline against "
-             "`import sqlmodel`, and `pipectl --help` against `import typer`: the differences are what pipectl "
-             "adds before it does any work.", "",
-             "| package | " + " | ".join(columns) + " |", "|---|" + "---:|" * len(columns)]
-    for package in ["(all imports)", *packages]:
-        lines.append(f"| {package} | " + " | ".join(_cell(found[column].get(package, 0)) for column in columns) + " |")
+             "`python -X importtime` (each module's least self time over 3 runs; the tracing inflates all of "
+             "them): the modules `pipectl show` (empty pipeline) imports beyond `import sqlmodel`, and "
+             "`pipectl --help` beyond `import typer`, summed by package. The rest of a single-lead command's "
+             "time over its floor is its own work: opening the database, compiling and running its SQL "
+             "through the ORM, printing.", ""]
+    for title, figures in found.items():
+        parts = ", ".join(f"{package} {ms}" for package, ms in figures.items() if package != "(all imports)")
+        lines.append(f"- {title}: **{figures.get('(all imports)', 0)} ms**" + (f" ({parts})" if parts else ""))
     return lines
 
 

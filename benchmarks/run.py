@@ -141,7 +141,9 @@ def _merge(previous_file: Path, rows: list[dict], errors: list[dict], chosen: li
     if previous_file.exists():
         try:
             previous = json.loads(previous_file.read_text())
-            replaced = lambda item: item.get("topic") in chosen and item.get("size") in sizes  # noqa: E731
+            # Rows of topics that no longer exist (renamed or removed) go too.
+            replaced = lambda item: ((item.get("topic") in chosen and item.get("size") in sizes)  # noqa: E731
+                                     or item.get("topic") not in topics())
             kept_rows = [item for item in previous.get("rows", []) if not replaced(item)]
             kept_errors = [item for item in previous.get("errors", []) if not replaced(item)]
         except (OSError, ValueError):

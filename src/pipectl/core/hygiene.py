@@ -147,7 +147,7 @@ class StaleFinder:
             if query is None:
                 continue
             explain = getattr(self, f"_{method}")
-            for row in connection.execute(query):
+            for row in connection.execute(query).all():
                 lead_id = row[0]
                 reasons = found.get(lead_id)
                 if reasons is None:
