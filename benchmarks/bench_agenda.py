@@ -44,8 +44,9 @@ ORDER BY l.score DESC, l.id LIMIT 20;"""
 
 
 def run(db: Path, size: int) -> list[dict]:
-    """`next --format json` (every section, every planned row) against its SQL."""
-    command = ["next", "--format", "json"]
+    """`next --limit 20 --format json` (every planned row, 20 stalled, 20 unplanned) against its SQL."""
+    # The table's 20 stalled and 20 unplanned leads (machine formats list all of them unless --limit says).
+    command = ["next", "--limit", "20", "--format", "json"]
     pipectl = time_cli(command, db)
     baseline = time_sqlite3(db, [PLANNED, NEEDS_DECISION, NO_NEXT_ACTION], setup=[STALLED])
     planned, stalled, unplanned = baseline.answers

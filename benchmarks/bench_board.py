@@ -34,8 +34,9 @@ def cards_sql(stage_ids: list[int]) -> str:
 
 
 def run(db: Path, size: int) -> list[dict]:
-    """`board --format json` against its SQL."""
-    command = ["board", "--format", "json"]
+    """`board --limit 10 --format json` against its SQL."""
+    # The cards a person sees (machine formats list every card unless --limit says otherwise).
+    command = ["board", "--limit", str(CARDS), "--format", "json"]
     pipectl = time_cli(command, db)
     baseline = time_sqlite3(db, [COLUMNS, STALLED_CARDS], setup=[cards_sql(_open_stages(db))])
     columns, cards = baseline.answers

@@ -28,7 +28,7 @@ LISTS = {
     "list --limit 50 --tag warm": (
         ["--tag", "warm"], "", "AND EXISTS (SELECT 1 FROM lead_tags g WHERE g.lead_id = l.id AND g.tag = 'warm')",
         "l.id"),
-    "list --limit 50 --owner carol": (["--owner", "carol"], "", "AND lower(l.owner) = 'carol'", "l.id"),
+    "list --limit 50 --owner carol": (["--owner", "carol"], "", "AND l.owner_key = 'carol'", "l.id"),
     "list --stale --limit 50": (["--stale"], f"WITH {STALE_CTES}\n", f"AND {stale('l')}", "l.id"),
 }
 

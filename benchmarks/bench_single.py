@@ -93,15 +93,17 @@ def _add(work: Path, floors: list) -> tuple:
 
 
 def _add_sql(name: str, email: str) -> list[str]:
+    # The folded *_key columns pipectl keeps for lookups: lower() is the same fold for this ASCII text.
     new = "(SELECT max(id) FROM leads)"
     return [
         "BEGIN IMMEDIATE;",
-        f"SELECT id FROM leads WHERE lower(email) = '{email}' OR (lower(name) = lower('{name}') "
-        "AND lower(company) = 'bench co') LIMIT 5;",
-        "INSERT INTO leads (name, company, email, value_cents, stage_id, status, score, created_at, updated_at, "
-        "stage_entered_at, last_activity_at, budget, authority, need, timeline) "
-        f"SELECT '{name}', 'Bench Co', '{email}', 500000, id, 'open', 0, {NOW_TS}, {NOW_TS}, {NOW_TS}, {NOW_TS}, "
-        "'unknown', 'unknown', 'unknown', 'unknown' FROM stages WHERE removed = 0 ORDER BY position LIMIT 1;",
+        f"SELECT id FROM leads WHERE email_key = lower('{email}') OR (name_key = lower('{name}') "
+        "AND company_key = 'bench co') LIMIT 5;",
+        "INSERT INTO leads (name, company, email, name_key, company_key, email_key, value_cents, stage_id, status, "
+        "score, created_at, updated_at, stage_entered_at, last_activity_at, budget, authority, need, timeline) "
+        f"SELECT '{name}', 'Bench Co', '{email}', lower('{name}'), 'bench co', lower('{email}'), 500000, id, 'open', "
+        f"0, {NOW_TS}, {NOW_TS}, {NOW_TS}, {NOW_TS}, 'unknown', 'unknown', 'unknown', 'unknown' "
+        "FROM stages WHERE removed = 0 ORDER BY position LIMIT 1;",
         f"INSERT INTO lead_tags (lead_id, tag) VALUES ({new}, 'bench');",
         f"INSERT INTO lead_fields (lead_id, key, value) VALUES ({new}, 'department', 'IT');",
         "INSERT INTO activities (lead_id, kind, at, done, to_stage_id, recorded_at, data) "

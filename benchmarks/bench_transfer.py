@@ -46,7 +46,8 @@ IMPORT_SQL = f"""BEGIN IMMEDIATE;
 INSERT INTO leads (id, name, company, email, phone, title, industry, company_size, location, source, owner,
                    value_cents, stage_id, status, score, created_at, updated_at, stage_entered_at, last_activity_at,
                    closed_at, lost_reason, archived_at, archived_reason, budget, budget_note, authority,
-                   authority_note, need, need_note, timeline, timeline_note)
+                   authority_note, need, need_note, timeline, timeline_note,
+                   name_key, company_key, email_key, owner_key, source_key)
 SELECT CAST(i.id AS INTEGER), i.name, nullif(i.company, ''), nullif(i.email, ''), nullif(ltrim(i.phone, ''''), ''),
        nullif(i.title, ''), nullif(i.industry, ''), CAST(nullif(i.company_size, '') AS INTEGER),
        nullif(i.location, ''), nullif(i.source, ''), nullif(i.owner, ''),
@@ -55,7 +56,10 @@ SELECT CAST(i.id AS INTEGER), i.name, nullif(i.company, ''), nullif(i.email, '')
        unixepoch(i.last_activity_at), unixepoch(nullif(i.closed_at, '')), nullif(i.lost_reason, ''),
        unixepoch(nullif(i.archived_at, '')), nullif(i.archived_reason, ''), i.budget, nullif(i.budget_note, ''),
        i.authority, nullif(i.authority_note, ''), i.need, nullif(i.need_note, ''), i.timeline,
-       nullif(i.timeline_note, '')
+       nullif(i.timeline_note, ''),
+       -- The folded lookup keys pipectl keeps: lower() is the same fold for the generated (ASCII) text.
+       lower(i.name), lower(nullif(i.company, '')), lower(nullif(i.email, '')), lower(nullif(i.owner, '')),
+       lower(nullif(i.source, ''))
 FROM staging i JOIN stages s ON s.name = i.stage;
 INSERT INTO lead_tags (lead_id, tag)
 SELECT CAST(i.id AS INTEGER), j.value FROM staging i, json_each('["' || replace(i.tags, '; ', '","') || '"]') j
@@ -75,7 +79,7 @@ DROP TABLE staging;
 COMMIT;"""
 # What both imports must agree on: the leads (ids, values), their tags and custom fields.
 IMPORTED = ("SELECT count(*), min(id), max(id), sum(value_cents), (SELECT count(*) FROM lead_tags), "
-            "(SELECT count(*) FROM lead_fields) FROM leads")
+            "(SELECT count(*) FROM lead_fields), count(name_key), count(email_key) FROM leads")
 
 
 def run(db: Path, size: int) -> list[dict]:

@@ -120,7 +120,6 @@ def _silence_stdout() -> None:
     os.dup2(devnull, sys.stdout.fileno())
 
 
-
 def main() -> None:
     """Entry point of the `pipectl` script and `python -m pipectl`."""
     app()
