@@ -77,7 +77,10 @@ def generate(path: Path, leads: int, seed: int = 7) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     meta = _meta_path(path)
-    wanted = {"leads": leads, "seed": seed, "version": GENERATOR_VERSION}
+    from pipectl.storage.schema import known_revisions
+
+    # A new migration (an index, a column) rebuilds the file: its schema must be the one pipectl makes.
+    wanted = {"leads": leads, "seed": seed, "version": GENERATOR_VERSION, "schema": sorted(known_revisions())}
     # Several people may run the benchmarks at once on one machine: one builds, the others wait and reuse.
     with open(path.with_name(path.name + ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)

@@ -1,6 +1,7 @@
 """The `pipectl` command: the root, its error handler, and the command groups.
 
-Command modules import the core inside their functions, so `pipectl --help`,
+Command modules import the core inside their functions, and are themselves
+imported only when their command runs (cli/lazy.py), so `pipectl --help`,
 `--version` and shell completion never load SQLAlchemy.
 """
 
@@ -14,7 +15,32 @@ from pipectl.errors import PipectlError
 
 
 class PipectlGroup(TyperGroup):
-    """The one place that turns the core's errors into `Error: …` on stderr and an exit code."""
+    """The one place that turns the core's errors into `Error: …` on stderr and an exit code.
+
+    Its commands are built on first use (cli/lazy.py): a run imports only the command it runs.
+    """
+
+    def __init__(self, **attrs):
+        super().__init__(**attrs)
+        from pipectl.cli.lazy import LazyCommands
+
+        self.commands = LazyCommands(self.commands)
+
+    def list_commands(self, ctx):
+        # The names alone: Typer's own version walks .items(), which would build every command.
+        return list(self.commands)
+
+    def format_commands(self, ctx, formatter):
+        # The list comes from the summaries in cli/lazy.py: help imports no command module.
+        from pipectl.cli.lazy import COMMANDS, short_help
+
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, short_help(name, limit) if name in COMMANDS
+                                 else self.get_command(ctx, name).get_short_help_str(limit)) for name in names])
 
     def make_context(self, info_name, args, parent=None, **extra):
         try:
@@ -113,23 +139,11 @@ def root(
     root_db["location"] = db
 
 
-def _register() -> None:
-    from pipectl.cli import cleanup, db, insight, leads, outcomes, qualify, scoring, stages, transfer
-
-    for module in (leads, outcomes, qualify, scoring, cleanup, insight, transfer):
-        module.register(app)
-    app.add_typer(stages.app, name="stages")
-    app.add_typer(db.app, name="db")
-
-
 def _silence_stdout() -> None:
     import os
 
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
-
-
-_register()
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """Hygiene commands: clean (archive dead leads, or purge old archives) and restore."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import timedelta
 from typing import Annotated
 
@@ -63,9 +63,11 @@ def _sweep(stage, rules, older_than, *, dry_run: bool, yes: bool, fmt: str, db) 
     wanted = SweepFilter(stage=stage, rules=rules, older_than=older_than)
     now = clock.now()
     if dry_run:
+        counted = [0]
         with pipeline(db, write=False, dry_run=True) as session:
-            count, candidates = stream_candidates(session, now, wanted)
-        _emit(candidates, fmt)
+            # Printed as the rules find them (a read: nothing to roll back), counted on the way.
+            _emit(_counting(stream_candidates(session, now, wanted), counted), fmt)
+        count = counted[0]
         message(f"{count} lead(s) would be archived; nothing was changed."
                 + (" Run the same command without --dry-run to archive them." if count else ""))
         return
@@ -144,29 +146,41 @@ def _require_answer(yes: bool, what: str) -> None:
                          "add --yes to go ahead (check the list first with --dry-run).")
 
 
+def _counting(items: Iterator[dict], counted: list[int]) -> Iterator[dict]:
+    for item in items:
+        counted[0] += 1
+        yield item
+
+
 def _emit(candidates: Iterable[dict], fmt: str) -> None:
     from pipectl.output import Csv, emit
 
+    if fmt == "table":
+        _candidate_table(candidates)  # it keeps the rows it shows, not all of them
+        return
     emit(fmt, candidates, table=_candidate_table, csv_layout=Csv(["id", "name", "stage", "reasons", "action"]))
 
 
-def _candidate_table(candidates: list[dict]) -> None:
+def _candidate_table(rows: Iterable[dict]) -> None:
+    from itertools import islice
+
     from pipectl.cli.table_layout import NAME_WIDTH, Column, cell_lines, hidden_note, print_table
     from pipectl.render import stdout_console
 
     console = stdout_console()
+    rows = iter(rows)
+    candidates = list(islice(rows, TABLE_ROWS))
+    hidden = sum(1 for _ in rows)
     if not candidates:
         console.print("No lead is stalled or dead.", style="dim")
         return
     columns = (Column("ID", priority=9, justify="right", keep=True),
                Column("Name", priority=9, min_width=NAME_WIDTH, keep=True),
                Column("Stage", priority=6, min_width=8), Column("Why", priority=8, min_width=20, keep=True))
-    rows = [[str(item["id"]), item["name"], item["stage"], cell_lines(item["reasons"])]
-            for item in candidates[:TABLE_ROWS]]
-    dropped = print_table(console, columns, rows)
-    if len(candidates) > TABLE_ROWS:
-        console.print(f"… and {len(candidates) - TABLE_ROWS:,} more; --format csv or json lists them all.",
-                      style="dim")
+    table_rows = [[str(item["id"]), item["name"], item["stage"], cell_lines(item["reasons"])] for item in candidates]
+    dropped = print_table(console, columns, table_rows)
+    if hidden:
+        console.print(f"… and {hidden:,} more; --format csv or json lists them all.", style="dim")
     hidden_note(console, dropped)
 
 

@@ -46,6 +46,10 @@ def open_chosen(db: str | None = None, **options):
     root_db["opened"] = location  # before opening: opening is where a damaged file often fails
     database = open_database(location, **options)
     database.command = root_db["command"] or "command"
+    if database.scratch:
+        from pipectl.render import warning
+
+        warning("There is no pipeline here yet; the dry run used an empty one and created nothing.")
     return database
 
 
@@ -58,10 +62,6 @@ def pipeline(db: str | None = None, *, write: bool = True, dry_run: bool = False
     """
     database = open_chosen(db, dry_run=dry_run)
     try:
-        if database.scratch:
-            from pipectl.render import warning
-
-            warning("There is no pipeline here yet; the dry run used an empty one and created nothing.")
         with database.session(write=write and not dry_run) as session:
             yield session
     finally:
@@ -69,9 +69,10 @@ def pipeline(db: str | None = None, *, write: bool = True, dry_run: bool = False
 
 
 @contextmanager
-def database(db: str | None = None) -> Iterator:
-    """The open database itself, for commands that work on the file (backup, check)."""
-    opened = open_chosen(db)
+def database(db: str | None = None, **options) -> Iterator:
+    """The open database itself, for commands that work on the file (backup, check) or that print
+    after their commit (`score`); `options` as for storage.schema.open_database."""
+    opened = open_chosen(db, **options)
     try:
         yield opened
     finally:

@@ -52,7 +52,7 @@ def score(
 
     Example: pipectl score 42 --explain
     """
-    from pipectl.cli.runtime import pipeline
+    from pipectl.cli.runtime import database
     from pipectl.errors import UsageError
 
     if dry_run and not apply:
@@ -61,22 +61,27 @@ def score(
         raise UsageError("--explain and --apply do different things; run them one at a time.")
     if explain and lead is None:
         raise UsageError("--explain needs a LEAD: pipectl score 42 --explain.")
-    with pipeline(db, write=not dry_run, dry_run=dry_run) as session:
+    # Everything is printed after the commit: a reader that leaves early (`pipectl score | head -2`)
+    # breaks the pipe, and that must never roll the new scores back.
+    with database(db, dry_run=dry_run) as opened:
         if apply:
-            _apply(session, lead, dry_run, fmt)
+            with opened.session(write=not dry_run) as session:
+                moves = _apply(session, lead, dry_run)
+            _print_moves(moves, dry_run, fmt)
         elif lead is not None:
-            _one(session, lead, explain, fmt)
+            with opened.session() as session:
+                result = _one(session, lead, explain)
+            _print_one(result, explain, fmt)
         else:
             if limit is None and fmt == "table":
                 limit = TABLE_LIMIT
-            _all(session, limit, fmt)
+            _all(opened, limit, fmt)
 
 
-def _one(session, reference: str, explain: bool, fmt: str) -> None:
+def _one(session, reference: str, explain: bool) -> dict:
     from pipectl.core.leads import find_lead
     from pipectl.core.rescoring import rescore_leads
     from pipectl.core.scoring_sql import explain as explain_score
-    from pipectl.output import Csv, emit
 
     lead = find_lead(session, reference)
     rescore_leads(session, [lead.id])
@@ -84,6 +89,12 @@ def _one(session, reference: str, explain: bool, fmt: str) -> None:
     result = {"id": lead.id, "name": lead.name, **{key: value for key, value in result.items() if key != "id"}}
     if not explain:
         result.pop("breakdown")
+    return result
+
+
+def _print_one(result: dict, explain: bool, fmt: str) -> None:
+    from pipectl.output import Csv, emit
+
     # In CSV, --explain is the breakdown rule by rule; without it, the score as one row.
     layout = Csv(["rule", "points", "detail"], rows=lambda shown: shown["breakdown"]) if explain else Csv()
     emit(fmt, result, table=_score_card, csv_layout=layout)
@@ -111,28 +122,35 @@ def _score_card(result: dict) -> None:
                           Column("Why", priority=8, min_width=16, keep=True, style="dim")), rows)
 
 
-def _all(session, limit: int | None, fmt: str) -> None:
+def _all(opened, limit: int | None, fmt: str) -> None:
     from pipectl.cli.tables import lead_table
     from pipectl.core.rescoring import rescore_open_leads
     from pipectl.core.views import EXTRA_KEYS, LeadFilter, field_keys, lead_rows
     from pipectl.output import emit, lead_layout
     from pipectl.render import message
 
-    count = rescore_open_leads(session)
+    with opened.session() as session:
+        count = rescore_open_leads(session)
     message(f"Scored {count:,} open lead(s)." + (f" The {limit:,} highest:" if limit and limit < count else ""))
+    # The ranking streams from its own read transaction, after the re-score is committed.
     wanted = LeadFilter(status="open", sort="score", limit=limit or None)
-    emit(fmt, lead_rows(session, wanted), table=lead_table,
-         csv_layout=lead_layout(lambda: field_keys(session), EXTRA_KEYS))
+    with opened.session(write=False) as session:
+        emit(fmt, lead_rows(session, wanted), table=lead_table,
+             csv_layout=lead_layout(lambda: field_keys(session), EXTRA_KEYS))
 
 
-def _apply(session, reference: str | None, dry_run: bool, fmt: str) -> None:
-    from pipectl.core.leads import find_lead
+def _apply(session, reference: str | None, dry_run: bool) -> list[dict]:
     from pipectl.core.advancing import advance_leads
+    from pipectl.core.leads import find_lead
+
+    lead_id = find_lead(session, reference).id if reference is not None else None
+    return advance_leads(session, dry_run=dry_run, lead_id=lead_id)
+
+
+def _print_moves(moves: list[dict], dry_run: bool, fmt: str) -> None:
     from pipectl.output import Csv, emit
     from pipectl.render import message
 
-    lead_id = find_lead(session, reference).id if reference is not None else None
-    moves = advance_leads(session, dry_run=dry_run, lead_id=lead_id)
     verb = "Would move" if dry_run else "Moved"
     message(f"{verb} {len(moves)} lead(s)." + (" Nothing was changed (--dry-run)." if dry_run else ""))
     emit(fmt, moves, table=lambda rows: _moves_table(rows, verb), csv_layout=Csv(MOVE_COLUMNS))

@@ -195,7 +195,10 @@ def stalled_rows(session: Session, now: datetime, limit: int | None = DEFAULT_LI
     for _page in range(STALLED_SCAN // CHUNK):
         query = select(Lead.id, Lead.score).where(Lead.status == "open", ~due_in_window)
         if last is not None:
-            query = query.where((Lead.score < last[1]) | ((Lead.score == last[1]) & (Lead.id > last[0])))
+            # `score <= last` lets SQLite seek in the (status, score) index to where the page ended,
+            # instead of walking every page before it again.
+            query = query.where(Lead.score <= last[1],
+                                (Lead.score < last[1]) | ((Lead.score == last[1]) & (Lead.id > last[0])))
         page = session.execute(query.order_by(Lead.score.desc(), Lead.id).limit(CHUNK)).all()
         if not page:
             break

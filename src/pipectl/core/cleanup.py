@@ -36,15 +36,14 @@ class SweepFilter:
 
 def sweep_candidates(session: Session, now: datetime, wanted: SweepFilter | None = None) -> list[dict]:
     """Every open lead the rules would archive: `{id, name, stage, reasons, action}`, by id."""
-    return list(stream_candidates(session, now, wanted)[1])
+    return list(stream_candidates(session, now, wanted))
 
 
-def stream_candidates(session: Session, now: datetime,
-                      wanted: SweepFilter | None = None) -> tuple[int, Iterator[dict]]:
-    """How many leads the rules would archive, and those leads one dict at a time.
+def stream_candidates(session: Session, now: datetime, wanted: SweepFilter | None = None) -> Iterator[dict]:
+    """The leads the rules would archive, one dict at a time, by id; read them while the session is open.
 
-    The dicts are built as they are read (after the queries ran, so the session
-    may close first): a sweep of a million leads never holds them all twice.
+    The rules run window by window of ids: a sweep of a million leads never
+    holds them all (a dry run prints them as they come, in flat memory).
     """
     wanted = wanted or SweepFilter()
     stage_id = None
@@ -54,17 +53,9 @@ def stream_candidates(session: Session, now: datetime,
         stage_id = find_stage(session, wanted.stage).id
     finder = StaleFinder(session, now, wanted.rules)
     cutoff = now - wanted.older_than if wanted.older_than is not None else None
-    names: dict[int, tuple[str, int]] = {}
-    reasons = finder.reasons(stage_id=stage_id, last_activity_before=cutoff, names=names)
     stage_names = {stage_id: info.name for stage_id, info in finder.stages.items()}
-
-    def candidates() -> Iterator[dict]:
-        for lead_id, why in reasons.items():
-            name, lead_stage = names.pop(lead_id)
-            yield {"id": lead_id, "name": name, "stage": stage_names[lead_stage], "reasons": why,
-                   "action": "archive"}
-
-    return len(reasons), candidates()
+    return ({"id": lead_id, "name": name, "stage": stage_names[lead_stage], "reasons": why, "action": "archive"}
+            for lead_id, name, lead_stage, why in finder.stream(stage_id=stage_id, last_activity_before=cutoff))
 
 
 def archive_leads(session: Session, candidates: list[dict], now: datetime) -> int:

@@ -15,7 +15,7 @@ idle days) before any rule flags it again, so the next sweep does not archive
 it straight back.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -38,6 +38,8 @@ INBOUND = RESPONSES + ("form_submission", "trial_request")
 STAGE_ENTRIES = ("created", "stage_change", "reopened")
 STAGE_EXITS = ("stage_change", "won", "lost")
 ID_CHUNK = 500
+# How many ids a streamed sweep checks at once: memory holds one window's reasons.
+ID_WINDOW = 10_000
 # How many of the latest won leads the too-long-in-stage averages are read from.
 WON_SAMPLE = 1000
 
@@ -111,26 +113,48 @@ class StaleFinder:
             chunks = [lead_ids[start:start + ID_CHUNK] for start in range(0, len(lead_ids), ID_CHUNK)]
         else:
             chunks = [None]
+        for chunk in chunks:
+            self._flag(self._scope(chunk, stage_id, last_activity_before), found, names)
+        return {lead_id: found[lead_id] for lead_id in sorted(found)}
+
+    def stream(self, *, stage_id: int | None = None,
+               last_activity_before: datetime | None = None) -> Iterator[tuple[int, str, int, list[str]]]:
+        """(id, name, stage id, reasons) of every open lead the rules flag, in id order, one at a time.
+
+        The rules run over one window of ids after another, so a sweep of a
+        million leads holds one window's reasons in memory, never all of them.
+        """
+        low, high = self.session.execute(select(func.min(Lead.id), func.max(Lead.id))
+                                         .where(Lead.status == "open")).one()
+        if low is None:
+            return
+        scope = self._scope(None, stage_id, last_activity_before)
+        for start in range(low, high + 1, ID_WINDOW):
+            found: dict[int, list[str]] = {}
+            names: dict[int, tuple[str, int]] = {}
+            self._flag([*scope, Lead.id >= start, Lead.id < start + ID_WINDOW], found, names)
+            for lead_id in sorted(found):
+                yield lead_id, *names[lead_id], found[lead_id]
+
+    def _flag(self, scope: list, found: dict[int, list[str]], names: dict[int, tuple[str, int]] | None) -> None:
+        """Run the chosen rules over the leads in `scope`, adding each flagged lead's reasons to `found`."""
         # Core execution: plain tuples, without the ORM's per-row work, since rows can be many.
         connection = self.session.connection()
-        for chunk in chunks:
-            scope = self._scope(chunk, stage_id, last_activity_before)
-            # Rules run in RULES order, so each lead's reasons come out in that order.
-            for rule in self.rules:
-                method = rule.replace("-", "_")
-                query = getattr(self, f"_{method}_query")(scope)
-                if query is None:
-                    continue
-                explain = getattr(self, f"_{method}")
-                for row in connection.execute(query).all():
-                    lead_id = row[0]
-                    reasons = found.get(lead_id)
-                    if reasons is None:
-                        reasons = found[lead_id] = []
-                        if names is not None:
-                            names[lead_id] = (row[1], row[2])
-                    reasons.extend(explain(row))
-        return {lead_id: found[lead_id] for lead_id in sorted(found)}
+        # Rules run in RULES order, so each lead's reasons come out in that order.
+        for rule in self.rules:
+            method = rule.replace("-", "_")
+            query = getattr(self, f"_{method}_query")(scope)
+            if query is None:
+                continue
+            explain = getattr(self, f"_{method}")
+            for row in connection.execute(query).all():
+                lead_id = row[0]
+                reasons = found.get(lead_id)
+                if reasons is None:
+                    reasons = found[lead_id] = []
+                    if names is not None:
+                        names[lead_id] = (row[1], row[2])
+                reasons.extend(explain(row))
 
     def condition(self):
         """A SQL condition on `leads` true for stalled leads (for `list --stale`).

@@ -12,7 +12,6 @@ Counts and sums are SQL aggregates; each list shows at most `LIST_LIMIT` rows.
 """
 
 from datetime import datetime, timedelta
-from itertools import islice
 
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import aliased
@@ -91,20 +90,19 @@ def pipeline_update(session: Session, since: datetime) -> dict:
 
 
 def roadblocks(session: Session, now: datetime) -> dict:
-    from pipectl.core.hygiene import stale_reasons
+    from pipectl.core.hygiene import StaleFinder
 
-    reasons = stale_reasons(session, now)
-    # The most valuable stalled leads first: walk open leads by value (ids only) until the list is full,
-    # so the choice does not depend on ids and no huge IN list reaches SQL.
-    by_value = session.execute(select(LEADS.c.id).where(LEADS.c.status == "open")
-                               .order_by(LEADS.c.value_cents.desc().nulls_last(), LEADS.c.id)).scalars()
-    shown = list(islice((lead_id for lead_id in by_value if lead_id in reasons), LIST_LIMIT))
+    # The rules as a row condition: SQL counts the stalled leads and picks the most valuable ones,
+    # so a million open leads never put their reasons in memory; only the shown ones are worded.
+    finder = StaleFinder(session, now)
+    stalled = finder.condition()
+    count = session.execute(select(func.count()).select_from(LEADS).where(stalled)).scalar_one()
     stalled_rows = session.execute(
         select(*_lead_columns(), STAGES.c.name).join(STAGES, STAGES.c.id == LEADS.c.stage_id)
-        .where(LEADS.c.id.in_(shown))
-        .order_by(LEADS.c.value_cents.desc().nulls_last(), LEADS.c.id)).all()
+        .where(stalled).order_by(LEADS.c.value_cents.desc().nulls_last(), LEADS.c.id).limit(LIST_LIMIT)).all()
+    reasons = finder.reasons([row[0] for row in stalled_rows])
     return {
-        "stalled": {"count": len(reasons), "list": [
+        "stalled": {"count": count, "list": [
             {**_lead(*row[:4]), "stage": row[4], "reasons": reasons.get(row[0], [])} for row in stalled_rows]},
         "overdue": _planned(session, raw(ACTIVITIES.c.due) < ts(now)),
         "upcoming": _planned(session, raw(ACTIVITIES.c.due) >= ts(now),

@@ -8,11 +8,18 @@ release goes through a migration in `storage/migrations/versions/`.
 from datetime import datetime
 from typing import Any
 
+from pydantic import ConfigDict
 from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, String, event
 from sqlmodel import Field, SQLModel
 
 from pipectl.folding import KEYED, fold, key_of
 from pipectl.storage.types import Timestamp
+
+
+# Rows are built from the database or by the core, never validated by pydantic: its validation schema
+# would be built for nothing at every start-up (half the cost of importing this module), so it is
+# built only if something ever asks for it.
+DEFERRED = ConfigDict(defer_build=True)
 
 
 def _timestamp(*, nullable: bool = True, index: bool = False) -> Any:
@@ -21,6 +28,8 @@ def _timestamp(*, nullable: bool = True, index: bool = False) -> Any:
 
 class Stage(SQLModel, table=True):
     """An open stage of the pipeline; a removed stage stays so that history keeps its name."""
+
+    model_config = DEFERRED
 
     __tablename__ = "stages"
 
@@ -39,9 +48,12 @@ class Stage(SQLModel, table=True):
 class Lead(SQLModel, table=True):
     """A person or company that might buy, with its stage, outcome and BANT answers."""
 
+    model_config = DEFERRED
+
     __tablename__ = "leads"
     __table_args__ = (
-        Index("ix_leads_stage_status", "stage_id", "status"),
+        # The board's top cards per stage come in order from this index (migration 0003).
+        Index("ix_leads_stage_status_value", "stage_id", "status", "value_cents", "score"),
         Index("ix_leads_status_score", "status", "score"),
         # `list --limit 50` walks open leads in id order instead of sorting them all.
         Index("ix_leads_status_id", "status", "id"),
@@ -109,6 +121,8 @@ def _fill_keys(_mapper, _connection, lead: Lead) -> None:
 class LeadTag(SQLModel, table=True):
     """One tag on one lead; a table rather than a list so `--tag` filters use an index."""
 
+    model_config = DEFERRED
+
     __tablename__ = "lead_tags"
 
     lead_id: int = Field(sa_column=Column(Integer, ForeignKey("leads.id", ondelete="CASCADE"), primary_key=True))
@@ -117,6 +131,8 @@ class LeadTag(SQLModel, table=True):
 
 class LeadField(SQLModel, table=True):
     """A custom data point (`--field KEY=VALUE`); scoring rules match on these in SQL."""
+
+    model_config = DEFERRED
 
     __tablename__ = "lead_fields"
     __table_args__ = (Index("ix_lead_fields_key_value", "key", "value"),)
@@ -129,11 +145,15 @@ class LeadField(SQLModel, table=True):
 class Activity(SQLModel, table=True):
     """Anything that happened to a lead, or is planned (`done` false, with a `due` time)."""
 
+    model_config = DEFERRED
+
     __tablename__ = "activities"
     __table_args__ = (
         Index("ix_activities_lead_at", "lead_id", "at"),
         Index("ix_activities_kind_at", "kind", "at"),
         Index("ix_activities_done_due", "done", "due"),
+        # "Has this lead an open task (due before …)?" in one probe per lead (migration 0003).
+        Index("ix_activities_lead_done_due", "lead_id", "done", "due"),
         {"sqlite_autoincrement": True},
     )
 
@@ -153,6 +173,8 @@ class Activity(SQLModel, table=True):
 
 class Setting(SQLModel, table=True):
     """A named setting or rule set (scoring, cleanup, quota), stored as JSON."""
+
+    model_config = DEFERRED
 
     __tablename__ = "settings"
 
