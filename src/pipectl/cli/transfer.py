@@ -277,8 +277,11 @@ def write_export(session, out, *, what: str, fmt: str, wanted) -> int:
     from pipectl.output import Csv, emit, lead_layout
 
     if what == "all":
+        from pipectl.core.pipeline_settings import settings_record
+
         data = all_records(session, wanted) if fmt == "jsonl" else {
-            "leads": lead_records(session, wanted), "activities": activity_records(session, wanted)}
+            "settings": settings_record(session), "leads": lead_records(session, wanted),
+            "activities": activity_records(session, wanted)}
         return emit(fmt, data, out=out)
     if what == "leads":
         return emit(fmt, lead_records(session, wanted), out=out,

@@ -174,6 +174,9 @@ class _Run:
 
     def _kind_of(self, record: Record) -> str | None:
         what = self.options.what
+        if record.kind == "settings":
+            self._settings(record)
+            return None
         if record.kind:
             self.typed = True
             wanted = {"leads": "lead", "activities": "activity"}.get(what or "all")
@@ -186,6 +189,22 @@ class _Run:
             self.kinds[headers] = "activity" if "kind" in keys and not keys & {"name", "first name", "last name"} \
                 else "lead"
         return self.kinds[headers]
+
+    def _settings(self, record: Record) -> None:
+        """A full export's settings record (stages, rules, quota): restored into an empty pipeline."""
+        from pipectl.core.pipeline_settings import restore_settings
+
+        self.typed = True
+        if self.options.what not in (None, "all"):
+            return
+        if self.writer is not None or self.leads:
+            self.result.notices.append(f"Row {record.number}: a settings record after the leads was left out.")
+            return
+        self.result.notices.append(restore_settings(self.session, record.cells, self.source.name))
+        self.stages = ImportStages(self.session, create=self.options.create_stages, order=self.options.stage_order)
+        default = (find_stage(self.session, self.options.default_stage) if self.options.default_stage
+                   else first_stage(self.session))
+        self.default_stage_id = default.id
 
     def _mapping(self, kind: str, record: Record) -> Mapping:
         headers = self.source.headers or list(record.cells)
