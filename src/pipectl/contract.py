@@ -125,7 +125,7 @@ FIELDS: tuple[Field, ...] = (
     _instant("updated_at"),
     _instant("stage_entered_at"),
     _instant("last_activity_at"),
-    _instant("closed_at", "closingdate", "closedate", "closeddate", nullable=True),
+    _instant("closed_at", "closingdate", "closedate", "closeddate", "closedon", nullable=True),
     Field("lost_reason", "text", aliases=("reasonforloss", "deallostreason", "closedlostreason")),
     Field("archived_reason", "text"),
 )
