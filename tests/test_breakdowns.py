@@ -14,7 +14,6 @@ import io
 import json
 
 import pytest
-
 from insight_support import pipeline_fixtures
 
 

@@ -10,11 +10,11 @@ alike; the median and the percentile come from `row_number()` over each
 group's cycles, never from a Python loop over leads.
 """
 
-from sqlalchemy import and_, case, exists, false, func, literal, literal_column, or_, select
+from sqlalchemy import and_, case, exists, false, func, literal_column, or_, select
 from sqlmodel import Session
 
 from pipectl.contract import FIELD_KEY, FIELD_PREFIX
-from pipectl.core.funnel import REACH_KINDS
+from pipectl.core.funnel import EVERY_LEAD, REACH_KINDS
 from pipectl.core.periods import DAY, raw
 from pipectl.errors import UsageError
 from pipectl.money import to_number
@@ -141,15 +141,16 @@ def figures(counts, quantiles: tuple | None) -> dict:
     }
 
 
-def cohort(session: Session, where=literal(True)) -> dict:
-    """The figures of every lead `where` picks, as one group (the headline's conversion)."""
+def cohort(session: Session, where=EVERY_LEAD, *, cycles: bool = True) -> dict:
+    """The figures of every lead `where` picks, as one group (a breakdown's total; the headline's
+    conversion, which leaves out the cycle's median, `cycles=False`)."""
     whole = literal_column("0")
     counts = session.execute(counts_query(LEADS, whole, whole, where).group_by(None)).one()
-    quantiles = cycle_quantiles(session, LEADS, None, where)
+    quantiles = cycle_quantiles(session, LEADS, None, where) if cycles else {}
     return figures(counts, next(iter(quantiles.values()), None))
 
 
-def breakdown(session: Session, by: str, where=literal(True)) -> list[dict]:
+def breakdown(session: Session, by: str, where=EVERY_LEAD) -> list[dict]:
     """One row per group of `by` among the leads `where` picks, most leads first; no group is dropped."""
     from_clause, key, label = grouping(by)
     quantiles = cycle_quantiles(session, from_clause, key, where)

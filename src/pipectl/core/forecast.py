@@ -10,10 +10,10 @@ the per-month, per-stage totals come back to Python.
 import math
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy import and_, case, func, select
 from sqlmodel import Session
 
-from pipectl.core.funnel import stage_outcomes
+from pipectl.core.funnel import EVERY_LEAD, stage_outcomes
 from pipectl.core.metrics import LEADS, Scope, overall_rates
 from pipectl.core.periods import (
     DAY, PERIODS, add_months, date_in_text, month_label, month_start, period_bounds, raw, ts,
@@ -68,7 +68,7 @@ def bucket_name(index: int, months: list) -> str:
 
 
 def open_pipeline(session: Session, now: datetime, cycle_days: float | None, months: list,
-                  period_end: datetime, owned=literal(True)) -> list[tuple]:
+                  period_end: datetime, owned=EVERY_LEAD) -> list[tuple]:
     """(bucket, stage id, leads, value cents, value cents due by `period_end`, leads without a value)
     for open leads."""
     expected = expected_close(now, cycle_days)
@@ -240,7 +240,7 @@ def compute_forecast(session: Session, now: datetime, *, as_of: datetime | None 
 
 def quota_gap(session: Session, amount: int, period_name: str, start: datetime, end: datetime, as_of: datetime,
               expected: float, average_deal: int | None, win_rate: float | None, notes: list[str],
-              owned=literal(True)) -> dict:
+              owned=EVERY_LEAD) -> dict:
     """Won so far in the period, expected from the pipeline, the gap and the new leads it takes."""
     # "So far" is up to the as-of moment; a date alone means the whole of that day.
     cutoff = as_of if as_of.time() != datetime.min.time() else datetime.combine(as_of.date(), datetime.max.time())

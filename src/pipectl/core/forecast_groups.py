@@ -6,9 +6,10 @@ the stage probability, and "by history" × the stage's historical win rate
 (the overall one where a stage has no closed history), as in the forecast.
 """
 
-from sqlalchemy import func, literal, select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
+from pipectl.core.funnel import EVERY_LEAD
 from pipectl.core.metrics import LEADS
 from pipectl.errors import UsageError
 from pipectl.money import to_number
@@ -24,7 +25,7 @@ def check_group(text: str) -> str:
 
 
 def forecast_groups(session: Session, by: str, probability: dict[int, int], historical: dict[int, float | None],
-                    win_rate: float | None, owned=literal(True)) -> list[dict]:
+                    win_rate: float | None, owned=EVERY_LEAD) -> list[dict]:
     """One row per source or owner of the open leads: leads, value, without a value, weighted, by history."""
     by = check_group(by)
     key = LEADS.c[f"{by}_key"]  # folded: "Web" and "web" are one source

@@ -15,7 +15,7 @@ is one row per lead, joined to the handful of open stages it passed.
 
 from datetime import datetime
 
-from sqlalchemy import and_, case, false, func, literal, or_, select
+from sqlalchemy import and_, case, false, func, or_, select, true
 from sqlmodel import Session
 
 from pipectl.core.periods import raw, ts
@@ -28,6 +28,8 @@ REACH_KINDS = ("created", "stage_change")
 ENTRY_KINDS = ("created", "stage_change", "reopened", "restored")
 # Kinds that end a stay in a stage (or start the next one).
 STAGE_EVENT_KINDS = ENTRY_KINDS + ("won", "lost", "archived")
+# The default filter of the functions below: no filter.
+EVERY_LEAD = true()
 UNKNOWN_PATH_REASON = ("closed without a stage history (imported won or lost without the stage they "
                        "closed from)")
 UNKNOWN_PATH_HINT = "import the stage they closed from with --map COLUMN=stage to count them"
@@ -44,7 +46,7 @@ def scan_kind():
     return ACTIVITIES.c.kind.concat("")
 
 
-def known_paths(leads_where=literal(True)):
+def known_paths(leads_where=EVERY_LEAD):
     """Subquery: one row per lead with a known path — `lead_id`, `status`, `furthest` (stage position)."""
     return (
         select(ACTIVITIES.c.lead_id, LEADS.c.status, func.max(STAGES.c.position).label("furthest"))
@@ -62,7 +64,7 @@ def _passed(paths):
                                    STAGES.c.position <= paths.c.furthest))
 
 
-def funnel_counts(session: Session, leads_where=literal(True)) -> dict[int, dict]:
+def funnel_counts(session: Session, leads_where=EVERY_LEAD) -> dict[int, dict]:
     """Stage id → leads (with a known path) that reached it, moved past it, were won, were lost."""
     paths = known_paths(leads_where)
     won, lost = paths.c.status == "won", paths.c.status == "lost"
@@ -78,13 +80,13 @@ def funnel_counts(session: Session, leads_where=literal(True)) -> dict[int, dict
             for stage_id, reached, advanced, won_count, lost_count in session.execute(query)}
 
 
-def stage_outcomes(session: Session, leads_where=literal(True)) -> dict[int, tuple[int, int]]:
+def stage_outcomes(session: Session, leads_where=EVERY_LEAD) -> dict[int, tuple[int, int]]:
     """Stage id → (won, lost) among the leads with a known path that reached it: stage win rates."""
     return {stage_id: (counts["won"], counts["lost"])
             for stage_id, counts in funnel_counts(session, leads_where).items()}
 
 
-def stays(session: Session, now: datetime, leads_where=literal(True)) -> dict[int, float]:
+def stays(session: Session, now: datetime, leads_where=EVERY_LEAD) -> dict[int, float]:
     """Stage id → average seconds a stay in it lasted (a stay still going counts up to now).
 
     A stay starts at a stage event that enters a stage and ends at the lead's next stage event.
@@ -107,11 +109,14 @@ def stays(session: Session, now: datetime, leads_where=literal(True)) -> dict[in
             if seconds is not None}
 
 
-def path_counts(session: Session, leads_where=literal(True)) -> dict:
-    """How many leads the stage figures count (`known`) and leave out (`unknown`), and why."""
-    paths = known_paths(leads_where)
+def path_counts(session: Session, leads_where=EVERY_LEAD, known: int | None = None) -> dict:
+    """How many leads the stage figures count (`known`) and leave out (`unknown`), and why.
+
+    `known`, when the caller has the funnel: the leads that reached the first stage, since every
+    known path passed it (open stages are numbered 1..n)."""
     total = session.execute(select(func.count()).select_from(LEADS).where(leads_where)).scalar_one()
-    known = session.execute(select(func.count()).select_from(paths)).scalar_one()
+    if known is None:
+        known = session.execute(select(func.count()).select_from(known_paths(leads_where))).scalar_one()
     unknown = int(total) - int(known)
     return {"known": int(known), "unknown": unknown,
             "unknown_reason": UNKNOWN_PATH_REASON if unknown else None}

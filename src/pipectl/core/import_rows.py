@@ -14,15 +14,14 @@ from datetime import datetime
 from pydantic import ValidationError
 
 from pipectl.contract import (
-    ANSWER_WORDS, BANT_CRITERIA, BY_KEY, DATA_POINTS, FIELD_KEY, FIELDS, STATUSES, STORED_ONLY, check, split_tags,
+    ANSWER_WORDS, BANT_CRITERIA, BY_KEY, DATA_POINTS, FIELD_KEY, FIELDS, STORED_ONLY, check, split_tags,
     tidy_text,
 )
-from pipectl.core.kinds import LOGGABLE, SYSTEM
-from pipectl.core.import_mapping import OUTCOME_DATES, Mapping, custom_key, outcome_of, plain_outcome
+from pipectl.core.import_mapping import OUTCOME_DATES, Mapping, custom_key
+from pipectl.core.import_outcomes import stage_of, status_of
 from pipectl.core.leads import LeadFields
 from pipectl.dates import parse_date
 from pipectl.errors import UsageError
-from pipectl.folding import fold
 from pipectl.money import cents_from_number, parse_amount
 
 # The dates of a lead a file may give (the contract's instants, and `archived_at` for a restore).
@@ -220,7 +219,7 @@ def lead_row(number: int, cells: dict, context: LeadContext) -> tuple[LeadRow | 
             dates[key] = attempt(_remembered_when, get(key), columns[key], context)
     score_field = BY_KEY["score"]
     score = attempt(parse_int, get("score"), columns.get("score", "score"), score_field.minimum, score_field.maximum)
-    status, lost_reason, custom = _status(get("status"), columns.get("status"), get("lost_reason"))
+    status, lost_reason, custom = status_of(get("status"), columns.get("status"), _text(get("lost_reason")))
     stage, stage_outcome, stage_word = stage_of(get("stage"), context.stage_map)
     if stage_outcome:
         status = status if status in ("won", "lost") else stage_outcome
@@ -284,21 +283,6 @@ def _nameless(context: LeadContext) -> str:
     return "a lead needs a name (name such rows by an id column with --name-from COLUMN)"
 
 
-def stage_of(value, stage_map: dict[str, str]) -> tuple[str | None, str | None, str | None]:
-    """A stage cell as (stage name, outcome it says, the word when it says more than the outcome).
-
-    `--stage-map` applies first; `Closed Won` is won with no stage, `Junk Lead` is lost with no stage
-    and the word kept (as a custom field), `Proposal` is a stage."""
-    if value is None:
-        return None, None, None
-    stage = str(value).strip()
-    mapped = stage_map.get(stage.lower(), stage)
-    outcome = outcome_of(mapped)
-    if outcome is None:
-        return mapped, None, None
-    return None, outcome, None if plain_outcome(mapped) else stage
-
-
 _KEY_OF = {spec.stored: spec.key for spec in DATA_POINTS}  # `value_cents` → `value`
 # (model key, contract field, whether it is a number) for each data point, in the model's order.
 _DATA_POINTS = tuple((spec.stored, spec, spec.python_type is int) for spec in DATA_POINTS)
@@ -333,24 +317,6 @@ def _valid_fields(given: dict) -> dict | None:
 
 def _text(value) -> str | None:
     return None if value is None else str(value).strip() or None
-
-
-def _status(value, column: str | None, lost_reason) -> tuple[str, str | None, dict]:
-    """The lead's status; a CRM's own status word that says more than the status stays as a custom field.
-
-    The lost reason comes only from a reason column: "Lost" or "Junk Lead" says that the lead was
-    lost, not why (a lost lead without a reason has none: "not given")."""
-    reason = _text(lost_reason)
-    if value is None:
-        return "open", reason, {}
-    word = str(value).strip()
-    if word.lower() in STATUSES:
-        return word.lower(), reason, {}
-    outcome = outcome_of(word)
-    kept = {custom_key(column or "status"): word}
-    if outcome:
-        return outcome, reason, {} if plain_outcome(word) else kept
-    return "open", reason, kept
 
 
 def _by_field(cells: dict, columns: dict) -> dict:
@@ -404,53 +370,3 @@ def _custom(cells: dict, mapping: Mapping, fields_object) -> dict[str, str]:
         custom[key] = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
         custom[key] = custom[key].strip()
     return custom
-
-
-ACTIVITY_KINDS = LOGGABLE + SYSTEM
-
-
-def activity_row(number: int, cells: dict, mapping: Mapping, now: datetime,
-                 ) -> tuple[ActivityRow | None, list[Problem]]:
-    """One record as an activity (lead by id or email, kind, time, note), or its problems."""
-    columns = mapping.fields
-    problems = Problems()
-    attempt = problems.attempt
-
-    def get(name: str):
-        return cell(cells, columns.get(name))
-
-    kind = "_".join(str(get("kind") or "").strip().lower().replace("-", " ").split())
-    if kind not in ACTIVITY_KINDS:
-        problems.append(Problem(columns.get("kind", "kind"),
-                                f"{get('kind')!r} is not an activity kind" if kind else "an activity needs a kind"))
-    at = attempt(parse_when, get("at"), columns.get("at", "at"), now)
-    if at is None and not problems:
-        problems.append(Problem(columns.get("at", "at"), "an activity needs a time"))
-    due = attempt(parse_when, get("due"), columns.get("due", "due"), now)
-    done = attempt(parse_bool, get("done"), columns.get("done", "done"))
-    lead_id = attempt(parse_int, get("lead_id"), columns.get("lead_id", "lead_id"), 1)
-    lead_ref = get("lead")
-    email = get("lead_email")
-    if lead_ref is not None and lead_id is None and email is None:
-        text = str(lead_ref).strip().lstrip("#")
-        lead_id, email = (int(text), None) if text.isdigit() else (None, text)
-    if lead_id is None and email is None:
-        problems.append(Problem(columns.get("lead_id", "lead_id"), "name the lead by lead_id or lead_email"))
-    data = get("data")
-    if isinstance(data, str):
-        try:
-            data = json.loads(data)
-        except ValueError:
-            problems.append(Problem(columns["data"], "is not JSON"))
-    if problems:
-        return None, problems
-    note = get("note")
-    values = {"kind": kind, "at": at, "note": None if note is None else str(note), "due": due,
-              "done": done if done is not None else not (kind == "task" and due is not None),
-              "data": data, "recorded_at": now}
-    file_id = get("id")
-    return ActivityRow(
-        number=number, file_id=int(file_id) if str(file_id or "").isdigit() else None,
-        lead_id=lead_id, lead_email=fold(str(email).strip()) if email else None, values=values,
-        from_stage=_text(get("from_stage")), to_stage=_text(get("to_stage")),
-    ), []

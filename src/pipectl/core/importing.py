@@ -20,7 +20,9 @@ from sqlmodel import Session
 from pipectl import clock
 from pipectl.contract import neutralise, unneutralise
 from pipectl.core.import_mapping import Mapping, build_mapping, normalise_header, outcome_of, parse_stage_map
-from pipectl.core.import_rows import ActivityRow, LeadContext, LeadRow, activity_row, cell, lead_row, stage_of
+from pipectl.core.import_activities import activity_row
+from pipectl.core.import_outcomes import stage_of
+from pipectl.core.import_rows import ActivityRow, LeadContext, LeadRow, cell, lead_row
 from pipectl.core.import_sources import Record, Source
 from pipectl.core.import_stages import ImportStages
 from pipectl.core.import_writer import DUPLICATE_MODES, Counts, Writer

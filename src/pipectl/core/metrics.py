@@ -16,11 +16,18 @@ from sqlalchemy import and_, case, func, literal, select
 from sqlmodel import Session
 
 from pipectl.core.breakdowns import FEW_CLOSED, cohort, cycle_quantiles
-from pipectl.core.funnel import LEADS, funnel_counts, path_counts, stays, unknown_path_note
+from pipectl.core.funnel import (
+    LEADS,
+    funnel_counts,
+    path_counts,
+    stays,
+    unknown_path_note,
+)
 from pipectl.core.periods import DAY, Window, raw
 from pipectl.dates import iso
 from pipectl.folding import fold
 from pipectl.money import to_number
+
 NO_REASON = "not given"
 NOT_ENOUGH_HISTORY = "not enough history: no lead has been won or lost yet"
 
@@ -131,7 +138,7 @@ def compute_metrics(session: Session, now: datetime, scope: Scope = Scope()) -> 
     created_in = and_(scope.window.holds(LEADS.c.created_at), scope.owned())
     funnel = funnel_counts(session, created_in)
     stay = stays(session, now, created_in)
-    paths = path_counts(session, created_in)
+    paths = path_counts(session, created_in, funnel.get(stages[0].id, {}).get("reached", 0) if stages else 0)
     closed = outcomes(session, scope)
     closed_in = and_(LEADS.c.status.in_(("won", "lost")), scope.window.holds(LEADS.c.closed_at), scope.owned())
     median, p90 = cycle_quantiles(session, LEADS, None, closed_in).get(0, (None, None))
@@ -186,7 +193,7 @@ def compute_metrics(session: Session, now: datetime, scope: Scope = Scope()) -> 
     elif not candidates:
         notes.append("no bottleneck yet: no lead whose path is known has been won or lost")
 
-    cohort_figures = cohort(session, created_in)
+    cohort_figures = cohort(session, created_in, cycles=False)
     return {
         "period": {"since": iso(scope.since), "until": iso(scope.until), "owner": scope.owner,
                    "funnel_counts": "leads created in the period",

@@ -12,7 +12,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import delete, func, select
 from sqlmodel import Session
 
-from pipectl.core.cleanup_rules import CleanupRules, load_cleanup_rules, save_cleanup_rules
+from pipectl.core.cleanup_rules import (
+    CleanupRules,
+    load_cleanup_rules,
+    save_cleanup_rules,
+)
 from pipectl.core.forecast import save_quota, saved_quota
 from pipectl.core.scoring import ScoreModel, current_rules, save_rules
 from pipectl.core.stages import MAX_STAGES, MIN_STAGES, open_stages
