@@ -72,10 +72,15 @@ def grouping(by: str):
     return joined, FIELDS.c.value, func.min(FIELDS.c.value)
 
 
+# What `counts_query` sums per group; sums (never averages), so groups add up to their total.
+SUMS = ("created", "won", "lost", "open", "archived", "won_value", "valued_won", "cycle_sum", "cycle_count")
+
+
 def counts_query(from_clause, key, label, where):
-    """Per group: created, won, lost, open, archived; won value, average, without value; mean cycle."""
+    """Per group: created, won, lost, open, archived; won value and how many won had one; cycles' sum."""
     status = LEADS.c.status
     won = status == "won"
+    cycle = case((won, cycle_seconds()))
 
     def number(condition):
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
@@ -84,10 +89,9 @@ def counts_query(from_clause, key, label, where):
         select(key.label("group_key"), label.label("label"), func.count().label("created"),
                number(won).label("won"), number(status == "lost").label("lost"),
                number(status == "open").label("open"), number(status == "archived").label("archived"),
-               func.coalesce(func.sum(case((won, LEADS.c.value_cents), else_=0)), 0).label("won_value"),
-               func.avg(case((won, LEADS.c.value_cents))).label("average_won"),
-               number(and_(won, LEADS.c.value_cents.is_(None))).label("won_without_value"),
-               func.avg(case((won, cycle_seconds()))).label("cycle_mean"))
+               func.coalesce(func.sum(case((won, LEADS.c.value_cents))), 0).label("won_value"),
+               func.count(case((won, LEADS.c.value_cents))).label("valued_won"),
+               func.coalesce(func.sum(cycle), 0).label("cycle_sum"), func.count(cycle).label("cycle_count"))
         .select_from(from_clause).where(where).group_by(key)
     )
 
@@ -125,48 +129,63 @@ def rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def figures(counts, quantiles: tuple | None) -> dict:
-    """One group's figures as the JSON prints them."""
-    created, won, lost = int(counts.created), int(counts.won), int(counts.lost)
+def figures(counts: dict, quantiles: tuple | None) -> dict:
+    """One group's figures (from its SUMS) as the JSON prints them."""
+    created, won, lost = counts["created"], counts["won"], counts["lost"]
     median, p90 = quantiles or (None, None)
     closed = won + lost
+    average_won = round(counts["won_value"] / counts["valued_won"]) if counts["valued_won"] else None
+    mean = counts["cycle_sum"] / counts["cycle_count"] if counts["cycle_count"] else None
     return {
-        "created": created, "won": won, "lost": lost, "open": int(counts.open), "archived": int(counts.archived),
+        "created": created, "won": won, "lost": lost, "open": counts["open"], "archived": counts["archived"],
         "conversion": rate(won, created), "win_rate": rate(won, closed),
-        "won_value": to_number(int(counts.won_value)),
-        "average_won_value": to_number(None if counts.average_won is None else round(float(counts.average_won))),
-        "won_without_value": int(counts.won_without_value),
-        "cycle_mean_days": days(counts.cycle_mean), "cycle_median_days": days(median), "cycle_p90_days": days(p90),
+        "won_value": to_number(counts["won_value"]), "average_won_value": to_number(average_won),
+        "won_without_value": won - counts["valued_won"],
+        "cycle_mean_days": days(mean), "cycle_median_days": days(median), "cycle_p90_days": days(p90),
         "few_closed": 0 < closed < FEW_CLOSED,
     }
 
 
+def _sums(row) -> dict:
+    return {name: int(getattr(row, name)) for name in SUMS}
+
+
 def cohort(session: Session, where=EVERY_LEAD, *, cycles: bool = True) -> dict:
-    """The figures of every lead `where` picks, as one group (a breakdown's total; the headline's
-    conversion, which leaves out the cycle's median, `cycles=False`)."""
+    """The figures of every lead `where` picks, as one group (the headline's conversion, which leaves out
+    the cycle's median: `cycles=False`)."""
     whole = literal_column("0")
-    counts = session.execute(counts_query(LEADS, whole, whole, where).group_by(None)).one()
+    counts = _sums(session.execute(counts_query(LEADS, whole, whole, where).group_by(None)).one())
     quantiles = cycle_quantiles(session, LEADS, None, where) if cycles else {}
     return figures(counts, next(iter(quantiles.values()), None))
 
 
-def breakdown(session: Session, by: str, where=EVERY_LEAD) -> list[dict]:
-    """One row per group of `by` among the leads `where` picks, most leads first; no group is dropped."""
+def breakdown(session: Session, by: str, where=EVERY_LEAD) -> tuple[list[dict], dict]:
+    """One row per group of `by` among the leads `where` picks, most leads first, and the total of all of
+    them; no group is dropped. A lead is in one group of each dimension but tags, so the total is the
+    groups' sum there (one pass over the leads fewer); for tags it is counted on its own."""
     from_clause, key, label = grouping(by)
     quantiles = cycle_quantiles(session, from_clause, key, where)
     names = {}
     if by == "stage":
         names = dict(session.execute(select(Stage.id, Stage.name)).all())
     rows = []
-    for counts in session.execute(counts_query(from_clause, key, label, where)):
-        name = counts.label
+    whole = dict.fromkeys(SUMS, 0)
+    for found in session.execute(counts_query(from_clause, key, label, where)):
+        counts = _sums(found)
+        for name in SUMS:
+            whole[name] += counts[name]
+        name = found.label
         if by == "stage":
-            name = UNKNOWN_STAGE if counts.group_key is None else names.get(counts.group_key)
-        rows.append({"group": name, **figures(counts, quantiles.get(counts.group_key))})
+            name = UNKNOWN_STAGE if found.group_key is None else names.get(found.group_key)
+        rows.append({"group": name, **figures(counts, quantiles.get(found.group_key))})
+    if by == "tag":
+        total = cohort(session, where)
+    else:
+        total = figures(whole, next(iter(cycle_quantiles(session, LEADS, None, where).values()), None))
     if by == "stage":
-        return stage_order(session, rows)
+        return stage_order(session, rows), total
     # Sorted here, one row per group, so a NULL group sorts the same on every database.
-    return sorted(rows, key=lambda row: (-row["created"], row["group"] is None, str(row["group"] or "")))
+    return sorted(rows, key=lambda row: (-row["created"], row["group"] is None, str(row["group"] or ""))), total
 
 
 def stage_order(session: Session, rows: list[dict]) -> list[dict]:

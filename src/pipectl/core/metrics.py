@@ -231,8 +231,7 @@ def compute_breakdown(session: Session, by: str, scope: Scope = Scope()) -> dict
 
     by = check_by(by)
     created_in = and_(scope.window.holds(LEADS.c.created_at), scope.owned())
-    groups = breakdown(session, by, created_in)
-    total = cohort(session, created_in)
+    groups, total = breakdown(session, by, created_in)
     notes = []
     few = [row for row in groups if row["few_closed"]]
     if few:
