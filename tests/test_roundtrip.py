@@ -172,7 +172,7 @@ def test_a_full_export_into_a_pipeline_that_has_leads(ok, new_lead, db_path):
     import sqlite3
 
     demo = Path(__file__).parent.parent / "examples" / "demo.jsonl"
-    first = json.loads(demo.read_text(encoding="utf-8").splitlines()[0])
+    first = demo_records("lead")[0]
     new_lead("Someone else", "--email", "someone@example.com")
     ok("import", str(demo))
     moved = json.loads(ok("show", "2", "-f", "json").stdout)

@@ -96,10 +96,11 @@ def _instant(key: str, *aliases: str, nullable: bool = False, column: str | None
 # `field:KEY` columns in CSV, in place of `fields`).
 FIELDS: tuple[Field, ...] = (
     Field("id", "id", nullable=False),
+    # Aliases: Zoho, Salesforce (Opportunity Name), Pipedrive (Deal - Title), HubSpot (Deal Name), snake_case.
     _text("name", "The person or company.", "fullname", "contactname", "leadname", "dealname", "potentialname",
-          "opportunityname", "contact", shown=False, nullable=False, required=True, keyed=True),
+          "opportunityname", "dealtitle", "contact", shown=False, nullable=False, required=True, keyed=True),
     _text("company", "Company name.", "companyname", "organization", "organisation", "accountname", "account",
-          keyed=True),
+          "dealorganization", "organizationname", keyed=True),
     Field("email", "email", data_point=True, help="Email address.", shown=True, aliases=("emailaddress", "mail"),
           max_length=EMAIL_LENGTH, keyed=True),
     _text("phone", "Phone number.", "mobile", "phonenumber", "mobilephone", "telephone", "tel"),
@@ -109,9 +110,9 @@ FIELDS: tuple[Field, ...] = (
           label="Size", aliases=("employees", "numberofemployees", "noofemployees", "size"), minimum=0,
           maximum=10**9),
     _text("location", "City, region or country.", "city"),
-    _text("source", "Where the lead came from.", "leadsource", keyed=True),
+    _text("source", "Where the lead came from.", "leadsource", "dealsource", "originalsource", keyed=True),
     _text("owner", "Who works the lead.", "leadowner", "dealowner", "potentialowner", "opportunityowner",
-          "contactowner", keyed=True),
+          "contactowner", "ownername", keyed=True),
     Field("value", "money", column="value_cents", data_point=True,
           help="Expected value: 12000, 12,000.50, 12k, $22,700.",
           aliases=("dealvalue", "amount", "dealamount", "expectedrevenue"), minimum=0, maximum=MAX_CENTS - 1),
@@ -122,12 +123,13 @@ FIELDS: tuple[Field, ...] = (
     Field("fields", "fields", column=None),
     Field("next_action", "text", column=None),
     _instant("next_action_due", nullable=True, column=None),
-    _instant("created_at", "created", "createdtime", "createddate", "createdon"),
+    _instant("created_at", "created", "createdtime", "createddate", "createdon", "createdate", "dealcreated",
+             "dealdealcreated", "dealcreatedate"),
     _instant("updated_at"),
     _instant("stage_entered_at"),
     _instant("last_activity_at"),
-    _instant("closed_at", "closingdate", "closedate", "closeddate", nullable=True),
-    Field("lost_reason", "text", aliases=("reasonforloss",)),
+    _instant("closed_at", "closingdate", "closedate", "closeddate", "closedon", nullable=True),
+    Field("lost_reason", "text", aliases=("reasonforloss", "deallostreason", "closedlostreason")),
     Field("archived_reason", "text"),
 )
 BY_KEY: dict[str, Field] = {field.key: field for field in FIELDS}

@@ -160,10 +160,21 @@ def metrics_view(data: dict) -> None:
     summary.add_row("Won", f"{data['won']['leads']} lead(s), {amount(data['won']['value'], '0')}")
     summary.add_row("Lost", f"{data['lost']['leads']} lead(s), {amount(data['lost']['value'], '0')}")
     not_enough = "[dim]not enough history[/dim]"
-    summary.add_row("Win rate", percent(data["win_rate"]) if data["win_rate"] is not None else not_enough)
-    summary.add_row("Average deal", amount(data["average_deal_size"], not_enough))
-    summary.add_row("Sales cycle", figure(data["average_cycle_days"], " days")
-                    if data["average_cycle_days"] is not None else not_enough)
+    few = " [dim](few closed leads)[/dim]" if data["few_closed"] else ""
+    summary.add_row("Win rate", f"{percent(data['win_rate'])} of closed leads (won ÷ won and lost){few}"
+                    if data["win_rate"] is not None else not_enough)
+    conversion = data["conversion"]
+    summary.add_row("Conversion", f"{percent(conversion['rate'])} of {conversion['created']} lead(s) created "
+                    f"were won (won ÷ created); {conversion['open']} still open" if conversion["created"]
+                    else "[dim]no leads created[/dim]")
+    deal = amount(data["average_deal_size"], not_enough)
+    if data["average_deal_size"] is not None and data["won"]["without_value"]:
+        deal += f" [dim]({data['won']['without_value']} won lead(s) without a value left out)[/dim]"
+    summary.add_row("Average deal", deal)
+    cycle = data["cycle"]
+    summary.add_row("Sales cycle", f"{figure(cycle['mean_days'])} days mean, {figure(cycle['median_days'])} "
+                    f"median, {figure(cycle['p90_days'])} at the 90th percentile"
+                    if cycle["mean_days"] is not None else not_enough)
     velocity = data["velocity"]
     summary.add_row("Velocity", not_enough if velocity["per_day"] is None else
                     f"{amount(velocity['per_day'])} per day, {amount(velocity['per_month'])} per month")
@@ -181,7 +192,7 @@ def metrics_view(data: dict) -> None:
                      figure(row["average_days_in_stage"])])
     hidden = print_table(console, METRICS_STAGE_COLUMNS, rows, title="Stages")
     console.print()
-    funnel(console, data["stages"])
+    funnel(console, data["stages"], data["paths"]["unknown"])
     if data["lost_reasons"]:
         console.print()
         hidden += print_table(console, (Column("Reason", priority=9, min_width=16, keep=True),
@@ -198,12 +209,13 @@ def metrics_view(data: dict) -> None:
         console.print(f"Note: {visible(note)}", style="dim", markup=False)
 
 
-def funnel(console, stages: list[dict]) -> None:
+def funnel(console, stages: list[dict], unknown: int = 0) -> None:
     """Bars proportional to the leads that reached each stage, fitted to the terminal (80 wide in a pipe)."""
     from rich.cells import cell_len
     from rich.text import Text
 
-    console.print("[bold]Funnel[/bold] (leads that reached each stage)")
+    left_out = f"; {unknown:,} with an unknown path left out, see the note" if unknown else ""
+    console.print(f"[bold]Funnel[/bold] (leads that reached each stage{left_out})")
     names = [visible(row["stage"], one_line=True) for row in stages]
     widest = max((cell_len(name) for name in names), default=5)
     peak = max((row["reached"] for row in stages), default=0)
@@ -238,12 +250,14 @@ FORECAST_STAGE_COLUMNS = (
     Column("By history", priority=3, justify="right"),
 )
 
-def forecast_view(data: dict) -> None:
+def forecast_view(data: dict, extra=None) -> None:
+    """The forecast; `extra(console, data)` draws more tables (a breakdown) and returns the columns it hid."""
     from rich.table import Table
 
     console = stdout_console()
     total = data["open"]
-    console.print(f"[bold]Open pipeline[/bold]: {total['leads']} lead(s), {amount(total['value'], '0')}, "
+    owner = f" of {escape(data['owner'])}" if data.get("owner") else ""
+    console.print(f"[bold]Open pipeline{owner}[/bold]: {total['leads']} lead(s), {amount(total['value'], '0')}, "
                   f"weighted {amount(total['weighted'], '0')}"
                   + (f", by history {amount(total['weighted_historical'])}"
                      if total["weighted_historical"] is not None else ""))
@@ -254,8 +268,11 @@ def forecast_view(data: dict) -> None:
         months.append([from_markup("[dim]no open leads[/dim]"), "", "", "", ""])
     hidden = print_table(console, FORECAST_MONTH_COLUMNS, months, title="By expected close month")
     console.print()
-    stages = [[row["stage"], f"{row['probability']}%", percent(row["historical_win_rate"]), str(row["leads"]),
-               amount(row["value"], "0"), amount(row["weighted"], "0"), amount(row["weighted_historical"])]
+    # A stage without closed history shows the overall rate it borrows, marked *.
+    stages = [[row["stage"], f"{row['probability']}%",
+               percent(row["win_rate_used"]) + ("*" if row["win_rate_from"] == "overall" else ""),
+               str(row["leads"]), amount(row["value"], "0"), amount(row["weighted"], "0"),
+               amount(row["weighted_historical"])]
               for row in data["stages"]]
     hidden += print_table(console, FORECAST_STAGE_COLUMNS, stages, title="By stage")
     quota = data["quota"]
@@ -274,6 +291,9 @@ def forecast_view(data: dict) -> None:
                      f"{needed} (at {amount(quota['average_deal_size'])} average deal, "
                      f"{percent(quota['win_rate'])} win rate)" if needed else "0")
         console.print(grid)
+    if extra is not None:
+        console.print()
+        hidden += extra(console, data)
     hidden_note(console, hidden)
     for note in data["notes"]:
         console.print(f"Note: {visible(note)}", style="dim", markup=False)

@@ -23,6 +23,11 @@ def _usage_errors_as_bad_parameter(parse: Callable[[Any], Any], text: Any, parse
         raise typer.BadParameter(str(error)) from None
 
 
+def parse_checked(check: Callable[[str], Any], text: str) -> Any:
+    """Typer parser from a core check (`metrics --by`): its UsageError is a bad option value (exit 2)."""
+    return _usage_errors_as_bad_parameter(check, text)
+
+
 def parse_when(text: str) -> datetime:
     """Typer parser for dates: a bad one is a usage error (exit 2) naming the accepted forms."""
     from pipectl.clock import now

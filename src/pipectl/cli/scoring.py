@@ -226,7 +226,7 @@ def load_rules(
     from pipectl.cli.runtime import pipeline
     from pipectl.core.rules import load_rules as load
     from pipectl.errors import NotFound
-    from pipectl.render import message
+    from pipectl.render import message, warning
 
     if str(file) == "-":
         try:
@@ -246,6 +246,17 @@ def load_rules(
     if summary["stages"]:
         parts.append("stages " + ", ".join(summary["stages"]))
     message(f"Loaded {', '.join(parts) or 'nothing'} from {source}; re-scored {summary['scored']} open lead(s).")
+    # Say what was replaced and what was removed: a [scoring] table replaces both rule lists.
+    for change in summary["changes"]:
+        if change.changed:
+            message(f"  {change.describe()}")
+    unchanged = [change.part for change in summary["changes"] if not change.changed]
+    if unchanged:
+        message(f"  unchanged: {', '.join(unchanged)}")
+    for change in summary["changes"]:
+        if change.removed_all:
+            warning(f"The file has no {change.part}, so all {len(change.removed)} were removed. To keep them, "
+                    "add them to the file (`pipectl rules export` shows the rules in force) and load it again.")
 
 
 @rules_app.command("export")

@@ -1,11 +1,13 @@
 """Data in and out: `import` and `export` (CSV, JSON, JSON Lines; `-` is stdin / stdout)."""
 
+import contextlib
+from datetime import datetime
 from typing import Annotated
 
 import typer
 
 from pipectl.cli import completion as complete
-from pipectl.cli.options import DbOption, format_option
+from pipectl.cli.options import DbOption, format_option, parse_past
 
 # Above this many bytes (about 5,000 rows) an import on a terminal shows a progress bar.
 PROGRESS_BYTES = 1_000_000
@@ -91,21 +93,37 @@ def import_data(
     stage_map: Annotated[list[str] | None, typer.Option("--stage-map", metavar="OLD=NEW", help=(
         "Put leads of the file's stage OLD in stage NEW (or NEW = won / lost); repeat."))] = None,
     create_stages: Annotated[bool, typer.Option("--create-stages", help=(
-        "Add the file's unknown stages at the end of the pipeline (at most 6 stages in all)."))] = False,
+        "Add the file's unknown stages (at most 6 stages in all), in the order they first appear, each with "
+        "a probability between its neighbours'."))] = False,
+    stage_order: Annotated[str | None, typer.Option("--stage-order", metavar="A,B,C", help=(
+        "With --create-stages: where the new stages go, named in pipeline order (existing stages may be "
+        "named too, to place the new ones between them)."), show_default=False)] = None,
     on_duplicate: Annotated[str, typer.Option("--on-duplicate", autocompletion=complete.complete_duplicate_mode, help=(
         "A row with the email, or name and company, of a lead already there: error, skip or update."))] = "error",
     skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help=(
         "Import the good rows; write the bad ones, with an error column, to the rejects file."))] = False,
     rejects: Annotated[str | None, typer.Option("--rejects", metavar="FILE", help=(
-        "Where --skip-invalid writes the bad rows (default: FILE.rejects.csv)"), show_default=False)] = None,
+        "Where --skip-invalid writes the bad rows (default: FILE.rejects.csv in the current folder)"),
+        show_default=False)] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help=(
         "Show how the columns map and the first rows as they would be stored; write nothing."))] = False,
     default_stage: Annotated[str | None, typer.Option("--default-stage", metavar="STAGE",
                                                       autocompletion=complete.complete_stage, help=(
-        "Stage for rows without one (default: the first stage)."), show_default=False)] = None,
+        "Stage for open rows without one (default: the first stage)."), show_default=False)] = None,
+    default_created: Annotated[datetime | None, typer.Option("--default-created", metavar="DATE", parser=parse_past,
+        help="Created date for rows whose created cell is empty (otherwise such rows are refused).",
+        show_default=False)] = None,
+    name_from: Annotated[str | None, typer.Option("--name-from", metavar="COLUMN", help=(
+        "Name rows that have no name after this column (an id): 'Deal ID 4563'."), show_default=False)] = None,
     db: DbOption = None,
 ) -> None:
     """Import leads and activities from CSV, JSON or JSON Lines, all or nothing, in one transaction.
+
+    Headers of Zoho, Salesforce, Pipedrive and HubSpot exports and common snake_case ones are
+    recognised as they are; --dry-run shows which column went where (and never creates the
+    database). Every problem of a file is reported at once. A won or lost row without the
+    stage it closed from has an unknown path: metrics leave it out of the stage figures and
+    say so. A row closed before it was created, or with an empty created cell, is refused.
 
     Example: pipectl import contacts.csv --map "Org=company" --stage-map "Negotiation=Proposal" --dry-run
     """
@@ -120,11 +138,19 @@ def import_data(
 
     if rejects is not None and not skip_invalid:
         raise UsageError("--rejects only makes sense with --skip-invalid; add --skip-invalid.")
+    order = [name.strip() for name in (stage_order or "").split(",") if name.strip()]
+    if stage_order is not None and not order:
+        raise UsageError("--stage-order names the stages in order, separated by commas: --stage-order A,B,C.")
+    if order and not create_stages:
+        raise UsageError("--stage-order orders the stages --create-stages adds; add --create-stages.")
     options = ImportOptions(what=what.lower() if what else None, maps=map_ or [], ignore=ignore or [],
                             stage_map=stage_map or [], create_stages=create_stages,
                             on_duplicate=on_duplicate.lower(), skip_invalid=skip_invalid, dry_run=dry_run,
-                            default_stage=default_stage)
-    rejects_name = rejects if rejects is not None else (f"{file}.rejects.csv" if file != "-" else "rejects.csv")
+                            default_stage=default_stage, stage_order=order, default_created=default_created,
+                            name_from=name_from)
+    # In the current folder, not beside the input: that folder may be read-only (a mounted export).
+    rejects_name = rejects if rejects is not None else (
+        f"{Path(file).name}.rejects.csv" if file != "-" else "rejects.csv")
     rejects_path = Path(rejects_name)
     if skip_invalid and not dry_run:
         # Never the database, a file beside it, or the file being imported.
@@ -135,6 +161,7 @@ def import_data(
         warning(text)
     reject_file = RejectsFile(rejects_path, source.headers) if skip_invalid and not dry_run else None
     try:
+        # A dry run on a missing database works on an empty one in memory and creates nothing.
         with pipeline(db, dry_run=dry_run) as session, _progress(source) as progress:
             result = import_file(session, source, options, rejects=reject_file, progress=progress)
             if reject_file is not None and result.failure is None:
@@ -144,6 +171,8 @@ def import_data(
     finally:
         if reject_file is not None:
             reject_file.close()
+    for notice in result.notices:
+        message(notice)
     if dry_run:
         _show_dry_run(result)
         if result.failure is not None:
@@ -163,13 +192,16 @@ def import_data(
     if result.created_stages:
         parts.append(f"stage(s) created: {', '.join(result.created_stages)}")
     message(f"Imported from {source.name}: " + "; ".join(parts) + ".")
+    if counts.unknown_paths:
+        message(f"{counts.unknown_paths:,} won or lost lead(s) came without the stage they closed from: their path "
+                "is unknown, so metrics leave them out of the stage figures (and say so). Import the stage "
+                "with --map COLUMN=stage if the file has it.")
     if result.rejected:
         warning(f"{result.rejected:,} row(s) were not imported; they are in {rejects_path} with an error column.")
 
 
 def _progress(source):
     """A progress bar over the file's bytes on a terminal for a large file; otherwise nothing."""
-    import contextlib
     import sys
 
     if not (source.size and source.size > PROGRESS_BYTES and sys.stderr.isatty()):
@@ -222,8 +254,11 @@ def write_export(session, out, *, what: str, fmt: str, wanted) -> int:
     from pipectl.output import Csv, emit, lead_layout
 
     if what == "all":
+        from pipectl.core.pipeline_settings import settings_record
+
         data = all_records(session, wanted) if fmt == "jsonl" else {
-            "leads": lead_records(session, wanted), "activities": activity_records(session, wanted)}
+            "settings": settings_record(session), "leads": lead_records(session, wanted),
+            "activities": activity_records(session, wanted)}
         return emit(fmt, data, out=out)
     if what == "leads":
         return emit(fmt, lead_records(session, wanted), out=out,

@@ -61,7 +61,10 @@ def activity_records(session: Session, wanted: LeadFilter) -> Iterator[dict]:
 
 
 def all_records(session: Session, wanted: LeadFilter) -> Iterator[dict]:
-    """Leads, then activities, each marked with its `type` (one stream: JSON Lines)."""
+    """The pipeline's settings, leads, then activities, each marked with its `type` (one stream: JSON Lines)."""
+    from pipectl.core.pipeline_settings import settings_record
+
+    yield {"type": "settings", **settings_record(session)}
     for row in lead_records(session, wanted):
         yield {"type": "lead", **row}
     for row in activity_records(session, wanted):

@@ -29,10 +29,16 @@ def _lead_aliases() -> dict[str, tuple[str, ...]]:
         if spec.key == "name":
             aliases["first_name"] = ("firstname", "givenname")
             aliases["last_name"] = ("lastname", "surname", "familyname")
+        if spec.key == "closed_at":
+            # Pipedrive gives the close as two columns, one per outcome; the row's status picks one.
+            aliases["won_at"] = ("wontime", "dealwontime", "wondate", "datewon")
+            aliases["lost_at"] = ("losttime", "deallosttime", "lostdate", "datelost")
     aliases["bant"] = ("bant",)
     return aliases
 
 
+# The close date of one outcome only (`won_at`: Pipedrive's "Deal - Won time").
+OUTCOME_DATES = ("won_at", "lost_at")
 # Field → the header spellings that mean it, best first (normalised: lowercase letters and digits).
 LEAD_ALIASES: dict[str, tuple[str, ...]] = _lead_aliases()
 ACTIVITY_ALIASES: dict[str, tuple[str, ...]] = {
@@ -158,6 +164,8 @@ def _field_named(target: str, aliases: dict[str, tuple[str, ...]]) -> str:
 # Stage and status values other CRMs use for outcomes.
 WON_WORDS = {"won", "closedwon", "dealwon", "win"}
 LOST_WORDS = {"lost", "closedlost", "deallost", "lostlead", "junklead", "junk", "disqualified", "unqualified"}
+# The ones that say only the outcome; the others ("Junk Lead") are kept as a custom field.
+PLAIN_OUTCOMES = {"won", "closedwon", "dealwon", "win", "lost", "closedlost", "deallost"}
 
 
 def outcome_of(text: str) -> str | None:
@@ -168,6 +176,10 @@ def outcome_of(text: str) -> str | None:
     if word in LOST_WORDS:
         return "lost"
     return None
+
+
+def plain_outcome(text: str) -> bool:
+    return normalise_header(text) in PLAIN_OUTCOMES
 
 
 def parse_stage_map(pairs: list[str]) -> dict[str, str]:

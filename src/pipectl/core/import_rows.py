@@ -14,15 +14,14 @@ from datetime import datetime
 from pydantic import ValidationError
 
 from pipectl.contract import (
-    ANSWER_WORDS, BANT_CRITERIA, BY_KEY, DATA_POINTS, FIELD_KEY, FIELDS, STATUSES, STORED_ONLY, check, split_tags,
+    ANSWER_WORDS, BANT_CRITERIA, BY_KEY, DATA_POINTS, FIELD_KEY, FIELDS, STORED_ONLY, check, split_tags,
     tidy_text,
 )
-from pipectl.core.kinds import LOGGABLE, SYSTEM
-from pipectl.core.import_mapping import Mapping, custom_key, outcome_of
+from pipectl.core.import_mapping import OUTCOME_DATES, Mapping, custom_key
+from pipectl.core.import_outcomes import stage_of, status_of
 from pipectl.core.leads import LeadFields
 from pipectl.dates import parse_date
 from pipectl.errors import UsageError
-from pipectl.folding import fold
 from pipectl.money import cents_from_number, parse_amount
 
 # The dates of a lead a file may give (the contract's instants, and `archived_at` for a restore).
@@ -157,11 +156,13 @@ def parse_bool(value, column: str) -> bool | None:
 
 @dataclass
 class LeadContext:
-    """What reading lead rows needs: the mapping, the stage map and the time."""
+    """What reading lead rows needs: the mapping, the stage map, the time, and the user's fallbacks."""
 
     mapping: Mapping
     stage_map: dict[str, str]
     now: datetime
+    default_created: datetime | None = None  # `--default-created`: for empty created cells
+    name_from: str | None = None  # `--name-from`: the column that names a row without a name
     # Date text already read in this import → its datetime, or the problem's text (files repeat dates).
     dates: dict = field(default_factory=dict)
 
@@ -186,7 +187,12 @@ def lead_row(number: int, cells: dict, context: LeadContext) -> tuple[LeadRow | 
 
     name = get("name")
     if name is None and ("first_name" in columns or "last_name" in columns):
-        name = " ".join(str(part).strip() for part in (get("first_name"), get("last_name")) if part)
+        name = " ".join(str(part).strip() for part in (get("first_name"), get("last_name")) if part) or None
+    if name is None and context.name_from is not None:
+        ident = cell(cells, context.name_from)
+        if ident is not None:
+            # "Deal ID 4563", not "4563": a name of digits alone would read as a lead id on the command line.
+            name = f"{context.name_from} {str(ident).strip()}"
     given = {"name": str(name) if name is not None else None}
     for key in TEXT:
         value = get(key)
@@ -202,37 +208,51 @@ def lead_row(number: int, cells: dict, context: LeadContext) -> tuple[LeadRow | 
                 key = str(detail["loc"][0]) if detail["loc"] else "value"
                 key = _KEY_OF.get(key, key)
                 column = columns.get(key, key)
-                problems.append(Problem(column, detail["msg"].removeprefix("Value error, ")))
+                text = detail["msg"].removeprefix("Value error, ")
+                problems.append(Problem(column, _nameless(context) if key == "name" and name is None else text))
             fields = None
     if fields is not None and not fields["name"]:
-        problems.append(Problem(columns.get("name", "name"), "a lead needs a name"))
+        problems.append(Problem(columns.get("name", "name"), _nameless(context)))
     dates = dict.fromkeys(LEAD_DATES)
     for key in LEAD_DATES:
         if key in columns:
             dates[key] = attempt(_remembered_when, get(key), columns[key], context)
     score_field = BY_KEY["score"]
     score = attempt(parse_int, get("score"), columns.get("score", "score"), score_field.minimum, score_field.maximum)
-    status, lost_reason, custom = _status(get("status"), columns.get("status"), get("lost_reason"))
-    stage = get("stage")
-    if stage is not None:
-        stage = str(stage).strip()
-        mapped = context.stage_map.get(stage.lower(), stage)
-        if outcome_of(mapped):
-            status = status if status in ("won", "lost") else outcome_of(mapped)
-            if status == "lost" and lost_reason is None:
-                lost_reason = stage  # "Closed Lost": the best reason the file gives
-            stage = None
-        else:
-            stage = mapped
+    status, lost_reason, custom = status_of(get("status"), columns.get("status"), _text(get("lost_reason")))
+    stage, stage_outcome, stage_word = stage_of(get("stage"), context.stage_map)
+    if stage_outcome:
+        status = status if status in ("won", "lost") else stage_outcome
+        if stage_word:  # "Junk Lead" says more than "lost": kept, but never as the lost reason
+            custom.setdefault(custom_key(columns["stage"]), stage_word)
+    outcome_dates = {}
+    for key in OUTCOME_DATES:  # Pipedrive's "Won time" and "Lost time"
+        if key in columns:
+            outcome_dates[key] = attempt(_remembered_when, get(key), columns[key], context)
+    if get("status") is None and not stage_outcome:
+        status = "won" if outcome_dates.get("won_at") else "lost" if outcome_dates.get("lost_at") else status
     bant = attempt(_bant, get, columns)
     custom.update(attempt(_custom, cells, context.mapping, get("fields")) or {})
     if dates["created_at"] and dates["created_at"] > context.now:
         problems.append(Problem(columns["created_at"], f"{dates['created_at']:%Y-%m-%d} is in the future"))
+    if "created_at" in columns and get("created_at") is None:
+        if context.default_created is not None:
+            dates["created_at"] = context.default_created
+        else:
+            problems.append(Problem(columns["created_at"], "the created date is empty; fill it in, or give "
+                                    "such rows a date with --default-created DATE"))
+    created = dates["created_at"] or context.default_created or context.now
+    closed = dates["closed_at"] or outcome_dates.get(f"{status}_at")
+    if status in ("won", "lost") and closed is not None and closed < created:
+        if closed.date() < created.date():
+            column = columns.get("closed_at") or columns.get(f"{status}_at", "closed_at")
+            problems.append(Problem(column, f"closed on {closed:%Y-%m-%d}, before it was created "
+                                            f"({created:%Y-%m-%d})"))
+        else:
+            closed = created  # a close date without a time, on the day it was created
     if problems or fields is None:
         return None, problems
-    created = dates["created_at"] or context.now
-    closed = dates["closed_at"]
-    if status == "open" and closed is not None:
+    if status == "open" and closed is not None and "closed_at" in columns:
         # An open deal's closing date is the expected one: keep it as a data point, not an outcome.
         custom[custom_key(columns["closed_at"])] = closed.date().isoformat()
         closed = None
@@ -255,6 +275,12 @@ def lead_row(number: int, cells: dict, context: LeadContext) -> tuple[LeadRow | 
         values=values, stage=stage, tags=split_tags(get("tags")), custom=custom,
         next_action=_text(get("next_action")), next_action_due=dates["next_action_due"],
     ), []
+
+
+def _nameless(context: LeadContext) -> str:
+    if context.name_from is not None:
+        return f"a lead needs a name, and the {context.name_from} cell is empty too"
+    return "a lead needs a name (name such rows by an id column with --name-from COLUMN)"
 
 
 _KEY_OF = {spec.stored: spec.key for spec in DATA_POINTS}  # `value_cents` → `value`
@@ -291,22 +317,6 @@ def _valid_fields(given: dict) -> dict | None:
 
 def _text(value) -> str | None:
     return None if value is None else str(value).strip() or None
-
-
-def _status(value, column: str | None, lost_reason) -> tuple[str, str | None, dict]:
-    """The lead's status; a CRM's own status word that is not an outcome stays as a custom field."""
-    reason = _text(lost_reason)
-    if value is None:
-        return "open", reason, {}
-    word = str(value).strip()
-    if word.lower() in STATUSES:
-        return word.lower(), reason, {}
-    outcome = outcome_of(word)
-    if outcome == "lost" and word.lower() not in ("lost", "closed lost"):
-        reason = reason or word
-    if outcome:
-        return outcome, reason, {}
-    return "open", reason, {custom_key(column or "status"): word}
 
 
 def _by_field(cells: dict, columns: dict) -> dict:
@@ -361,53 +371,3 @@ def _custom(cells: dict, mapping: Mapping, fields_object) -> dict[str, str]:
         custom[key] = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
         custom[key] = custom[key].strip()
     return custom
-
-
-ACTIVITY_KINDS = LOGGABLE + SYSTEM
-
-
-def activity_row(number: int, cells: dict, mapping: Mapping, now: datetime,
-                 ) -> tuple[ActivityRow | None, list[Problem]]:
-    """One record as an activity (lead by id or email, kind, time, note), or its problems."""
-    columns = mapping.fields
-    problems = Problems()
-    attempt = problems.attempt
-
-    def get(name: str):
-        return cell(cells, columns.get(name))
-
-    kind = "_".join(str(get("kind") or "").strip().lower().replace("-", " ").split())
-    if kind not in ACTIVITY_KINDS:
-        problems.append(Problem(columns.get("kind", "kind"),
-                                f"{get('kind')!r} is not an activity kind" if kind else "an activity needs a kind"))
-    at = attempt(parse_when, get("at"), columns.get("at", "at"), now)
-    if at is None and not problems:
-        problems.append(Problem(columns.get("at", "at"), "an activity needs a time"))
-    due = attempt(parse_when, get("due"), columns.get("due", "due"), now)
-    done = attempt(parse_bool, get("done"), columns.get("done", "done"))
-    lead_id = attempt(parse_int, get("lead_id"), columns.get("lead_id", "lead_id"), 1)
-    lead_ref = get("lead")
-    email = get("lead_email")
-    if lead_ref is not None and lead_id is None and email is None:
-        text = str(lead_ref).strip().lstrip("#")
-        lead_id, email = (int(text), None) if text.isdigit() else (None, text)
-    if lead_id is None and email is None:
-        problems.append(Problem(columns.get("lead_id", "lead_id"), "name the lead by lead_id or lead_email"))
-    data = get("data")
-    if isinstance(data, str):
-        try:
-            data = json.loads(data)
-        except ValueError:
-            problems.append(Problem(columns["data"], "is not JSON"))
-    if problems:
-        return None, problems
-    note = get("note")
-    values = {"kind": kind, "at": at, "note": None if note is None else str(note), "due": due,
-              "done": done if done is not None else not (kind == "task" and due is not None),
-              "data": data, "recorded_at": now}
-    file_id = get("id")
-    return ActivityRow(
-        number=number, file_id=int(file_id) if str(file_id or "").isdigit() else None,
-        lead_id=lead_id, lead_email=fold(str(email).strip()) if email else None, values=values,
-        from_stage=_text(get("from_stage")), to_stage=_text(get("to_stage")),
-    ), []

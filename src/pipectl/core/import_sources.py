@@ -25,7 +25,7 @@ EXTENSIONS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".json": "json", ".js
 
 @dataclass
 class Record:
-    """One row of the file: its number, its kind (`lead` or `activity`) and its cells by column."""
+    """One row of the file: its number, its kind (`lead`, `activity`, `settings` or none) and its cells."""
 
     number: int
     kind: str
@@ -198,7 +198,7 @@ def _typed(item: dict, number: int) -> Record:
     if not isinstance(item, dict):
         raise BadFile(f"Row {number}: expected a JSON object, found {type(item).__name__}.")
     kind = item.get("type")
-    if kind in ("lead", "activity"):
+    if kind in ("lead", "activity", "settings"):
         item = {key: value for key, value in item.items() if key != "type"}
         return Record(number, kind, item)
     return Record(number, "", item)
@@ -221,6 +221,8 @@ def _json_records(text: io.TextIOBase) -> Iterator[Record]:
     except ValueError as error:
         raise BadFile(f"The file is not valid JSON ({error}).") from None
     if isinstance(document, dict) and ({"leads", "activities"} & document.keys()):
+        if isinstance(document.get("settings"), dict):
+            yield Record(1, "settings", document["settings"])
         for kind, key in (("lead", "leads"), ("activity", "activities")):
             for number, item in enumerate(document.get(key) or [], start=1):
                 record = _typed(item, number)

@@ -39,6 +39,7 @@ class Counts:
     skipped: int = 0
     activities: int = 0
     activities_skipped: int = 0
+    unknown_paths: int = 0  # closed leads without the stage they closed from
     duplicates: list[tuple[int, str]] = field(default_factory=list)  # (row, what it duplicates)
 
 
@@ -236,9 +237,16 @@ class Writer:
         return list(range(highest + 1, highest + 1 + count))
 
     def _history(self, lead_id: int, item: dict, row: LeadRow) -> list[dict]:
-        """The activities that make an imported lead's history: created, won/lost, its next action."""
+        """The activities that make an imported lead's history: created, won/lost, its next action.
+
+        A closed lead whose row gives no stage has an unknown path: its history names no stage (the
+        lead is filed under the default one only so that `reopen` has somewhere to put it), and the
+        stage figures of `metrics` leave it out instead of counting it in the first stage."""
+        unknown_path = row.stage is None and item["status"] in ("won", "lost")
+        self.counts.unknown_paths += unknown_path
         base = {"lead_id": lead_id, "note": None, "due": None, "done": True, "from_stage_id": None,
-                "to_stage_id": item["stage_id"], "data": {"imported": True}, "recorded_at": self.now}
+                "to_stage_id": None if unknown_path else item["stage_id"], "data": {"imported": True},
+                "recorded_at": self.now}
         entries = [dict(base, kind="created", at=item["created_at"])]
         if item["status"] in ("won", "lost"):
             entries.append(dict(base, kind=item["status"], at=item["closed_at"],

@@ -11,17 +11,21 @@ import csv
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from sqlmodel import Session
 
 from pipectl import clock
 from pipectl.contract import neutralise, unneutralise
-from pipectl.core.import_mapping import Mapping, build_mapping, outcome_of, parse_stage_map
-from pipectl.core.import_rows import ActivityRow, LeadContext, LeadRow, activity_row, lead_row
+from pipectl.core.import_mapping import Mapping, build_mapping, normalise_header, outcome_of, parse_stage_map
+from pipectl.core.import_activities import activity_row
+from pipectl.core.import_outcomes import stage_of
+from pipectl.core.import_rows import ActivityRow, LeadContext, LeadRow, cell, lead_row
 from pipectl.core.import_sources import Record, Source
+from pipectl.core.import_stages import ImportStages
 from pipectl.core.import_writer import DUPLICATE_MODES, Counts, Writer
-from pipectl.core.stages import add_stage, find_stage, first_stage, open_stages
+from pipectl.core.stages import find_stage, first_stage
 from pipectl.dates import iso
 from pipectl.errors import DuplicateLead, PipectlError, RuleViolation, UsageError
 from pipectl.files import Replacement, write_failure
@@ -45,6 +49,9 @@ class ImportOptions:
     dry_run: bool = False
     default_stage: str | None = None
     preview_rows: int = 5
+    stage_order: list[str] = field(default_factory=list)  # where --create-stages puts the new stages
+    default_created: datetime | None = None  # for rows whose created cell is empty
+    name_from: str | None = None  # the column that names rows without a name
 
 
 @dataclass
@@ -57,6 +64,7 @@ class ImportResult:
     created_stages: list[str] = field(default_factory=list)
     rejected: int = 0
     failure: PipectlError | None = None  # dry run: the error a real import would stop with
+    notices: list[str] = field(default_factory=list)  # what the import decided for the user, said once
 
 
 class RejectsFile:
@@ -122,7 +130,6 @@ class _Run:
         self.result = ImportResult(counts=Counts())
         self.problems: list[str] = []
         self.problem_count = 0
-        self.unknown_stages: dict[str, int] = {}
         self.writer: Writer | None = None
         self.typed = False  # the file says per record whether it is a lead or an activity
         self.mappings: dict[tuple, Mapping] = {}
@@ -130,31 +137,20 @@ class _Run:
         self.kinds: dict[tuple, str] = {}
         self.leads: list[tuple[Record, LeadRow]] = []
         self.activities: list[tuple[Record, ActivityRow]] = []
-        self.open_ids = {fold(stage.name): stage.id for stage in open_stages(session)}
-        self.stage_names = {stage.id: stage.name for stage in open_stages(session)}
+        self.stages = ImportStages(session, create=options.create_stages, order=options.stage_order)
         default = find_stage(session, options.default_stage) if options.default_stage else first_stage(session)
         self.default_stage_id = default.id
         self._check_stage_map()
 
     def _check_stage_map(self) -> None:
         for old, new in self.stage_map.items():
-            if outcome_of(new) or fold(new) in self.open_ids:
+            if outcome_of(new) or fold(new) in self.stages.ids:
                 continue
             if self.options.create_stages:
-                self._create_stage(new)
+                self.stages.known(new)
                 continue
             raise UsageError(f"--stage-map {old}={new}: there is no stage {new!r}; the stages are: "
-                             f"{', '.join(stage.name for stage in open_stages(self.session))}.")
-
-    def _create_stage(self, name: str) -> None:
-        try:
-            stage = add_stage(self.session, name)
-        except RuleViolation as error:
-            raise RuleViolation(f"Cannot create the stage {name!r}: {error} "
-                                "Map the file's stages onto yours with --stage-map OLD=NEW.") from None
-        self.open_ids[fold(stage.name)] = stage.id
-        self.stage_names[stage.id] = stage.name
-        self.result.created_stages.append(stage.name)
+                             f"{', '.join(self.stages.existing)}.")
 
     # ---- reading --------------------------------------------------------------------------------
 
@@ -175,10 +171,17 @@ class _Run:
         if self.writer is not None:
             self.writer.fix_sequences()
         self.result.mappings = {kind: mapping for (kind, _), mapping in self.mappings.items()}
+        arranged = self.stages.arrange()
+        if arranged:
+            self.result.notices.append(arranged)
+        self.result.created_stages = list(self.stages.created)
         return self.result
 
     def _kind_of(self, record: Record) -> str | None:
         what = self.options.what
+        if record.kind == "settings":
+            self._settings(record)
+            return None
         if record.kind:
             self.typed = True
             wanted = {"leads": "lead", "activities": "activity"}.get(what or "all")
@@ -192,6 +195,22 @@ class _Run:
                 else "lead"
         return self.kinds[headers]
 
+    def _settings(self, record: Record) -> None:
+        """A full export's settings record (stages, rules, quota): restored into an empty pipeline."""
+        from pipectl.core.pipeline_settings import restore_settings
+
+        self.typed = True
+        if self.options.what not in (None, "all"):
+            return
+        if self.writer is not None or self.leads:
+            self.result.notices.append(f"Row {record.number}: a settings record after the leads was left out.")
+            return
+        self.result.notices.append(restore_settings(self.session, record.cells, self.source.name))
+        self.stages = ImportStages(self.session, create=self.options.create_stages, order=self.options.stage_order)
+        default = (find_stage(self.session, self.options.default_stage) if self.options.default_stage
+                   else first_stage(self.session))
+        self.default_stage_id = default.id
+
     def _mapping(self, kind: str, record: Record) -> Mapping:
         headers = self.source.headers or list(record.cells)
         key = (kind, tuple(headers))
@@ -201,23 +220,42 @@ class _Run:
                                     maps=self.options.maps if kind == "lead" or not self.typed else [],
                                     ignore=self.options.ignore if kind == "lead" or not self.typed else [])
             self.mappings[key] = mapping
+            if kind == "lead":
+                self._check_lead_mapping(mapping, headers)
         return mapping
+
+    def _check_lead_mapping(self, mapping: Mapping, headers: list[str]) -> None:
+        """`--name-from` must name a column; a file without created dates is told, once, what it gets."""
+        name_from = self.options.name_from
+        if name_from is not None and name_from not in headers:
+            column = next((header for header in headers if normalise_header(header) == normalise_header(name_from)),
+                          None)
+            if column is None:
+                raise UsageError(f"--name-from {name_from!r}: the file has no such column; its columns are: "
+                                 f"{', '.join(headers)}.")
+            self.options.name_from = column
+        if "created_at" not in mapping.fields and not self.typed:
+            when = self.options.default_created or self.now
+            source = "--default-created" if self.options.default_created else "the import time"
+            self.result.notices.append(
+                f"The file has no created-date column: every lead is created {when:%Y-%m-%d %H:%M} ({source}). "
+                "Name the column with --map COLUMN=created_at if it has another name.")
 
     def _take_lead(self, record: Record) -> None:
         mapping = self._mapping("lead", record)
         context = self.contexts.get(id(mapping))
         if context is None:  # one per mapping, so that what it remembers of dates lasts the whole import
-            context = self.contexts[id(mapping)] = LeadContext(mapping, self.stage_map, self.now)
-        row, problems = lead_row(record.number, self._cells(record), context)
+            context = self.contexts[id(mapping)] = LeadContext(
+                mapping, self.stage_map, self.now, self.options.default_created, self.options.name_from)
+        cells = self._cells(record)
+        row, problems = lead_row(record.number, cells, context)
         if problems:
+            # Its stage is still checked, so one report names the unknown stages and the bad rows together.
+            self.stages.known(stage_of(cell(cells, mapping.fields.get("stage")), self.stage_map)[0], create=False)
             self._bad(record, [(problem.column, problem.text) for problem in problems])
             return
-        if row.stage and fold(row.stage) not in self.open_ids:
-            if self.options.create_stages:
-                self._create_stage(row.stage)
-            else:
-                self.unknown_stages[row.stage] = self.unknown_stages.get(row.stage, 0) + 1
-                return
+        if not self.stages.known(row.stage):
+            return
         if len(self.result.preview) < self.options.preview_rows:
             self.result.preview.append(self._preview(row))
         self.leads.append((record, row))
@@ -243,16 +281,16 @@ class _Run:
     def _bad(self, record: Record, problems: list[tuple[str, str]]) -> None:
         text = "; ".join(f"{column}: {problem}" for column, problem in problems)
         self.problem_count += 1
+        if len(self.problems) < MAX_LISTED:
+            self.problems.append(f"row {record.number}: {text}")
         if self.options.skip_invalid:
             self.result.rejected += 1
             if self.rejects is not None:
                 self.rejects.add(self._cells(record), text)
-        elif len(self.problems) < MAX_LISTED:
-            self.problems.append(f"row {record.number}: {text}")
 
     def _preview(self, row: LeadRow) -> dict:
         values = row.values
-        stage = self.stage_names[self.open_ids[fold(row.stage)] if row.stage else self.default_stage_id]
+        stage = self.stages.names[self.stages.ids[fold(row.stage)] if row.stage else self.default_stage_id]
         return {"row": row.number, "name": values["name"], "company": values["company"], "email": values["email"],
                 "value": to_number(values["value_cents"]), "stage": stage, "status": values["status"],
                 "created_at": iso(values["created_at"]), "closed_at": iso(values["closed_at"]),
@@ -273,7 +311,7 @@ class _Run:
             return
         batch, self.leads = self.leads, []
         records = {row.number: record for record, row in batch}
-        problems = self._writer().write_leads([row for _, row in batch], self.open_ids, self.default_stage_id)
+        problems = self._writer().write_leads([row for _, row in batch], self.stages.ids, self.default_stage_id)
         mapping = next(iter(self.mappings.values()))
         for number, column, text in problems:
             self._bad(records[number], [(mapping.fields.get(column, column), text)])
@@ -320,30 +358,37 @@ def import_file(session: Session, source: Source, options: ImportOptions, *, rej
 
 
 def _failure(run: _Run) -> PipectlError | None:
-    """The error that refuses the whole import, if any: unknown stages, bad rows, duplicates."""
-    if run.unknown_stages:
-        names = ", ".join(f"{name!r} ({count} row{'s' if count > 1 else ''})"
-                          for name, count in sorted(run.unknown_stages.items()))
-        stages = ", ".join(stage.name for stage in open_stages(run.session))
-        return RuleViolation(
-            f"The file has stages the pipeline does not: {names}. The stages are: {stages}. "
-            "Map them with --stage-map OLD=NEW (NEW may be won or lost), or add them with --create-stages."
-        )
+    """The one error that refuses the whole import, if any, naming every problem of the file at once:
+    stages it lacks, bad rows, duplicates; and, with --skip-invalid, a file none of whose rows went in."""
+    found = run.stages.failures()
+    listing = "\n  ".join(run.problems + ([f"and {run.problem_count - len(run.problems)} more"]
+                                          if run.problem_count > len(run.problems) else []))
+    counts = run.result.counts
     if run.problem_count and not run.options.skip_invalid:
-        more = run.problem_count - len(run.problems)
-        listing = "\n  ".join(run.problems + ([f"and {more} more"] if more > 0 else []))
-        return RuleViolation(
-            f"{run.problem_count} row(s) cannot be imported; nothing was imported:\n  {listing}\n"
-            "Fix them, or import the others with --skip-invalid (the bad rows go to a rejects file)."
-        )
-    duplicates = run.result.counts.duplicates
+        found.append(f"{run.problem_count} row(s) cannot be imported:\n  {listing}\n"
+                     "Fix them, or import the others with --skip-invalid (the bad rows go to a rejects file).")
+    elif run.problem_count and not found and counts.added + counts.updated + counts.activities == 0:
+        found.append(f"None of the rows could be imported ({run.problem_count} bad):\n  {listing}")
+    duplicates = counts.duplicates
     if duplicates:
         shown = [f"row {number}: {what}" for number, what in duplicates[:MAX_LISTED]]
         if len(duplicates) > MAX_LISTED:
             shown.append(f"and {len(duplicates) - MAX_LISTED} more")
-        listing = "\n  ".join(shown)
-        return DuplicateLead(
-            f"{len(duplicates)} row(s) look like leads already there; nothing was imported:\n  {listing}\n"
-            "Choose --on-duplicate skip (leave them out) or --on-duplicate update (update the existing leads)."
-        )
-    return None
+        found.append(f"{len(duplicates)} row(s) look like leads already there:\n  " + "\n  ".join(shown) + "\n"
+                     "Choose --on-duplicate skip (leave them out) or --on-duplicate update (update the existing "
+                     "leads).")
+    if not found:
+        return None
+    error = DuplicateLead if len(found) == 1 and duplicates else RuleViolation
+    if len(found) == 1:
+        return error(_nothing_imported(found[0]))
+    return error("Nothing was imported; the file has " + f"{len(found)} problems:\n" +
+                 "\n".join(f"{number}. {text}" for number, text in enumerate(found, start=1)))
+
+
+def _nothing_imported(text: str) -> str:
+    """One problem, said as before: its first line ends with "; nothing was imported"."""
+    first, newline, rest = text.partition("\n")
+    if first.endswith(":"):
+        return f"{first[:-1]}; nothing was imported:{newline}{rest}"
+    return f"{text} Nothing was imported."

@@ -18,7 +18,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from pipectl.contract import BANT_CRITERIA
-from pipectl.core.metrics import ACTIVITIES, LEADS, STAGES
+from pipectl.core.funnel import ACTIVITIES, LEADS, STAGES
 from pipectl.core.periods import raw, ts
 from pipectl.dates import from_timestamp, iso
 from pipectl.money import to_number

@@ -67,6 +67,7 @@ def load_rules(session: Session, text: str, source: str = "the rules file") -> d
     document = parse_rules(text, source)
     stages = _resolve_stages(session, document.stages or {}, source)
     current = current_rules(session)
+    changes = _changes(session, document, stages)
     if document.thresholds is not None or document.scoring is not None:
         save_rules(session, ScoreModel(thresholds=document.thresholds or current.thresholds,
                                        scoring=document.scoring or current.scoring))
@@ -80,7 +81,28 @@ def load_rules(session: Session, text: str, source: str = "the rules file") -> d
     scored = rescore_open_leads(session)
     return {"thresholds": document.thresholds is not None, "scoring": document.scoring is not None,
             "stages": [name for name, _ in stages], "cleanup": document.cleanup is not None,
-            "scored": scored}
+            "scored": scored, "changes": changes}
+
+
+def _changes(session: Session, document: RulesFile, stages: list[tuple[str, StageRules]]) -> list:
+    """What loading `document` changes, part by part, worked out before anything changes."""
+    from pipectl.core.rules_diff import rule_changes, value_changes
+
+    before = rules_document(session)
+    found = []
+    if document.thresholds is not None:
+        found.append(value_changes("thresholds", before["thresholds"], document.thresholds.model_dump()))
+    if document.scoring is not None:
+        after = document.scoring.model_dump(exclude_none=True)
+        for section in ("demographic", "behavioural"):
+            found.append(rule_changes(f"{section} rules", before["scoring"].get(section, []), after.get(section, [])))
+    for name, wanted in stages:
+        entry = {key: value for key, value in wanted.model_dump().items()
+                 if value is not None or key == "min_score"}
+        found.append(value_changes(f"stage {name}", {"min_score": None, **before["stages"][name]}, entry))
+    if document.cleanup is not None:
+        found.append(value_changes("cleanup", before["cleanup"], document.cleanup.model_dump()))
+    return found
 
 
 def rules_document(session: Session) -> dict:

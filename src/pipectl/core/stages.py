@@ -72,6 +72,11 @@ def add_stage(session: Session, name: str, *, position: int | None = None, proba
     return stage
 
 
+def set_order(session: Session, ordered: list[Stage]) -> None:
+    """Number these open stages 1..n in the order given (all of them)."""
+    _place(session, ordered, None, None)
+
+
 def rename_stage(session: Session, old: str, new: str) -> Stage:
     stage = find_stage(session, old)
     new = _check_name(new)
