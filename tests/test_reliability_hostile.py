@@ -41,9 +41,9 @@ def _file(tmp_path: Path, name: str, data: bytes) -> Path:
     ("deep.json", b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
     ("deep.jsonl", b'{"name": ' + b"[" * 100_000 + b"]" * 100_000 + b"}\n", "nested too deeply"),
     ("size.json", b'[{"name": "Huge", "company_size": 100000000000000000000000000}]', "company_size"),
-    ("value.json", b'[{"name": "Inf", "value": 1e400}]', "too large"),
+    ("value.json", b'[{"name": "Inf", "value": 1e400}]', "amount"),
     ("surrogate.json", b'[{"name": "S\\ud800x"}]', "surrogate"),
-    ("nul.csv", b"name,company\n\x00\x00,X\n", "control character"),
+    ("nul.csv", b"name,company\n\x00\x00,X\n", "NUL character"),
 ])
 def test_hostile_import_files_are_refused_whole(cli, tmp_path, before, snapshot, name, data, words):
     message = _refused(cli("import", _file(tmp_path, name, data)), before, snapshot)
@@ -100,10 +100,17 @@ def test_huge_numbers_on_the_command_line(cli, before, snapshot, args):
     _refused(cli(*args), before, snapshot)
 
 
-@pytest.mark.parametrize("name", ["\x00", "\x00\x00\x00", "a\x00b", "\x1b]52;c;aGk=\x07", "\x1b[2J", "x\ud800"])
-def test_names_with_control_characters_or_surrogates_are_refused(cli, before, snapshot, name):
+@pytest.mark.parametrize("name", ["\x00", "\x00\x00\x00", "a\x00b", "\x1b\x07", "\x07\x08\x7f", " \x1b ", "x\ud800"])
+def test_names_of_nul_or_only_control_characters_or_surrogates_are_refused(cli, before, snapshot, name):
     _refused(cli("add", "--", name), before, snapshot, 2)
     _refused(cli("edit", "1", "--name", name), before, snapshot, 2)
+
+
+def test_a_visible_name_holding_an_escape_sequence_is_kept_exactly(ok):
+    """Shown with its escapes made visible (pipectl.terminal), stored and given back as typed."""
+    name = "Mallory\x1b[2J Evil"
+    lead = int(ok("add", name).stdout.strip())
+    assert json.loads(ok("show", str(lead), "--format", "json").stdout)["name"] == name
 
 
 def test_an_empty_db_option_is_a_usage_error(cli, before, snapshot):
@@ -144,3 +151,15 @@ def test_fuzzed_hostile_files_paths_and_damaged_databases(tmp_path):
     # The damaged copies really were refused somewhere, and the good cases really ran.
     assert any(key.startswith("damaged exit 1") for key in report["counts"])
     assert any(key.endswith("exit 0") for key in report["counts"])
+
+
+def test_line_breaks_in_user_text_cannot_write_markdown_blocks(ok, new_lead):
+    """A name, company or note with line breaks stays inside its bullet in `review --format md`."""
+    lead = new_lead("Eve\n# Owned", "--company", "Evil\n- injected bullet", "--at", "2026-11-20")
+    ok("lost", lead, "--reason", "price\n\n## Fake heading\r\n> quote", "--at", "2026-11-21")
+    out = ok("review", "--format", "md").stdout
+    lines = out.splitlines()
+    assert not any(line.startswith(("# Owned", "- injected", "## Fake", "> quote")) for line in lines)
+    headings = [line for line in lines if line.startswith("#")]
+    assert all(line.startswith(("# Pipeline review", "## ")) and "Fake" not in line for line in headings)
+    assert "Eve ⏎ # Owned" in out

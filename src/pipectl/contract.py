@@ -218,9 +218,12 @@ def check(field: Field, value: Any) -> Any:
         if SURROGATE.search(value):
             # A lone surrogate (an argument or a file in a broken encoding) cannot be stored as UTF-8.
             raise ValueError("holds a character that is not valid Unicode (a lone surrogate)")
-    if field.key == "name" and CONTROL.search(value):
-        # NUL, escape, backspace…: a name holding them hides the lead or rewrites a terminal.
-        raise ValueError(f"{value!r} holds a control character; a name is plain text")
+    if field.key == "name" and ("\x00" in value or not CONTROL.sub("", value).strip()):
+        # A NUL cuts the name short in most tools, and a name of nothing but control characters shows
+        # as nothing: neither can be told apart or found again. (Escape sequences inside a visible name
+        # are kept, and shown rather than run: see pipectl.terminal.)
+        raise ValueError(f"{value!r} holds a NUL character" if "\x00" in value
+                         else f"{value!r} has no visible character")
     if field.kind == "email" and not EMAIL.match(value):
         raise ValueError(f"{value!r} is not an email address")
     if field.max_length is not None and len(value) > field.max_length:

@@ -368,4 +368,5 @@ def review_markdown(data: dict) -> str:
 def _markdown_escape(text: str) -> str:
     for special in ("\\", "*", "_", "`", "[", "]", "<", ">", "|"):
         text = text.replace(special, "\\" + special)
-    return text
+    # A line break in a name or a note would start a heading or a bullet of its own: kept on the line.
+    return " ⏎ ".join(part.strip() for part in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
