@@ -7,8 +7,11 @@ The rules are those `core/hygiene.py` documents, with the default limits
 2x the average of the latest 1,000 won leads (where at least 5 passed
 through); open more than 180 days, or more than 60 in the last stage; 3
 outreach attempts since the last answer; budget or authority answered no;
-60 days under the nurture threshold. "More than N days" means at least N + 1
-whole days; a lead restored within its stage's idle days is never flagged.
+60 days under the nurture threshold; a next action overdue by more than the
+stage's idle days. A lead with a next action due today or later is spared the
+idle, in-stage and no-response rules; a connected call is an answer. "More
+than N days" means at least N + 1 whole days; a lead restored within its
+stage's idle days is never flagged.
 Times are the generated data's epoch seconds, `now` the fixed benchmark time.
 """
 
@@ -55,15 +58,21 @@ def stale(lead: str) -> str:
     Needs STALE_CTES in the statement's WITH clause.
     """
     return f"""({lead}.id NOT IN (SELECT lead_id FROM restored) AND (
-        {lead}.last_activity_at <= {NOW_TS} - ((SELECT idle_days FROM stages WHERE id = {lead}.stage_id) + 1) * 86400
-     OR {lead}.stage_entered_at <= {NOW_TS} - ((SELECT days FROM limits WHERE stage_id = {lead}.stage_id) + 1) * 86400
-     OR {lead}.created_at <= {NOW_TS - 181 * DAY}
+        {lead}.created_at <= {NOW_TS - 181 * DAY}
      OR ({lead}.stage_id IN (SELECT id FROM last_stage) AND {lead}.stage_entered_at <= {NOW_TS - 61 * DAY})
      OR {lead}.budget = 'no' OR {lead}.authority = 'no'
      OR ({lead}.nurture_since IS NOT NULL AND {lead}.nurture_since <= {NOW_TS - 61 * DAY})
-     OR (SELECT count(*) FROM activities o WHERE o.lead_id = {lead}.id AND o.kind IN {OUTREACH}
-         AND o.at > coalesce((SELECT max(i.at) FROM activities i WHERE i.lead_id = {lead}.id
-                              AND i.kind IN {INBOUND}), -1)) >= 3))"""
+     OR EXISTS (SELECT 1 FROM activities t JOIN stages ts ON ts.id = {lead}.stage_id
+                WHERE t.lead_id = {lead}.id AND t.done = 0 AND t.due < {TODAY} - ts.idle_days * 86400)
+     OR (NOT EXISTS (SELECT 1 FROM activities p WHERE p.lead_id = {lead}.id AND p.done = 0 AND p.due >= {TODAY})
+         AND ({lead}.last_activity_at <= {NOW_TS} - ((SELECT idle_days FROM stages WHERE id = {lead}.stage_id) + 1)
+                                                    * 86400
+          OR {lead}.stage_entered_at <= {NOW_TS} - ((SELECT days FROM limits WHERE stage_id = {lead}.stage_id) + 1)
+                                                   * 86400
+          OR (SELECT count(*) FROM activities o WHERE o.lead_id = {lead}.id AND o.kind IN {OUTREACH}
+              AND o.at > coalesce((SELECT max(i.at) FROM activities i WHERE i.lead_id = {lead}.id
+                                   AND (i.kind IN {INBOUND} OR (i.kind = 'call'
+                                        AND json_extract(i.data, '$.outcome') = 'connected'))), -1)) >= 3))))"""
 
 
 def lead_columns(lead: str, stage: str) -> str:

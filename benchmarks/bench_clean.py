@@ -13,6 +13,7 @@ ratio is reported.
 
 from pathlib import Path
 
+from benchmarks.baseline_sql import TODAY
 from benchmarks.generate import NOW_TS
 from benchmarks.harness import check_same, row, time_cli, time_sqlite3
 
@@ -21,16 +22,20 @@ RESTORED = f"""
     SELECT a.lead_id FROM activities a JOIN leads r ON r.id = a.lead_id JOIN stages rs ON rs.id = r.stage_id
     WHERE a.kind = 'restored' AND a.at > {NOW_TS} - rs.idle_days * 86400
 """
+# Leads with a next action due today or later: the idle, in-stage and no-response rules spare them.
+PLANNED_AHEAD = f"SELECT lead_id FROM activities WHERE done = 0 AND due >= {TODAY}"
 
 IDLE_SQL = f"""
 SELECT l.id, l.name FROM leads l JOIN stages s ON s.id = l.stage_id
 WHERE l.status = 'open' AND l.last_activity_at <= {NOW_TS} - (s.idle_days + 1) * 86400
+  AND l.id NOT IN ({PLANNED_AHEAD})
   AND l.id NOT IN ({RESTORED})
 ORDER BY l.id
 """
 
-# All six rules with the default limits: stage factor 2, at least 5 won leads, 180 days open,
-# 60 days in the last stage, 3 unanswered attempts, 60 days under the nurture threshold.
+# All the rules with the default limits: stage factor 2, at least 5 won leads, 180 days open,
+# 60 days in the last stage, 3 unanswered attempts, 60 days under the nurture threshold, a next
+# action overdue by more than the stage's idle days.
 ALL_SQL = f"""
 WITH candidates AS (
     SELECT * FROM leads WHERE status = 'open' AND id NOT IN ({RESTORED})
@@ -56,19 +61,23 @@ last_stage AS (
     SELECT id FROM stages WHERE position = (SELECT max(position) FROM stages WHERE position IS NOT NULL)
 )
 SELECT c.id FROM candidates c JOIN stages s ON s.id = c.stage_id
-WHERE c.last_activity_at <= {NOW_TS} - (s.idle_days + 1) * 86400
+WHERE c.last_activity_at <= {NOW_TS} - (s.idle_days + 1) * 86400 AND c.id NOT IN ({PLANNED_AHEAD})
 UNION
 SELECT c.id FROM candidates c JOIN limits m ON m.stage_id = c.stage_id
-WHERE c.stage_entered_at <= {NOW_TS} - (m.days + 1) * 86400
+WHERE c.stage_entered_at <= {NOW_TS} - (m.days + 1) * 86400 AND c.id NOT IN ({PLANNED_AHEAD})
+UNION
+SELECT c.id FROM candidates c JOIN stages s ON s.id = c.stage_id JOIN activities t ON t.lead_id = c.id
+WHERE t.done = 0 AND t.due < {TODAY} - s.idle_days * 86400
 UNION
 SELECT id FROM candidates
 WHERE created_at <= {NOW_TS} - 181 * 86400
    OR (stage_id IN (SELECT id FROM last_stage) AND stage_entered_at <= {NOW_TS} - 61 * 86400)
 UNION
 SELECT c.id FROM candidates c JOIN activities a ON a.lead_id = c.id
-WHERE a.kind IN ('call', 'email', 'message')
+WHERE a.kind IN ('call', 'email', 'message') AND c.id NOT IN ({PLANNED_AHEAD})
   AND a.at > coalesce((SELECT max(r.at) FROM activities r WHERE r.lead_id = c.id
-                       AND r.kind IN ('reply', 'meeting', 'demo', 'form_submission', 'trial_request')), -1)
+                       AND (r.kind IN ('reply', 'meeting', 'demo', 'form_submission', 'trial_request')
+                            OR (r.kind = 'call' AND json_extract(r.data, '$.outcome') = 'connected'))), -1)
 GROUP BY c.id HAVING count(*) >= 3
 UNION
 SELECT id FROM candidates WHERE budget = 'no' OR authority = 'no'

@@ -24,8 +24,8 @@ def clean(
     rule: Annotated[
         list[str] | None,
         typer.Option("--rule", "-r", metavar="RULE", autocompletion=complete.complete_rule,
-                     help="Only this rule; repeat for more: idle, too-long-in-stage, too-old, "
-                                          "no-response, disqualified, not-audience."),
+                     help="Only this rule; repeat for more: idle, too-long-in-stage, overdue-action, "
+                                          "too-old, no-response, disqualified, not-audience."),
     ] = None,
     older_than: Annotated[
         timedelta | None,
@@ -100,7 +100,7 @@ def _sweep(stage, rules, older_than, *, dry_run: bool, yes: bool, fmt: str, db) 
 def _purge(older_than: timedelta | None, *, dry_run: bool, yes: bool, fmt: str, db) -> None:
     from pipectl import clock
     from pipectl.cli.runtime import pipeline
-    from pipectl.core.cleanup import count_purge, purge_archived
+    from pipectl.core.cleanup import count_purge, purge_archived, purge_list
     from pipectl.errors import UsageError
     from pipectl.render import message
 
@@ -112,10 +112,12 @@ def _purge(older_than: timedelta | None, *, dry_run: bool, yes: bool, fmt: str, 
         _require_answer(yes, "deletes leads for good")
     with pipeline(db, write=False, dry_run=dry_run) as session:
         counted = count_purge(session, cutoff)
+        # A dry run names the leads it would delete, not only how many.
+        doomed = purge_list(session, cutoff) if dry_run else None
     what = (f"{counted.leads} archived lead(s) archived before {cutoff:%Y-%m-%d} with {counted.activities} "
             f"activities, {counted.tags} tags and {counted.fields} custom fields ({counted.rows} rows)")
     if dry_run or counted.leads == 0:
-        _emit_purge(counted, fmt, dry_run=True)
+        _emit_purge(counted, fmt, dry_run=True, doomed=doomed or [])
         message(f"Would delete {what}; nothing was changed." if counted.leads
                 else f"No lead was archived before {cutoff:%Y-%m-%d}; nothing to purge.")
         return
@@ -129,13 +131,40 @@ def _purge(older_than: timedelta | None, *, dry_run: bool, yes: bool, fmt: str, 
             f"({removed.activities} activities, {removed.tags} tags, {removed.fields} custom fields).")
 
 
-def _emit_purge(counted, fmt: str, *, dry_run: bool) -> None:
+PURGE_COLUMNS = ["id", "name", "company", "stage", "archived_at", "reason"]
+
+
+def _emit_purge(counted, fmt: str, *, dry_run: bool, doomed: list[dict] | None = None) -> None:
     from pipectl.output import Csv, emit
 
     summary = {"leads": counted.leads, "activities": counted.activities, "tags": counted.tags,
                "fields": counted.fields, "rows": counted.rows, "dry_run": dry_run}
-    # On a terminal the message on stderr says it all; programs get the counts.
-    emit(fmt, summary, table=lambda _summary: None, csv_layout=Csv(rows=lambda document: [document]))
+    if doomed is None:
+        # After a purge the message on stderr says it all; programs get the counts.
+        emit(fmt, summary, table=lambda _summary: None, csv_layout=Csv(rows=lambda document: [document]))
+        return
+    # A dry run: the table and the CSV list the leads to delete, JSON the counts and the list.
+    emit(fmt, {**summary, "list": doomed}, table=lambda document: _purge_table(document["list"]),
+         csv_layout=Csv(PURGE_COLUMNS, rows=lambda document: document["list"]))
+
+
+def _purge_table(doomed: list[dict]) -> None:
+    from pipectl.cli.table_layout import NAME_WIDTH, Column, hidden_note, print_table
+    from pipectl.render import stdout_console
+
+    if not doomed:
+        return
+    console = stdout_console()
+    columns = (Column("ID", priority=9, justify="right", keep=True),
+               Column("Name", priority=9, min_width=NAME_WIDTH, keep=True),
+               Column("Company", priority=4, min_width=10), Column("Stage", priority=5, min_width=8),
+               Column("Archived", priority=7), Column("Why", priority=6, min_width=20))
+    rows = [[str(item["id"]), item["name"], item["company"] or "", item["stage"], (item["archived_at"] or "")[:10],
+             item["reason"] or ""] for item in doomed[:TABLE_ROWS]]
+    dropped = print_table(console, columns, rows, title="Would be deleted")
+    if len(doomed) > TABLE_ROWS:
+        console.print(f"… and {len(doomed) - TABLE_ROWS:,} more; --format csv or json lists them all.", style="dim")
+    hidden_note(console, dropped)
 
 
 def _require_answer(yes: bool, what: str) -> None:
@@ -194,7 +223,7 @@ def restore(
     Example: pipectl restore 42 --note "they wrote back"
     """
     from pipectl.cli.runtime import pipeline
-    from pipectl.core.cleanup import restore_lead
+    from pipectl.core.cleanup import closed_by_archiving, restore_lead
     from pipectl.core.leads import find_lead
     from pipectl.render import message
     from pipectl.storage.models import Stage
@@ -203,8 +232,14 @@ def restore(
         target = find_lead(session, lead)
         was = target.archived_reason
         restore_lead(session, target, note=note)
+        closed = closed_by_archiving(session, target.id)
         label, stage_name = f"#{target.id} {target.name}", session.get(Stage, target.stage_id).name
     message(f"Restored lead {label} to {stage_name}" + (f" (archived because: {was})." if was else "."))
+    if closed:
+        due = closed["due"][:16].replace("T", " ").removesuffix(" 00:00") if closed.get("due") else None
+        due = f" (due {due})" if due else ""
+        message(f"Its next action \"{closed['note']}\"{due} was closed when it was archived; "
+                f"plan the next step with `pipectl plan {target.id} \"…\" --due DATE`.")
 
 
 def register(app: typer.Typer) -> None:

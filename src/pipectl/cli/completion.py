@@ -12,7 +12,7 @@ than printing an error into the user's command line.
 import typer
 
 SORTS = ("id", "value", "score", "age", "created", "last-activity", "name", "stage")
-RULES = ("idle", "too-long-in-stage", "too-old", "no-response", "disqualified", "not-audience")
+RULES = ("idle", "too-long-in-stage", "overdue-action", "too-old", "no-response", "disqualified", "not-audience")
 TEMPLATES = ("default", "saas", "agency")
 WHATS = ("leads", "activities", "all")
 DUPLICATE_MODES = ("error", "skip", "update")
@@ -37,6 +37,12 @@ def complete_kind(incomplete: str) -> list[str]:
     from pipectl.core.kinds import LOGGABLE  # a plain vocabulary module: no database stack
 
     return _starting(LOGGABLE, incomplete)
+
+
+def complete_outcome(incomplete: str) -> list[str]:
+    from pipectl.core.kinds import CALL_OUTCOMES  # a plain vocabulary module: no database stack
+
+    return _starting(CALL_OUTCOMES, incomplete)
 
 
 def complete_rule(incomplete: str) -> list[str]:

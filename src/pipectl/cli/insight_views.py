@@ -320,9 +320,14 @@ def _review_lines(data: dict) -> list[tuple[str, list[str]]]:
               for item in update["stage_moves"]["list"]]
     lines.append(f"Lost: {update['lost']['leads']} ({amount(update['lost']['value'], '0')})")
     lines += [f"  {_who(item)}: {item['reason']}" for item in update["lost"]["list"]]
+    lines.append(f"Archived: {update['archived']['leads']} ({amount(update['archived']['value'], '0')}), "
+                 f"restored: {update['restored']['leads']} ({amount(update['restored']['value'], '0')})")
     sign = "+" if change["change"] >= 0 else "-"
+    edited = change["edited"]
     lines.append(f"Open value change: {sign}{amount(abs(change['change']), '0')} "
-                 f"(added {amount(change['added'], '0')}, closed {amount(change['closed'], '0')})")
+                 f"(added {amount(change['added'], '0')}, closed {amount(change['closed'], '0')}, "
+                 f"archived {amount(change['archived'], '0')}, restored {amount(change['restored'], '0')}, "
+                 f"edits {'+' if edited >= 0 else '-'}{amount(abs(edited), '0')})")
     sections.append(("Pipeline update", lines))
     lines = [f"Stalled leads: {blocks['stalled']['count']}"]
     lines += [f"  {_who(item)} in {item['stage']}: {'; '.join(item['reasons'])}" for item in blocks["stalled"]["list"]]

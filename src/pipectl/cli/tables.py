@@ -172,6 +172,14 @@ def describe(activity: dict) -> str:
         parts.append("automatic")
     if "changes" in data:
         parts.append(escape(", ".join(data["changes"])))
+    if activity["kind"] == "call" and data.get("outcome"):
+        parts.append(escape(str(data["outcome"])))
+    if data.get("closed"):
+        # Closed with the lead, not completed: say so, or it reads as done.
+        parts.append(f"[dim]not done: closed when the lead was {escape(str(data['closed'].get('by')))}, "
+                     f"was due {short_date(activity['due'])}[/dim]")
+    if data.get("closed_action"):
+        parts.append(f"closed its next action: {escape(str(data['closed_action'].get('note')), one_line=True)}")
     if not activity["done"]:
         parts.append(f"planned, due {short_date(activity['due'])}")
     if activity["note"]:

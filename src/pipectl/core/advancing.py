@@ -7,7 +7,7 @@ many leads move.
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, and_, bindparam, case, func, insert, or_, select, update
+from sqlalchemy import BigInteger, and_, bindparam, func, insert, or_, select, update
 from sqlmodel import Session
 
 from pipectl import clock
@@ -88,8 +88,8 @@ def _move(session: Session, moves: list[dict], now: datetime) -> None:
     stamp = bindparam("now_ts", type_=BigInteger)
     session.connection().execute(
         update(LEADS).where(LEADS.c.id == bindparam("lead_id"))
-        .values(stage_id=bindparam("to_stage_id"), stage_entered_at=stamp, updated_at=stamp,
-                last_activity_at=case((LEADS.c.last_activity_at < stamp, stamp), else_=LEADS.c.last_activity_at)),
+        # A move pipectl makes is not the seller's activity: the idle clock (`last_activity_at`) keeps running.
+        .values(stage_id=bindparam("to_stage_id"), stage_entered_at=stamp, updated_at=stamp),
         [{"lead_id": move["id"], "to_stage_id": stage_ids[move["to"]], "now_ts": now_ts} for move in moves])
     session.connection().execute(insert(ACTIVITIES), [
         {"lead_id": move["id"], "kind": "stage_change", "at": now_ts, "due": None, "done": True,

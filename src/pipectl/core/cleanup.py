@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlmodel import Session
 
 from pipectl.core.hygiene import StaleFinder
-from pipectl.core.history import record
+from pipectl.core.history import close_open_actions, record
 from pipectl.dates import to_timestamp
 from pipectl.errors import RuleViolation
 from pipectl.storage.models import Activity, Lead, LeadField, LeadTag
@@ -81,10 +81,14 @@ def archive_leads(session: Session, candidates: list[dict], now: datetime) -> in
                     archived_reason=bindparam("reason")),
             [{"lead_id": item["id"], "reason": REASON_SEPARATOR.join(item["reasons"])} for item in chunk],
         )
+        # An archived lead has no next step: its open action is closed, and named in the `archived` row.
+        closed = close_open_actions(session, [item["id"] for item in chunk], "archived", now)
         session.execute(insert(activities), [
             {"lead_id": item["id"], "kind": "archived", "at": now_ts, "note": REASON_SEPARATOR.join(item["reasons"]),
              "due": None, "done": True, "from_stage_id": still_open[item["id"]], "to_stage_id": None,
-             "data": {"reasons": item["reasons"]}, "recorded_at": now_ts}
+             "data": {"reasons": item["reasons"], **({"closed_action": closed[item["id"]]}
+                                                     if item["id"] in closed else {})},
+             "recorded_at": now_ts}
             for item in chunk
         ])
         archived += len(chunk)
@@ -94,7 +98,11 @@ def archive_leads(session: Session, candidates: list[dict], now: datetime) -> in
 
 
 def restore_lead(session: Session, lead: Lead, *, at: datetime | None = None, note: str | None = None) -> Lead:
-    """Bring an archived lead back, open, in the stage it was archived from."""
+    """Bring an archived lead back, open, in the stage it was archived from.
+
+    The next action closed by the archiving stays closed (`closed_action` tells which it was):
+    the seller plans afresh.
+    """
     from pipectl import clock
 
     if lead.status != "archived":
@@ -107,6 +115,14 @@ def restore_lead(session: Session, lead: Lead, *, at: datetime | None = None, no
     record(session, lead, "restored", at, note=note, data={"archived_because": reasons},
            to_stage_id=lead.stage_id)
     return lead
+
+
+def closed_by_archiving(session: Session, lead_id: int) -> dict | None:
+    """The next action closed when the lead was last archived (`{id, note, due}`), if it had one."""
+    data = session.execute(
+        select(Activity.data).where(Activity.lead_id == lead_id, Activity.kind == "archived")
+        .order_by(Activity.at.desc(), Activity.id.desc()).limit(1)).scalar_one_or_none()
+    return (data or {}).get("closed_action")
 
 
 @dataclass
@@ -133,6 +149,19 @@ def count_purge(session: Session, cutoff: datetime) -> PurgeCount:
     counts = [session.execute(select(func.count()).select_from(table).where(table.c.lead_id.in_(ids))).scalar_one()
               for table in CHILD_TABLES]
     return PurgeCount(leads, *counts)
+
+
+def purge_list(session: Session, cutoff: datetime) -> list[dict]:
+    """The leads `purge_archived(cutoff)` would delete, by id: `{id, name, company, stage, archived_at, reason}`."""
+    from pipectl.dates import iso
+    from pipectl.storage.models import Stage
+
+    rows = session.execute(
+        select(Lead.id, Lead.name, Lead.company, Stage.name, Lead.archived_at, Lead.archived_reason)
+        .join(Stage, Stage.id == Lead.stage_id)
+        .where(Lead.id.in_(purge_selection(cutoff))).order_by(Lead.id))
+    return [{"id": lead_id, "name": name, "company": company, "stage": stage, "archived_at": iso(archived_at),
+             "reason": reason} for lead_id, name, company, stage, archived_at, reason in rows]
 
 
 def purge_archived(session: Session, cutoff: datetime) -> PurgeCount:

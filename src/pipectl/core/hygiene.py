@@ -13,25 +13,31 @@ spent in each stage (read from their stage-change history); with fewer than
 A lead restored from the archive gets one idle period of grace (its stage's
 idle days) before any rule flags it again, so the next sweep does not archive
 it straight back.
+
+A lead with a next action due today or later is live: the seller has a plan,
+so the idle, too-long-in-stage and no-response rules leave it alone. A next
+action left undone is a reason of its own (`overdue-action`): overdue by more
+than the stage's idle days. A lead answers with a reply, a meeting or demo,
+an inbound signal, or a call logged `--outcome connected`.
 """
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 
 from sqlalchemy import BigInteger, and_, false, func, or_, select, type_coerce
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from pipectl.core.cleanup_rules import CleanupRules, load_cleanup_rules
-from pipectl.core.kinds import OUTREACH, RESPONSES
+from pipectl.core.kinds import CONNECTED, OUTREACH, RESPONSES
 from pipectl.dates import from_timestamp, to_timestamp
 from pipectl.errors import UsageError
 from pipectl.storage.models import Activity, Lead, Stage
 
 DAY = 86_400
 # The rule names `clean --rule` takes, in the order reasons are listed.
-RULES = ("idle", "too-long-in-stage", "too-old", "no-response", "disqualified", "not-audience")
+RULES = ("idle", "too-long-in-stage", "overdue-action", "too-old", "no-response", "disqualified", "not-audience")
 # What counts as the lead answering: a reply or conversation, or an inbound signal.
 INBOUND = RESPONSES + ("form_submission", "trial_request")
 # Rows of the history that put a lead into a stage, and rows that take it out again.
@@ -87,6 +93,8 @@ class StaleFinder:
         self.session = session
         self.now = now
         self.now_ts = to_timestamp(now)
+        # A next action due from the start of today on is still ahead of the seller.
+        self.today_ts = to_timestamp(datetime.combine(now.date(), time()))
         self.rules = check_rules(rules)
         self.limits = limits or load_cleanup_rules(session)
         self.stages = {
@@ -203,10 +211,19 @@ class StaleFinder:
 
     # -- the rules: a query whose rows start (id, name, stage id), and the reasons for a row ---------
 
+    def _planned_ahead(self):
+        """The lead (the outer `leads` row) has an open next action due today or later."""
+        task = aliased(Activity)
+        return (select(task.id).where(task.lead_id == Lead.id, task.done == False,  # noqa: E712
+                                      _ts(task.due) >= self.today_ts)
+                .correlate(Lead).exists())
+
     def _idle_where(self):
         # One term per stage, its idle days a constant: a plain row test, no join needed.
-        return or_(false(), *(and_(Lead.stage_id == stage_id, self._over(_ts(Lead.last_activity_at), info.idle_days))
-                              for stage_id, info in self.stages.items()))
+        return and_(or_(false(), *(and_(Lead.stage_id == stage_id,
+                                        self._over(_ts(Lead.last_activity_at), info.idle_days))
+                                   for stage_id, info in self.stages.items())),
+                    ~self._planned_ahead())
 
     def _idle_query(self, scope):
         return select(Lead.id, Lead.name, Lead.stage_id, _ts(Lead.last_activity_at)).where(*scope, self._idle_where())
@@ -227,7 +244,7 @@ class StaleFinder:
                 # Too few won leads to average: the idle rule decides, so apply it here.
                 over.append(and_(Lead.stage_id == stage_id,
                                  self._over(_ts(Lead.last_activity_at), self.stages[stage_id].idle_days)))
-        return or_(*over) if over else None
+        return and_(or_(*over), ~self._planned_ahead()) if over else None
 
     def _too_long_in_stage_query(self, scope):
         over = self._too_long_in_stage_where()
@@ -242,6 +259,29 @@ class StaleFinder:
         if limit is None:
             return [self._idle_words(stage_id, last)]
         return [f"in {self.stages[stage_id].name} for {self._days_since(entered)} days (limit {limit[1]})"]
+
+    def _overdue(self):
+        """The open next action's due time, for leads where it is overdue by more than the stage's idle days."""
+        task = aliased(Activity)
+        late = or_(false(), *(and_(Lead.stage_id == stage_id,
+                                   _ts(task.due) < self.today_ts - info.idle_days * DAY)
+                              for stage_id, info in self.stages.items()))
+        return (select(func.min(_ts(task.due)))
+                .where(task.lead_id == Lead.id, task.done == False, task.due.is_not(None), late)  # noqa: E712
+                .correlate(Lead).scalar_subquery())
+
+    def _overdue_action_where(self):
+        return self._overdue().is_not(None)
+
+    def _overdue_action_query(self, scope):
+        overdue = self._overdue().label("due")
+        return (select(Lead.id, Lead.name, Lead.stage_id, overdue)
+                .where(*scope, self._overdue_action_where()))
+
+    def _overdue_action(self, row) -> list[str]:
+        stage = self.stages[row[2]]
+        late = (from_timestamp(self.today_ts).date() - from_timestamp(row[3]).date()).days
+        return [f"next action overdue by {late} days (limit {stage.idle_days} in {stage.name})"]
 
     def _too_old_where(self):
         old = self._over(_ts(Lead.created_at), self.limits.max_age_days)
@@ -272,7 +312,10 @@ class StaleFinder:
         inbound = aliased(Activity)
         return func.coalesce(
             select(func.max(_ts(inbound.at)))
-            .where(inbound.lead_id == Lead.id, inbound.kind.in_(INBOUND))
+            .where(inbound.lead_id == Lead.id,
+                   or_(inbound.kind.in_(INBOUND),
+                       # A call that reached the person is a conversation (`log … call --outcome connected`).
+                       and_(inbound.kind == "call", inbound.data["outcome"].as_string() == CONNECTED)))
             .correlate(Lead)
             .scalar_subquery(), -1)
 
@@ -283,7 +326,7 @@ class StaleFinder:
             .correlate(Lead)
             .scalar_subquery()
         )
-        return attempts >= self.limits.no_response_attempts
+        return and_(attempts >= self.limits.no_response_attempts, ~self._planned_ahead())
 
     def _no_response_query(self, scope):
         return (
@@ -292,7 +335,8 @@ class StaleFinder:
             .join(Activity, Activity.lead_id == Lead.id)
             # Planned actions are `task` rows, so outreach kinds are always done; leaving `done` out
             # lets the planner walk each open lead's activities by (lead_id, at).
-            .where(*scope, Activity.kind.in_(OUTREACH), _ts(Activity.at) > self._answered())
+            .where(*scope, Activity.kind.in_(OUTREACH), _ts(Activity.at) > self._answered(),
+                   ~self._planned_ahead())
             .group_by(Lead.id)
             .having(func.count() >= self.limits.no_response_attempts)
         )

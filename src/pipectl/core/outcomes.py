@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from pipectl import clock
 from pipectl.contract import BANT_CRITERIA
-from pipectl.core.history import record
+from pipectl.core.history import close_open_actions, record
 from pipectl.core.stages import find_stage
 from pipectl.errors import RuleViolation, UsageError
 from pipectl.storage.models import Lead, Stage
@@ -60,8 +60,9 @@ def move_lead(session: Session, lead: Lead, stage_name: str, *, at: datetime | N
     source_stage_id = lead.stage_id
     lead.stage_id = target.id
     lead.stage_entered_at = at
+    # A move pipectl makes by itself is not the seller's activity: it leaves the idle clock running.
     record(session, lead, "stage_change", at, note=note, data=data or None,
-           from_stage_id=source_stage_id, to_stage_id=target.id)
+           from_stage_id=source_stage_id, to_stage_id=target.id, touch=not automatic)
     return target
 
 
@@ -72,12 +73,12 @@ def mark_won(session: Session, lead: Lead, *, value_cents: int | None = None, at
         raise RuleViolation(f"Lead #{lead.id} {lead.name} is already won.")
     require_open(lead, "win")
     at = _closing_time(lead, at)
-    data = None
+    data = _closing_data(session, lead, "won", at)
     if value_cents is not None and value_cents != lead.value_cents:
-        data = {"value_cents": [lead.value_cents, value_cents]}
+        data["value_cents"] = [lead.value_cents, value_cents]
         lead.value_cents = value_cents
     lead.status, lead.closed_at = "won", at
-    record(session, lead, "won", at, note=note, data=data, to_stage_id=lead.stage_id)
+    record(session, lead, "won", at, note=note, data=data or None, to_stage_id=lead.stage_id)
     return lead
 
 
@@ -90,8 +91,9 @@ def mark_lost(session: Session, lead: Lead, *, reason: str | None, at: datetime 
         raise RuleViolation(f"Lead #{lead.id} {lead.name} is already lost ({lead.lost_reason}).")
     require_open(lead, "lose")
     at = _closing_time(lead, at)
+    data = _closing_data(session, lead, "lost", at)
     lead.status, lead.closed_at, lead.lost_reason = "lost", at, reason
-    record(session, lead, "lost", at, note=reason, to_stage_id=lead.stage_id)
+    record(session, lead, "lost", at, note=reason, data=data or None, to_stage_id=lead.stage_id)
     return lead
 
 
@@ -109,6 +111,12 @@ def reopen_lead(session: Session, lead: Lead, *, at: datetime | None = None, not
     lead.stage_entered_at = at
     record(session, lead, "reopened", at, note=note, data={"was": previous}, to_stage_id=lead.stage_id)
     return lead
+
+
+def _closing_data(session: Session, lead: Lead, closed_by: str, at: datetime) -> dict:
+    """Close the lead's open next action; the closing activity's data names it (`closed_action`)."""
+    closed = close_open_actions(session, [lead.id], closed_by, at)
+    return {"closed_action": closed[lead.id]} if lead.id in closed else {}
 
 
 def _closing_time(lead: Lead, at: datetime | None) -> datetime:

@@ -1,8 +1,10 @@
 """The weekly pipeline review, laid out as its agenda.
 
 1. Wins since the date, with their value.
-2. Pipeline update: new leads, stage moves, lost leads with reasons, and the
-   change in open value (value added by new leads minus value closed).
+2. Pipeline update: new leads, stage moves, lost leads with reasons, leads
+   archived and restored, and the change in open value: what new leads brought,
+   minus what was won, lost or archived, plus what was restored, plus value edits
+   of leads that were open (so it matches the board's change over the period).
 3. Roadblocks for next week: stalled leads, overdue and upcoming planned
    actions, unqualified leads in stages that need BANT or in the last stage.
 4. Competition notes: `competitor` activities, notes mentioning a competitor,
@@ -76,17 +78,57 @@ def pipeline_update(session: Session, since: datetime) -> dict:
                      .outerjoin(source, source.c.id == ACTIVITIES.c.from_stage_id)
                      .outerjoin(target, target.c.id == ACTIVITIES.c.to_stage_id))
         .where(moves_in).order_by(ACTIVITIES.c.at, ACTIVITIES.c.id).limit(LIST_LIMIT))
+    archived_in = and_(LEADS.c.status == "archived", raw(LEADS.c.archived_at) >= ts(since))
+    archived_count, archived_value = _count_and_value(session, archived_in)
+    restored_count, restored_value = _count_and_value(session, _restored_in(since))
+    edited = _value_edits(session, since)
+    change = new_value - won_value - lost_value - archived_value + restored_value + edited
     return {
         "new_leads": {"leads": new_count, "value": to_number(new_value)},
+        "archived": {"leads": archived_count, "value": to_number(archived_value)},
+        "restored": {"leads": restored_count, "value": to_number(restored_value)},
         "stage_moves": {"count": move_count, "list": [
             {"id": lead_id, "name": name, "company": company, "from": old, "to": new, "at": _when(at)}
             for lead_id, name, company, old, new, at in move_rows]},
         "lost": {"leads": lost_count, "value": to_number(lost_value), "list": [
             {**_lead(*row[:4]), "reason": row[4], "closed_at": _when(row[5])} for row in lost_rows]},
-        # Open value grows with what new leads bring and shrinks by what was won or lost.
+        # Open value grows with what new and restored leads bring and with value edits, and
+        # shrinks by what was won, lost or archived.
         "value_change": {"added": to_number(new_value), "closed": to_number(won_value + lost_value),
-                         "change": to_number(new_value - won_value - lost_value)},
+                         "archived": to_number(archived_value), "restored": to_number(restored_value),
+                         "edited": to_number(edited), "change": to_number(change)},
     }
+
+
+def _restored_in(since: datetime):
+    """Open leads restored in the period from an archiving before it (archived and restored within it: no change)."""
+    restored = and_(ACTIVITIES.c.lead_id == LEADS.c.id, ACTIVITIES.c.kind == "restored",
+                    raw(ACTIVITIES.c.at) >= ts(since))
+    archived_since = and_(ACTIVITIES.c.lead_id == LEADS.c.id, ACTIVITIES.c.kind == "archived",
+                          raw(ACTIVITIES.c.at) >= ts(since))
+    return and_(LEADS.c.status == "open", raw(LEADS.c.created_at) < ts(since),
+                exists().where(restored), ~exists().where(archived_since))
+
+
+def _value_edits(session: Session, since: datetime) -> int:
+    """Cents added by value edits in the period (`edit --value`, `won --value`) to leads that were open.
+
+    Leads added in the period count at their current value already, and a lead closed before
+    the period was not open value: both are left out. Read from the JSON `[old, new]` pair in SQL.
+    """
+    pairs = {"edited": ("changes", "value_cents"), "won": ("value_cents",)}
+    total = 0
+    for kind, path in pairs.items():
+        old = func.coalesce(ACTIVITIES.c.data[(*path, 0)].as_integer(), 0)
+        new = func.coalesce(ACTIVITIES.c.data[(*path, 1)].as_integer(), 0)
+        open_then = or_(LEADS.c.status == "open", raw(LEADS.c.closed_at) >= ts(since),
+                        raw(LEADS.c.archived_at) >= ts(since))
+        total += session.execute(
+            select(func.coalesce(func.sum(new - old), 0))
+            .select_from(ACTIVITIES.join(LEADS, LEADS.c.id == ACTIVITIES.c.lead_id))
+            .where(ACTIVITIES.c.kind == kind, raw(ACTIVITIES.c.at) >= ts(since),
+                   raw(LEADS.c.created_at) < ts(since), open_then)).scalar_one()
+    return int(total)
 
 
 def roadblocks(session: Session, now: datetime) -> dict:
