@@ -11,7 +11,7 @@ from pipectl.contract import DATA_POINTS, FIELD_KEY, FIELD_PREFIX, Field, check,
 from pipectl.core.history import record
 from pipectl.core.rescoring import rescore_marked
 from pipectl.core.stages import find_stage, first_stage
-from pipectl.errors import DuplicateLead, NotFound, RuleViolation, UsageError
+from pipectl.errors import DuplicateLead, RuleViolation, UsageError
 from pipectl.folding import fold
 from pipectl.storage.models import Lead, LeadField, LeadTag
 
@@ -144,25 +144,10 @@ def add_lead(session: Session, fields: DataPoints, *, stage: str | None = None, 
 
 
 def find_lead(session: Session, reference: str | int) -> Lead:
-    """A lead by id, or by exact email or name (ignoring case) when that names only one."""
-    text = str(reference).strip().lstrip("#")
-    if text.isascii() and text.isdigit():
-        # An id beyond SQLite's 64-bit integers names no lead (and must not reach the driver).
-        lead = session.get(Lead, int(text)) if len(text) <= 18 else None
-        if lead is None:
-            raise NotFound(f"There is no lead #{text}; `pipectl list` shows the leads and their ids.")
-        return lead
-    if not text:
-        raise UsageError("Name a lead by its id, email or name.")
-    candidates = list(session.exec(
-        select(Lead).where(or_(Lead.email_key == fold(text), Lead.name_key == fold(text)))
-        .limit(6)
-    ))
-    if len(candidates) == 1:
-        return candidates[0]
-    if not candidates:
-        raise NotFound(f"There is no lead {text!r}; name it by id (`pipectl list` shows them).")
-    raise NotFound(f"{text!r} names several leads: {describe_duplicates(candidates[:5])}; use the id.")
+    """The one lead `reference` names: id, email, name, or a unique prefix or word of a name (core.lookup)."""
+    from pipectl.core.lookup import find_lead as look_up
+
+    return look_up(session, reference)
 
 
 def edit_lead(session: Session, lead: Lead, fields: DataPoints, *, add_tags: list[str] = (),
