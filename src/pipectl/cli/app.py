@@ -114,9 +114,9 @@ def root(
 
 
 def _register() -> None:
-    from pipectl.cli import cleanup, db, insight, leads, outcomes, qualify, scoring, stages, transfer
+    from pipectl.cli import cleanup, db, demo, insight, leads, outcomes, qualify, scoring, stages, transfer
 
-    for module in (leads, outcomes, qualify, scoring, cleanup, insight, transfer):
+    for module in (leads, outcomes, qualify, scoring, cleanup, insight, transfer, demo):
         module.register(app)
     app.add_typer(stages.app, name="stages")
     app.add_typer(db.app, name="db")
