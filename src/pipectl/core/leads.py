@@ -9,6 +9,9 @@ from sqlmodel import Session, select
 from pipectl import clock
 from pipectl.contract import DATA_POINTS, FIELD_KEY, FIELD_PREFIX, Field, check, tidy_tag, tidy_text
 from pipectl.core.history import record
+# Naming a lead and telling leads apart live in core.lookup; these names are what the commands import.
+from pipectl.core.lookup import describe_leads as describe_duplicates
+from pipectl.core.lookup import find_lead as find_lead  # re-exported: the commands import it from here
 from pipectl.core.rescoring import rescore_marked
 from pipectl.core.stages import find_stage, first_stage
 from pipectl.errors import DuplicateLead, RuleViolation, UsageError
@@ -100,14 +103,6 @@ def find_duplicates(session: Session, *, email: str | None, name: str | None, co
     return list(session.exec(query.limit(5)))
 
 
-def describe_duplicates(duplicates: list[Lead]) -> str:
-    return "; ".join(
-        f"#{lead.id} {lead.name}" + (f" ({lead.company})" if lead.company else "")
-        + (f" <{lead.email}>" if lead.email else "") + (f" [{lead.status}]" if lead.status != "open" else "")
-        for lead in duplicates
-    )
-
-
 def add_lead(session: Session, fields: DataPoints, *, stage: str | None = None, tags: list[str] = (),
              custom: dict[str, str] | None = None, at: datetime | None = None, force: bool = False,
              ) -> tuple[Lead, list[Lead]]:
@@ -141,13 +136,6 @@ def add_lead(session: Session, fields: DataPoints, *, stage: str | None = None, 
     if problems:
         created.data = {"forced": problems}
     return lead, duplicates
-
-
-def find_lead(session: Session, reference: str | int) -> Lead:
-    """The one lead `reference` names: id, email, name, or a unique prefix or word of a name (core.lookup)."""
-    from pipectl.core.lookup import find_lead as look_up
-
-    return look_up(session, reference)
 
 
 def edit_lead(session: Session, lead: Lead, fields: DataPoints, *, add_tags: list[str] = (),
