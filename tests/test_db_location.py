@@ -1,9 +1,14 @@
 """A mistyped --db or PIPECTL_DB never makes folders or an empty pipeline behind the user's back."""
 
+import os
+from pathlib import Path
+
 import pytest
 
 READS = [("list",), ("show", "1"), ("export",), ("metrics",), ("board",), ("next",), ("stages", "list"),
-         ("db", "check"), ("db", "upgrade"), ("clean", "--dry-run")]
+         ("db", "check"), ("db", "upgrade")]
+# A dry run on a path with no database works on an empty pipeline in memory and says so
+# (tests/test_reliability_opening.py): it creates nothing, so it is not refused.
 
 
 @pytest.mark.parametrize("args", READS, ids=lambda args: " ".join(args))
@@ -63,3 +68,37 @@ def test_a_sqlite_url_is_checked_like_a_path(cli, tmp_path):
     result = cli("--db", f"sqlite:///{tmp_path}/nothing.db", "list")
     assert result.exit_code == 1 and "There is no pipeline at" in result.stderr
     assert not (tmp_path / "nothing.db").exists()
+
+
+def _folder_read_only(monkeypatch, folder):
+    """What a folder the user may not write does for any user but root, simulated for root too."""
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode, **kw: False if (
+        mode & os.W_OK and Path(path) == folder) else real_access(path, mode, **kw))
+
+
+def test_a_database_in_a_read_only_folder_is_read_and_never_written(ok, cli, db_path, new_lead, monkeypatch):
+    new_lead("Ada")
+    _folder_read_only(monkeypatch, db_path.parent)
+    before = db_path.read_bytes()
+    assert "Ada" in ok("list").stdout and "Ada" in ok("show", "1").stdout
+    assert "Ada" in ok("export").stdout and ok("metrics", "-f", "json").stdout
+    for command in (("add", "Bob"), ("log", "1", "call"), ("edit", "1", "--title", "CTO")):
+        result = cli(*command)
+        assert result.exit_code == 1, result.output
+        assert result.stderr.strip() == (f"Error: {db_path} is open read-only (you may not write its folder); "
+                                         "this command changes the pipeline, so it was refused.")
+    assert sorted(path.name for path in db_path.parent.iterdir()) == ["pipeline.db"]
+    assert db_path.read_bytes() == before
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write any folder")
+def test_a_read_only_folder_for_real(ok, cli, db_path, new_lead):
+    new_lead("Ada")
+    db_path.parent.chmod(0o555)
+    try:
+        assert "Ada" in ok("list").stdout and "Ada" in ok("export").stdout
+        assert cli("add", "Bob").exit_code == 1
+        assert sorted(path.name for path in db_path.parent.iterdir()) == ["pipeline.db"]
+    finally:
+        db_path.parent.chmod(0o755)

@@ -37,13 +37,14 @@ def database_files(db: str | None = None) -> list:
     return files_of(sqlite_path(resolve(chosen_location(db))))
 
 
-def admitted_location(db: str | None, *, write: bool) -> str:
+def admitted_location(db: str | None, *, write: bool, dry_run: bool = False) -> str:
     """The database to open, refused when a path someone typed does not lead to one.
 
     Only the default file (and its folder) is created silently. A path given with --db or
     PIPECTL_DB may hold a typo: a read never creates it (it would show an empty pipeline as if
     the leads were gone), a write creates the file (the caller says so on stderr) but never
-    missing folders.
+    missing folders. A dry run creates nothing anywhere (schema.open_database works on an empty
+    pipeline in memory and says so), so it is let through.
     """
     from pipectl.errors import NotFound
     from pipectl.storage import location as locations
@@ -51,7 +52,8 @@ def admitted_location(db: str | None, *, write: bool) -> str:
     typed = chosen_location(db)
     resolved = locations.resolve(typed)
     path = locations.sqlite_path(resolved)
-    if typed is None or path is None or path.exists():
+    locations.read_only(resolved)  # a URL option pipectl does not know is a usage error before anything else
+    if typed is None or path is None or path.exists() or dry_run:
         return resolved
     shown = path.absolute()
     if not shown.parent.is_dir():
@@ -63,16 +65,16 @@ def admitted_location(db: str | None, *, write: bool) -> str:
     return resolved
 
 
-def open_chosen(db: str | None = None, *, write: bool = True, **options):
+def open_chosen(db: str | None = None, *, write: bool = True, dry_run: bool = False, **options):
     """Open the chosen database (see admitted_location, and storage.schema.open_database for the options).
 
     A write that created a database at a path given with --db or PIPECTL_DB says so on stderr.
     """
     from pipectl.storage.schema import open_database
 
-    location = admitted_location(db, write=write)
+    location = admitted_location(db, write=write, dry_run=dry_run)
     root_db["opened"] = location  # before opening: opening is where a damaged file often fails
-    database = open_database(location, **options)
+    database = open_database(location, dry_run=dry_run, **options)
     database.command = root_db["command"] or "command"
     if database.created and chosen_location(db) is not None:
         from pipectl.render import message

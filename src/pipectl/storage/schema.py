@@ -142,6 +142,9 @@ def _read_only_reason(location: str, path: Path | None) -> str | None:
         return "the URL says mode=ro"
     if path.exists() and not os.access(path, os.W_OK):
         return "you may not write the file"
+    if path.exists() and not os.access(path.parent, os.W_OK):
+        # SQLite writes its -wal and -shm files beside the database: without them it cannot write.
+        return "you may not write its folder"
     return None
 
 
