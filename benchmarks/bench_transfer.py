@@ -143,8 +143,8 @@ def _distinct_companies(source: Path, target: Path) -> None:
 def _create_pipeline(path: Path) -> None:
     for stale in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
         stale.unlink(missing_ok=True)
-    subprocess.run([sys.executable, "-m", "pipectl", "--db", str(path), "stages", "list"], check=True,
-                   env=bench_env(), stdout=subprocess.DEVNULL)
+    subprocess.run([sys.executable, "-m", "pipectl", "--db", str(path), "init"], check=True,
+                   env=bench_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def _restore(empty: Path, target: Path) -> None:

@@ -24,14 +24,14 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from pipectl.folding import KEYED, fold, key_of
+from pipectl.folding import KEYED, fold, key_of, plain
 
 # The "now" of every benchmark run (the harness sets PIPECTL_NOW to it, with TZ=UTC).
 FIXED_NOW = "2026-11-23T09:00:00"
 NOW_TS = int(datetime.fromisoformat(FIXED_NOW).replace(tzinfo=timezone.utc).timestamp())
 DAY = 86400
 # Bump when the shape of the generated data changes, so old files are rebuilt.
-GENERATOR_VERSION = 4
+GENERATOR_VERSION = 5
 CHUNK = 5000
 
 FIRST_NAMES = ("Ada", "Grace", "Alan", "Linus", "Margaret", "Dennis", "Barbara", "Ken", "Frances", "John",
@@ -66,6 +66,7 @@ LEAD_COLUMNS = (
     "budget", "budget_note", "authority", "authority_note", "need", "need_note", "timeline", "timeline_note",
     # The folded keys pipectl writes beside the columns people look leads up by (pipectl/folding.py).
     *(key_of(column) for column in KEYED),
+    "name_plain",  # the name's lookup form (pipectl.folding.plain, migration 0003)
 )
 KEYED_POSITIONS = tuple(LEAD_COLUMNS.index(column) for column in KEYED)
 ACTIVITY_COLUMNS = ("lead_id", "kind", "at", "note", "due", "done", "from_stage_id", "to_stage_id", "data",
@@ -244,7 +245,7 @@ class _Builder:
             closed_at, lost_reason, archived_at, archived_reason, None,
             answers["budget"], None, answers["authority"], None, answers["need"], None, answers["timeline"], None,
         )
-        lead += tuple(fold(lead[position]) for position in KEYED_POSITIONS)
+        lead += tuple(fold(lead[position]) for position in KEYED_POSITIONS) + (plain(lead[1]),)
         tags = [(lead_id, tag) for tag in rng.sample(TAGS, k=rng.choice((0, 1, 1, 2, 3)))]
         fields = [(lead_id, "department", rng.choice(DEPARTMENTS))]
         if rng.random() < 0.5:

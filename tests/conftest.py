@@ -19,7 +19,14 @@ def isolated(tmp_path, monkeypatch):
     CliRunner's stdout is not a terminal, so by default every command draws its tables as in a
     pipe: whole, at their natural width. The `terminal` fixture draws them as a terminal would.
     """
-    monkeypatch.setenv("PIPECTL_DB", str(tmp_path / "pipeline.db"))
+    # The default location, not PIPECTL_DB: a path given with --db or PIPECTL_DB is not created by a read
+    # and a write that creates it says so, while the default file is made silently on first use.
+    from pipectl.storage import location
+
+    monkeypatch.delenv("PIPECTL_DB", raising=False)
+    monkeypatch.setattr(location, "user_dir", lambda: tmp_path)
+    # A subprocess does not see the patch: XDG_DATA_HOME keeps its default away from the real one too.
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     monkeypatch.setenv("PIPECTL_NOW", FIXED_NOW)
     monkeypatch.setenv("COLUMNS", "100")
     monkeypatch.setenv("TERM", "dumb")

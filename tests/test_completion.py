@@ -110,12 +110,13 @@ def test_bash_completes_stage_names_from_the_database(ok, db_path):
                             (f"pipectl --db {db_path} clean --stage D", ["Discovery", "Demo booked"])):
         cword = len(words.split()) - (0 if words.endswith(" ") else 1)
         result = run_completion({"_PIPECTL_COMPLETE": "complete_bash", "COMP_WORDS": words,
-                                 "COMP_CWORD": str(cword)})
+                                 "COMP_CWORD": str(cword), "PIPECTL_DB": str(db_path)})
         assert values(result.stdout) == expected, result.stderr
 
 
-def test_zsh_and_fish_complete_values(ok):
+def test_zsh_and_fish_complete_values(ok, db_path, monkeypatch):
     ok("stages", "list")  # create the pipeline
+    monkeypatch.setenv("PIPECTL_DB", str(db_path))  # the subprocess does not see the test's default location
     zsh = run_completion({"_PIPECTL_COMPLETE": "complete_zsh", "_TYPER_COMPLETE_ARGS": "pipectl list --status "})
     assert '"archived"' in zsh.stdout and zsh.stdout.startswith("_arguments")
     fish = run_completion({"_PIPECTL_COMPLETE": "complete_fish", "_TYPER_COMPLETE_ARGS": "pipectl move 1 ",

@@ -13,7 +13,7 @@ import pytest
 
 URL = os.environ.get("PIPECTL_TEST_POSTGRES_URL")
 pytestmark = pytest.mark.skipif(not URL, reason="set PIPECTL_TEST_POSTGRES_URL to run against PostgreSQL")
-DEMO = Path(__file__).parent.parent / "examples" / "demo.jsonl"
+DEMO = Path(__file__).parent.parent / "src" / "pipectl" / "data" / "demo.jsonl"
 COMMANDS = [
     ["list", "--status", "all", "-f", "json"], ["show", "3", "-f", "json"], ["score", "-f", "json"],
     ["metrics", "-f", "json"], ["forecast", "-f", "json"], ["review", "-f", "json"], ["board", "-f", "json"],

@@ -44,6 +44,7 @@ def test_a_new_database_is_created_owner_only_whatever_the_umask(tmp_path, ok):
     previous = os.umask(0)
     try:
         db = tmp_path / "new" / "folder" / "pipeline.db"
+        db.parent.mkdir(parents=True)  # a path given with --db never gets its folders made
         ok("--db", str(db), "init")
         ok("--db", str(db), "add", "Ada")
     finally:

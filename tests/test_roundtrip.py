@@ -148,7 +148,7 @@ def test_a_real_pipeline_round_trips_through_the_cli(ok, new_lead, tmp_path, mon
     assert shown["company"] == "=Evil()"
 
 
-DEMO = Path(__file__).parent.parent / "examples" / "demo.jsonl"
+DEMO = Path(__file__).parent.parent / "src" / "pipectl" / "data" / "demo.jsonl"
 
 
 def demo_records(kind: str) -> list[dict]:
@@ -171,7 +171,7 @@ def test_a_full_export_into_a_pipeline_that_has_leads(ok, new_lead, db_path):
     """Ids move aside for the leads already there; skipped duplicates do not take activities."""
     import sqlite3
 
-    demo = Path(__file__).parent.parent / "examples" / "demo.jsonl"
+    demo = DEMO
     first = demo_records("lead")[0]
     new_lead("Someone else", "--email", "someone@example.com")
     ok("import", str(demo))

@@ -134,9 +134,9 @@ def test_sqlalchemy_urls_are_accepted(ok, tmp_path):
 def test_a_database_in_a_folder_that_cannot_be_made_is_an_error(cli, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    result = cli("--db", blocker / "sub" / "pipeline.db", "list")
+    result = cli("--db", blocker / "sub" / "pipeline.db", "add", "Ada")
     assert result.exit_code == 1
-    assert "Cannot create the database" in result.stderr
+    assert f"There is no folder {blocker / 'sub'} for the database pipeline.db" in result.stderr
 
 
 def test_rejecting_a_template_creates_nothing(cli, db_path):

@@ -168,6 +168,7 @@ def lead_columns() -> dict[str, Field]:
     """Every column of the `leads` table → the field it holds (what storage must have)."""
     columns = {field.stored: field for field in FIELDS + STORED_ONLY if field.stored is not None}
     columns.update({f"{key}_key": Field(f"{key}_key", "text") for key in KEYED})
+    columns["name_plain"] = Field("name_plain", "text")  # the name's lookup form (pipectl.folding.plain)
     return columns
 
 

@@ -27,15 +27,14 @@ def upgrade(db: DbOption = None) -> None:
 
     Example: pipectl db upgrade
     """
-    from pipectl.cli.runtime import chosen_location
+    from pipectl.cli.runtime import open_chosen
     from pipectl.render import message
     from pipectl.storage import location
-    from pipectl.storage.schema import SCHEMA_REVISION, open_database
+    from pipectl.storage.schema import SCHEMA_REVISION
 
-    resolved = location.resolve(chosen_location(db))
-    database = open_database(resolved)
+    database = open_chosen(db, write=False)  # upgrading a file that is not there is a typo, not a wish
     database.close()
-    message(f"{location.display(resolved)} is at schema {SCHEMA_REVISION} (the newest this pipectl knows).")
+    message(f"{location.display(database.location)} is at schema {SCHEMA_REVISION} (the newest this pipectl knows).")
 
 
 @app.command("check")

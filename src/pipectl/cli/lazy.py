@@ -46,6 +46,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
                            "file."),
     "rules": ("scoring", "The scoring, stage and cleanup rules, kept in the database, written as TOML."),
     "stages": ("stages", "Manage the pipeline's stages (2 to 6, in order)."),
+    "demo": ("demo", "Build the demo pipeline (40 sample leads) in its own database and say how to open it."),
     "db": ("db", "The database itself: path, upgrade, check, backup."),
 }
 

@@ -66,7 +66,7 @@ def init(
 
     Example: pipectl init --template saas
     """
-    from pipectl.cli.runtime import chosen_location
+    from pipectl.cli.runtime import admitted_location
     from pipectl.errors import RuleViolation
     from pipectl.render import message
     from pipectl.storage import location
@@ -74,7 +74,8 @@ def init(
     from pipectl.storage.templates import check_template
 
     specs = check_template(template)
-    database = open_database(chosen_location(db), template=template)
+    # Creating is what init is for (its own message says where); a missing folder is still refused.
+    database = open_database(admitted_location(db, write=True), template=template)
     try:
         if not database.created:
             raise RuleViolation(

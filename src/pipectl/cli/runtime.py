@@ -37,19 +37,54 @@ def database_files(db: str | None = None) -> list:
     return files_of(sqlite_path(resolve(chosen_location(db))))
 
 
-def open_chosen(db: str | None = None, **options):
-    """Open the chosen database (see storage.schema.open_database for the options)."""
-    from pipectl.storage.location import resolve
+def admitted_location(db: str | None, *, write: bool, dry_run: bool = False) -> str:
+    """The database to open, refused when a path someone typed does not lead to one.
+
+    Only the default file (and its folder) is created silently. A path given with --db or
+    PIPECTL_DB may hold a typo: a read never creates it (it would show an empty pipeline as if
+    the leads were gone), a write creates the file (the caller says so on stderr) but never
+    missing folders. A dry run creates nothing anywhere (schema.open_database works on an empty
+    pipeline in memory and says so), so it is let through.
+    """
+    from pipectl.errors import NotFound
+    from pipectl.storage import location as locations
+
+    typed = chosen_location(db)
+    resolved = locations.resolve(typed)
+    path = locations.sqlite_path(resolved)
+    locations.read_only(resolved)  # a URL option pipectl does not know is a usage error before anything else
+    if typed is None or path is None or path.exists() or dry_run:
+        return resolved
+    shown = path.absolute()
+    if not shown.parent.is_dir():
+        raise NotFound(f"There is no folder {shown.parent} for the database {shown.name}; check the path "
+                       "(--db or PIPECTL_DB), or create the folder first.")
+    if not write:
+        raise NotFound(f"There is no pipeline at {shown}; check the path (--db or PIPECTL_DB), "
+                       f"or create one there with `pipectl init --db {shown}`.")
+    return resolved
+
+
+def open_chosen(db: str | None = None, *, write: bool = True, dry_run: bool = False, **options):
+    """Open the chosen database (see admitted_location, and storage.schema.open_database for the options).
+
+    A write that created a database at a path given with --db or PIPECTL_DB says so on stderr.
+    """
     from pipectl.storage.schema import open_database
 
-    location = resolve(chosen_location(db))
+    location = admitted_location(db, write=write, dry_run=dry_run)
     root_db["opened"] = location  # before opening: opening is where a damaged file often fails
-    database = open_database(location, **options)
+    database = open_database(location, dry_run=dry_run, **options)
     database.command = root_db["command"] or "command"
     if database.scratch:
         from pipectl.render import warning
 
         warning("There is no pipeline here yet; the dry run used an empty one and created nothing.")
+    elif database.created and chosen_location(db) is not None:
+        from pipectl.render import message
+        from pipectl.storage import location as locations
+
+        message(f"Created a new pipeline at {locations.display(database.location)}.")
     return database
 
 
@@ -60,7 +95,7 @@ def pipeline(db: str | None = None, *, write: bool = True, dry_run: bool = False
     A dry run opens the file without creating, converting or upgrading it (with no pipeline yet, it
     works on an empty one in memory); its transaction is never committed.
     """
-    database = open_chosen(db, dry_run=dry_run)
+    database = open_chosen(db, write=write, dry_run=dry_run)
     try:
         with database.session(write=write and not dry_run) as session:
             yield session
@@ -69,10 +104,10 @@ def pipeline(db: str | None = None, *, write: bool = True, dry_run: bool = False
 
 
 @contextmanager
-def database(db: str | None = None, **options) -> Iterator:
-    """The open database itself, for commands that work on the file (backup, check) or that print
-    after their commit (`score`); `options` as for storage.schema.open_database."""
-    opened = open_chosen(db, **options)
+def database(db: str | None = None, *, write: bool = False, **options) -> Iterator:
+    """The open database itself, for commands that work on the file (backup, check: never created here)
+    or that print after their commit (`score`, a write); `options` as for storage.schema.open_database."""
+    opened = open_chosen(db, write=write, **options)
     try:
         yield opened
     finally:

@@ -63,7 +63,7 @@ def score(
         raise UsageError("--explain needs a LEAD: pipectl score 42 --explain.")
     # Everything is printed after the commit: a reader that leaves early (`pipectl score | head -2`)
     # breaks the pipe, and that must never roll the new scores back.
-    with database(db, dry_run=dry_run) as opened:
+    with database(db, write=True, dry_run=dry_run) as opened:
         if apply:
             with opened.session(write=not dry_run) as session:
                 moves = _apply(session, lead, dry_run)

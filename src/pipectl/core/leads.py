@@ -9,9 +9,12 @@ from sqlmodel import Session, select
 from pipectl import clock
 from pipectl.contract import DATA_POINTS, FIELD_KEY, FIELD_PREFIX, Field, check, tidy_tag, tidy_text
 from pipectl.core.history import record
+# Naming a lead and telling leads apart live in core.lookup; these names are what the commands import.
+from pipectl.core.lookup import describe_leads as describe_duplicates
+from pipectl.core.lookup import find_lead as find_lead  # re-exported: the commands import it from here
 from pipectl.core.rescoring import rescore_marked
 from pipectl.core.stages import find_stage, first_stage
-from pipectl.errors import DuplicateLead, NotFound, RuleViolation, UsageError
+from pipectl.errors import DuplicateLead, RuleViolation, UsageError
 from pipectl.folding import fold
 from pipectl.storage.models import Lead, LeadField, LeadTag
 
@@ -100,14 +103,6 @@ def find_duplicates(session: Session, *, email: str | None, name: str | None, co
     return list(session.exec(query.limit(5)))
 
 
-def describe_duplicates(duplicates: list[Lead]) -> str:
-    return "; ".join(
-        f"#{lead.id} {lead.name}" + (f" ({lead.company})" if lead.company else "")
-        + (f" <{lead.email}>" if lead.email else "") + (f" [{lead.status}]" if lead.status != "open" else "")
-        for lead in duplicates
-    )
-
-
 def add_lead(session: Session, fields: DataPoints, *, stage: str | None = None, tags: list[str] = (),
              custom: dict[str, str] | None = None, at: datetime | None = None, force: bool = False,
              ) -> tuple[Lead, list[Lead]]:
@@ -141,28 +136,6 @@ def add_lead(session: Session, fields: DataPoints, *, stage: str | None = None, 
     if problems:
         created.data = {"forced": problems}
     return lead, duplicates
-
-
-def find_lead(session: Session, reference: str | int) -> Lead:
-    """A lead by id, or by exact email or name (ignoring case) when that names only one."""
-    text = str(reference).strip().lstrip("#")
-    if text.isascii() and text.isdigit():
-        # An id beyond SQLite's 64-bit integers names no lead (and must not reach the driver).
-        lead = session.get(Lead, int(text)) if len(text) <= 18 else None
-        if lead is None:
-            raise NotFound(f"There is no lead #{text}; `pipectl list` shows the leads and their ids.")
-        return lead
-    if not text:
-        raise UsageError("Name a lead by its id, email or name.")
-    candidates = list(session.exec(
-        select(Lead).where(or_(Lead.email_key == fold(text), Lead.name_key == fold(text)))
-        .limit(6)
-    ))
-    if len(candidates) == 1:
-        return candidates[0]
-    if not candidates:
-        raise NotFound(f"There is no lead {text!r}; name it by id (`pipectl list` shows them).")
-    raise NotFound(f"{text!r} names several leads: {describe_duplicates(candidates[:5])}; use the id.")
 
 
 def edit_lead(session: Session, lead: Lead, fields: DataPoints, *, add_tags: list[str] = (),

@@ -112,7 +112,7 @@ def make_engine(location: str, *, read_only: bool = False, create: bool = True) 
     if create and not read_only:
         _create_private_file(path)
     options = {}
-    if read_only and path.exists() and not os.access(path, os.W_OK):
+    if read_only and path.exists() and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)):
         import sqlite3
 
         wal = Path(f"{path}-wal")

@@ -12,7 +12,7 @@ from pydantic import ConfigDict
 from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, String, event
 from sqlmodel import Field, SQLModel
 
-from pipectl.folding import KEYED, fold, key_of
+from pipectl.folding import KEYED, fold, key_of, plain
 from pipectl.storage.types import Timestamp
 
 
@@ -63,6 +63,8 @@ class Lead(SQLModel, table=True):
         Index("ix_leads_name_company_key", "name_key", "company_key"),
         Index("ix_leads_owner_key", "owner_key"),
         Index("ix_leads_source_key", "source_key"),
+        # `show edith` finds Édith Piaf by a prefix of her name's lookup form (migration 0003).
+        Index("ix_leads_name_plain", "name_plain"),
         # Ids are never reused after a purge, so an old id in a script cannot hit a new lead.
         {"sqlite_autoincrement": True},
     )
@@ -108,6 +110,8 @@ class Lead(SQLModel, table=True):
     email_key: str | None = None
     owner_key: str | None = None
     source_key: str | None = None
+    # plain() of the name: folded, accents dropped, one space between words (migration 0003).
+    name_plain: str | None = None
 
 
 @event.listens_for(Lead, "before_insert")
@@ -116,6 +120,7 @@ def _fill_keys(_mapper, _connection, lead: Lead) -> None:
     # Every ORM write of a lead keeps its keys; bulk writers add `folding.lead_keys(values)` themselves.
     for column in KEYED:
         setattr(lead, key_of(column), fold(getattr(lead, column)))
+    lead.name_plain = plain(lead.name)
 
 
 class LeadTag(SQLModel, table=True):

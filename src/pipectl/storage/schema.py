@@ -18,7 +18,7 @@ from pipectl.storage.engine import Database, make_engine, memory_engine, use_wal
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest migration this pipectl ships; tests check it is Alembic's head.
-SCHEMA_REVISION = "0003"
+SCHEMA_REVISION = "0004"
 # Tables every pipectl database has had since the first schema: an `alembic_version` table alone
 # (any Alembic-managed program has one) does not make a file pipectl's.
 OWN_TABLES = frozenset({"settings", "stages", "leads", "activities", "lead_tags", "lead_fields"})
@@ -142,6 +142,9 @@ def _read_only_reason(location: str, path: Path | None) -> str | None:
         return "the URL says mode=ro"
     if path.exists() and not os.access(path, os.W_OK):
         return "you may not write the file"
+    if path.exists() and not os.access(path.parent, os.W_OK):
+        # SQLite writes its -wal and -shm files beside the database: without them it cannot write.
+        return "you may not write its folder"
     return None
 
 
