@@ -19,6 +19,8 @@ def isolated(tmp_path, monkeypatch):
     CliRunner's stdout is not a terminal, so by default every command draws its tables as in a
     pipe: whole, at their natural width. The `terminal` fixture draws them as a terminal would.
     """
+    # Files a command writes to the current folder (an import's rejects file) land in the test's folder.
+    monkeypatch.chdir(tmp_path)
     # The default location, not PIPECTL_DB: a path given with --db or PIPECTL_DB is not created by a read
     # and a write that creates it says so, while the default file is made silently on first use.
     from pipectl.storage import location
