@@ -14,7 +14,7 @@ import errno
 import os
 import stat
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO
 
@@ -105,7 +105,7 @@ class Replacement:
 
     def open(self, *, binary: bool = False, errors: str = "strict") -> IO:
         text = {} if binary else {"encoding": "utf-8", "newline": "", "errors": errors}
-        self._file = open(self.descriptor, "wb" if binary else "w", closefd=False, **text)
+        self._file = open(self.descriptor, "wb" if binary else "w", closefd=False, **text)  # noqa: SIM115 (finish/discard close it)
         return self._file
 
     def finish(self) -> None:
@@ -134,10 +134,8 @@ class Replacement:
 
     def discard(self) -> None:
         if self._file is not None:
-            try:
+            with suppress(OSError):  # the disk is full: the buffered rest is dropped with the file
                 self._file.close()
-            except OSError:
-                pass  # the disk is full: the buffered rest is dropped with the file
         self._close()
         self.partial.unlink(missing_ok=True)
 

@@ -10,7 +10,6 @@ from pipectl.cli import completion as complete
 from pipectl.cli.options import DbOption, FormatOption, LeadArgument, NoteOption, parse_length
 from pipectl.cli.runtime import stdin_is_terminal
 
-
 # A person reads a few hundred rows at most; drawing tens of thousands in a table takes minutes.
 TABLE_ROWS = 200
 

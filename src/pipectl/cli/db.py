@@ -45,8 +45,7 @@ def check(fmt: format_option("table", "json", "jsonl") = "table", db: DbOption =
     Example: pipectl db check
     """
     from pipectl.cli.runtime import database
-    from pipectl.core.maintenance import check as run_check
-    from pipectl.core.maintenance import damaged_report
+    from pipectl.core.maintenance import check as run_check, damaged_report
     from pipectl.errors import DatabaseError
     from pipectl.output import emit
     from pipectl.storage.health import DatabaseDamaged

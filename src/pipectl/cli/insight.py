@@ -7,7 +7,14 @@ from typing import Annotated
 import typer
 
 from pipectl.cli.options import (
-    COUNT_MAX, DbOption, FormatOption, format_option, parse_checked, parse_money, parse_since, parse_when,
+    COUNT_MAX,
+    DbOption,
+    FormatOption,
+    format_option,
+    parse_checked,
+    parse_money,
+    parse_since,
+    parse_when,
 )
 
 OwnerOption = Annotated[str | None, typer.Option("--owner", metavar="NAME", help="Only leads of this owner.")]

@@ -75,7 +75,8 @@ def parse_since(text: str) -> datetime:
 
 DbOption = Annotated[
     str | None,
-    typer.Option("--db", metavar="PATH_OR_URL", help="Database file or SQLAlchemy URL (default: PIPECTL_DB, then the user data folder).",
+    typer.Option("--db", metavar="PATH_OR_URL",
+                 help="Database file or SQLAlchemy URL (default: PIPECTL_DB, then the user data folder).",
                  show_default=False),
 ]
 

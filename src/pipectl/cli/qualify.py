@@ -7,11 +7,17 @@ from typing import Annotated
 import typer
 
 from pipectl.cli.options import (
-    COUNT_MAX, AtOption, DbOption, LeadArgument, NoteOption, format_option, parse_span, parse_when,
+    COUNT_MAX,
+    AtOption,
+    DbOption,
+    LeadArgument,
+    NoteOption,
+    format_option,
+    parse_span,
+    parse_when,
 )
 from pipectl.cli.runtime import stdin_is_terminal
 from pipectl.dates import Span
-
 
 # Rows per section in the table view.
 TABLE_ROWS = 100

@@ -63,7 +63,8 @@ def _stage_table(rows: list[dict]) -> None:
 @app.command("add")
 def add_stage(
     name: StageArgument,
-    position: Annotated[int | None, typer.Option("--position", help="Where it goes (1 is first; default last).")] = None,
+    position: Annotated[int | None,
+                        typer.Option("--position", help="Where it goes (1 is first; default last).")] = None,
     probability: ProbabilityOption = None,
     idle_days: IdleOption = None,
     action: ActionOption = None,

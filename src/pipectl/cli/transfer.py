@@ -248,7 +248,12 @@ def _show_dry_run(result) -> None:
 def write_export(session, out, *, what: str, fmt: str, wanted) -> int:
     """The chosen records, through the one output path, to `out`; returns how many were written."""
     from pipectl.core.exporting import (
-        ACTIVITY_KEYS, LEAD_CSV_EXTRA, activity_records, all_records, flat_activity, lead_records,
+        ACTIVITY_KEYS,
+        LEAD_CSV_EXTRA,
+        activity_records,
+        all_records,
+        flat_activity,
+        lead_records,
     )
     from pipectl.core.views import field_keys
     from pipectl.output import Csv, emit, lead_layout

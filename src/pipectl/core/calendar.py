@@ -10,7 +10,7 @@ re-plans so calendars take the newer version.
 
 import hashlib
 from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session
 
@@ -91,7 +91,7 @@ def agenda_calendar(rows: Iterable[dict], *, domain: str, now: datetime, revisio
 
 def _utc(moment: datetime) -> datetime:
     # Naive datetimes are local time; UTC needs no VTIMEZONE block and every client reads it.
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)
 
 
 def _who(row: dict) -> str:

@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlmodel import Session
 
-from pipectl.core.hygiene import StaleFinder
 from pipectl.core.history import close_open_actions, record
+from pipectl.core.hygiene import StaleFinder
 from pipectl.dates import to_timestamp
 from pipectl.errors import RuleViolation
 from pipectl.storage.models import Activity, Lead, LeadField, LeadTag

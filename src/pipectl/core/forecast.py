@@ -16,7 +16,15 @@ from sqlmodel import Session
 from pipectl.core.funnel import EVERY_LEAD, stage_outcomes
 from pipectl.core.metrics import LEADS, Scope, overall_rates
 from pipectl.core.periods import (
-    DAY, PERIODS, add_months, date_in_text, month_label, month_start, period_bounds, raw, ts,
+    DAY,
+    PERIODS,
+    add_months,
+    date_in_text,
+    month_label,
+    month_start,
+    period_bounds,
+    raw,
+    ts,
 )
 from pipectl.dates import iso, to_timestamp
 from pipectl.errors import UsageError
@@ -37,7 +45,7 @@ def expected_close(now: datetime, cycle_days: float | None):
     from_field = date_in_text(FIELDS.c.value)
     fallback = None
     if cycle_days is not None:
-        projected = raw(LEADS.c.created_at) + int(round(cycle_days * DAY))
+        projected = raw(LEADS.c.created_at) + round(cycle_days * DAY)
         # A lead older than the usual cycle is due now, not in the past.
         fallback = case((projected > ts(now), projected), else_=ts(now))
     return func.coalesce(from_timeline, from_field, fallback)

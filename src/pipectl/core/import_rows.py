@@ -14,7 +14,15 @@ from datetime import datetime
 from pydantic import ValidationError
 
 from pipectl.contract import (
-    ANSWER_WORDS, BANT_CRITERIA, BY_KEY, DATA_POINTS, FIELD_KEY, FIELDS, STORED_ONLY, check, split_tags,
+    ANSWER_WORDS,
+    BANT_CRITERIA,
+    BY_KEY,
+    DATA_POINTS,
+    FIELD_KEY,
+    FIELDS,
+    STORED_ONLY,
+    check,
+    split_tags,
     tidy_text,
 )
 from pipectl.core.import_mapping import OUTCOME_DATES, Mapping, custom_key

@@ -80,7 +80,8 @@ def open_source(path: str, fmt: str | None = None) -> Source:
             raise BadFile(f"There is no file {path!r}; give the path of a CSV, JSON or JSON Lines file, "
                              "or - for stdin.")
         try:
-            raw, name, size = open(file, "rb"), str(file), file.stat().st_size
+            # Not a `with`: the file stays open while the records stream out of it, and goes with them.
+            raw, name, size = open(file, "rb"), str(file), file.stat().st_size  # noqa: SIM115
         except OSError as error:
             raise BadFile(f"Cannot read {path}: {error.strerror or error}.") from None
     sample = raw.read(SAMPLE_BYTES)
@@ -112,7 +113,8 @@ def _readable(records: Iterator[Record], name: str) -> Iterator[Record]:
     except UnicodeDecodeError as error:
         # From a path the whole file is checked up front; stdin can only be sampled (its first 64 KB).
         where = " after the first 64 KB" if name == "stdin" else ""
-        raise BadFile(f"{name} is not valid UTF-8{where} ({error.reason}); convert it to UTF-8, or save it to a file and import the file.") from None
+        raise BadFile(f"{name} is not valid UTF-8{where} ({error.reason}); convert it to UTF-8, "
+                      "or save it to a file and import the file.") from None
     except RecursionError:
         raise BadFile(f"{name} is nested too deeply (lists or objects hundreds of levels down); "
                       "pipectl reads flat records.") from None
@@ -187,7 +189,8 @@ def _csv_records(text: io.TextIOBase, sample: str) -> tuple[list[str], Iterator[
                 number += 1
                 if not any(cell.strip() for cell in cells):
                     continue
-                yield Record(number, "", dict(zip(headers, cells)))
+                # A short row leaves its last columns out; cells past the header are dropped.
+                yield Record(number, "", dict(zip(headers, cells, strict=False)))
         except csv.Error as error:
             raise BadFile(f"Row {number + 1}: the CSV is malformed ({error}).") from None
 

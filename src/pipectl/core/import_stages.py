@@ -73,7 +73,7 @@ class ImportStages:
         new = {fold(name) for name in self.created}
         chances = between_neighbours([None if fold(name) in new else stages[fold(name)].probability
                                       for name in ordered])
-        for name, chance in zip(ordered, chances):
+        for name, chance in zip(ordered, chances, strict=True):
             if fold(name) in new:
                 stages[fold(name)].probability = chance
                 self.session.add(stages[fold(name)])

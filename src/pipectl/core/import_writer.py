@@ -162,14 +162,14 @@ class Writer:
             self.keep_lead_ids = False  # new ids from here on: later file ids would not line up
         ids = [row.file_id for row in rows] if keep else self._allocate(LEADS, len(rows))
         values = []
-        for row, lead_id in zip(rows, ids):
+        for row, lead_id in zip(rows, ids, strict=True):
             values.append(dict(row.values, **lead_keys(row.values), id=lead_id,
                                stage_id=stage_ids[fold(row.stage)] if row.stage else default_stage_id))
         # Ids chosen up front make this a plain executemany: RETURNING in parameter order would make
         # SQLAlchemy fall back to one INSERT per row on SQLite.
         self._insert_many(LEADS, values)
         tags, fields, history = [], [], []
-        for row, lead_id, item in zip(rows, ids, values):
+        for row, lead_id, item in zip(rows, ids, values, strict=True):
             if row.file_id is not None and not self.history:
                 self.id_map[row.file_id] = lead_id  # an `--what all` file: its activities follow
             tags += [{"lead_id": lead_id, "tag": tag} for tag in row.tags]
@@ -185,7 +185,7 @@ class Writer:
         self.counts.added += len(rows)
         # Open leads are scored before the commit, like after any other change; a closed lead keeps
         # the score the file gives it (a restore stays faithful).
-        mark(self.session, [lead_id for lead_id, item in zip(ids, values) if item["status"] == "open"])
+        mark(self.session, [lead_id for lead_id, item in zip(ids, values, strict=True) if item["status"] == "open"])
         return ids
 
     def _insert_many(self, table, rows: list[dict]) -> None:

@@ -18,8 +18,8 @@ from sqlmodel import Session
 
 from pipectl import clock
 from pipectl.contract import neutralise, unneutralise
-from pipectl.core.import_mapping import Mapping, build_mapping, normalise_header, outcome_of, parse_stage_map
 from pipectl.core.import_activities import activity_row
+from pipectl.core.import_mapping import Mapping, build_mapping, normalise_header, outcome_of, parse_stage_map
 from pipectl.core.import_outcomes import stage_of
 from pipectl.core.import_rows import ActivityRow, LeadContext, LeadRow, cell, lead_row
 from pipectl.core.import_sources import Record, Source
@@ -322,7 +322,8 @@ class _Run:
             return
         batch, self.activities = self.activities, []
         records = {row.number: record for record, row in batch}
-        problems = self._writer().write_activities([row for _, row in batch], from_same_file=self.typed and self.options.what in (None, "all"))
+        same_file = self.typed and self.options.what in (None, "all")
+        problems = self._writer().write_activities([row for _, row in batch], from_same_file=same_file)
         for number, column, text in problems:
             self._bad(records[number], [(column, text)])
         self._report_progress()

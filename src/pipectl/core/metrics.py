@@ -58,7 +58,7 @@ def rate(part: int | None, whole: int | None) -> float | None:
 
 
 def cents(value) -> int | None:
-    return None if value is None else int(round(float(value)))
+    return None if value is None else round(float(value))
 
 
 def money(value) -> float | None:

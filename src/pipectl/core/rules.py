@@ -171,8 +171,8 @@ def _trim(location: tuple, data: dict, kind: str) -> tuple:
     kept: list = []
     node = data
     for part in location:
-        if isinstance(node, dict) and part in node or isinstance(node, list) and isinstance(part, int) \
-                and part < len(node):
+        if (isinstance(node, dict) and part in node) or (isinstance(node, list) and isinstance(part, int) \
+                and part < len(node)):
             kept.append(part)
             node = node[part]
             continue

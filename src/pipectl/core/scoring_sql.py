@@ -15,7 +15,15 @@ from sqlmodel import Session
 from pipectl import clock
 from pipectl.contract import BY_KEY, NUMBER_DATA_POINTS
 from pipectl.core.scoring import (
-    CUSTOM_PREFIX, HIGHEST, LOWEST, BehaviouralRule, DemographicRule, ScoreModel, ScoringRules, band, clamp,
+    CUSTOM_PREFIX,
+    HIGHEST,
+    LOWEST,
+    BehaviouralRule,
+    DemographicRule,
+    ScoreModel,
+    ScoringRules,
+    band,
+    clamp,
     current_rules,
 )
 from pipectl.dates import to_timestamp

@@ -169,7 +169,6 @@ def one_lead(session: Session, lead: Lead) -> dict:
 def lead_detail(session: Session, lead: Lead, *, activity_limit: int | None = None) -> dict:
     """What `show` prints: the lead, its BANT block and its activities, newest first."""
     from pipectl.core.history import timeline
-
     from pipectl.core.hygiene import stale_reasons
 
     detail = one_lead(session, lead)

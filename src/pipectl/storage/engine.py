@@ -14,13 +14,11 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import ArgumentError, OperationalError
-from sqlalchemy.exc import DatabaseError as SQLAlchemyDatabaseError
+from sqlalchemy.exc import ArgumentError, DatabaseError as SQLAlchemyDatabaseError, OperationalError
 from sqlmodel import Session
 
 from pipectl.errors import DatabaseError, UsageError
-from pipectl.storage import health
-from pipectl.storage import location as locations
+from pipectl.storage import health, location as locations
 
 BUSY_TIMEOUT_MS = 30_000
 BUSY_ENV = "PIPECTL_BUSY_TIMEOUT"  # seconds a writer waits for the lock

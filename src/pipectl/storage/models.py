@@ -15,7 +15,6 @@ from sqlmodel import Field, SQLModel
 from pipectl.folding import KEYED, fold, key_of
 from pipectl.storage.types import Timestamp
 
-
 # Rows are built from the database or by the core, never validated by pydantic: its validation schema
 # would be built for nothing at every start-up (half the cost of importing this module), so it is
 # built only if something ever asks for it.
