@@ -104,8 +104,12 @@ class Replacement:
         self._file: IO | None = None
 
     def open(self, *, binary: bool = False, errors: str = "strict") -> IO:
-        text = {} if binary else {"encoding": "utf-8", "newline": "", "errors": errors}
-        self._file = open(self.descriptor, "wb" if binary else "w", closefd=False, **text)  # noqa: SIM115 (finish/discard close it)
+        assert self.descriptor is not None, "opened once, before finish or discard"
+        if binary:
+            self._file = open(self.descriptor, "wb", closefd=False)  # noqa: SIM115 (finish/discard close it)
+        else:
+            self._file = open(self.descriptor, "w", encoding="utf-8", newline="", errors=errors,  # noqa: SIM115
+                              closefd=False)
         return self._file
 
     def finish(self) -> None:
@@ -182,7 +186,7 @@ def write_failure(target: Path, error: OSError) -> FileProblem:
     hint = {errno.ENOSPC: " (the disk is full; free some space or write to another disk)",
             errno.EDQUOT: " (the disk quota is used up)",
             errno.EACCES: " (choose a folder you may write to)",
-            errno.EROFS: " (the disk is read-only)"}.get(error.errno, "")
+            errno.EROFS: " (the disk is read-only)"}.get(error.errno or 0, "")
     return FileProblem(f"Cannot write {target}: {reason}{hint}; nothing was written there.")
 
 

@@ -231,6 +231,7 @@ def restore(
         target = find_lead(session, lead)
         was = target.archived_reason
         restore_lead(session, target, note=note)
+        assert target.id is not None, "the lead is stored"
         closed = closed_by_archiving(session, target.id)
         label, stage_name = f"#{target.id} {target.name}", session.get(Stage, target.stage_id).name
     message(f"Restored lead {label} to {stage_name}" + (f" (archived because: {was})." if was else "."))

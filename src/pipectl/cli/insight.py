@@ -10,7 +10,7 @@ from pipectl.cli.options import (
     COUNT_MAX,
     DbOption,
     FormatOption,
-    format_option,
+    format_flag,
     parse_checked,
     parse_money,
     parse_since,
@@ -193,6 +193,7 @@ def forecast(
         data = compute_forecast(session, clock.now(), as_of=as_of, quota_cents=quota, period=period_name,
                                 owner=owner, by=by)
         if save:
+            assert quota is not None  # refused above
             save_quota(session, quota, data["quota"]["period"])
     if save:
         message(f"Saved the quota: {format_money(quota)} per {data['quota']['period']}.")
@@ -203,12 +204,15 @@ def forecast(
     emit(fmt, data, table=forecast_view, csv_layout=Csv(LONG_COLUMNS, rows=long_rows))
 
 
+ReviewFormatOption = Annotated[str, format_flag(
+    "table", "md", "json", "jsonl", help="table for people, md for Markdown notes, json or jsonl for programs.")]
+
+
 def review(
     since: Annotated[datetime, typer.Option(
         "--since", metavar="DATE", parser=parse_since, help="Review from this date, or this far back (7d, 2w, 1m).")
-    ] = "7d",
-    fmt: format_option("table", "md", "json", "jsonl",
-                       help="table for people, md for Markdown notes, json or jsonl for programs.") = "table",
+    ] = "7d",  # type: ignore[assignment]  # Typer passes a default through `parser`
+    fmt: ReviewFormatOption = "table",
     db: DbOption = None,
 ) -> None:
     """Show the weekly pipeline review: wins, pipeline changes, roadblocks, competition notes.

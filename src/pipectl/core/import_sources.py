@@ -12,9 +12,10 @@ import csv
 import io
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pipectl.errors import PipectlError, UsageError
 
@@ -43,7 +44,7 @@ class Source:
     records: Iterator[Record]
     warnings: list[str] = field(default_factory=list)
     size: int | None = None  # bytes, when known (for the progress bar)
-    position: callable = lambda: 0  # bytes read so far
+    position: Callable[[], int] = lambda: 0  # bytes read so far
 
 
 class _Prefixed(io.RawIOBase):
@@ -85,7 +86,7 @@ def open_source(path: str, fmt: str | None = None) -> Source:
         except OSError as error:
             raise BadFile(f"Cannot read {path}: {error.strerror or error}.") from None
     sample = raw.read(SAMPLE_BYTES)
-    stream = io.BufferedReader(_Prefixed(sample, raw), buffer_size=SAMPLE_BYTES)
+    stream: io.BufferedReader[Any] = io.BufferedReader(_Prefixed(sample, raw), buffer_size=SAMPLE_BYTES)
     fmt = fmt or _format_of(path, sample)
     if fmt not in FORMATS:
         raise UsageError(f"--format is one of {', '.join(FORMATS)}, not {fmt!r}.")

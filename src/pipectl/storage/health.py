@@ -30,6 +30,8 @@ NOTE_SUFFIX = "-writer"
 class DatabaseDamaged(DatabaseError):
     """The database file is damaged; the way out is a backup."""
 
+    detail: str = ""  # SQLite's own words, for `db check`
+
 
 def is_damage(error: BaseException) -> bool:
     """Whether a DB-API (or SQLAlchemy-wrapped) error says the file is damaged or not a database."""

@@ -34,7 +34,7 @@ def open_database(location: str | None = None, *, template: str = "default", dry
     if dry_run and path is not None and not path.exists():
         return _scratch(resolved, template)
     read_only = _read_only_reason(resolved, path)
-    if read_only and not path.exists():
+    if read_only and path is not None and not path.exists():  # (a reason means a SQLite file)
         raise DatabaseError(f"There is no database at {locations.display(resolved)} to read.")
     database = Database(resolved, make_engine(resolved, read_only=bool(read_only), create=not dry_run),
                         read_only=read_only)
