@@ -48,7 +48,7 @@ def run(db: Path, size: int) -> list[dict]:
                           [(card["id"], card["stalled"]) for card in column["cards"]])
                          for column in pipectl.json()["columns"]],
                [(name, count, value, by_stage.get(stage_id, []))
-                for (name, count, value), stage_id in zip(columns, stage_ids)])
+                for (name, count, value), stage_id in zip(columns, stage_ids, strict=True)])
     return [row("board", size, pipectl, baseline, "sqlite3 shell (same columns and cards)",
                 command="pipectl " + " ".join(command))]
 

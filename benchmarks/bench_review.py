@@ -33,10 +33,13 @@ WHERE a.at >= {SINCE} AND a.done = 1
 
 QUERIES = {
     "wins": f"SELECT count(*), coalesce(sum(value_cents), 0) FROM leads WHERE status = 'won' AND closed_at >= {SINCE};",
-    "wins list": f"SELECT id FROM leads WHERE status = 'won' AND closed_at >= {SINCE} ORDER BY closed_at, id LIMIT 50;",
+    "wins list": f"SELECT id FROM leads WHERE status = 'won' AND closed_at >= {SINCE} "
+                 "ORDER BY closed_at, id LIMIT 50;",
     "new": f"SELECT count(*), coalesce(sum(value_cents), 0) FROM leads WHERE created_at >= {SINCE};",
-    "lost": f"SELECT count(*), coalesce(sum(value_cents), 0) FROM leads WHERE status = 'lost' AND closed_at >= {SINCE};",
-    "lost list": f"SELECT id FROM leads WHERE status = 'lost' AND closed_at >= {SINCE} ORDER BY closed_at, id LIMIT 50;",
+    "lost": f"SELECT count(*), coalesce(sum(value_cents), 0) FROM leads "
+            f"WHERE status = 'lost' AND closed_at >= {SINCE};",
+    "lost list": f"SELECT id FROM leads WHERE status = 'lost' AND closed_at >= {SINCE} "
+                 "ORDER BY closed_at, id LIMIT 50;",
     "moves": f"SELECT count(*) FROM activities WHERE kind = 'stage_change' AND at >= {SINCE};",
     "moves list": f"SELECT a.lead_id FROM activities a JOIN leads l ON l.id = a.lead_id WHERE a.kind = 'stage_change' "
                   f"AND a.at >= {SINCE} ORDER BY a.at, a.id LIMIT 50;",
@@ -46,7 +49,8 @@ QUERIES = {
     "overdue": f"SELECT count(*) {PLANNED} AND a.due < {NOW_TS};",
     "overdue list": f"SELECT l.id {PLANNED} AND a.due < {NOW_TS} ORDER BY a.due, a.id LIMIT 50;",
     "upcoming": f"SELECT count(*) {PLANNED} AND a.due >= {NOW_TS} AND a.due < {UPCOMING};",
-    "upcoming list": f"SELECT l.id {PLANNED} AND a.due >= {NOW_TS} AND a.due < {UPCOMING} ORDER BY a.due, a.id LIMIT 50;",
+    "upcoming list": f"SELECT l.id {PLANNED} AND a.due >= {NOW_TS} AND a.due < {UPCOMING} "
+                     "ORDER BY a.due, a.id LIMIT 50;",
     "unqualified": f"SELECT count(*) {UNQUALIFIED};",
     "unqualified list": f"SELECT l.id {UNQUALIFIED}\nORDER BY l.value_cents DESC NULLS LAST, l.id LIMIT 50;",
     "competition": f"SELECT count(*) {COMPETITION};",
@@ -59,7 +63,7 @@ def run(db: Path, size: int) -> list[dict]:
     command = ["review", "--format", "json"]
     pipectl = time_cli(command, db)
     baseline = time_sqlite3(db, list(QUERIES.values()))
-    found = dict(zip(QUERIES, baseline.answers))
+    found = dict(zip(QUERIES, baseline.answers, strict=True))
     data = pipectl.json()
     pipeline, blocks = data["pipeline"], data["roadblocks"]
 

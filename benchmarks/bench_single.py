@@ -21,12 +21,20 @@ import sqlite3
 import sys
 from pathlib import Path
 
+from benchmarks import harness
+from benchmarks.bench_leads import show_sql
 from benchmarks.bench_score import rescore_sql
 from benchmarks.generate import NOW_TS
-from benchmarks import harness
-from benchmarks.harness import (BenchmarkError, best_of, check_same, row, scratch_copy, time_cli, time_shell,
-                                time_sqlite3)
-from benchmarks.bench_leads import show_sql
+from benchmarks.harness import (
+    BenchmarkError,
+    best_of,
+    check_same,
+    row,
+    scratch_copy,
+    time_cli,
+    time_shell,
+    time_sqlite3,
+)
 
 RUNS_ON_EMPTY = True
 FLOOR = "import sqlmodel"
@@ -121,7 +129,7 @@ def _move(work: Path, floors: list) -> tuple:
     target_id = _scalar(work, "SELECT id FROM stages WHERE removed = 0 ORDER BY position LIMIT 1 OFFSET 1")
     target = _scalar(work, f"SELECT name FROM stages WHERE id = {target_id}")
     runs, shells = [], []
-    for mine, theirs in zip(first[:runs_wanted], first[runs_wanted:]):
+    for mine, theirs in zip(first[:runs_wanted], first[runs_wanted:], strict=False):  # the second half may be shorter
         command = ["move", str(mine), target]
         runs.append(time_cli(command, work, repeat=1))
         shells.append(time_sqlite3(work, [f"SELECT stage_id FROM leads WHERE id = {theirs};"], readonly=False,
@@ -139,7 +147,8 @@ def _move_sql(lead_id: int, target_id: int) -> list[str]:
         f"SELECT stage_id, score, budget, authority, need, timeline FROM leads WHERE id = {lead_id} "
         "AND status = 'open';",
         "INSERT INTO activities (lead_id, kind, at, done, from_stage_id, to_stage_id, recorded_at, data) "
-        f"SELECT id, 'stage_change', {NOW_TS}, 1, stage_id, {target_id}, {NOW_TS}, 'null' FROM leads WHERE id = {lead_id};",
+        f"SELECT id, 'stage_change', {NOW_TS}, 1, stage_id, {target_id}, {NOW_TS}, 'null' "
+        f"FROM leads WHERE id = {lead_id};",
         f"UPDATE leads SET stage_id = {target_id}, stage_entered_at = {NOW_TS}, "
         f"last_activity_at = max(last_activity_at, {NOW_TS}), updated_at = {NOW_TS} WHERE id = {lead_id};",
         rescore_sql(lead_id),
@@ -153,15 +162,16 @@ def _log(work: Path, floors: list) -> tuple:
     count = "SELECT count(*) FROM activities WHERE lead_id = {} AND kind = 'call'"
     before = [_scalar(work, count.format(lead_id)) for lead_id in leads]
     runs, shells = [], []
-    for mine, theirs in zip(leads[:runs_wanted], leads[runs_wanted:]):
+    for mine, theirs in zip(leads[:runs_wanted], leads[runs_wanted:], strict=False):  # the second half may be shorter
         command = ["log", str(mine), "call", "--note", "Bench call"]
         runs.append(time_cli(command, work, repeat=1))
         shells.append(time_sqlite3(work, [f"SELECT last_activity_at FROM leads WHERE id = {theirs};"],
                                    readonly=False, repeat=1, setup=_log_sql(theirs)))
         _floor(floors)
     after = [_scalar(work, count.format(lead_id)) for lead_id in leads]
-    check_same("log (single lead)", [new - old for old, new in zip(before[:runs_wanted], after[:runs_wanted])],
-               [new - old for old, new in zip(before[runs_wanted:], after[runs_wanted:])])
+    check_same("log (single lead)",
+               [new - old for old, new in zip(before[:runs_wanted], after[:runs_wanted], strict=True)],
+               [new - old for old, new in zip(before[runs_wanted:], after[runs_wanted:], strict=True)])
     return "log", best_of(runs), best_of(shells), command
 
 

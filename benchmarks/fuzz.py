@@ -87,7 +87,8 @@ def hostile_file(rnd: random.Random, folder: Path) -> tuple[str, bytes]:
     if choice == 2:
         return "size.json", json.dumps([{"name": "Huge", "company_size": 10 ** rnd.choice([19, 26, 400])}]).encode()
     if choice == 3:
-        return "value.json", b'[{"name": "Inf", "value": ' + rnd.choice([b"1e400", b"-1e400", b"1e308", b"9" * 5000]) + b"}]"
+        value = rnd.choice([b"1e400", b"-1e400", b"1e308", b"9" * 5000])
+        return "value.json", b'[{"name": "Inf", "value": ' + value + b"}]"
     if choice == 4:
         return "surrogate.json", rnd.choice([b'[{"name": "S\\ud800x"}]', b'[{"name": "S", "company": "\\udfff"}]',
                                              b'[{"name": "S", "fields": {"k": "\\ud83d"}}]',
@@ -98,18 +99,20 @@ def hostile_file(rnd: random.Random, folder: Path) -> tuple[str, bytes]:
         head = b"name,company\n" + b"Plain,Ltd\n" * (70_000 // 11)
         return "late.csv", head + rnd.choice([b"Bad \xff\xfe,X\n", b"\x80\x81\x82,Y\n", b"Ok,\xc3\x28\n"])
     if choice == 7:
-        return "control.json", json.dumps([{"name": rnd.choice(["\x1b]52;c;aGk=\x07", "\x1b[2J", "a\nb", "\t", "\x7f"]),
-                                             "company": "\x1b[31mred"}]).encode()
+        name = rnd.choice(["\x1b]52;c;aGk=\x07", "\x1b[2J", "a\nb", "\t", "\x7f"])
+        return "control.json", json.dumps([{"name": name, "company": "\x1b[31mred"}]).encode()
     if choice == 8:
-        return "fields.json", json.dumps([{"name": "Fields", "fields": {"list": [1, [2, {"x": None}]], "obj": {"a": 1}}}]).encode()
+        fields = {"list": [1, [2, {"x": None}]], "obj": {"a": 1}}
+        return "fields.json", json.dumps([{"name": "Fields", "fields": fields}]).encode()
     if choice == 9:
         return "junk.csv", bytes(rnd.randrange(256) for _ in range(rnd.randrange(1, 4000)))
     if choice == 10:
         return "empty.json", rnd.choice([b"", b"[]", b"{}", b"null", b"\xef\xbb\xbf", b"[1, 2, 3]"])
     if choice == 11:
-        return "activities.jsonl", rnd.choice([b'{"type": "activity", "lead_id": 99999999999999999999999, "kind": "call"}\n',
-                                               b'{"type": "activity", "lead_id": 1, "kind": "call", "at": "9999-99-99"}\n',
-                                               b'{"type": "lead", "name": "A", "created_at": 1e300}\n'])
+        return "activities.jsonl", rnd.choice([
+            b'{"type": "activity", "lead_id": 99999999999999999999999, "kind": "call"}\n',
+            b'{"type": "activity", "lead_id": 1, "kind": "call", "at": "9999-99-99"}\n',
+            b'{"type": "lead", "name": "A", "created_at": 1e300}\n'])
     if choice == 12:
         return "wide.csv", ("," .join(f"c{n}" for n in range(2000)) + "\n" + ",".join("x" * 50 for _ in range(2000))
                             + "\n").encode()
@@ -267,7 +270,7 @@ def flagged(db: Path) -> bool:
     try:
         return (connection.execute("PRAGMA integrity_check").fetchall() != [(b"ok",)]
                 or bool(connection.execute("PRAGMA foreign_key_check").fetchall()))
-    except Exception:  # noqa: BLE001 - any failure to read it is damage
+    except Exception:
         return True
     finally:
         connection.close()

@@ -21,14 +21,14 @@ import random
 import sqlite3
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pipectl.folding import KEYED, fold, key_of, plain
 
 # The "now" of every benchmark run (the harness sets PIPECTL_NOW to it, with TZ=UTC).
 FIXED_NOW = "2026-11-23T09:00:00"
-NOW_TS = int(datetime.fromisoformat(FIXED_NOW).replace(tzinfo=timezone.utc).timestamp())
+NOW_TS = int(datetime.fromisoformat(FIXED_NOW).replace(tzinfo=UTC).timestamp())
 DAY = 86400
 # Bump when the shape of the generated data changes, so old files are rebuilt.
 GENERATOR_VERSION = 5
@@ -184,7 +184,7 @@ class _Builder:
         events: list[tuple] = []  # (at, kind, note, from, to, data)
         events.append((created, "created", None, None, stages[0], None))
         step_times = sorted(rng.randint(created + 60, end) for _ in path[1:])
-        for previous, current, at in zip(path, path[1:], step_times):
+        for previous, current, at in zip(path, path[1:], step_times, strict=False):  # consecutive pairs
             events.append((at, "stage_change", None, stages[previous], stages[current], None))
         for _ in range(rng.randint(2, 6)):
             kind = rng.choice(CONTACT_KINDS if rng.random() < 0.6 else SIGNAL_KINDS)

@@ -225,7 +225,7 @@ def _run_once(argv: list[str], env: dict | None, stdin: Path | None, capture: bo
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
             tempfile.NamedTemporaryFile("r") as rss_file:
         wrapped = [GNU_TIME, "-f", "%M %U %S", "-o", rss_file.name, *argv] if GNU_TIME else argv
-        source = open(stdin, "rb") if stdin is not None else subprocess.DEVNULL
+        source = open(stdin, "rb") if stdin is not None else subprocess.DEVNULL  # noqa: SIM115 (closed in finally)
         sampled_kb = 0
         try:
             started = time.perf_counter()

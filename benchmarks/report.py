@@ -42,7 +42,8 @@ def markdown(results: dict) -> str:
     lines = [
         "# pipectl benchmark results",
         "",
-        f"Run {machine['date']} at commit `{machine['commit']}` with `{machine.get('command', 'python -m benchmarks.run')}`"
+        f"Run {machine['date']} at commit `{machine['commit']}` "
+        f"with `{machine.get('command', 'python -m benchmarks.run')}`"
         " (see `benchmarks/run.py`; README, Benchmarks).",
         "",
         "| Machine | |",
@@ -70,7 +71,8 @@ def markdown(results: dict) -> str:
     ]
     for item in rows:
         lines.append(
-            f"| {item['benchmark']} | {_size(item['size'])} | {item['pipectl_s']:.3f} | {_cell(item.get('pipectl_cpu_s'))} "
+            f"| {item['benchmark']} | {_size(item['size'])} | {item['pipectl_s']:.3f} "
+            f"| {_cell(item.get('pipectl_cpu_s'))} "
             f"| {item['baseline']} | {item['baseline_s']:.3f} | {_cell(item.get('baseline_cpu_s'))} | {item['ratio']} "
             f"| {_cell(item.get('cpu_ratio'))} | {item['pipectl_peak_mb']} | {item['baseline_peak_mb']} |")
     lines += ["", "## Growth with the pipeline's size", "",
@@ -117,7 +119,7 @@ def slope(sizes: list[int], seconds: list[float]) -> float:
     ys = [math.log(max(value, 1e-6)) for value in seconds]
     mean_x, mean_y = sum(xs) / len(xs), sum(ys) / len(ys)
     spread = sum((x - mean_x) ** 2 for x in xs)
-    return sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys)) / spread if spread else 0.0
+    return sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / spread if spread else 0.0
 
 
 def _goal_lines(rows: list[dict]) -> list[str]:

@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 import traceback
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks import harness
@@ -111,7 +111,7 @@ def _empty_pipeline(path: Path) -> Path:
         stale.unlink(missing_ok=True)
     open_database(str(path)).close()
     connection = sqlite3.connect(path)
-    now = int(datetime.fromisoformat(harness.FIXED_NOW).replace(tzinfo=timezone.utc).timestamp())
+    now = int(datetime.fromisoformat(harness.FIXED_NOW).replace(tzinfo=UTC).timestamp())
     with connection:
         first = connection.execute("SELECT id FROM stages WHERE removed = 0 ORDER BY position LIMIT 1").fetchone()[0]
         for number in range(1, EMPTY_LEADS + 1):
@@ -165,7 +165,7 @@ def machine() -> dict:
     from pipectl import __version__
 
     return {
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "commit": _git_commit(),
         "CPU": _cpu_model(),
         "cores": os.cpu_count(),

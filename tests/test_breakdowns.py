@@ -14,6 +14,7 @@ import io
 import json
 
 import pytest
+
 from insight_support import pipeline_fixtures
 
 

@@ -80,7 +80,8 @@ def test_dry_run_table_and_filters(ok, pipeline_with_dead_leads, db_path):
     assert [json.loads(line)["id"] for line in jsonl] == [leads["idle"], leads["silent"]]
     csv_out = ok("clean", "--dry-run", "-f", "csv").stdout.splitlines()
     assert csv_out[0] == "id,name,stage,reasons,action"
-    assert csv_out[1].endswith("no activity for 206 days (limit 14 in Discovery); open for 206 days (limit 180),archive")
+    assert csv_out[1].endswith("no activity for 206 days (limit 14 in Discovery); "
+                               "open for 206 days (limit 180),archive")
 
 
 @pytest.mark.parametrize("options, exit_code, text", [

@@ -15,9 +15,9 @@ def test_the_fixed_lists_are_the_cores():
     from pipectl.core import hygiene, import_writer, importing, views
     from pipectl.storage import templates
 
-    assert completion.SORTS == tuple(views.SORTS)
+    assert tuple(views.SORTS) == completion.SORTS
     assert completion.RULES == hygiene.RULES
-    assert completion.TEMPLATES == tuple(templates.TEMPLATES)
+    assert tuple(templates.TEMPLATES) == completion.TEMPLATES
     assert completion.WHATS == importing.WHATS
     assert completion.DUPLICATE_MODES == import_writer.DUPLICATE_MODES
 

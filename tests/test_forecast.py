@@ -23,8 +23,7 @@ import json
 from datetime import date
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from insight_support import pipeline_fixtures
 

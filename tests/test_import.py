@@ -6,8 +6,8 @@ import sqlite3
 
 import pytest
 
-from pipectl.core.import_mapping import build_mapping, normalise_header
 from pipectl.contract import unneutralise
+from pipectl.core.import_mapping import build_mapping, normalise_header
 
 
 @pytest.fixture
@@ -372,9 +372,8 @@ def test_interrupted_import_leaves_the_database_as_it_was(database, tmp_path, sn
         return original(self, *args)
 
     monkeypatch.setattr(import_writer.Writer, "_insert", failing)
-    with pytest.raises(KeyboardInterrupt):
-        with database.session() as session:
-            importing.import_file(session, open_source(path), importing.ImportOptions())
+    with pytest.raises(KeyboardInterrupt), database.session() as session:
+        importing.import_file(session, open_source(path), importing.ImportOptions())
     assert len(calls) == 2
     assert snapshot() == before
 

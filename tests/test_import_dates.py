@@ -67,7 +67,7 @@ def test_an_ambiguous_amount_refuses_the_row_until_the_decimal_mark_is_set(cli, 
 def test_numbers_in_json_get_the_checks_of_typed_amounts(cli, ok, tmp_path, snapshot, value, fragment):
     ok("list")
     before = snapshot()
-    result = cli("import", write(tmp_path, "a.jsonl", '{"name": "A", "value": %s}\n' % value))
+    result = cli("import", write(tmp_path, "a.jsonl", f'{{"name": "A", "value": {value}}}\n'))
     assert result.exit_code == 1, result.output
     assert "row 1: value:" in result.stderr and fragment in result.stderr.lower()
     assert snapshot() == before

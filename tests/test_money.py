@@ -3,8 +3,7 @@
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from pipectl.errors import UsageError
 from pipectl.money import MAX_CENTS, cents_from_number, format_money, parse_amount, to_decimal, to_number

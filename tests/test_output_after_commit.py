@@ -15,7 +15,6 @@ import sys
 import pytest
 
 from benchmarks.generate import generate
-
 from conftest import FIXED_NOW
 
 

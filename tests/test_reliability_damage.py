@@ -20,7 +20,7 @@ def _flagged(path: Path) -> bool:
     connection.text_factory = bytes
     try:
         return connection.execute("PRAGMA integrity_check").fetchall() != [(b"ok",)]
-    except Exception:  # noqa: BLE001 - unreadable is damaged
+    except Exception:
         return True
     finally:
         connection.close()

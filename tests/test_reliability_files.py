@@ -3,8 +3,6 @@
 import errno
 import hashlib
 import os
-import resource
-import signal
 import stat
 import subprocess
 import sys

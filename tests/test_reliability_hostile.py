@@ -134,7 +134,8 @@ def test_json_lists_and_objects_in_custom_fields_come_back_as_json(ok, tmp_path)
     again = tmp_path / "again.jsonl"
     again.write_text("\n".join(exported) + "\n", encoding="utf-8")
     ok("--db", tmp_path / "other.db", "import", again)
-    assert json.loads(ok("--db", tmp_path / "other.db", "show", "Fields", "--format", "json").stdout)["fields"] == stored
+    shown = json.loads(ok("--db", tmp_path / "other.db", "show", "Fields", "--format", "json").stdout)
+    assert shown["fields"] == stored
 
 
 # --- the fuzz generator, bounded -------------------------------------------------------------------

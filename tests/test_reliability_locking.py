@@ -145,7 +145,8 @@ def test_db_check_reports_a_pipeline_without_stages(cli, ok, db_path):
     assert any("no stages" in problem for problem in report["problems"])
 
 
-@pytest.mark.parametrize("command", [["list"], ["show", "1"], ["metrics"], ["export"], ["board"], ["next"], ["db", "check"]])
+@pytest.mark.parametrize("command",
+                         [["list"], ["show", "1"], ["metrics"], ["export"], ["board"], ["next"], ["db", "check"]])
 def test_every_reader_answers_with_no_wait_allowed(db_path, new_lead, ok, monkeypatch, command):
     """With a busy timeout of 0, any wait for the lock would fail at once: these never wait."""
     new_lead("Ada")

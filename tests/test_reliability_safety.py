@@ -150,7 +150,7 @@ def test_backup_while_another_process_writes_is_consistent(tmp_path, db_path, ok
             connection.close()
         counts.append(leads)
     assert counts == sorted(counts)
-    assert 1 <= counts[0] and counts[-1] <= 26
+    assert counts[0] >= 1 and counts[-1] <= 26
 
 
 # --- dry runs change nothing ---------------------------------------------------------------------------
@@ -230,8 +230,8 @@ def _assert_inert(rows: list[dict], ok) -> None:
     assert len(rows) == len(FORMULAS) == len(stored)
     for row in rows:
         lead = stored[int(row["id"])]
-        for column, value in (("name", lead["name"]), ("company", lead["company"]), ("field:note", lead["fields"]["note"]),
-                              ("tags", lead["tags"][0])):
+        for column, value in (("name", lead["name"]), ("company", lead["company"]),
+                              ("field:note", lead["fields"]["note"]), ("tags", lead["tags"][0])):
             # Every cell that a spreadsheet would run starts with a quote, and is otherwise the stored text.
             assert row[column] == "'" + value, (column, row[column])
 
@@ -257,7 +257,7 @@ HOSTILE = ["'; DROP TABLE leads; --", "Robert'); DROP TABLE leads; --", "\" OR 1
 def test_hostile_text_round_trips_unchanged(ok, new_lead, db_path):
     ids = [new_lead(text, "--company", text, "--tag", text, "--field", f"k={text}", "--source", text, "--force")
            for text in HOSTILE]
-    for lead_id, text in zip(ids, HOSTILE):
+    for lead_id, text in zip(ids, HOSTILE, strict=True):
         ok("log", str(lead_id), "note", "--note", text)
         shown = json.loads(ok("show", str(lead_id), "--format", "json").stdout)
         assert (shown["name"], shown["company"], shown["source"], shown["fields"]) == (text, text, text, {"k": text})
@@ -297,9 +297,7 @@ def _built_sql(node: ast.AST) -> bool:
         return any(isinstance(part, ast.FormattedValue) for part in node.values)
     if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mod, ast.Add)):
         return _stringy(node.left) or _stringy(node.right)
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("format", "join"):
-        return True
-    return False
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("format", "join")
 
 
 def _stringy(node: ast.AST) -> bool:

@@ -6,13 +6,21 @@ import pytest
 from pydantic import ValidationError
 
 from pipectl import clock
+from pipectl.core.advancing import advance_leads
 from pipectl.core.history import record
 from pipectl.core.leads import add_lead, edit_lead, validate_fields
-from pipectl.core.advancing import advance_leads
 from pipectl.core.rescoring import rescore_marked, rescore_open_leads
 from pipectl.core.scoring import (
-    DEFAULT_SCORING, BehaviouralRule, DemographicRule, ScoreModel, ScoringRules, Thresholds, band, current_rules,
-    nurture_threshold, save_rules,
+    DEFAULT_SCORING,
+    BehaviouralRule,
+    DemographicRule,
+    ScoreModel,
+    ScoringRules,
+    Thresholds,
+    band,
+    current_rules,
+    nurture_threshold,
+    save_rules,
 )
 from pipectl.core.scoring_sql import explain
 from pipectl.core.stages import find_stage, set_stage

@@ -213,7 +213,7 @@ def test_a_stage_column_gives_closed_leads_their_path(ok, tmp_path):
     lines = SNAPSHOT.splitlines()
     rows = [lines[0] + ",Last Stage"] + [line + "," + stage for line, stage in zip(lines[1:], (
         "Proposal", "Contact", "Proposal", "Discovery", "Qualification", "Proposal", "Contact", "Discovery",
-        "Proposal", "Qualification"))]
+        "Proposal", "Qualification"), strict=True)]
     path = tmp_path / "deals.csv"
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     result = ok("import", path, "--map", "Last Stage=stage", "--map", "Stage=field:crm_stage")

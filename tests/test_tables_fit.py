@@ -41,7 +41,7 @@ def build(pipectl) -> dict:
     ok, lead = pipectl.ok, pipectl.lead
     ids = {}
     stages = ["Discovery", "Qualification", "Contact", "Proposal", "Discovery", "Contact"]
-    for (name, company), stage, value in zip(PEOPLE, stages, ["12k", "48,500", "7k", "3k", "25k", "9k"]):
+    for (name, company), stage, value in zip(PEOPLE, stages, ["12k", "48,500", "7k", "3k", "25k", "9k"], strict=True):
         ids[name] = lead(name, "--company", company, "--value", value, "--stage", stage, "--force",
                          "--source", "trade fair" if value.endswith("k") else "referral", "--at", "2026-10-01")
     ok("plan", ids["Zoë Łukasiewicz-Ångström"], "Send the revised proposal with the new pricing", "--due", "-2d")
@@ -131,7 +131,7 @@ def test_eighty_columns_keep_the_agenda_readable(pipeline, ok, terminal):
     out = ok("next", "--within", "14d").stdout
     for name, company in OPEN:
         assert whole_on_a_line(out, name) and whole_on_a_line(out, company), out
-    for word in "Send the revised proposal with the new pricing".split():
+    for word in ["Send", "the", "revised", "proposal", "with", "the", "new", "pricing"]:
         assert re.search(rf"(^|\s){word}(\s|$)", out, re.M), out
     # What made way is said, not silently lost.
     assert "Hidden at 80 columns: Stage, Value, Score" in out

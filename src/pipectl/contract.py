@@ -215,10 +215,9 @@ def check(field: Field, value: Any) -> Any:
     """`value` (of the field's type, text already tidied) if the contract accepts it, else ValueError."""
     if value is None:
         return None
-    if value.__class__ is str and not value.isascii():
-        if SURROGATE.search(value):
-            # A lone surrogate (an argument or a file in a broken encoding) cannot be stored as UTF-8.
-            raise ValueError("holds a character that is not valid Unicode (a lone surrogate)")
+    if value.__class__ is str and not value.isascii() and SURROGATE.search(value):
+        # A lone surrogate (an argument or a file in a broken encoding) cannot be stored as UTF-8.
+        raise ValueError("holds a character that is not valid Unicode (a lone surrogate)")
     if field.key == "name" and ("\x00" in value or not CONTROL.sub("", value).strip()):
         # A NUL cuts the name short in most tools, and a name of nothing but control characters shows
         # as nothing: neither can be told apart or found again. (Escape sequences inside a visible name

@@ -14,7 +14,7 @@ import errno
 import os
 import stat
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO
 
@@ -104,8 +104,12 @@ class Replacement:
         self._file: IO | None = None
 
     def open(self, *, binary: bool = False, errors: str = "strict") -> IO:
-        text = {} if binary else {"encoding": "utf-8", "newline": "", "errors": errors}
-        self._file = open(self.descriptor, "wb" if binary else "w", closefd=False, **text)
+        assert self.descriptor is not None, "opened once, before finish or discard"
+        if binary:
+            self._file = open(self.descriptor, "wb", closefd=False)  # noqa: SIM115 (finish/discard close it)
+        else:
+            self._file = open(self.descriptor, "w", encoding="utf-8", newline="", errors=errors,  # noqa: SIM115
+                              closefd=False)
         return self._file
 
     def finish(self) -> None:
@@ -134,10 +138,8 @@ class Replacement:
 
     def discard(self) -> None:
         if self._file is not None:
-            try:
+            with suppress(OSError):  # the disk is full: the buffered rest is dropped with the file
                 self._file.close()
-            except OSError:
-                pass  # the disk is full: the buffered rest is dropped with the file
         self._close()
         self.partial.unlink(missing_ok=True)
 
@@ -184,7 +186,7 @@ def write_failure(target: Path, error: OSError) -> FileProblem:
     hint = {errno.ENOSPC: " (the disk is full; free some space or write to another disk)",
             errno.EDQUOT: " (the disk quota is used up)",
             errno.EACCES: " (choose a folder you may write to)",
-            errno.EROFS: " (the disk is read-only)"}.get(error.errno, "")
+            errno.EROFS: " (the disk is read-only)"}.get(error.errno or 0, "")
     return FileProblem(f"Cannot write {target}: {reason}{hint}; nothing was written there.")
 
 

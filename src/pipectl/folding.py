@@ -15,10 +15,15 @@ combining mark matches the precomposed letter.
 import re
 import unicodedata
 from collections.abc import Mapping
+from typing import overload
 
 from pipectl.contract import KEYED  # the lead columns with a folded `_key` twin (the contract's keyed fields)
 
 
+@overload
+def fold(text: str) -> str: ...
+@overload
+def fold(text: None) -> None: ...
 def fold(text: str | None) -> str | None:
     """The comparison key of `text`: canonical caseless form (Unicode D145); None stays None."""
     if text is None:

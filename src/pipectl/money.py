@@ -13,6 +13,7 @@ decimal one, once, for every command and import.
 import os
 import re
 from decimal import Decimal, InvalidOperation
+from typing import overload
 
 from pipectl.errors import UsageError
 
@@ -134,6 +135,10 @@ def _decimal_mark(digits: str, original: str, setting: str | None, suffix: str) 
         "to say which mark is the decimal one.")
 
 
+@overload
+def to_decimal(cents: int) -> Decimal: ...
+@overload
+def to_decimal(cents: None) -> None: ...
 def to_decimal(cents: int | None) -> Decimal | None:
     """The exact amount of whole cents."""
     return None if cents is None else Decimal(cents).scaleb(-2)

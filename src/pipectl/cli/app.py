@@ -39,8 +39,15 @@ class PipectlGroup(TyperGroup):
             return
         limit = formatter.width - 6 - max(len(name) for name in names)
         with formatter.section("Commands"):
-            formatter.write_dl([(name, short_help(name, limit) if name in COMMANDS
-                                 else self.get_command(ctx, name).get_short_help_str(limit)) for name in names])
+            rows = []
+            for name in names:
+                if name in COMMANDS:
+                    rows.append((name, short_help(name, limit)))
+                else:
+                    command = self.get_command(ctx, name)
+                    assert command is not None  # listed, so known
+                    rows.append((name, command.get_short_help_str(limit)))
+            formatter.write_dl(rows)
 
     def make_context(self, info_name, args, parent=None, **extra):
         try:

@@ -78,7 +78,8 @@ def breakdown_view(data: dict) -> None:
                   f"{(period['until'] or '')[:10] or 'now'}")
     if period["owner"]:
         title += f", owner {period['owner']}"
-    rows = [[_label(row["group"]), *(figure(row) for _, figure in _FIGURES)] for row in data["groups"]]
+    rows: list[list | None] = [[_label(row["group"]), *(figure(row) for _, figure in _FIGURES)]
+                               for row in data["groups"]]
     rows += [SECTION, [from_markup("[bold]All[/bold]"), *(figure(data["total"]) for _, figure in _FIGURES)]]
     hidden = print_table(console, (_group_column(data["by"]), *(column for column, _ in _FIGURES)), rows,
                          title=visible(title, one_line=True))

@@ -10,7 +10,6 @@ from pipectl.cli import completion as complete
 from pipectl.cli.options import DbOption, FormatOption, LeadArgument, NoteOption, parse_length
 from pipectl.cli.runtime import stdin_is_terminal
 
-
 # A person reads a few hundred rows at most; drawing tens of thousands in a table takes minutes.
 TABLE_ROWS = 200
 
@@ -232,6 +231,7 @@ def restore(
         target = find_lead(session, lead)
         was = target.archived_reason
         restore_lead(session, target, note=note)
+        assert target.id is not None, "the lead is stored"
         closed = closed_by_archiving(session, target.id)
         label, stage_name = f"#{target.id} {target.name}", session.get(Stage, target.stage_id).name
     message(f"Restored lead {label} to {stage_name}" + (f" (archived because: {was})." if was else "."))

@@ -4,9 +4,10 @@ Typer's `--install-completion` / `--show-completion` set the shell up (bash, zsh
 fish); these functions give the values. They run on every Tab, so values the
 core defines next to SQLAlchemy code are written out here (`tests/test_completion.py`
 checks they match the core's), and those in light modules (the contract's
-statuses, `core.kinds`) are read from them. Stage names come from the database itself, read with plain sqlite3 (read-only,
-never creating a file); anything that goes wrong completes nothing rather
-than printing an error into the user's command line.
+statuses, `core.kinds`) are read from them. Stage names come from the
+database itself, read with plain sqlite3 (read-only, never creating a file);
+anything that goes wrong completes nothing rather than printing an error into
+the user's command line.
 """
 
 import typer

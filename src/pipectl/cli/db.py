@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from pipectl.cli.options import DbOption, format_option
+from pipectl.cli.options import DbOption, format_flag
 
 app = typer.Typer(help="The database itself: path, upgrade, check, backup.", no_args_is_help=True)
 
@@ -37,15 +37,17 @@ def upgrade(db: DbOption = None) -> None:
     message(f"{location.display(database.location)} is at schema {SCHEMA_REVISION} (the newest this pipectl knows).")
 
 
+CheckFormatOption = Annotated[str, format_flag("table", "json", "jsonl")]
+
+
 @app.command("check")
-def check(fmt: format_option("table", "json", "jsonl") = "table", db: DbOption = None) -> None:
+def check(fmt: CheckFormatOption = "table", db: DbOption = None) -> None:
     """Check the database's integrity and report its schema version and size.
 
     Example: pipectl db check
     """
     from pipectl.cli.runtime import database
-    from pipectl.core.maintenance import check as run_check
-    from pipectl.core.maintenance import damaged_report
+    from pipectl.core.maintenance import check as run_check, damaged_report
     from pipectl.errors import DatabaseError
     from pipectl.output import emit
     from pipectl.storage.health import DatabaseDamaged

@@ -66,7 +66,7 @@ def _os_failure(error: OSError) -> PipectlError:
     name = f" {error.filename}" if error.filename else ""
     hint = {errno.ENOSPC: " (the disk is full: free some space and try again)",
             errno.EACCES: " (check the file's permissions)",
-            errno.EPERM: " (check the file's permissions)"}.get(error.errno, "")
+            errno.EPERM: " (check the file's permissions)"}.get(error.errno or 0, "")
     return PipectlError(f"Cannot use{name or ' a file'}: {error.strerror or error}{hint}.")
 
 
@@ -79,7 +79,7 @@ def _damage() -> PipectlError | None:
 
     opened = root_db.get("opened")
     path = location.sqlite_path(opened) if opened else None
-    if path is None or not Path(path).exists():
+    if opened is None or path is None or not Path(path).exists():
         return None
     found = health.damage_of_file(Path(path))
     return health.damaged(location.display(opened), found[0]) if found else None

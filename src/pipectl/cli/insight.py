@@ -7,7 +7,14 @@ from typing import Annotated
 import typer
 
 from pipectl.cli.options import (
-    COUNT_MAX, DbOption, FormatOption, format_option, parse_checked, parse_money, parse_since, parse_when,
+    COUNT_MAX,
+    DbOption,
+    FormatOption,
+    format_flag,
+    parse_checked,
+    parse_money,
+    parse_since,
+    parse_when,
 )
 
 OwnerOption = Annotated[str | None, typer.Option("--owner", metavar="NAME", help="Only leads of this owner.")]
@@ -186,6 +193,7 @@ def forecast(
         data = compute_forecast(session, clock.now(), as_of=as_of, quota_cents=quota, period=period_name,
                                 owner=owner, by=by)
         if save:
+            assert quota is not None  # refused above
             save_quota(session, quota, data["quota"]["period"])
     if save:
         message(f"Saved the quota: {format_money(quota)} per {data['quota']['period']}.")
@@ -196,12 +204,15 @@ def forecast(
     emit(fmt, data, table=forecast_view, csv_layout=Csv(LONG_COLUMNS, rows=long_rows))
 
 
+ReviewFormatOption = Annotated[str, format_flag(
+    "table", "md", "json", "jsonl", help="table for people, md for Markdown notes, json or jsonl for programs.")]
+
+
 def review(
     since: Annotated[datetime, typer.Option(
         "--since", metavar="DATE", parser=parse_since, help="Review from this date, or this far back (7d, 2w, 1m).")
-    ] = "7d",
-    fmt: format_option("table", "md", "json", "jsonl",
-                       help="table for people, md for Markdown notes, json or jsonl for programs.") = "table",
+    ] = "7d",  # type: ignore[assignment]  # Typer passes a default through `parser`
+    fmt: ReviewFormatOption = "table",
     db: DbOption = None,
 ) -> None:
     """Show the weekly pipeline review: wins, pipeline changes, roadblocks, competition notes.

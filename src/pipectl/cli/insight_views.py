@@ -67,13 +67,13 @@ def board_view(data: dict) -> None:
     # Each stage as wide as its widest card, so every name and company is whole; when that does not
     # fit (and in a pipe), the compact board: one row per stage, its leads one per line.
     widths = [max([CARD_WIDTH, text_width(header)] + [text_width(card) for card in stage])
-              for header, stage in zip(headers, cards)]
+              for header, stage in zip(headers, cards, strict=True)]
     width = terminal_width()
     if width is None or width < WIDE_BOARD or sum(widths) + 3 * len(columns) + 1 > width:
         _compact_board(console, data)
         return
     table = Table(show_lines=False, header_style="bold", padding=(0, 1))
-    for header, column_width in zip(headers, widths):
+    for header, column_width in zip(headers, widths, strict=True):
         table.add_column(header, width=column_width, vertical="top")
     depth = max((len(stage) for stage in cards), default=0)
     for index in range(depth):
@@ -220,7 +220,7 @@ def funnel(console, stages: list[dict], unknown: int = 0) -> None:
     widest = max((cell_len(name) for name in names), default=5)
     peak = max((row["reached"] for row in stages), default=0)
     room = max((terminal_width() or FUNNEL_PIPE_WIDTH) - widest - 12, 10)
-    for name, row in zip(names, stages):
+    for name, row in zip(names, stages, strict=True):
         length = 0 if not peak else round(row["reached"] / peak * room)
         if row["reached"] and not length:
             length = 1

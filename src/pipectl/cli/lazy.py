@@ -11,7 +11,7 @@ command's own help, so the two cannot drift.
 Adding a command: register it in its module as before, and add a line here.
 """
 
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterator, Mapping, MutableMapping
 
 # name: (module in pipectl.cli, the first paragraph of its help). A module without a `register`
 # function is a command group whose Typer app is mounted under the command's name.
@@ -54,7 +54,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 class LazyCommands(MutableMapping):
     """The root group's commands: every name is known at once, a command is built when first looked up."""
 
-    def __init__(self, eager: dict | None = None):
+    def __init__(self, eager: Mapping | None = None):
         self._built: dict = dict(eager or {})
         self._extra = [name for name in self._built if name not in COMMANDS]
 

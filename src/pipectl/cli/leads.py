@@ -34,7 +34,7 @@ def _data_point_parameter(spec: Field) -> inspect.Parameter:
         option = typer.Option(f"--{spec.flag}", min=spec.minimum, max=spec.maximum, help=spec.help)
     else:
         option = typer.Option(f"--{spec.flag}", help=spec.help)
-    return inspect.Parameter(spec.stored, inspect.Parameter.KEYWORD_ONLY, default=None,
+    return inspect.Parameter(str(spec.stored), inspect.Parameter.KEYWORD_ONLY, default=None,
                              annotation=Annotated[spec.python_type | None, option])
 
 
@@ -51,7 +51,8 @@ def data_point_options(*, after: str, skip: tuple[str, ...] = ()) -> Callable:
         # Keyword-only throughout: Typer passes every parameter by name.
         parameters = [parameter.replace(kind=inspect.Parameter.KEYWORD_ONLY) for parameter in own[:at]]
         parameters += added + [parameter.replace(kind=inspect.Parameter.KEYWORD_ONLY) for parameter in own[at:]]
-        command.__signature__ = signature.replace(parameters=parameters)
+        # inspect.signature (and so Typer) honours __signature__; typeshed's Callable does not declare it.
+        command.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
         return command
 
     return decorate

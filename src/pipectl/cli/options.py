@@ -75,16 +75,18 @@ def parse_since(text: str) -> datetime:
 
 DbOption = Annotated[
     str | None,
-    typer.Option("--db", metavar="PATH_OR_URL", help="Database file or SQLAlchemy URL (default: PIPECTL_DB, then the user data folder).",
+    typer.Option("--db", metavar="PATH_OR_URL",
+                 help="Database file or SQLAlchemy URL (default: PIPECTL_DB, then the user data folder).",
                  show_default=False),
 ]
 
 
-def format_option(*formats: str, help: str | None = None) -> Any:
+def format_flag(*formats: str, help: str | None = None) -> Any:
     """The `--format`/`-f` option of a command that writes `formats` (the first is the default's kind).
 
     A format the command did not declare is a usage error naming the ones it has, raised while
-    the options are read, before the command does anything.
+    the options are read, before the command does anything. Use it as `Annotated[str, format_flag(…)]`
+    in a module-level alias, which a type checker reads as a type (a call in an annotation it cannot).
     """
 
     def check(value: str | None) -> str | None:
@@ -95,15 +97,15 @@ def format_option(*formats: str, help: str | None = None) -> Any:
         named = ", ".join(formats[:-1]) + " or " + formats[-1]
         raise UsageError(f"--format {value}: this command writes {named}.")
 
-    return Annotated[str, typer.Option(
+    return typer.Option(
         "--format", "-f", metavar="|".join(formats), callback=check, show_default=False,
         autocompletion=lambda incomplete: [name for name in formats if name.startswith(incomplete)],
-        help=help or f"Output format: {', '.join(formats)} (default: {formats[0]}).")]
+        help=help or f"Output format: {', '.join(formats)} (default: {formats[0]}).")
 
 
 # Most commands that print data: a table for people, JSON, JSON Lines or CSV for programs.
-FormatOption = format_option("table", "json", "jsonl", "csv",
-                             help="Output format: table for people; json, jsonl or csv for programs.")
+FormatOption = Annotated[str, format_flag("table", "json", "jsonl", "csv",
+                                          help="Output format: table for people; json, jsonl or csv for programs.")]
 AtOption = Annotated[
     datetime | None,
     typer.Option("--at", parser=parse_past, metavar="DATE",

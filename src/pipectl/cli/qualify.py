@@ -2,16 +2,22 @@
 
 import sys
 from datetime import datetime, time, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from pipectl.cli.options import (
-    COUNT_MAX, AtOption, DbOption, LeadArgument, NoteOption, format_option, parse_span, parse_when,
+    COUNT_MAX,
+    AtOption,
+    DbOption,
+    LeadArgument,
+    NoteOption,
+    format_flag,
+    parse_span,
+    parse_when,
 )
 from pipectl.cli.runtime import stdin_is_terminal
 from pipectl.dates import Span
-
 
 # Rows per section in the table view.
 TABLE_ROWS = 100
@@ -19,12 +25,9 @@ TABLE_ROWS = 100
 TABLE_LIMIT = 20
 
 
-def _answer_option(name: str, example: str):
-    return Annotated[
-        str | None,
-        typer.Option(f"--{name}", metavar="ANSWER", show_default=False,
-                     help=f'yes, no or unknown, optionally with a note: --{name} "{example}".'),
-    ]
+def _answer_flag(name: str, example: str) -> Any:
+    return typer.Option(f"--{name}", metavar="ANSWER", show_default=False,
+                        help=f'yes, no or unknown, optionally with a note: --{name} "{example}".')
 
 
 DueOption = Annotated[
@@ -34,12 +37,18 @@ DueOption = Annotated[
 ]
 
 
+BudgetOption = Annotated[str | None, _answer_flag("budget", "yes: 20k this quarter")]
+AuthorityOption = Annotated[str | None, _answer_flag("authority", "no: talking to an intern")]
+NeedOption = Annotated[str | None, _answer_flag("need", "yes: replacing spreadsheets")]
+TimelineOption = Annotated[str | None, _answer_flag("timeline", "yes: 2027-01-15")]
+
+
 def qualify(
     lead: LeadArgument,
-    budget: _answer_option("budget", "yes: 20k this quarter") = None,
-    authority: _answer_option("authority", "no: talking to an intern") = None,
-    need: _answer_option("need", "yes: replacing spreadsheets") = None,
-    timeline: _answer_option("timeline", "yes: 2027-01-15") = None,
+    budget: BudgetOption = None,
+    authority: AuthorityOption = None,
+    need: NeedOption = None,
+    timeline: TimelineOption = None,
     at: AtOption = None,
     interactive: Annotated[bool, typer.Option("--interactive", hidden=True,
                                               help="Ask the questions even when stdin is not a terminal.")] = False,
@@ -130,6 +139,7 @@ def plan(
         target = find_lead(session, lead)
         task, replaced = plan_action(session, target, action, due)
         label, note, when = f"#{target.id} {target.name}", task.note, task.due
+    assert when is not None  # a planned action always has its due date
     if replaced:
         message(f"Replaced the previous next action of lead {label}: {replaced['note']} "
                 f"(due {_when(datetime.fromisoformat(replaced['due']))}).")
@@ -166,21 +176,26 @@ def done(
         finished = complete_action(session, target, at=at, note=note)
         following = plan_action(session, target, next_action, due)[0] if next_action is not None else None
         label, finished_note = f"#{target.id} {target.name}", finished.note
-        planned = (following.note, following.due) if following else None
+        planned = (following.note, following.due) if following and following.due else None
     message(f"Done on lead {label}: {finished_note}.")
     if planned:
         message(f"Planned for lead {label}: {planned[0]}, due {_when(planned[1])}.")
 
 
+NextFormatOption = Annotated[str, format_flag(
+    "table", "json", "jsonl", "csv", "ics",
+    help="table for people; json, jsonl or csv for programs; ics for a calendar.")]
+
+
 def next_actions(
     within: Annotated[Span, typer.Option("--within", metavar="DURATION", parser=parse_span,
-                                         help="How far after today upcoming actions reach: 1d, 3d, 2w, 1m.")] = "7d",
+                                         help="How far after today upcoming actions reach: 1d, 3d, 2w, 1m.")
+                  ] = "7d",  # type: ignore[assignment]  # Typer passes a default through `parser`
     limit: Annotated[int | None, typer.Option(
         "--limit", "-n", max=COUNT_MAX, show_default=False,
         help=f"At most this many stalled leads, and leads without a next action (default: {TABLE_LIMIT} in "
              "the table, all in json, jsonl and csv).")] = None,
-    fmt: format_option("table", "json", "jsonl", "csv", "ics",
-                       help="table for people; json, jsonl or csv for programs; ics for a calendar.") = "table",
+    fmt: NextFormatOption = "table",
     db: DbOption = None,
 ) -> None:
     """The agenda: overdue, today's and upcoming actions, stalled leads, then leads with no next action.

@@ -84,6 +84,7 @@ def _one(session, reference: str, explain: bool) -> dict:
     from pipectl.core.scoring_sql import explain as explain_score
 
     lead = find_lead(session, reference)
+    assert lead.id is not None, "the lead is stored"
     rescore_leads(session, [lead.id])
     result = explain_score(session, lead.id)
     result = {"id": lead.id, "name": lead.name, **{key: value for key, value in result.items() if key != "id"}}
@@ -113,7 +114,8 @@ def _score_card(result: dict) -> None:
     if not result["breakdown"]:
         console.print("No rule gives this lead any points.", style="dim")
         return
-    rows = [[part["rule"], f"{part['points']:+d}", part["detail"]] for part in result["breakdown"]]
+    rows: list[list[str] | None] = [[part["rule"], f"{part['points']:+d}", part["detail"]]
+                                    for part in result["breakdown"]]
     clamped = "clamped to 0–100" if result["raw"] != result["score"] else ""
     rows += [SECTION, ["Total", f"{result['raw']:+d}", clamped]]
     # Nothing gives way: a narrow terminal wraps the rule and the reason at spaces.

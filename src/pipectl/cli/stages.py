@@ -27,13 +27,14 @@ def list_stages(fmt: FormatOption = "table", db: DbOption = None) -> None:
     from pipectl.cli.runtime import pipeline
     from pipectl.core.stages import lead_counts, open_stages
     from pipectl.output import emit
+    from pipectl.storage.models import stored_id
 
     with pipeline(db, write=False) as session:
         counts = lead_counts(session)
         rows = [
             {"position": stage.position, "name": stage.name, "probability": stage.probability,
              "idle_days": stage.idle_days, "requires_bant": stage.requires_bant, "min_score": stage.min_score,
-             "actions": list(stage.actions or []), "open_leads": counts.get(stage.id, 0)}
+             "actions": list(stage.actions or []), "open_leads": counts.get(stored_id(stage), 0)}
             for stage in open_stages(session)
         ]
     emit(fmt, rows, table=_stage_table)
@@ -63,7 +64,8 @@ def _stage_table(rows: list[dict]) -> None:
 @app.command("add")
 def add_stage(
     name: StageArgument,
-    position: Annotated[int | None, typer.Option("--position", help="Where it goes (1 is first; default last).")] = None,
+    position: Annotated[int | None,
+                        typer.Option("--position", help="Where it goes (1 is first; default last).")] = None,
     probability: ProbabilityOption = None,
     idle_days: IdleOption = None,
     action: ActionOption = None,

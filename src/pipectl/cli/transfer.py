@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from pipectl.cli import completion as complete
-from pipectl.cli.options import DbOption, format_option, parse_past
+from pipectl.cli.options import DbOption, format_flag, parse_past
 
 # Above this many bytes (about 5,000 rows) an import on a terminal shows a progress bar.
 PROGRESS_BYTES = 1_000_000
@@ -24,10 +24,14 @@ def _preview_columns():
             Column("status", priority=4), Column("created", priority=3), Column("closed", priority=2))
 
 
+ExportFormatOption = Annotated[str | None, format_flag(
+    "csv", "json", "jsonl", help="csv, json or jsonl (default: csv; jsonl for --what all).")]
+
+
 def export_data(
     what: Annotated[str, typer.Option("--what", autocompletion=complete.complete_what,
                                       help="leads, activities, or all (leads then activities).")] = "leads",
-    fmt: format_option("csv", "json", "jsonl", help="csv, json or jsonl (default: csv; jsonl for --what all).") = None,
+    fmt: ExportFormatOption = None,
     stage: Annotated[str | None, typer.Option("--stage", autocompletion=complete.complete_stage,
                                               help="Only this stage.")] = None,
     status: Annotated[str, typer.Option("--status", autocompletion=complete.complete_status,
@@ -248,7 +252,12 @@ def _show_dry_run(result) -> None:
 def write_export(session, out, *, what: str, fmt: str, wanted) -> int:
     """The chosen records, through the one output path, to `out`; returns how many were written."""
     from pipectl.core.exporting import (
-        ACTIVITY_KEYS, LEAD_CSV_EXTRA, activity_records, all_records, flat_activity, lead_records,
+        ACTIVITY_KEYS,
+        LEAD_CSV_EXTRA,
+        activity_records,
+        all_records,
+        flat_activity,
+        lead_records,
     )
     from pipectl.core.views import field_keys
     from pipectl.output import Csv, emit, lead_layout

@@ -29,10 +29,10 @@ def forward_moves(session: Session, model: ScoreModel, now: datetime, *, stored:
     """
     current, target = STAGES.alias("current_stage"), STAGES.alias("target_stage")
     if stored:
-        scored = select(LEADS.c.id.label("id"), LEADS.c.score.label("score")).where(LEADS.c.status == "open")
+        stored_scores = select(LEADS.c.id.label("id"), LEADS.c.score.label("score")).where(LEADS.c.status == "open")
         if lead_id is not None:
-            scored = scored.where(LEADS.c.id == lead_id)
-        scored = scored.subquery("scores")
+            stored_scores = stored_scores.where(LEADS.c.id == lead_id)
+        scored = stored_scores.subquery("scores")
     else:
         computed = scoring_sql.raw_scores(model, now, lead_id)
         scored = select(computed.c.id.label("id"),

@@ -10,8 +10,10 @@ alike; the median and the percentile come from `row_number()` over each
 group's cycles, never from a Python loop over leads.
 """
 
-from sqlalchemy import and_, case, exists, false, func, literal_column, or_, select
-from sqlmodel import Session
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, exists, false, func, literal_column, or_, select
+from sqlmodel import Session, col
 
 from pipectl.contract import FIELD_KEY, FIELD_PREFIX
 from pipectl.core.funnel import EVERY_LEAD, REACH_KINDS
@@ -153,7 +155,7 @@ def _sums(row) -> dict:
 def cohort(session: Session, where=EVERY_LEAD, *, cycles: bool = True) -> dict:
     """The figures of every lead `where` picks, as one group (the headline's conversion, which leaves out
     the cycle's median: `cycles=False`)."""
-    whole = literal_column("0")
+    whole: ColumnElement[Any] = literal_column("0")
     counts = _sums(session.execute(counts_query(LEADS, whole, whole, where).group_by(None)).one())
     quantiles = cycle_quantiles(session, LEADS, None, where) if cycles else {}
     return figures(counts, next(iter(quantiles.values()), None))
@@ -167,17 +169,17 @@ def breakdown(session: Session, by: str, where=EVERY_LEAD) -> tuple[list[dict], 
     quantiles = cycle_quantiles(session, from_clause, key, where)
     names = {}
     if by == "stage":
-        names = dict(session.execute(select(Stage.id, Stage.name)).all())
+        names = dict(session.execute(select(col(Stage.id), col(Stage.name))).all())
     rows = []
     whole = dict.fromkeys(SUMS, 0)
     for found in session.execute(counts_query(from_clause, key, label, where)):
         counts = _sums(found)
-        for name in SUMS:
-            whole[name] += counts[name]
-        name = found.label
+        for key_name in SUMS:
+            whole[key_name] += counts[key_name]
+        group: str | None = found.label
         if by == "stage":
-            name = UNKNOWN_STAGE if found.group_key is None else names.get(found.group_key)
-        rows.append({"group": name, **figures(counts, quantiles.get(found.group_key))})
+            group = UNKNOWN_STAGE if found.group_key is None else names.get(found.group_key)
+        rows.append({"group": group, **figures(counts, quantiles.get(found.group_key))})
     if by == "tag":
         total = cohort(session, where)
     else:
@@ -191,5 +193,5 @@ def breakdown(session: Session, by: str, where=EVERY_LEAD) -> tuple[list[dict], 
 def stage_order(session: Session, rows: list[dict]) -> list[dict]:
     """A stage breakdown in pipeline order: open stages first, then removed ones, then unknown."""
     order = {name: position for name, position in session.execute(
-        select(Stage.name, Stage.position).where(Stage.removed == false()))}
+        select(col(Stage.name), col(Stage.position)).where(col(Stage.removed) == false()))}
     return sorted(rows, key=lambda row: (row["group"] == UNKNOWN_STAGE, order.get(row["group"], 99)))

@@ -9,12 +9,13 @@ history except `purge_archived`, and that only touches archived leads.
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
-from sqlmodel import Session
+from sqlalchemy import CursorResult, bindparam, delete, func, insert, select, update
+from sqlmodel import Session, col
 
-from pipectl.core.hygiene import StaleFinder
 from pipectl.core.history import close_open_actions, record
+from pipectl.core.hygiene import StaleFinder
 from pipectl.dates import to_timestamp
 from pipectl.errors import RuleViolation
 from pipectl.storage.models import Activity, Lead, LeadField, LeadTag
@@ -70,8 +71,8 @@ def archive_leads(session: Session, candidates: list[dict], now: datetime) -> in
     for start in range(0, len(candidates), WRITE_CHUNK):
         chunk = candidates[start:start + WRITE_CHUNK]
         still_open = {lead_id: stage_id for lead_id, stage_id in session.execute(
-            select(Lead.id, Lead.stage_id).where(Lead.id.in_([item["id"] for item in chunk]),
-                                                 Lead.status == "open"))}
+            select(col(Lead.id), col(Lead.stage_id)).where(col(Lead.id).in_([item["id"] for item in chunk]),
+                                                 col(Lead.status) == "open"))}
         chunk = [item for item in chunk if item["id"] in still_open]
         if not chunk:
             continue
@@ -120,8 +121,8 @@ def restore_lead(session: Session, lead: Lead, *, at: datetime | None = None, no
 def closed_by_archiving(session: Session, lead_id: int) -> dict | None:
     """The next action closed when the lead was last archived (`{id, note, due}`), if it had one."""
     data = session.execute(
-        select(Activity.data).where(Activity.lead_id == lead_id, Activity.kind == "archived")
-        .order_by(Activity.at.desc(), Activity.id.desc()).limit(1)).scalar_one_or_none()
+        select(col(Activity.data)).where(col(Activity.lead_id) == lead_id, col(Activity.kind) == "archived")
+        .order_by(col(Activity.at).desc(), col(Activity.id).desc()).limit(1)).scalar_one_or_none()
     return (data or {}).get("closed_action")
 
 
@@ -139,7 +140,7 @@ class PurgeCount:
 
 def purge_selection(cutoff: datetime):
     """The ids of archived leads archived before `cutoff`: the only leads a purge may delete."""
-    return select(Lead.id).where(Lead.status == "archived", Lead.archived_at < to_timestamp(cutoff))
+    return select(col(Lead.id)).where(col(Lead.status) == "archived", col(Lead.archived_at) < to_timestamp(cutoff))
 
 
 def count_purge(session: Session, cutoff: datetime) -> PurgeCount:
@@ -157,9 +158,10 @@ def purge_list(session: Session, cutoff: datetime) -> list[dict]:
     from pipectl.storage.models import Stage
 
     rows = session.execute(
-        select(Lead.id, Lead.name, Lead.company, Stage.name, Lead.archived_at, Lead.archived_reason)
-        .join(Stage, Stage.id == Lead.stage_id)
-        .where(Lead.id.in_(purge_selection(cutoff))).order_by(Lead.id))
+        select(col(Lead.id), col(Lead.name), col(Lead.company), col(Stage.name), col(Lead.archived_at),
+               col(Lead.archived_reason))
+        .join(Stage, col(Stage.id) == col(Lead.stage_id))
+        .where(col(Lead.id).in_(purge_selection(cutoff))).order_by(col(Lead.id)))
     return [{"id": lead_id, "name": name, "company": company, "stage": stage, "archived_at": iso(archived_at),
              "reason": reason} for lead_id, name, company, stage, archived_at, reason in rows]
 
@@ -168,9 +170,11 @@ def purge_archived(session: Session, cutoff: datetime) -> PurgeCount:
     """Delete archived leads archived before `cutoff`, with their activities, tags and fields."""
     ids = purge_selection(cutoff)
     # Children first, explicitly: the result is the same whether or not the backend cascades.
-    removed = [session.execute(delete(table).where(table.c.lead_id.in_(ids))).rowcount for table in CHILD_TABLES]
+    # (A DELETE's result is a CursorResult, which counts rows; Session.execute is typed for any result.)
+    removed = [cast(CursorResult, session.execute(delete(table).where(table.c.lead_id.in_(ids)))).rowcount
+               for table in CHILD_TABLES]
     table = Lead.__table__
-    leads = session.execute(delete(table).where(table.c.status == "archived",
-                                                table.c.archived_at < to_timestamp(cutoff))).rowcount
+    leads = cast(CursorResult, session.execute(delete(table).where(
+        table.c.status == "archived", table.c.archived_at < to_timestamp(cutoff)))).rowcount
     session.expire_all()
     return PurgeCount(leads, *removed)

@@ -9,8 +9,8 @@ from importlib import resources
 
 from sqlmodel import Session
 
-from pipectl.core.importing import ImportOptions, ImportResult, import_file
 from pipectl.core.import_sources import open_source
+from pipectl.core.importing import ImportOptions, ImportResult, import_file
 from pipectl.core.settings import get_setting, put_setting
 
 DEMO_SETTING = "demo"

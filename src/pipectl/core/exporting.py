@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterator
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from pipectl.contract import BANT_COLUMNS
 from pipectl.core.views import CONTRACT_KEYS, LeadFilter, activity_dict, bant_block, lead_query, lead_rows
@@ -49,11 +49,12 @@ def lead_records(session: Session, wanted: LeadFilter) -> Iterator[dict]:
 
 def activity_records(session: Session, wanted: LeadFilter) -> Iterator[dict]:
     """The activities of the chosen leads, oldest first (by id), streamed."""
-    stage_names = dict(session.execute(select(Stage.id, Stage.name)).all())
-    query = select(Activity, Lead.email).join(Lead, Lead.id == Activity.lead_id).order_by(Activity.id)
+    stage_names = dict(session.execute(select(col(Stage.id), col(Stage.name))).all())
+    query = (select(Activity, col(Lead.email)).join(Lead, col(Lead.id) == col(Activity.lead_id))
+             .order_by(col(Activity.id)))
     if _filters(wanted):
         chosen = lead_query(session, wanted).with_only_columns(Lead.id).order_by(None)
-        query = query.where(Activity.lead_id.in_(chosen))
+        query = query.where(col(Activity.lead_id).in_(chosen))
     result = session.execute(query.execution_options(yield_per=CHUNK))
     for activity, email in result:
         row = activity_dict(activity, stage_names)

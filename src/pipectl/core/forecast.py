@@ -16,12 +16,20 @@ from sqlmodel import Session
 from pipectl.core.funnel import EVERY_LEAD, stage_outcomes
 from pipectl.core.metrics import LEADS, Scope, overall_rates
 from pipectl.core.periods import (
-    DAY, PERIODS, add_months, date_in_text, month_label, month_start, period_bounds, raw, ts,
+    DAY,
+    PERIODS,
+    add_months,
+    date_in_text,
+    month_label,
+    month_start,
+    period_bounds,
+    raw,
+    ts,
 )
 from pipectl.dates import iso, to_timestamp
 from pipectl.errors import UsageError
 from pipectl.money import to_number
-from pipectl.storage.models import LeadField
+from pipectl.storage.models import LeadField, stored_id
 
 FIELDS = LeadField.__table__
 QUOTA_KEY = "quota"
@@ -37,7 +45,7 @@ def expected_close(now: datetime, cycle_days: float | None):
     from_field = date_in_text(FIELDS.c.value)
     fallback = None
     if cycle_days is not None:
-        projected = raw(LEADS.c.created_at) + int(round(cycle_days * DAY))
+        projected = raw(LEADS.c.created_at) + round(cycle_days * DAY)
         # A lead older than the usual cycle is due now, not in the past.
         fallback = case((projected > ts(now), projected), else_=ts(now))
     return func.coalesce(from_timeline, from_field, fallback)
@@ -149,11 +157,11 @@ def compute_forecast(session: Session, now: datetime, *, as_of: datetime | None 
     average_deal, win_rate, cycle_days = overall_rates(session, scope)
     stages = open_stages(session)
     closed_by_stage = stage_outcomes(session, scope.owned())
-    own_rate = {stage.id: stage_win_rate(closed_by_stage.get(stage.id)) for stage in stages}
+    own_rate = {stored_id(stage): stage_win_rate(closed_by_stage.get(stored_id(stage))) for stage in stages}
     # Where a stage has no closed history, the overall win rate stands in (and a note says so), so that
     # the "by history" total always covers every open lead, or none when there is no history at all.
     historical = {stage_id: win_rate if share is None else share for stage_id, share in own_rate.items()}
-    probability = {stage.id: stage.probability for stage in stages}
+    probability = {stored_id(stage): stage.probability for stage in stages}
     months = month_buckets(as_of)
     start, end = period_bounds(as_of, period_name)
     groups = open_pipeline(session, now, cycle_days, months, end, scope.owned())
@@ -194,11 +202,11 @@ def compute_forecast(session: Session, now: datetime, *, as_of: datetime | None 
     order = sorted(by_month, key=lambda index: (index == -2, index))
     month_rows = [{"month": bucket_name(index, months), **figures(by_month[index])} for index in order]
     stage_rows = [{"stage": stage.name, "probability": stage.probability,
-                   "historical_win_rate": rate_for_people(own_rate[stage.id]),
-                   "win_rate_used": rate_for_people(historical[stage.id]),
-                   "win_rate_from": "stage" if own_rate[stage.id] is not None else
+                   "historical_win_rate": rate_for_people(own_rate[stored_id(stage)]),
+                   "win_rate_used": rate_for_people(historical[stored_id(stage)]),
+                   "win_rate_from": "stage" if own_rate[stored_id(stage)] is not None else
                    "overall" if win_rate is not None else None,
-                   **figures(by_stage.get(stage.id, empty()))}
+                   **figures(by_stage.get(stored_id(stage), empty()))}
                   for stage in stages]
     if win_rate is None:
         notes.append("not enough history: no lead has been won or lost yet, so there is no historical "

@@ -8,7 +8,8 @@ recomputed once, before the command commits (`core/rescoring.py`).
 
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlalchemy import select as core_select  # sqlmodel's select types at most four columns
+from sqlmodel import Session, col, select
 
 from pipectl import clock
 from pipectl.core.kinds import QUIET
@@ -21,6 +22,7 @@ def record(session: Session, lead: Lead, kind: str, at: datetime, *, note: str |
            data: dict | None = None, from_stage_id: int | None = None, to_stage_id: int | None = None,
            touch: bool = True) -> Activity:
     """Write one activity and keep the lead's `last_activity_at` and `updated_at` current."""
+    assert lead.id is not None, "the lead is stored"
     activity = Activity(
         lead_id=lead.id, kind=kind, at=at, note=note, data=data, done=True,
         from_stage_id=from_stage_id, to_stage_id=to_stage_id, recorded_at=clock.now(),
@@ -38,6 +40,7 @@ def touch_lead(session: Session, lead: Lead, kind: str, at: datetime, *, touch: 
     session.add(lead)
     # Flushed now so the caller can print the new activity's id; the score waits for the commit.
     session.flush()
+    assert lead.id is not None, "the lead is stored"
     mark(session, [lead.id])
 
 
@@ -54,7 +57,7 @@ def close_open_actions(session: Session, lead_ids: list[int], closed_by: str, at
 
     activities = Activity.__table__
     open_tasks = session.execute(
-        select(activities.c.id, activities.c.lead_id, activities.c.note, activities.c.due, activities.c.data)
+        core_select(activities.c.id, activities.c.lead_id, activities.c.note, activities.c.due, activities.c.data)
         .where(activities.c.lead_id.in_(lead_ids), activities.c.done == False)  # noqa: E712
     ).all() if lead_ids else []
     if not open_tasks:
@@ -79,7 +82,7 @@ def timeline(session: Session, lead_id: int, *, limit: int | None = None) -> lis
     query = (
         select(Activity)
         .where(Activity.lead_id == lead_id)
-        .order_by(Activity.at.desc(), Activity.id.desc())
+        .order_by(col(Activity.at).desc(), col(Activity.id).desc())
     )
     if limit:
         query = query.limit(limit)

@@ -25,9 +25,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, time
 
-from sqlalchemy import BigInteger, and_, false, func, or_, select, type_coerce
+from sqlalchemy import BigInteger, ColumnElement, and_, false, func, or_, select, type_coerce
 from sqlalchemy.orm import aliased
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from pipectl.core.cleanup_rules import CleanupRules, load_cleanup_rules
 from pipectl.core.kinds import CONNECTED, OUTREACH, RESPONSES
@@ -100,7 +100,7 @@ class StaleFinder:
         self.stages = {
             stage_id: StageInfo(name, idle_days, position)
             for stage_id, name, idle_days, position in session.execute(
-                select(Stage.id, Stage.name, Stage.idle_days, Stage.position))
+                select(col(Stage.id), col(Stage.name), col(Stage.idle_days), col(Stage.position)))
         }
         placed = [(info.position, stage_id) for stage_id, info in self.stages.items() if info.position is not None]
         self.last_stage_id = max(placed)[1] if placed else None
@@ -117,10 +117,9 @@ class StaleFinder:
         the flagged leads, read by the same queries.
         """
         found: dict[int, list[str]] = {}
+        chunks: list[list[int] | None] = [None]  # None: no id filter, one pass over every open lead
         if lead_ids is not None:
             chunks = [lead_ids[start:start + ID_CHUNK] for start in range(0, len(lead_ids), ID_CHUNK)]
-        else:
-            chunks = [None]
         for chunk in chunks:
             self._flag(self._scope(chunk, stage_id, last_activity_before), found, names)
         return {lead_id: found[lead_id] for lead_id in sorted(found)}
@@ -133,14 +132,14 @@ class StaleFinder:
         million leads holds one window's reasons in memory, never all of them.
         """
         low, high = self.session.execute(select(func.min(Lead.id), func.max(Lead.id))
-                                         .where(Lead.status == "open")).one()
+                                         .where(col(Lead.status) == "open")).one()
         if low is None:
             return
         scope = self._scope(None, stage_id, last_activity_before)
         for start in range(low, high + 1, ID_WINDOW):
             found: dict[int, list[str]] = {}
             names: dict[int, tuple[str, int]] = {}
-            self._flag([*scope, Lead.id >= start, Lead.id < start + ID_WINDOW], found, names)
+            self._flag([*scope, col(Lead.id) >= start, col(Lead.id) < start + ID_WINDOW], found, names)
             for lead_id in sorted(found):
                 yield lead_id, *names[lead_id], found[lead_id]
 
@@ -182,24 +181,24 @@ class StaleFinder:
 
     def _scope(self, lead_ids, stage_id, last_activity_before) -> list:
         """Conditions every rule applies: open leads, the filters, and the grace after a restore."""
-        conditions = [Lead.status == "open"]
+        conditions: list[ColumnElement[bool]] = [col(Lead.status) == "open"]
         if lead_ids is not None:
-            conditions.append(Lead.id.in_(lead_ids))
+            conditions.append(col(Lead.id).in_(lead_ids))
         if stage_id is not None:
-            conditions.append(Lead.stage_id == stage_id)
+            conditions.append(col(Lead.stage_id) == stage_id)
         if last_activity_before is not None:
-            conditions.append(Lead.last_activity_at < to_timestamp(last_activity_before))
-        conditions.append(Lead.id.not_in(self._recently_restored()))
+            conditions.append(col(Lead.last_activity_at) < to_timestamp(last_activity_before))
+        conditions.append(col(Lead.id).not_in(self._recently_restored()))
         return conditions
 
     def _recently_restored(self):
         # Its own alias of `leads`, so that it is never correlated with the outer query.
         restored = aliased(Lead)
         return (
-            select(Activity.lead_id)
-            .join(restored, restored.id == Activity.lead_id)
-            .join(Stage, Stage.id == restored.stage_id)
-            .where(Activity.kind == "restored", _ts(Activity.at) > self.now_ts - Stage.idle_days * DAY)
+            select(col(Activity.lead_id))
+            .join(restored, col(restored.id) == col(Activity.lead_id))
+            .join(Stage, col(Stage.id) == col(restored.stage_id))
+            .where(col(Activity.kind) == "restored", _ts(col(Activity.at)) > self.now_ts - col(Stage.idle_days) * DAY)
         )
 
     def _over(self, column, limit_days: float):
@@ -214,8 +213,8 @@ class StaleFinder:
     def _planned_ahead(self):
         """The lead (the outer `leads` row) has an open next action due today or later."""
         task = aliased(Activity)
-        return (select(task.id).where(task.lead_id == Lead.id, task.done == False,  # noqa: E712
-                                      _ts(task.due) >= self.today_ts)
+        return (select(col(task.id)).where(col(task.lead_id) == col(Lead.id), col(task.done) == False,  # noqa: E712
+                                           _ts(col(task.due)) >= self.today_ts)
                 .correlate(Lead).exists())
 
     def _idle_where(self):
@@ -226,7 +225,8 @@ class StaleFinder:
                     ~self._planned_ahead())
 
     def _idle_query(self, scope):
-        return select(Lead.id, Lead.name, Lead.stage_id, _ts(Lead.last_activity_at)).where(*scope, self._idle_where())
+        return (select(col(Lead.id), col(Lead.name), col(Lead.stage_id), _ts(col(Lead.last_activity_at)))
+                .where(*scope, self._idle_where()))
 
     def _idle(self, row) -> list[str]:
         return [self._idle_words(row[2], row[3])]
@@ -239,10 +239,10 @@ class StaleFinder:
         over = []
         for stage_id, limit in self.stage_limits().items():
             if limit is not None:
-                over.append(and_(Lead.stage_id == stage_id, self._over(_ts(Lead.stage_entered_at), limit[0])))
+                over.append(and_(col(Lead.stage_id) == stage_id, self._over(_ts(col(Lead.stage_entered_at)), limit[0])))
             elif "idle" not in self.rules:
                 # Too few won leads to average: the idle rule decides, so apply it here.
-                over.append(and_(Lead.stage_id == stage_id,
+                over.append(and_(col(Lead.stage_id) == stage_id,
                                  self._over(_ts(Lead.last_activity_at), self.stages[stage_id].idle_days)))
         return and_(or_(*over), ~self._planned_ahead()) if over else None
 
@@ -250,7 +250,8 @@ class StaleFinder:
         over = self._too_long_in_stage_where()
         if over is None:
             return None
-        return (select(Lead.id, Lead.name, Lead.stage_id, _ts(Lead.stage_entered_at), _ts(Lead.last_activity_at))
+        return (select(col(Lead.id), col(Lead.name), col(Lead.stage_id), _ts(col(Lead.stage_entered_at)),
+                       _ts(col(Lead.last_activity_at)))
                 .where(*scope, over))
 
     def _too_long_in_stage(self, row) -> list[str]:
@@ -267,7 +268,8 @@ class StaleFinder:
                                    _ts(task.due) < self.today_ts - info.idle_days * DAY)
                               for stage_id, info in self.stages.items()))
         return (select(func.min(_ts(task.due)))
-                .where(task.lead_id == Lead.id, task.done == False, task.due.is_not(None), late)  # noqa: E712
+                .where(col(task.lead_id) == col(Lead.id), col(task.done) == False,  # noqa: E712
+                       col(task.due).is_not(None), late)
                 .correlate(Lead).scalar_subquery())
 
     def _overdue_action_where(self):
@@ -275,7 +277,7 @@ class StaleFinder:
 
     def _overdue_action_query(self, scope):
         overdue = self._overdue().label("due")
-        return (select(Lead.id, Lead.name, Lead.stage_id, overdue)
+        return (select(col(Lead.id), col(Lead.name), col(Lead.stage_id), overdue)
                 .where(*scope, self._overdue_action_where()))
 
     def _overdue_action(self, row) -> list[str]:
@@ -291,7 +293,8 @@ class StaleFinder:
         return old
 
     def _too_old_query(self, scope):
-        return (select(Lead.id, Lead.name, Lead.stage_id, _ts(Lead.created_at), _ts(Lead.stage_entered_at))
+        return (select(col(Lead.id), col(Lead.name), col(Lead.stage_id), _ts(col(Lead.created_at)),
+                       _ts(col(Lead.stage_entered_at)))
                 .where(*scope, self._too_old_where()))
 
     def _too_old(self, row) -> list[str]:
@@ -312,17 +315,18 @@ class StaleFinder:
         inbound = aliased(Activity)
         return func.coalesce(
             select(func.max(_ts(inbound.at)))
-            .where(inbound.lead_id == Lead.id,
-                   or_(inbound.kind.in_(INBOUND),
+            .where(col(inbound.lead_id) == col(Lead.id),
+                   or_(col(inbound.kind).in_(INBOUND),
                        # A call that reached the person is a conversation (`log … call --outcome connected`).
-                       and_(inbound.kind == "call", inbound.data["outcome"].as_string() == CONNECTED)))
+                       and_(col(inbound.kind) == "call", col(inbound.data)["outcome"].as_string() == CONNECTED)))
             .correlate(Lead)
             .scalar_subquery(), -1)
 
     def _no_response_where(self):
         attempts = (
             select(func.count())
-            .where(Activity.lead_id == Lead.id, Activity.kind.in_(OUTREACH), _ts(Activity.at) > self._answered())
+            .where(col(Activity.lead_id) == col(Lead.id), col(Activity.kind).in_(OUTREACH),
+                   _ts(col(Activity.at)) > self._answered())
             .correlate(Lead)
             .scalar_subquery()
         )
@@ -331,13 +335,13 @@ class StaleFinder:
     def _no_response_query(self, scope):
         return (
             # name and stage_id depend on the grouped primary key, which PostgreSQL accepts too.
-            select(Lead.id, Lead.name, Lead.stage_id, func.count(), func.min(_ts(Activity.at)))
-            .join(Activity, Activity.lead_id == Lead.id)
+            select(col(Lead.id), col(Lead.name), col(Lead.stage_id), func.count(), func.min(_ts(col(Activity.at))))
+            .join(Activity, col(Activity.lead_id) == col(Lead.id))
             # Planned actions are `task` rows, so outreach kinds are always done; leaving `done` out
             # lets the planner walk each open lead's activities by (lead_id, at).
-            .where(*scope, Activity.kind.in_(OUTREACH), _ts(Activity.at) > self._answered(),
+            .where(*scope, col(Activity.kind).in_(OUTREACH), _ts(Activity.at) > self._answered(),
                    ~self._planned_ahead())
-            .group_by(Lead.id)
+            .group_by(col(Lead.id))
             .having(func.count() >= self.limits.no_response_attempts)
         )
 
@@ -347,11 +351,11 @@ class StaleFinder:
                 f"(limit {self.limits.no_response_attempts})"]
 
     def _disqualified_where(self):
-        return or_(Lead.budget == "no", Lead.authority == "no")
+        return or_(col(Lead.budget) == "no", col(Lead.authority) == "no")
 
     def _disqualified_query(self, scope):
-        return (select(Lead.id, Lead.name, Lead.stage_id, Lead.budget, Lead.budget_note, Lead.authority,
-                       Lead.authority_note)
+        return (select(col(Lead.id), col(Lead.name), col(Lead.stage_id), col(Lead.budget), col(Lead.budget_note),
+                       col(Lead.authority), col(Lead.authority_note))
                 .where(*scope, self._disqualified_where()))
 
     def _disqualified(self, row) -> list[str]:
@@ -365,10 +369,11 @@ class StaleFinder:
         return reasons
 
     def _not_audience_where(self):
-        return and_(Lead.nurture_since.is_not(None), self._over(_ts(Lead.nurture_since), self.limits.nurture_max_days))
+        return and_(col(Lead.nurture_since).is_not(None),
+                    self._over(_ts(col(Lead.nurture_since)), self.limits.nurture_max_days))
 
     def _not_audience_query(self, scope):
-        return (select(Lead.id, Lead.name, Lead.stage_id, _ts(Lead.nurture_since))
+        return (select(col(Lead.id), col(Lead.name), col(Lead.stage_id), _ts(col(Lead.nurture_since)))
                 .where(*scope, self._not_audience_where()))
 
     def _not_audience(self, row) -> list[str]:
@@ -405,19 +410,19 @@ def won_stage_averages(session: Session, sample: int | None = None) -> dict[int,
     leads were ever won. A `created`, `stage_change` or `reopened` row enters a
     stage, the lead's next `stage_change`, `won` or `lost` row leaves it.
     """
-    recent = (select(Lead.id).where(Lead.status == "won").order_by(Lead.id.desc())
+    recent = (select(col(Lead.id)).where(col(Lead.status) == "won").order_by(col(Lead.id).desc())
               .limit(sample or WON_SAMPLE).subquery())
-    at = _ts(Activity.at)
-    order = (at, Activity.id)
+    at = _ts(col(Activity.at))
+    order = (at, col(Activity.id))
     steps = (
         select(
-            Activity.lead_id, Activity.kind, Activity.to_stage_id, at.label("entered"),
-            func.lead(at).over(partition_by=Activity.lead_id, order_by=order).label("left"),
-            func.lead(Activity.kind).over(partition_by=Activity.lead_id, order_by=order).label("next_kind"),
+            col(Activity.lead_id), col(Activity.kind), col(Activity.to_stage_id), at.label("entered"),
+            func.lead(at).over(partition_by=col(Activity.lead_id), order_by=order).label("left"),
+            func.lead(col(Activity.kind)).over(partition_by=col(Activity.lead_id), order_by=order).label("next_kind"),
         )
         .select_from(recent)
-        .join(Activity, Activity.lead_id == recent.c.id)
-        .where(Activity.kind.in_(STAGE_ENTRIES + STAGE_EXITS))
+        .join(Activity, col(Activity.lead_id) == recent.c.id)
+        .where(col(Activity.kind).in_(STAGE_ENTRIES + STAGE_EXITS))
         .subquery()
     )
     query = (

@@ -7,6 +7,7 @@ wins and the other is kept as a custom field, as every unmapped column is.
 """
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from pipectl.contract import FIELD_PREFIX, FIELDS, STORED_ONLY
@@ -93,8 +94,8 @@ def parse_pairs(pairs: list[str], option: str) -> list[tuple[str, str]]:
     return parsed
 
 
-def build_mapping(headers: list[str], *, what: str = "leads", maps: list[str] = (),
-                  ignore: list[str] = ()) -> Mapping:
+def build_mapping(headers: list[str], *, what: str = "leads", maps: Sequence[str] = (),
+                  ignore: Sequence[str] = ()) -> Mapping:
     """Map the file's headers to fields: `--map` first, then recognised names, the rest custom."""
     aliases = LEAD_ALIASES if what == "leads" else ACTIVITY_ALIASES
     by_normal: dict[str, str] = {}
@@ -130,10 +131,10 @@ def build_mapping(headers: list[str], *, what: str = "leads", maps: list[str] = 
         if target in mapping.fields:
             continue
         for spelling in spellings:
-            column = by_normal.get(spelling)
-            if column is not None and column not in taken:
-                mapping.fields[target] = column
-                taken.add(column)
+            found = by_normal.get(spelling)
+            if found is not None and found not in taken:
+                mapping.fields[target] = found
+                taken.add(found)
                 break
     if what == "leads" and "name" in mapping.fields:
         # A full name column wins; first/last name columns then stay custom fields.

@@ -10,11 +10,20 @@ against formulas (`'=SUM(A1)`) is read back by the contract's `unneutralise` bef
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from pydantic import ValidationError
 
 from pipectl.contract import (
-    ANSWER_WORDS, BANT_CRITERIA, BY_KEY, DATA_POINTS, FIELD_KEY, FIELDS, STORED_ONLY, check, split_tags,
+    ANSWER_WORDS,
+    BANT_CRITERIA,
+    BY_KEY,
+    DATA_POINTS,
+    FIELD_KEY,
+    FIELDS,
+    STORED_ONLY,
+    check,
+    split_tags,
     tidy_text,
 )
 from pipectl.core.import_mapping import OUTCOME_DATES, Mapping, custom_key
@@ -103,7 +112,7 @@ def _remembered_when(text, column: str, context: "LeadContext") -> datetime | No
         if len(context.dates) >= DATES_REMEMBERED:
             context.dates.clear()
         context.dates[text] = known
-    if type(known) is str:
+    if isinstance(known, str):
         raise Problem(column, known)
     return known
 
@@ -139,7 +148,7 @@ def parse_int(value, column: str, low: int = 0, high: int | None = None) -> int 
 
 
 # … and the numbers, each by its kind: (key, model key, reader).
-NUMBERS = tuple((spec.key, spec.stored, parse_cents if spec.kind == "money" else parse_int)
+NUMBERS = tuple((spec.key, str(spec.stored), parse_cents if spec.kind == "money" else parse_int)
                 for spec in DATA_POINTS if spec.python_type is int)
 
 
@@ -269,7 +278,7 @@ def lead_row(number: int, cells: dict, context: LeadContext) -> tuple[LeadRow | 
         archived_reason=_text(get("archived_reason")) if status == "archived" else None,
         nurture_since=None, **bant,
     )
-    file_id = get("id")
+    file_id: Any = get("id")  # any JSON value, or a CSV cell
     return LeadRow(
         number=number, file_id=int(file_id) if isinstance(file_id, int) or str(file_id or "").isdigit() else None,
         values=values, stage=stage, tags=split_tags(get("tags")), custom=custom,
@@ -285,7 +294,7 @@ def _nameless(context: LeadContext) -> str:
 
 _KEY_OF = {spec.stored: spec.key for spec in DATA_POINTS}  # `value_cents` → `value`
 # (model key, contract field, whether it is a number) for each data point, in the model's order.
-_DATA_POINTS = tuple((spec.stored, spec, spec.python_type is int) for spec in DATA_POINTS)
+_DATA_POINTS = tuple((str(spec.stored), spec, spec.python_type is int) for spec in DATA_POINTS)
 
 
 def _valid_fields(given: dict) -> dict | None:
@@ -295,7 +304,7 @@ def _valid_fields(given: dict) -> dict | None:
     as the model does; anything else, or any value the rules refuse, gives None, and the caller goes
     through the model itself, for its exact messages.
     """
-    values = {}
+    values: dict[str, Any] = {}
     for key, spec, number in _DATA_POINTS:
         value = given[key]
         if value is None:
@@ -329,7 +338,7 @@ def _by_field(cells: dict, columns: dict) -> dict:
 
 
 def _bant(get, columns: dict) -> dict:
-    values = {}
+    values: dict[str, str | None] = {}
     block = get("bant")
     if isinstance(block, str):
         try:
@@ -338,7 +347,8 @@ def _bant(get, columns: dict) -> dict:
             raise Problem(columns["bant"], "is not a JSON object") from None
     block = block if isinstance(block, dict) else {}
     for name in BANT_CRITERIA:
-        inner = block.get(name) if isinstance(block.get(name), dict) else {}
+        inner = block.get(name)
+        inner = inner if isinstance(inner, dict) else {}
         answer = get(name)
         answer = answer if answer is not None else inner.get("status")
         word = ANSWER_WORDS.get(str(answer or "").strip().lower())

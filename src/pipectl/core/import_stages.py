@@ -14,6 +14,7 @@ from sqlmodel import Session
 from pipectl.core.stages import MAX_STAGES, add_stage, open_stages, set_order
 from pipectl.errors import RuleViolation, UsageError
 from pipectl.folding import fold
+from pipectl.storage.models import stored_id
 
 
 class ImportStages:
@@ -24,8 +25,8 @@ class ImportStages:
             raise UsageError("--stage-order orders the stages --create-stages adds; add --create-stages.")
         self.session, self.create, self.order = session, create, [name.strip() for name in order or []]
         stages = open_stages(session)
-        self.ids = {fold(stage.name): stage.id for stage in stages}
-        self.names = {stage.id: stage.name for stage in stages}
+        self.ids = {fold(stage.name): stored_id(stage) for stage in stages}
+        self.names = {stored_id(stage): stage.name for stage in stages}
         self.existing = [stage.name for stage in stages]
         self.created: list[str] = []
         self.unknown: dict[str, int] = {}  # stage → rows, when the file's stages may not be created
@@ -54,8 +55,8 @@ class ImportStages:
         except (RuleViolation, UsageError) as error:
             raise RuleViolation(f"Cannot create the stage {name!r}: {error} "
                                 "Map the file's stages onto yours with --stage-map OLD=NEW.") from None
-        self.ids[fold(stage.name)] = stage.id
-        self.names[stage.id] = stage.name
+        self.ids[fold(stage.name)] = stored_id(stage)
+        self.names[stored_id(stage)] = stage.name
         self.created.append(stage.name)
         return True
 
@@ -73,7 +74,7 @@ class ImportStages:
         new = {fold(name) for name in self.created}
         chances = between_neighbours([None if fold(name) in new else stages[fold(name)].probability
                                       for name in ordered])
-        for name, chance in zip(ordered, chances):
+        for name, chance in zip(ordered, chances, strict=True):
             if fold(name) in new:
                 stages[fold(name)].probability = chance
                 self.session.add(stages[fold(name)])
@@ -150,10 +151,11 @@ def between_neighbours(chances: list[int | None]) -> list[int]:
         end = index
         while end < len(filled) and filled[end] is None:
             end += 1
-        low = filled[index - 1] if index > 0 else 0
-        high = filled[end] if end < len(filled) else 100
+        # The neighbours are known: a gap ends at a known chance or at the list's end.
+        low = filled[index - 1] or 0 if index > 0 else 0
+        high = filled[end] or 0 if end < len(filled) else 100
         gaps = end - index
         for step in range(gaps):
             filled[index + step] = round(low + (high - low) * (step + 1) / (gaps + 1))
         index = end
-    return filled
+    return [chance or 0 for chance in filled]  # no gap is left

@@ -15,7 +15,7 @@ from datetime import datetime
 from operator import itemgetter
 
 from sqlalchemy import delete, func, insert, select, tuple_, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from pipectl.contract import DATA_POINTS
 from pipectl.core.import_rows import ActivityRow, LeadRow
@@ -29,7 +29,7 @@ LEADS = Lead.__table__
 ACTIVITIES = Activity.__table__
 DUPLICATE_MODES = ("error", "skip", "update")
 # What `--on-duplicate update` overwrites: the data points a file gives (by `leads` column).
-UPDATABLE = tuple(spec.stored for spec in DATA_POINTS)
+UPDATABLE = tuple(str(spec.stored) for spec in DATA_POINTS)  # every data point has a column
 
 
 @dataclass
@@ -55,7 +55,7 @@ class Writer:
         # File lead id → its id here, for the activities of an `--what all` file (none: a skipped duplicate).
         self.id_map: dict[int, int] = {}
         self.stage_ids: dict[str, int] = {fold(name): stage_id for stage_id, name in
-                                          session.execute(select(Stage.id, Stage.name))}
+                                          session.execute(select(col(Stage.id), col(Stage.name)))}
         # Into an empty SQLite pipeline (not updating), the only leads a row can duplicate are the ones
         # this import inserted: keep the hashes of their folded email and (name, company), and ask SQL
         # only about the keys whose hash was seen (the real duplicates, and rare collisions). Asking about
@@ -95,6 +95,7 @@ class Writer:
                 elif earlier is not None:
                     fresh[earlier] = _merged(fresh[earlier], row)
                 else:
+                    assert existing is not None  # no earlier row, so a lead already there
                     updates.append((existing, row))
                 continue
             if row.file_id is not None and self.keep_lead_ids and row.file_id in used_ids:
@@ -160,16 +161,16 @@ class Writer:
         keep = self.keep_lead_ids and all(row.file_id is not None for row in rows)
         if not keep:
             self.keep_lead_ids = False  # new ids from here on: later file ids would not line up
-        ids = [row.file_id for row in rows] if keep else self._allocate(LEADS, len(rows))
+        ids = [row.file_id for row in rows if row.file_id is not None] if keep else self._allocate(LEADS, len(rows))
         values = []
-        for row, lead_id in zip(rows, ids):
+        for row, lead_id in zip(rows, ids, strict=True):
             values.append(dict(row.values, **lead_keys(row.values), id=lead_id,
                                stage_id=stage_ids[fold(row.stage)] if row.stage else default_stage_id))
         # Ids chosen up front make this a plain executemany: RETURNING in parameter order would make
         # SQLAlchemy fall back to one INSERT per row on SQLite.
         self._insert_many(LEADS, values)
         tags, fields, history = [], [], []
-        for row, lead_id, item in zip(rows, ids, values):
+        for row, lead_id, item in zip(rows, ids, values, strict=True):
             if row.file_id is not None and not self.history:
                 self.id_map[row.file_id] = lead_id  # an `--what all` file: its activities follow
             tags += [{"lead_id": lead_id, "tag": tag} for tag in row.tags]
@@ -185,7 +186,7 @@ class Writer:
         self.counts.added += len(rows)
         # Open leads are scored before the commit, like after any other change; a closed lead keeps
         # the score the file gives it (a restore stays faithful).
-        mark(self.session, [lead_id for lead_id, item in zip(ids, values) if item["status"] == "open"])
+        mark(self.session, [lead_id for lead_id, item in zip(ids, values, strict=True) if item["status"] == "open"])
         return ids
 
     def _insert_many(self, table, rows: list[dict]) -> None:
@@ -268,7 +269,8 @@ class Writer:
                 self.session.execute(insert(LeadTag.__table__), [{"lead_id": lead_id, "tag": t} for t in row.tags])
             if row.custom:
                 keys = list(row.custom)
-                self.session.execute(delete(LeadField).where(LeadField.lead_id == lead_id, LeadField.key.in_(keys)))
+                self.session.execute(delete(LeadField).where(col(LeadField.lead_id) == lead_id,
+                                                             col(LeadField.key).in_(keys)))
                 self.session.execute(insert(LeadField.__table__), [
                     {"lead_id": lead_id, "key": key, "value": value} for key, value in row.custom.items()])
             self.session.execute(insert(ACTIVITIES), [{
@@ -300,7 +302,7 @@ class Writer:
                 problems.append((row.number, "lead_id", f"there is no lead #{lead_id}"))
                 continue
             elif lead_id is None:
-                lead_id = by_email.get(row.lead_email)
+                lead_id = by_email.get(row.lead_email) if row.lead_email is not None else None
                 if lead_id is None:
                     problems.append((row.number, "lead_email", f"no lead has the email {row.lead_email}"))
                     continue

@@ -13,13 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import IO
 
 from sqlmodel import Session
 
 from pipectl import clock
 from pipectl.contract import neutralise, unneutralise
-from pipectl.core.import_mapping import Mapping, build_mapping, normalise_header, outcome_of, parse_stage_map
 from pipectl.core.import_activities import activity_row
+from pipectl.core.import_mapping import Mapping, build_mapping, normalise_header, outcome_of, parse_stage_map
 from pipectl.core.import_outcomes import stage_of
 from pipectl.core.import_rows import ActivityRow, LeadContext, LeadRow, cell, lead_row
 from pipectl.core.import_sources import Record, Source
@@ -31,6 +32,7 @@ from pipectl.errors import DuplicateLead, PipectlError, RuleViolation, UsageErro
 from pipectl.files import Replacement, write_failure
 from pipectl.folding import fold
 from pipectl.money import to_number
+from pipectl.storage.models import stored_id
 
 BATCH = 1000
 MAX_LISTED = 20
@@ -75,7 +77,9 @@ class RejectsFile:
     """
 
     def __init__(self, path: Path, headers: list[str]):
-        self.path, self.headers, self._file, self._writer = path, list(headers), None, None
+        self.path, self.headers = path, list(headers)
+        self._file: IO | None = None
+        self._writer: csv.DictWriter | None = None
         self._replacement: Replacement | None = None
 
     def add(self, cells: dict, error: str) -> None:
@@ -139,7 +143,7 @@ class _Run:
         self.activities: list[tuple[Record, ActivityRow]] = []
         self.stages = ImportStages(session, create=options.create_stages, order=options.stage_order)
         default = find_stage(session, options.default_stage) if options.default_stage else first_stage(session)
-        self.default_stage_id = default.id
+        self.default_stage_id = stored_id(default)
         self._check_stage_map()
 
     def _check_stage_map(self) -> None:
@@ -209,7 +213,7 @@ class _Run:
         self.stages = ImportStages(self.session, create=self.options.create_stages, order=self.options.stage_order)
         default = (find_stage(self.session, self.options.default_stage) if self.options.default_stage
                    else first_stage(self.session))
-        self.default_stage_id = default.id
+        self.default_stage_id = stored_id(default)
 
     def _mapping(self, kind: str, record: Record) -> Mapping:
         headers = self.source.headers or list(record.cells)
@@ -254,6 +258,7 @@ class _Run:
             self.stages.known(stage_of(cell(cells, mapping.fields.get("stage")), self.stage_map)[0], create=False)
             self._bad(record, [(problem.column, problem.text) for problem in problems])
             return
+        assert row is not None  # no problems, so a row
         if not self.stages.known(row.stage):
             return
         if len(self.result.preview) < self.options.preview_rows:
@@ -266,6 +271,7 @@ class _Run:
         if problems:
             self._bad(record, [(problem.column, problem.text) for problem in problems])
             return
+        assert row is not None  # no problems, so a row
         self.activities.append((record, row))
 
     def _cells(self, record: Record) -> dict:
@@ -322,7 +328,8 @@ class _Run:
             return
         batch, self.activities = self.activities, []
         records = {row.number: record for record, row in batch}
-        problems = self._writer().write_activities([row for _, row in batch], from_same_file=self.typed and self.options.what in (None, "all"))
+        same_file = self.typed and self.options.what in (None, "all")
+        problems = self._writer().write_activities([row for _, row in batch], from_same_file=same_file)
         for number, column, text in problems:
             self._bad(records[number], [(column, text)])
         self._report_progress()

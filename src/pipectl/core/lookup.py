@@ -13,11 +13,11 @@ first few: about 0.3 s at a million leads, paid only when no exact match settled
 import difflib
 
 from sqlalchemy import or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from pipectl.errors import NotFound, UsageError
 from pipectl.folding import fold, plain
-from pipectl.storage.models import Lead
+from pipectl.storage.models import Lead, stored_id
 
 SHOWN = 5  # leads listed when a name matches several
 NEAR = 500  # candidates fetched per query for a suggestion: a bounded read at any size
@@ -38,7 +38,7 @@ def find_lead(session: Session, reference: str | int) -> Lead:
     if not text:
         raise UsageError("Name a lead by its id, email or name.")
     folded = fold(text)
-    exact = _first(session, or_(Lead.email_key == folded, Lead.name_key == folded))
+    exact = _first(session, or_(col(Lead.email_key) == folded, col(Lead.name_key) == folded))
     if len(exact) == 1:
         return exact[0]
     if exact:
@@ -54,26 +54,26 @@ def find_lead(session: Session, reference: str | int) -> Lead:
 
 def _first(session: Session, condition, limit: int = SHOWN + 1) -> list[Lead]:
     # Ids first: a condition on name_plain alone is answered from its index, never the whole table.
-    ids = list(session.exec(select(Lead.id).where(condition).limit(limit)))
-    return list(session.exec(select(Lead).where(Lead.id.in_(ids)).order_by(Lead.id))) if ids else []
+    ids = list(session.exec(select(col(Lead.id)).where(condition).limit(limit)))
+    return list(session.exec(select(Lead).where(col(Lead.id).in_(ids)).order_by(col(Lead.id)))) if ids else []
 
 
 def _starts(session: Session, typed: str):
     """`name_plain` begins with `typed`: an index range on SQLite, whose text compares byte by byte."""
-    condition = Lead.name_plain.startswith(typed, autoescape=True)
+    condition = col(Lead.name_plain).startswith(typed, autoescape=True)
     if session.get_bind().dialect.name == "sqlite":
         # The range lets SQLite use ix_leads_name_plain (its LIKE cannot); U+10FFFF sorts last in UTF-8.
-        condition = Lead.name_plain.between(typed, typed + "\U0010ffff") & condition
+        condition = col(Lead.name_plain).between(typed, typed + "\U0010ffff") & condition
     return condition
 
 
 def _partial(session: Session, typed: str) -> list[Lead]:
     """Leads whose name begins with `typed`, or has a later word that does (first SHOWN + 1 of them)."""
-    found = {lead.id: lead for lead in _first(session, _starts(session, typed))}
+    found = {stored_id(lead): lead for lead in _first(session, _starts(session, typed))}
     if len(found) <= SHOWN:
-        found.update((lead.id, lead) for lead in
-                     _first(session, Lead.name_plain.contains(" " + typed, autoescape=True)))
-    return sorted(found.values(), key=lambda lead: lead.id)[:SHOWN + 1]
+        found.update((stored_id(lead), lead) for lead in
+                     _first(session, col(Lead.name_plain).contains(" " + typed, autoescape=True)))
+    return sorted(found.values(), key=lambda lead: stored_id(lead))[:SHOWN + 1]
 
 
 def describe_leads(leads: list[Lead]) -> str:
@@ -102,9 +102,9 @@ def _missing(session: Session, text: str, typed: str | None) -> str:
 def _near(session: Session, text: str, typed: str) -> list[Lead]:
     """The leads closest to what was typed, among those sharing its first letters (a bounded read)."""
     start = typed[:2]
-    rows = {}
-    for condition in (_starts(session, start), Lead.name_plain.contains(" " + start, autoescape=True)):
-        rows.update((lead.id, lead) for lead in _first(session, condition, NEAR))
+    rows: dict[int, Lead] = {}
+    for condition in (_starts(session, start), col(Lead.name_plain).contains(" " + start, autoescape=True)):
+        rows.update((stored_id(lead), lead) for lead in _first(session, condition, NEAR))
     folded = fold(text)
 
     def closeness(lead: Lead) -> float:

@@ -9,7 +9,7 @@ from sqlmodel import select
 from pipectl.errors import DatabaseError, RuleViolation, UsageError
 from pipectl.files import check_output, database_files, reserved
 from pipectl.storage import health
-from pipectl.storage.engine import Database
+from pipectl.storage.engine import Database, driver_of
 from pipectl.storage.models import Activity, Lead, Stage
 
 
@@ -26,14 +26,16 @@ def backup(database: Database, destination: str | Path, *, overwrite: bool = Fal
     try:
         with reserved(destination, overwrite=overwrite) as partial:
             raw = database.engine.raw_connection()
+            driver = raw.driver_connection
+            assert driver is not None, "an open connection"
             try:
                 # A copy of a damaged file is damaged too, and may be about to replace a good backup.
-                health.check_before_write(raw.driver_connection, source_path, str(source_path.resolve()))
+                health.check_before_write(driver, source_path, str(source_path.resolve()))
                 target = sqlite3.connect(partial)
                 try:
                     # No journal file beside the copy: its name could be planted as well.
                     target.execute("PRAGMA journal_mode = OFF")
-                    raw.driver_connection.backup(target)
+                    driver.backup(target)
                 finally:
                     target.close()
             finally:
@@ -52,8 +54,7 @@ def check(database: Database) -> dict:
         # Inside the session: a damaged file then fails as the session's (handled) database error.
         report["schema"] = session.execute(text("SELECT version_num FROM alembic_version")).scalar()
         if database.path is not None:
-            driver = session.connection().connection.driver_connection
-            report["problems"].extend(health.problems(driver))
+            report["problems"].extend(health.problems(driver_of(session)))
         report["stages"] = session.exec(select(func.count()).select_from(Stage).where(Stage.removed == False)).one()  # noqa: E712
         report["leads"] = session.exec(select(func.count()).select_from(Lead)).one()
         report["activities"] = session.exec(select(func.count()).select_from(Activity)).one()

@@ -27,6 +27,7 @@ from pipectl.core.periods import DAY, Window, raw
 from pipectl.dates import iso
 from pipectl.folding import fold
 from pipectl.money import to_number
+from pipectl.storage.models import stored_id
 
 NO_REASON = "not given"
 NOT_ENOUGH_HISTORY = "not enough history: no lead has been won or lost yet"
@@ -58,7 +59,7 @@ def rate(part: int | None, whole: int | None) -> float | None:
 
 
 def cents(value) -> int | None:
-    return None if value is None else int(round(float(value)))
+    return None if value is None else round(float(value))
 
 
 def money(value) -> float | None:
@@ -138,7 +139,7 @@ def compute_metrics(session: Session, now: datetime, scope: Scope = Scope()) -> 
     created_in = and_(scope.window.holds(LEADS.c.created_at), scope.owned())
     funnel = funnel_counts(session, created_in)
     stay = stays(session, now, created_in)
-    paths = path_counts(session, created_in, funnel.get(stages[0].id, {}).get("reached", 0) if stages else 0)
+    paths = path_counts(session, created_in, funnel.get(stored_id(stages[0]), {}).get("reached", 0) if stages else 0)
     closed = outcomes(session, scope)
     closed_in = and_(LEADS.c.status.in_(("won", "lost")), scope.window.holds(LEADS.c.closed_at), scope.owned())
     median, p90 = cycle_quantiles(session, LEADS, None, closed_in).get(0, (None, None))
@@ -146,8 +147,8 @@ def compute_metrics(session: Session, now: datetime, scope: Scope = Scope()) -> 
 
     stage_rows = []
     for stage in stages:
-        count, value = open_now.get(stage.id, (0, 0))
-        seen = funnel.get(stage.id, {"reached": 0, "advanced": 0, "won": 0, "lost": 0})
+        count, value = open_now.get(stored_id(stage), (0, 0))
+        seen = funnel.get(stored_id(stage), {"reached": 0, "advanced": 0, "won": 0, "lost": 0})
         stage_rows.append({
             "stage": stage.name, "position": stage.position, "probability": stage.probability,
             "open_leads": count, "open_value": to_number(value),
@@ -156,7 +157,7 @@ def compute_metrics(session: Session, now: datetime, scope: Scope = Scope()) -> 
             "conversion_next": rate(seen["advanced"], seen["reached"]),
             "conversion_won": rate(seen["won"], seen["reached"]),
             "win_rate": rate(seen["won"], seen["won"] + seen["lost"]),
-            "average_days_in_stage": days(stay.get(stage.id)),
+            "average_days_in_stage": days(stay.get(stored_id(stage))),
         })
     open_leads = sum(count for count, _ in open_now.values())
     open_value = sum(value for _, value in open_now.values())

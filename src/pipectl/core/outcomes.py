@@ -5,6 +5,7 @@ was won from, which is what conversion metrics read.
 """
 
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session
 
@@ -13,7 +14,7 @@ from pipectl.contract import BANT_CRITERIA
 from pipectl.core.history import close_open_actions, record
 from pipectl.core.stages import find_stage
 from pipectl.errors import RuleViolation, UsageError
-from pipectl.storage.models import Lead, Stage
+from pipectl.storage.models import Lead, Stage, stored_id
 
 
 def check_entry_rules(lead: Lead, stage: Stage) -> list[str]:
@@ -52,13 +53,13 @@ def move_lead(session: Session, lead: Lead, stage_name: str, *, at: datetime | N
     if problems and not force:
         raise RuleViolation(f"{target.name} refuses lead #{lead.id}: {'; '.join(problems)}. "
                             "Use --force to move it anyway.")
-    data = {}
+    data: dict[str, Any] = {}
     if problems:
         data["forced"] = problems
     if automatic:
         data["automatic"] = True
     source_stage_id = lead.stage_id
-    lead.stage_id = target.id
+    lead.stage_id = stored_id(target)
     lead.stage_entered_at = at
     # A move pipectl makes by itself is not the seller's activity: it leaves the idle clock running.
     record(session, lead, "stage_change", at, note=note, data=data or None,
@@ -115,6 +116,7 @@ def reopen_lead(session: Session, lead: Lead, *, at: datetime | None = None, not
 
 def _closing_data(session: Session, lead: Lead, closed_by: str, at: datetime) -> dict:
     """Close the lead's open next action; the closing activity's data names it (`closed_action`)."""
+    assert lead.id is not None, "the lead is stored"
     closed = close_open_actions(session, [lead.id], closed_by, at)
     return {"closed_action": closed[lead.id]} if lead.id in closed else {}
 

@@ -65,7 +65,7 @@ def pipeline_update(session: Session, since: datetime) -> dict:
     new_count, new_value = _count_and_value(session, created_in)
     lost_in = and_(LEADS.c.status == "lost", raw(LEADS.c.closed_at) >= ts(since))
     lost_count, lost_value = _count_and_value(session, lost_in)
-    won_count, won_value = _count_and_value(session, LEADS.c.status == "won", raw(LEADS.c.closed_at) >= ts(since))
+    _, won_value = _count_and_value(session, LEADS.c.status == "won", raw(LEADS.c.closed_at) >= ts(since))
     lost_rows = session.execute(
         select(*_lead_columns(), LEADS.c.lost_reason, raw(LEADS.c.closed_at)).where(lost_in)
         .order_by(LEADS.c.closed_at, LEADS.c.id).limit(LIST_LIMIT))
@@ -177,7 +177,8 @@ def _unqualified(session: Session) -> dict:
         .order_by(LEADS.c.value_cents.desc().nulls_last(), LEADS.c.id).limit(LIST_LIMIT))
     return {"count": count, "list": [
         {**_lead(*row[:4]), "stage": row[4],
-         "missing": [f"{name} is {answer}" for name, answer in zip(BANT_CRITERIA, row[5:]) if answer != "yes"]}
+         "missing": [f"{name} is {answer}"
+                     for name, answer in zip(BANT_CRITERIA, row[5:], strict=True) if answer != "yes"]}
         for row in rows]}
 
 

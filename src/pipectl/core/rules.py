@@ -7,6 +7,8 @@ stay. A table left out of the file leaves that part of the rules as it is.
 """
 
 import tomllib
+from collections.abc import Mapping
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlmodel import Session
@@ -171,8 +173,8 @@ def _trim(location: tuple, data: dict, kind: str) -> tuple:
     kept: list = []
     node = data
     for part in location:
-        if isinstance(node, dict) and part in node or isinstance(node, list) and isinstance(part, int) \
-                and part < len(node):
+        if (isinstance(node, dict) and part in node) or (isinstance(node, list) and isinstance(part, int) \
+                and part < len(node)):
             kept.append(part)
             node = node[part]
             continue
@@ -197,7 +199,7 @@ _PLAIN = {
 }
 
 
-def _plain(problem: dict) -> str:
+def _plain(problem: Mapping[str, Any]) -> str:
     template = _PLAIN.get(problem["type"])
     if template is None:
         return problem["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
@@ -207,7 +209,7 @@ def _plain(problem: dict) -> str:
         return template.split(" {")[0]
 
 
-def _describe_one(problem: dict, location: tuple, data: dict, text: str) -> str:
+def _describe_one(problem: Mapping[str, Any], location: tuple, data: dict, text: str) -> str:
     message = _plain(problem)
     if problem["type"] == "extra_forbidden":
         message = f"unknown key {location[-1]!r} (a typo?)"
@@ -221,7 +223,7 @@ def _describe_one(problem: dict, location: tuple, data: dict, text: str) -> str:
 def _where(location: tuple, data: dict, *, as_key: bool = False) -> str:
     """`[[scoring.demographic]] #2 "Senior title", key field` from a pydantic location."""
     parts: list[str] = []
-    node = data
+    node: Any = data  # walks down through tables and arrays of tables
     table: list[str] = []
     for index, part in enumerate(location):
         if isinstance(part, int):
@@ -308,8 +310,8 @@ def rule_rows(document: dict) -> list[dict]:
         rows.append({"section": "demographic", "name": rule.name, "target": rule.field,
                      "condition": rule.describe(), "points": rule.points, "cap": None, "within": None})
     for data in document["scoring"].get("behavioural", []):
-        rule = BehaviouralRule.model_validate(data)
-        rows.append({"section": "behavioural", "name": rule.name, "target": rule.kind,
-                     "condition": f"each {rule.kind.replace('_', ' ')}", "points": rule.points,
-                     "cap": rule.cap, "within": rule.within})
+        activity_rule = BehaviouralRule.model_validate(data)
+        rows.append({"section": "behavioural", "name": activity_rule.name, "target": activity_rule.kind,
+                     "condition": f"each {activity_rule.kind.replace('_', ' ')}", "points": activity_rule.points,
+                     "cap": activity_rule.cap, "within": activity_rule.within})
     return rows

@@ -91,7 +91,7 @@ class DemographicRule(BaseModel):
                 raise ValueError(f"min ({self.min}) is above max ({self.max})")
         if given[0] == "glob" and numeric:
             raise ValueError(f"glob matches text; {self.field!r} is a number (use min/max)")
-        values = [self.equals] if given[0] == "equals" else self.one_of if given[0] == "one_of" else []
+        values = [self.equals] if given[0] == "equals" else (self.one_of or []) if given[0] == "one_of" else []
         for value in values:
             if numeric and not isinstance(value, int | float):
                 raise ValueError(f"{self.field!r} is a number; compare it with numbers, not {value!r}")
@@ -118,7 +118,7 @@ class DemographicRule(BaseModel):
         if matcher == "equals":
             return f"{self.field} is {self.equals}"
         if matcher == "one_of":
-            return f"{self.field} is one of {', '.join(str(value) for value in self.one_of)}"
+            return f"{self.field} is one of {', '.join(str(value) for value in self.one_of or [])}"
         if matcher == "glob":
             return f"{self.field} matches {' or '.join(self.globs)}"
         if matcher == "present":
@@ -193,7 +193,8 @@ class ScoringRules(BaseModel):
     @model_validator(mode="after")
     def _unique_names(self):
         seen: set[str] = set()
-        for rule in [*self.demographic, *self.behavioural]:
+        rules: list[DemographicRule | BehaviouralRule] = [*self.demographic, *self.behavioural]
+        for rule in rules:
             if rule.name.lower() in seen:
                 raise ValueError(f"two rules are named {rule.name!r}; a breakdown names each rule once")
             seen.add(rule.name.lower())

@@ -9,10 +9,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from operator import attrgetter
+from typing import Any
 
 from sqlalchemy import and_, exists
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from pipectl import clock
 from pipectl.contract import BANT_CRITERIA, FIELDS, KEYS, STATUSES
@@ -26,15 +27,16 @@ from pipectl.storage.models import Activity, Lead, LeadField, LeadTag, Stage
 CONTRACT_KEYS = KEYS
 # Worked out for every row: days in the stage, and whether an open lead is under the nurture threshold.
 EXTRA_KEYS = ("days_in_stage", "nurture")
-SORTS = {
+# The ORDER BY terms of each `--sort`.
+SORTS: dict[str, Callable[[], list[Any]]] = {
     "id": lambda: [Lead.id],
-    "value": lambda: [Lead.value_cents.desc().nulls_last(), Lead.id],
-    "score": lambda: [Lead.score.desc(), Lead.id],
+    "value": lambda: [col(Lead.value_cents).desc().nulls_last(), Lead.id],
+    "score": lambda: [col(Lead.score).desc(), Lead.id],
     "age": lambda: [Lead.created_at, Lead.id],
-    "created": lambda: [Lead.created_at.desc(), Lead.id.desc()],
+    "created": lambda: [col(Lead.created_at).desc(), col(Lead.id).desc()],
     "last-activity": lambda: [Lead.last_activity_at, Lead.id],
     "name": lambda: [Lead.name_key, Lead.id],
-    "stage": lambda: [Stage.position, Lead.value_cents.desc().nulls_last(), Lead.id],
+    "stage": lambda: [Stage.position, col(Lead.value_cents).desc().nulls_last(), Lead.id],
 }
 CHUNK = 500
 
@@ -62,8 +64,8 @@ def lead_query(session: Session, wanted: LeadFilter):
     planned = aliased(Activity)
     query = (
         select(Lead, Stage.name, planned.note, planned.due)
-        .join(Stage, Stage.id == Lead.stage_id)
-        .outerjoin(planned, and_(planned.lead_id == Lead.id, planned.done == False))  # noqa: E712
+        .join(Stage, col(Stage.id) == col(Lead.stage_id))
+        .outerjoin(planned, and_(col(planned.lead_id) == col(Lead.id), col(planned.done) == False))  # noqa: E712
     )
     if wanted.status and wanted.status != "all":
         if wanted.status not in STATUSES:
@@ -74,7 +76,8 @@ def lead_query(session: Session, wanted: LeadFilter):
 
         query = query.where(Lead.stage_id == find_stage(session, wanted.stage).id)
     for tag in wanted.tags:
-        query = query.where(exists().where(LeadTag.lead_id == Lead.id, LeadTag.tag == tag.strip().lower()))
+        query = query.where(exists().where(col(LeadTag.lead_id) == col(Lead.id),
+                                           col(LeadTag.tag) == tag.strip().lower()))
     if wanted.owner:
         query = query.where(Lead.owner_key == fold(wanted.owner))
     if wanted.source:
@@ -93,7 +96,7 @@ def lead_query(session: Session, wanted: LeadFilter):
 
         query = query.where(StaleFinder(session, clock.now()).condition())
     if wanted.ids is not None:
-        query = query.where(Lead.id.in_(wanted.ids))
+        query = query.where(col(Lead.id).in_(wanted.ids))
     if wanted.sort not in SORTS:
         raise UsageError(f"--sort is one of {', '.join(SORTS)}, not {wanted.sort!r}.")
     query = query.order_by(*SORTS[wanted.sort]())
@@ -162,6 +165,7 @@ def lead_dict(lead: Lead, stage_name: str, tags: list[str], fields: dict[str, st
 
 def one_lead(session: Session, lead: Lead) -> dict:
     """The contract dict of a single lead."""
+    assert lead.id is not None, "the lead is stored"
     rows = list(lead_rows(session, LeadFilter(status="all", ids=[lead.id])))
     return rows[0]
 
@@ -169,9 +173,9 @@ def one_lead(session: Session, lead: Lead) -> dict:
 def lead_detail(session: Session, lead: Lead, *, activity_limit: int | None = None) -> dict:
     """What `show` prints: the lead, its BANT block and its activities, newest first."""
     from pipectl.core.history import timeline
-
     from pipectl.core.hygiene import stale_reasons
 
+    assert lead.id is not None, "the lead is stored"
     detail = one_lead(session, lead)
     detail["stale_reasons"] = stale_reasons(session, clock.now(), [lead.id]).get(lead.id, [])
     detail["stale"] = bool(detail["stale_reasons"])
@@ -184,9 +188,14 @@ def lead_detail(session: Session, lead: Lead, *, activity_limit: int | None = No
 
 def bant_block(lead: Lead) -> dict:
     """The lead's BANT answers, `{criterion: {status, note}}`, and whether all four are yes."""
-    block = {name: {"status": getattr(lead, name), "note": getattr(lead, f"{name}_note")} for name in BANT_CRITERIA}
+    block: dict[str, Any] = {name: {"status": getattr(lead, name), "note": getattr(lead, f"{name}_note")}
+                             for name in BANT_CRITERIA}
     block["qualified"] = all(block[name]["status"] == "yes" for name in BANT_CRITERIA)
     return block
+
+
+def _name(names: dict[int, str], stage_id: int | None) -> str | None:
+    return None if stage_id is None else names.get(stage_id)
 
 
 def activity_dict(activity: Activity, stage_names: dict[int, str] | None = None) -> dict:
@@ -195,7 +204,7 @@ def activity_dict(activity: Activity, stage_names: dict[int, str] | None = None)
     return {
         "id": activity.id, "lead_id": activity.lead_id, "kind": activity.kind, "at": iso(activity.at),
         "note": activity.note, "due": iso(activity.due), "done": activity.done,
-        "from_stage": names.get(activity.from_stage_id), "to_stage": names.get(activity.to_stage_id),
+        "from_stage": _name(names, activity.from_stage_id), "to_stage": _name(names, activity.to_stage_id),
         "data": activity.data,
     }
 
@@ -217,10 +226,10 @@ def _tags_and_fields(session: Session, ids: list[int]) -> tuple[dict, dict]:
     if not ids:
         return tags, fields
     for lead_id, tag in session.execute(
-            select(LeadTag.lead_id, LeadTag.tag).where(LeadTag.lead_id.in_(ids)).order_by(LeadTag.tag)):
+            select(LeadTag.lead_id, LeadTag.tag).where(col(LeadTag.lead_id).in_(ids)).order_by(LeadTag.tag)):
         tags.setdefault(lead_id, []).append(tag)
     for lead_id, key, value in session.execute(
-            select(LeadField.lead_id, LeadField.key, LeadField.value).where(LeadField.lead_id.in_(ids))
+            select(LeadField.lead_id, LeadField.key, LeadField.value).where(col(LeadField.lead_id).in_(ids))
             .order_by(LeadField.key)):
         fields.setdefault(lead_id, {})[key] = value
     return tags, fields

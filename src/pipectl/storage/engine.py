@@ -8,19 +8,18 @@ queue for the lock instead of failing half-way.
 """
 
 import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import ArgumentError, OperationalError
-from sqlalchemy.exc import DatabaseError as SQLAlchemyDatabaseError
+from sqlalchemy.exc import ArgumentError, DatabaseError as SQLAlchemyDatabaseError, OperationalError
 from sqlmodel import Session
 
 from pipectl.errors import DatabaseError, UsageError
-from pipectl.storage import health
-from pipectl.storage import location as locations
+from pipectl.storage import health, location as locations
 
 BUSY_TIMEOUT_MS = 30_000
 BUSY_ENV = "PIPECTL_BUSY_TIMEOUT"  # seconds a writer waits for the lock
@@ -49,19 +48,19 @@ class Database:
             raise DatabaseError(f"{locations.display(self.location)} is open read-only ({self.read_only}); "
                                 "this command changes the pipeline, so it was refused.")
         bind = self.engine.execution_options(sqlite_begin="IMMEDIATE" if write else "DEFERRED")
+        path = self.path
         with Session(bind, expire_on_commit=False) as session:
-            noted = False
+            noted: Path | None = None  # the file whose lock note this command wrote
             try:
-                if write and self._sqlite_file():
+                if write and self._sqlite_file() and path is not None:
                     # Take the write lock now, refuse a damaged file, and say who holds the lock.
-                    driver = session.connection().connection.driver_connection
-                    health.check_before_write(driver, self.path, locations.display(self.location))
-                    noted = health.claim(self.path, self.command)
+                    health.check_before_write(driver_of(session), path, locations.display(self.location))
+                    noted = path if health.claim(path, self.command) else None
                 yield session
                 if write:
                     if noted:
-                        health.release(self.path)
-                        noted = False
+                        health.release(noted)
+                        noted = None
                     session.commit()
                 # A read-only transaction just ends when the session closes: rolling it back
                 # would expire the objects a command still wants to print.
@@ -73,7 +72,7 @@ class Database:
                 raise
             finally:
                 if noted:
-                    health.release(self.path)
+                    health.release(noted)
 
     def failure(self, error: SQLAlchemyDatabaseError) -> DatabaseError:
         """A database error in words: damaged, busy (and who holds the lock), or refused."""
@@ -196,3 +195,10 @@ def _begin_sqlite(connection) -> None:
     # Deferred unless the caller asks for the write lock: a read never queues behind a writer.
     mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
     connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def driver_of(session: Session) -> sqlite3.Connection:
+    """The sqlite3 connection under a session on a SQLite file."""
+    driver = session.connection().connection.driver_connection
+    assert driver is not None, "an open connection"
+    return driver

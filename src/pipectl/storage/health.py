@@ -15,6 +15,7 @@ import json
 import os
 import sqlite3
 import time
+from contextlib import suppress
 from pathlib import Path
 
 from pipectl.errors import DatabaseError
@@ -28,6 +29,8 @@ NOTE_SUFFIX = "-writer"
 
 class DatabaseDamaged(DatabaseError):
     """The database file is damaged; the way out is a backup."""
+
+    detail: str = ""  # SQLite's own words, for `db check`
 
 
 def is_damage(error: BaseException) -> bool:
@@ -121,10 +124,8 @@ def claim(path: Path, command: str) -> bool:
 
 
 def release(path: Path) -> None:
-    try:
+    with suppress(OSError):
         note_path(path).unlink(missing_ok=True)
-    except OSError:
-        pass
 
 
 def holder(path: Path) -> str | None:

@@ -6,20 +6,19 @@ release goes through a migration in `storage/migrations/versions/`.
 """
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import ConfigDict
-from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, String, event
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, String, Table, event
 from sqlmodel import Field, SQLModel
+from sqlmodel.main import SQLModelConfig
 
 from pipectl.folding import KEYED, fold, key_of, plain
 from pipectl.storage.types import Timestamp
 
-
 # Rows are built from the database or by the core, never validated by pydantic: its validation schema
 # would be built for nothing at every start-up (half the cost of importing this module), so it is
 # built only if something ever asks for it.
-DEFERRED = ConfigDict(defer_build=True)
+DEFERRED = SQLModelConfig(defer_build=True)  # pydantic's ConfigDict, with the keys SQLModel adds
 
 
 def _timestamp(*, nullable: bool = True, index: bool = False) -> Any:
@@ -32,6 +31,8 @@ class Stage(SQLModel, table=True):
     model_config = DEFERRED
 
     __tablename__ = "stages"
+    if TYPE_CHECKING:  # set by SQLModel, which does not declare it
+        __table__: ClassVar[Table]
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(sa_column=Column(String(80), nullable=False, unique=True))
@@ -51,6 +52,8 @@ class Lead(SQLModel, table=True):
     model_config = DEFERRED
 
     __tablename__ = "leads"
+    if TYPE_CHECKING:  # set by SQLModel, which does not declare it
+        __table__: ClassVar[Table]
     __table_args__ = (
         # The board's top cards per stage come in order from this index (migration 0003).
         Index("ix_leads_stage_status_value", "stage_id", "status", "value_cents", "score"),
@@ -129,6 +132,8 @@ class LeadTag(SQLModel, table=True):
     model_config = DEFERRED
 
     __tablename__ = "lead_tags"
+    if TYPE_CHECKING:  # set by SQLModel, which does not declare it
+        __table__: ClassVar[Table]
 
     lead_id: int = Field(sa_column=Column(Integer, ForeignKey("leads.id", ondelete="CASCADE"), primary_key=True))
     tag: str = Field(sa_column=Column(String, primary_key=True, index=True))
@@ -140,6 +145,8 @@ class LeadField(SQLModel, table=True):
     model_config = DEFERRED
 
     __tablename__ = "lead_fields"
+    if TYPE_CHECKING:  # set by SQLModel, which does not declare it
+        __table__: ClassVar[Table]
     __table_args__ = (Index("ix_lead_fields_key_value", "key", "value"),)
 
     lead_id: int = Field(sa_column=Column(Integer, ForeignKey("leads.id", ondelete="CASCADE"), primary_key=True))
@@ -153,6 +160,8 @@ class Activity(SQLModel, table=True):
     model_config = DEFERRED
 
     __tablename__ = "activities"
+    if TYPE_CHECKING:  # set by SQLModel, which does not declare it
+        __table__: ClassVar[Table]
     __table_args__ = (
         Index("ix_activities_lead_at", "lead_id", "at"),
         Index("ix_activities_kind_at", "kind", "at"),
@@ -182,6 +191,14 @@ class Setting(SQLModel, table=True):
     model_config = DEFERRED
 
     __tablename__ = "settings"
+    if TYPE_CHECKING:  # set by SQLModel, which does not declare it
+        __table__: ClassVar[Table]
 
     key: str = Field(sa_column=Column(String(64), primary_key=True))
     value: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+def stored_id(row: Stage | Lead | Activity) -> int:
+    """The id of a row read from the database: SQLModel types every id `int | None`, for rows not yet added."""
+    assert row.id is not None, f"{type(row).__name__} is not stored yet"
+    return row.id

@@ -12,8 +12,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.exc import DatabaseError as SQLAlchemyDatabaseError
 
 from pipectl.errors import DatabaseError
-from pipectl.storage import health
-from pipectl.storage import location as locations
+from pipectl.storage import health, location as locations
 from pipectl.storage.engine import Database, make_engine, memory_engine, use_wal
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -35,7 +34,7 @@ def open_database(location: str | None = None, *, template: str = "default", dry
     if dry_run and path is not None and not path.exists():
         return _scratch(resolved, template)
     read_only = _read_only_reason(resolved, path)
-    if read_only and not path.exists():
+    if read_only and path is not None and not path.exists():  # (a reason means a SQLite file)
         raise DatabaseError(f"There is no database at {locations.display(resolved)} to read.")
     database = Database(resolved, make_engine(resolved, read_only=bool(read_only), create=not dry_run),
                         read_only=read_only)
@@ -69,7 +68,7 @@ def _prepare(database: Database, template: str, *, touch: bool, why: str) -> Non
         use_wal(database.engine)
         _create(database, template)
         return
-    if not OWN_TABLES <= tables or revision is None:
+    if not tables >= OWN_TABLES or revision is None:
         # Checked before anything is written: WAL or a migration would change someone else's file.
         shown = ", ".join(sorted(tables - {"alembic_version"})[:5]) or "only an alembic_version table"
         raise DatabaseError(f"{display} is not a pipectl database (it holds {shown}); it was left untouched. "
@@ -115,7 +114,7 @@ def _create(database: Database, template: str) -> None:
         # Another first use may have built it while this one waited for the lock.
         tables = set(inspect(connection).get_table_names())
         if tables:
-            if not OWN_TABLES <= tables:
+            if not tables >= OWN_TABLES:
                 raise DatabaseError(f"{locations.display(database.location)} is not a pipectl database; "
                                     "it was left untouched. Choose another file with --db.")
             return
