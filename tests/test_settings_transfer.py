@@ -53,14 +53,21 @@ def test_settings_are_left_out_of_a_pipeline_that_has_leads(ok, customised, new_
         "Discovery", "Qualification", "Contact", "Proposal", "Negotiation"]  # Negotiation came with Cy's row
 
 
-def test_a_bad_settings_record_refuses_the_file(cli, ok, tmp_path, snapshot):
+@pytest.mark.parametrize("stages, message", [
+    ('[{"name": "Only", "probability": 10, "idle_days": 5}]', "the settings record is not valid (stages"),
+    ('[{"name": "A", "probability": 10, "idle_days": 5}, {"name": "Won", "probability": 90, "idle_days": 5}]',
+     "'Won' is a lead status, not a stage"),
+    ('[{"name": "A", "probability": 10, "idle_days": 5}, {"name": "a", "probability": 90, "idle_days": 5}]',
+     "names a stage twice"),
+])
+def test_a_bad_settings_record_refuses_the_file(cli, ok, tmp_path, snapshot, stages, message):
     ok("list")
     before = snapshot()
     path = tmp_path / "bad.jsonl"
-    path.write_text('{"type": "settings", "stages": [{"name": "Only", "probability": 10, "idle_days": 5}], '
-                    '"scoring": {}, "cleanup": {}}\n{"type": "lead", "name": "Ada"}\n', encoding="utf-8")
+    path.write_text(f'{{"type": "settings", "stages": {stages}, "scoring": {{}}, "cleanup": {{}}}}\n'
+                    '{"type": "lead", "name": "Ada"}\n', encoding="utf-8")
     result = cli("import", path)
-    assert result.exit_code == 1 and "the settings record is not valid (stages" in result.stderr
+    assert result.exit_code == 1 and message in result.stderr
     assert snapshot() == before
 
 

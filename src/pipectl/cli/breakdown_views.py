@@ -7,7 +7,14 @@ value columns give way before the counts and rates (`table_layout`).
 """
 
 from pipectl.cli.insight_views import amount, percent
-from pipectl.cli.table_layout import SECTION, Column, cell, from_markup, hidden_note, print_table
+from pipectl.cli.table_layout import (
+    SECTION,
+    Column,
+    cell,
+    from_markup,
+    hidden_note,
+    print_table,
+)
 from pipectl.render import stdout_console
 from pipectl.terminal import visible
 

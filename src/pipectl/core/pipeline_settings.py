@@ -8,7 +8,7 @@ forecasts. Into a pipeline that already has leads the settings are left out
 with a word: they would silently rewrite what its leads are scored by.
 """
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import delete, func, select
 from sqlmodel import Session
 
@@ -35,6 +35,14 @@ class StageSettings(BaseModel):
     actions: list[str] = Field(default_factory=list)
     requires_bant: bool = False
     min_score: int | None = Field(default=None, ge=0, le=100)
+
+    @field_validator("name")
+    @classmethod
+    def _not_a_status(cls, name: str) -> str:
+        # The rule `stages add` keeps: won, lost, open and archived are statuses, not stages.
+        if fold(" ".join(name.split())) in {"open", "won", "lost", "archived", ""}:
+            raise ValueError(f"{name!r} is a lead status, not a stage")
+        return name
 
 
 class QuotaSettings(BaseModel):
