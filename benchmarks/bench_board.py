@@ -21,15 +21,18 @@ COLUMNS = """SELECT s.name, count(l.id), coalesce(sum(l.value_cents), 0)
 FROM stages s LEFT JOIN leads l ON l.stage_id = s.id AND l.status = 'open'
 WHERE s.removed = 0 GROUP BY s.id ORDER BY s.position;"""
 STALLED_CARDS = f"""WITH {STALE_CTES}
-SELECT c.stage_id, c.id, {stale('l')} FROM cards c JOIN leads l ON l.id = c.id ORDER BY c.rowid;"""
+SELECT c.stage_id, c.id, {stale("l")} FROM cards c JOIN leads l ON l.id = c.id ORDER BY c.rowid;"""
 
 
 def cards_sql(stage_ids: list[int]) -> str:
     """The top cards of each stage, one LIMIT per stage, into a temporary table."""
-    parts = [f"""SELECT * FROM (SELECT id, stage_id, name, company, value_cents, score,
+    parts = [
+        f"""SELECT * FROM (SELECT id, stage_id, name, company, value_cents, score,
        ({NOW_TS} - stage_entered_at) / 86400, owner FROM leads
        WHERE stage_id = {stage_id} AND status = 'open'
-       ORDER BY value_cents DESC NULLS LAST, score DESC, id LIMIT {CARDS})""" for stage_id in stage_ids]
+       ORDER BY value_cents DESC NULLS LAST, score DESC, id LIMIT {CARDS})"""
+        for stage_id in stage_ids
+    ]
     return "CREATE TEMP TABLE cards AS\n" + "\nUNION ALL\n".join(parts) + ";"
 
 
@@ -44,19 +47,39 @@ def run(db: Path, size: int) -> list[dict]:
     for stage_id, lead_id, flagged in cards:
         by_stage.setdefault(stage_id, []).append((lead_id, bool(flagged)))
     stage_ids = _open_stages(db)
-    check_same("board", [(column["stage"], column["leads"], round(column["value"] * 100),
-                          [(card["id"], card["stalled"]) for card in column["cards"]])
-                         for column in pipectl.json()["columns"]],
-               [(name, count, value, by_stage.get(stage_id, []))
-                for (name, count, value), stage_id in zip(columns, stage_ids, strict=True)])
-    return [row("board", size, pipectl, baseline, "sqlite3 shell (same columns and cards)",
-                command="pipectl " + " ".join(command))]
+    check_same(
+        "board",
+        [
+            (
+                column["stage"],
+                column["leads"],
+                round(column["value"] * 100),
+                [(card["id"], card["stalled"]) for card in column["cards"]],
+            )
+            for column in pipectl.json()["columns"]
+        ],
+        [
+            (name, count, value, by_stage.get(stage_id, []))
+            for (name, count, value), stage_id in zip(columns, stage_ids, strict=True)
+        ],
+    )
+    return [
+        row(
+            "board",
+            size,
+            pipectl,
+            baseline,
+            "sqlite3 shell (same columns and cards)",
+            command="pipectl " + " ".join(command),
+        )
+    ]
 
 
 def _open_stages(db: Path) -> list[int]:
     connection = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
-        return [stage_id for (stage_id,) in connection.execute(
-            "SELECT id FROM stages WHERE removed = 0 ORDER BY position")]
+        return [
+            stage_id for (stage_id,) in connection.execute("SELECT id FROM stages WHERE removed = 0 ORDER BY position")
+        ]
     finally:
         connection.close()

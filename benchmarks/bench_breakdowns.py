@@ -63,8 +63,15 @@ def run(db: Path, size: int) -> list[dict]:
     finally:
         script.unlink(missing_ok=True)
     check_same("metrics --by source", from_pipectl(pipectl.json()), from_shell(baseline.stdout))
-    return [row("metrics --by source --format json", size, pipectl, baseline,
-                "sqlite3 shell (GROUP BY + row_number() median)")]
+    return [
+        row(
+            "metrics --by source --format json",
+            size,
+            pipectl,
+            baseline,
+            "sqlite3 shell (GROUP BY + row_number() median)",
+        )
+    ]
 
 
 def _days(seconds) -> float | None:
@@ -76,13 +83,28 @@ def _cents(number) -> int | None:
 
 
 def from_pipectl(data: dict) -> list:
-    groups = sorted((row["group"] or "", row["created"], row["won"], row["lost"], row["open"], row["archived"],
-                     _cents(row["won_value"]), _cents(row["average_won_value"]), row["won_without_value"],
-                     row["cycle_mean_days"], row["cycle_median_days"], row["cycle_p90_days"])
-                    for row in data["groups"])
+    groups = sorted(
+        (
+            row["group"] or "",
+            row["created"],
+            row["won"],
+            row["lost"],
+            row["open"],
+            row["archived"],
+            _cents(row["won_value"]),
+            _cents(row["average_won_value"]),
+            row["won_without_value"],
+            row["cycle_mean_days"],
+            row["cycle_median_days"],
+            row["cycle_p90_days"],
+        )
+        for row in data["groups"]
+    )
     total = data["total"]
-    return [groups, (total["created"], total["won"], total["lost"], total["cycle_median_days"],
-                     total["cycle_p90_days"])]
+    return [
+        groups,
+        (total["created"], total["won"], total["lost"], total["cycle_median_days"], total["cycle_p90_days"]),
+    ]
 
 
 def from_shell(stdout: str) -> list:
@@ -95,10 +117,23 @@ def from_shell(stdout: str) -> list:
         while position < len(text) and text[position].isspace():
             position += 1
     groups, (total,) = answers
-    rows = sorted((item["label"] or "", item["created"], item["won"], item["lost"], item["open"], item["archived"],
-                   item["won_value"], None if item["average_won"] is None else round(item["average_won"]),
-                   item["won_without_value"], _days(item["mean"]), _days(item["median"]), _days(item["p90"]))
-                  for item in groups)
+    rows = sorted(
+        (
+            item["label"] or "",
+            item["created"],
+            item["won"],
+            item["lost"],
+            item["open"],
+            item["archived"],
+            item["won_value"],
+            None if item["average_won"] is None else round(item["average_won"]),
+            item["won_without_value"],
+            _days(item["mean"]),
+            _days(item["median"]),
+            _days(item["p90"]),
+        )
+        for item in groups
+    )
     return [rows, (total["created"], total["won"], total["lost"], _days(total["median"]), _days(total["p90"]))]
 
 

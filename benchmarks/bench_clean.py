@@ -93,16 +93,36 @@ def run(db: Path, size: int) -> list[dict]:
     command = ["clean", "--dry-run", "--rule", "idle", "--format", "json"]
     pipectl = time_cli(command, db)
     baseline = time_sqlite3(db, [IDLE_SQL.strip() + ";"])
-    check_same("clean --dry-run --rule idle", [(item["id"], item["name"]) for item in pipectl.json()],
-               [(lead_id, name) for lead_id, name in baseline.answers[0]])
-    rows.append(row("clean --dry-run --rule idle", size, pipectl, baseline, "sqlite3 shell (same idle leads)",
-                    command="pipectl " + " ".join(command)))
+    check_same(
+        "clean --dry-run --rule idle",
+        [(item["id"], item["name"]) for item in pipectl.json()],
+        [(lead_id, name) for lead_id, name in baseline.answers[0]],
+    )
+    rows.append(
+        row(
+            "clean --dry-run --rule idle",
+            size,
+            pipectl,
+            baseline,
+            "sqlite3 shell (same idle leads)",
+            command="pipectl " + " ".join(command),
+        )
+    )
 
     command = ["clean", "--dry-run", "--format", "json"]
     pipectl = time_cli(command, db)
     baseline = time_sqlite3(db, [ALL_SQL.strip() + ";"])
-    check_same("clean --dry-run", [item["id"] for item in pipectl.json()],
-               [lead_id for (lead_id,) in baseline.answers[0]])
-    rows.append(row("clean --dry-run (all six rules)", size, pipectl, baseline, "sqlite3 shell (same stale leads)",
-                    command="pipectl " + " ".join(command)))
+    check_same(
+        "clean --dry-run", [item["id"] for item in pipectl.json()], [lead_id for (lead_id,) in baseline.answers[0]]
+    )
+    rows.append(
+        row(
+            "clean --dry-run (all six rules)",
+            size,
+            pipectl,
+            baseline,
+            "sqlite3 shell (same stale leads)",
+            command="pipectl " + " ".join(command),
+        )
+    )
     return rows

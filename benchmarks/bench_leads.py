@@ -26,8 +26,11 @@ LISTS = {
     "list --limit 50": ([], "", "", "l.id"),
     "list --limit 50 --sort value": (["--sort", "value"], "", "", "l.value_cents IS NULL, l.value_cents DESC, l.id"),
     "list --limit 50 --tag warm": (
-        ["--tag", "warm"], "", "AND EXISTS (SELECT 1 FROM lead_tags g WHERE g.lead_id = l.id AND g.tag = 'warm')",
-        "l.id"),
+        ["--tag", "warm"],
+        "",
+        "AND EXISTS (SELECT 1 FROM lead_tags g WHERE g.lead_id = l.id AND g.tag = 'warm')",
+        "l.id",
+    ),
     "list --limit 50 --owner carol": (["--owner", "carol"], "", "AND l.owner_key = 'carol'", "l.id"),
     "list --stale --limit 50": (["--stale"], f"WITH {STALE_CTES}\n", f"AND {stale('l')}", "l.id"),
 }
@@ -51,9 +54,18 @@ def run(db: Path, size: int) -> list[dict]:
     for name, (options, with_clause, where, order) in LISTS.items():
         command = ["list", "--limit", "50", *options, "--format", "json"]
         pipectl = time_cli(command, db)
-        baseline = time_sqlite3(db, [LIST_SQL.format(with_clause=with_clause, columns=lead_columns("l", "s"),
-                                                     where=where, order=order)])
+        baseline = time_sqlite3(
+            db, [LIST_SQL.format(with_clause=with_clause, columns=lead_columns("l", "s"), where=where, order=order)]
+        )
         check_same(name, [lead["id"] for lead in pipectl.json()], [found[0] for found in baseline.answers[0]])
-        rows.append(row(name, size, pipectl, baseline, "sqlite3 shell (same rows, tags, fields)",
-                        command="pipectl " + " ".join(command)))
+        rows.append(
+            row(
+                name,
+                size,
+                pipectl,
+                baseline,
+                "sqlite3 shell (same rows, tags, fields)",
+                command="pipectl " + " ".join(command),
+            )
+        )
     return rows

@@ -116,8 +116,17 @@ def metrics_figures_from_pipectl(data: dict) -> dict:
         "win_rate": data["win_rate"],
         "average_deal": None if data["average_deal_size"] is None else _cents(data["average_deal_size"]),
         "cycle_days": data["average_cycle_days"],
-        "stages": [(stage["stage"], stage["reached"], stage["advanced"], stage["won"], stage["lost"],
-                    stage["average_days_in_stage"]) for stage in data["stages"]],
+        "stages": [
+            (
+                stage["stage"],
+                stage["reached"],
+                stage["advanced"],
+                stage["won"],
+                stage["lost"],
+                stage["average_days_in_stage"],
+            )
+            for stage in data["stages"]
+        ],
         "lost_reasons": [(reason["reason"], reason["leads"]) for reason in data["lost_reasons"]],
         "sources": [(source["source"], source["leads"], source["won"], source["lost"]) for source in data["sources"]],
         "paths": (data["paths"]["known"], data["paths"]["unknown"]),
@@ -127,8 +136,18 @@ def metrics_figures_from_pipectl(data: dict) -> dict:
 
 
 def metrics_figures_from_sql(answers: list) -> dict:
-    (open_rows, (outcome,), funnel_rows, stay_rows, ((leads, known),), (cohort,), ((median, p90),), reasons, sources,
-     stages) = answers
+    (
+        open_rows,
+        (outcome,),
+        funnel_rows,
+        stay_rows,
+        ((leads, known),),
+        (cohort,),
+        ((median, p90),),
+        reasons,
+        sources,
+        stages,
+    ) = answers
     open_by = {stage_id: (count, value) for stage_id, count, value in open_rows}
     stays = dict(stay_rows)
     history = {stage_id: (*rest, stays.get(stage_id)) for stage_id, *rest in funnel_rows}
@@ -168,8 +187,9 @@ def forecast_months_from_sql(rows: list, stages: list) -> list:
 
 
 def forecast_months_from_pipectl(data: dict) -> list:
-    return sorted((month["month"], month["leads"], _cents(month["value"]), _cents(month["weighted"]))
-                  for month in data["months"])
+    return sorted(
+        (month["month"], month["leads"], _cents(month["value"]), _cents(month["weighted"])) for month in data["months"]
+    )
 
 
 def _month_bounds() -> tuple[int, int]:
@@ -195,30 +215,59 @@ def _inline(sql: str, *params: int) -> str:
 def run_metrics(db: Path, size: int) -> dict:
     command = ["metrics", "--format", "json"]
     pipectl = time_cli(command, db)
-    baseline = time_sqlite3(db, [_inline(OPEN_BY_STAGE), _inline(OUTCOMES), _inline(FUNNEL), _inline(STAYS, NOW_TS),
-                                 _inline(PATH_COUNTS), _inline(COHORT), _inline(CYCLE_QUANTILES),
-                                 _inline(LOST_REASONS), _inline(SOURCES), _inline(STAGES)])
+    baseline = time_sqlite3(
+        db,
+        [
+            _inline(OPEN_BY_STAGE),
+            _inline(OUTCOMES),
+            _inline(FUNNEL),
+            _inline(STAYS, NOW_TS),
+            _inline(PATH_COUNTS),
+            _inline(COHORT),
+            _inline(CYCLE_QUANTILES),
+            _inline(LOST_REASONS),
+            _inline(SOURCES),
+            _inline(STAGES),
+        ],
+    )
     check_same("metrics", metrics_figures_from_pipectl(pipectl.json()), metrics_figures_from_sql(baseline.answers))
-    return row("metrics --format json", size, pipectl, baseline, "sqlite3 shell (same aggregates)",
-               command="pipectl " + " ".join(command))
+    return row(
+        "metrics --format json",
+        size,
+        pipectl,
+        baseline,
+        "sqlite3 shell (same aggregates)",
+        command="pipectl " + " ".join(command),
+    )
 
 
 def run_forecast(db: Path, size: int) -> dict:
     month_start, horizon = _month_bounds()
     command = ["forecast", "--format", "json"]
     pipectl = time_cli(command, db)
-    baseline = time_sqlite3(db, [_inline(FORECAST, NOW_TS, month_start, horizon), _inline(STAGE_OUTCOMES),
-                                 _inline(STAGES)])
+    baseline = time_sqlite3(
+        db, [_inline(FORECAST, NOW_TS, month_start, horizon), _inline(STAGE_OUTCOMES), _inline(STAGES)]
+    )
     months, outcomes, stages = baseline.answers
     printed = pipectl.json()
     check_same("forecast", forecast_months_from_pipectl(printed), forecast_months_from_sql(months, stages))
     closed = {stage_id: (won, lost) for stage_id, _reached, _advanced, won, lost in outcomes}
-    check_same("forecast (historical win rates)",
-               [(stage["stage"], stage["historical_win_rate"]) for stage in printed["stages"]],
-               [(name, round(closed[stage_id][0] / sum(closed[stage_id]), 4) if sum(closed.get(stage_id, (0, 0)))
-                 else None) for stage_id, name, _ in stages])
-    return row("forecast --format json", size, pipectl, baseline, "sqlite3 shell (same months, SQLite dates)",
-               command="pipectl " + " ".join(command))
+    check_same(
+        "forecast (historical win rates)",
+        [(stage["stage"], stage["historical_win_rate"]) for stage in printed["stages"]],
+        [
+            (name, round(closed[stage_id][0] / sum(closed[stage_id]), 4) if sum(closed.get(stage_id, (0, 0))) else None)
+            for stage_id, name, _ in stages
+        ],
+    )
+    return row(
+        "forecast --format json",
+        size,
+        pipectl,
+        baseline,
+        "sqlite3 shell (same months, SQLite dates)",
+        command="pipectl " + " ".join(command),
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover - a quick manual run on one database

@@ -19,8 +19,9 @@ from benchmarks.harness import check_same, row, time_cli, time_sqlite3
 
 SINCE = TODAY - 7 * DAY
 UPCOMING = NOW_TS + 7 * DAY
-PLANNED = "FROM activities a JOIN leads l ON l.id = a.lead_id WHERE a.done = 0 AND a.due IS NOT NULL " \
-          "AND l.status = 'open'"
+PLANNED = (
+    "FROM activities a JOIN leads l ON l.id = a.lead_id WHERE a.done = 0 AND a.due IS NOT NULL AND l.status = 'open'"
+)
 UNQUALIFIED = """FROM leads l JOIN stages s ON s.id = l.stage_id
 WHERE l.status = 'open'
   AND (s.requires_bant = 1 OR s.position = (SELECT max(position) FROM stages WHERE removed = 0))
@@ -33,24 +34,23 @@ WHERE a.at >= {SINCE} AND a.done = 1
 
 QUERIES = {
     "wins": f"SELECT count(*), coalesce(sum(value_cents), 0) FROM leads WHERE status = 'won' AND closed_at >= {SINCE};",
-    "wins list": f"SELECT id FROM leads WHERE status = 'won' AND closed_at >= {SINCE} "
-                 "ORDER BY closed_at, id LIMIT 50;",
+    "wins list": f"SELECT id FROM leads WHERE status = 'won' AND closed_at >= {SINCE} ORDER BY closed_at, id LIMIT 50;",
     "new": f"SELECT count(*), coalesce(sum(value_cents), 0) FROM leads WHERE created_at >= {SINCE};",
     "lost": f"SELECT count(*), coalesce(sum(value_cents), 0) FROM leads "
-            f"WHERE status = 'lost' AND closed_at >= {SINCE};",
+    f"WHERE status = 'lost' AND closed_at >= {SINCE};",
     "lost list": f"SELECT id FROM leads WHERE status = 'lost' AND closed_at >= {SINCE} "
-                 "ORDER BY closed_at, id LIMIT 50;",
+    "ORDER BY closed_at, id LIMIT 50;",
     "moves": f"SELECT count(*) FROM activities WHERE kind = 'stage_change' AND at >= {SINCE};",
     "moves list": f"SELECT a.lead_id FROM activities a JOIN leads l ON l.id = a.lead_id WHERE a.kind = 'stage_change' "
-                  f"AND a.at >= {SINCE} ORDER BY a.at, a.id LIMIT 50;",
+    f"AND a.at >= {SINCE} ORDER BY a.at, a.id LIMIT 50;",
     "stalled": f"WITH {STALE_CTES}\nSELECT count(*) FROM leads l WHERE l.status = 'open' AND {stale('l')};",
     "stalled list": f"WITH {STALE_CTES}\nSELECT l.id FROM leads l WHERE l.status = 'open' AND {stale('l')}\n"
-                    "ORDER BY l.value_cents DESC NULLS LAST, l.id LIMIT 50;",
+    "ORDER BY l.value_cents DESC NULLS LAST, l.id LIMIT 50;",
     "overdue": f"SELECT count(*) {PLANNED} AND a.due < {NOW_TS};",
     "overdue list": f"SELECT l.id {PLANNED} AND a.due < {NOW_TS} ORDER BY a.due, a.id LIMIT 50;",
     "upcoming": f"SELECT count(*) {PLANNED} AND a.due >= {NOW_TS} AND a.due < {UPCOMING};",
     "upcoming list": f"SELECT l.id {PLANNED} AND a.due >= {NOW_TS} AND a.due < {UPCOMING} "
-                     "ORDER BY a.due, a.id LIMIT 50;",
+    "ORDER BY a.due, a.id LIMIT 50;",
     "unqualified": f"SELECT count(*) {UNQUALIFIED};",
     "unqualified list": f"SELECT l.id {UNQUALIFIED}\nORDER BY l.value_cents DESC NULLS LAST, l.id LIMIT 50;",
     "competition": f"SELECT count(*) {COMPETITION};",
@@ -73,25 +73,34 @@ def run(db: Path, size: int) -> list[dict]:
     def cents(section: dict) -> tuple[int, int]:
         return section["leads"], round(section["value"] * 100)
 
-    check_same("review", {
-        "wins": (cents(data["wins"]), ids(data["wins"])),
-        "new": cents(pipeline["new_leads"]),
-        "lost": (cents(pipeline["lost"]), ids(pipeline["lost"])),
-        "moves": (pipeline["stage_moves"]["count"], ids(pipeline["stage_moves"])),
-        **{name: (blocks[name]["count"], ids(blocks[name])) for name in ("stalled", "overdue", "upcoming",
-                                                                         "unqualified")},
-        "competition": (data["competition"]["count"], ids(data["competition"])),
-    }, {
-        "wins": (tuple(found["wins"][0]), _ids(found["wins list"])),
-        "new": tuple(found["new"][0]),
-        "lost": (tuple(found["lost"][0]), _ids(found["lost list"])),
-        "moves": (found["moves"][0][0], _ids(found["moves list"])),
-        **{name: (found[name][0][0], _ids(found[f"{name} list"])) for name in ("stalled", "overdue", "upcoming",
-                                                                                 "unqualified")},
-        "competition": (found["competition"][0][0], _ids(found["competition list"])),
-    })
-    return [row("review", size, pipectl, baseline, "sqlite3 shell (same sections)",
-                command="pipectl " + " ".join(command))]
+    check_same(
+        "review",
+        {
+            "wins": (cents(data["wins"]), ids(data["wins"])),
+            "new": cents(pipeline["new_leads"]),
+            "lost": (cents(pipeline["lost"]), ids(pipeline["lost"])),
+            "moves": (pipeline["stage_moves"]["count"], ids(pipeline["stage_moves"])),
+            **{
+                name: (blocks[name]["count"], ids(blocks[name]))
+                for name in ("stalled", "overdue", "upcoming", "unqualified")
+            },
+            "competition": (data["competition"]["count"], ids(data["competition"])),
+        },
+        {
+            "wins": (tuple(found["wins"][0]), _ids(found["wins list"])),
+            "new": tuple(found["new"][0]),
+            "lost": (tuple(found["lost"][0]), _ids(found["lost list"])),
+            "moves": (found["moves"][0][0], _ids(found["moves list"])),
+            **{
+                name: (found[name][0][0], _ids(found[f"{name} list"]))
+                for name in ("stalled", "overdue", "upcoming", "unqualified")
+            },
+            "competition": (found["competition"][0][0], _ids(found["competition list"])),
+        },
+    )
+    return [
+        row("review", size, pipectl, baseline, "sqlite3 shell (same sections)", command="pipectl " + " ".join(command))
+    ]
 
 
 def _ids(rows: list[list]) -> list[int]:

@@ -21,6 +21,7 @@ from benchmarks.harness import check_same, restore, row, scratch_copy, time_cli,
 
 DAY = 86400
 
+
 # The default rules, by hand: demographic points from the lead row and its department field,
 # behavioural points from one pass over the lead's done activities, clamped to 0-100.
 def rescore_sql(lead_id: int | None = None) -> str:
@@ -81,13 +82,28 @@ def run(db: Path, size: int) -> list[dict]:
     command = ["score", "--limit", "10", "--format", "json"]
     try:
         pipectl = time_cli(command, mine, repeat=repeat, prepare=lambda: restore(db, mine))
-        baseline = time_sqlite3(theirs, [TOP_SQL + ";"], setup=["BEGIN IMMEDIATE;", rescore_sql(), "COMMIT;"],
-                                readonly=False, repeat=repeat, prepare=lambda: restore(db, theirs))
+        baseline = time_sqlite3(
+            theirs,
+            [TOP_SQL + ";"],
+            setup=["BEGIN IMMEDIATE;", rescore_sql(), "COMMIT;"],
+            readonly=False,
+            repeat=repeat,
+            prepare=lambda: restore(db, theirs),
+        )
         check_same("score (stored scores)", _stored(mine), _stored(theirs))
-        check_same("score (top 10)", [lead["id"] for lead in pipectl.json()],
-                   [lead_id for (lead_id,) in baseline.answers[0]])
-        return [row("score (re-score every open lead)", size, pipectl, baseline, "sqlite3 shell (same scores)",
-                    command="pipectl " + " ".join(command))]
+        check_same(
+            "score (top 10)", [lead["id"] for lead in pipectl.json()], [lead_id for (lead_id,) in baseline.answers[0]]
+        )
+        return [
+            row(
+                "score (re-score every open lead)",
+                size,
+                pipectl,
+                baseline,
+                "sqlite3 shell (same scores)",
+                command="pipectl " + " ".join(command),
+            )
+        ]
     finally:
         for copy in (mine, theirs):
             for path in (copy, Path(f"{copy}-wal"), Path(f"{copy}-shm")):

@@ -64,9 +64,10 @@ def run(db: Path, size: int) -> list[dict]:
     for name, pipectl, shell, floor, command in pairs:
         floor.script = f"python -c {FLOOR!r}"
         line = "pipectl " + " ".join(command)
-        rows += [row(f"{name} (single lead)", size, pipectl, shell, "sqlite3 shell (same reads and writes)",
-                     command=line),
-                 row(f"{name} (single lead)", size, pipectl, floor, FLOOR_NAME, command=line)]
+        rows += [
+            row(f"{name} (single lead)", size, pipectl, shell, "sqlite3 shell (same reads and writes)", command=line),
+            row(f"{name} (single lead)", size, pipectl, floor, FLOOR_NAME, command=line),
+        ]
     return rows
 
 
@@ -89,11 +90,30 @@ def _show(work: Path, floors: list) -> tuple:
 def _add(work: Path, floors: list) -> tuple:
     runs, shells = [], []
     for attempt in range(_runs()):
-        command = ["add", f"Bench Lead {attempt}", "--company", "Bench Co", "--email", f"bench{attempt}@bench.example",
-                   "--value", "5k", "--tag", "bench", "--field", "department=IT"]
+        command = [
+            "add",
+            f"Bench Lead {attempt}",
+            "--company",
+            "Bench Co",
+            "--email",
+            f"bench{attempt}@bench.example",
+            "--value",
+            "5k",
+            "--tag",
+            "bench",
+            "--field",
+            "department=IT",
+        ]
         runs.append(time_cli(command, work, repeat=1))
-        shells.append(time_sqlite3(work, ["SELECT max(id) FROM leads;"], readonly=False, repeat=1,
-                                   setup=_add_sql(f"Shell Lead {attempt}", f"shell{attempt}@bench.example")))
+        shells.append(
+            time_sqlite3(
+                work,
+                ["SELECT max(id) FROM leads;"],
+                readonly=False,
+                repeat=1,
+                setup=_add_sql(f"Shell Lead {attempt}", f"shell{attempt}@bench.example"),
+            )
+        )
         _floor(floors)
     added, shell_added = int(runs[-1].stdout.strip()), shells[-1].answers[0][0][0]
     check_same("add (single lead)", _lead_state(work, added), _lead_state(work, shell_added))
@@ -132,11 +152,21 @@ def _move(work: Path, floors: list) -> tuple:
     for mine, theirs in zip(first[:runs_wanted], first[runs_wanted:], strict=False):  # the second half may be shorter
         command = ["move", str(mine), target]
         runs.append(time_cli(command, work, repeat=1))
-        shells.append(time_sqlite3(work, [f"SELECT stage_id FROM leads WHERE id = {theirs};"], readonly=False,
-                                   repeat=1, setup=_move_sql(theirs, target_id)))
+        shells.append(
+            time_sqlite3(
+                work,
+                [f"SELECT stage_id FROM leads WHERE id = {theirs};"],
+                readonly=False,
+                repeat=1,
+                setup=_move_sql(theirs, target_id),
+            )
+        )
         _floor(floors)
-    check_same("move (single lead)", [_lead_state(work, lead_id)[:2] for lead_id in first[:runs_wanted]],
-               [_lead_state(work, lead_id)[:2] for lead_id in first[runs_wanted:]])
+    check_same(
+        "move (single lead)",
+        [_lead_state(work, lead_id)[:2] for lead_id in first[:runs_wanted]],
+        [_lead_state(work, lead_id)[:2] for lead_id in first[runs_wanted:]],
+    )
     return "move", best_of(runs), best_of(shells), command
 
 
@@ -165,13 +195,22 @@ def _log(work: Path, floors: list) -> tuple:
     for mine, theirs in zip(leads[:runs_wanted], leads[runs_wanted:], strict=False):  # the second half may be shorter
         command = ["log", str(mine), "call", "--note", "Bench call"]
         runs.append(time_cli(command, work, repeat=1))
-        shells.append(time_sqlite3(work, [f"SELECT last_activity_at FROM leads WHERE id = {theirs};"],
-                                   readonly=False, repeat=1, setup=_log_sql(theirs)))
+        shells.append(
+            time_sqlite3(
+                work,
+                [f"SELECT last_activity_at FROM leads WHERE id = {theirs};"],
+                readonly=False,
+                repeat=1,
+                setup=_log_sql(theirs),
+            )
+        )
         _floor(floors)
     after = [_scalar(work, count.format(lead_id)) for lead_id in leads]
-    check_same("log (single lead)",
-               [new - old for old, new in zip(before[:runs_wanted], after[:runs_wanted], strict=True)],
-               [new - old for old, new in zip(before[runs_wanted:], after[runs_wanted:], strict=True)])
+    check_same(
+        "log (single lead)",
+        [new - old for old, new in zip(before[:runs_wanted], after[:runs_wanted], strict=True)],
+        [new - old for old, new in zip(before[runs_wanted:], after[runs_wanted:], strict=True)],
+    )
     return "log", best_of(runs), best_of(shells), command
 
 
@@ -189,16 +228,22 @@ def _log_sql(lead_id: int) -> list[str]:
 
 
 def _first_stage_leads(db: Path, count: int, offset: int = 0) -> list[int]:
-    return [lead_id for (lead_id,) in _rows(
-        db, "SELECT l.id FROM leads l WHERE l.status = 'open' AND l.stage_id = "
+    return [
+        lead_id
+        for (lead_id,) in _rows(
+            db,
+            "SELECT l.id FROM leads l WHERE l.status = 'open' AND l.stage_id = "
             "(SELECT id FROM stages WHERE removed = 0 ORDER BY position LIMIT 1) "
-            f"ORDER BY l.id LIMIT {count} OFFSET {offset}")]
+            f"ORDER BY l.id LIMIT {count} OFFSET {offset}",
+        )
+    ]
 
 
 def _lead_state(db: Path, lead_id: int) -> tuple:
     """What both sides must agree on for a changed lead: its stage, status, value, score, tags, fields."""
-    (stage, status, value, score), = _rows(db, f"SELECT stage_id, status, value_cents, score FROM leads "
-                                                f"WHERE id = {lead_id}")
+    ((stage, status, value, score),) = _rows(
+        db, f"SELECT stage_id, status, value_cents, score FROM leads WHERE id = {lead_id}"
+    )
     tags = [tag for (tag,) in _rows(db, f"SELECT tag FROM lead_tags WHERE lead_id = {lead_id} ORDER BY tag")]
     fields = _rows(db, f"SELECT key, value FROM lead_fields WHERE lead_id = {lead_id} ORDER BY key")
     return stage, status, value, score, tags, fields

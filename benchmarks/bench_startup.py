@@ -33,8 +33,10 @@ def run(db: Path, size: int) -> list[dict]:
         raise BenchmarkError("pipectl --help printed no usage")
     if not version_run.stdout.startswith("pipectl "):
         raise BenchmarkError(f"pipectl --version printed {version_run.stdout!r}")
-    rows = [row("--help", size, help_run, floor, "python -c 'import typer'", command="pipectl --help"),
-            row("--version", size, version_run, floor, "python -c 'import typer'", command="pipectl --version")]
+    rows = [
+        row("--help", size, help_run, floor, "python -c 'import typer'", command="pipectl --help"),
+        row("--version", size, version_run, floor, "python -c 'import typer'", command="pipectl --version"),
+    ]
     rows[0]["breakdown"] = breakdown(db)
     return rows
 
@@ -60,14 +62,19 @@ def _imports(arguments: list[str]) -> dict[str, float]:
 
     best: dict[str, float] = {}
     for _ in range(min(3, harness.MAX_REPEAT or 3)):
-        found = subprocess.run([sys.executable, "-X", "importtime", *arguments], capture_output=True, text=True,
-                               env=bench_env(), timeout=120)
+        found = subprocess.run(
+            [sys.executable, "-X", "importtime", *arguments],
+            capture_output=True,
+            text=True,
+            env=bench_env(),
+            timeout=120,
+        )
         if found.returncode != 0:
             raise BenchmarkError(f"python -X importtime {' '.join(arguments)} failed: {found.stderr[-500:]}")
         for line in found.stderr.splitlines():
             if not line.startswith("import time:") or "self [us]" in line:
                 continue
-            self_us, _cumulative, name = line[len("import time:"):].split("|")
+            self_us, _cumulative, name = line[len("import time:") :].split("|")
             module = name.strip()
             best[module] = min(best.get(module, float("inf")), int(self_us) / 1000)
     return best

@@ -78,8 +78,10 @@ FROM staging WHERE next_action != '';
 DROP TABLE staging;
 COMMIT;"""
 # What both imports must agree on: the leads (ids, values), their tags and custom fields.
-IMPORTED = ("SELECT count(*), min(id), max(id), sum(value_cents), (SELECT count(*) FROM lead_tags), "
-            "(SELECT count(*) FROM lead_fields), count(name_key), count(email_key) FROM leads")
+IMPORTED = (
+    "SELECT count(*), min(id), max(id), sum(value_cents), (SELECT count(*) FROM lead_tags), "
+    "(SELECT count(*) FROM lead_fields), count(name_key), count(email_key) FROM leads"
+)
 
 
 def run(db: Path, size: int) -> list[dict]:
@@ -90,28 +92,46 @@ def run(db: Path, size: int) -> list[dict]:
     repeat = 3 if size <= 10_000 else 1
     exported, lines, baseline_csv = work / "export.csv", work / "export.jsonl", work / "baseline.csv"
 
-    baseline = time_shell([shell, "-readonly", db, ".headers on", ".mode csv", f".output {baseline_csv}",
-                           EXPORT_SQL], repeat=repeat)
+    baseline = time_shell(
+        [shell, "-readonly", db, ".headers on", ".mode csv", f".output {baseline_csv}", EXPORT_SQL], repeat=repeat
+    )
     rows = []
     for fmt, target in (("csv", exported), ("jsonl", lines)):
         command = ["export", "--what", "leads", "--format", fmt, "-o", target]
         pipectl = time_cli(command, db, repeat=repeat)
         check_same(f"export {fmt}", _ids(target) if fmt == "csv" else _jsonl_ids(target), _ids(baseline_csv))
-        rows.append(row(f"export --format {fmt} (all leads)", size, pipectl, baseline,
-                        "sqlite3 shell -csv (same leads and columns)",
-                        command=f"pipectl export --what leads --format {fmt} -o FILE"))
+        rows.append(
+            row(
+                f"export --format {fmt} (all leads)",
+                size,
+                pipectl,
+                baseline,
+                "sqlite3 shell -csv (same leads and columns)",
+                command=f"pipectl export --what leads --format {fmt} -o FILE",
+            )
+        )
 
     source = work / "import.csv"
     _distinct_companies(exported, source)
     empty, target, plain = work / "empty.db", work / "target.db", work / "plain.db"
     _create_pipeline(empty)
     pipectl = time_cli(["import", source], target, repeat=repeat, prepare=lambda: _restore(empty, target))
-    baseline = time_shell([shell, "-bail", plain, f".import --csv {source} staging", IMPORT_SQL], repeat=repeat,
-                          prepare=lambda: _restore(empty, plain))
+    baseline = time_shell(
+        [shell, "-bail", plain, f".import --csv {source} staging", IMPORT_SQL],
+        repeat=repeat,
+        prepare=lambda: _restore(empty, plain),
+    )
     check_same("import", _count(target, IMPORTED), _count(plain, IMPORTED))
-    rows.append(row("import CSV (all leads, validated, with history)", size, pipectl, baseline,
-                    "sqlite3 shell .import --csv, then INSERT … SELECT into pipectl's tables",
-                    command="pipectl import FILE.csv"))
+    rows.append(
+        row(
+            "import CSV (all leads, validated, with history)",
+            size,
+            pipectl,
+            baseline,
+            "sqlite3 shell .import --csv, then INSERT … SELECT into pipectl's tables",
+            command="pipectl import FILE.csv",
+        )
+    )
     return rows
 
 
@@ -143,8 +163,13 @@ def _distinct_companies(source: Path, target: Path) -> None:
 def _create_pipeline(path: Path) -> None:
     for stale in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
         stale.unlink(missing_ok=True)
-    subprocess.run([sys.executable, "-m", "pipectl", "--db", str(path), "init"], check=True,
-                   env=bench_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "pipectl", "--db", str(path), "init"],
+        check=True,
+        env=bench_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def _restore(empty: Path, target: Path) -> None:

@@ -33,8 +33,21 @@ from pathlib import Path
 
 FIXED_NOW = "2026-11-23T09:00:00"
 # Commands that change the pipeline when they succeed: on a damaged copy they must not.
-WRITES = {"add", "log", "move", "won", "lost", "edit", "plan", "import", "restore", "qualify", "reopen", "rules load",
-          "clean --yes"}
+WRITES = {
+    "add",
+    "log",
+    "move",
+    "won",
+    "lost",
+    "edit",
+    "plan",
+    "import",
+    "restore",
+    "qualify",
+    "reopen",
+    "rules load",
+    "clean --yes",
+}
 DEEP = 100_000
 
 
@@ -59,23 +72,34 @@ class Outcome:
 
 # --- the base pipeline ---------------------------------------------------------------------------
 
+
 def build_base(folder: Path) -> Path:
     """A small pipeline with leads in every state, activities, plans, tags and custom fields."""
     db = folder / "base.db"
     run_cli(["--db", str(db), "init"])
     rows = ["name,company,email,value,stage,tags,field:team"]
-    rows += [f"Lead {n},Company {n % 7},l{n}@example.com,{n * 1000},"
-             f"{('Discovery', 'Qualification', 'Contact', 'Proposal')[n % 4]},a;b,team {n % 3}" for n in range(1, 41)]
+    rows += [
+        f"Lead {n},Company {n % 7},l{n}@example.com,{n * 1000},"
+        f"{('Discovery', 'Qualification', 'Contact', 'Proposal')[n % 4]},a;b,team {n % 3}"
+        for n in range(1, 41)
+    ]
     source = folder / "base.csv"
     source.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    for args in (["import", str(source)], ["log", "1", "call", "--note", "first"], ["plan", "2", "Call", "--due", "3d"],
-                 ["won", "3"], ["lost", "4", "--reason", "price"], ["qualify", "5", "--budget", "yes"]):
+    for args in (
+        ["import", str(source)],
+        ["log", "1", "call", "--note", "first"],
+        ["plan", "2", "Call", "--due", "3d"],
+        ["won", "3"],
+        ["lost", "4", "--reason", "price"],
+        ["qualify", "5", "--budget", "yes"],
+    ):
         run_cli(["--db", str(db), *args])
     source.unlink()
     return db
 
 
 # --- hostile material ----------------------------------------------------------------------------
+
 
 def hostile_file(rnd: random.Random, folder: Path) -> tuple[str, bytes]:
     """A file name and the bytes of an import that is hostile in one way."""
@@ -90,9 +114,14 @@ def hostile_file(rnd: random.Random, folder: Path) -> tuple[str, bytes]:
         value = rnd.choice([b"1e400", b"-1e400", b"1e308", b"9" * 5000])
         return "value.json", b'[{"name": "Inf", "value": ' + value + b"}]"
     if choice == 4:
-        return "surrogate.json", rnd.choice([b'[{"name": "S\\ud800x"}]', b'[{"name": "S", "company": "\\udfff"}]',
-                                             b'[{"name": "S", "fields": {"k": "\\ud83d"}}]',
-                                             b'[{"name": "S", "tags": ["\\udc80"]}]'])
+        return "surrogate.json", rnd.choice(
+            [
+                b'[{"name": "S\\ud800x"}]',
+                b'[{"name": "S", "company": "\\udfff"}]',
+                b'[{"name": "S", "fields": {"k": "\\ud83d"}}]',
+                b'[{"name": "S", "tags": ["\\udc80"]}]',
+            ]
+        )
     if choice == 5:
         return "nul.csv", rnd.choice([b"name,company\n\x00\x00,X\n", b"name\nA\x00B\n", b"name,email\n\x00,a@b.co\n"])
     if choice == 6:
@@ -109,13 +138,17 @@ def hostile_file(rnd: random.Random, folder: Path) -> tuple[str, bytes]:
     if choice == 10:
         return "empty.json", rnd.choice([b"", b"[]", b"{}", b"null", b"\xef\xbb\xbf", b"[1, 2, 3]"])
     if choice == 11:
-        return "activities.jsonl", rnd.choice([
-            b'{"type": "activity", "lead_id": 99999999999999999999999, "kind": "call"}\n',
-            b'{"type": "activity", "lead_id": 1, "kind": "call", "at": "9999-99-99"}\n',
-            b'{"type": "lead", "name": "A", "created_at": 1e300}\n'])
+        return "activities.jsonl", rnd.choice(
+            [
+                b'{"type": "activity", "lead_id": 99999999999999999999999, "kind": "call"}\n',
+                b'{"type": "activity", "lead_id": 1, "kind": "call", "at": "9999-99-99"}\n',
+                b'{"type": "lead", "name": "A", "created_at": 1e300}\n',
+            ]
+        )
     if choice == 12:
-        return "wide.csv", ("," .join(f"c{n}" for n in range(2000)) + "\n" + ",".join("x" * 50 for _ in range(2000))
-                            + "\n").encode()
+        return "wide.csv", (
+            ",".join(f"c{n}" for n in range(2000)) + "\n" + ",".join("x" * 50 for _ in range(2000)) + "\n"
+        ).encode()
     return "ok.csv", b"name,email,value\nFuzz Ok,fuzz@example.com,12k\n"
 
 
@@ -130,7 +163,7 @@ def hostile_rules(rnd: random.Random) -> bytes:
     if choice == 3:
         return b"[thresholds]\nmql = 30\n\xff\xfe\n"
     if choice == 4:
-        return b"a = \"\\ud800\"\n"
+        return b'a = "\\ud800"\n'
     return b"[thresholds]\nnurture_below = 20\n"
 
 
@@ -178,21 +211,51 @@ def hostile_path(rnd: random.Random, folder: Path, db: Path) -> tuple[str, list[
 
 
 def hostile_text(rnd: random.Random) -> str:
-    return rnd.choice(["\x00", "\x00\x00", "a\x00b", "\x1b]52;c;aGk=\x07", "\x1b[2J", "\ud800", "x\udcff",
-                       "\u202e", "9" * 40, "1e400", "-1", "", " ", "[bold]x", "Ok name", "Zoë", "\n", "name\r"])
+    return rnd.choice(
+        [
+            "\x00",
+            "\x00\x00",
+            "a\x00b",
+            "\x1b]52;c;aGk=\x07",
+            "\x1b[2J",
+            "\ud800",
+            "x\udcff",
+            "\u202e",
+            "9" * 40,
+            "1e400",
+            "-1",
+            "",
+            " ",
+            "[bold]x",
+            "Ok name",
+            "Zoë",
+            "\n",
+            "name\r",
+        ]
+    )
 
 
 def make_case(rnd: random.Random, folder: Path, db: Path) -> Case:
     """One random case; `folder` is where its files go."""
-    kind = rnd.choices(["import", "rules", "output", "backup", "text", "number", "stdin", "damaged", "dry", "db"],
-                       weights=[18, 6, 12, 6, 10, 6, 6, 22, 6, 8])[0]
+    kind = rnd.choices(
+        ["import", "rules", "output", "backup", "text", "number", "stdin", "damaged", "dry", "db"],
+        weights=[18, 6, 12, 6, 10, 6, 6, 22, 6, 8],
+    )[0]
     if kind == "import":
         name, data = hostile_file(rnd, folder)
         path = folder / name
         path.write_bytes(data)
         rejects, planted = hostile_path(rnd, folder, db)
-        extra = rnd.choice([[], ["--skip-invalid"], ["--dry-run"], ["--on-duplicate", "update"], ["--create-stages"],
-                            ["--skip-invalid", "--rejects", rejects]])
+        extra = rnd.choice(
+            [
+                [],
+                ["--skip-invalid"],
+                ["--dry-run"],
+                ["--on-duplicate", "update"],
+                ["--create-stages"],
+                ["--skip-invalid", "--rejects", rejects],
+            ]
+        )
         return Case(kind, ["import", str(path), *extra], planted=planted)
     if kind == "rules":
         path = folder / "rules.toml"
@@ -200,50 +263,110 @@ def make_case(rnd: random.Random, folder: Path, db: Path) -> Case:
         return Case(kind, ["rules", "load", str(path)])
     if kind == "output":
         target, planted = hostile_path(rnd, folder, db)
-        return Case(kind, ["export", "-o", target, *rnd.choice([[], ["--format", "json"], ["--what", "all"]])],
-                    planted=planted)
+        return Case(
+            kind, ["export", "-o", target, *rnd.choice([[], ["--format", "json"], ["--what", "all"]])], planted=planted
+        )
     if kind == "backup":
         target, planted = hostile_path(rnd, folder, db)
         return Case(kind, ["db", "backup", target, *rnd.choice([[], ["--force"]])], planted=planted)
     if kind == "text":
         text = hostile_text(rnd)
-        return Case(kind, rnd.choice([["add", text], ["add", "Named", "--company", text], ["edit", "1", "--name", text],
-                                      ["log", "1", "note", "--note", text], ["add", "Tagged", "--tag", text],
-                                      ["add", "Field", "--field", f"k={text}"], ["stages", "add", text],
-                                      ["--db", text, "list"]]))
+        return Case(
+            kind,
+            rnd.choice(
+                [
+                    ["add", text],
+                    ["add", "Named", "--company", text],
+                    ["edit", "1", "--name", text],
+                    ["log", "1", "note", "--note", text],
+                    ["add", "Tagged", "--tag", text],
+                    ["add", "Field", "--field", f"k={text}"],
+                    ["stages", "add", text],
+                    ["--db", text, "list"],
+                ]
+            ),
+        )
     if kind == "number":
-        big = rnd.choice(["10" + "0" * 30, str(2 ** 63), "-1", "99999999999999999999", "1e400"])
-        return Case(kind, rnd.choice([["show", "1", "--activities", big], ["add", "Big", "--size", big],
-                                      ["add", "Big", "--value", big], ["list", "--limit", big],
-                                      ["list", "--min-score", big], ["next", "--limit", big]]))
+        big = rnd.choice(["10" + "0" * 30, str(2**63), "-1", "99999999999999999999", "1e400"])
+        return Case(
+            kind,
+            rnd.choice(
+                [
+                    ["show", "1", "--activities", big],
+                    ["add", "Big", "--size", big],
+                    ["add", "Big", "--value", big],
+                    ["list", "--limit", big],
+                    ["list", "--min-score", big],
+                    ["next", "--limit", big],
+                ]
+            ),
+        )
     if kind == "stdin":
         head = b"name\n" + b"Plain\n" * (70_000 // 6)
         data = rnd.choice([head + b"Bad \xff\n", b"[" * DEEP, head + b"\x00\n", b"\xff" * 100])
-        return Case(kind, rnd.choice([["import", "-", "--format", "csv"], ["import", "-"], ["rules", "load", "-"]]),
-                    stdin=data)
+        return Case(
+            kind, rnd.choice([["import", "-", "--format", "csv"], ["import", "-"], ["rules", "load", "-"]]), stdin=data
+        )
     if kind == "dry":
-        extra = [["clean", "--dry-run"], ["score", "--apply", "--dry-run"],
-                 ["clean", "--purge", "--older-than", "1d", "--dry-run"]]
+        extra = [
+            ["clean", "--dry-run"],
+            ["score", "--apply", "--dry-run"],
+            ["clean", "--purge", "--older-than", "1d", "--dry-run"],
+        ]
         source = folder / "dry.csv"
         source.write_bytes(b"name\nDry\n")
         extra.append(["import", str(source), "--dry-run"])
         return Case(kind, rnd.choice(extra), missing_db=True)
     if kind == "db":
-        return Case(kind, rnd.choice([["db", "check"], ["db", "check", "--format", "jsonl"], ["db", "upgrade"],
-                                      ["db", "path"], ["list"], ["show", "1", "--format", "json"], ["metrics"]]))
+        return Case(
+            kind,
+            rnd.choice(
+                [
+                    ["db", "check"],
+                    ["db", "check", "--format", "jsonl"],
+                    ["db", "upgrade"],
+                    ["db", "path"],
+                    ["list"],
+                    ["show", "1", "--format", "json"],
+                    ["metrics"],
+                ]
+            ),
+        )
     return Case("damaged", rnd.choice(DAMAGED_COMMANDS), damaged=True)
 
 
 DAMAGED_COMMANDS = [
-    ["list"], ["list", "-f", "json"], ["show", "1"], ["show", "3", "-f", "json"], ["board"], ["metrics"], ["forecast"],
-    ["next"], ["export"], ["export", "--what", "all"], ["db", "check"], ["db", "check", "-f", "json"], ["add", "Zed"],
-    ["log", "2", "call"], ["move", "1", "Contact", "--force"], ["won", "6"], ["edit", "7", "--company", "X"],
-    ["score"], ["clean", "--dry-run"], ["clean", "--yes"], ["stages", "list"], ["review"], ["rules", "export"],
-    ["plan", "8", "Call", "--due", "3d"], ["db", "upgrade"], ["lost", "9", "--reason", "no"],
+    ["list"],
+    ["list", "-f", "json"],
+    ["show", "1"],
+    ["show", "3", "-f", "json"],
+    ["board"],
+    ["metrics"],
+    ["forecast"],
+    ["next"],
+    ["export"],
+    ["export", "--what", "all"],
+    ["db", "check"],
+    ["db", "check", "-f", "json"],
+    ["add", "Zed"],
+    ["log", "2", "call"],
+    ["move", "1", "Contact", "--force"],
+    ["won", "6"],
+    ["edit", "7", "--company", "X"],
+    ["score"],
+    ["clean", "--dry-run"],
+    ["clean", "--yes"],
+    ["stages", "list"],
+    ["review"],
+    ["rules", "export"],
+    ["plan", "8", "Call", "--due", "3d"],
+    ["db", "upgrade"],
+    ["lost", "9", "--reason", "no"],
 ]
 
 
 # --- running a case --------------------------------------------------------------------------------
+
 
 def run_cli(args: list[str], stdin: bytes | None = None):
     from typer.testing import CliRunner
@@ -268,8 +391,9 @@ def flagged(db: Path) -> bool:
     connection = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
     connection.text_factory = bytes
     try:
-        return (connection.execute("PRAGMA integrity_check").fetchall() != [(b"ok",)]
-                or bool(connection.execute("PRAGMA foreign_key_check").fetchall()))
+        return connection.execute("PRAGMA integrity_check").fetchall() != [(b"ok",)] or bool(
+            connection.execute("PRAGMA foreign_key_check").fetchall()
+        )
     except Exception:
         return True
     finally:
@@ -310,8 +434,9 @@ def judge(case: Case, result, db: Path, work: Path, before, is_flagged: bool) ->
         return f"exit code {result.exit_code}"
     if result.exit_code != 0 and "Error: " not in result.stderr:
         return f"failed without an Error: line: {result.stderr[:200]!r}"
-    partials = sorted(path.name for path in work.iterdir() if path.name.endswith(".partial")
-                      and path.name not in case.planted)
+    partials = sorted(
+        path.name for path in work.iterdir() if path.name.endswith(".partial") and path.name not in case.planted
+    )
     if partials:
         return f"left {partials}"
     if case.missing_db and db.exists():
@@ -349,13 +474,19 @@ def _run(runs: int, seed: int, verbose: bool) -> dict:
             key = f"{outcome.case.kind} exit {outcome.exit_code}"
             counts[key] = counts.get(key, 0) + 1
             if outcome.problem:
-                broken.append({"case": number, "kind": outcome.case.kind, "args": outcome.case.args,
-                               "problem": outcome.problem})
+                broken.append(
+                    {"case": number, "kind": outcome.case.kind, "args": outcome.case.args, "problem": outcome.problem}
+                )
                 print(f"case {number} {outcome.case.args!r}: {outcome.problem}", file=sys.stderr)
             elif verbose:
                 print(f"case {number} {outcome.case.args!r}: exit {outcome.exit_code}", file=sys.stderr)
-    return {"runs": runs, "seed": seed, "seconds": round(time.perf_counter() - started, 1),
-            "counts": dict(sorted(counts.items())), "broken": broken}
+    return {
+        "runs": runs,
+        "seed": seed,
+        "seconds": round(time.perf_counter() - started, 1),
+        "counts": dict(sorted(counts.items())),
+        "broken": broken,
+    }
 
 
 def main() -> None:

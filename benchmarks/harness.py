@@ -26,9 +26,11 @@ from benchmarks.generate import FIXED_NOW
 TIMEOUT_S = 1800
 # The sqlite3 command-line shell every baseline runs in (Debian: apt-get install sqlite3).
 SQLITE3 = shutil.which("sqlite3")
-MISSING_SQLITE3 = ("The benchmarks compare pipectl with the same SQL run by the sqlite3 command-line shell, "
-                   "and there is no `sqlite3` on PATH. Install it (Debian/Ubuntu: apt-get install sqlite3; "
-                   "macOS ships one) and run again.")
+MISSING_SQLITE3 = (
+    "The benchmarks compare pipectl with the same SQL run by the sqlite3 command-line shell, "
+    "and there is no `sqlite3` on PATH. Install it (Debian/Ubuntu: apt-get install sqlite3; "
+    "macOS ships one) and run again."
+)
 # Printed by the shell before each compared statement's rows, to split its output.
 ANSWER_MARK = "@@answer "
 # Measured processes find compiled bytecode here, as an installed package would have it; run.py points it
@@ -92,17 +94,32 @@ class Timing:
 def bench_env(extra: dict | None = None) -> dict:
     """The environment every measured process gets: the fixed clock, UTC, plain output, cached bytecode."""
     env = dict(os.environ)
-    env.update({"PIPECTL_NOW": FIXED_NOW, "TZ": "UTC", "NO_COLOR": "1", "TERM": "dumb", "COLUMNS": "100",
-                "PYTHONPYCACHEPREFIX": str(PYCACHE)})
+    env.update(
+        {
+            "PIPECTL_NOW": FIXED_NOW,
+            "TZ": "UTC",
+            "NO_COLOR": "1",
+            "TERM": "dumb",
+            "COLUMNS": "100",
+            "PYTHONPYCACHEPREFIX": str(PYCACHE),
+        }
+    )
     env.pop("PIPECTL_DB", None)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.update(extra or {})
     return env
 
 
-def time_cli(args: list[str], db: Path, repeat: int = 3, env: dict | None = None, *,
-             stdin: Path | None = None, prepare: Callable[[], None] | None = None,
-             capture: bool = True) -> Timing:
+def time_cli(
+    args: list[str],
+    db: Path,
+    repeat: int = 3,
+    env: dict | None = None,
+    *,
+    stdin: Path | None = None,
+    prepare: Callable[[], None] | None = None,
+    capture: bool = True,
+) -> Timing:
     """Run `python -m pipectl --db DB ARGS…` `repeat` times; the best wall time and the peak RSS.
 
     `prepare` runs (untimed) before each run, e.g. to restore a scratch copy a write changed.
@@ -111,8 +128,9 @@ def time_cli(args: list[str], db: Path, repeat: int = 3, env: dict | None = None
     return time_process(argv, repeat=repeat, env=bench_env(env), stdin=stdin, prepare=prepare, capture=capture)
 
 
-def time_sql(db: Path, sql: str, params=(), repeat: int = 3, *, script: bool = False,
-             prepare: Callable[[], None] | None = None) -> Timing:
+def time_sql(
+    db: Path, sql: str, params=(), repeat: int = 3, *, script: bool = False, prepare: Callable[[], None] | None = None
+) -> Timing:
     """Run hand-written SQL through plain `sqlite3` in a fresh Python process; rows come back as JSON.
 
     `script=True` runs several statements (no parameters, no rows), e.g. a BEGIN … COMMIT write.
@@ -135,8 +153,15 @@ def sqlite3_version() -> str:
     return found.stdout.split()[0] if found.returncode == 0 and found.stdout else "unknown"
 
 
-def time_sqlite3(db: Path, queries: list[str], *, setup: list[str] | None = None, readonly: bool = True,
-                 repeat: int = 3, prepare: Callable[[], None] | None = None) -> Timing:
+def time_sqlite3(
+    db: Path,
+    queries: list[str],
+    *,
+    setup: list[str] | None = None,
+    readonly: bool = True,
+    repeat: int = 3,
+    prepare: Callable[[], None] | None = None,
+) -> Timing:
     """Run SQL in the real `sqlite3` shell on DB: `setup` statements first, then `queries`, whose rows
     come back in `Timing.answers` (one list of row lists per query).
 
@@ -148,8 +173,7 @@ def time_sqlite3(db: Path, queries: list[str], *, setup: list[str] | None = None
     argv = [sqlite3_shell(), "-bail", *(["-readonly"] if readonly else []), str(db), *commands]
     timing = time_process(argv, repeat=repeat, env=bench_env(), prepare=prepare)
     timing.answers = parse_answers(timing.stdout, len(queries))
-    timing.script = "\n".join([f"sqlite3 -bail{' -readonly' if readonly else ''} DATABASE <<'SQL'", *commands,
-                                "SQL"])
+    timing.script = "\n".join([f"sqlite3 -bail{' -readonly' if readonly else ''} DATABASE <<'SQL'", *commands, "SQL"])
     return timing
 
 
@@ -159,7 +183,7 @@ def parse_answers(stdout: str, expected: int) -> list[list[list]]:
     current = None
     for line in stdout.splitlines():
         if line.startswith(ANSWER_MARK):
-            current = int(line[len(ANSWER_MARK):])
+            current = int(line[len(ANSWER_MARK) :])
             chunks[current] = []
         elif current is not None:
             chunks[current].append(line)
@@ -182,22 +206,43 @@ def best_of(timings: list[Timing]) -> Timing:
     """Several single runs (e.g. moves of different leads) as one Timing: the best time, the peak memory."""
     best = min(timings, key=lambda timing: timing.seconds)
     cpu = [timing.cpu_seconds for timing in timings if timing.cpu_seconds is not None]
-    return Timing(seconds=best.seconds, peak_mb=max(timing.peak_mb for timing in timings), stdout=best.stdout,
-                  stderr=best.stderr, runs=[run for timing in timings for run in timing.runs],
-                  cpu_seconds=min(cpu) if cpu else None, answers=timings[-1].answers, script=timings[-1].script)
+    return Timing(
+        seconds=best.seconds,
+        peak_mb=max(timing.peak_mb for timing in timings),
+        stdout=best.stdout,
+        stderr=best.stderr,
+        runs=[run for timing in timings for run in timing.runs],
+        cpu_seconds=min(cpu) if cpu else None,
+        answers=timings[-1].answers,
+        script=timings[-1].script,
+    )
 
 
-def time_shell(argv: list[str], stdin: Path | None = None, repeat: int = 3, *,
-               prepare: Callable[[], None] | None = None, capture: bool = True) -> Timing:
+def time_shell(
+    argv: list[str],
+    stdin: Path | None = None,
+    repeat: int = 3,
+    *,
+    prepare: Callable[[], None] | None = None,
+    capture: bool = True,
+) -> Timing:
     """Run any program (the `sqlite3` shell, `python -c …`) the same way: best wall time, peak RSS."""
-    timing = time_process([str(arg) for arg in argv], repeat=repeat, env=bench_env(), stdin=stdin,
-                          prepare=prepare, capture=capture)
+    timing = time_process(
+        [str(arg) for arg in argv], repeat=repeat, env=bench_env(), stdin=stdin, prepare=prepare, capture=capture
+    )
     timing.script = " ".join(shlex.quote(str(arg)) for arg in argv)
     return timing
 
 
-def time_process(argv: list[str], *, repeat: int = 3, env: dict | None = None, stdin: Path | None = None,
-                 prepare: Callable[[], None] | None = None, capture: bool = True) -> Timing:
+def time_process(
+    argv: list[str],
+    *,
+    repeat: int = 3,
+    env: dict | None = None,
+    stdin: Path | None = None,
+    prepare: Callable[[], None] | None = None,
+    capture: bool = True,
+) -> Timing:
     """The measuring loop under the functions above."""
     best, peak, runs, cpu = float("inf"), 0.0, [], []
     stdout = stderr = ""
@@ -213,8 +258,9 @@ def time_process(argv: list[str], *, repeat: int = 3, env: dict | None = None, s
         if cpu_seconds is not None:
             cpu.append(cpu_seconds)
         best, peak = min(best, seconds), max(peak, rss_mb)
-    return Timing(seconds=best, peak_mb=peak, stdout=stdout, stderr=stderr, runs=runs,
-                  cpu_seconds=min(cpu) if cpu else None)
+    return Timing(
+        seconds=best, peak_mb=peak, stdout=stdout, stderr=stderr, runs=runs, cpu_seconds=min(cpu) if cpu else None
+    )
 
 
 def _run_once(argv: list[str], env: dict | None, stdin: Path | None, capture: bool):
@@ -222,15 +268,15 @@ def _run_once(argv: list[str], env: dict | None, stdin: Path | None, capture: bo
     # Peak RSS comes from GNU time, whose tiny process forks the child: rusage from this (large)
     # Python process's own fork would count the parent's pages too. Without GNU time, the child's
     # VmHWM is sampled from /proc while it runs.
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
-            tempfile.NamedTemporaryFile("r") as rss_file:
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile("r") as rss_file:
         wrapped = [GNU_TIME, "-f", "%M %U %S", "-o", rss_file.name, *argv] if GNU_TIME else argv
         source = open(stdin, "rb") if stdin is not None else subprocess.DEVNULL  # noqa: SIM115 (closed in finally)
         sampled_kb = 0
         try:
             started = time.perf_counter()
-            process = subprocess.Popen(wrapped, stdin=source, stdout=out if capture else subprocess.DEVNULL,
-                                       stderr=err, env=env)
+            process = subprocess.Popen(
+                wrapped, stdin=source, stdout=out if capture else subprocess.DEVNULL, stderr=err, env=env
+            )
             deadline = started + TIMEOUT_S
             usage = None
             while usage is None:
@@ -261,8 +307,7 @@ def _run_once(argv: list[str], env: dict | None, stdin: Path | None, capture: bo
         out.seek(0)
         err.seek(0)
         stderr = err.read().decode("utf-8", "replace")
-        return (seconds, peak_kb / 1024, cpu_seconds, out.read().decode("utf-8", "replace"), stderr,
-                process.returncode)
+        return (seconds, peak_kb / 1024, cpu_seconds, out.read().decode("utf-8", "replace"), stderr, process.returncode)
 
 
 def _find_gnu_time() -> str | None:
@@ -289,8 +334,9 @@ def _vm_hwm_kb(pid: int) -> int:
 GNU_TIME = _find_gnu_time()
 
 
-def row(benchmark: str, size: int, pipectl: Timing, baseline: Timing, baseline_name: str, *,
-        command: str | None = None) -> dict:
+def row(
+    benchmark: str, size: int, pipectl: Timing, baseline: Timing, baseline_name: str, *, command: str | None = None
+) -> dict:
     """One line of the results table: both timings, their peak memory and `ratio = pipectl / baseline`.
 
     `command` is the pipectl command line; the baseline's exact script (the sqlite3 shell's) is kept too.
@@ -308,8 +354,11 @@ def row(benchmark: str, size: int, pipectl: Timing, baseline: Timing, baseline_n
         "baseline_peak_mb": round(baseline.peak_mb, 1),
         "pipectl_cpu_s": _round(pipectl.cpu_seconds),
         "baseline_cpu_s": _round(baseline.cpu_seconds),
-        "cpu_ratio": (round(pipectl.cpu_seconds / baseline.cpu_seconds, 2)
-                      if pipectl.cpu_seconds and baseline.cpu_seconds else None),
+        "cpu_ratio": (
+            round(pipectl.cpu_seconds / baseline.cpu_seconds, 2)
+            if pipectl.cpu_seconds and baseline.cpu_seconds
+            else None
+        ),
     }
 
 

@@ -54,23 +54,38 @@ def scenario(db: Path, hold: float, *, release_early: bool = False) -> dict:
     pythonpath = [str(ROOT / "src"), env.get("PYTHONPATH", "")]
     env["PYTHONPATH"] = os.pathsep.join(part for part in pythonpath if part)
     release = Path(f"{db}.release")
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(db), str(hold), str(release)], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True, env=env)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(db), str(hold), str(release)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     report: dict = {"hold_seconds": hold, "readers": []}
     try:
         assert holder.stdout.readline().strip() == "holding", holder.stderr.read()
         started = time.monotonic()
-        waiting_add = subprocess.Popen([sys.executable, "-m", "pipectl", "add", "Waited for the lock"],
-                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        waiting_add = subprocess.Popen(
+            [sys.executable, "-m", "pipectl", "add", "Waited for the lock"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
         for args in READERS:
             report["readers"].append(_timed(args, env) | {"lock_still_held": holder.poll() is None})
         report["short_timeout_add"] = _timed(["add", "Impatient"], dict(env, PIPECTL_BUSY_TIMEOUT="0.5")) | {
-            "lock_still_held": holder.poll() is None}
+            "lock_still_held": holder.poll() is None
+        }
         if release_early:
             release.touch()
         out, err = waiting_add.communicate(timeout=hold + 60)
-        report["waiting_add"] = {"exit": waiting_add.returncode, "stdout": out, "stderr": err,
-                                 "seconds": round(time.monotonic() - started, 2)}
+        report["waiting_add"] = {
+            "exit": waiting_add.returncode,
+            "stdout": out,
+            "stderr": err,
+            "seconds": round(time.monotonic() - started, 2),
+        }
         holder_out, holder_err = holder.communicate(timeout=hold + 60)
         report["writer"] = {"exit": holder.returncode, "stdout": holder_out, "stderr": holder_err}
     finally:
@@ -83,10 +98,16 @@ def scenario(db: Path, hold: float, *, release_early: bool = False) -> dict:
 
 def _timed(args: list[str], env: dict) -> dict:
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "pipectl", *args], capture_output=True, text=True, env=env,
-                          timeout=120)
-    return {"args": args, "exit": done.returncode, "stderr": done.stderr, "stdout_bytes": len(done.stdout),
-            "seconds": round(time.monotonic() - started, 2)}
+    done = subprocess.run(
+        [sys.executable, "-m", "pipectl", *args], capture_output=True, text=True, env=env, timeout=120
+    )
+    return {
+        "args": args,
+        "exit": done.returncode,
+        "stderr": done.stderr,
+        "stdout_bytes": len(done.stdout),
+        "seconds": round(time.monotonic() - started, 2),
+    }
 
 
 def main() -> None:
@@ -96,8 +117,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="pipectl-lock-") as folder:
         db = Path(folder) / "pipeline.db"
         env = dict(os.environ, PIPECTL_DB=str(db), PYTHONPATH=str(ROOT / "src"))
-        subprocess.run([sys.executable, "-m", "pipectl", "add", "First lead"], check=True, capture_output=True,
-                       env=env)
+        subprocess.run([sys.executable, "-m", "pipectl", "add", "First lead"], check=True, capture_output=True, env=env)
         report = scenario(db, options.hold)
     print(json.dumps(report, indent=2))
 

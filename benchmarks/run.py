@@ -44,9 +44,17 @@ def topics() -> list[str]:
     return sorted(path.stem.removeprefix("bench_") for path in HERE.glob("bench_*.py"))
 
 
-def run(sizes: list[int], only: list[str] | None = None, data: Path = DEFAULT_DATA, seed: int = 7,
-        out: Path = RESULTS, repeat: int | None = None, empty: bool = True, command: str | None = None,
-        pycache: Path | None = None) -> dict:
+def run(
+    sizes: list[int],
+    only: list[str] | None = None,
+    data: Path = DEFAULT_DATA,
+    seed: int = 7,
+    out: Path = RESULTS,
+    repeat: int | None = None,
+    empty: bool = True,
+    command: str | None = None,
+    pycache: Path | None = None,
+) -> dict:
     """Run the chosen topics at every size (and on the empty pipeline); returns (and writes) the results.
 
     `pycache` is where measured processes keep compiled bytecode (default: DATA/pycache).
@@ -95,11 +103,13 @@ def run(sizes: list[int], only: list[str] | None = None, data: Path = DEFAULT_DA
 
 def _warm_up() -> None:
     """Compile pipectl and its libraries into the bytecode cache once, untimed (an installed package has it)."""
-    code = ("import pkgutil, importlib, pipectl\n"
-            "for module in pkgutil.walk_packages(pipectl.__path__, 'pipectl.'):\n"
-            "    if '.migrations' not in module.name and module.name != 'pipectl.__main__':\n"
-            "        importlib.import_module(module.name)\n"
-            "import sqlmodel, typer, rich.console, rich.table, alembic.command, dateutil.parser, icalendar")
+    code = (
+        "import pkgutil, importlib, pipectl\n"
+        "for module in pkgutil.walk_packages(pipectl.__path__, 'pipectl.'):\n"
+        "    if '.migrations' not in module.name and module.name != 'pipectl.__main__':\n"
+        "        importlib.import_module(module.name)\n"
+        "import sqlmodel, typer, rich.console, rich.table, alembic.command, dateutil.parser, icalendar"
+    )
     subprocess.run([sys.executable, "-c", code], env=harness.bench_env(), check=True, timeout=600)
 
 
@@ -119,9 +129,13 @@ def _empty_pipeline(path: Path) -> Path:
                 "INSERT INTO leads (name, stage_id, status, score, created_at, updated_at, stage_entered_at, "
                 "last_activity_at, budget, authority, need, timeline) VALUES (?, ?, 'open', 0, ?, ?, ?, ?, "
                 "'unknown', 'unknown', 'unknown', 'unknown')",
-                (f"Lead {number}", first, now - 86400, now - 86400, now - 86400, now - 86400)).lastrowid
-            connection.execute("INSERT INTO activities (lead_id, kind, at, done, to_stage_id, recorded_at, data) "
-                               "VALUES (?, 'created', ?, 1, ?, ?, 'null')", (lead_id, now - 86400, first, now))
+                (f"Lead {number}", first, now - 86400, now - 86400, now - 86400, now - 86400),
+            ).lastrowid
+            connection.execute(
+                "INSERT INTO activities (lead_id, kind, at, done, to_stage_id, recorded_at, data) "
+                "VALUES (?, 'created', ?, 1, ?, ?, 'null')",
+                (lead_id, now - 86400, first, now),
+            )
     connection.close()
     return path
 
@@ -134,16 +148,16 @@ def _hide_paths(item: dict, data: Path) -> dict:
     return item
 
 
-def _merge(previous_file: Path, rows: list[dict], errors: list[dict], chosen: list[str],
-           sizes: list[int]) -> dict:
+def _merge(previous_file: Path, rows: list[dict], errors: list[dict], chosen: list[str], sizes: list[int]) -> dict:
     # Keep rows of topics and sizes this run did not touch, so topics can be rerun one at a time.
     kept_rows, kept_errors = [], []
     if previous_file.exists():
         try:
             previous = json.loads(previous_file.read_text())
             # Rows of topics that no longer exist (renamed or removed) go too.
-            replaced = lambda item: ((item.get("topic") in chosen and item.get("size") in sizes)  # noqa: E731
-                                     or item.get("topic") not in topics())
+            replaced = lambda item: (  # noqa: E731
+                (item.get("topic") in chosen and item.get("size") in sizes) or item.get("topic") not in topics()
+            )
             kept_rows = [item for item in previous.get("rows", []) if not replaced(item)]
             kept_errors = [item for item in previous.get("errors", []) if not replaced(item)]
         except (OSError, ValueError):
@@ -200,15 +214,21 @@ def _memory() -> str:
 
 def _git_commit() -> str:
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True,
-                              text=True, timeout=10).stdout.strip() or "unknown"
+        return (
+            subprocess.run(
+                ["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True, timeout=10
+            ).stdout.strip()
+            or "unknown"
+        )
     except (OSError, subprocess.SubprocessError):
         return "unknown"
 
 
 def _line(item: dict) -> str:
-    return (f"{item['benchmark']}: {item['pipectl_s']:.3f} s vs {item['baseline']} {item['baseline_s']:.3f} s "
-            f"(×{item['ratio']}, CPU ×{item.get('cpu_ratio')}), {item['pipectl_peak_mb']} MB")
+    return (
+        f"{item['benchmark']}: {item['pipectl_s']:.3f} s vs {item['baseline']} {item['baseline_s']:.3f} s "
+        f"(×{item['ratio']}, CPU ×{item.get('cpu_ratio')}), {item['pipectl_peak_mb']} MB"
+    )
 
 
 def _say(text: str) -> None:
@@ -228,22 +248,37 @@ def _sizes(text: str) -> list[int]:
 def main(argv: list[str] | None = None) -> int:
     """The command line: python -m benchmarks.run [--sizes 10000,100000,1000000] [--only TOPIC,…]."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=_sizes, default=DEFAULT_SIZES,
-                        help="Lead counts (default 10000,100000,1000000).")
-    parser.add_argument("--only", type=lambda text: [part.strip() for part in text.split(",") if part.strip()],
-                        help=f"Only these topics (of: {', '.join(topics())}).")
+    parser.add_argument(
+        "--sizes", type=_sizes, default=DEFAULT_SIZES, help="Lead counts (default 10000,100000,1000000)."
+    )
+    parser.add_argument(
+        "--only",
+        type=lambda text: [part.strip() for part in text.split(",") if part.strip()],
+        help=f"Only these topics (of: {', '.join(topics())}).",
+    )
     parser.add_argument("--no-empty", action="store_true", help="Skip the empty pipeline (size 0).")
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA,
-                        help=f"Where generated databases are kept and reused (default $PIPECTL_BENCH_DATA or "
-                             f"{DEFAULT_DATA}); keep it outside the repository.")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=DEFAULT_DATA,
+        help=f"Where generated databases are kept and reused (default $PIPECTL_BENCH_DATA or "
+        f"{DEFAULT_DATA}); keep it outside the repository.",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS, help="Where RESULTS.md and results.json go.")
     parser.add_argument("--repeat", type=int, default=None, help="At most this many runs per measurement.")
     parser.add_argument("--seed", type=int, default=7, help="Generator seed.")
     options = parser.parse_args(argv)
     try:
-        results = run(options.sizes, options.only, options.data, options.seed, options.out, options.repeat,
-                      empty=not options.no_empty,
-                      command="python -m benchmarks.run " + " ".join(argv if argv is not None else sys.argv[1:]))
+        results = run(
+            options.sizes,
+            options.only,
+            options.data,
+            options.seed,
+            options.out,
+            options.repeat,
+            empty=not options.no_empty,
+            command="python -m benchmarks.run " + " ".join(argv if argv is not None else sys.argv[1:]),
+        )
     except harness.MissingShell as error:
         _say(f"Error: {error}")
         return 2

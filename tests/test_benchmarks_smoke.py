@@ -26,16 +26,30 @@ def restore_harness_settings():
 def test_every_topic_runs_at_1000_leads_with_matching_answers(tmp_path):
     out = tmp_path / "results"
     # Bytecode compiled once is reused by later runs (as by an installed package).
-    results = run([1000], data=tmp_path / "data", out=out, repeat=1,
-                  pycache=Path(tempfile.gettempdir()) / "pipectl-bench-pycache")
+    results = run(
+        [1000], data=tmp_path / "data", out=out, repeat=1, pycache=Path(tempfile.gettempdir()) / "pipectl-bench-pycache"
+    )
 
     assert results["errors"] == [], results["errors"]
     ran = {(item["benchmark"], item["baseline"].split(" ")[0]) for item in results["rows"]}
-    for name in ("next", "board", "list --limit 50", "list --stale --limit 50", "show (single lead)",
-                 "add (single lead)", "move (single lead)", "log (single lead)", "score (re-score every open lead)",
-                 "clean --dry-run (all six rules)", "metrics --format json", "forecast --format json", "review",
-                 "export --format csv (all leads)", "export --format jsonl (all leads)",
-                 "import CSV (all leads, validated, with history)"):
+    for name in (
+        "next",
+        "board",
+        "list --limit 50",
+        "list --stale --limit 50",
+        "show (single lead)",
+        "add (single lead)",
+        "move (single lead)",
+        "log (single lead)",
+        "score (re-score every open lead)",
+        "clean --dry-run (all six rules)",
+        "metrics --format json",
+        "forecast --format json",
+        "review",
+        "export --format csv (all leads)",
+        "export --format jsonl (all leads)",
+        "import CSV (all leads, validated, with history)",
+    ):
         assert (name, "sqlite3") in ran, f"{name} was not compared with the sqlite3 shell"
     for name in ("show", "add", "move", "log"):
         assert (f"{name} (single lead)", "python") in ran

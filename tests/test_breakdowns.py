@@ -20,12 +20,40 @@ from insight_support import pipeline_fixtures
 
 def build(pipectl) -> dict:
     ok, lead = pipectl.ok, pipectl.lead
-    ada = lead("Ada", "--source", "Web", "--industry", "retail", "--tag", "vip", "--tag", "warm",
-               "--field", "region=north", "--value", "10k", "--at", "2026-09-01")
+    ada = lead(
+        "Ada",
+        "--source",
+        "Web",
+        "--industry",
+        "retail",
+        "--tag",
+        "vip",
+        "--tag",
+        "warm",
+        "--field",
+        "region=north",
+        "--value",
+        "10k",
+        "--at",
+        "2026-09-01",
+    )
     ok("move", ada, "Contact", "--at", "2026-09-11")
     ok("won", ada, "--at", "2026-10-01")
-    bob = lead("Bob", "--source", "web", "--industry", "retail", "--tag", "vip", "--field", "region=south",
-               "--value", "2k", "--at", "2026-09-05")
+    bob = lead(
+        "Bob",
+        "--source",
+        "web",
+        "--industry",
+        "retail",
+        "--tag",
+        "vip",
+        "--field",
+        "region=south",
+        "--value",
+        "2k",
+        "--at",
+        "2026-09-05",
+    )
     ok("lost", bob, "--reason", "price", "--at", "2026-09-20")
     lead("Cy", "--industry", "health", "--value", "5k", "--stage", "Contact", "--at", "2026-11-01")
     return {}
@@ -37,8 +65,7 @@ built, pipeline = pipeline_fixtures(build)
 @pytest.fixture
 def with_dee(pipeline, ok, tmp_path):
     path = tmp_path / "dee.csv"
-    path.write_text("name,status,created,close date,industry\nDee,won,2026-06-01,2026-06-11,health\n",
-                    encoding="utf-8")
+    path.write_text("name,status,created,close date,industry\nDee,won,2026-06-01,2026-06-11,health\n", encoding="utf-8")
     ok("import", path)
 
 
@@ -101,11 +128,14 @@ def test_jsonl_is_the_document_on_one_line(with_dee, ok):
     assert json.loads(line)["by"] == "source" and line.count("\n") == 1
 
 
-@pytest.mark.parametrize("value, message", [
-    ("colour", "'colour' is not a breakdown: use source, owner, stage, tag, industry or field:NAME"),
-    ("field:", "'' is not a custom field name"),
-    ("field:9lives", "'9lives' is not a custom field name"),
-])
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("colour", "'colour' is not a breakdown: use source, owner, stage, tag, industry or field:NAME"),
+        ("field:", "'' is not a custom field name"),
+        ("field:9lives", "'9lives' is not a custom field name"),
+    ],
+)
 def test_a_bad_breakdown_is_bad_usage(pipeline, cli, snapshot, value, message):
     before = snapshot()
     result = cli("metrics", "--by", value)

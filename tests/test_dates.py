@@ -47,9 +47,29 @@ def test_calendar_months_clamp_to_the_month_end():
     assert parse_date("1m", datetime(2027, 1, 31, 8, 0)) == datetime(2027, 2, 28)
 
 
-@pytest.mark.parametrize("text", ["", "blah", "fr", "2026-13-01", "32d3", "next", "0001-01-01", "3000-01-01",
-                                  "tomorrow 25:00", "--3d", "9", "2026", "tomorrow 10m", "13pm", "31 Feb 2027",
-                                  "13/14/2026", "in 3 days ago", "3.4"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "blah",
+        "fr",
+        "2026-13-01",
+        "32d3",
+        "next",
+        "0001-01-01",
+        "3000-01-01",
+        "tomorrow 25:00",
+        "--3d",
+        "9",
+        "2026",
+        "tomorrow 10m",
+        "13pm",
+        "31 Feb 2027",
+        "13/14/2026",
+        "in 3 days ago",
+        "3.4",
+    ],
+)
 def test_unreadable_dates_are_usage_errors_naming_the_forms(text):
     with pytest.raises(UsageError) as error:
         parse_date(text, NOW)
@@ -78,13 +98,18 @@ def test_offsets_forward_and_back_are_symmetric(count, unit):
         assert (ahead.date() - NOW.date()) == (NOW.date() - behind.date())
 
 
-@pytest.mark.parametrize(("text", "back_from_now"), [
-    ("7d", datetime(2026, 11, 16, 9, 30)), ("2w", datetime(2026, 11, 9, 9, 30)),
-    ("12h", datetime(2026, 11, 22, 21, 30)),
-    # Months and years are calendar ones, as in a date: one meaning of `1m` everywhere (it was 30 days here).
-    ("1m", datetime(2026, 10, 23, 9, 30)), ("1 month", datetime(2026, 10, 23, 9, 30)),
-    ("1y", datetime(2025, 11, 23, 9, 30)),
-])
+@pytest.mark.parametrize(
+    ("text", "back_from_now"),
+    [
+        ("7d", datetime(2026, 11, 16, 9, 30)),
+        ("2w", datetime(2026, 11, 9, 9, 30)),
+        ("12h", datetime(2026, 11, 22, 21, 30)),
+        # Months and years are calendar ones, as in a date: one meaning of `1m` everywhere (it was 30 days here).
+        ("1m", datetime(2026, 10, 23, 9, 30)),
+        ("1 month", datetime(2026, 10, 23, 9, 30)),
+        ("1y", datetime(2025, 11, 23, 9, 30)),
+    ],
+)
 def test_durations_count_back_in_calendar_units(text, back_from_now):
     assert parse_duration(text).before(NOW) == back_from_now
 
@@ -105,45 +130,49 @@ def test_bad_durations(text):
 
 # --- The forms people type (issue 13), all through the one parser ---------------------------------
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("Jan 5", datetime(2027, 1, 5)),  # the nearest Jan 5: in November that is next January
-    ("sept 3", datetime(2026, 9, 3)),  # ... and the nearest Sep 3 is the one just past
-    ("5 Jan 2027", datetime(2027, 1, 5)),
-    ("15 Apr, 2027", datetime(2027, 4, 15)),
-    ("15 Apr, 2021 00:02:00", datetime(2021, 4, 15, 0, 2)),  # the Zoho export form
-    ("January 5th, 2027", datetime(2027, 1, 5)),
-    ("5th of January", datetime(2027, 1, 5)),
-    ("Thu, 15 Apr 2021", datetime(2021, 4, 15)),
-    ("15-Apr-2021", datetime(2021, 4, 15)),
-    ("next week", datetime(2026, 11, 30)),  # its Monday
-    ("this week", datetime(2026, 11, 23)),
-    ("last week", datetime(2026, 11, 16)),
-    ("next month", datetime(2026, 12, 1)),
-    ("last month", datetime(2026, 10, 1)),
-    ("end of month", datetime(2026, 11, 30)),
-    ("end of the month", datetime(2026, 11, 30)),
-    ("in 3 days", datetime(2026, 11, 26)),
-    ("in 2 weeks", datetime(2026, 12, 7)),
-    ("in 2 hours", datetime(2026, 11, 23, 11, 30)),
-    ("2h ago", datetime(2026, 11, 23, 7, 30)),
-    ("fri 10am", datetime(2026, 11, 27, 10, 0)),
-    ("friday 2:30pm", datetime(2026, 11, 27, 14, 30)),
-    ("tomorrow 9", datetime(2026, 11, 24, 9, 0)),
-    ("tomorrow at 9:30", datetime(2026, 11, 24, 9, 30)),
-    ("noon", datetime(2026, 11, 23, 12, 0)),
-    ("4pm", datetime(2026, 11, 23, 16, 0)),
-    ("12am", datetime(2026, 11, 23, 0, 0)),
-    ("2026-12-03 10am", datetime(2026, 12, 3, 10, 0)),
-    ("5 Jan 2027 9:15", datetime(2027, 1, 5, 9, 15)),
-    ("31/12/2026", datetime(2026, 12, 31)),  # 31 cannot be a month: not ambiguous
-    ("12/31/2026", datetime(2026, 12, 31)),
-    ("31.12.2026", datetime(2026, 12, 31)),
-    ("04/04/2026", datetime(2026, 4, 4)),  # both readings are the same day
-    ("2026/12/03", datetime(2026, 12, 3)),
-    ("4/15/21", datetime(2021, 4, 15)),
-    ("31/12", datetime(2026, 12, 31)),
-    ("2021-04-15T00:02:00Z", datetime(2021, 4, 15, 0, 2)),  # TZ=UTC in the tests
-])
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Jan 5", datetime(2027, 1, 5)),  # the nearest Jan 5: in November that is next January
+        ("sept 3", datetime(2026, 9, 3)),  # ... and the nearest Sep 3 is the one just past
+        ("5 Jan 2027", datetime(2027, 1, 5)),
+        ("15 Apr, 2027", datetime(2027, 4, 15)),
+        ("15 Apr, 2021 00:02:00", datetime(2021, 4, 15, 0, 2)),  # the Zoho export form
+        ("January 5th, 2027", datetime(2027, 1, 5)),
+        ("5th of January", datetime(2027, 1, 5)),
+        ("Thu, 15 Apr 2021", datetime(2021, 4, 15)),
+        ("15-Apr-2021", datetime(2021, 4, 15)),
+        ("next week", datetime(2026, 11, 30)),  # its Monday
+        ("this week", datetime(2026, 11, 23)),
+        ("last week", datetime(2026, 11, 16)),
+        ("next month", datetime(2026, 12, 1)),
+        ("last month", datetime(2026, 10, 1)),
+        ("end of month", datetime(2026, 11, 30)),
+        ("end of the month", datetime(2026, 11, 30)),
+        ("in 3 days", datetime(2026, 11, 26)),
+        ("in 2 weeks", datetime(2026, 12, 7)),
+        ("in 2 hours", datetime(2026, 11, 23, 11, 30)),
+        ("2h ago", datetime(2026, 11, 23, 7, 30)),
+        ("fri 10am", datetime(2026, 11, 27, 10, 0)),
+        ("friday 2:30pm", datetime(2026, 11, 27, 14, 30)),
+        ("tomorrow 9", datetime(2026, 11, 24, 9, 0)),
+        ("tomorrow at 9:30", datetime(2026, 11, 24, 9, 30)),
+        ("noon", datetime(2026, 11, 23, 12, 0)),
+        ("4pm", datetime(2026, 11, 23, 16, 0)),
+        ("12am", datetime(2026, 11, 23, 0, 0)),
+        ("2026-12-03 10am", datetime(2026, 12, 3, 10, 0)),
+        ("5 Jan 2027 9:15", datetime(2027, 1, 5, 9, 15)),
+        ("31/12/2026", datetime(2026, 12, 31)),  # 31 cannot be a month: not ambiguous
+        ("12/31/2026", datetime(2026, 12, 31)),
+        ("31.12.2026", datetime(2026, 12, 31)),
+        ("04/04/2026", datetime(2026, 4, 4)),  # both readings are the same day
+        ("2026/12/03", datetime(2026, 12, 3)),
+        ("4/15/21", datetime(2021, 4, 15)),
+        ("31/12", datetime(2026, 12, 31)),
+        ("2021-04-15T00:02:00Z", datetime(2021, 4, 15, 0, 2)),  # TZ=UTC in the tests
+    ],
+)
 def test_forms_people_type(text, expected, monkeypatch):
     monkeypatch.delenv("PIPECTL_DATE_ORDER", raising=False)
     assert parse_date(text, NOW) == expected
@@ -224,9 +253,40 @@ def test_any_text_is_a_date_or_a_usage_error_never_a_traceback(text):
         assert isinstance(result, datetime) and 1900 <= result.year <= 2999
 
 
-@given(st.lists(st.sampled_from(["in", "3", "d", "next", "fri", "10am", "jan", "5", "2027", ",", "/", "12", ":",
-                                 "30", "noon", "ago", "end", "of", "month", "-", "at", "week", "th", "pm", "."]),
-                max_size=6))
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "in",
+                "3",
+                "d",
+                "next",
+                "fri",
+                "10am",
+                "jan",
+                "5",
+                "2027",
+                ",",
+                "/",
+                "12",
+                ":",
+                "30",
+                "noon",
+                "ago",
+                "end",
+                "of",
+                "month",
+                "-",
+                "at",
+                "week",
+                "th",
+                "pm",
+                ".",
+            ]
+        ),
+        max_size=6,
+    )
+)
 @settings(max_examples=500, deadline=None)
 def test_jumbles_of_date_words_are_dates_or_usage_errors(words):
     for separator in (" ", ""):

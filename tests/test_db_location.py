@@ -5,8 +5,17 @@ from pathlib import Path
 
 import pytest
 
-READS = [("list",), ("show", "1"), ("export",), ("metrics",), ("board",), ("next",), ("stages", "list"),
-         ("db", "check"), ("db", "upgrade")]
+READS = [
+    ("list",),
+    ("show", "1"),
+    ("export",),
+    ("metrics",),
+    ("board",),
+    ("next",),
+    ("stages", "list"),
+    ("db", "check"),
+    ("db", "upgrade"),
+]
 # A dry run on a path with no database works on an empty pipeline in memory and says so
 # (tests/test_reliability_opening.py): it creates nothing, so it is not refused.
 
@@ -16,8 +25,10 @@ def test_a_read_on_a_path_that_does_not_exist_refuses_with_a_hint(cli, tmp_path,
     typo = tmp_path / "pipline.db"
     result = cli("--db", typo, *args)
     assert result.exit_code == 1, result.output
-    assert result.stderr.strip() == (f"Error: There is no pipeline at {typo}; check the path (--db or PIPECTL_DB), "
-                                     f"or create one there with `pipectl init --db {typo}`.")
+    assert result.stderr.strip() == (
+        f"Error: There is no pipeline at {typo}; check the path (--db or PIPECTL_DB), "
+        f"or create one there with `pipectl init --db {typo}`."
+    )
     assert not typo.exists()
 
 
@@ -73,8 +84,11 @@ def test_a_sqlite_url_is_checked_like_a_path(cli, tmp_path):
 def _folder_read_only(monkeypatch, folder):
     """What a folder the user may not write does for any user but root, simulated for root too."""
     real_access = os.access
-    monkeypatch.setattr(os, "access", lambda path, mode, **kw: False if (
-        mode & os.W_OK and Path(path) == folder) else real_access(path, mode, **kw))
+    monkeypatch.setattr(
+        os,
+        "access",
+        lambda path, mode, **kw: False if (mode & os.W_OK and Path(path) == folder) else real_access(path, mode, **kw),
+    )
 
 
 def test_a_database_in_a_read_only_folder_is_read_and_never_written(ok, cli, db_path, new_lead, monkeypatch):
@@ -86,8 +100,10 @@ def test_a_database_in_a_read_only_folder_is_read_and_never_written(ok, cli, db_
     for command in (("add", "Bob"), ("log", "1", "call"), ("edit", "1", "--title", "CTO")):
         result = cli(*command)
         assert result.exit_code == 1, result.output
-        assert result.stderr.strip() == (f"Error: {db_path} is open read-only (you may not write its folder); "
-                                         "this command changes the pipeline, so it was refused.")
+        assert result.stderr.strip() == (
+            f"Error: {db_path} is open read-only (you may not write its folder); "
+            "this command changes the pipeline, so it was refused."
+        )
     assert sorted(path.name for path in db_path.parent.iterdir()) == ["pipeline.db"]
     assert db_path.read_bytes() == before
 

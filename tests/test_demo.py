@@ -57,8 +57,10 @@ def test_demo_refuses_to_replace_a_real_pipeline(cli, new_lead, db_path, snapsho
     args = ("demo", "--db", db_path) if where == "option" else ("--db", db_path, "demo")
     result = cli(*args)
     assert result.exit_code == 1
-    assert result.stderr.strip() == (f"Error: {db_path} holds a pipeline that is not pipectl's demo; it was left "
-                                     "untouched. Choose another path with --db.")
+    assert result.stderr.strip() == (
+        f"Error: {db_path} holds a pipeline that is not pipectl's demo; it was left "
+        "untouched. Choose another path with --db."
+    )
     assert snapshot() == before
 
 

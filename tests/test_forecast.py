@@ -59,21 +59,52 @@ def test_weighted_pipeline_by_month(pipeline, ok):
     data = forecast_json(ok)
     # By history: Cal 2,000 + Dan 3,000 (Contact, overall 0.5) + Eli 8,000 + Fio 500 + Gil 1,000:
     # every open lead counts, none is dropped for want of stage history.
-    assert data["open"] == {"leads": 5, "value": 21000.0, "without_value": 0, "weighted": 6500.0,
-                            "weighted_historical": 14500.0}
+    assert data["open"] == {
+        "leads": 5,
+        "value": 21000.0,
+        "without_value": 0,
+        "weighted": 6500.0,
+        "weighted_historical": 14500.0,
+    }
     assert data["months"] == [
-        {"month": "overdue", "leads": 1, "value": 2000.0, "without_value": 0, "weighted": 1000.0,
-         "weighted_historical": 1000.0},
-        {"month": "2026-11", "leads": 2, "value": 7000.0, "without_value": 0, "weighted": 3100.0,
-         "weighted_historical": 3500.0},
-        {"month": "2026-12", "leads": 1, "value": 4000.0, "without_value": 0, "weighted": 400.0,
-         "weighted_historical": 2000.0},
-        {"month": "2027-02", "leads": 1, "value": 8000.0, "without_value": 0, "weighted": 2000.0,
-         "weighted_historical": 8000.0},
+        {
+            "month": "overdue",
+            "leads": 1,
+            "value": 2000.0,
+            "without_value": 0,
+            "weighted": 1000.0,
+            "weighted_historical": 1000.0,
+        },
+        {
+            "month": "2026-11",
+            "leads": 2,
+            "value": 7000.0,
+            "without_value": 0,
+            "weighted": 3100.0,
+            "weighted_historical": 3500.0,
+        },
+        {
+            "month": "2026-12",
+            "leads": 1,
+            "value": 4000.0,
+            "without_value": 0,
+            "weighted": 400.0,
+            "weighted_historical": 2000.0,
+        },
+        {
+            "month": "2027-02",
+            "leads": 1,
+            "value": 8000.0,
+            "without_value": 0,
+            "weighted": 2000.0,
+            "weighted_historical": 8000.0,
+        },
     ]
     assert data["quota"] is None
-    assert data["notes"] == ['no closed lead with a known path reached Contact, Proposal: their "by history" '
-                             'figures use the overall win rate (50%)']
+    assert data["notes"] == [
+        'no closed lead with a known path reached Contact, Proposal: their "by history" '
+        "figures use the overall win rate (50%)"
+    ]
 
 
 def test_stage_rows_with_historical_win_rate(pipeline, ok):
@@ -179,13 +210,16 @@ def test_empty_pipeline(ok):
     assert "no open leads" in ok("forecast").stdout
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--save"], "--save keeps a quota"),
-    (["--quota", "lots"], "Cannot read the amount"),
-    (["--quota", "0"], "more than zero"),
-    (["--quota", "10k", "--period", "week"], "week"),
-    (["--as-of", "someday"], "Cannot read the date"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--save"], "--save keeps a quota"),
+        (["--quota", "lots"], "Cannot read the amount"),
+        (["--quota", "0"], "more than zero"),
+        (["--quota", "10k", "--period", "week"], "week"),
+        (["--as-of", "someday"], "Cannot read the date"),
+    ],
+)
 def test_bad_input_is_a_usage_error_and_writes_nothing(new_lead, cli, snapshot, args, message):
     new_lead("Solo", "--value", "3k")
     before = snapshot()
@@ -206,8 +240,11 @@ def _sql_date(text: str):
 
 
 @settings(max_examples=60, deadline=None)
-@given(day=st.dates(min_value=date(1900, 1, 1), max_value=date(2999, 12, 31)),
-       prefix=st.sampled_from(["", "decide by ", "yes: "]), suffix=st.sampled_from(["", " (board)"]))
+@given(
+    day=st.dates(min_value=date(1900, 1, 1), max_value=date(2999, 12, 31)),
+    prefix=st.sampled_from(["", "decide by ", "yes: "]),
+    suffix=st.sampled_from(["", " (board)"]),
+)
 def test_sql_reads_iso_dates_like_python(day, prefix, suffix):
     text = prefix + day.isoformat() + suffix
     found = _sql_date(text)

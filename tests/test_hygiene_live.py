@@ -24,6 +24,7 @@ def status(ok, lead: int) -> str:
 
 # -- a next action due today or later keeps a lead alive -----------------------------------------
 
+
 def test_a_rescheduled_call_spares_a_lead_from_no_response(ok, new_lead, monkeypatch):
     at(monkeypatch, "2026-12-01T09:00")
     six = new_lead("Six")
@@ -95,6 +96,7 @@ def test_an_overdue_action_does_not_spare_an_idle_lead(ok, new_lead, monkeypatch
 
 # -- how a call went --------------------------------------------------------------------------------
 
+
 def test_log_a_call_outcome(ok, new_lead):
     lead = new_lead("Ada")
     logged = ok("log", lead, "call", "--outcome", "No_Answer")
@@ -107,11 +109,14 @@ def test_log_a_call_outcome(ok, new_lead):
     assert any(row["kind"] == "call" and "no-answer" in json.dumps(row) for row in exported)
 
 
-@pytest.mark.parametrize("args, fragment", [
-    (["call", "--outcome", "maybe"], "Unknown call outcome 'maybe'; use one of: connected, no-answer, voicemail"),
-    (["meeting", "--outcome", "connected"], "a meeting or demo is always two-way"),
-    (["email", "--outcome", "connected"], "--outcome is for calls only"),
-])
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["call", "--outcome", "maybe"], "Unknown call outcome 'maybe'; use one of: connected, no-answer, voicemail"),
+        (["meeting", "--outcome", "connected"], "a meeting or demo is always two-way"),
+        (["email", "--outcome", "connected"], "--outcome is for calls only"),
+    ],
+)
 def test_a_bad_outcome_is_a_usage_error(cli, new_lead, snapshot, args, fragment):
     lead = new_lead("Ada")
     before = snapshot()
@@ -122,12 +127,15 @@ def test_a_bad_outcome_is_a_usage_error(cli, new_lead, snapshot, args, fragment)
     assert snapshot() == before
 
 
-@pytest.mark.parametrize("answer, flagged", [
-    (["call", "--outcome", "connected"], False),
-    (["meeting"], False),
-    (["call", "--outcome", "voicemail"], True),
-    (["call"], True),
-])
+@pytest.mark.parametrize(
+    "answer, flagged",
+    [
+        (["call", "--outcome", "connected"], False),
+        (["meeting"], False),
+        (["call", "--outcome", "voicemail"], True),
+        (["call"], True),
+    ],
+)
 def test_a_connected_call_or_a_meeting_is_an_answer(ok, new_lead, monkeypatch, answer, flagged):
     at(monkeypatch, "2026-12-01T09:00")
     lead = new_lead("Ben")
@@ -144,6 +152,7 @@ def test_a_connected_call_or_a_meeting_is_an_answer(ok, new_lead, monkeypatch, a
 
 
 # -- pipectl's own changes are not the seller's activity ------------------------------------------
+
 
 def test_an_automatic_move_leaves_the_idle_clock_running(ok, new_lead, monkeypatch):
     at(monkeypatch, "2026-12-01T09:00")
@@ -168,6 +177,7 @@ def test_removing_a_stage_leaves_the_idle_clock_running(ok, new_lead, monkeypatc
 
 
 # -- closing a lead closes its next action ---------------------------------------------------------
+
 
 @pytest.mark.parametrize("close", [["won"], ["lost", "--reason", "no budget"]])
 def test_winning_or_losing_closes_the_next_action(ok, cli, new_lead, close):
@@ -204,6 +214,7 @@ def test_archiving_closes_the_next_action_and_restore_says_which(ok, new_lead, m
 
 # -- purge --dry-run names the leads -----------------------------------------------------------------
 
+
 def test_purge_dry_run_lists_the_leads(ok, new_lead, monkeypatch):
     at(monkeypatch, "2026-01-01T09:00")
     gone, kept = new_lead("Gone Gus", "--company", "Dustco"), new_lead("Kept Kim")
@@ -222,6 +233,7 @@ def test_purge_dry_run_lists_the_leads(ok, new_lead, monkeypatch):
 
 # -- review: the open value change is the board's -----------------------------------------------------
 
+
 def open_value(ok) -> float:
     return sum(row["value"] or 0 for row in json.loads(ok("list", "--status", "open", "-f", "json").stdout))
 
@@ -229,8 +241,10 @@ def open_value(ok) -> float:
 def test_review_value_change_matches_the_board(ok, new_lead, monkeypatch):
     at(monkeypatch, "2026-10-01T09:00")
     old = new_lead("Old", "--value", "1000")
-    keep, edit, win, idle = (new_lead(name, "--value", value)
-                             for name, value in (("Keep", "2000"), ("Edit", "3000"), ("Win", "4000"), ("Idle", "5000")))
+    keep, edit, win, idle = (
+        new_lead(name, "--value", value)
+        for name, value in (("Keep", "2000"), ("Edit", "3000"), ("Win", "4000"), ("Idle", "5000"))
+    )
     at(monkeypatch, "2026-11-01T09:00")
     for lead in (keep, edit, win, idle):
         ok("log", lead, "note")
@@ -251,7 +265,13 @@ def test_review_value_change_matches_the_board(ok, new_lead, monkeypatch):
     update = json.loads(ok("review", "--since", "2026-11-16 09:00", "-f", "json").stdout)["pipeline"]
     assert update["archived"] == {"leads": 1, "value": 5000.0}
     assert update["restored"] == {"leads": 1, "value": 1000.0}
-    assert update["value_change"] == {"added": 600.0, "closed": 4500.0, "archived": 5000.0, "restored": 1000.0,
-                                      "edited": 1000.0, "change": -6900.0}
+    assert update["value_change"] == {
+        "added": 600.0,
+        "closed": 4500.0,
+        "archived": 5000.0,
+        "restored": 1000.0,
+        "edited": 1000.0,
+        "change": -6900.0,
+    }
     assert open_value(ok) - before == update["value_change"]["change"]
     assert "Archived: 1 (5,000), restored: 1 (1,000)" in ok("review", "--since", "2026-11-16 09:00").stdout

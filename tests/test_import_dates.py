@@ -22,12 +22,20 @@ def no_settings(monkeypatch):
 
 
 def test_the_forms_people_type_import(ok, tmp_path):
-    text = ("name,created\nA,\"Jan 5, 2026\"\nB,5 Jan 2026 10:00\nC,2026-01-05T10:00:00Z\nD,\"15 Apr, 2021 00:02:00\"\n"
-            "E,31/12/2025\nF,12/31/2025\n")
+    text = (
+        'name,created\nA,"Jan 5, 2026"\nB,5 Jan 2026 10:00\nC,2026-01-05T10:00:00Z\nD,"15 Apr, 2021 00:02:00"\n'
+        "E,31/12/2025\nF,12/31/2025\n"
+    )
     ok("import", write(tmp_path, "a.csv", text))
     created = {lead["name"]: lead["created_at"][:16] for lead in leads(ok)}
-    assert created == {"A": "2026-01-05T00:00", "B": "2026-01-05T10:00", "C": "2026-01-05T10:00",
-                       "D": "2021-04-15T00:02", "E": "2025-12-31T00:00", "F": "2025-12-31T00:00"}
+    assert created == {
+        "A": "2026-01-05T00:00",
+        "B": "2026-01-05T10:00",
+        "C": "2026-01-05T10:00",
+        "D": "2021-04-15T00:02",
+        "E": "2025-12-31T00:00",
+        "F": "2025-12-31T00:00",
+    }
 
 
 def test_an_ambiguous_date_refuses_the_row_naming_the_setting(cli, ok, tmp_path, snapshot):
@@ -60,10 +68,16 @@ def test_an_ambiguous_amount_refuses_the_row_until_the_decimal_mark_is_set(cli, 
     assert sorted(lead["value"] for lead in leads(ok)) == [1200.5, 12000.0]
 
 
-@pytest.mark.parametrize(("value", "fragment"), [
-    ("Infinity", "cannot read the amount"), ("-5", "is negative"), ("1e300", "is too large"),
-    ("100000000000000000000000000000000", "is too large"), ("0.001", "more than two decimals"),
-])
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        ("Infinity", "cannot read the amount"),
+        ("-5", "is negative"),
+        ("1e300", "is too large"),
+        ("100000000000000000000000000000000", "is too large"),
+        ("0.001", "more than two decimals"),
+    ],
+)
 def test_numbers_in_json_get_the_checks_of_typed_amounts(cli, ok, tmp_path, snapshot, value, fragment):
     ok("list")
     before = snapshot()

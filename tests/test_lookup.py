@@ -21,12 +21,28 @@ def shown_id(ok, reference: str) -> int:
     return json.loads(ok("show", reference, "-f", "json").stdout)["id"]
 
 
-@pytest.mark.parametrize(("reference", "lead"), [
-    ("1", 1), ("#2", 2), ("linus@KERNEL.example", 1), ("ada lovelace", 3),
-    ("linus", 1), ("LIN", 1), ("torv", 1), ("Torvalds", 1),  # a prefix, or a word of the name
-    ("edith", 2), ("EDITH PIAF", 2), ("piaf", 2), ("Édith", 2),  # accents and case aside
-    ("ada l", 3), ("byron", 4), ("luc", 5), ("jean luc", 5), ("Jean-Luc", 5),
-])
+@pytest.mark.parametrize(
+    ("reference", "lead"),
+    [
+        ("1", 1),
+        ("#2", 2),
+        ("linus@KERNEL.example", 1),
+        ("ada lovelace", 3),
+        ("linus", 1),
+        ("LIN", 1),
+        ("torv", 1),
+        ("Torvalds", 1),  # a prefix, or a word of the name
+        ("edith", 2),
+        ("EDITH PIAF", 2),
+        ("piaf", 2),
+        ("Édith", 2),  # accents and case aside
+        ("ada l", 3),
+        ("byron", 4),
+        ("luc", 5),
+        ("jean luc", 5),
+        ("Jean-Luc", 5),
+    ],
+)
 def test_a_unique_prefix_or_word_names_the_lead(ok, people, reference, lead):
     assert shown_id(ok, reference) == lead
 
@@ -84,7 +100,9 @@ def test_imported_and_upgraded_leads_are_found_by_prefix(ok, tmp_path, db_path):
     assert shown_id(ok, "emile") == 1
     # A database from before migration 0004 gets the lookup form of every lead on upgrade.
     connection = sqlite3.connect(db_path)
-    connection.executescript("DROP INDEX ix_leads_name_plain; ALTER TABLE leads DROP COLUMN name_plain; "
-                             "UPDATE alembic_version SET version_num = '0003';")
+    connection.executescript(
+        "DROP INDEX ix_leads_name_plain; ALTER TABLE leads DROP COLUMN name_plain; "
+        "UPDATE alembic_version SET version_num = '0003';"
+    )
     connection.close()
     assert shown_id(ok, "zola") == 1

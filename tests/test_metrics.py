@@ -78,8 +78,9 @@ def test_overall_figures(pipeline, ok):
 
 def test_stage_conversion_counts_skipped_stages(pipeline, ok):
     stages = by_stage(metrics_json(ok))
-    discovery, qualification, contact, proposal = (stages[name] for name in
-                                                   ("Discovery", "Qualification", "Contact", "Proposal"))
+    discovery, qualification, contact, proposal = (
+        stages[name] for name in ("Discovery", "Qualification", "Contact", "Proposal")
+    )
     # A lead reached every stage up to the furthest it reached: Eve, created in Contact, passed
     # Discovery and Qualification; Bob, moved from Discovery to Proposal, passed Qualification and
     # Contact. So the funnel never rises from one stage to the next (issue 15).
@@ -88,7 +89,11 @@ def test_stage_conversion_counts_skipped_stages(pipeline, ok):
     assert discovery["conversion_won"] == 0.25
     # Ada, Bob, Cy (won from Qualification) and Eve; all moved past it (Cy by winning).
     assert (qualification["reached"], qualification["advanced"], qualification["won"], qualification["lost"]) == (
-        4, 4, 2, 1)
+        4,
+        4,
+        2,
+        1,
+    )
     assert qualification["conversion_won"] == 0.5
     # Ada, Bob and Eve (still there).
     assert (contact["reached"], contact["advanced"], contact["won"]) == (3, 2, 1)
@@ -204,10 +209,13 @@ def test_csv_and_jsonl(pipeline, ok):
     assert json.loads(line)["won"]["leads"] == 2
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--since", "someday"], "Cannot read the date"),
-    (["--since", "2026-11-01", "--until", "2026-10-01"], "must be before --until"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--since", "someday"], "Cannot read the date"),
+        (["--since", "2026-11-01", "--until", "2026-10-01"], "must be before --until"),
+    ],
+)
 def test_bad_periods_are_usage_errors(pipeline, cli, snapshot, args, message):
     before = snapshot()
     result = cli("metrics", *args)

@@ -12,17 +12,47 @@ from pipectl.money import MAX_CENTS, cents_from_number, format_money, parse_amou
 @pytest.mark.parametrize(
     ("text", "cents"),
     [
-        ("20000", 2_000_000), ("20,000", 2_000_000), ("$22,700.00", 2_270_000), ("€1.200,50", 120_050),
-        ("20k", 2_000_000), ("1.5m", 150_000_000), ("12.5", 1_250), ("1,200.50", 120_050),
-        ("1 200", 120_000), ("0", 0), ("0.01", 1), ("USD 99", 9_900), ("1'000'000", 100_000_000),
+        ("20000", 2_000_000),
+        ("20,000", 2_000_000),
+        ("$22,700.00", 2_270_000),
+        ("€1.200,50", 120_050),
+        ("20k", 2_000_000),
+        ("1.5m", 150_000_000),
+        ("12.5", 1_250),
+        ("1,200.50", 120_050),
+        ("1 200", 120_000),
+        ("0", 0),
+        ("0.01", 1),
+        ("USD 99", 9_900),
+        ("1'000'000", 100_000_000),
     ],
 )
 def test_accepted_amounts(text, cents):
     assert parse_amount(text) == cents
 
 
-@pytest.mark.parametrize("text", ["", "abc", "-5", "1e5", "12.", "1,2,3", "1.234.5", "12.345", "nan", "inf",
-                                  "10000000000000", "٣٤", "12.000", "12,00", "12,5", "1200,50", "1" * 400])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "abc",
+        "-5",
+        "1e5",
+        "12.",
+        "1,2,3",
+        "1.234.5",
+        "12.345",
+        "nan",
+        "inf",
+        "10000000000000",
+        "٣٤",
+        "12.000",
+        "12,00",
+        "12,5",
+        "1200,50",
+        "1" * 400,
+    ],
+)
 def test_refused_amounts(text):
     with pytest.raises(UsageError) as error:
         parse_amount(text)
@@ -55,18 +85,22 @@ def test_sums_of_cents_never_drift(values):
 
 # --- Ambiguous, negative and huge amounts (issue 13) ---------------------------------------------
 
+
 @pytest.fixture(autouse=True)
 def no_decimal_setting(monkeypatch):
     monkeypatch.delenv("PIPECTL_DECIMAL", raising=False)
 
 
-@pytest.mark.parametrize(("text", "fragments"), [
-    ("12.000", ["ambiguous (12 or 12,000?)", "PIPECTL_DECIMAL=.", "PIPECTL_DECIMAL=,"]),
-    ("1.250k", ["ambiguous (1.25k or 1,250k?)"]),
-    ("12,00", ["decimal comma", "12.00", "PIPECTL_DECIMAL=,"]),
-    ("12,5", ["decimal comma", "12.5"]),
-    ("12.345", ["more than two decimals", "12345", "PIPECTL_DECIMAL=,"]),
-])
+@pytest.mark.parametrize(
+    ("text", "fragments"),
+    [
+        ("12.000", ["ambiguous (12 or 12,000?)", "PIPECTL_DECIMAL=.", "PIPECTL_DECIMAL=,"]),
+        ("1.250k", ["ambiguous (1.25k or 1,250k?)"]),
+        ("12,00", ["decimal comma", "12.00", "PIPECTL_DECIMAL=,"]),
+        ("12,5", ["decimal comma", "12.5"]),
+        ("12.345", ["more than two decimals", "12345", "PIPECTL_DECIMAL=,"]),
+    ],
+)
 def test_ambiguous_amounts_are_refused_with_a_hint(text, fragments):
     # Today's main read 12.000 and 12,00 as 12 without a word.
     with pytest.raises(UsageError) as error:
@@ -76,12 +110,21 @@ def test_ambiguous_amounts_are_refused_with_a_hint(text, fragments):
         assert fragment in str(error.value)
 
 
-@pytest.mark.parametrize(("text", "mark", "cents"), [
-    ("12.000", ",", 1_200_000), ("12,00", ",", 1_200), ("12,5", ",", 1_250), ("1.200.000,50", ",", 120_000_050),
-    ("12.000", ".", 1_200), ("12.5", ".", 1_250), ("12,000", ".", 1_200_000),
-    # Both marks say which is which, whatever the setting.
-    ("1,200.50", ",", 120_050), ("1.200,50", ".", 120_050),
-])
+@pytest.mark.parametrize(
+    ("text", "mark", "cents"),
+    [
+        ("12.000", ",", 1_200_000),
+        ("12,00", ",", 1_200),
+        ("12,5", ",", 1_250),
+        ("1.200.000,50", ",", 120_000_050),
+        ("12.000", ".", 1_200),
+        ("12.5", ".", 1_250),
+        ("12,000", ".", 1_200_000),
+        # Both marks say which is which, whatever the setting.
+        ("1,200.50", ",", 120_050),
+        ("1.200,50", ".", 120_050),
+    ],
+)
 def test_the_decimal_setting_settles_a_lone_mark(monkeypatch, text, mark, cents):
     assert parse_amount(text, decimal_mark=mark) == cents
     monkeypatch.setenv("PIPECTL_DECIMAL", {",": "comma", ".": "."}[mark])
@@ -111,10 +154,17 @@ def test_huge_amounts_are_refused_clearly(text):
         parse_amount(text)
 
 
-@pytest.mark.parametrize(("value", "fragment"), [
-    (float("inf"), "Cannot read"), (float("nan"), "Cannot read"), (1e300, "too large"), (10**30, "too large"),
-    (-5, "cannot be negative"), (0.001, "more than two decimals"),
-])
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        (float("inf"), "Cannot read"),
+        (float("nan"), "Cannot read"),
+        (1e300, "too large"),
+        (10**30, "too large"),
+        (-5, "cannot be negative"),
+        (0.001, "more than two decimals"),
+    ],
+)
 def test_numbers_from_files_get_the_same_checks(value, fragment):
     with pytest.raises(UsageError, match=fragment):
         cents_from_number(value)

@@ -15,28 +15,42 @@ SWEEPS = {date(2026, 12, 6), date(2026, 12, 13), date(2026, 12, 20), date(2026, 
 
 # What the seller does, day by day: (lead, command, arguments…). Leads are named; ids come from `add`.
 PLAN = {
-    date(2026, 11, 30): [("Anna", "plan", "Discovery call", "--due", "2026-12-04 10:00"),
-                         ("Walt", "plan", "Send proposal", "--due", "2026-12-10"),
-                         ("Olga", "plan", "Call Olga", "--due", "2026-12-01")],
+    date(2026, 11, 30): [
+        ("Anna", "plan", "Discovery call", "--due", "2026-12-04 10:00"),
+        ("Walt", "plan", "Send proposal", "--due", "2026-12-10"),
+        ("Olga", "plan", "Call Olga", "--due", "2026-12-01"),
+    ],
     date(2026, 12, 1): [("Sam", "log", "email"), ("Ben", "log", "call", "--outcome", "no-answer")],
     date(2026, 12, 2): [("Sam", "log", "email"), ("Ben", "log", "email")],
-    date(2026, 12, 3): [("Sam", "log", "call", "--outcome", "voicemail"), ("Ben", "log", "email"),
-                        ("Mo", "log", "call", "--outcome", "busy")],
-    date(2026, 12, 4): [("Anna", "done", "--next", "Send deck", "--due", "2026-12-11"),
-                        ("Olga", "log", "note", "--note", "asked her assistant")],
+    date(2026, 12, 3): [
+        ("Sam", "log", "call", "--outcome", "voicemail"),
+        ("Ben", "log", "email"),
+        ("Mo", "log", "call", "--outcome", "busy"),
+    ],
+    date(2026, 12, 4): [
+        ("Anna", "done", "--next", "Send deck", "--due", "2026-12-11"),
+        ("Olga", "log", "note", "--note", "asked her assistant"),
+    ],
     date(2026, 12, 5): [("Ben", "log", "call", "--outcome", "connected", "--note", "interested")],
     date(2026, 12, 7): [("Mo", "move", "Qualification"), ("Ben", "log", "email")],
     date(2026, 12, 8): [("Ben", "log", "email"), ("Walt", "log", "meeting")],
     date(2026, 12, 9): [("Ben", "log", "message")],
     date(2026, 12, 10): [("Ben", "plan", "Follow up", "--due", "2026-12-16")],
-    date(2026, 12, 11): [("Anna", "done", "--next", "Proposal review", "--due", "2026-12-18 09:30"),
-                         ("Olga", "log", "note")],
+    date(2026, 12, 11): [
+        ("Anna", "done", "--next", "Proposal review", "--due", "2026-12-18 09:30"),
+        ("Olga", "log", "note"),
+    ],
     date(2026, 12, 14): [("Walt", "won", "--value", "12000")],
-    date(2026, 12, 16): [("Ben", "log", "call", "--outcome", "connected", "--note", "agreed terms"),
-                         ("Ben", "done", "--next", "Contract", "--due", "2026-12-23")],
+    date(2026, 12, 16): [
+        ("Ben", "log", "call", "--outcome", "connected", "--note", "agreed terms"),
+        ("Ben", "done", "--next", "Contract", "--due", "2026-12-23"),
+    ],
     date(2026, 12, 18): [("Anna", "done", "--next", "Sign", "--due", "2026-12-24"), ("Olga", "log", "note")],
-    date(2026, 12, 21): [("Gina", "restore"), ("Gina", "plan", "Call Gina", "--due", "2026-12-29"),
-                         ("Olga", "restore")],
+    date(2026, 12, 21): [
+        ("Gina", "restore"),
+        ("Gina", "plan", "Call Gina", "--due", "2026-12-29"),
+        ("Olga", "restore"),
+    ],
 }
 # Who each Sunday's sweep archives, and the start of one of its reasons.
 EXPECTED = {
@@ -72,8 +86,11 @@ def test_a_month_of_use(ok, monkeypatch):
             continue
         now(day, 18)
         open_leads = json.loads(ok("list", "--status", "open", "-f", "json").stdout)
-        planned_ahead = {names[row["id"]] for row in open_leads
-                         if row["next_action_due"] and row["next_action_due"][:10] >= day.isoformat()}
+        planned_ahead = {
+            names[row["id"]]
+            for row in open_leads
+            if row["next_action_due"] and row["next_action_due"][:10] >= day.isoformat()
+        }
         answered = {name for name, answer in last_answer.items() if answer >= last_outreach.get(name, answer)}
         preview = json.loads(ok("clean", "--dry-run", "-f", "json").stdout)
         swept = json.loads(ok("clean", "--yes", "-f", "json").stdout)
@@ -89,10 +106,16 @@ def test_a_month_of_use(ok, monkeypatch):
         assert not {ids[name] for name in archived[day]} & agenda
     # The month's end: who is where.
     now(START + timedelta(days=DAYS))
-    statuses = {row["name"]: row["status"]
-                for row in json.loads(ok("list", "--status", "all", "-f", "json").stdout)}
-    assert statuses == {"Anna": "open", "Ben": "open", "Sam": "archived", "Gina": "open", "Walt": "won",
-                        "Olga": "open", "Mo": "archived"}
+    statuses = {row["name"]: row["status"] for row in json.loads(ok("list", "--status", "all", "-f", "json").stdout)}
+    assert statuses == {
+        "Anna": "open",
+        "Ben": "open",
+        "Sam": "archived",
+        "Gina": "open",
+        "Walt": "won",
+        "Olga": "open",
+        "Mo": "archived",
+    }
     # Winning closed Walt's overdue proposal: it left the agenda and the calendar.
     assert "Send proposal" not in ok("next", "--format", "ics").stdout
     assert "Ben" in {row["name"] for row in json.loads(ok("list", "--status", "open", "-f", "json").stdout)}

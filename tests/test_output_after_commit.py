@@ -36,8 +36,15 @@ def run_into_closed_pipe(db, *args: str) -> subprocess.CompletedProcess:
     read_end, write_end = os.pipe()
     os.close(read_end)  # the reader left: every write to the pipe fails with EPIPE
     try:
-        return subprocess.run([sys.executable, "-m", "pipectl", *args], stdout=write_end, stderr=subprocess.PIPE,
-                              stdin=subprocess.DEVNULL, env=env, text=True, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "pipectl", *args],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            text=True,
+            timeout=120,
+        )
     finally:
         os.close(write_end)
 
@@ -64,9 +71,13 @@ def test_score_into_a_closed_pipe_keeps_the_new_scores(pipeline_copy, tmp_path, 
     # The same re-score run to the end, with a reader that stays.
     finished = tmp_path / "finished.db"
     shutil.copyfile(generated, finished)
-    complete = subprocess.run([sys.executable, "-m", "pipectl", "--db", str(finished), "score", "-f", "json"],
-                              capture_output=True, text=True, timeout=120,
-                              env={**os.environ, "PIPECTL_NOW": FIXED_NOW, "TZ": "UTC"})
+    complete = subprocess.run(
+        [sys.executable, "-m", "pipectl", "--db", str(finished), "score", "-f", "json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PIPECTL_NOW": FIXED_NOW, "TZ": "UTC"},
+    )
     assert complete.returncode == 0, complete.stderr
     stored = rows(pipeline_copy, OPEN_SCORES)
     assert stored == rows(finished, OPEN_SCORES)

@@ -95,8 +95,12 @@ def test_the_due_before_check_uses_the_lead_done_due_index(pipeline):
     with captured(pipeline) as statements, pipeline.session(write=False) as session:
         stalled_rows(session, NOW)
         unplanned_rows(session)
-    details = [detail for sql, parameters in selects(statements) if "NOT (EXISTS" in sql
-               for detail in correlated_searches(plan(pipeline, sql, parameters))]
+    details = [
+        detail
+        for sql, parameters in selects(statements)
+        if "NOT (EXISTS" in sql
+        for detail in correlated_searches(plan(pipeline, sql, parameters))
+    ]
     # "An open task due before the horizon" (stalled) and "any open task" (no next action).
     assert any("ix_activities_lead_done_due (lead_id=? AND done=? AND due<?)" in detail for detail in details), details
     assert any("ix_activities_lead_done_due (lead_id=? AND done=?)" in detail for detail in details), details
@@ -108,8 +112,11 @@ def test_board_cards_come_in_order_from_the_stage_index(pipeline):
     with captured(pipeline) as statements, pipeline.session(write=False) as session:
         board = build_board(session, NOW)
     assert any(column["cards"] for column in board["columns"])
-    card_queries = [(sql, parameters) for sql, parameters in selects(statements)
-                    if "ORDER BY leads.value_cents DESC" in sql and "LIMIT" in sql]
+    card_queries = [
+        (sql, parameters)
+        for sql, parameters in selects(statements)
+        if "ORDER BY leads.value_cents DESC" in sql and "LIMIT" in sql
+    ]
     assert card_queries
     for sql, parameters in card_queries:
         details = [detail for _node, _parent, detail in plan(pipeline, sql, parameters)]

@@ -9,9 +9,23 @@ from pathlib import Path
 import pytest
 
 COPIES = 12
-COMMANDS = [["list"], ["list", "-f", "json"], ["show", "2"], ["board"], ["metrics"], ["next"], ["export"],
-            ["stages", "list"], ["review"], ["add", "Zed"], ["log", "3", "call"], ["edit", "4", "--company", "X"],
-            ["plan", "5", "Call", "--due", "3d"], ["rules", "export"], ["clean", "--dry-run"]]
+COMMANDS = [
+    ["list"],
+    ["list", "-f", "json"],
+    ["show", "2"],
+    ["board"],
+    ["metrics"],
+    ["next"],
+    ["export"],
+    ["stages", "list"],
+    ["review"],
+    ["add", "Zed"],
+    ["log", "3", "call"],
+    ["edit", "4", "--company", "X"],
+    ["plan", "5", "Call", "--due", "3d"],
+    ["rules", "export"],
+    ["clean", "--dry-run"],
+]
 WRITES = {"add", "log", "edit", "plan"}
 
 
@@ -29,8 +43,12 @@ def _flagged(path: Path) -> bool:
 @pytest.fixture
 def pipeline_file(ok, db_path, tmp_path) -> Path:
     source = tmp_path / "leads.csv"
-    source.write_text("name,company,email,value,tags\n" + "\n".join(
-        f"Lead {n},Company {n % 5},lead{n}@example.com,{n}000,a;b" for n in range(1, 60)) + "\n", encoding="utf-8")
+    source.write_text(
+        "name,company,email,value,tags\n"
+        + "\n".join(f"Lead {n},Company {n % 5},lead{n}@example.com,{n}000,a;b" for n in range(1, 60))
+        + "\n",
+        encoding="utf-8",
+    )
     ok("import", source)
     for lead in range(1, 10):
         ok("log", str(lead), "call", "--note", "x" * 200)

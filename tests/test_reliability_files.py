@@ -36,6 +36,7 @@ def bad_csv(tmp_path) -> Path:
 
 # --- no output is the database or a file beside it ------------------------------------------------
 
+
 @pytest.mark.parametrize("suffix", ["", "-wal", "-shm", "-journal"])
 def test_export_never_writes_over_the_database_or_its_side_files(cli, new_lead, db_path, suffix):
     new_lead("Ada")
@@ -76,6 +77,7 @@ def test_backup_over_the_wal_is_refused_even_with_force(cli, new_lead, db_path):
 
 
 # --- temporary files are created exclusively ------------------------------------------------------
+
 
 def test_a_planted_partial_is_refused_and_never_written_through(cli, new_lead, tmp_path, bad_csv):
     new_lead("Ada Lovelace", "--email", "ada@example.com")
@@ -128,8 +130,18 @@ def test_export_replacing_a_file_keeps_it_private(ok, new_lead, tmp_path):
 
 # --- bad paths: one Error line, nothing left behind ------------------------------------------------
 
-BAD_OUTPUTS = ["", ".", "..", "{folder}", "{folder}/", "{folder}/a\x00b.csv", "{folder}/" + "n" * 256,
-               "{folder}/~\x7f", "{folder}/missing/out.csv", "{folder}/fifo"]
+BAD_OUTPUTS = [
+    "",
+    ".",
+    "..",
+    "{folder}",
+    "{folder}/",
+    "{folder}/a\x00b.csv",
+    "{folder}/" + "n" * 256,
+    "{folder}/~\x7f",
+    "{folder}/missing/out.csv",
+    "{folder}/fifo",
+]
 
 
 @pytest.mark.parametrize("output", BAD_OUTPUTS)
@@ -160,8 +172,7 @@ def test_a_write_error_half_way_removes_the_partial_and_keeps_the_old_file(cli, 
     assert target.read_text() == "the old export\n" and _partials(tmp_path) == []
 
 
-def test_rejects_on_a_full_disk_leave_no_partial_and_no_import(cli, new_lead, tmp_path, bad_csv, monkeypatch,
-                                                               snapshot):
+def test_rejects_on_a_full_disk_leave_no_partial_and_no_import(cli, new_lead, tmp_path, bad_csv, monkeypatch, snapshot):
     new_lead("Ada")
     before = snapshot()
 
@@ -194,8 +205,13 @@ def test_an_export_that_outgrows_the_disk_fails_cleanly(ok, tmp_path, db_path):
     ok("import", source)
     env = dict(os.environ, PIPECTL_DB=str(db_path), PYTHONPATH=str(ROOT / "src"))
     target = tmp_path / "big.csv"
-    done = subprocess.run([sys.executable, "-c", LIMITED, "export", "-o", str(target)], capture_output=True,
-                          text=True, env=env, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", LIMITED, "export", "-o", str(target)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert done.returncode == 1, done.stderr
     assert done.stderr.startswith("Error: Cannot write") and "Traceback" not in done.stderr
     assert not target.exists() and _partials(tmp_path) == []

@@ -37,14 +37,17 @@ def _file(tmp_path: Path, name: str, data: bytes) -> Path:
     return path
 
 
-@pytest.mark.parametrize("name,data,words", [
-    ("deep.json", b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
-    ("deep.jsonl", b'{"name": ' + b"[" * 100_000 + b"]" * 100_000 + b"}\n", "nested too deeply"),
-    ("size.json", b'[{"name": "Huge", "company_size": 100000000000000000000000000}]', "company_size"),
-    ("value.json", b'[{"name": "Inf", "value": 1e400}]', "amount"),
-    ("surrogate.json", b'[{"name": "S\\ud800x"}]', "surrogate"),
-    ("nul.csv", b"name,company\n\x00\x00,X\n", "NUL character"),
-])
+@pytest.mark.parametrize(
+    "name,data,words",
+    [
+        ("deep.json", b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+        ("deep.jsonl", b'{"name": ' + b"[" * 100_000 + b"]" * 100_000 + b"}\n", "nested too deeply"),
+        ("size.json", b'[{"name": "Huge", "company_size": 100000000000000000000000000}]', "company_size"),
+        ("value.json", b'[{"name": "Inf", "value": 1e400}]', "amount"),
+        ("surrogate.json", b'[{"name": "S\\ud800x"}]', "surrogate"),
+        ("nul.csv", b"name,company\n\x00\x00,X\n", "NUL character"),
+    ],
+)
 def test_hostile_import_files_are_refused_whole(cli, tmp_path, before, snapshot, name, data, words):
     message = _refused(cli("import", _file(tmp_path, name, data)), before, snapshot)
     assert words in message or words in cli("import", _file(tmp_path, name, data)).stderr
@@ -52,8 +55,12 @@ def test_hostile_import_files_are_refused_whole(cli, tmp_path, before, snapshot,
 
 def test_a_hostile_row_is_rejected_alone_with_skip_invalid(ok, tmp_path, before, monkeypatch):
     monkeypatch.chdir(tmp_path)  # the rejects file is written to the current folder
-    rows = [{"name": "Fine"}, {"name": "Huge", "company_size": 10 ** 26}, {"name": "Inf", "value": float("inf")},
-            {"name": "S\ud800x"}]
+    rows = [
+        {"name": "Fine"},
+        {"name": "Huge", "company_size": 10**26},
+        {"name": "Inf", "value": float("inf")},
+        {"name": "S\ud800x"},
+    ]
     source = tmp_path / "mixed.json"
     source.write_text(json.dumps(rows), encoding="utf-8")
     ok("import", source, "--skip-invalid")
@@ -77,11 +84,14 @@ def test_an_unreadable_file(cli, tmp_path, before, snapshot):
     _refused(cli("rules", "load", locked), before, snapshot, 1)
 
 
-@pytest.mark.parametrize("data,words", [
-    (b"[thresholds]\nmql = " + b"9" * 5000 + b"\n", "thousands of digits"),
-    (b"x = " + b"[" * 100_000 + b"]" * 100_000 + b"\n", "nested too deeply"),
-    (b"[thresholds]\nmql = 1e400\n", "finite"),
-])
+@pytest.mark.parametrize(
+    "data,words",
+    [
+        (b"[thresholds]\nmql = " + b"9" * 5000 + b"\n", "thousands of digits"),
+        (b"x = " + b"[" * 100_000 + b"]" * 100_000 + b"\n", "nested too deeply"),
+        (b"[thresholds]\nmql = 1e400\n", "finite"),
+    ],
+)
 def test_hostile_rules_files(cli, tmp_path, before, snapshot, data, words):
     message = _refused(cli("rules", "load", _file(tmp_path, "rules.toml", data)), before, snapshot, 1)
     assert words in message or words in cli("rules", "load", tmp_path / "rules.toml").stderr
@@ -91,12 +101,15 @@ def test_rules_from_stdin_that_is_not_utf8(cli, before, snapshot):
     _refused(cli("rules", "load", "-", input=b"[thresholds]\nmql = 30\n\xff\n"), before, snapshot, 1)
 
 
-@pytest.mark.parametrize("args", [
-    ["show", "1", "--activities", str(10 ** 30)],
-    ["add", "Big", "--size", str(10 ** 26)],
-    ["add", "Big", "--value", "1e400"],
-    ["list", "--limit", str(10 ** 30)],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["show", "1", "--activities", str(10**30)],
+        ["add", "Big", "--size", str(10**26)],
+        ["add", "Big", "--value", "1e400"],
+        ["list", "--limit", str(10**30)],
+    ],
+)
 def test_huge_numbers_on_the_command_line(cli, before, snapshot, args):
     _refused(cli(*args), before, snapshot)
 
@@ -127,7 +140,9 @@ def test_json_lists_and_objects_in_custom_fields_come_back_as_json(ok, tmp_path)
     ok("import", source)
     stored = json.loads(ok("show", "Fields", "--format", "json").stdout)["fields"]
     assert {key: json.loads(value) for key, value in stored.items() if key != "text"} == {
-        "list": fields["list"], "object": fields["object"]}
+        "list": fields["list"],
+        "object": fields["object"],
+    }
     exported = ok("export", "--format", "jsonl").stdout.splitlines()
     assert json.loads(exported[0])["fields"] == stored
     # Export and import again: the same text, not a repr of a repr.
@@ -139,6 +154,7 @@ def test_json_lists_and_objects_in_custom_fields_come_back_as_json(ok, tmp_path)
 
 
 # --- the fuzz generator, bounded -------------------------------------------------------------------
+
 
 def test_fuzzed_hostile_files_paths_and_damaged_databases(tmp_path):
     sys.path.insert(0, str(ROOT))

@@ -66,7 +66,7 @@ def test_a_bad_busy_timeout_is_a_usage_error(cli, new_lead, monkeypatch):
 
 def test_the_note_of_a_killed_writer_is_not_believed(db_path, new_lead, cli, monkeypatch):
     new_lead("Ada")
-    Path(f"{db_path}-writer").write_text(json.dumps({"command": "import", "pid": 2 ** 22 + 7, "since": 0}))
+    Path(f"{db_path}-writer").write_text(json.dumps({"command": "import", "pid": 2**22 + 7, "since": 0}))
     blocker = sqlite3.connect(db_path, isolation_level=None)
     blocker.execute("BEGIN IMMEDIATE")
     try:
@@ -86,8 +86,16 @@ FIRST_USE = "import sys\nfrom pipectl.cli.app import main\nsys.argv = ['pipectl'
 
 def test_many_first_uses_at_once_all_succeed(tmp_path):
     db_path = tmp_path / "new.db"
-    processes = [subprocess.Popen([sys.executable, "-c", FIRST_USE, f"Lead {number}"], stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True, env=_env(db_path)) for number in range(8)]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", FIRST_USE, f"Lead {number}"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_env(db_path),
+        )
+        for number in range(8)
+    ]
     results = [process.communicate(timeout=TIMEOUT_S) for process in processes]
     assert [process.returncode for process in processes] == [0] * 8, results
     connection = sqlite3.connect(db_path)
@@ -115,8 +123,13 @@ KILLED_CREATION = textwrap.dedent("""
 
 def test_a_first_use_killed_half_way_leaves_no_pipeline_without_stages(tmp_path, cli, ok):
     db_path = tmp_path / "new.db"
-    process = subprocess.Popen([sys.executable, "-c", KILLED_CREATION, str(db_path)], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, env=_env(db_path))
+    process = subprocess.Popen(
+        [sys.executable, "-c", KILLED_CREATION, str(db_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(db_path),
+    )
     try:
         assert process.stdout.readline().strip() == "schema built", process.stderr.read()
         process.send_signal(signal.SIGKILL)
@@ -145,8 +158,9 @@ def test_db_check_reports_a_pipeline_without_stages(cli, ok, db_path):
     assert any("no stages" in problem for problem in report["problems"])
 
 
-@pytest.mark.parametrize("command",
-                         [["list"], ["show", "1"], ["metrics"], ["export"], ["board"], ["next"], ["db", "check"]])
+@pytest.mark.parametrize(
+    "command", [["list"], ["show", "1"], ["metrics"], ["export"], ["board"], ["next"], ["db", "check"]]
+)
 def test_every_reader_answers_with_no_wait_allowed(db_path, new_lead, ok, monkeypatch, command):
     """With a busy timeout of 0, any wait for the lock would fail at once: these never wait."""
     new_lead("Ada")

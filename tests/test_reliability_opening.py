@@ -34,8 +34,12 @@ def _source(tmp_path: Path) -> Path:
 
 # --- a dry run never creates, converts or touches a file ---------------------------------------------
 
-DRY_RUNS = [["clean", "--dry-run"], ["clean", "--purge", "--older-than", "1d", "--dry-run"],
-            ["score", "--apply", "--dry-run"], ["import", "{source}", "--dry-run"]]
+DRY_RUNS = [
+    ["clean", "--dry-run"],
+    ["clean", "--purge", "--older-than", "1d", "--dry-run"],
+    ["score", "--apply", "--dry-run"],
+    ["import", "{source}", "--dry-run"],
+]
 
 
 @pytest.mark.parametrize("args", DRY_RUNS, ids=lambda args: " ".join(args[:2]))
@@ -66,6 +70,7 @@ def test_a_dry_run_leaves_a_rollback_journal_database_as_it_is(ok, db_path, tmp_
 
 # --- a foreign database is refused untouched, whatever its alembic_version says ---------------------
 
+
 @pytest.mark.parametrize("revision", ["0001", "abc123", "9999"])
 @pytest.mark.parametrize("journal", ["delete", "wal"])
 def test_a_foreign_database_with_an_alembic_version_is_left_untouched(cli, tmp_path, revision, journal):
@@ -86,6 +91,7 @@ def test_a_foreign_database_with_an_alembic_version_is_left_untouched(cli, tmp_p
 
 
 # --- read-only: ?mode=ro, and files the user may not write -------------------------------------------
+
 
 def test_a_mode_ro_url_reads_and_refuses_writes(ok, cli, db_path, new_lead, tmp_path):
     new_lead("Ada")
@@ -110,8 +116,11 @@ def test_a_file_the_user_may_not_write_is_read_without_leaving_wal_files(ok, cli
     """What a 0400 file does for any user but root (root may write anything), simulated for root too."""
     new_lead("Ada")
     real_access = os.access
-    monkeypatch.setattr(os, "access", lambda path, mode, **kw: False if (
-        mode & os.W_OK and Path(path) == db_path) else real_access(path, mode, **kw))
+    monkeypatch.setattr(
+        os,
+        "access",
+        lambda path, mode, **kw: False if (mode & os.W_OK and Path(path) == db_path) else real_access(path, mode, **kw),
+    )
     before = _digest(db_path)
     assert json.loads(ok("list", "--format", "json").stdout)[0]["name"] == "Ada"
     result = cli("add", "Bob")
@@ -135,6 +144,7 @@ def test_a_0400_database_leaves_no_0400_wal_files(ok, cli, db_path, new_lead):
 
 # --- small ones ------------------------------------------------------------------------------------
 
+
 def test_db_check_jsonl_is_one_compact_line(ok, new_lead):
     new_lead("Ada")
     out = ok("db", "check", "--format", "jsonl").stdout
@@ -152,7 +162,8 @@ def test_dry_run_in_a_subprocess_on_a_missing_database(tmp_path):
     """The real command line, with PIPECTL_DB pointing at a file that does not exist."""
     db = tmp_path / "fresh.db"
     env = dict(os.environ, PIPECTL_DB=str(db), PYTHONPATH=str(ROOT / "src"))
-    done = subprocess.run([sys.executable, "-m", "pipectl", "clean", "--dry-run"], capture_output=True, text=True,
-                          env=env, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "pipectl", "clean", "--dry-run"], capture_output=True, text=True, env=env, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     assert not db.exists()

@@ -23,8 +23,13 @@ def customised(ok, new_lead, tmp_path):
     new_lead("Dee", "--value", "3k", "--stage", "Contact", "--force", "--at", "2026-11-10")
 
 
-FIGURES = (["forecast", "-f", "json"], ["list", "--status", "all", "-f", "json"], ["stages", "list", "-f", "json"],
-           ["rules", "export"], ["metrics", "-f", "json"])
+FIGURES = (
+    ["forecast", "-f", "json"],
+    ["list", "--status", "all", "-f", "json"],
+    ["stages", "list", "-f", "json"],
+    ["rules", "export"],
+    ["metrics", "-f", "json"],
+)
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "json"])
@@ -50,22 +55,37 @@ def test_settings_are_left_out_of_a_pipeline_that_has_leads(ok, customised, new_
     result = ok("--db", other, "import", backup, "--create-stages")
     assert "settings (stages, rules, quota) were left out: this pipeline already has leads" in result.stderr
     assert [row["name"] for row in json.loads(ok("--db", other, "stages", "list", "-f", "json").stdout)] == [
-        "Discovery", "Qualification", "Contact", "Proposal", "Negotiation"]  # Negotiation came with Cy's row
+        "Discovery",
+        "Qualification",
+        "Contact",
+        "Proposal",
+        "Negotiation",
+    ]  # Negotiation came with Cy's row
 
 
-@pytest.mark.parametrize("stages, message", [
-    ('[{"name": "Only", "probability": 10, "idle_days": 5}]', "the settings record is not valid (stages"),
-    ('[{"name": "A", "probability": 10, "idle_days": 5}, {"name": "Won", "probability": 90, "idle_days": 5}]',
-     "'Won' is a lead status, not a stage"),
-    ('[{"name": "A", "probability": 10, "idle_days": 5}, {"name": "a", "probability": 90, "idle_days": 5}]',
-     "names a stage twice"),
-])
+@pytest.mark.parametrize(
+    "stages, message",
+    [
+        ('[{"name": "Only", "probability": 10, "idle_days": 5}]', "the settings record is not valid (stages"),
+        (
+            '[{"name": "A", "probability": 10, "idle_days": 5}, {"name": "Won", "probability": 90, "idle_days": 5}]',
+            "'Won' is a lead status, not a stage",
+        ),
+        (
+            '[{"name": "A", "probability": 10, "idle_days": 5}, {"name": "a", "probability": 90, "idle_days": 5}]',
+            "names a stage twice",
+        ),
+    ],
+)
 def test_a_bad_settings_record_refuses_the_file(cli, ok, tmp_path, snapshot, stages, message):
     ok("list")
     before = snapshot()
     path = tmp_path / "bad.jsonl"
-    path.write_text(f'{{"type": "settings", "stages": {stages}, "scoring": {{}}, "cleanup": {{}}}}\n'
-                    '{"type": "lead", "name": "Ada"}\n', encoding="utf-8")
+    path.write_text(
+        f'{{"type": "settings", "stages": {stages}, "scoring": {{}}, "cleanup": {{}}}}\n'
+        '{"type": "lead", "name": "Ada"}\n',
+        encoding="utf-8",
+    )
     result = cli("import", path)
     assert result.exit_code == 1 and message in result.stderr
     assert snapshot() == before
@@ -73,8 +93,7 @@ def test_a_bad_settings_record_refuses_the_file(cli, ok, tmp_path, snapshot, sta
 
 def test_rules_load_says_what_it_replaced_and_removed(ok, tmp_path):
     exported = ok("rules", "export").stdout
-    demographic_only = exported[:exported.index("[[scoring.behavioural]]")] + \
-        exported[exported.index("[stages."):]
+    demographic_only = exported[: exported.index("[[scoring.behavioural]]")] + exported[exported.index("[stages.") :]
     demographic_only = demographic_only.replace("mql = 50", "mql = 55")
     path = tmp_path / "rules.toml"
     path.write_text(demographic_only, encoding="utf-8")

@@ -21,18 +21,24 @@ def schema_of(url: str) -> dict:
     # SQLAlchemy cannot reflect expression indexes (lower(email)); compare their SQL instead.
     with engine.connect() as connection:
         index_sql = connection.exec_driver_sql(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL").all()
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+        ).all()
     schema = {"index sql": sorted((name, re.sub(r'[\s"`]', "", sql).lower()) for name, sql in index_sql)}
     for table in sorted(inspector.get_table_names()):
         if table == "alembic_version":
             continue
         schema[table] = {
-            "columns": [(column["name"], str(column["type"]), column["nullable"])
-                        for column in inspector.get_columns(table)],
-            "indexes": sorted((index["name"], tuple(str(name) for name in index["column_names"]))
-                              for index in _indexes(inspector, table)),
-            "foreign_keys": sorted((tuple(fk["constrained_columns"]), fk["referred_table"],
-                                    fk.get("options", {}).get("ondelete")) for fk in inspector.get_foreign_keys(table)),
+            "columns": [
+                (column["name"], str(column["type"]), column["nullable"]) for column in inspector.get_columns(table)
+            ],
+            "indexes": sorted(
+                (index["name"], tuple(str(name) for name in index["column_names"]))
+                for index in _indexes(inspector, table)
+            ),
+            "foreign_keys": sorted(
+                (tuple(fk["constrained_columns"]), fk["referred_table"], fk.get("options", {}).get("ondelete"))
+                for fk in inspector.get_foreign_keys(table)
+            ),
             "primary_key": inspector.get_pk_constraint(table)["constrained_columns"],
         }
     engine.dispose()

@@ -17,8 +17,14 @@ COLUMNS = [
     Column("Note", priority=2, min_width=12, wrap=False),
 ]
 ROWS = [
-    ["1", "Zoë Łukasiewicz-Ångström", "Ærøskøbing Fjordværk A/S", "Qualification", "12,000",
-     "Send the revised proposal with the new pricing"],
+    [
+        "1",
+        "Zoë Łukasiewicz-Ångström",
+        "Ærøskøbing Fjordværk A/S",
+        "Qualification",
+        "12,000",
+        "Send the revised proposal with the new pricing",
+    ],
     ["2", "Ada", "Acme", "Discovery", "", ""],
 ]
 
@@ -63,8 +69,11 @@ def test_kept_columns_are_never_left_out_and_names_narrow_last():
 
 
 def test_a_column_left_out_comes_back_when_a_wider_one_made_room():
-    columns = [Column("Who", priority=9, keep=True), Column("Overdue", priority=3, justify="right"),
-               Column("Due", priority=4)]
+    columns = [
+        Column("Who", priority=9, keep=True),
+        Column("Overdue", priority=3, justify="right"),
+        Column("Due", priority=4),
+    ]
     rows = [["Grace Hopper", "2d", "2026-11-21 10:00"]]
     text, dropped = draw(columns, rows, 28)
     assert dropped == ["Due"] and "2d" in text
@@ -97,13 +106,16 @@ COMPANY = st.lists(WORD, min_size=1, max_size=3).map(" ".join)
 
 
 @settings(max_examples=60, deadline=None)
-@given(names=st.lists(st.tuples(NAME, COMPANY, st.integers(0, 10**7)), min_size=1, max_size=6),
-       width=st.integers(48, 160))
+@given(
+    names=st.lists(st.tuples(NAME, COMPANY, st.integers(0, 10**7)), min_size=1, max_size=6), width=st.integers(48, 160)
+)
 def test_any_width_fits_and_never_splits_a_word(names, width):
     """From 48 columns up, where ID, names (up to 21 here) and a readable company fit: every name whole,
     every word of a company whole, and no line wider than the terminal."""
-    rows = [[str(index), name, company, "Qualification", f"{value:,}", "Call back " * 3]
-            for index, (name, company, value) in enumerate(names, 1)]
+    rows = [
+        [str(index), name, company, "Qualification", f"{value:,}", "Call back " * 3]
+        for index, (name, company, value) in enumerate(names, 1)
+    ]
     text, _ = draw(COLUMNS, rows, width)
     assert all(cell_len(line) <= width for line in lines(text))
     for _, name, company, *_ in rows:

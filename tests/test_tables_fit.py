@@ -42,17 +42,37 @@ def build(pipectl) -> dict:
     ids = {}
     stages = ["Discovery", "Qualification", "Contact", "Proposal", "Discovery", "Contact"]
     for (name, company), stage, value in zip(PEOPLE, stages, ["12k", "48,500", "7k", "3k", "25k", "9k"], strict=True):
-        ids[name] = lead(name, "--company", company, "--value", value, "--stage", stage, "--force",
-                         "--source", "trade fair" if value.endswith("k") else "referral", "--at", "2026-10-01")
+        ids[name] = lead(
+            name,
+            "--company",
+            company,
+            "--value",
+            value,
+            "--stage",
+            stage,
+            "--force",
+            "--source",
+            "trade fair" if value.endswith("k") else "referral",
+            "--at",
+            "2026-10-01",
+        )
     ok("plan", ids["Zoë Łukasiewicz-Ångström"], "Send the revised proposal with the new pricing", "--due", "-2d")
     ok("plan", ids["Adalberta Perlman"], "Call about the framework agreement", "--due", "today")
     ok("plan", ids["José María García"], "Demo", "--due", "3d")
     ok("plan", ids["山田 太郎"], "見積書を送る", "--due", "5d")
-    ok("log", ids["Adalberta Perlman"], "call", "--note", "Wants the Lyon and Montréal sites in one contract",
-       "--at", "2026-11-20")
+    ok(
+        "log",
+        ids["Adalberta Perlman"],
+        "call",
+        "--note",
+        "Wants the Lyon and Montréal sites in one contract",
+        "--at",
+        "2026-11-20",
+    )
     ok("won", ids["Radia Perlman"], "--at", "2026-11-10")
-    lost = lead("Łucja Wiśniewska-Kowalczyk", "--company", "Przedsiębiorstwo Handlowe", "--value", "4k",
-                "--at", "2026-09-01")
+    lost = lead(
+        "Łucja Wiśniewska-Kowalczyk", "--company", "Przedsiębiorstwo Handlowe", "--value", "4k", "--at", "2026-09-01"
+    )
     ok("lost", lost, "--reason", "chose a competitor with a local office", "--at", "2026-11-01")
     return ids
 

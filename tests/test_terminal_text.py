@@ -63,8 +63,9 @@ def test_visible_text_carries_no_control_character(text):
 
 @pytest.fixture
 def hostile(ok, new_lead):
-    lead_id = new_lead(HOSTILE_NAME, "--company", HOSTILE_COMPANY, "--value", "5k",
-                       "--title", f"CTO{CLEAR}", "--tag", "vip")
+    lead_id = new_lead(
+        HOSTILE_NAME, "--company", HOSTILE_COMPANY, "--value", "5k", "--title", f"CTO{CLEAR}", "--tag", "vip"
+    )
     ok("plan", lead_id, f"Call{TITLE} back", "--due", "today")
     ok("log", lead_id, "note", "--note", f"first line\nsecond{CLIPBOARD} line")
     return lead_id
@@ -76,8 +77,19 @@ def assert_nothing_raw(text: str) -> None:
 
 
 @pytest.mark.parametrize("width", [None, 60, 120], ids=["piped", "60cols", "120cols"])
-@pytest.mark.parametrize("command", [["list"], ["board"], ["next"], ["show", "1"], ["list", "--status", "all"],
-                                     ["score"], ["score", "1", "--explain"], ["clean", "--dry-run"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["list"],
+        ["board"],
+        ["next"],
+        ["show", "1"],
+        ["list", "--status", "all"],
+        ["score"],
+        ["score", "1", "--explain"],
+        ["clean", "--dry-run"],
+    ],
+)
 def test_tables_and_cards_show_escape_sequences(hostile, ok, terminal, command, width):
     if width:
         terminal(width)

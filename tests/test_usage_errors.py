@@ -13,8 +13,16 @@ import typer
 
 from pipectl.cli.app import app
 
-LIBRARY_WORDING = ("Input should", "Value error", "Invalid value", "Usage:", "Try '", "validation error",
-                   "Traceback", "errors.pydantic.dev")
+LIBRARY_WORDING = (
+    "Input should",
+    "Value error",
+    "Invalid value",
+    "Usage:",
+    "Try '",
+    "validation error",
+    "Traceback",
+    "errors.pydantic.dev",
+)
 
 
 def one_usage_line(result, code: int = 2) -> str:
@@ -57,8 +65,13 @@ def option_cases():
                 continue
             for value in bad_values(param):
                 long_name = next(name for name in param.opts if name.startswith("--"))
-                yield pytest.param(path, [_argument_for(argument) for argument in arguments], long_name, value,
-                                   id=f"{' '.join(path)} {long_name} {value[:8]}")
+                yield pytest.param(
+                    path,
+                    [_argument_for(argument) for argument in arguments],
+                    long_name,
+                    value,
+                    id=f"{' '.join(path)} {long_name} {value[:8]}",
+                )
 
 
 def _argument_for(param) -> str:
@@ -66,8 +79,7 @@ def _argument_for(param) -> str:
 
 
 @pytest.mark.parametrize(("path", "arguments", "option", "value"), list(option_cases()))
-def test_every_bad_option_value_is_one_line_in_pipectls_words(cli, new_lead, snapshot, path, arguments, option,
-                                                              value):
+def test_every_bad_option_value_is_one_line_in_pipectls_words(cli, new_lead, snapshot, path, arguments, option, value):
     new_lead("Ada", "--at", "2026-11-01")
     before = snapshot()
     result = cli(*path, *arguments, option, value, input="")
@@ -79,22 +91,25 @@ def test_every_bad_option_value_is_one_line_in_pipectls_words(cli, new_lead, sna
     assert snapshot() == before
 
 
-@pytest.mark.parametrize(("args", "expected"), [
-    (("list", "-f", "yaml"), "Error: --format yaml: this command writes table, json, jsonl or csv.\n"),
-    (("forecast", "--period", "year"), "Error: --period is one of month or quarter, not 'year'.\n"),
-    (("add", "Ada", "--size", "-5"), "Error: --size must be between 0 and 1,000,000,000, not '-5'.\n"),
-    (("list", "--limit", "abc"), "Error: --limit needs a whole number, not 'abc'.\n"),
-    (("list", "--min-score", "101"), "Error: --min-score must be between 0 and 100, not '101'.\n"),
-    (("list", "--sta", "open"), "Error: No such option --sta (did you mean --stage or --stale or --tag?)"),
-    (("show",), "Error: Missing argument LEAD; see `pipectl show --help`.\n"),
-    (("show", "1", "2"), "Error: Unexpected extra argument '2'; see `pipectl show --help`"),
-    (("plan", "1", "Call", "--due"), "Error: --due needs a value.\n"),
-    (("lsit",), "Error: No such command 'lsit' (did you mean "),
-    (("--bogus", "list"), "Error: No such option --bogus; see `pipectl --help`.\n"),
-    (("stages", "nope"), "Error: No such command 'nope'; see `pipectl stages --help`.\n"),
-    (("next", "--within", "soon"), "Error: --within: Cannot read the duration 'soon'"),
-    (("review", "--since", "someday"), "Error: --since: Cannot read the date 'someday'"),
-])
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("list", "-f", "yaml"), "Error: --format yaml: this command writes table, json, jsonl or csv.\n"),
+        (("forecast", "--period", "year"), "Error: --period is one of month or quarter, not 'year'.\n"),
+        (("add", "Ada", "--size", "-5"), "Error: --size must be between 0 and 1,000,000,000, not '-5'.\n"),
+        (("list", "--limit", "abc"), "Error: --limit needs a whole number, not 'abc'.\n"),
+        (("list", "--min-score", "101"), "Error: --min-score must be between 0 and 100, not '101'.\n"),
+        (("list", "--sta", "open"), "Error: No such option --sta (did you mean --stage or --stale or --tag?)"),
+        (("show",), "Error: Missing argument LEAD; see `pipectl show --help`.\n"),
+        (("show", "1", "2"), "Error: Unexpected extra argument '2'; see `pipectl show --help`"),
+        (("plan", "1", "Call", "--due"), "Error: --due needs a value.\n"),
+        (("lsit",), "Error: No such command 'lsit' (did you mean "),
+        (("--bogus", "list"), "Error: No such option --bogus; see `pipectl --help`.\n"),
+        (("stages", "nope"), "Error: No such command 'nope'; see `pipectl stages --help`.\n"),
+        (("next", "--within", "soon"), "Error: --within: Cannot read the duration 'soon'"),
+        (("review", "--since", "someday"), "Error: --since: Cannot read the date 'someday'"),
+    ],
+)
 def test_usage_errors_have_one_shape(cli, args, expected):
     line = one_usage_line(cli(*args))
     assert line.startswith(expected), line
@@ -107,6 +122,7 @@ def test_no_args_still_shows_help(cli):
 
 
 # --- dates and amounts on the command line ---------------------------------------------------------
+
 
 def test_an_ambiguous_due_date_is_refused_until_the_order_is_set(cli, ok, new_lead, snapshot, monkeypatch):
     lead_id = new_lead("Ada")
@@ -121,21 +137,34 @@ def test_an_ambiguous_due_date_is_refused_until_the_order_is_set(cli, ok, new_le
     assert json.loads(ok("show", lead_id, "-f", "json").stdout)["next_action_due"].startswith("2027-04-03")
 
 
-@pytest.mark.parametrize("due, expected", [
-    ("fri 10am", "2026-11-27T10:00"), ("tomorrow 9", "2026-11-24T09:00"), ("Jan 5", "2027-01-05T00:00"),
-    ("15 Apr, 2027", "2027-04-15T00:00"), ("end of month", "2026-11-30T00:00"), ("next week", "2026-11-30T00:00"),
-    ("in 3 days", "2026-11-26T00:00"), ("noon", "2026-11-23T12:00"),
-])
+@pytest.mark.parametrize(
+    "due, expected",
+    [
+        ("fri 10am", "2026-11-27T10:00"),
+        ("tomorrow 9", "2026-11-24T09:00"),
+        ("Jan 5", "2027-01-05T00:00"),
+        ("15 Apr, 2027", "2027-04-15T00:00"),
+        ("end of month", "2026-11-30T00:00"),
+        ("next week", "2026-11-30T00:00"),
+        ("in 3 days", "2026-11-26T00:00"),
+        ("noon", "2026-11-23T12:00"),
+    ],
+)
 def test_plan_takes_dates_as_people_type_them(ok, new_lead, due, expected):
     lead_id = new_lead("Ada")
     ok("plan", lead_id, "Call", "--due", due)
     assert json.loads(ok("show", lead_id, "-f", "json").stdout)["next_action_due"].startswith(expected)
 
 
-@pytest.mark.parametrize("value, fragment", [
-    ("12.000", "ambiguous (12 or 12,000?)"), ("12,00", "decimal comma"), ("-5", "amounts cannot be negative"),
-    ("99999999999999", "too large"),
-])
+@pytest.mark.parametrize(
+    "value, fragment",
+    [
+        ("12.000", "ambiguous (12 or 12,000?)"),
+        ("12,00", "decimal comma"),
+        ("-5", "amounts cannot be negative"),
+        ("99999999999999", "too large"),
+    ],
+)
 def test_ambiguous_negative_and_huge_values_are_refused(cli, snapshot, ok, value, fragment):
     ok("add", "Ada")
     before = snapshot()
@@ -162,6 +191,7 @@ def test_a_month_is_a_calendar_month_in_every_command(ok, new_lead, monkeypatch)
 
 
 # --- log --at, qualify, rules load -----------------------------------------------------------------
+
 
 def test_log_at_before_the_lead_existed_is_refused_like_won(cli, ok, new_lead, snapshot):
     lead_id = new_lead("Ada", "--at", "2026-11-20")
@@ -193,19 +223,25 @@ def write(tmp_path, text: str):
 def test_rules_load_refuses_a_within_of_zero(cli, ok, tmp_path, snapshot, within):
     ok("rules", "show")
     before = snapshot()
-    result = cli("rules", "load", write(tmp_path, f'[[scoring.behavioural]]\nname = "R"\nkind = "reply"\n'
-                                                  f'points = 5\nwithin = "{within}"\n'))
+    result = cli(
+        "rules",
+        "load",
+        write(tmp_path, f'[[scoring.behavioural]]\nname = "R"\nkind = "reply"\npoints = 5\nwithin = "{within}"\n'),
+    )
     assert result.exit_code == 1
     assert "key 'within'" in result.stderr and "no time at all" in result.stderr
     assert snapshot() == before
 
 
-@pytest.mark.parametrize("text, fragment", [
-    ('[thresholds]\nmql = "high"\n', "must be a whole number"),
-    ("[thresholds]\nmql = -3\n", "must be at least 0"),
-    ('[[scoring.behavioural]]\nname = "R"\nkind = "reply"\npoints = 5\ncap = "lots"\n', "must be a whole number"),
-    ('[stages.Contact]\nrequires_bant = "maybe"\n', "must be true or false"),
-])
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ('[thresholds]\nmql = "high"\n', "must be a whole number"),
+        ("[thresholds]\nmql = -3\n", "must be at least 0"),
+        ('[[scoring.behavioural]]\nname = "R"\nkind = "reply"\npoints = 5\ncap = "lots"\n', "must be a whole number"),
+        ('[stages.Contact]\nrequires_bant = "maybe"\n', "must be true or false"),
+    ],
+)
 def test_rules_load_speaks_pipectls_words(cli, tmp_path, text, fragment):
     result = cli("rules", "load", write(tmp_path, text))
     assert result.exit_code == 1

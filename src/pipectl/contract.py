@@ -24,8 +24,18 @@ from pipectl.money import MAX_CENTS
 
 # What each kind is in Python. Money is whole cents (an integer), written as a number of currency units.
 KIND_TYPES: dict[str, type] = {
-    "id": int, "text": str, "email": str, "count": int, "money": int, "stage": int, "status": str,
-    "score": int, "instant": datetime, "tags": list, "fields": dict, "answer": str,
+    "id": int,
+    "text": str,
+    "email": str,
+    "count": int,
+    "money": int,
+    "stage": int,
+    "status": str,
+    "score": int,
+    "instant": datetime,
+    "tags": list,
+    "fields": dict,
+    "answer": str,
 }
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 # Control characters but the line breaks and tabs that multi-line text keeps (and tidy_text trims).
@@ -84,8 +94,7 @@ class Field:
 
 
 def _text(key: str, help: str, *aliases: str, shown: bool = True, **more) -> Field:
-    return Field(key, "text", data_point=True, help=help, shown=shown, aliases=aliases,
-                 max_length=TEXT_LENGTH, **more)
+    return Field(key, "text", data_point=True, help=help, shown=shown, aliases=aliases, max_length=TEXT_LENGTH, **more)
 
 
 def _instant(key: str, *aliases: str, nullable: bool = False, column: str | None = "") -> Field:
@@ -97,25 +106,82 @@ def _instant(key: str, *aliases: str, nullable: bool = False, column: str | None
 FIELDS: tuple[Field, ...] = (
     Field("id", "id", nullable=False),
     # Aliases: Zoho, Salesforce (Opportunity Name), Pipedrive (Deal - Title), HubSpot (Deal Name), snake_case.
-    _text("name", "The person or company.", "fullname", "contactname", "leadname", "dealname", "potentialname",
-          "opportunityname", "dealtitle", "contact", shown=False, nullable=False, required=True, keyed=True),
-    _text("company", "Company name.", "companyname", "organization", "organisation", "accountname", "account",
-          "dealorganization", "organizationname", keyed=True),
-    Field("email", "email", data_point=True, help="Email address.", shown=True, aliases=("emailaddress", "mail"),
-          max_length=EMAIL_LENGTH, keyed=True),
+    _text(
+        "name",
+        "The person or company.",
+        "fullname",
+        "contactname",
+        "leadname",
+        "dealname",
+        "potentialname",
+        "opportunityname",
+        "dealtitle",
+        "contact",
+        shown=False,
+        nullable=False,
+        required=True,
+        keyed=True,
+    ),
+    _text(
+        "company",
+        "Company name.",
+        "companyname",
+        "organization",
+        "organisation",
+        "accountname",
+        "account",
+        "dealorganization",
+        "organizationname",
+        keyed=True,
+    ),
+    Field(
+        "email",
+        "email",
+        data_point=True,
+        help="Email address.",
+        shown=True,
+        aliases=("emailaddress", "mail"),
+        max_length=EMAIL_LENGTH,
+        keyed=True,
+    ),
     _text("phone", "Phone number.", "mobile", "phonenumber", "mobilephone", "telephone", "tel"),
     _text("title", "Job title.", "jobtitle", "designation", "position"),
     _text("industry", "Industry."),
-    Field("company_size", "count", data_point=True, option="size", help="Company size (employees).", shown=True,
-          label="Size", aliases=("employees", "numberofemployees", "noofemployees", "size"), minimum=0,
-          maximum=10**9),
+    Field(
+        "company_size",
+        "count",
+        data_point=True,
+        option="size",
+        help="Company size (employees).",
+        shown=True,
+        label="Size",
+        aliases=("employees", "numberofemployees", "noofemployees", "size"),
+        minimum=0,
+        maximum=10**9,
+    ),
     _text("location", "City, region or country.", "city"),
     _text("source", "Where the lead came from.", "leadsource", "dealsource", "originalsource", keyed=True),
-    _text("owner", "Who works the lead.", "leadowner", "dealowner", "potentialowner", "opportunityowner",
-          "contactowner", "ownername", keyed=True),
-    Field("value", "money", column="value_cents", data_point=True,
-          help="Expected value: 12000, 12,000.50, 12k, $22,700.",
-          aliases=("dealvalue", "amount", "dealamount", "expectedrevenue"), minimum=0, maximum=MAX_CENTS - 1),
+    _text(
+        "owner",
+        "Who works the lead.",
+        "leadowner",
+        "dealowner",
+        "potentialowner",
+        "opportunityowner",
+        "contactowner",
+        "ownername",
+        keyed=True,
+    ),
+    Field(
+        "value",
+        "money",
+        column="value_cents",
+        data_point=True,
+        help="Expected value: 12000, 12,000.50, 12k, $22,700.",
+        aliases=("dealvalue", "amount", "dealamount", "expectedrevenue"),
+        minimum=0,
+        maximum=MAX_CENTS - 1,
+    ),
     Field("stage", "stage", column="stage_id", nullable=False, aliases=("dealstage", "pipelinestage")),
     Field("status", "status", nullable=False, aliases=("leadstatus", "dealstatus")),
     Field("score", "score", nullable=False, aliases=("leadscore",), minimum=LOWEST_SCORE, maximum=HIGHEST_SCORE),
@@ -123,8 +189,17 @@ FIELDS: tuple[Field, ...] = (
     Field("fields", "fields", column=None),
     Field("next_action", "text", column=None),
     _instant("next_action_due", nullable=True, column=None),
-    _instant("created_at", "created", "createdtime", "createddate", "createdon", "createdate", "dealcreated",
-             "dealdealcreated", "dealcreatedate"),
+    _instant(
+        "created_at",
+        "created",
+        "createdtime",
+        "createddate",
+        "createdon",
+        "createdate",
+        "dealcreated",
+        "dealdealcreated",
+        "dealcreatedate",
+    ),
     _instant("updated_at"),
     _instant("stage_entered_at"),
     _instant("last_activity_at"),
@@ -145,8 +220,17 @@ BANT_CRITERIA = ("budget", "authority", "need", "timeline")
 BANT_LABELS = {name: name.capitalize() for name in BANT_CRITERIA}
 ANSWERS = ("yes", "no", "unknown")
 # How files and people write an answer; an empty cell is unknown.
-ANSWER_WORDS = {"yes": "yes", "y": "yes", "true": "yes", "no": "no", "n": "no", "false": "no",
-                "unknown": "unknown", "?": "unknown", "": "unknown"}
+ANSWER_WORDS = {
+    "yes": "yes",
+    "y": "yes",
+    "true": "yes",
+    "no": "no",
+    "n": "no",
+    "false": "no",
+    "unknown": "unknown",
+    "?": "unknown",
+    "": "unknown",
+}
 # The answers as columns: `budget`, `budget_note`, … (in `show` and `export` CSV, and in the table).
 BANT_COLUMNS = tuple(column for name in BANT_CRITERIA for column in (name, f"{name}_note"))
 
@@ -155,8 +239,11 @@ BANT_COLUMNS = tuple(column for name in BANT_CRITERIA for column in (name, f"{na
 STORED_ONLY: tuple[Field, ...] = (
     _instant("archived_at", nullable=True),
     _instant("nurture_since", nullable=True),
-    *(field for name in BANT_CRITERIA for field in (
-        Field(name, "answer", nullable=False), Field(f"{name}_note", "text", aliases=(f"{name}note",)))),
+    *(
+        field
+        for name in BANT_CRITERIA
+        for field in (Field(name, "answer", nullable=False), Field(f"{name}_note", "text", aliases=(f"{name}note",)))
+    ),
 )
 
 
@@ -222,8 +309,9 @@ def check(field: Field, value: Any) -> Any:
         # A NUL cuts the name short in most tools, and a name of nothing but control characters shows
         # as nothing: neither can be told apart or found again. (Escape sequences inside a visible name
         # are kept, and shown rather than run: see pipectl.terminal.)
-        raise ValueError(f"{value!r} holds a NUL character" if "\x00" in value
-                         else f"{value!r} has no visible character")
+        raise ValueError(
+            f"{value!r} holds a NUL character" if "\x00" in value else f"{value!r} has no visible character"
+        )
     if field.kind == "email" and not EMAIL.match(value):
         raise ValueError(f"{value!r} is not an email address")
     if field.max_length is not None and len(value) > field.max_length:

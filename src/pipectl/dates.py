@@ -30,23 +30,62 @@ from pipectl.errors import UsageError
 
 ORDER_ENV = "PIPECTL_DATE_ORDER"
 ORDERS = {"dmy": "day first, 31/12/2026", "mdy": "month first, 12/31/2026"}
-EXAMPLES = ("2026-12-03, \"2026-12-03 10:00\", 31/12/2026, \"5 Jan 2027\", \"Jan 5\", today, friday, "
-            "\"fri 10am\", \"tomorrow 9\", noon, \"next week\", \"end of month\", 3d, \"in 2 weeks\", \"3d ago\"")
+EXAMPLES = (
+    '2026-12-03, "2026-12-03 10:00", 31/12/2026, "5 Jan 2027", "Jan 5", today, friday, '
+    '"fri 10am", "tomorrow 9", noon, "next week", "end of month", 3d, "in 2 weeks", "3d ago"'
+)
 ACCEPTED_FORMS = f"use a date such as {EXAMPLES}"
 EARLIEST_YEAR, LATEST_YEAR = 1900, 2999
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-          "november", "december")
-UNITS = {"h": "h", "hour": "h", "hours": "h", "hr": "h", "hrs": "h", "d": "d", "day": "d", "days": "d",
-         "w": "w", "wk": "w", "wks": "w", "week": "w", "weeks": "w", "m": "m", "mo": "m", "month": "m",
-         "months": "m", "y": "y", "yr": "y", "yrs": "y", "year": "y", "years": "y"}
+MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
+UNITS = {
+    "h": "h",
+    "hour": "h",
+    "hours": "h",
+    "hr": "h",
+    "hrs": "h",
+    "d": "d",
+    "day": "d",
+    "days": "d",
+    "w": "w",
+    "wk": "w",
+    "wks": "w",
+    "week": "w",
+    "weeks": "w",
+    "m": "m",
+    "mo": "m",
+    "month": "m",
+    "months": "m",
+    "y": "y",
+    "yr": "y",
+    "yrs": "y",
+    "year": "y",
+    "years": "y",
+}
 
 _UNIT = "|".join(sorted(UNITS, key=len, reverse=True))
-_OFFSET = re.compile(rf"^(?:(?P<in>in)\s+)?(?P<sign>[+-]?)\s*(?P<count>\d{{1,6}})\s*(?P<unit>{_UNIT})"
-                     r"(?:\s+(?P<ago>ago))?$")
-_TIME = re.compile(r"^(?P<head>.*?)(?:^|\s+)(?:at\s+)?(?:(?P<word>noon|midday|midnight)|(?P<hour>\d{1,2})"
-                   r"(?::(?P<minute>\d{2})(?::(?P<second>\d{2}))?)?(?:\s*(?P<half>[ap])\.?m\.?)?)$")
+_OFFSET = re.compile(
+    rf"^(?:(?P<in>in)\s+)?(?P<sign>[+-]?)\s*(?P<count>\d{{1,6}})\s*(?P<unit>{_UNIT})"
+    r"(?:\s+(?P<ago>ago))?$"
+)
+_TIME = re.compile(
+    r"^(?P<head>.*?)(?:^|\s+)(?:at\s+)?(?:(?P<word>noon|midday|midnight)|(?P<hour>\d{1,2})"
+    r"(?::(?P<minute>\d{2})(?::(?P<second>\d{2}))?)?(?:\s*(?P<half>[ap])\.?m\.?)?)$"
+)
 _NUMERIC = re.compile(r"^(?P<a>\d{1,2})(?P<sep>[/.\-])(?P<b>\d{1,2})(?:(?P=sep)(?P<year>\d{4}|\d{2}))?$")
 _YEAR_FIRST = re.compile(r"^(?P<year>\d{4})(?P<sep>[/.\-])(?P<month>\d{1,2})(?P=sep)(?P<day>\d{1,2})$")
 _WORDS = re.compile(r"[a-z]+|\d+")
@@ -87,8 +126,9 @@ def parse_duration(text: str) -> Span:
     cleaned = _clean(text)
     match = _OFFSET.match(cleaned)
     if not match or match["sign"] == "-" or match["ago"] or match["in"]:
-        raise UsageError(f"Cannot read the duration {str(text)!r}; use a number and a unit: "
-                         "12h, 7d, 2w, 1m (a calendar month), 1y.")
+        raise UsageError(
+            f"Cannot read the duration {str(text)!r}; use a number and a unit: 12h, 7d, 2w, 1m (a calendar month), 1y."
+        )
     return Span(int(match["count"]), UNITS[match["unit"]])
 
 
@@ -239,18 +279,21 @@ def _numeric_day(text: str, today: date, order: str | None) -> date | None:
         return None
     first, second = int(match["a"]), int(match["b"])
     year = _full_year(match["year"], today) if match["year"] else None
-    readings = {order_name: (first, second) if order_name == "dmy" else (second, first)
-                for order_name in ORDERS}
+    readings = {order_name: (first, second) if order_name == "dmy" else (second, first) for order_name in ORDERS}
     # A reading is possible when its day exists in that month (of some year, when none is given).
-    possible = {name: (day, month) for name, (day, month) in readings.items()
-                if 1 <= month <= 12 and 1 <= day <= _days_in(year or 2028, month)}
+    possible = {
+        name: (day, month)
+        for name, (day, month) in readings.items()
+        if 1 <= month <= 12 and 1 <= day <= _days_in(year or 2028, month)
+    }
     if len(set(possible.values())) > 1:
         chosen = order or date_order()
         if chosen is None:
             shown = year or today.year
             raise DateError(
                 f"The date {text!r} is ambiguous ({_spelled(possible['dmy'])} or {_spelled(possible['mdy'])}): "
-                f"set {ORDER_ENV}=dmy (day first) or {ORDER_ENV}=mdy (month first), or write {shown}-MM-DD.")
+                f"set {ORDER_ENV}=dmy (day first) or {ORDER_ENV}=mdy (month first), or write {shown}-MM-DD."
+            )
         possible = {chosen: possible[chosen]}
     if not possible:
         raise DateError(f"The date {text!r} does not exist: no reading of it as day and month is a calendar day.")
@@ -297,8 +340,9 @@ def _named_month_day(text: str, today: date, order: str | None) -> date | None:
     weekday = _index(words[0], WEEKDAYS) if words and not words[0].isdigit() else None
     if weekday is not None:
         words = words[1:]
-    words = [word for index, word in enumerate(words)
-             if not (word in _ORDINAL and index and words[index - 1].isdigit())]
+    words = [
+        word for index, word in enumerate(words) if not (word in _ORDINAL and index and words[index - 1].isdigit())
+    ]
     months = [index for index, word in enumerate(words) if not word.isdigit()]
     if len(months) != 1 or len(words) not in (2, 3):
         return None
@@ -309,11 +353,16 @@ def _named_month_day(text: str, today: date, order: str | None) -> date | None:
     if months[0] == 2:  # "5 2027 jan" is not a way of writing a date
         return None
     day = int(numbers[0])
-    found = _nearest(month + 1, day, today, text) if len(numbers) == 1 else \
-        _calendar_day(int(numbers[1]), month + 1, day, text)
+    found = (
+        _nearest(month + 1, day, today, text)
+        if len(numbers) == 1
+        else _calendar_day(int(numbers[1]), month + 1, day, text)
+    )
     if weekday is not None and found.weekday() != weekday:
-        raise DateError(f"{text!r}: {found.day} {found:%B %Y} is a {WEEKDAYS[found.weekday()].title()}, "
-                        f"not a {WEEKDAYS[weekday].title()}.")
+        raise DateError(
+            f"{text!r}: {found.day} {found:%B %Y} is a {WEEKDAYS[found.weekday()].title()}, "
+            f"not a {WEEKDAYS[weekday].title()}."
+        )
     return found
 
 

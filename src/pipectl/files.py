@@ -45,8 +45,9 @@ def database_files(database: Path | None) -> list[tuple[Path, str]]:
     return files
 
 
-def check_output(target: str | os.PathLike, *, what: str, option: str,
-                 protected: Iterable[tuple[Path, str]] = ()) -> Path:
+def check_output(
+    target: str | os.PathLike, *, what: str, option: str, protected: Iterable[tuple[Path, str]] = ()
+) -> Path:
     """The path to write `what` (given with `option`) at, or a usage error saying why it cannot be.
 
     `protected`: (file, what it is) pairs that must survive, the database and the files beside it,
@@ -108,8 +109,14 @@ class Replacement:
         if binary:
             self._file = open(self.descriptor, "wb", closefd=False)  # noqa: SIM115 (finish/discard close it)
         else:
-            self._file = open(self.descriptor, "w", encoding="utf-8", newline="", errors=errors,  # noqa: SIM115
-                              closefd=False)
+            self._file = open(  # noqa: SIM115 (finish/discard close it)
+                self.descriptor,
+                "w",
+                encoding="utf-8",
+                newline="",
+                errors=errors,
+                closefd=False,
+            )
         return self._file
 
     def finish(self) -> None:
@@ -183,10 +190,12 @@ def _replacement(target: Path, overwrite: bool) -> Iterator[Replacement]:
 def write_failure(target: Path, error: OSError) -> FileProblem:
     """An OSError while writing `target` in words a person can act on."""
     reason = error.strerror or str(error)
-    hint = {errno.ENOSPC: " (the disk is full; free some space or write to another disk)",
-            errno.EDQUOT: " (the disk quota is used up)",
-            errno.EACCES: " (choose a folder you may write to)",
-            errno.EROFS: " (the disk is read-only)"}.get(error.errno or 0, "")
+    hint = {
+        errno.ENOSPC: " (the disk is full; free some space or write to another disk)",
+        errno.EDQUOT: " (the disk quota is used up)",
+        errno.EACCES: " (choose a folder you may write to)",
+        errno.EROFS: " (the disk is read-only)",
+    }.get(error.errno or 0, "")
     return FileProblem(f"Cannot write {target}: {reason}{hint}; nothing was written there.")
 
 
@@ -201,7 +210,8 @@ def _create_exclusive(partial: Path, target: Path) -> int:
         raise FileProblem(
             f"{partial} already exists: another pipectl may be writing {target.name}, one was interrupted, "
             "or someone else put it there. pipectl never writes through a file it did not create: check it, "
-            "remove it, and try again.") from None
+            "remove it, and try again."
+        ) from None
     except OSError as error:
         raise write_failure(target, error) from None
     try:

@@ -66,8 +66,9 @@ def cents_from_number(value: float | Decimal, shown: str | None = None) -> int:
 
 def _cents(amount: Decimal, original: str) -> int:
     if amount >= MAX_CENTS / 100:
-        raise UsageError(f"The amount {original!r} is too large: amounts stop below "
-                         f"{MAX_CENTS // 100:,} (is it a phone number?).")
+        raise UsageError(
+            f"The amount {original!r} is too large: amounts stop below {MAX_CENTS // 100:,} (is it a phone number?)."
+        )
     cents = amount * 100
     if cents != cents.to_integral_value():
         raise UsageError(f"The amount {original!r} has more than two decimals.")
@@ -119,7 +120,8 @@ def _decimal_mark(digits: str, original: str, setting: str | None, suffix: str) 
     if mark == ",":
         raise UsageError(
             f"The amount {original!r} has a decimal comma: write it with a dot ({digits.replace(',', '.')}{suffix}), "
-            f"or set {DECIMAL_ENV}=, once to read decimal commas everywhere.")
+            f"or set {DECIMAL_ENV}=, once to read decimal commas everywhere."
+        )
     whole, fraction = digits.split(".")
     thousands, decimal = Decimal(whole + fraction), Decimal(digits)
     if thousands == decimal:
@@ -127,12 +129,14 @@ def _decimal_mark(digits: str, original: str, setting: str | None, suffix: str) 
     if decimal != decimal.quantize(Decimal("0.01")):
         raise UsageError(
             f"The amount {original!r} has more than two decimals: write {thousands}{suffix} if the dot groups "
-            f"thousands, or set {DECIMAL_ENV}=, once to read dots as thousands everywhere.")
+            f"thousands, or set {DECIMAL_ENV}=, once to read dots as thousands everywhere."
+        )
     readings = f"{format_money(int(decimal * 100))}{suffix} or {thousands:,}{suffix}"
     raise UsageError(
         f"The amount {original!r} is ambiguous ({readings}?): write {thousands}{suffix} or "
         f"{format_money(int(decimal * 100))}{suffix} instead, or set {DECIMAL_ENV}=. or {DECIMAL_ENV}=, "
-        "to say which mark is the decimal one.")
+        "to say which mark is the decimal one."
+    )
 
 
 @overload

@@ -41,9 +41,15 @@ class Csv:
     flatten: Callable[[dict], dict] | None = None
 
 
-def emit(fmt: str, data: Iterable[dict] | dict, *, table: Callable[[Any], None] | None = None,
-         csv_layout: Csv | None = None, writers: dict[str, Callable[[Any], None]] | None = None,
-         out: TextIO | None = None) -> int:
+def emit(
+    fmt: str,
+    data: Iterable[dict] | dict,
+    *,
+    table: Callable[[Any], None] | None = None,
+    csv_layout: Csv | None = None,
+    writers: dict[str, Callable[[Any], None]] | None = None,
+    out: TextIO | None = None,
+) -> int:
     """Write `data` (rows, or one document: a dict) in the format `fmt`; returns how many rows it wrote.
 
     A format the command gave no way to write is a usage error naming the ones it has (the
@@ -51,8 +57,13 @@ def emit(fmt: str, data: Iterable[dict] | dict, *, table: Callable[[Any], None] 
     out = out or sys.stdout
     writers = writers or {}
     # Rows can always be CSV (their keys are the header); a document only through a layout.
-    available = {"table": table is not None, "json": True, "jsonl": True,
-                 "csv": csv_layout is not None or not isinstance(data, dict), **dict.fromkeys(writers, True)}
+    available = {
+        "table": table is not None,
+        "json": True,
+        "jsonl": True,
+        "csv": csv_layout is not None or not isinstance(data, dict),
+        **dict.fromkeys(writers, True),
+    }
     if not available.get(fmt):
         names = [name for name, on in available.items() if on]
         raise UsageError(f"--format {fmt}: this command writes {_one_of(names)}.")
@@ -132,8 +143,12 @@ def _write_jsonl(out: TextIO, rows: Iterable) -> int:
     return count
 
 
-def write_csv(out: TextIO, rows: Iterable[dict], columns: Iterable[str] | Callable | None = None,
-              flatten: Callable[[dict], dict] | None = None) -> int:
+def write_csv(
+    out: TextIO,
+    rows: Iterable[dict],
+    columns: Iterable[str] | Callable | None = None,
+    flatten: Callable[[dict], dict] | None = None,
+) -> int:
     """CSV with a header: lists joined as tags are, booleans as true/false, text neutralised."""
     if flatten is not None:
         rows = map(flatten, rows)

@@ -18,9 +18,22 @@ from pipectl.cli.table_layout import (
 from pipectl.render import stdout_console
 from pipectl.terminal import visible
 
-BREAKDOWN_COLUMNS = ["created", "won", "lost", "open", "archived", "conversion", "win_rate", "won_value",
-                     "average_won_value", "won_without_value", "cycle_mean_days", "cycle_median_days",
-                     "cycle_p90_days", "few_closed"]
+BREAKDOWN_COLUMNS = [
+    "created",
+    "won",
+    "lost",
+    "open",
+    "archived",
+    "conversion",
+    "win_rate",
+    "won_value",
+    "average_won_value",
+    "won_without_value",
+    "cycle_mean_days",
+    "cycle_median_days",
+    "cycle_p90_days",
+    "few_closed",
+]
 FORECAST_GROUP_COLUMNS = ["leads", "value", "without_value", "weighted", "weighted_historical"]
 NONE_LABEL = "(none)"
 FEW_MARK = "*"
@@ -81,17 +94,26 @@ def breakdown_view(data: dict) -> None:
     title = f"Leads by {data['by']}"
     period = data["period"]
     if period["since"] or period["until"]:
-        title += (f", created {(period['since'] or '')[:10] or 'from the start'} to "
-                  f"{(period['until'] or '')[:10] or 'now'}")
+        title += (
+            f", created {(period['since'] or '')[:10] or 'from the start'} to {(period['until'] or '')[:10] or 'now'}"
+        )
     if period["owner"]:
         title += f", owner {period['owner']}"
-    rows: list[list | None] = [[_label(row["group"]), *(figure(row) for _, figure in _FIGURES)]
-                               for row in data["groups"]]
+    rows: list[list | None] = [
+        [_label(row["group"]), *(figure(row) for _, figure in _FIGURES)] for row in data["groups"]
+    ]
     rows += [SECTION, [from_markup("[bold]All[/bold]"), *(figure(data["total"]) for _, figure in _FIGURES)]]
-    hidden = print_table(console, (_group_column(data["by"]), *(column for column, _ in _FIGURES)), rows,
-                         title=visible(title, one_line=True))
-    console.print("Conv. = won ÷ created; win % = won ÷ closed (won or lost). Cycle and median: days from created "
-                  "to won.", style="dim", markup=False)
+    hidden = print_table(
+        console,
+        (_group_column(data["by"]), *(column for column, _ in _FIGURES)),
+        rows,
+        title=visible(title, one_line=True),
+    )
+    console.print(
+        "Conv. = won ÷ created; win % = won ÷ closed (won or lost). Cycle and median: days from created to won.",
+        style="dim",
+        markup=False,
+    )
     hidden_note(console, hidden)
     for note in data["notes"]:
         console.print(f"Note: {visible(note)}", style="dim", markup=False)
@@ -102,5 +124,9 @@ def forecast_groups_view(console, data: dict) -> list[str]:
     rows = [[_label(row["group"]), *(figure(row) for _, figure in _OPEN_FIGURES)] for row in data["groups"]]
     if not rows:
         rows.append([from_markup("[dim]no open leads[/dim]"), "", "", "", "", ""])
-    return print_table(console, (_group_column(data["by"]), *(column for column, _ in _OPEN_FIGURES)), rows,
-                       title=f"Open pipeline by {data['by']}")
+    return print_table(
+        console,
+        (_group_column(data["by"]), *(column for column, _ in _OPEN_FIGURES)),
+        rows,
+        title=f"Open pipeline by {data['by']}",
+    )

@@ -17,20 +17,34 @@ TABLE_ROWS = 200
 def clean(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be archived; change nothing.")] = False,
     purge: Annotated[
-        bool, typer.Option("--purge", help="Delete archived leads for good (needs --older-than).")] = False,
-    stage: Annotated[str | None, typer.Option("--stage", metavar="STAGE", autocompletion=complete.complete_stage,
-                                              help="Only leads in this stage.")] = None,
+        bool, typer.Option("--purge", help="Delete archived leads for good (needs --older-than).")
+    ] = False,
+    stage: Annotated[
+        str | None,
+        typer.Option(
+            "--stage", metavar="STAGE", autocompletion=complete.complete_stage, help="Only leads in this stage."
+        ),
+    ] = None,
     rule: Annotated[
         list[str] | None,
-        typer.Option("--rule", "-r", metavar="RULE", autocompletion=complete.complete_rule,
-                     help="Only this rule; repeat for more: idle, too-long-in-stage, overdue-action, "
-                                          "too-old, no-response, disqualified, not-audience."),
+        typer.Option(
+            "--rule",
+            "-r",
+            metavar="RULE",
+            autocompletion=complete.complete_rule,
+            help="Only this rule; repeat for more: idle, too-long-in-stage, overdue-action, "
+            "too-old, no-response, disqualified, not-audience.",
+        ),
     ] = None,
     older_than: Annotated[
         timedelta | None,
-        typer.Option("--older-than", parser=parse_length, metavar="DURATION", show_default=False,
-                     help="Only leads with no activity for this long (30d, 2w, 6m); with --purge, "
-                          "archived this long ago."),
+        typer.Option(
+            "--older-than",
+            parser=parse_length,
+            metavar="DURATION",
+            show_default=False,
+            help="Only leads with no activity for this long (30d, 2w, 6m); with --purge, archived this long ago.",
+        ),
     ] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do it without asking.")] = False,
     fmt: FormatOption = "table",
@@ -45,8 +59,9 @@ def clean(
 
     if purge:
         if rule or stage:
-            raise UsageError("--purge deletes archived leads by age alone; drop --rule and --stage "
-                             "(they choose leads to archive).")
+            raise UsageError(
+                "--purge deletes archived leads by age alone; drop --rule and --stage (they choose leads to archive)."
+            )
         _purge(older_than, dry_run=dry_run, yes=yes, fmt=fmt, db=db)
         return
     rules = check_rules(rule) if rule else None
@@ -67,8 +82,10 @@ def _sweep(stage, rules, older_than, *, dry_run: bool, yes: bool, fmt: str, db) 
             # Printed as the rules find them (a read: nothing to roll back), counted on the way.
             _emit(_counting(stream_candidates(session, now, wanted), counted), fmt)
         count = counted[0]
-        message(f"{count} lead(s) would be archived; nothing was changed."
-                + (" Run the same command without --dry-run to archive them." if count else ""))
+        message(
+            f"{count} lead(s) would be archived; nothing was changed."
+            + (" Run the same command without --dry-run to archive them." if count else "")
+        )
         return
     _require_answer(yes, "archives leads")
     if yes:
@@ -92,8 +109,9 @@ def _sweep(stage, rules, older_than, *, dry_run: bool, yes: bool, fmt: str, db) 
             # Look again inside the write transaction: only leads still dead, and only those confirmed.
             candidates = [item for item in sweep_candidates(session, now, wanted) if item["id"] in confirmed]
             archived = archive_leads(session, candidates, now)
-    message(f"Archived {archived} lead(s); `pipectl restore ID` brings one back."
-            if archived else "No lead to archive.")
+    message(
+        f"Archived {archived} lead(s); `pipectl restore ID` brings one back." if archived else "No lead to archive."
+    )
 
 
 def _purge(older_than: timedelta | None, *, dry_run: bool, yes: bool, fmt: str, db) -> None:
@@ -104,8 +122,9 @@ def _purge(older_than: timedelta | None, *, dry_run: bool, yes: bool, fmt: str, 
     from pipectl.render import message
 
     if older_than is None:
-        raise UsageError("--purge needs --older-than (e.g. --older-than 1y): it deletes only leads "
-                         "archived longer ago than that.")
+        raise UsageError(
+            "--purge needs --older-than (e.g. --older-than 1y): it deletes only leads archived longer ago than that."
+        )
     cutoff = clock.now() - older_than
     if not dry_run:
         _require_answer(yes, "deletes leads for good")
@@ -113,12 +132,17 @@ def _purge(older_than: timedelta | None, *, dry_run: bool, yes: bool, fmt: str, 
         counted = count_purge(session, cutoff)
         # A dry run names the leads it would delete, not only how many.
         doomed = purge_list(session, cutoff) if dry_run else None
-    what = (f"{counted.leads} archived lead(s) archived before {cutoff:%Y-%m-%d} with {counted.activities} "
-            f"activities, {counted.tags} tags and {counted.fields} custom fields ({counted.rows} rows)")
+    what = (
+        f"{counted.leads} archived lead(s) archived before {cutoff:%Y-%m-%d} with {counted.activities} "
+        f"activities, {counted.tags} tags and {counted.fields} custom fields ({counted.rows} rows)"
+    )
     if dry_run or counted.leads == 0:
         _emit_purge(counted, fmt, dry_run=True, doomed=doomed or [])
-        message(f"Would delete {what}; nothing was changed." if counted.leads
-                else f"No lead was archived before {cutoff:%Y-%m-%d}; nothing to purge.")
+        message(
+            f"Would delete {what}; nothing was changed."
+            if counted.leads
+            else f"No lead was archived before {cutoff:%Y-%m-%d}; nothing to purge."
+        )
         return
     if not yes and not typer.confirm(f"Delete {what} permanently?", default=False, err=True):
         message("Nothing was deleted.")
@@ -126,8 +150,10 @@ def _purge(older_than: timedelta | None, *, dry_run: bool, yes: bool, fmt: str, 
     with pipeline(db) as session:
         removed = purge_archived(session, cutoff)
     _emit_purge(removed, fmt, dry_run=False)
-    message(f"Deleted {removed.leads} archived lead(s) and {removed.rows} rows in all "
-            f"({removed.activities} activities, {removed.tags} tags, {removed.fields} custom fields).")
+    message(
+        f"Deleted {removed.leads} archived lead(s) and {removed.rows} rows in all "
+        f"({removed.activities} activities, {removed.tags} tags, {removed.fields} custom fields)."
+    )
 
 
 PURGE_COLUMNS = ["id", "name", "company", "stage", "archived_at", "reason"]
@@ -136,15 +162,25 @@ PURGE_COLUMNS = ["id", "name", "company", "stage", "archived_at", "reason"]
 def _emit_purge(counted, fmt: str, *, dry_run: bool, doomed: list[dict] | None = None) -> None:
     from pipectl.output import Csv, emit
 
-    summary = {"leads": counted.leads, "activities": counted.activities, "tags": counted.tags,
-               "fields": counted.fields, "rows": counted.rows, "dry_run": dry_run}
+    summary = {
+        "leads": counted.leads,
+        "activities": counted.activities,
+        "tags": counted.tags,
+        "fields": counted.fields,
+        "rows": counted.rows,
+        "dry_run": dry_run,
+    }
     if doomed is None:
         # After a purge the message on stderr says it all; programs get the counts.
         emit(fmt, summary, table=lambda _summary: None, csv_layout=Csv(rows=lambda document: [document]))
         return
     # A dry run: the table and the CSV list the leads to delete, JSON the counts and the list.
-    emit(fmt, {**summary, "list": doomed}, table=lambda document: _purge_table(document["list"]),
-         csv_layout=Csv(PURGE_COLUMNS, rows=lambda document: document["list"]))
+    emit(
+        fmt,
+        {**summary, "list": doomed},
+        table=lambda document: _purge_table(document["list"]),
+        csv_layout=Csv(PURGE_COLUMNS, rows=lambda document: document["list"]),
+    )
 
 
 def _purge_table(doomed: list[dict]) -> None:
@@ -154,12 +190,25 @@ def _purge_table(doomed: list[dict]) -> None:
     if not doomed:
         return
     console = stdout_console()
-    columns = (Column("ID", priority=9, justify="right", keep=True),
-               Column("Name", priority=9, min_width=NAME_WIDTH, keep=True),
-               Column("Company", priority=4, min_width=10), Column("Stage", priority=5, min_width=8),
-               Column("Archived", priority=7), Column("Why", priority=6, min_width=20))
-    rows = [[str(item["id"]), item["name"], item["company"] or "", item["stage"], (item["archived_at"] or "")[:10],
-             item["reason"] or ""] for item in doomed[:TABLE_ROWS]]
+    columns = (
+        Column("ID", priority=9, justify="right", keep=True),
+        Column("Name", priority=9, min_width=NAME_WIDTH, keep=True),
+        Column("Company", priority=4, min_width=10),
+        Column("Stage", priority=5, min_width=8),
+        Column("Archived", priority=7),
+        Column("Why", priority=6, min_width=20),
+    )
+    rows = [
+        [
+            str(item["id"]),
+            item["name"],
+            item["company"] or "",
+            item["stage"],
+            (item["archived_at"] or "")[:10],
+            item["reason"] or "",
+        ]
+        for item in doomed[:TABLE_ROWS]
+    ]
     dropped = print_table(console, columns, rows, title="Would be deleted")
     if len(doomed) > TABLE_ROWS:
         console.print(f"… and {len(doomed) - TABLE_ROWS:,} more; --format csv or json lists them all.", style="dim")
@@ -170,8 +219,10 @@ def _require_answer(yes: bool, what: str) -> None:
     from pipectl.errors import UsageError
 
     if not yes and not stdin_is_terminal():
-        raise UsageError(f"`clean` {what}, so it asks first, and there is no terminal to ask on; "
-                         "add --yes to go ahead (check the list first with --dry-run).")
+        raise UsageError(
+            f"`clean` {what}, so it asks first, and there is no terminal to ask on; "
+            "add --yes to go ahead (check the list first with --dry-run)."
+        )
 
 
 def _counting(items: Iterator[dict], counted: list[int]) -> Iterator[dict]:
@@ -202,9 +253,12 @@ def _candidate_table(rows: Iterable[dict]) -> None:
     if not candidates:
         console.print("No lead is stalled or dead.", style="dim")
         return
-    columns = (Column("ID", priority=9, justify="right", keep=True),
-               Column("Name", priority=9, min_width=NAME_WIDTH, keep=True),
-               Column("Stage", priority=6, min_width=8), Column("Why", priority=8, min_width=20, keep=True))
+    columns = (
+        Column("ID", priority=9, justify="right", keep=True),
+        Column("Name", priority=9, min_width=NAME_WIDTH, keep=True),
+        Column("Stage", priority=6, min_width=8),
+        Column("Why", priority=8, min_width=20, keep=True),
+    )
     table_rows = [[str(item["id"]), item["name"], item["stage"], cell_lines(item["reasons"])] for item in candidates]
     dropped = print_table(console, columns, table_rows)
     if hidden:
@@ -238,8 +292,10 @@ def restore(
     if closed:
         due = closed["due"][:16].replace("T", " ").removesuffix(" 00:00") if closed.get("due") else None
         due = f" (due {due})" if due else ""
-        message(f"Its next action \"{closed['note']}\"{due} was closed when it was archived; "
-                f"plan the next step with `pipectl plan {target.id} \"…\" --due DATE`.")
+        message(
+            f'Its next action "{closed["note"]}"{due} was closed when it was archived; '
+            f'plan the next step with `pipectl plan {target.id} "…" --due DATE`.'
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -60,8 +60,10 @@ def check(fmt: CheckFormatOption = "table", db: DbOption = None) -> None:
         report = damaged_report(f"damaged: {error.detail}")
     emit(fmt, report, table=_report)
     if not report["ok"]:
-        raise DatabaseError("The integrity check found problems; restore a backup (a copy made by "
-                            "`pipectl db backup FILE`) after checking it with `pipectl --db COPY db check`.")
+        raise DatabaseError(
+            "The integrity check found problems; restore a backup (a copy made by "
+            "`pipectl db backup FILE`) after checking it with `pipectl --db COPY db check`."
+        )
 
 
 def _report(report: dict) -> None:
@@ -71,8 +73,10 @@ def _report(report: dict) -> None:
     if report["leads"] is None:
         print(f"{status}: the database cannot be read")
     else:
-        print(f"{status}: schema {report['schema']}, {report['stages']} stages, {report['leads']} leads, "
-              f"{report['activities']} activities")
+        print(
+            f"{status}: schema {report['schema']}, {report['stages']} stages, {report['leads']} leads, "
+            f"{report['activities']} activities"
+        )
     for problem in report["problems"]:
         # A problem may quote a damaged row: its control characters are shown, not run.
         print(f"  {visible(problem, one_line=True)}")

@@ -10,9 +10,18 @@ DEMO_FILENAME = "demo.db"
 
 def demo(
     ctx: typer.Context,
-    db: Annotated[str | None, typer.Option("--db", metavar="PATH", show_default=False, help=(
-        "Where to build it (default: demo.db in the user data folder; never PIPECTL_DB, which is "
-        "your own pipeline)."))] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            metavar="PATH",
+            show_default=False,
+            help=(
+                "Where to build it (default: demo.db in the user data folder; never PIPECTL_DB, which is "
+                "your own pipeline)."
+            ),
+        ),
+    ] = None,
 ) -> None:
     """Build the demo pipeline (40 sample leads) in its own database and say how to open it.
 
@@ -35,8 +44,10 @@ def demo(
         raise UsageError("--db for the demo is a file path: the demo is a SQLite file of its own.")
     result = _build(target, default=not chosen)
     counts = result.counts
-    message(f"Built the demo pipeline at {target}: {counts.added} leads, {counts.activities} activities "
-            "(dated around 2026-11-23). Your own pipeline is untouched.")
+    message(
+        f"Built the demo pipeline at {target}: {counts.added} leads, {counts.activities} activities "
+        "(dated around 2026-11-23). Your own pipeline is untouched."
+    )
     shown = shlex.quote(str(target))
     message(f"Open it with: pipectl --db {shown} board   (or: export PIPECTL_DB={shown})")
     print(target)
@@ -60,8 +71,9 @@ def _build(target: Path, *, default: bool):
 
     if not target.parent.is_dir():
         if not default:
-            raise NotFound(f"There is no folder {target.parent} for the demo; check the path, or create "
-                           "the folder first.")
+            raise NotFound(
+                f"There is no folder {target.parent} for the demo; check the path, or create the folder first."
+            )
         target.parent.mkdir(parents=True, exist_ok=True)
     if target.exists():
         _check_replaceable(target)
@@ -90,16 +102,19 @@ def _check_replaceable(target: Path) -> None:
     try:
         database = open_database(str(target))
     except DatabaseError:
-        raise RuleViolation(f"{target} is not pipectl's demo pipeline; it was left untouched. Choose "
-                            "another path with --db.") from None
+        raise RuleViolation(
+            f"{target} is not pipectl's demo pipeline; it was left untouched. Choose another path with --db."
+        ) from None
     try:
         with database.session(write=False) as session:
             demo = is_demo(session)
     finally:
         database.close()
     if not demo:
-        raise RuleViolation(f"{target} holds a pipeline that is not pipectl's demo; it was left untouched. "
-                            "Choose another path with --db.")
+        raise RuleViolation(
+            f"{target} holds a pipeline that is not pipectl's demo; it was left untouched. "
+            "Choose another path with --db."
+        )
 
 
 def _remove(path: Path) -> None:

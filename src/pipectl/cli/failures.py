@@ -21,16 +21,20 @@ def explain(error: Exception) -> PipectlError | None:
     if module.startswith(("typer", "click")):
         return None  # Exit, Abort and usage errors: already the command line's own way out
     if isinstance(error, RecursionError):
-        return PipectlError("The input is nested too deeply to read (lists or tables inside each other "
-                            "hundreds of levels down); flatten it and try again.")
+        return PipectlError(
+            "The input is nested too deeply to read (lists or tables inside each other "
+            "hundreds of levels down); flatten it and try again."
+        )
     if isinstance(error, OverflowError):
         return PipectlError(f"A number is too large to store or compute with ({error}); check the input.")
     if isinstance(error, ValueError) and "integer string conversion" in str(error):
         return PipectlError("A number has thousands of digits, too many to read; check the input.")
     if isinstance(error, UnicodeEncodeError):
-        bad = error.object[error.start:error.end]
-        return PipectlError(f"The text holds {bad!r}, which is not a character (a lone surrogate, usually "
-                            "from a file or an argument in a broken encoding); fix the text and try again.")
+        bad = error.object[error.start : error.end]
+        return PipectlError(
+            f"The text holds {bad!r}, which is not a character (a lone surrogate, usually "
+            "from a file or an argument in a broken encoding); fix the text and try again."
+        )
     if _is_database_error(error):
         return _database_failure(error)
     if isinstance(error, OSError) and not isinstance(error, BrokenPipeError):
@@ -40,8 +44,10 @@ def explain(error: Exception) -> PipectlError | None:
         if damage is not None:
             return damage
     if isinstance(error, UnicodeDecodeError):
-        return PipectlError(f"Some text is not valid UTF-8 ({error.reason} at byte {error.start}); save the "
-                            "file as UTF-8 and try again.")
+        return PipectlError(
+            f"Some text is not valid UTF-8 ({error.reason} at byte {error.start}); save the "
+            "file as UTF-8 and try again."
+        )
     return None
 
 
@@ -64,9 +70,11 @@ def _database_failure(error: Exception) -> PipectlError:
 
 def _os_failure(error: OSError) -> PipectlError:
     name = f" {error.filename}" if error.filename else ""
-    hint = {errno.ENOSPC: " (the disk is full: free some space and try again)",
-            errno.EACCES: " (check the file's permissions)",
-            errno.EPERM: " (check the file's permissions)"}.get(error.errno or 0, "")
+    hint = {
+        errno.ENOSPC: " (the disk is full: free some space and try again)",
+        errno.EACCES: " (check the file's permissions)",
+        errno.EPERM: " (check the file's permissions)",
+    }.get(error.errno or 0, "")
     return PipectlError(f"Cannot use{name or ' a file'}: {error.strerror or error}{hint}.")
 
 

@@ -44,12 +44,22 @@ BOARD_CARDS = 10
 
 def board(
     owner: OwnerOption = None,
-    tag: Annotated[list[str] | None, typer.Option(
-        "--tag", "-t", metavar="TAG", help="Only leads with this tag; repeat for more.")] = None,
-    limit: Annotated[int | None, typer.Option(
-        "--limit", "-n", min=1, max=COUNT_MAX, metavar="N", show_default=False,
-        help=f"Cards shown per stage, the rest as +N more (default: {BOARD_CARDS} in the board, all in "
-             "json, jsonl and csv).")] = None,
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", "-t", metavar="TAG", help="Only leads with this tag; repeat for more.")
+    ] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit",
+            "-n",
+            min=1,
+            max=COUNT_MAX,
+            metavar="N",
+            show_default=False,
+            help=f"Cards shown per stage, the rest as +N more (default: {BOARD_CARDS} in the board, all in "
+            "json, jsonl and csv).",
+        ),
+    ] = None,
     fmt: FormatOption = "table",
     db: DbOption = None,
 ) -> None:
@@ -72,23 +82,49 @@ def board(
         limit = BOARD_CARDS
     with pipeline(db, write=False) as session:
         data = build_board(session, clock.now(), BoardFilter(owner=owner, tags=tag or [], limit=limit))
-    emit(fmt, data, table=board_view, csv_layout=Csv(
-        ["stage", "id", "name", "company", "value", "score", "days_in_stage", "owner", "stalled", "nurture"],
-        rows=board_rows))
+    emit(
+        fmt,
+        data,
+        table=board_view,
+        csv_layout=Csv(
+            ["stage", "id", "name", "company", "value", "score", "days_in_stage", "owner", "stalled", "nurture"],
+            rows=board_rows,
+        ),
+    )
 
 
 def metrics(
-    since: Annotated[datetime | None, typer.Option(
-        "--since", metavar="DATE", parser=parse_since, show_default=False,
-        help="Start of the period: a date, or a look-back such as 30d or 1m.")] = None,
-    until: Annotated[datetime | None, typer.Option(
-        "--until", metavar="DATE", parser=parse_since, show_default=False,
-        help="End of the period (not included): a date, or a look-back.")] = None,
+    since: Annotated[
+        datetime | None,
+        typer.Option(
+            "--since",
+            metavar="DATE",
+            parser=parse_since,
+            show_default=False,
+            help="Start of the period: a date, or a look-back such as 30d or 1m.",
+        ),
+    ] = None,
+    until: Annotated[
+        datetime | None,
+        typer.Option(
+            "--until",
+            metavar="DATE",
+            parser=parse_since,
+            show_default=False,
+            help="End of the period (not included): a date, or a look-back.",
+        ),
+    ] = None,
     owner: OwnerOption = None,
-    by: Annotated[str | None, typer.Option(
-        "--by", metavar="source|owner|stage|tag|industry|field:NAME", parser=parse_breakdown,
-        help="Per group: leads created, won, lost, open, conversion, win rate, won value, cycle.",
-        show_default=False)] = None,
+    by: Annotated[
+        str | None,
+        typer.Option(
+            "--by",
+            metavar="source|owner|stage|tag|industry|field:NAME",
+            parser=parse_breakdown,
+            help="Per group: leads created, won, lost, open, conversion, win rate, won value, cycle.",
+            show_default=False,
+        ),
+    ] = None,
     fmt: FormatOption = "table",
     db: DbOption = None,
 ) -> None:
@@ -132,27 +168,50 @@ def metrics(
         else:
             data = compute_metrics(session, now, scope)
     if by is not None:
-        emit(fmt, data, table=breakdown_view,
-             csv_layout=Csv([data["by"], *BREAKDOWN_COLUMNS], rows=breakdown_csv_rows))
+        emit(fmt, data, table=breakdown_view, csv_layout=Csv([data["by"], *BREAKDOWN_COLUMNS], rows=breakdown_csv_rows))
         return
     emit(fmt, data, table=metrics_view, csv_layout=Csv(LONG_COLUMNS, rows=long_rows))
 
 
 def forecast(
-    quota: Annotated[int | None, typer.Option(
-        "--quota", parser=parse_money, metavar="AMOUNT",
-        help="Target for the period (default: the saved one); adds the quota gap.", show_default=False)] = None,
-    period: Annotated[Period | None, typer.Option(
-        "--period", help="Quota period: month or quarter (default: the saved one, else month).",
-        show_default=False)] = None,
-    as_of: Annotated[datetime | None, typer.Option(
-        "--as-of", parser=parse_when, metavar="DATE",
-        help="Measure the period containing this date (default now).", show_default=False)] = None,
+    quota: Annotated[
+        int | None,
+        typer.Option(
+            "--quota",
+            parser=parse_money,
+            metavar="AMOUNT",
+            help="Target for the period (default: the saved one); adds the quota gap.",
+            show_default=False,
+        ),
+    ] = None,
+    period: Annotated[
+        Period | None,
+        typer.Option(
+            "--period", help="Quota period: month or quarter (default: the saved one, else month).", show_default=False
+        ),
+    ] = None,
+    as_of: Annotated[
+        datetime | None,
+        typer.Option(
+            "--as-of",
+            parser=parse_when,
+            metavar="DATE",
+            help="Measure the period containing this date (default now).",
+            show_default=False,
+        ),
+    ] = None,
     save: Annotated[bool, typer.Option("--save", help="Keep --quota and --period for later forecasts.")] = False,
     owner: OwnerOption = None,
-    by: Annotated[str | None, typer.Option(
-        "--by", metavar="source|owner", parser=parse_forecast_group,
-        help="Also the open pipeline per source or owner.", show_default=False)] = None,
+    by: Annotated[
+        str | None,
+        typer.Option(
+            "--by",
+            metavar="source|owner",
+            parser=parse_forecast_group,
+            help="Also the open pipeline per source or owner.",
+            show_default=False,
+        ),
+    ] = None,
     fmt: FormatOption = "table",
     db: DbOption = None,
 ) -> None:
@@ -190,27 +249,39 @@ def forecast(
         raise UsageError("--save keeps the whole pipeline's quota; leave out --owner to save one.")
     period_name = period.value if period else None
     with pipeline(db, write=save) as session:
-        data = compute_forecast(session, clock.now(), as_of=as_of, quota_cents=quota, period=period_name,
-                                owner=owner, by=by)
+        data = compute_forecast(
+            session, clock.now(), as_of=as_of, quota_cents=quota, period=period_name, owner=owner, by=by
+        )
         if save:
             assert quota is not None  # refused above
             save_quota(session, quota, data["quota"]["period"])
     if save:
         message(f"Saved the quota: {format_money(quota)} per {data['quota']['period']}.")
     if by is not None:
-        emit(fmt, data, table=lambda document: forecast_view(document, extra=forecast_groups_view),
-             csv_layout=Csv([by, *FORECAST_GROUP_COLUMNS], rows=forecast_group_rows))
+        emit(
+            fmt,
+            data,
+            table=lambda document: forecast_view(document, extra=forecast_groups_view),
+            csv_layout=Csv([by, *FORECAST_GROUP_COLUMNS], rows=forecast_group_rows),
+        )
         return
     emit(fmt, data, table=forecast_view, csv_layout=Csv(LONG_COLUMNS, rows=long_rows))
 
 
-ReviewFormatOption = Annotated[str, format_flag(
-    "table", "md", "json", "jsonl", help="table for people, md for Markdown notes, json or jsonl for programs.")]
+ReviewFormatOption = Annotated[
+    str,
+    format_flag(
+        "table", "md", "json", "jsonl", help="table for people, md for Markdown notes, json or jsonl for programs."
+    ),
+]
 
 
 def review(
-    since: Annotated[datetime, typer.Option(
-        "--since", metavar="DATE", parser=parse_since, help="Review from this date, or this far back (7d, 2w, 1m).")
+    since: Annotated[
+        datetime,
+        typer.Option(
+            "--since", metavar="DATE", parser=parse_since, help="Review from this date, or this far back (7d, 2w, 1m)."
+        ),
     ] = "7d",  # type: ignore[assignment]  # Typer passes a default through `parser`
     fmt: ReviewFormatOption = "table",
     db: DbOption = None,

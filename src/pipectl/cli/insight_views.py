@@ -31,6 +31,7 @@ def figure(value, suffix: str = "") -> str:
 
 # --- board -------------------------------------------------------------------------------------
 
+
 def board_rows(data: dict) -> list[dict]:
     """The board's cards flattened for CSV, each with its stage."""
     return [{"stage": column["stage"], **card} for column in data["columns"] for card in column["cards"]]
@@ -60,14 +61,21 @@ def board_view(data: dict) -> None:
     if not data["total"]["leads"]:
         console.print("No open leads match.", style="dim")
         return
-    headers = [from_markup(f"{escape(column['stage'], one_line=True)}\n[not bold]{column['leads']} · "
-                           f"{amount(column['value'], '0')}\n[dim]weighted {amount(column['weighted_value'], '0')}"
-                           "[/dim][/not bold]") for column in columns]
+    headers = [
+        from_markup(
+            f"{escape(column['stage'], one_line=True)}\n[not bold]{column['leads']} · "
+            f"{amount(column['value'], '0')}\n[dim]weighted {amount(column['weighted_value'], '0')}"
+            "[/dim][/not bold]"
+        )
+        for column in columns
+    ]
     cards = [[from_markup(_card_text(card)) for card in column["cards"]] for column in columns]
     # Each stage as wide as its widest card, so every name and company is whole; when that does not
     # fit (and in a pipe), the compact board: one row per stage, its leads one per line.
-    widths = [max([CARD_WIDTH, text_width(header)] + [text_width(card) for card in stage])
-              for header, stage in zip(headers, cards, strict=True)]
+    widths = [
+        max([CARD_WIDTH, text_width(header)] + [text_width(card) for card in stage])
+        for header, stage in zip(headers, cards, strict=True)
+    ]
     width = terminal_width()
     if width is None or width < WIDE_BOARD or sum(widths) + 3 * len(columns) + 1 > width:
         _compact_board(console, data)
@@ -111,8 +119,15 @@ def _compact_board(console, data: dict) -> None:
                 cards.append(f" {_marks(card)}", style="red")
         if column["more"]:
             cards.append(("\n" if cards.plain else "") + f"+{column['more']} more", style="dim")
-        rows.append([column["stage"], str(column["leads"]), amount(column["value"], "0"),
-                     amount(column["weighted_value"], "0"), cards])
+        rows.append(
+            [
+                column["stage"],
+                str(column["leads"]),
+                amount(column["value"], "0"),
+                amount(column["weighted_value"], "0"),
+                cards,
+            ]
+        )
     hidden = print_table(console, COMPACT_COLUMNS, rows, show_lines=True)
     _board_footer(console, data)
     hidden_note(console, hidden)
@@ -120,9 +135,12 @@ def _compact_board(console, data: dict) -> None:
 
 def _board_footer(console, data: dict) -> None:
     total = data["total"]
-    console.print(f"{total['leads']} open lead(s), {amount(total['value'], '0')} in the pipeline. "
-                  f"{STALLED_MARK} stalled, {NURTURE_MARK} nurture (score under {data['nurture_below']}).",
-                  style="dim", markup=False)
+    console.print(
+        f"{total['leads']} open lead(s), {amount(total['value'], '0')} in the pipeline. "
+        f"{STALLED_MARK} stalled, {NURTURE_MARK} nurture (score under {data['nurture_below']}).",
+        style="dim",
+        markup=False,
+    )
 
 
 # --- metrics -----------------------------------------------------------------------------------
@@ -145,6 +163,7 @@ SOURCE_COLUMNS = (
     Column("Win rate", priority=7, justify="right"),
 )
 
+
 def metrics_view(data: dict) -> None:
     from rich.table import Table
 
@@ -161,23 +180,39 @@ def metrics_view(data: dict) -> None:
     summary.add_row("Lost", f"{data['lost']['leads']} lead(s), {amount(data['lost']['value'], '0')}")
     not_enough = "[dim]not enough history[/dim]"
     few = " [dim](few closed leads)[/dim]" if data["few_closed"] else ""
-    summary.add_row("Win rate", f"{percent(data['win_rate'])} of closed leads (won ÷ won and lost){few}"
-                    if data["win_rate"] is not None else not_enough)
+    summary.add_row(
+        "Win rate",
+        f"{percent(data['win_rate'])} of closed leads (won ÷ won and lost){few}"
+        if data["win_rate"] is not None
+        else not_enough,
+    )
     conversion = data["conversion"]
-    summary.add_row("Conversion", f"{percent(conversion['rate'])} of {conversion['created']} lead(s) created "
-                    f"were won (won ÷ created); {conversion['open']} still open" if conversion["created"]
-                    else "[dim]no leads created[/dim]")
+    summary.add_row(
+        "Conversion",
+        f"{percent(conversion['rate'])} of {conversion['created']} lead(s) created "
+        f"were won (won ÷ created); {conversion['open']} still open"
+        if conversion["created"]
+        else "[dim]no leads created[/dim]",
+    )
     deal = amount(data["average_deal_size"], not_enough)
     if data["average_deal_size"] is not None and data["won"]["without_value"]:
         deal += f" [dim]({data['won']['without_value']} won lead(s) without a value left out)[/dim]"
     summary.add_row("Average deal", deal)
     cycle = data["cycle"]
-    summary.add_row("Sales cycle", f"{figure(cycle['mean_days'])} days mean, {figure(cycle['median_days'])} "
-                    f"median, {figure(cycle['p90_days'])} at the 90th percentile"
-                    if cycle["mean_days"] is not None else not_enough)
+    summary.add_row(
+        "Sales cycle",
+        f"{figure(cycle['mean_days'])} days mean, {figure(cycle['median_days'])} "
+        f"median, {figure(cycle['p90_days'])} at the 90th percentile"
+        if cycle["mean_days"] is not None
+        else not_enough,
+    )
     velocity = data["velocity"]
-    summary.add_row("Velocity", not_enough if velocity["per_day"] is None else
-                    f"{amount(velocity['per_day'])} per day, {amount(velocity['per_month'])} per month")
+    summary.add_row(
+        "Velocity",
+        not_enough
+        if velocity["per_day"] is None
+        else f"{amount(velocity['per_day'])} per day, {amount(velocity['per_month'])} per month",
+    )
     console.print(summary)
     console.print()
 
@@ -187,23 +222,42 @@ def metrics_view(data: dict) -> None:
         name = cell(row["stage"])
         if row["stage"] == bottleneck:
             name = cell(f"{row['stage']} (bottleneck)", style="bold red")
-        rows.append([name, str(row["open_leads"]), amount(row["open_value"], "0"), str(row["reached"]),
-                     percent(row["conversion_next"]), percent(row["conversion_won"]),
-                     figure(row["average_days_in_stage"])])
+        rows.append(
+            [
+                name,
+                str(row["open_leads"]),
+                amount(row["open_value"], "0"),
+                str(row["reached"]),
+                percent(row["conversion_next"]),
+                percent(row["conversion_won"]),
+                figure(row["average_days_in_stage"]),
+            ]
+        )
     hidden = print_table(console, METRICS_STAGE_COLUMNS, rows, title="Stages")
     console.print()
     funnel(console, data["stages"], data["paths"]["unknown"])
     if data["lost_reasons"]:
         console.print()
-        hidden += print_table(console, (Column("Reason", priority=9, min_width=16, keep=True),
-                                        Column("Leads", priority=8, justify="right", keep=True)),
-                              [[row["reason"], str(row["leads"])] for row in data["lost_reasons"]],
-                              title="Lost reasons")
+        hidden += print_table(
+            console,
+            (
+                Column("Reason", priority=9, min_width=16, keep=True),
+                Column("Leads", priority=8, justify="right", keep=True),
+            ),
+            [[row["reason"], str(row["leads"])] for row in data["lost_reasons"]],
+            title="Lost reasons",
+        )
     if data["sources"]:
         console.print()
-        hidden += print_table(console, SOURCE_COLUMNS,
-                              [[row["source"], str(row["leads"]), str(row["won"]), str(row["lost"]),
-                                percent(row["win_rate"])] for row in data["sources"]], title="Sources")
+        hidden += print_table(
+            console,
+            SOURCE_COLUMNS,
+            [
+                [row["source"], str(row["leads"]), str(row["won"]), str(row["lost"]), percent(row["win_rate"])]
+                for row in data["sources"]
+            ],
+            title="Sources",
+        )
     hidden_note(console, hidden)
     for note in data["notes"]:
         console.print(f"Note: {visible(note)}", style="dim", markup=False)
@@ -250,6 +304,7 @@ FORECAST_STAGE_COLUMNS = (
     Column("By history", priority=3, justify="right"),
 )
 
+
 def forecast_view(data: dict, extra=None) -> None:
     """The forecast; `extra(console, data)` draws more tables (a breakdown) and returns the columns it hid."""
     from rich.table import Table
@@ -257,23 +312,39 @@ def forecast_view(data: dict, extra=None) -> None:
     console = stdout_console()
     total = data["open"]
     owner = f" of {escape(data['owner'])}" if data.get("owner") else ""
-    console.print(f"[bold]Open pipeline{owner}[/bold]: {total['leads']} lead(s), {amount(total['value'], '0')}, "
-                  f"weighted {amount(total['weighted'], '0')}"
-                  + (f", by history {amount(total['weighted_historical'])}"
-                     if total["weighted_historical"] is not None else ""))
+    console.print(
+        f"[bold]Open pipeline{owner}[/bold]: {total['leads']} lead(s), {amount(total['value'], '0')}, "
+        f"weighted {amount(total['weighted'], '0')}"
+        + (f", by history {amount(total['weighted_historical'])}" if total["weighted_historical"] is not None else "")
+    )
     console.print()
-    months = [[row["month"], str(row["leads"]), amount(row["value"], "0"), amount(row["weighted"], "0"),
-               amount(row["weighted_historical"])] for row in data["months"]]
+    months = [
+        [
+            row["month"],
+            str(row["leads"]),
+            amount(row["value"], "0"),
+            amount(row["weighted"], "0"),
+            amount(row["weighted_historical"]),
+        ]
+        for row in data["months"]
+    ]
     if not months:
         months.append([from_markup("[dim]no open leads[/dim]"), "", "", "", ""])
     hidden = print_table(console, FORECAST_MONTH_COLUMNS, months, title="By expected close month")
     console.print()
     # A stage without closed history shows the overall rate it borrows, marked *.
-    stages = [[row["stage"], f"{row['probability']}%",
-               percent(row["win_rate_used"]) + ("*" if row["win_rate_from"] == "overall" else ""),
-               str(row["leads"]), amount(row["value"], "0"), amount(row["weighted"], "0"),
-               amount(row["weighted_historical"])]
-              for row in data["stages"]]
+    stages = [
+        [
+            row["stage"],
+            f"{row['probability']}%",
+            percent(row["win_rate_used"]) + ("*" if row["win_rate_from"] == "overall" else ""),
+            str(row["leads"]),
+            amount(row["value"], "0"),
+            amount(row["weighted"], "0"),
+            amount(row["weighted_historical"]),
+        ]
+        for row in data["stages"]
+    ]
     hidden += print_table(console, FORECAST_STAGE_COLUMNS, stages, title="By stage")
     quota = data["quota"]
     if quota:
@@ -281,15 +352,24 @@ def forecast_view(data: dict, extra=None) -> None:
         grid = Table.grid(padding=(0, 2))
         grid.add_column(style="bold", no_wrap=True)
         grid.add_column()
-        grid.add_row("Quota", f"{amount(quota['amount'])} this {quota['period']} "
-                              f"({short_date(quota['start'])} to {short_date(quota['end'])})")
+        grid.add_row(
+            "Quota",
+            f"{amount(quota['amount'])} this {quota['period']} "
+            f"({short_date(quota['start'])} to {short_date(quota['end'])})",
+        )
         grid.add_row("Won so far", f"{amount(quota['won'], '0')} ({quota['won_leads']} lead(s))")
         grid.add_row("Expected", f"{amount(quota['expected'], '0')} weighted, from open leads due by the end")
         grid.add_row("Gap", amount(quota["gap"], "0"))
         needed = quota["new_leads_needed"]
-        grid.add_row("New leads needed", "[dim]not enough history[/dim]" if needed is None else
-                     f"{needed} (at {amount(quota['average_deal_size'])} average deal, "
-                     f"{percent(quota['win_rate'])} win rate)" if needed else "0")
+        grid.add_row(
+            "New leads needed",
+            "[dim]not enough history[/dim]"
+            if needed is None
+            else f"{needed} (at {amount(quota['average_deal_size'])} average deal, "
+            f"{percent(quota['win_rate'])} win rate)"
+            if needed
+            else "0",
+        )
         console.print(grid)
     if extra is not None:
         console.print()
@@ -301,6 +381,7 @@ def forecast_view(data: dict, extra=None) -> None:
 
 # --- review ------------------------------------------------------------------------------------
 
+
 def _who(item: dict) -> str:
     return f"#{item['id']} {item['name']}" + (f" ({item['company']})" if item.get("company") else "")
 
@@ -310,40 +391,56 @@ def _review_lines(data: dict) -> list[tuple[str, list[str]]]:
     wins, update, blocks, rivals = data["wins"], data["pipeline"], data["roadblocks"], data["competition"]
     sections = []
     lines = [f"{wins['leads']} won, {amount(wins['value'], '0')}"]
-    lines += [f"{_who(item)}: {amount(item['value'], 'no value')} on {short_date(item['closed_at'])}"
-              for item in wins["list"]]
+    lines += [
+        f"{_who(item)}: {amount(item['value'], 'no value')} on {short_date(item['closed_at'])}" for item in wins["list"]
+    ]
     sections.append(("Wins", lines))
     change = update["value_change"]
-    lines = [f"New leads: {update['new_leads']['leads']} ({amount(update['new_leads']['value'], '0')})",
-             f"Stage moves: {update['stage_moves']['count']}"]
-    lines += [f"  {_who(item)}: {item['from'] or '?'} → {item['to'] or '?'} on {short_date(item['at'])}"
-              for item in update["stage_moves"]["list"]]
+    lines = [
+        f"New leads: {update['new_leads']['leads']} ({amount(update['new_leads']['value'], '0')})",
+        f"Stage moves: {update['stage_moves']['count']}",
+    ]
+    lines += [
+        f"  {_who(item)}: {item['from'] or '?'} → {item['to'] or '?'} on {short_date(item['at'])}"
+        for item in update["stage_moves"]["list"]
+    ]
     lines.append(f"Lost: {update['lost']['leads']} ({amount(update['lost']['value'], '0')})")
     lines += [f"  {_who(item)}: {item['reason']}" for item in update["lost"]["list"]]
-    lines.append(f"Archived: {update['archived']['leads']} ({amount(update['archived']['value'], '0')}), "
-                 f"restored: {update['restored']['leads']} ({amount(update['restored']['value'], '0')})")
+    lines.append(
+        f"Archived: {update['archived']['leads']} ({amount(update['archived']['value'], '0')}), "
+        f"restored: {update['restored']['leads']} ({amount(update['restored']['value'], '0')})"
+    )
     sign = "+" if change["change"] >= 0 else "-"
     edited = change["edited"]
-    lines.append(f"Open value change: {sign}{amount(abs(change['change']), '0')} "
-                 f"(added {amount(change['added'], '0')}, closed {amount(change['closed'], '0')}, "
-                 f"archived {amount(change['archived'], '0')}, restored {amount(change['restored'], '0')}, "
-                 f"edits {'+' if edited >= 0 else '-'}{amount(abs(edited), '0')})")
+    lines.append(
+        f"Open value change: {sign}{amount(abs(change['change']), '0')} "
+        f"(added {amount(change['added'], '0')}, closed {amount(change['closed'], '0')}, "
+        f"archived {amount(change['archived'], '0')}, restored {amount(change['restored'], '0')}, "
+        f"edits {'+' if edited >= 0 else '-'}{amount(abs(edited), '0')})"
+    )
     sections.append(("Pipeline update", lines))
     lines = [f"Stalled leads: {blocks['stalled']['count']}"]
     lines += [f"  {_who(item)} in {item['stage']}: {'; '.join(item['reasons'])}" for item in blocks["stalled"]["list"]]
     lines.append(f"Overdue actions: {blocks['overdue']['count']}")
-    lines += [f"  {_who(item)}: {item['action'] or 'next action'} (due {short_date(item['due'])})"
-              for item in blocks["overdue"]["list"]]
+    lines += [
+        f"  {_who(item)}: {item['action'] or 'next action'} (due {short_date(item['due'])})"
+        for item in blocks["overdue"]["list"]
+    ]
     lines.append(f"Due in the next 7 days: {blocks['upcoming']['count']}")
-    lines += [f"  {_who(item)}: {item['action'] or 'next action'} (due {short_date(item['due'])})"
-              for item in blocks["upcoming"]["list"]]
+    lines += [
+        f"  {_who(item)}: {item['action'] or 'next action'} (due {short_date(item['due'])})"
+        for item in blocks["upcoming"]["list"]
+    ]
     lines.append(f"Unqualified in late stages: {blocks['unqualified']['count']}")
-    lines += [f"  {_who(item)} in {item['stage']}: {', '.join(item['missing'])}"
-              for item in blocks["unqualified"]["list"]]
+    lines += [
+        f"  {_who(item)} in {item['stage']}: {', '.join(item['missing'])}" for item in blocks["unqualified"]["list"]
+    ]
     sections.append(("Roadblocks", lines))
     lines = [f"{rivals['count']} mention(s)"]
-    lines += [f"{_who(item)} ({item['kind']}, {short_date(item['at'])}): {item['note'] or ''}".rstrip(": ")
-              for item in rivals["list"]]
+    lines += [
+        f"{_who(item)} ({item['kind']}, {short_date(item['at'])}): {item['note'] or ''}".rstrip(": ")
+        for item in rivals["list"]
+    ]
     sections.append(("Competition", lines))
     return sections
 

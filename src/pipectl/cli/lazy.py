@@ -26,24 +26,31 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "lost": ("outcomes", "Mark a lead as lost, with the reason."),
     "reopen": ("outcomes", "Reopen a won or lost lead in the stage it was closed from."),
     "log": ("outcomes", "Record an activity that happened."),
-    "qualify": ("qualify", "Record BANT answers (budget, authority, need, timeline); without flags, ask them "
-                           "one by one."),
+    "qualify": (
+        "qualify",
+        "Record BANT answers (budget, authority, need, timeline); without flags, ask them one by one.",
+    ),
     "plan": ("qualify", "Set a lead's next action and when it is due; planning again replaces it."),
     "done": ("qualify", "Complete a lead's next action (it counts as activity); --next plans the following one."),
-    "next": ("qualify", "The agenda: overdue, today's and upcoming actions, stalled leads, then leads with no "
-                        "next action."),
+    "next": (
+        "qualify",
+        "The agenda: overdue, today's and upcoming actions, stalled leads, then leads with no next action.",
+    ),
     "score": ("scoring", "Compute lead scores: one lead, or every open lead with the ranking."),
     "clean": ("cleanup", "Archive dead leads with their reasons; --dry-run only lists them."),
     "restore": ("cleanup", "Bring an archived lead back, open, in the stage it was archived from."),
     "board": ("insight", "Show the pipeline as a board: one column per stage with counts, values and lead cards."),
-    "metrics": ("insight", "Show the pipeline's numbers: value per stage, win rate, cycle, velocity, conversion, "
-                           "bottleneck."),
+    "metrics": (
+        "insight",
+        "Show the pipeline's numbers: value per stage, win rate, cycle, velocity, conversion, bottleneck.",
+    ),
     "forecast": ("insight", "Show the weighted forecast by expected close month, and the gap to a quota."),
     "review": ("insight", "Show the weekly pipeline review: wins, pipeline changes, roadblocks, competition notes."),
-    "import": ("transfer", "Import leads and activities from CSV, JSON or JSON Lines, all or nothing, in one "
-                           "transaction."),
-    "export": ("transfer", "Export leads and/or activities as CSV, JSON or JSON Lines, streamed to stdout or a "
-                           "file."),
+    "import": (
+        "transfer",
+        "Import leads and activities from CSV, JSON or JSON Lines, all or nothing, in one transaction.",
+    ),
+    "export": ("transfer", "Export leads and/or activities as CSV, JSON or JSON Lines, streamed to stdout or a file."),
     "rules": ("scoring", "The scoring, stage and cleanup rules, kept in the database, written as TOML."),
     "stages": ("stages", "Manage the pipeline's stages (2 to 6, in order)."),
     "demo": ("demo", "Build the demo pipeline (40 sample leads) in its own database and say how to open it."),

@@ -28,14 +28,19 @@ SHOW_EXTRA = ("stale", "stale_reasons")
 def _data_point_parameter(spec: Field) -> inspect.Parameter:
     """The option that sets one data point, named by its `leads` column (as `LeadFields` has it)."""
     if spec.kind == "money":
-        option = typer.Option(f"--{spec.flag}", parser=parse_money, metavar="AMOUNT", help=spec.help,
-                              show_default=False)
+        option = typer.Option(
+            f"--{spec.flag}", parser=parse_money, metavar="AMOUNT", help=spec.help, show_default=False
+        )
     elif spec.python_type is int:
         option = typer.Option(f"--{spec.flag}", min=spec.minimum, max=spec.maximum, help=spec.help)
     else:
         option = typer.Option(f"--{spec.flag}", help=spec.help)
-    return inspect.Parameter(str(spec.stored), inspect.Parameter.KEYWORD_ONLY, default=None,
-                             annotation=Annotated[spec.python_type | None, option])
+    return inspect.Parameter(
+        str(spec.stored),
+        inspect.Parameter.KEYWORD_ONLY,
+        default=None,
+        annotation=Annotated[spec.python_type | None, option],
+    )
 
 
 def data_point_options(*, after: str, skip: tuple[str, ...] = ()) -> Callable:
@@ -44,8 +49,11 @@ def data_point_options(*, after: str, skip: tuple[str, ...] = ()) -> Callable:
 
     def decorate(command: Callable) -> Callable:
         signature = inspect.signature(command)
-        own = [parameter for parameter in signature.parameters.values()
-               if parameter.kind is not inspect.Parameter.VAR_KEYWORD]
+        own = [
+            parameter
+            for parameter in signature.parameters.values()
+            if parameter.kind is not inspect.Parameter.VAR_KEYWORD
+        ]
         at = next(index for index, parameter in enumerate(own) if parameter.name == after) + 1
         added = [_data_point_parameter(spec) for spec in DATA_POINTS if spec.key not in skip]
         # Keyword-only throughout: Typer passes every parameter by name.
@@ -59,8 +67,12 @@ def data_point_options(*, after: str, skip: tuple[str, ...] = ()) -> Callable:
 
 
 def init(
-    template: Annotated[str, typer.Option("--template", autocompletion=complete.complete_template,
-                                          help="Stage template: default, saas or agency.")] = "default",
+    template: Annotated[
+        str,
+        typer.Option(
+            "--template", autocompletion=complete.complete_template, help="Stage template: default, saas or agency."
+        ),
+    ] = "default",
     db: DbOption = None,
 ) -> None:
     """Create the pipeline database with a stage template.
@@ -83,8 +95,9 @@ def init(
                 f"{location.display(database.location)} already holds a pipeline; "
                 "change its stages with `pipectl stages`."
             )
-        message(f"Created {location.display(database.location)} with stages: "
-                + " → ".join(spec.name for spec in specs))
+        message(
+            f"Created {location.display(database.location)} with stages: " + " → ".join(spec.name for spec in specs)
+        )
     finally:
         database.close()
 
@@ -92,8 +105,10 @@ def init(
 @data_point_options(after="name", skip=("name",))
 def add(
     name: Annotated[str, typer.Argument(help=BY_KEY["name"].help, show_default=False)],
-    stage: Annotated[str | None, typer.Option("--stage", autocompletion=complete.complete_stage,
-                                              help="Stage to start in (default: the first).")] = None,
+    stage: Annotated[
+        str | None,
+        typer.Option("--stage", autocompletion=complete.complete_stage, help="Stage to start in (default: the first)."),
+    ] = None,
     tag: TagOption = None,
     field: FieldOption = None,
     at: AtOption = None,
@@ -112,8 +127,7 @@ def add(
     fields = validate_fields(name=name, **data_points)
     custom = parse_custom_fields(field or [])
     with pipeline(db) as session:
-        lead, duplicates = add_lead(session, fields, stage=stage, tags=tag or [], custom=custom, at=at,
-                                    force=force)
+        lead, duplicates = add_lead(session, fields, stage=stage, tags=tag or [], custom=custom, at=at, force=force)
         lead_id = lead.id
     if duplicates:
         warning(f"added anyway (--force), though it looks like {describe_duplicates(duplicates)}.")
@@ -122,25 +136,33 @@ def add(
 
 
 def list_leads(
-    stage: Annotated[str | None, typer.Option("--stage", autocompletion=complete.complete_stage,
-                                              help="Only this stage.")] = None,
-    status: Annotated[str, typer.Option("--status", autocompletion=complete.complete_status,
-                                        help="open, won, lost, archived or all.")] = "open",
+    stage: Annotated[
+        str | None, typer.Option("--stage", autocompletion=complete.complete_stage, help="Only this stage.")
+    ] = None,
+    status: Annotated[
+        str, typer.Option("--status", autocompletion=complete.complete_status, help="open, won, lost, archived or all.")
+    ] = "open",
     tag: TagOption = None,
     owner: OwnerOption = None,
     source: SourceOption = None,
-    min_score: Annotated[int | None, typer.Option("--min-score", min=0, max=100,
-                                                  help="Only leads scoring at least this.")] = None,
+    min_score: Annotated[
+        int | None, typer.Option("--min-score", min=0, max=100, help="Only leads scoring at least this.")
+    ] = None,
     qualified: Annotated[bool, typer.Option("--qualified", help="Only leads with all four BANT answers yes.")] = False,
     unqualified: Annotated[bool, typer.Option("--unqualified", help="Only leads not fully qualified.")] = False,
     disqualified: Annotated[
-        bool, typer.Option("--disqualified", help="Only leads whose budget or authority is no.")] = False,
+        bool, typer.Option("--disqualified", help="Only leads whose budget or authority is no.")
+    ] = False,
     stale: Annotated[
         bool, typer.Option("--stale", help="Only stalled or dead leads, with the reasons (see `pipectl clean`).")
     ] = False,
     sort: Annotated[
-        str, typer.Option("--sort", autocompletion=complete.complete_sort,
-                          help="id, value, score, age, created, last-activity, name or stage.")
+        str,
+        typer.Option(
+            "--sort",
+            autocompletion=complete.complete_sort,
+            help="id, value, score, age, created, last-activity, name or stage.",
+        ),
     ] = "id",
     limit: Annotated[int | None, typer.Option("--limit", "-n", max=COUNT_MAX, help="At most this many leads.")] = None,
     fmt: FormatOption = "table",
@@ -158,19 +180,34 @@ def list_leads(
 
     if qualified and unqualified:
         raise UsageError("--qualified and --unqualified exclude each other; choose one.")
-    wanted = LeadFilter(stage=stage, status=status.lower(), tags=tag or [], owner=owner, source=source,
-                        min_score=min_score, qualified=True if qualified else False if unqualified else None,
-                        disqualified=disqualified, stale=stale, sort=sort, limit=limit)
+    wanted = LeadFilter(
+        stage=stage,
+        status=status.lower(),
+        tags=tag or [],
+        owner=owner,
+        source=source,
+        min_score=min_score,
+        qualified=True if qualified else False if unqualified else None,
+        disqualified=disqualified,
+        stale=stale,
+        sort=sort,
+        limit=limit,
+    )
     extra = EXTRA_KEYS + (SHOW_EXTRA if stale else ())
     with pipeline(db, write=False) as session:
-        emit(fmt, lead_rows(session, wanted), table=lead_table,
-             csv_layout=lead_layout(lambda: field_keys(session), extra))
+        emit(
+            fmt,
+            lead_rows(session, wanted),
+            table=lead_table,
+            csv_layout=lead_layout(lambda: field_keys(session), extra),
+        )
 
 
 def show(
     lead: LeadArgument,
-    activities: Annotated[int, typer.Option("--activities", max=COUNT_MAX,
-                                            help="How many recent activities to show.")] = 20,
+    activities: Annotated[
+        int, typer.Option("--activities", max=COUNT_MAX, help="How many recent activities to show.")
+    ] = 20,
     fmt: FormatOption = "table",
     db: DbOption = None,
 ) -> None:
@@ -189,11 +226,14 @@ def show(
     from pipectl.output import emit, lead_layout
 
     with pipeline(db, write=False) as session:
-        detail = lead_detail(session, find_lead(session, lead),
-                             activity_limit=None if fmt != "table" else activities)
+        detail = lead_detail(session, find_lead(session, lead), activity_limit=None if fmt != "table" else activities)
         probabilities = {stage.name: stage.probability for stage in _stages(session)}
-        emit(fmt, detail, table=lambda shown: lead_card(shown, probabilities.get(shown["stage"])),
-             csv_layout=lead_layout(lambda: field_keys(session), EXTRA_KEYS + SHOW_EXTRA + BANT_COLUMNS))
+        emit(
+            fmt,
+            detail,
+            table=lambda shown: lead_card(shown, probabilities.get(shown["stage"])),
+            csv_layout=lead_layout(lambda: field_keys(session), EXTRA_KEYS + SHOW_EXTRA + BANT_COLUMNS),
+        )
 
 
 @data_point_options(after="lead")
@@ -221,8 +261,9 @@ def edit(
     custom = parse_custom_fields(field or [])
     with pipeline(db) as session:
         target = find_lead(session, lead)
-        changes = edit_lead(session, target, fields, add_tags=tag or [], remove_tags=untag or [],
-                            custom=custom, force=force)
+        changes = edit_lead(
+            session, target, fields, add_tags=tag or [], remove_tags=untag or [], custom=custom, force=force
+        )
         label = f"#{target.id} {target.name}"
     if changes:
         message(f"Updated lead {label}: {', '.join(OPTION_NAMES.get(name, name) for name in changes)}.")

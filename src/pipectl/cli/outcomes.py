@@ -10,8 +10,12 @@ from pipectl.cli.options import AtOption, DbOption, ForceOption, LeadArgument, N
 
 def move(
     lead: LeadArgument,
-    stage: Annotated[str, typer.Argument(help="The stage to move the lead to.", show_default=False,
-                                autocompletion=complete.complete_stage)],
+    stage: Annotated[
+        str,
+        typer.Argument(
+            help="The stage to move the lead to.", show_default=False, autocompletion=complete.complete_stage
+        ),
+    ],
     note: NoteOption = None,
     at: AtOption = None,
     force: ForceOption = False,
@@ -102,18 +106,25 @@ def log(
     lead: LeadArgument,
     kind: Annotated[
         str,
-        typer.Argument(help="call, email, message, reply, meeting, demo, note, competitor, or a signal such as "
-                            "email_open, web_visit, form_submission, trial_request.", metavar="KIND",
-                     autocompletion=complete.complete_kind,
-                     show_default=False),
+        typer.Argument(
+            help="call, email, message, reply, meeting, demo, note, competitor, or a signal such as "
+            "email_open, web_visit, form_submission, trial_request.",
+            metavar="KIND",
+            autocompletion=complete.complete_kind,
+            show_default=False,
+        ),
     ],
     note: NoteOption = None,
     at: AtOption = None,
     outcome: Annotated[
         str | None,
-        typer.Option("--outcome", metavar="OUTCOME", autocompletion=complete.complete_outcome,
-                     help="How a call went: connected, no-answer, voicemail, busy. A connected call counts "
-                          "as the lead answering."),
+        typer.Option(
+            "--outcome",
+            metavar="OUTCOME",
+            autocompletion=complete.complete_outcome,
+            help="How a call went: connected, no-answer, voicemail, busy. A connected call counts "
+            "as the lead answering.",
+        ),
     ] = None,
     db: DbOption = None,
 ) -> None:
@@ -134,8 +145,14 @@ def log(
     at = at or clock.now()
     with pipeline(db) as session:
         target = find_lead(session, lead)
-        activity = record(session, target, kind, not_before_added(target, at), note=note,
-                          data={"outcome": outcome} if outcome else None)
+        activity = record(
+            session,
+            target,
+            kind,
+            not_before_added(target, at),
+            note=note,
+            data={"outcome": outcome} if outcome else None,
+        )
         label, activity_id = f"#{target.id} {target.name}", activity.id
     what = kind.replace("_", " ") + (f" ({outcome})" if outcome else "")
     message(f"Logged {what} #{activity_id} on lead {label}.")

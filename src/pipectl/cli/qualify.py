@@ -26,14 +26,23 @@ TABLE_LIMIT = 20
 
 
 def _answer_flag(name: str, example: str) -> Any:
-    return typer.Option(f"--{name}", metavar="ANSWER", show_default=False,
-                        help=f'yes, no or unknown, optionally with a note: --{name} "{example}".')
+    return typer.Option(
+        f"--{name}",
+        metavar="ANSWER",
+        show_default=False,
+        help=f'yes, no or unknown, optionally with a note: --{name} "{example}".',
+    )
 
 
 DueOption = Annotated[
     datetime | None,
-    typer.Option("--due", parser=parse_when, metavar="DATE", show_default=False,
-                 help="When it is due: friday, tomorrow, 3d, 2026-12-03, or \"2026-12-03 10:00\" for an appointment."),
+    typer.Option(
+        "--due",
+        parser=parse_when,
+        metavar="DATE",
+        show_default=False,
+        help='When it is due: friday, tomorrow, 3d, 2026-12-03, or "2026-12-03 10:00" for an appointment.',
+    ),
 ]
 
 
@@ -50,8 +59,9 @@ def qualify(
     need: NeedOption = None,
     timeline: TimelineOption = None,
     at: AtOption = None,
-    interactive: Annotated[bool, typer.Option("--interactive", hidden=True,
-                                              help="Ask the questions even when stdin is not a terminal.")] = False,
+    interactive: Annotated[
+        bool, typer.Option("--interactive", hidden=True, help="Ask the questions even when stdin is not a terminal.")
+    ] = False,
     db: DbOption = None,
 ) -> None:
     """Record BANT answers (budget, authority, need, timeline); without flags, ask them one by one.
@@ -69,8 +79,10 @@ def qualify(
     answers = {name: parse_answer(name, text) for name, text in given.items() if text is not None}
     if not answers:
         if not (interactive or stdin_is_terminal()):
-            raise UsageError('Give --budget/--authority/--need/--timeline (e.g. --budget "yes: 20k"), '
-                             "or run it on a terminal to be asked.")
+            raise UsageError(
+                'Give --budget/--authority/--need/--timeline (e.g. --budget "yes: 20k"), '
+                "or run it on a terminal to be asked."
+            )
         answers = _ask(db, lead)
     with pipeline(db) as session:
         target = find_lead(session, lead)
@@ -82,8 +94,11 @@ def qualify(
         message(f"BANT of lead {label} is unchanged.")
         return
     described = ", ".join(f"{name} {change['to']['status']}" for name, change in changes.items())
-    verdict = "qualified" if qualified else "not qualified" + (f" (still open: {', '.join(still_open)})"
-                                                               if still_open else "")
+    verdict = (
+        "qualified"
+        if qualified
+        else "not qualified" + (f" (still open: {', '.join(still_open)})" if still_open else "")
+    )
     message(f"Updated BANT of lead {label}: {described}; {verdict}.")
     if signals:
         warning(f"{' and '.join(signals)} answered no: lead {label} is disqualified (`pipectl list --disqualified`).")
@@ -101,10 +116,14 @@ def _ask(db: str | None, lead: str) -> dict:
     with pipeline(db, write=False) as session:
         target = find_lead(session, lead)
         current, label = current_answers(target), f"#{target.id} {target.name}"
-    typer.echo(f"BANT for lead {visible(label)}: answer yes, no or unknown, optionally followed by ': note'. "
-               "Enter keeps the current answer.", err=True)
+    typer.echo(
+        f"BANT for lead {visible(label)}: answer yes, no or unknown, optionally followed by ': note'. "
+        "Enter keeps the current answer.",
+        err=True,
+    )
     answers = {}
     for name in BANT_CRITERIA:
+
         def check(text: str, name: str = name):
             try:
                 return parse_answer(name, text)
@@ -113,15 +132,21 @@ def _ask(db: str | None, lead: str) -> dict:
 
         # The current answer is the default as stored, but shown with its control characters made visible.
         default = answer_text(current[name])
-        answers[name] = typer.prompt(f"{QUESTIONS[name]} [{visible(default, one_line=True)}]", default=default,
-                                     show_default=False, value_proc=check, err=True)
+        answers[name] = typer.prompt(
+            f"{QUESTIONS[name]} [{visible(default, one_line=True)}]",
+            default=default,
+            show_default=False,
+            value_proc=check,
+            err=True,
+        )
     return answers
 
 
 def plan(
     lead: LeadArgument,
-    action: Annotated[str, typer.Argument(metavar="ACTION", show_default=False,
-                                          help='What to do next, e.g. "Send proposal".')],
+    action: Annotated[
+        str, typer.Argument(metavar="ACTION", show_default=False, help='What to do next, e.g. "Send proposal".')
+    ],
     due: DueOption = None,
     db: DbOption = None,
 ) -> None:
@@ -141,8 +166,10 @@ def plan(
         label, note, when = f"#{target.id} {target.name}", task.note, task.due
     assert when is not None  # a planned action always has its due date
     if replaced:
-        message(f"Replaced the previous next action of lead {label}: {replaced['note']} "
-                f"(due {_when(datetime.fromisoformat(replaced['due']))}).")
+        message(
+            f"Replaced the previous next action of lead {label}: {replaced['note']} "
+            f"(due {_when(datetime.fromisoformat(replaced['due']))})."
+        )
     message(f"Planned for lead {label}: {note}, due {_when(when)}.")
     if when.date() < clock.now().date():
         warning("that due date has passed; it shows as overdue in `pipectl next`.")
@@ -152,8 +179,12 @@ def done(
     lead: LeadArgument,
     note: NoteOption = None,
     at: AtOption = None,
-    next_action: Annotated[str | None, typer.Option("--next", metavar="ACTION", show_default=False,
-                                                    help="Plan the following action in the same step.")] = None,
+    next_action: Annotated[
+        str | None,
+        typer.Option(
+            "--next", metavar="ACTION", show_default=False, help="Plan the following action in the same step."
+        ),
+    ] = None,
     due: DueOption = None,
     db: DbOption = None,
 ) -> None:
@@ -182,19 +213,40 @@ def done(
         message(f"Planned for lead {label}: {planned[0]}, due {_when(planned[1])}.")
 
 
-NextFormatOption = Annotated[str, format_flag(
-    "table", "json", "jsonl", "csv", "ics",
-    help="table for people; json, jsonl or csv for programs; ics for a calendar.")]
+NextFormatOption = Annotated[
+    str,
+    format_flag(
+        "table",
+        "json",
+        "jsonl",
+        "csv",
+        "ics",
+        help="table for people; json, jsonl or csv for programs; ics for a calendar.",
+    ),
+]
 
 
 def next_actions(
-    within: Annotated[Span, typer.Option("--within", metavar="DURATION", parser=parse_span,
-                                         help="How far after today upcoming actions reach: 1d, 3d, 2w, 1m.")
-                  ] = "7d",  # type: ignore[assignment]  # Typer passes a default through `parser`
-    limit: Annotated[int | None, typer.Option(
-        "--limit", "-n", max=COUNT_MAX, show_default=False,
-        help=f"At most this many stalled leads, and leads without a next action (default: {TABLE_LIMIT} in "
-             "the table, all in json, jsonl and csv).")] = None,
+    within: Annotated[
+        Span,
+        typer.Option(
+            "--within",
+            metavar="DURATION",
+            parser=parse_span,
+            help="How far after today upcoming actions reach: 1d, 3d, 2w, 1m.",
+        ),
+    ] = "7d",  # type: ignore[assignment]  # Typer passes a default through `parser`
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit",
+            "-n",
+            max=COUNT_MAX,
+            show_default=False,
+            help=f"At most this many stalled leads, and leads without a next action (default: {TABLE_LIMIT} in "
+            "the table, all in json, jsonl and csv).",
+        ),
+    ] = None,
     fmt: NextFormatOption = "table",
     db: DbOption = None,
 ) -> None:
@@ -220,9 +272,13 @@ def next_actions(
         hidden: dict[str, int] = {}
         if fmt == "table":
             rows = cap_sections(rows, TABLE_ROWS, hidden)
-        emit(fmt, agenda_dicts(session, rows), table=lambda shown: agenda_table(shown, hidden),
-             csv_layout=lead_layout(lambda: field_keys(session), EXTRA_KEYS + AGENDA_KEYS + ("reasons",)),
-             writers={"ics": lambda shown: _write_ics(session, shown, now)})
+        emit(
+            fmt,
+            agenda_dicts(session, rows),
+            table=lambda shown: agenda_table(shown, hidden),
+            csv_layout=lead_layout(lambda: field_keys(session), EXTRA_KEYS + AGENDA_KEYS + ("reasons",)),
+            writers={"ics": lambda shown: _write_ics(session, shown, now)},
+        )
 
 
 def _write_ics(session, rows, now: datetime) -> None:
@@ -284,8 +340,9 @@ def _section_table(section: str, rows: list[dict], hidden: int = 0):
     from pipectl.core.agenda import SECTION_TITLES
 
     columns = _agenda_columns()
-    tail = {"needs_decision": ("Why it stalled", "Next action"),
-            "no_next_action": ("Last activity",)}.get(section, ("Action", "Due", "Overdue"))
+    tail = {"needs_decision": ("Why it stalled", "Next action"), "no_next_action": ("Last activity",)}.get(
+        section, ("Action", "Due", "Overdue")
+    )
     table_rows = []
     for row in rows:
         cells = [str(row["id"]), row["name"], row["company"], row["stage"], money(row["value"]), str(row["score"])]
@@ -301,9 +358,12 @@ def _section_table(section: str, rows: list[dict], hidden: int = 0):
             cells += [row["next_action"] or "", short_date(row["next_action_due"]), overdue]
         table_rows.append(cells)
     headers = ("ID", "Name", "Company", "Stage", "Value", "Score") + tail
-    return fitted_table([columns[header] for header in headers], table_rows,
-                        title=f"{SECTION_TITLES[section]} ({len(rows) + hidden:,})",
-                        title_style="bold red" if section == "overdue" else "bold")
+    return fitted_table(
+        [columns[header] for header in headers],
+        table_rows,
+        title=f"{SECTION_TITLES[section]} ({len(rows) + hidden:,})",
+        title_style="bold red" if section == "overdue" else "bold",
+    )
 
 
 def _write_bytes(data: bytes) -> None:

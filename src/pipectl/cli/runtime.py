@@ -57,11 +57,15 @@ def admitted_location(db: str | None, *, write: bool, dry_run: bool = False) -> 
         return resolved
     shown = path.absolute()
     if not shown.parent.is_dir():
-        raise NotFound(f"There is no folder {shown.parent} for the database {shown.name}; check the path "
-                       "(--db or PIPECTL_DB), or create the folder first.")
+        raise NotFound(
+            f"There is no folder {shown.parent} for the database {shown.name}; check the path "
+            "(--db or PIPECTL_DB), or create the folder first."
+        )
     if not write:
-        raise NotFound(f"There is no pipeline at {shown}; check the path (--db or PIPECTL_DB), "
-                       f"or create one there with `pipectl init --db {shown}`.")
+        raise NotFound(
+            f"There is no pipeline at {shown}; check the path (--db or PIPECTL_DB), "
+            f"or create one there with `pipectl init --db {shown}`."
+        )
     return resolved
 
 

@@ -8,8 +8,9 @@ import typer
 from pipectl.cli.options import COUNT_MAX, DbOption, FormatOption
 from pipectl.cli.table_layout import Column
 
-rules_app = typer.Typer(help="The scoring, stage and cleanup rules, kept in the database, written as TOML.",
-                        no_args_is_help=True)
+rules_app = typer.Typer(
+    help="The scoring, stage and cleanup rules, kept in the database, written as TOML.", no_args_is_help=True
+)
 
 MOVE_COLUMNS = ["id", "name", "score", "from", "to"]
 # How many of the ranking a table shows when --limit is not given (machine formats give them all).
@@ -33,18 +34,32 @@ RULE_STAGE_COLUMNS = (
 
 
 def score(
-    lead: Annotated[str | None, typer.Argument(metavar="LEAD", show_default=False,
-                                               help="Lead id (or its exact email or name); default: every open lead.")
-                    ] = None,
+    lead: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="LEAD", show_default=False, help="Lead id (or its exact email or name); default: every open lead."
+        ),
+    ] = None,
     explain: Annotated[bool, typer.Option("--explain", help="Show the score rule by rule.")] = False,
-    apply: Annotated[bool, typer.Option("--apply", help="Move leads forward to the furthest stage whose "
-                                                        "minimum score (and BANT rule) they meet.")] = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="With --apply: list the moves, change nothing.")
-                       ] = False,
-    limit: Annotated[int | None, typer.Option(
-        "--limit", "-n", min=0, max=COUNT_MAX, show_default=False,
-        help=f"How many of the ranking to print (default: {TABLE_LIMIT} in a table, all in json, jsonl and csv; "
-             "0: all).")] = None,
+    apply: Annotated[
+        bool,
+        typer.Option(
+            "--apply", help="Move leads forward to the furthest stage whose minimum score (and BANT rule) they meet."
+        ),
+    ] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="With --apply: list the moves, change nothing.")] = False,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit",
+            "-n",
+            min=0,
+            max=COUNT_MAX,
+            show_default=False,
+            help=f"How many of the ranking to print (default: {TABLE_LIMIT} in a table, all in json, jsonl and csv; "
+            "0: all).",
+        ),
+    ] = None,
     fmt: FormatOption = "table",
     db: DbOption = None,
 ) -> None:
@@ -114,14 +129,21 @@ def _score_card(result: dict) -> None:
     if not result["breakdown"]:
         console.print("No rule gives this lead any points.", style="dim")
         return
-    rows: list[list[str] | None] = [[part["rule"], f"{part['points']:+d}", part["detail"]]
-                                    for part in result["breakdown"]]
+    rows: list[list[str] | None] = [
+        [part["rule"], f"{part['points']:+d}", part["detail"]] for part in result["breakdown"]
+    ]
     clamped = "clamped to 0–100" if result["raw"] != result["score"] else ""
     rows += [SECTION, ["Total", f"{result['raw']:+d}", clamped]]
     # Nothing gives way: a narrow terminal wraps the rule and the reason at spaces.
-    print_table(console, (Column("Rule", priority=9, min_width=16, keep=True),
-                          Column("Points", priority=9, justify="right", keep=True),
-                          Column("Why", priority=8, min_width=16, keep=True, style="dim")), rows)
+    print_table(
+        console,
+        (
+            Column("Rule", priority=9, min_width=16, keep=True),
+            Column("Points", priority=9, justify="right", keep=True),
+            Column("Why", priority=8, min_width=16, keep=True, style="dim"),
+        ),
+        rows,
+    )
 
 
 def _all(opened, limit: int | None, fmt: str) -> None:
@@ -137,8 +159,12 @@ def _all(opened, limit: int | None, fmt: str) -> None:
     # The ranking streams from its own read transaction, after the re-score is committed.
     wanted = LeadFilter(status="open", sort="score", limit=limit or None)
     with opened.session(write=False) as session:
-        emit(fmt, lead_rows(session, wanted), table=lead_table,
-             csv_layout=lead_layout(lambda: field_keys(session), EXTRA_KEYS))
+        emit(
+            fmt,
+            lead_rows(session, wanted),
+            table=lead_table,
+            csv_layout=lead_layout(lambda: field_keys(session), EXTRA_KEYS),
+        )
 
 
 def _apply(session, reference: str | None, dry_run: bool) -> list[dict]:
@@ -166,10 +192,13 @@ def _moves_table(rows: list[dict], verb: str) -> None:
         message("No lead's score reaches a later stage's minimum.")
         return
     console = stdout_console()
-    columns = (Column("ID", priority=9, justify="right", keep=True),
-               Column("Name", priority=9, min_width=NAME_WIDTH, keep=True),
-               Column("Score", priority=5, justify="right"), Column("From", priority=6, min_width=8),
-               Column("To", priority=8, min_width=8, keep=True))
+    columns = (
+        Column("ID", priority=9, justify="right", keep=True),
+        Column("Name", priority=9, min_width=NAME_WIDTH, keep=True),
+        Column("Score", priority=5, justify="right"),
+        Column("From", priority=6, min_width=8),
+        Column("To", priority=8, min_width=8, keep=True),
+    )
     table_rows = [[str(row["id"]), row["name"], str(row["score"]), row["from"], row["to"]] for row in rows]
     hidden_note(console, print_table(console, columns, table_rows, title=verb))
 
@@ -198,15 +227,32 @@ def _rules_tables(document: dict) -> None:
 
     console = stdout_console()
     limits = document["thresholds"]
-    console.print(f"[bold]Thresholds[/bold]  nurture below {limits['nurture_below']} · "
-                  f"MQL from {limits['mql']} · SQL from {limits['sql']}")
-    rules = [[row["section"], row["name"], row["condition"], f"{row['points']:+d}",
-              "" if row["cap"] is None else str(row["cap"]), row["within"] or ""] for row in rule_rows(document)]
+    console.print(
+        f"[bold]Thresholds[/bold]  nurture below {limits['nurture_below']} · "
+        f"MQL from {limits['mql']} · SQL from {limits['sql']}"
+    )
+    rules = [
+        [
+            row["section"],
+            row["name"],
+            row["condition"],
+            f"{row['points']:+d}",
+            "" if row["cap"] is None else str(row["cap"]),
+            row["within"] or "",
+        ]
+        for row in rule_rows(document)
+    ]
     hidden = print_table(console, RULE_COLUMNS, rules, title="Scoring rules")
-    stages = [[name, str(stage["probability"]), str(stage["idle_days"]),
-               "required" if stage["requires_bant"] else "",
-               "" if stage.get("min_score") is None else str(stage["min_score"])]
-              for name, stage in document["stages"].items()]
+    stages = [
+        [
+            name,
+            str(stage["probability"]),
+            str(stage["idle_days"]),
+            "required" if stage["requires_bant"] else "",
+            "" if stage.get("min_score") is None else str(stage["min_score"]),
+        ]
+        for name, stage in document["stages"].items()
+    ]
     hidden += print_table(console, RULE_STAGE_COLUMNS, stages, title="Stages")
     cleanup = "  ".join(f"{key} = {value}" for key, value in document["cleanup"].items())
     console.print(f"[bold]Cleanup[/bold]  {escape(cleanup)}")
@@ -215,8 +261,9 @@ def _rules_tables(document: dict) -> None:
 
 @rules_app.command("load")
 def load_rules(
-    file: Annotated[Path, typer.Argument(metavar="FILE.toml", help="The rules file (- reads stdin).",
-                                         show_default=False)],
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE.toml", help="The rules file (- reads stdin).", show_default=False)
+    ],
     db: DbOption = None,
 ) -> None:
     """Load rules from a TOML file; a bad file is refused whole and the old rules stay.
@@ -257,8 +304,10 @@ def load_rules(
         message(f"  unchanged: {', '.join(unchanged)}")
     for change in summary["changes"]:
         if change.removed_all:
-            warning(f"The file has no {change.part}, so all {len(change.removed)} were removed. To keep them, "
-                    "add them to the file (`pipectl rules export` shows the rules in force) and load it again.")
+            warning(
+                f"The file has no {change.part}, so all {len(change.removed)} were removed. To keep them, "
+                "add them to the file (`pipectl rules export` shows the rules in force) and load it again."
+            )
 
 
 @rules_app.command("export")

@@ -78,8 +78,15 @@ class Fitted:
     dropped: list[str]
 
 
-def fitted_table(columns: Sequence[Column], rows: Sequence[Sequence[Any] | None], *, title: str | None = None,
-                 title_style: str = "bold", show_lines: bool = False, width: int | None = None) -> Fitted:
+def fitted_table(
+    columns: Sequence[Column],
+    rows: Sequence[Sequence[Any] | None],
+    *,
+    title: str | None = None,
+    title_style: str = "bold",
+    show_lines: bool = False,
+    width: int | None = None,
+) -> Fitted:
     """A Rich table of `rows` under `columns`, fitted to `width` (default: the terminal's; none in a pipe)."""
     from rich.cells import cell_len
     from rich.table import Table
@@ -87,12 +94,14 @@ def fitted_table(columns: Sequence[Column], rows: Sequence[Sequence[Any] | None]
 
     body = [[_as_text(value) for value in row] if row is not SECTION else SECTION for row in rows]
     cells_of = [[row[index] for row in body if row is not SECTION] for index in range(len(columns))]
-    drawn = [index for index, cells in enumerate(cells_of)
-             if any(text.plain.strip() not in EMPTY_MARKS for text in cells)]
+    drawn = [
+        index for index, cells in enumerate(cells_of) if any(text.plain.strip() not in EMPTY_MARKS for text in cells)
+    ]
     # A table with no rows still shows its headers.
     drawn = drawn if any(row is not SECTION for row in body) else list(range(len(columns)))
-    natural = {index: max(text_width(text) for text in [Text(columns[index].header), *cells_of[index]])
-               for index in drawn}
+    natural = {
+        index: max(text_width(text) for text in [Text(columns[index].header), *cells_of[index]]) for index in drawn
+    }
     width = width or terminal_width()
     if width is None:
         shown, widths = drawn, natural
@@ -101,13 +110,26 @@ def fitted_table(columns: Sequence[Column], rows: Sequence[Sequence[Any] | None]
         shown, widths = _layout(columns, drawn, natural, minimum, width)
     # A table at least as wide as its title, so the title is not wrapped over the columns.
     title_width = min(cell_len(title or ""), width or UNBOUNDED)
-    table = Table(show_edge=False, pad_edge=False, header_style="bold", title=title, title_justify="left",
-                  title_style=title_style, show_lines=show_lines, min_width=title_width or None)
+    table = Table(
+        show_edge=False,
+        pad_edge=False,
+        header_style="bold",
+        title=title,
+        title_justify="left",
+        title_style=title_style,
+        show_lines=show_lines,
+        min_width=title_width or None,
+    )
     for index in shown:
         column = columns[index]
-        table.add_column(Text(column.header, no_wrap=False, overflow="fold"), justify=column.justify,
-                         width=widths[index], no_wrap=width is None or not column.wrap,
-                         overflow="fold" if column.wrap else "ellipsis", style=column.style or "")
+        table.add_column(
+            Text(column.header, no_wrap=False, overflow="fold"),
+            justify=column.justify,
+            width=widths[index],
+            no_wrap=width is None or not column.wrap,
+            overflow="fold" if column.wrap else "ellipsis",
+            style=column.style or "",
+        )
     for row in body:
         if row is SECTION:
             table.add_section()
@@ -165,8 +187,9 @@ def _minimum(column: Column, cells: list, natural: int) -> int:
     return min(natural, readable)
 
 
-def _layout(columns: Sequence[Column], drawn: list[int], natural: dict[int, int], minimum: dict[int, int],
-            width: int) -> tuple[list[int], dict[int, int]]:
+def _layout(
+    columns: Sequence[Column], drawn: list[int], natural: dict[int, int], minimum: dict[int, int], width: int
+) -> tuple[list[int], dict[int, int]]:
     """Which columns to show and how wide, giving way lowest priority first: narrow, then leave out."""
     shown = list(drawn)
     for level in sorted({columns[index].priority for index in drawn}):
@@ -191,8 +214,9 @@ def _layout(columns: Sequence[Column], drawn: list[int], natural: dict[int, int]
 
 def _taken_back(columns, drawn, shown, natural, minimum, width, level) -> list[int]:
     """Columns left out earlier that fit again now that a wider one is out (Overdue once Due is gone)."""
-    for index in sorted((index for index in drawn if index not in shown),
-                        key=lambda index: (-columns[index].priority, index)):
+    for index in sorted(
+        (index for index in drawn if index not in shown), key=lambda index: (-columns[index].priority, index)
+    ):
         candidate = sorted(shown + [index])
         if _narrowed(columns, candidate, natural, minimum, width, level)[1]:
             shown = candidate

@@ -68,8 +68,13 @@ def lead_table(rows: list[dict]) -> None:
             cells += [str(row["days_in_stage"] or 0), cell_lines(row["stale_reasons"])]
         else:
             score = Text.assemble(str(row["score"]), ("~", "dim") if row.get("nurture") else " ")
-            cells += [money(row["value"]), score, str(row["days_in_stage"] or 0),
-                      short_date(row["next_action_due"]), row["next_action"]]
+            cells += [
+                money(row["value"]),
+                score,
+                str(row["days_in_stage"] or 0),
+                short_date(row["next_action_due"]),
+                row["next_action"],
+            ]
         table_rows.append(cells)
     dropped = print_table(console, [LEAD_COLUMNS[header] for header in headers], table_rows)
     footer = f"{len(rows)} lead(s)"
@@ -125,8 +130,10 @@ def lead_card(detail: dict, probability: int | None) -> None:
     if detail["archived_reason"]:
         facts.add_row("Archived because", escape(detail["archived_reason"], one_line=True))
     if detail.get("stale"):
-        facts.add_row("[yellow]Stalled[/yellow]", "\n".join(f"[yellow]{escape(reason, one_line=True)}[/yellow]"
-                                                          for reason in detail["stale_reasons"]))
+        facts.add_row(
+            "[yellow]Stalled[/yellow]",
+            "\n".join(f"[yellow]{escape(reason, one_line=True)}[/yellow]" for reason in detail["stale_reasons"]),
+        )
     facts.add_row("BANT", bant_line(detail["bant"]))
     if detail["next_action"]:
         due = f" (due {short_date(detail['next_action_due'])})" if detail["next_action_due"] else ""
@@ -136,10 +143,15 @@ def lead_card(detail: dict, probability: int | None) -> None:
     facts.add_row("Added", short_date(detail["created_at"]))
     facts.add_row("Last activity", short_date(detail["last_activity_at"]))
     console.print(Panel(facts, title=title, title_align="left", expand=False))
-    dropped = print_table(console, TIMELINE_COLUMNS,
-                          [[short_date(activity["at"]), activity["kind"].replace("_", " "),
-                            from_markup(describe(activity))] for activity in detail["activities"]],
-                          title="Timeline (newest first)")
+    dropped = print_table(
+        console,
+        TIMELINE_COLUMNS,
+        [
+            [short_date(activity["at"]), activity["kind"].replace("_", " "), from_markup(describe(activity))]
+            for activity in detail["activities"]
+        ],
+        title="Timeline (newest first)",
+    )
     hidden_note(console, dropped)
 
 
@@ -161,8 +173,10 @@ def describe(activity: dict) -> str:
     parts = []
     if activity["from_stage"] or activity["to_stage"]:
         if activity["kind"] == "stage_change":
-            parts.append(f"{escape(activity['from_stage'] or '?', one_line=True)} → "
-                         f"{escape(activity['to_stage'] or '?', one_line=True)}")
+            parts.append(
+                f"{escape(activity['from_stage'] or '?', one_line=True)} → "
+                f"{escape(activity['to_stage'] or '?', one_line=True)}"
+            )
         elif activity["kind"] == "created":
             parts.append(f"in {escape(activity['to_stage'], one_line=True)}")
     data = activity.get("data") or {}
@@ -176,8 +190,10 @@ def describe(activity: dict) -> str:
         parts.append(escape(str(data["outcome"])))
     if data.get("closed"):
         # Closed with the lead, not completed: say so, or it reads as done.
-        parts.append(f"[dim]not done: closed when the lead was {escape(str(data['closed'].get('by')))}, "
-                     f"was due {short_date(activity['due'])}[/dim]")
+        parts.append(
+            f"[dim]not done: closed when the lead was {escape(str(data['closed'].get('by')))}, "
+            f"was due {short_date(activity['due'])}[/dim]"
+        )
     if data.get("closed_action"):
         parts.append(f"closed its next action: {escape(str(data['closed_action'].get('note')), one_line=True)}")
     if not activity["done"]:

@@ -37,8 +37,11 @@ from pipectl.storage.models import Activity, Lead
 TASK = "task"
 SECTIONS = ("overdue", "today", "upcoming", "needs_decision", "no_next_action")
 SECTION_TITLES = {
-    "overdue": "Overdue", "today": "Today", "upcoming": "Upcoming",
-    "needs_decision": "Stalled: needs a decision", "no_next_action": "No next action",
+    "overdue": "Overdue",
+    "today": "Today",
+    "upcoming": "Upcoming",
+    "needs_decision": "Stalled: needs a decision",
+    "no_next_action": "No next action",
 }
 # The keys an agenda row adds to the lead contract.
 AGENDA_KEYS = ("section", "days_overdue", "task_id", "appointment")
@@ -50,8 +53,10 @@ DEFAULT_LIMIT = 20
 def open_task(session: Session, lead_id: int) -> Activity | None:
     """The lead's open next action, if it has one."""
     return session.exec(
-        select(Activity).where(Activity.lead_id == lead_id, Activity.done == False)  # noqa: E712
-        .order_by(col(Activity.due), col(Activity.id)).limit(1)
+        select(Activity)
+        .where(Activity.lead_id == lead_id, Activity.done == False)  # noqa: E712
+        .order_by(col(Activity.due), col(Activity.id))
+        .limit(1)
     ).first()
 
 
@@ -60,8 +65,9 @@ def is_appointment(due: datetime | None) -> bool:
     return due is not None and (due.hour, due.minute, due.second) != (0, 0, 0)
 
 
-def plan_action(session: Session, lead: Lead, action: str, due: datetime | None, *,
-                at: datetime | None = None) -> tuple[Activity, dict | None]:
+def plan_action(
+    session: Session, lead: Lead, action: str, due: datetime | None, *, at: datetime | None = None
+) -> tuple[Activity, dict | None]:
     """Set an open lead's next action; returns the task and the action it replaced (or None)."""
     action = " ".join(str(action or "").split())
     if not action:
@@ -74,8 +80,16 @@ def plan_action(session: Session, lead: Lead, action: str, due: datetime | None,
     task = open_task(session, lead.id)
     replaced = None
     if task is None:
-        task = Activity(lead_id=lead.id, kind=TASK, at=at, note=action, due=due, done=False,
-                        recorded_at=clock.now(), data={"revision": 0})
+        task = Activity(
+            lead_id=lead.id,
+            kind=TASK,
+            at=at,
+            note=action,
+            due=due,
+            done=False,
+            recorded_at=clock.now(),
+            data={"revision": 0},
+        )
     else:
         replaced = {"note": task.note, "due": iso(task.due)}
         data = dict(task.data or {})
@@ -91,8 +105,7 @@ def plan_action(session: Session, lead: Lead, action: str, due: datetime | None,
     return task, replaced
 
 
-def complete_action(session: Session, lead: Lead, *, at: datetime | None = None,
-                    note: str | None = None) -> Activity:
+def complete_action(session: Session, lead: Lead, *, at: datetime | None = None, note: str | None = None) -> Activity:
     """Mark the lead's open next action done at `at` (default now); it counts as activity."""
     assert lead.id is not None, "the lead is stored"
     task = open_task(session, lead.id)
@@ -147,8 +160,12 @@ def planned_rows(session: Session, now: datetime, within: timedelta = DEFAULT_WI
     query = (
         select(Activity.id, Activity.lead_id, Activity.due, Lead.score)
         .join(Lead, col(Lead.id) == col(Activity.lead_id))
-        .where(col(Activity.done) == False, col(Activity.due).is_not(None), col(Activity.due) < horizon,  # noqa: E712
-               Lead.status == "open")
+        .where(
+            col(Activity.done) == False,  # noqa: E712
+            col(Activity.due).is_not(None),
+            col(Activity.due) < horizon,
+            Lead.status == "open",
+        )
         .order_by(col(Activity.due), col(Lead.score).desc(), col(Activity.id))
         .execution_options(yield_per=CHUNK)
     )
@@ -157,23 +174,27 @@ def planned_rows(session: Session, now: datetime, within: timedelta = DEFAULT_WI
         section = "overdue" if day < today.date() else "today" if day < tomorrow.date() else "upcoming"
         overdue = max((today.date() - day).days, 0)
         for row in sorted(group, key=lambda row: (-(row.score or 0), row.due, row.id)):
-            yield AgendaRow(lead_id=row.lead_id, section=section, task_id=row.id, due=row.due,
-                            days_overdue=overdue)
+            yield AgendaRow(lead_id=row.lead_id, section=section, task_id=row.id, due=row.due, days_overdue=overdue)
 
 
-def unplanned_rows(session: Session, limit: int | None = DEFAULT_LIMIT, *,
-                   exclude: set[int] | None = None) -> list[AgendaRow]:
+def unplanned_rows(
+    session: Session, limit: int | None = DEFAULT_LIMIT, *, exclude: set[int] | None = None
+) -> list[AgendaRow]:
     """Open leads without an open next action, highest score first, at most `limit` (None: all)."""
     if limit is not None and limit < 1:
         raise UsageError("--limit must be at least 1.")
     has_task = exists().where(col(Activity.lead_id) == col(Lead.id), col(Activity.done) == False)  # noqa: E712
-    query = (select(col(Lead.id)).where(col(Lead.status) == "open", ~has_task)
-             .order_by(col(Lead.score).desc(), col(Lead.id)))
+    query = (
+        select(col(Lead.id)).where(col(Lead.status) == "open", ~has_task).order_by(col(Lead.score).desc(), col(Lead.id))
+    )
     if exclude:
         query = query.where(col(Lead.id).not_in(sorted(exclude)))
     # Ids are primary keys, never None; the check only tells the type checker so.
-    return [AgendaRow(lead_id=lead_id, section="no_next_action") for lead_id in session.exec(query.limit(limit))
-            if lead_id is not None]
+    return [
+        AgendaRow(lead_id=lead_id, section="no_next_action")
+        for lead_id in session.exec(query.limit(limit))
+        if lead_id is not None
+    ]
 
 
 # How many of the highest-scoring open leads the "needs a decision" section checks at most:
@@ -181,8 +202,9 @@ def unplanned_rows(session: Session, limit: int | None = DEFAULT_LIMIT, *,
 STALLED_SCAN = 20_000
 
 
-def stalled_rows(session: Session, now: datetime, limit: int | None = DEFAULT_LIMIT, *,
-                 within: timedelta = DEFAULT_WITHIN) -> list[AgendaRow]:
+def stalled_rows(
+    session: Session, now: datetime, limit: int | None = DEFAULT_LIMIT, *, within: timedelta = DEFAULT_WITHIN
+) -> list[AgendaRow]:
     """Stalled open leads (the hygiene rules), highest score first: each needs a decision.
 
     Leads already listed with an action due in the window are left out. Open leads are read in
@@ -190,8 +212,11 @@ def stalled_rows(session: Session, now: datetime, limit: int | None = DEFAULT_LI
     hygiene rules, until `limit` stalled leads are found or `STALLED_SCAN` leads were checked.
     """
     _today, _tomorrow, horizon = day_bounds(now, within)
-    due_in_window = exists().where(col(Activity.lead_id) == col(Lead.id), col(Activity.done) == False,  # noqa: E712
-                                   col(Activity.due) < horizon)
+    due_in_window = exists().where(
+        col(Activity.lead_id) == col(Lead.id),
+        col(Activity.done) == False,  # noqa: E712
+        col(Activity.due) < horizon,
+    )
     from pipectl.core.hygiene import StaleFinder
 
     finder = StaleFinder(session, now)
@@ -202,22 +227,33 @@ def stalled_rows(session: Session, now: datetime, limit: int | None = DEFAULT_LI
         if last is not None:
             # `score <= last` lets SQLite seek in the (status, score) index to where the page ended,
             # instead of walking every page before it again.
-            query = query.where(Lead.score <= last[1],
-                                (col(Lead.score) < last[1]) | ((col(Lead.score) == last[1]) & (col(Lead.id) > last[0])))
+            query = query.where(
+                Lead.score <= last[1],
+                (col(Lead.score) < last[1]) | ((col(Lead.score) == last[1]) & (col(Lead.id) > last[0])),
+            )
         page = session.execute(query.order_by(col(Lead.score).desc(), col(Lead.id)).limit(CHUNK)).all()
         if not page:
             break
         reasons = finder.reasons([lead_id for lead_id, _score in page])
-        found += [AgendaRow(lead_id=lead_id, section="needs_decision", reasons=list(reasons[lead_id]))
-                  for lead_id, _score in page if lead_id in reasons]
+        found += [
+            AgendaRow(lead_id=lead_id, section="needs_decision", reasons=list(reasons[lead_id]))
+            for lead_id, _score in page
+            if lead_id in reasons
+        ]
         if (limit is not None and len(found) >= limit) or len(page) < CHUNK:
             break
         last = tuple(page[-1])
     return found[:limit]
 
 
-def agenda(session: Session, *, within: timedelta = DEFAULT_WITHIN, limit: int | None = DEFAULT_LIMIT,
-           now: datetime | None = None, unplanned: bool = True) -> Iterator[AgendaRow]:
+def agenda(
+    session: Session,
+    *,
+    within: timedelta = DEFAULT_WITHIN,
+    limit: int | None = DEFAULT_LIMIT,
+    now: datetime | None = None,
+    unplanned: bool = True,
+) -> Iterator[AgendaRow]:
     """The whole agenda in order: overdue, today, upcoming, needs a decision, no next action.
 
     A lead appears once: a stalled lead already listed with a due action is not repeated, and a
@@ -231,8 +267,9 @@ def agenda(session: Session, *, within: timedelta = DEFAULT_WITHIN, limit: int |
     return _agenda_rows(session, within, limit, now or clock.now(), unplanned)
 
 
-def _agenda_rows(session: Session, within: timedelta, limit: int | None, now: datetime,
-                 unplanned: bool) -> Iterator[AgendaRow]:
+def _agenda_rows(
+    session: Session, within: timedelta, limit: int | None, now: datetime, unplanned: bool
+) -> Iterator[AgendaRow]:
     yield from planned_rows(session, now, within)
     if not unplanned:
         return
@@ -246,12 +283,18 @@ def agenda_dicts(session: Session, rows: Iterator[AgendaRow]) -> Iterator[dict]:
     from pipectl.core.views import LeadFilter, lead_rows
 
     for chunk in _chunks(rows, CHUNK):
-        leads = {lead["id"]: lead for lead in
-                 lead_rows(session, LeadFilter(status="all", ids=sorted({row.lead_id for row in chunk})))}
+        leads = {
+            lead["id"]: lead
+            for lead in lead_rows(session, LeadFilter(status="all", ids=sorted({row.lead_id for row in chunk})))
+        }
         for row in chunk:
             item = dict(leads[row.lead_id])
-            item.update(section=row.section, days_overdue=row.days_overdue, task_id=row.task_id,
-                        appointment=is_appointment(row.due) if row.task_id else None)
+            item.update(
+                section=row.section,
+                days_overdue=row.days_overdue,
+                task_id=row.task_id,
+                appointment=is_appointment(row.due) if row.task_id else None,
+            )
             if row.reasons is not None:
                 item["reasons"] = row.reasons
             yield item

@@ -35,7 +35,7 @@ def check_by(text: str) -> str:
     if wanted.lower() in DIMENSIONS:
         return wanted.lower()
     if wanted.lower().startswith(FIELD_PREFIX):
-        key = wanted[len(FIELD_PREFIX):].strip()
+        key = wanted[len(FIELD_PREFIX) :].strip()
         if FIELD_KEY.match(key):
             return FIELD_PREFIX + key
         raise UsageError(f"{key!r} is not a custom field name (letters, digits, space, _ . -).")
@@ -49,9 +49,13 @@ def cycle_seconds():
 
 def has_known_path():
     """SQL: the lead's history says which stage it was in (see core.funnel)."""
-    return exists(select(ACTIVITIES.c.id).where(
-        ACTIVITIES.c.lead_id == LEADS.c.id, ACTIVITIES.c.kind.in_(REACH_KINDS),
-        ACTIVITIES.c.to_stage_id.is_not(None)))
+    return exists(
+        select(ACTIVITIES.c.id).where(
+            ACTIVITIES.c.lead_id == LEADS.c.id,
+            ACTIVITIES.c.kind.in_(REACH_KINDS),
+            ACTIVITIES.c.to_stage_id.is_not(None),
+        )
+    )
 
 
 def grouping(by: str):
@@ -69,7 +73,7 @@ def grouping(by: str):
         unknown = and_(LEADS.c.status != "open", ~has_known_path())
         key = case((unknown, None), else_=LEADS.c.stage_id)
         return LEADS, key, func.min(key)
-    key_name = by[len(FIELD_PREFIX):]
+    key_name = by[len(FIELD_PREFIX) :]
     joined = LEADS.outerjoin(FIELDS, and_(FIELDS.c.lead_id == LEADS.c.id, FIELDS.c.key == key_name))
     return joined, FIELDS.c.value, func.min(FIELDS.c.value)
 
@@ -88,13 +92,22 @@ def counts_query(from_clause, key, label, where):
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
     return (
-        select(key.label("group_key"), label.label("label"), func.count().label("created"),
-               number(won).label("won"), number(status == "lost").label("lost"),
-               number(status == "open").label("open"), number(status == "archived").label("archived"),
-               func.coalesce(func.sum(case((won, LEADS.c.value_cents))), 0).label("won_value"),
-               func.count(case((won, LEADS.c.value_cents))).label("valued_won"),
-               func.coalesce(func.sum(cycle), 0).label("cycle_sum"), func.count(cycle).label("cycle_count"))
-        .select_from(from_clause).where(where).group_by(key)
+        select(
+            key.label("group_key"),
+            label.label("label"),
+            func.count().label("created"),
+            number(won).label("won"),
+            number(status == "lost").label("lost"),
+            number(status == "open").label("open"),
+            number(status == "archived").label("archived"),
+            func.coalesce(func.sum(case((won, LEADS.c.value_cents))), 0).label("won_value"),
+            func.count(case((won, LEADS.c.value_cents))).label("valued_won"),
+            func.coalesce(func.sum(cycle), 0).label("cycle_sum"),
+            func.count(cycle).label("cycle_count"),
+        )
+        .select_from(from_clause)
+        .where(where)
+        .group_by(key)
     )
 
 
@@ -107,19 +120,23 @@ def cycle_quantiles(session: Session, from_clause, key, where) -> dict:
     cycle = cycle_seconds()
     group_key = literal_column("0") if key is None else key
     ranked = (
-        select(group_key.label("group_key"), cycle.label("cycle"),
-               func.row_number().over(partition_by=key, order_by=cycle).label("rank"),
-               func.count().over(partition_by=key).label("n"))
-        .select_from(from_clause).where(where, LEADS.c.status == "won", LEADS.c.closed_at.is_not(None))
+        select(
+            group_key.label("group_key"),
+            cycle.label("cycle"),
+            func.row_number().over(partition_by=key, order_by=cycle).label("rank"),
+            func.count().over(partition_by=key).label("n"),
+        )
+        .select_from(from_clause)
+        .where(where, LEADS.c.status == "won", LEADS.c.closed_at.is_not(None))
         .subquery()
     )
     rank, n = ranked.c.rank, ranked.c.n
     middle = or_(rank == (n + 1) // 2, rank == (n + 2) // 2)
-    query = (
-        select(ranked.c.group_key, func.avg(case((middle, ranked.c.cycle))),
-               func.max(case((rank == (9 * n + 9) // 10, ranked.c.cycle))))
-        .group_by(ranked.c.group_key)
-    )
+    query = select(
+        ranked.c.group_key,
+        func.avg(case((middle, ranked.c.cycle))),
+        func.max(case((rank == (9 * n + 9) // 10, ranked.c.cycle))),
+    ).group_by(ranked.c.group_key)
     return {group_key: (median, p90) for group_key, median, p90 in session.execute(query)}
 
 
@@ -139,11 +156,19 @@ def figures(counts: dict, quantiles: tuple | None) -> dict:
     average_won = round(counts["won_value"] / counts["valued_won"]) if counts["valued_won"] else None
     mean = counts["cycle_sum"] / counts["cycle_count"] if counts["cycle_count"] else None
     return {
-        "created": created, "won": won, "lost": lost, "open": counts["open"], "archived": counts["archived"],
-        "conversion": rate(won, created), "win_rate": rate(won, closed),
-        "won_value": to_number(counts["won_value"]), "average_won_value": to_number(average_won),
+        "created": created,
+        "won": won,
+        "lost": lost,
+        "open": counts["open"],
+        "archived": counts["archived"],
+        "conversion": rate(won, created),
+        "win_rate": rate(won, closed),
+        "won_value": to_number(counts["won_value"]),
+        "average_won_value": to_number(average_won),
         "won_without_value": won - counts["valued_won"],
-        "cycle_mean_days": days(mean), "cycle_median_days": days(median), "cycle_p90_days": days(p90),
+        "cycle_mean_days": days(mean),
+        "cycle_median_days": days(median),
+        "cycle_p90_days": days(p90),
         "few_closed": 0 < closed < FEW_CLOSED,
     }
 
@@ -192,6 +217,10 @@ def breakdown(session: Session, by: str, where=EVERY_LEAD) -> tuple[list[dict], 
 
 def stage_order(session: Session, rows: list[dict]) -> list[dict]:
     """A stage breakdown in pipeline order: open stages first, then removed ones, then unknown."""
-    order = {name: position for name, position in session.execute(
-        select(col(Stage.name), col(Stage.position)).where(col(Stage.removed) == false()))}
+    order = {
+        name: position
+        for name, position in session.execute(
+            select(col(Stage.name), col(Stage.position)).where(col(Stage.removed) == false())
+        )
+    }
     return sorted(rows, key=lambda row: (row["group"] == UNKNOWN_STAGE, order.get(row["group"], 99)))

@@ -55,8 +55,10 @@ def stream_candidates(session: Session, now: datetime, wanted: SweepFilter | Non
     finder = StaleFinder(session, now, wanted.rules)
     cutoff = now - wanted.older_than if wanted.older_than is not None else None
     stage_names = {stage_id: info.name for stage_id, info in finder.stages.items()}
-    return ({"id": lead_id, "name": name, "stage": stage_names[lead_stage], "reasons": why, "action": "archive"}
-            for lead_id, name, lead_stage, why in finder.stream(stage_id=stage_id, last_activity_before=cutoff))
+    return (
+        {"id": lead_id, "name": name, "stage": stage_names[lead_stage], "reasons": why, "action": "archive"}
+        for lead_id, name, lead_stage, why in finder.stream(stage_id=stage_id, last_activity_before=cutoff)
+    )
 
 
 def archive_leads(session: Session, candidates: list[dict], now: datetime) -> int:
@@ -69,29 +71,47 @@ def archive_leads(session: Session, candidates: list[dict], now: datetime) -> in
     now_ts = to_timestamp(now)
     archived = 0
     for start in range(0, len(candidates), WRITE_CHUNK):
-        chunk = candidates[start:start + WRITE_CHUNK]
-        still_open = {lead_id: stage_id for lead_id, stage_id in session.execute(
-            select(col(Lead.id), col(Lead.stage_id)).where(col(Lead.id).in_([item["id"] for item in chunk]),
-                                                 col(Lead.status) == "open"))}
+        chunk = candidates[start : start + WRITE_CHUNK]
+        still_open = {
+            lead_id: stage_id
+            for lead_id, stage_id in session.execute(
+                select(col(Lead.id), col(Lead.stage_id)).where(
+                    col(Lead.id).in_([item["id"] for item in chunk]), col(Lead.status) == "open"
+                )
+            )
+        }
         chunk = [item for item in chunk if item["id"] in still_open]
         if not chunk:
             continue
         session.execute(
-            update(leads).where(leads.c.id == bindparam("lead_id"), leads.c.status == "open")
-            .values(status="archived", archived_at=now_ts, updated_at=now_ts,
-                    archived_reason=bindparam("reason")),
+            update(leads)
+            .where(leads.c.id == bindparam("lead_id"), leads.c.status == "open")
+            .values(status="archived", archived_at=now_ts, updated_at=now_ts, archived_reason=bindparam("reason")),
             [{"lead_id": item["id"], "reason": REASON_SEPARATOR.join(item["reasons"])} for item in chunk],
         )
         # An archived lead has no next step: its open action is closed, and named in the `archived` row.
         closed = close_open_actions(session, [item["id"] for item in chunk], "archived", now)
-        session.execute(insert(activities), [
-            {"lead_id": item["id"], "kind": "archived", "at": now_ts, "note": REASON_SEPARATOR.join(item["reasons"]),
-             "due": None, "done": True, "from_stage_id": still_open[item["id"]], "to_stage_id": None,
-             "data": {"reasons": item["reasons"], **({"closed_action": closed[item["id"]]}
-                                                     if item["id"] in closed else {})},
-             "recorded_at": now_ts}
-            for item in chunk
-        ])
+        session.execute(
+            insert(activities),
+            [
+                {
+                    "lead_id": item["id"],
+                    "kind": "archived",
+                    "at": now_ts,
+                    "note": REASON_SEPARATOR.join(item["reasons"]),
+                    "due": None,
+                    "done": True,
+                    "from_stage_id": still_open[item["id"]],
+                    "to_stage_id": None,
+                    "data": {
+                        "reasons": item["reasons"],
+                        **({"closed_action": closed[item["id"]]} if item["id"] in closed else {}),
+                    },
+                    "recorded_at": now_ts,
+                }
+                for item in chunk
+            ],
+        )
         archived += len(chunk)
     # The ORM must not keep stale copies of leads changed behind its back.
     session.expire_all()
@@ -107,22 +127,26 @@ def restore_lead(session: Session, lead: Lead, *, at: datetime | None = None, no
     from pipectl import clock
 
     if lead.status != "archived":
-        raise RuleViolation(f"Lead #{lead.id} {lead.name} is {lead.status}, not archived; only archived leads "
-                            "can be restored (`pipectl list --status archived` shows them).")
+        raise RuleViolation(
+            f"Lead #{lead.id} {lead.name} is {lead.status}, not archived; only archived leads "
+            "can be restored (`pipectl list --status archived` shows them)."
+        )
     at = at or clock.now()
     reasons = lead.archived_reason
     lead.status, lead.archived_at, lead.archived_reason = "open", None, None
     # Restoring counts as activity: the next sweep gives the lead a fresh idle period.
-    record(session, lead, "restored", at, note=note, data={"archived_because": reasons},
-           to_stage_id=lead.stage_id)
+    record(session, lead, "restored", at, note=note, data={"archived_because": reasons}, to_stage_id=lead.stage_id)
     return lead
 
 
 def closed_by_archiving(session: Session, lead_id: int) -> dict | None:
     """The next action closed when the lead was last archived (`{id, note, due}`), if it had one."""
     data = session.execute(
-        select(col(Activity.data)).where(col(Activity.lead_id) == lead_id, col(Activity.kind) == "archived")
-        .order_by(col(Activity.at).desc(), col(Activity.id).desc()).limit(1)).scalar_one_or_none()
+        select(col(Activity.data))
+        .where(col(Activity.lead_id) == lead_id, col(Activity.kind) == "archived")
+        .order_by(col(Activity.at).desc(), col(Activity.id).desc())
+        .limit(1)
+    ).scalar_one_or_none()
     return (data or {}).get("closed_action")
 
 
@@ -147,8 +171,10 @@ def count_purge(session: Session, cutoff: datetime) -> PurgeCount:
     """What `purge_archived(cutoff)` would delete, counted in SQL."""
     ids = purge_selection(cutoff)
     leads = session.execute(select(func.count()).select_from(ids.subquery())).scalar_one()
-    counts = [session.execute(select(func.count()).select_from(table).where(table.c.lead_id.in_(ids))).scalar_one()
-              for table in CHILD_TABLES]
+    counts = [
+        session.execute(select(func.count()).select_from(table).where(table.c.lead_id.in_(ids))).scalar_one()
+        for table in CHILD_TABLES
+    ]
     return PurgeCount(leads, *counts)
 
 
@@ -158,12 +184,29 @@ def purge_list(session: Session, cutoff: datetime) -> list[dict]:
     from pipectl.storage.models import Stage
 
     rows = session.execute(
-        select(col(Lead.id), col(Lead.name), col(Lead.company), col(Stage.name), col(Lead.archived_at),
-               col(Lead.archived_reason))
+        select(
+            col(Lead.id),
+            col(Lead.name),
+            col(Lead.company),
+            col(Stage.name),
+            col(Lead.archived_at),
+            col(Lead.archived_reason),
+        )
         .join(Stage, col(Stage.id) == col(Lead.stage_id))
-        .where(col(Lead.id).in_(purge_selection(cutoff))).order_by(col(Lead.id)))
-    return [{"id": lead_id, "name": name, "company": company, "stage": stage, "archived_at": iso(archived_at),
-             "reason": reason} for lead_id, name, company, stage, archived_at, reason in rows]
+        .where(col(Lead.id).in_(purge_selection(cutoff)))
+        .order_by(col(Lead.id))
+    )
+    return [
+        {
+            "id": lead_id,
+            "name": name,
+            "company": company,
+            "stage": stage,
+            "archived_at": iso(archived_at),
+            "reason": reason,
+        }
+        for lead_id, name, company, stage, archived_at, reason in rows
+    ]
 
 
 def purge_archived(session: Session, cutoff: datetime) -> PurgeCount:
@@ -171,10 +214,14 @@ def purge_archived(session: Session, cutoff: datetime) -> PurgeCount:
     ids = purge_selection(cutoff)
     # Children first, explicitly: the result is the same whether or not the backend cascades.
     # (A DELETE's result is a CursorResult, which counts rows; Session.execute is typed for any result.)
-    removed = [cast(CursorResult, session.execute(delete(table).where(table.c.lead_id.in_(ids)))).rowcount
-               for table in CHILD_TABLES]
+    removed = [
+        cast(CursorResult, session.execute(delete(table).where(table.c.lead_id.in_(ids)))).rowcount
+        for table in CHILD_TABLES
+    ]
     table = Lead.__table__
-    leads = cast(CursorResult, session.execute(delete(table).where(
-        table.c.status == "archived", table.c.archived_at < to_timestamp(cutoff)))).rowcount
+    leads = cast(
+        CursorResult,
+        session.execute(delete(table).where(table.c.status == "archived", table.c.archived_at < to_timestamp(cutoff))),
+    ).rowcount
     session.expire_all()
     return PurgeCount(leads, *removed)

@@ -25,8 +25,7 @@ WHATS = ("leads", "activities", "all")
 LEAD_KEYS = CONTRACT_KEYS + ("archived_at", "bant")
 # What a lead's CSV adds to the contract's columns: what a restore needs.
 LEAD_CSV_EXTRA = ("archived_at",) + BANT_COLUMNS
-ACTIVITY_KEYS = ("id", "lead_id", "lead_email", "kind", "at", "note", "due", "done", "from_stage", "to_stage",
-                 "data")
+ACTIVITY_KEYS = ("id", "lead_id", "lead_email", "kind", "at", "note", "due", "done", "from_stage", "to_stage", "data")
 CHUNK = 1000
 
 
@@ -50,8 +49,9 @@ def lead_records(session: Session, wanted: LeadFilter) -> Iterator[dict]:
 def activity_records(session: Session, wanted: LeadFilter) -> Iterator[dict]:
     """The activities of the chosen leads, oldest first (by id), streamed."""
     stage_names = dict(session.execute(select(col(Stage.id), col(Stage.name))).all())
-    query = (select(Activity, col(Lead.email)).join(Lead, col(Lead.id) == col(Activity.lead_id))
-             .order_by(col(Activity.id)))
+    query = (
+        select(Activity, col(Lead.email)).join(Lead, col(Lead.id) == col(Activity.lead_id)).order_by(col(Activity.id))
+    )
     if _filters(wanted):
         chosen = lead_query(session, wanted).with_only_columns(Lead.id).order_by(None)
         query = query.where(col(Activity.lead_id).in_(chosen))
@@ -73,9 +73,20 @@ def all_records(session: Session, wanted: LeadFilter) -> Iterator[dict]:
 
 
 def _filters(wanted: LeadFilter) -> bool:
-    return any((wanted.stage, wanted.status not in (None, "all"), wanted.tags, wanted.owner, wanted.source,
-                wanted.min_score is not None, wanted.ids is not None, wanted.qualified is not None,
-                wanted.disqualified, wanted.limit))
+    return any(
+        (
+            wanted.stage,
+            wanted.status not in (None, "all"),
+            wanted.tags,
+            wanted.owner,
+            wanted.source,
+            wanted.min_score is not None,
+            wanted.ids is not None,
+            wanted.qualified is not None,
+            wanted.disqualified,
+            wanted.limit,
+        )
+    )
 
 
 def flat_activity(activity: dict) -> dict:

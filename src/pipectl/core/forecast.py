@@ -75,13 +75,13 @@ def bucket_name(index: int, months: list) -> str:
     return month_label(months[index])
 
 
-def open_pipeline(session: Session, now: datetime, cycle_days: float | None, months: list,
-                  period_end: datetime, owned=EVERY_LEAD) -> list[tuple]:
+def open_pipeline(
+    session: Session, now: datetime, cycle_days: float | None, months: list, period_end: datetime, owned=EVERY_LEAD
+) -> list[tuple]:
     """(bucket, stage id, leads, value cents, value cents due by `period_end`, leads without a value)
     for open leads."""
     expected = expected_close(now, cycle_days)
-    query_from = LEADS.outerjoin(
-        FIELDS, and_(FIELDS.c.lead_id == LEADS.c.id, FIELDS.c.key == EXPECTED_CLOSE_FIELD))
+    query_from = LEADS.outerjoin(FIELDS, and_(FIELDS.c.lead_id == LEADS.c.id, FIELDS.c.key == EXPECTED_CLOSE_FIELD))
     dated = (
         select(LEADS.c.stage_id, LEADS.c.value_cents, expected.label("expected"))
         .select_from(query_from)
@@ -92,14 +92,18 @@ def open_pipeline(session: Session, now: datetime, cycle_days: float | None, mon
     # CASE (PostgreSQL would have to prove two copies with their own parameters equal).
     bucketed = select(dated, bucket_of(dated.c.expected, months).label("bucket")).subquery()
     due_value = func.sum(case((bucketed.c.expected < ts(period_end), bucketed.c.value_cents), else_=0))
-    query = (
-        select(bucketed.c.bucket, bucketed.c.stage_id, func.count(),
-               func.coalesce(func.sum(bucketed.c.value_cents), 0), func.coalesce(due_value, 0),
-               func.count() - func.count(bucketed.c.value_cents))
-        .group_by(bucketed.c.bucket, bucketed.c.stage_id)
-    )
-    return [(index, stage_id, count, int(value), int(due), int(without)) for index, stage_id, count, value, due, without
-            in session.execute(query)]
+    query = select(
+        bucketed.c.bucket,
+        bucketed.c.stage_id,
+        func.count(),
+        func.coalesce(func.sum(bucketed.c.value_cents), 0),
+        func.coalesce(due_value, 0),
+        func.count() - func.count(bucketed.c.value_cents),
+    ).group_by(bucketed.c.bucket, bucketed.c.stage_id)
+    return [
+        (index, stage_id, count, int(value), int(due), int(without))
+        for index, stage_id, count, value, due, without in session.execute(query)
+    ]
 
 
 def stage_win_rate(closed: tuple[int, int] | None) -> float | None:
@@ -137,9 +141,16 @@ def resolve_quota(session: Session, amount_cents: int | None, period: str | None
     return amount, period or saved.get("period") or "month"
 
 
-def compute_forecast(session: Session, now: datetime, *, as_of: datetime | None = None,
-                     quota_cents: int | None = None, period: str | None = None, owner: str | None = None,
-                     by: str | None = None) -> dict:
+def compute_forecast(
+    session: Session,
+    now: datetime,
+    *,
+    as_of: datetime | None = None,
+    quota_cents: int | None = None,
+    period: str | None = None,
+    owner: str | None = None,
+    by: str | None = None,
+) -> dict:
     """Every figure of `pipectl forecast`, as the JSON it prints.
 
     `owner`: only that owner's leads, open and closed (their win rates, deal size and cycle too).
@@ -175,8 +186,14 @@ def compute_forecast(session: Session, now: datetime, *, as_of: datetime | None 
         return None if share is None else value * share
 
     def empty() -> dict:
-        return {"leads": 0, "value": 0, "without_value": 0, "weighted": 0.0, "weighted_historical": 0.0,
-                "has_history": win_rate is not None}
+        return {
+            "leads": 0,
+            "value": 0,
+            "without_value": 0,
+            "weighted": 0.0,
+            "weighted_historical": 0.0,
+            "has_history": win_rate is not None,
+        }
 
     by_month: dict[int, dict] = {}
     by_stage: dict[int, dict] = {}
@@ -194,41 +211,68 @@ def compute_forecast(session: Session, now: datetime, *, as_of: datetime | None 
         expected_in_period += weighted(stage_id, due)
 
     def figures(entry: dict) -> dict:
-        return {"leads": entry["leads"], "value": to_number(entry["value"]), "without_value": entry["without_value"],
-                "weighted": to_number(round(entry["weighted"])),
-                "weighted_historical": to_number(round(entry["weighted_historical"]))
-                if entry["has_history"] else None}
+        return {
+            "leads": entry["leads"],
+            "value": to_number(entry["value"]),
+            "without_value": entry["without_value"],
+            "weighted": to_number(round(entry["weighted"])),
+            "weighted_historical": to_number(round(entry["weighted_historical"])) if entry["has_history"] else None,
+        }
 
     order = sorted(by_month, key=lambda index: (index == -2, index))
     month_rows = [{"month": bucket_name(index, months), **figures(by_month[index])} for index in order]
-    stage_rows = [{"stage": stage.name, "probability": stage.probability,
-                   "historical_win_rate": rate_for_people(own_rate[stored_id(stage)]),
-                   "win_rate_used": rate_for_people(historical[stored_id(stage)]),
-                   "win_rate_from": "stage" if own_rate[stored_id(stage)] is not None else
-                   "overall" if win_rate is not None else None,
-                   **figures(by_stage.get(stored_id(stage), empty()))}
-                  for stage in stages]
+    stage_rows = [
+        {
+            "stage": stage.name,
+            "probability": stage.probability,
+            "historical_win_rate": rate_for_people(own_rate[stored_id(stage)]),
+            "win_rate_used": rate_for_people(historical[stored_id(stage)]),
+            "win_rate_from": "stage"
+            if own_rate[stored_id(stage)] is not None
+            else "overall"
+            if win_rate is not None
+            else None,
+            **figures(by_stage.get(stored_id(stage), empty())),
+        }
+        for stage in stages
+    ]
     if win_rate is None:
-        notes.append("not enough history: no lead has been won or lost yet, so there is no historical "
-                     "win rate and leads without a close date are unscheduled")
+        notes.append(
+            "not enough history: no lead has been won or lost yet, so there is no historical "
+            "win rate and leads without a close date are unscheduled"
+        )
     else:
         fallback = [row["stage"] for row in stage_rows if row["win_rate_from"] == "overall"]
         if fallback:
-            notes.append(f"no closed lead with a known path reached {', '.join(fallback)}: "
-                         f"their \"by history\" figures use the overall win rate ({win_rate * 100:.0f}%)")
+            notes.append(
+                f"no closed lead with a known path reached {', '.join(fallback)}: "
+                f'their "by history" figures use the overall win rate ({win_rate * 100:.0f}%)'
+            )
         if cycle_days is None:
-            notes.append("not enough history: no lead has been won yet, so leads without a close date "
-                         "are unscheduled")
+            notes.append("not enough history: no lead has been won yet, so leads without a close date are unscheduled")
     if total["without_value"]:
-        notes.append(f"{total['without_value']} of the {total['leads']} open lead(s) have no value: they add "
-                     "nothing to the value or the weighted figures")
+        notes.append(
+            f"{total['without_value']} of the {total['leads']} open lead(s) have no value: they add "
+            "nothing to the value or the weighted figures"
+        )
     if owner is not None:
         notes.append(f"only the leads of {owner}: open, won and lost (win rates, deal size and cycle too)")
 
     quota = None
     if amount is not None:
-        quota = quota_gap(session, amount, period_name, start, end, as_of, expected_in_period,
-                          average_deal, win_rate, notes, scope.owned())
+        quota = quota_gap(
+            session,
+            amount,
+            period_name,
+            start,
+            end,
+            as_of,
+            expected_in_period,
+            average_deal,
+            win_rate,
+            notes,
+            scope.owned(),
+        )
     document = {
         "as_of": iso(as_of),
         "owner": owner,
@@ -246,16 +290,28 @@ def compute_forecast(session: Session, now: datetime, *, as_of: datetime | None 
     return document
 
 
-def quota_gap(session: Session, amount: int, period_name: str, start: datetime, end: datetime, as_of: datetime,
-              expected: float, average_deal: int | None, win_rate: float | None, notes: list[str],
-              owned=EVERY_LEAD) -> dict:
+def quota_gap(
+    session: Session,
+    amount: int,
+    period_name: str,
+    start: datetime,
+    end: datetime,
+    as_of: datetime,
+    expected: float,
+    average_deal: int | None,
+    win_rate: float | None,
+    notes: list[str],
+    owned=EVERY_LEAD,
+) -> dict:
     """Won so far in the period, expected from the pipeline, the gap and the new leads it takes."""
     # "So far" is up to the as-of moment; a date alone means the whole of that day.
     cutoff = as_of if as_of.time() != datetime.min.time() else datetime.combine(as_of.date(), datetime.max.time())
-    won_query = (
-        select(func.coalesce(func.sum(LEADS.c.value_cents), 0), func.count())
-        .where(LEADS.c.status == "won", raw(LEADS.c.closed_at) >= ts(start), raw(LEADS.c.closed_at) < ts(end),
-               raw(LEADS.c.closed_at) <= to_timestamp(cutoff), owned)
+    won_query = select(func.coalesce(func.sum(LEADS.c.value_cents), 0), func.count()).where(
+        LEADS.c.status == "won",
+        raw(LEADS.c.closed_at) >= ts(start),
+        raw(LEADS.c.closed_at) < ts(end),
+        raw(LEADS.c.closed_at) <= to_timestamp(cutoff),
+        owned,
     )
     won_value, won_count = session.execute(won_query).one()
     won_value = int(won_value)
@@ -267,12 +323,17 @@ def quota_gap(session: Session, amount: int, period_name: str, start: datetime, 
     elif average_deal and win_rate:
         needed = math.ceil(gap / (average_deal * win_rate))
     else:
-        notes.append("not enough history to say how many new leads fill the gap "
-                     "(it needs won leads with a value)")
+        notes.append("not enough history to say how many new leads fill the gap (it needs won leads with a value)")
     return {
-        "amount": to_number(amount), "period": period_name, "start": iso(start), "end": iso(end),
-        "won": to_number(won_value), "won_leads": won_count, "expected": to_number(expected_cents),
-        "gap": to_number(gap), "average_deal_size": to_number(average_deal),
+        "amount": to_number(amount),
+        "period": period_name,
+        "start": iso(start),
+        "end": iso(end),
+        "won": to_number(won_value),
+        "won_leads": won_count,
+        "expected": to_number(expected_cents),
+        "gap": to_number(gap),
+        "average_deal_size": to_number(average_deal),
         "win_rate": None if win_rate is None else round(win_rate, 4),
         "new_leads_needed": needed,
     }

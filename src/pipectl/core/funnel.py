@@ -30,8 +30,7 @@ ENTRY_KINDS = ("created", "stage_change", "reopened", "restored")
 STAGE_EVENT_KINDS = ENTRY_KINDS + ("won", "lost", "archived")
 # The default filter of the functions below: no filter.
 EVERY_LEAD = true()
-UNKNOWN_PATH_REASON = ("closed without a stage history (imported won or lost without the stage they "
-                       "closed from)")
+UNKNOWN_PATH_REASON = "closed without a stage history (imported won or lost without the stage they closed from)"
 UNKNOWN_PATH_HINT = "import the stage they closed from with --map COLUMN=stage to count them"
 
 
@@ -50,8 +49,11 @@ def known_paths(leads_where=EVERY_LEAD):
     """Subquery: one row per lead with a known path — `lead_id`, `status`, `furthest` (stage position)."""
     return (
         select(ACTIVITIES.c.lead_id, LEADS.c.status, func.max(STAGES.c.position).label("furthest"))
-        .select_from(ACTIVITIES.join(STAGES, STAGES.c.id == ACTIVITIES.c.to_stage_id)
-                     .join(LEADS, LEADS.c.id == ACTIVITIES.c.lead_id))
+        .select_from(
+            ACTIVITIES.join(STAGES, STAGES.c.id == ACTIVITIES.c.to_stage_id).join(
+                LEADS, LEADS.c.id == ACTIVITIES.c.lead_id
+            )
+        )
         .where(scan_kind().in_(REACH_KINDS), STAGES.c.position.is_not(None), leads_where)
         .group_by(ACTIVITIES.c.lead_id, LEADS.c.status)
         .subquery()
@@ -60,8 +62,9 @@ def known_paths(leads_where=EVERY_LEAD):
 
 def _passed(paths):
     """The open stages each path passed: every stage up to its furthest."""
-    return paths.join(STAGES, and_(STAGES.c.removed == false(), STAGES.c.position.is_not(None),
-                                   STAGES.c.position <= paths.c.furthest))
+    return paths.join(
+        STAGES, and_(STAGES.c.removed == false(), STAGES.c.position.is_not(None), STAGES.c.position <= paths.c.furthest)
+    )
 
 
 def funnel_counts(session: Session, leads_where=EVERY_LEAD) -> dict[int, dict]:
@@ -70,20 +73,27 @@ def funnel_counts(session: Session, leads_where=EVERY_LEAD) -> dict[int, dict]:
     won, lost = paths.c.status == "won", paths.c.status == "lost"
     moved_on = or_(paths.c.furthest > STAGES.c.position, won)
     query = (
-        select(STAGES.c.id, func.count(), func.sum(case((moved_on, 1), else_=0)),
-               func.sum(case((won, 1), else_=0)), func.sum(case((lost, 1), else_=0)))
+        select(
+            STAGES.c.id,
+            func.count(),
+            func.sum(case((moved_on, 1), else_=0)),
+            func.sum(case((won, 1), else_=0)),
+            func.sum(case((lost, 1), else_=0)),
+        )
         .select_from(_passed(paths))
         .group_by(STAGES.c.id)
     )
-    return {stage_id: {"reached": int(reached), "advanced": int(advanced), "won": int(won_count),
-                       "lost": int(lost_count)}
-            for stage_id, reached, advanced, won_count, lost_count in session.execute(query)}
+    return {
+        stage_id: {"reached": int(reached), "advanced": int(advanced), "won": int(won_count), "lost": int(lost_count)}
+        for stage_id, reached, advanced, won_count, lost_count in session.execute(query)
+    }
 
 
 def stage_outcomes(session: Session, leads_where=EVERY_LEAD) -> dict[int, tuple[int, int]]:
     """Stage id → (won, lost) among the leads with a known path that reached it: stage win rates."""
-    return {stage_id: (counts["won"], counts["lost"])
-            for stage_id, counts in funnel_counts(session, leads_where).items()}
+    return {
+        stage_id: (counts["won"], counts["lost"]) for stage_id, counts in funnel_counts(session, leads_where).items()
+    }
 
 
 def stays(session: Session, now: datetime, leads_where=EVERY_LEAD) -> dict[int, float]:
@@ -93,9 +103,12 @@ def stays(session: Session, now: datetime, leads_where=EVERY_LEAD) -> dict[int, 
     """
     order = (ACTIVITIES.c.at, ACTIVITIES.c.id)
     events = (
-        select(ACTIVITIES.c.kind, ACTIVITIES.c.to_stage_id, raw(ACTIVITIES.c.at).label("at"),
-               func.lead(raw(ACTIVITIES.c.at)).over(partition_by=ACTIVITIES.c.lead_id, order_by=order)
-               .label("next_at"))
+        select(
+            ACTIVITIES.c.kind,
+            ACTIVITIES.c.to_stage_id,
+            raw(ACTIVITIES.c.at).label("at"),
+            func.lead(raw(ACTIVITIES.c.at)).over(partition_by=ACTIVITIES.c.lead_id, order_by=order).label("next_at"),
+        )
         .select_from(ACTIVITIES.join(LEADS, LEADS.c.id == ACTIVITIES.c.lead_id))
         .where(scan_kind().in_(STAGE_EVENT_KINDS), leads_where)
         .subquery()
@@ -105,8 +118,7 @@ def stays(session: Session, now: datetime, leads_where=EVERY_LEAD) -> dict[int, 
         .where(events.c.kind.in_(ENTRY_KINDS), events.c.to_stage_id.is_not(None))
         .group_by(events.c.to_stage_id)
     )
-    return {stage_id: max(float(seconds), 0.0) for stage_id, seconds in session.execute(query)
-            if seconds is not None}
+    return {stage_id: max(float(seconds), 0.0) for stage_id, seconds in session.execute(query) if seconds is not None}
 
 
 def path_counts(session: Session, leads_where=EVERY_LEAD, known: int | None = None) -> dict:
@@ -118,10 +130,11 @@ def path_counts(session: Session, leads_where=EVERY_LEAD, known: int | None = No
     if known is None:
         known = session.execute(select(func.count()).select_from(known_paths(leads_where))).scalar_one()
     unknown = int(total) - int(known)
-    return {"known": int(known), "unknown": unknown,
-            "unknown_reason": UNKNOWN_PATH_REASON if unknown else None}
+    return {"known": int(known), "unknown": unknown, "unknown_reason": UNKNOWN_PATH_REASON if unknown else None}
 
 
 def unknown_path_note(unknown: int) -> str:
-    return (f"{unknown:,} lead(s) left out of the funnel, conversion, days in stage, bottleneck and "
-            f"stage win rates: {UNKNOWN_PATH_REASON}; {UNKNOWN_PATH_HINT}")
+    return (
+        f"{unknown:,} lead(s) left out of the funnel, conversion, days in stage, bottleneck and "
+        f"stage win rates: {UNKNOWN_PATH_REASON}; {UNKNOWN_PATH_HINT}"
+    )

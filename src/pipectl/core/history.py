@@ -18,14 +18,30 @@ from pipectl.errors import UsageError
 from pipectl.storage.models import Activity, Lead
 
 
-def record(session: Session, lead: Lead, kind: str, at: datetime, *, note: str | None = None,
-           data: dict | None = None, from_stage_id: int | None = None, to_stage_id: int | None = None,
-           touch: bool = True) -> Activity:
+def record(
+    session: Session,
+    lead: Lead,
+    kind: str,
+    at: datetime,
+    *,
+    note: str | None = None,
+    data: dict | None = None,
+    from_stage_id: int | None = None,
+    to_stage_id: int | None = None,
+    touch: bool = True,
+) -> Activity:
     """Write one activity and keep the lead's `last_activity_at` and `updated_at` current."""
     assert lead.id is not None, "the lead is stored"
     activity = Activity(
-        lead_id=lead.id, kind=kind, at=at, note=note, data=data, done=True,
-        from_stage_id=from_stage_id, to_stage_id=to_stage_id, recorded_at=clock.now(),
+        lead_id=lead.id,
+        kind=kind,
+        at=at,
+        note=note,
+        data=data,
+        done=True,
+        from_stage_id=from_stage_id,
+        to_stage_id=to_stage_id,
+        recorded_at=clock.now(),
     )
     session.add(activity)
     touch_lead(session, lead, kind, at, touch=touch)
@@ -56,33 +72,41 @@ def close_open_actions(session: Session, lead_ids: list[int], closed_by: str, at
     from pipectl.dates import iso
 
     activities = Activity.__table__
-    open_tasks = session.execute(
-        core_select(activities.c.id, activities.c.lead_id, activities.c.note, activities.c.due, activities.c.data)
-        .where(activities.c.lead_id.in_(lead_ids), activities.c.done == False)  # noqa: E712
-    ).all() if lead_ids else []
+    open_tasks = (
+        session.execute(
+            core_select(
+                activities.c.id, activities.c.lead_id, activities.c.note, activities.c.due, activities.c.data
+            ).where(activities.c.lead_id.in_(lead_ids), activities.c.done == False)  # noqa: E712
+        ).all()
+        if lead_ids
+        else []
+    )
     if not open_tasks:
         return {}
     closed = {"by": closed_by, "at": iso(at)}
     session.execute(
-        update(activities).where(activities.c.id == bindparam("task_id"))
+        update(activities)
+        .where(activities.c.id == bindparam("task_id"))
         .values(done=True, data=bindparam("closed_data")),
-        [{"task_id": task_id, "closed_data": {**(data or {}), "closed": closed}}
-         for task_id, _lead_id, _note, _due, data in open_tasks])
+        [
+            {"task_id": task_id, "closed_data": {**(data or {}), "closed": closed}}
+            for task_id, _lead_id, _note, _due, data in open_tasks
+        ],
+    )
     for task_id, *_rest in open_tasks:
         # The ORM must not keep an open copy of a task closed behind its back.
         held = session.identity_map.get((Activity, (task_id,), None))
         if held is not None:
             session.expire(held)
-    return {lead_id: {"id": task_id, "note": note, "due": iso(due)}
-            for task_id, lead_id, note, due, _data in open_tasks}
+    return {
+        lead_id: {"id": task_id, "note": note, "due": iso(due)} for task_id, lead_id, note, due, _data in open_tasks
+    }
 
 
 def timeline(session: Session, lead_id: int, *, limit: int | None = None) -> list[Activity]:
     """A lead's activities, newest first (planned ones by their due time)."""
     query = (
-        select(Activity)
-        .where(Activity.lead_id == lead_id)
-        .order_by(col(Activity.at).desc(), col(Activity.id).desc())
+        select(Activity).where(Activity.lead_id == lead_id).order_by(col(Activity.at).desc(), col(Activity.id).desc())
     )
     if limit:
         query = query.limit(limit)

@@ -50,9 +50,15 @@ ID_WINDOW = 10_000
 WON_SAMPLE = 1000
 
 
-def stale_reasons(session: Session, now: datetime, lead_ids: list[int] | None = None,
-                  rules: list[str] | None = None, *, stage_id: int | None = None,
-                  last_activity_before: datetime | None = None) -> dict[int, list[str]]:
+def stale_reasons(
+    session: Session,
+    now: datetime,
+    lead_ids: list[int] | None = None,
+    rules: list[str] | None = None,
+    *,
+    stage_id: int | None = None,
+    last_activity_before: datetime | None = None,
+) -> dict[int, list[str]]:
     """Open stalled leads: id → every reason in words, ordered by id.
 
     `lead_ids` limits the check to those leads (for a page of a list or a board),
@@ -88,8 +94,9 @@ class StaleFinder:
     averages of won leads are computed only once.
     """
 
-    def __init__(self, session: Session, now: datetime, rules: Iterable[str] | None = None,
-                 limits: CleanupRules | None = None):
+    def __init__(
+        self, session: Session, now: datetime, rules: Iterable[str] | None = None, limits: CleanupRules | None = None
+    ):
         self.session = session
         self.now = now
         self.now_ts = to_timestamp(now)
@@ -100,7 +107,8 @@ class StaleFinder:
         self.stages = {
             stage_id: StageInfo(name, idle_days, position)
             for stage_id, name, idle_days, position in session.execute(
-                select(col(Stage.id), col(Stage.name), col(Stage.idle_days), col(Stage.position)))
+                select(col(Stage.id), col(Stage.name), col(Stage.idle_days), col(Stage.position))
+            )
         }
         placed = [(info.position, stage_id) for stage_id, info in self.stages.items() if info.position is not None]
         self.last_stage_id = max(placed)[1] if placed else None
@@ -108,9 +116,14 @@ class StaleFinder:
 
     # -- public -------------------------------------------------------------------------------
 
-    def reasons(self, lead_ids: list[int] | None = None, *, stage_id: int | None = None,
-                last_activity_before: datetime | None = None,
-                names: dict[int, tuple[str, int]] | None = None) -> dict[int, list[str]]:
+    def reasons(
+        self,
+        lead_ids: list[int] | None = None,
+        *,
+        stage_id: int | None = None,
+        last_activity_before: datetime | None = None,
+        names: dict[int, tuple[str, int]] | None = None,
+    ) -> dict[int, list[str]]:
         """Id → reasons for the open leads the chosen rules flag, ordered by id.
 
         Pass a dict as `names` to have it filled with id → (name, stage id) of
@@ -119,20 +132,22 @@ class StaleFinder:
         found: dict[int, list[str]] = {}
         chunks: list[list[int] | None] = [None]  # None: no id filter, one pass over every open lead
         if lead_ids is not None:
-            chunks = [lead_ids[start:start + ID_CHUNK] for start in range(0, len(lead_ids), ID_CHUNK)]
+            chunks = [lead_ids[start : start + ID_CHUNK] for start in range(0, len(lead_ids), ID_CHUNK)]
         for chunk in chunks:
             self._flag(self._scope(chunk, stage_id, last_activity_before), found, names)
         return {lead_id: found[lead_id] for lead_id in sorted(found)}
 
-    def stream(self, *, stage_id: int | None = None,
-               last_activity_before: datetime | None = None) -> Iterator[tuple[int, str, int, list[str]]]:
+    def stream(
+        self, *, stage_id: int | None = None, last_activity_before: datetime | None = None
+    ) -> Iterator[tuple[int, str, int, list[str]]]:
         """(id, name, stage id, reasons) of every open lead the rules flag, in id order, one at a time.
 
         The rules run over one window of ids after another, so a sweep of a
         million leads holds one window's reasons in memory, never all of them.
         """
-        low, high = self.session.execute(select(func.min(Lead.id), func.max(Lead.id))
-                                         .where(col(Lead.status) == "open")).one()
+        low, high = self.session.execute(
+            select(func.min(Lead.id), func.max(Lead.id)).where(col(Lead.status) == "open")
+        ).one()
         if low is None:
             return
         scope = self._scope(None, stage_id, last_activity_before)
@@ -213,20 +228,34 @@ class StaleFinder:
     def _planned_ahead(self):
         """The lead (the outer `leads` row) has an open next action due today or later."""
         task = aliased(Activity)
-        return (select(col(task.id)).where(col(task.lead_id) == col(Lead.id), col(task.done) == False,  # noqa: E712
-                                           _ts(col(task.due)) >= self.today_ts)
-                .correlate(Lead).exists())
+        return (
+            select(col(task.id))
+            .where(
+                col(task.lead_id) == col(Lead.id),
+                col(task.done) == False,  # noqa: E712
+                _ts(col(task.due)) >= self.today_ts,
+            )
+            .correlate(Lead)
+            .exists()
+        )
 
     def _idle_where(self):
         # One term per stage, its idle days a constant: a plain row test, no join needed.
-        return and_(or_(false(), *(and_(Lead.stage_id == stage_id,
-                                        self._over(_ts(Lead.last_activity_at), info.idle_days))
-                                   for stage_id, info in self.stages.items())),
-                    ~self._planned_ahead())
+        return and_(
+            or_(
+                false(),
+                *(
+                    and_(Lead.stage_id == stage_id, self._over(_ts(Lead.last_activity_at), info.idle_days))
+                    for stage_id, info in self.stages.items()
+                ),
+            ),
+            ~self._planned_ahead(),
+        )
 
     def _idle_query(self, scope):
-        return (select(col(Lead.id), col(Lead.name), col(Lead.stage_id), _ts(col(Lead.last_activity_at)))
-                .where(*scope, self._idle_where()))
+        return select(col(Lead.id), col(Lead.name), col(Lead.stage_id), _ts(col(Lead.last_activity_at))).where(
+            *scope, self._idle_where()
+        )
 
     def _idle(self, row) -> list[str]:
         return [self._idle_words(row[2], row[3])]
@@ -242,17 +271,25 @@ class StaleFinder:
                 over.append(and_(col(Lead.stage_id) == stage_id, self._over(_ts(col(Lead.stage_entered_at)), limit[0])))
             elif "idle" not in self.rules:
                 # Too few won leads to average: the idle rule decides, so apply it here.
-                over.append(and_(col(Lead.stage_id) == stage_id,
-                                 self._over(_ts(Lead.last_activity_at), self.stages[stage_id].idle_days)))
+                over.append(
+                    and_(
+                        col(Lead.stage_id) == stage_id,
+                        self._over(_ts(Lead.last_activity_at), self.stages[stage_id].idle_days),
+                    )
+                )
         return and_(or_(*over), ~self._planned_ahead()) if over else None
 
     def _too_long_in_stage_query(self, scope):
         over = self._too_long_in_stage_where()
         if over is None:
             return None
-        return (select(col(Lead.id), col(Lead.name), col(Lead.stage_id), _ts(col(Lead.stage_entered_at)),
-                       _ts(col(Lead.last_activity_at)))
-                .where(*scope, over))
+        return select(
+            col(Lead.id),
+            col(Lead.name),
+            col(Lead.stage_id),
+            _ts(col(Lead.stage_entered_at)),
+            _ts(col(Lead.last_activity_at)),
+        ).where(*scope, over)
 
     def _too_long_in_stage(self, row) -> list[str]:
         stage_id, entered, last = row[2], row[3], row[4]
@@ -264,21 +301,33 @@ class StaleFinder:
     def _overdue(self):
         """The open next action's due time, for leads where it is overdue by more than the stage's idle days."""
         task = aliased(Activity)
-        late = or_(false(), *(and_(Lead.stage_id == stage_id,
-                                   _ts(task.due) < self.today_ts - info.idle_days * DAY)
-                              for stage_id, info in self.stages.items()))
-        return (select(func.min(_ts(task.due)))
-                .where(col(task.lead_id) == col(Lead.id), col(task.done) == False,  # noqa: E712
-                       col(task.due).is_not(None), late)
-                .correlate(Lead).scalar_subquery())
+        late = or_(
+            false(),
+            *(
+                and_(Lead.stage_id == stage_id, _ts(task.due) < self.today_ts - info.idle_days * DAY)
+                for stage_id, info in self.stages.items()
+            ),
+        )
+        return (
+            select(func.min(_ts(task.due)))
+            .where(
+                col(task.lead_id) == col(Lead.id),
+                col(task.done) == False,  # noqa: E712
+                col(task.due).is_not(None),
+                late,
+            )
+            .correlate(Lead)
+            .scalar_subquery()
+        )
 
     def _overdue_action_where(self):
         return self._overdue().is_not(None)
 
     def _overdue_action_query(self, scope):
         overdue = self._overdue().label("due")
-        return (select(col(Lead.id), col(Lead.name), col(Lead.stage_id), overdue)
-                .where(*scope, self._overdue_action_where()))
+        return select(col(Lead.id), col(Lead.name), col(Lead.stage_id), overdue).where(
+            *scope, self._overdue_action_where()
+        )
 
     def _overdue_action(self, row) -> list[str]:
         stage = self.stages[row[2]]
@@ -288,14 +337,19 @@ class StaleFinder:
     def _too_old_where(self):
         old = self._over(_ts(Lead.created_at), self.limits.max_age_days)
         if self.last_stage_id is not None:
-            old = or_(old, and_(Lead.stage_id == self.last_stage_id,
-                                self._over(_ts(Lead.stage_entered_at), self.limits.negotiation_max_days)))
+            old = or_(
+                old,
+                and_(
+                    Lead.stage_id == self.last_stage_id,
+                    self._over(_ts(Lead.stage_entered_at), self.limits.negotiation_max_days),
+                ),
+            )
         return old
 
     def _too_old_query(self, scope):
-        return (select(col(Lead.id), col(Lead.name), col(Lead.stage_id), _ts(col(Lead.created_at)),
-                       _ts(col(Lead.stage_entered_at)))
-                .where(*scope, self._too_old_where()))
+        return select(
+            col(Lead.id), col(Lead.name), col(Lead.stage_id), _ts(col(Lead.created_at)), _ts(col(Lead.stage_entered_at))
+        ).where(*scope, self._too_old_where())
 
     def _too_old(self, row) -> list[str]:
         stage_id, created, entered = row[2], row[3], row[4]
@@ -315,18 +369,27 @@ class StaleFinder:
         inbound = aliased(Activity)
         return func.coalesce(
             select(func.max(_ts(inbound.at)))
-            .where(col(inbound.lead_id) == col(Lead.id),
-                   or_(col(inbound.kind).in_(INBOUND),
-                       # A call that reached the person is a conversation (`log … call --outcome connected`).
-                       and_(col(inbound.kind) == "call", col(inbound.data)["outcome"].as_string() == CONNECTED)))
+            .where(
+                col(inbound.lead_id) == col(Lead.id),
+                or_(
+                    col(inbound.kind).in_(INBOUND),
+                    # A call that reached the person is a conversation (`log … call --outcome connected`).
+                    and_(col(inbound.kind) == "call", col(inbound.data)["outcome"].as_string() == CONNECTED),
+                ),
+            )
             .correlate(Lead)
-            .scalar_subquery(), -1)
+            .scalar_subquery(),
+            -1,
+        )
 
     def _no_response_where(self):
         attempts = (
             select(func.count())
-            .where(col(Activity.lead_id) == col(Lead.id), col(Activity.kind).in_(OUTREACH),
-                   _ts(col(Activity.at)) > self._answered())
+            .where(
+                col(Activity.lead_id) == col(Lead.id),
+                col(Activity.kind).in_(OUTREACH),
+                _ts(col(Activity.at)) > self._answered(),
+            )
             .correlate(Lead)
             .scalar_subquery()
         )
@@ -339,24 +402,33 @@ class StaleFinder:
             .join(Activity, col(Activity.lead_id) == col(Lead.id))
             # Planned actions are `task` rows, so outreach kinds are always done; leaving `done` out
             # lets the planner walk each open lead's activities by (lead_id, at).
-            .where(*scope, col(Activity.kind).in_(OUTREACH), _ts(Activity.at) > self._answered(),
-                   ~self._planned_ahead())
+            .where(
+                *scope, col(Activity.kind).in_(OUTREACH), _ts(Activity.at) > self._answered(), ~self._planned_ahead()
+            )
             .group_by(col(Lead.id))
             .having(func.count() >= self.limits.no_response_attempts)
         )
 
     def _no_response(self, row) -> list[str]:
         attempts, first = row[3], row[4]
-        return [f"no reply to {attempts} outreach attempts since {from_timestamp(first):%Y-%m-%d} "
-                f"(limit {self.limits.no_response_attempts})"]
+        return [
+            f"no reply to {attempts} outreach attempts since {from_timestamp(first):%Y-%m-%d} "
+            f"(limit {self.limits.no_response_attempts})"
+        ]
 
     def _disqualified_where(self):
         return or_(col(Lead.budget) == "no", col(Lead.authority) == "no")
 
     def _disqualified_query(self, scope):
-        return (select(col(Lead.id), col(Lead.name), col(Lead.stage_id), col(Lead.budget), col(Lead.budget_note),
-                       col(Lead.authority), col(Lead.authority_note))
-                .where(*scope, self._disqualified_where()))
+        return select(
+            col(Lead.id),
+            col(Lead.name),
+            col(Lead.stage_id),
+            col(Lead.budget),
+            col(Lead.budget_note),
+            col(Lead.authority),
+            col(Lead.authority_note),
+        ).where(*scope, self._disqualified_where())
 
     def _disqualified(self, row) -> list[str]:
         budget, budget_note, authority, authority_note = row[3], row[4], row[5], row[6]
@@ -364,21 +436,26 @@ class StaleFinder:
         if budget == "no":
             reasons.append("no budget (BANT budget is no" + (f": {budget_note})" if budget_note else ")"))
         if authority == "no":
-            reasons.append("no access to the decision maker (BANT authority is no"
-                           + (f": {authority_note})" if authority_note else ")"))
+            reasons.append(
+                "no access to the decision maker (BANT authority is no"
+                + (f": {authority_note})" if authority_note else ")")
+            )
         return reasons
 
     def _not_audience_where(self):
-        return and_(col(Lead.nurture_since).is_not(None),
-                    self._over(_ts(col(Lead.nurture_since)), self.limits.nurture_max_days))
+        return and_(
+            col(Lead.nurture_since).is_not(None), self._over(_ts(col(Lead.nurture_since)), self.limits.nurture_max_days)
+        )
 
     def _not_audience_query(self, scope):
-        return (select(col(Lead.id), col(Lead.name), col(Lead.stage_id), _ts(col(Lead.nurture_since)))
-                .where(*scope, self._not_audience_where()))
+        return select(col(Lead.id), col(Lead.name), col(Lead.stage_id), _ts(col(Lead.nurture_since))).where(
+            *scope, self._not_audience_where()
+        )
 
     def _not_audience(self, row) -> list[str]:
-        return [f"under the nurture threshold for {self._days_since(row[3])} days "
-                f"(limit {self.limits.nurture_max_days})"]
+        return [
+            f"under the nurture threshold for {self._days_since(row[3])} days (limit {self.limits.nurture_max_days})"
+        ]
 
     # -- too long in stage: the limits from won leads' history --------------------------------
 
@@ -410,13 +487,21 @@ def won_stage_averages(session: Session, sample: int | None = None) -> dict[int,
     leads were ever won. A `created`, `stage_change` or `reopened` row enters a
     stage, the lead's next `stage_change`, `won` or `lost` row leaves it.
     """
-    recent = (select(col(Lead.id)).where(col(Lead.status) == "won").order_by(col(Lead.id).desc())
-              .limit(sample or WON_SAMPLE).subquery())
+    recent = (
+        select(col(Lead.id))
+        .where(col(Lead.status) == "won")
+        .order_by(col(Lead.id).desc())
+        .limit(sample or WON_SAMPLE)
+        .subquery()
+    )
     at = _ts(col(Activity.at))
     order = (at, col(Activity.id))
     steps = (
         select(
-            col(Activity.lead_id), col(Activity.kind), col(Activity.to_stage_id), at.label("entered"),
+            col(Activity.lead_id),
+            col(Activity.kind),
+            col(Activity.to_stage_id),
+            at.label("entered"),
             func.lead(at).over(partition_by=col(Activity.lead_id), order_by=order).label("left"),
             func.lead(col(Activity.kind)).over(partition_by=col(Activity.lead_id), order_by=order).label("next_kind"),
         )
@@ -426,13 +511,17 @@ def won_stage_averages(session: Session, sample: int | None = None) -> dict[int,
         .subquery()
     )
     query = (
-        select(steps.c.to_stage_id, func.avg(steps.c.left - steps.c.entered),
-               func.count(func.distinct(steps.c.lead_id)))
+        select(
+            steps.c.to_stage_id, func.avg(steps.c.left - steps.c.entered), func.count(func.distinct(steps.c.lead_id))
+        )
         .where(steps.c.kind.in_(STAGE_ENTRIES), steps.c.next_kind.in_(STAGE_EXITS))
         .group_by(steps.c.to_stage_id)
     )
-    return {stage_id: (float(seconds) / DAY, won) for stage_id, seconds, won in session.execute(query)
-            if stage_id is not None}
+    return {
+        stage_id: (float(seconds) / DAY, won)
+        for stage_id, seconds, won in session.execute(query)
+        if stage_id is not None
+    }
 
 
 def _ts(column):
@@ -442,4 +531,3 @@ def _ts(column):
 
 def _days(value: float) -> str:
     return f"{value:.0f}" if abs(value - round(value)) < 0.05 else f"{value:.1f}"
-

@@ -23,8 +23,12 @@ def _text(value) -> str | None:
     return None if value is None else str(value).strip() or None
 
 
-def activity_row(number: int, cells: dict, mapping: Mapping, now: datetime,
-                 ) -> tuple[ActivityRow | None, list[Problem]]:
+def activity_row(
+    number: int,
+    cells: dict,
+    mapping: Mapping,
+    now: datetime,
+) -> tuple[ActivityRow | None, list[Problem]]:
     """One record as an activity (lead by id or email, kind, time, note), or its problems."""
     columns = mapping.fields
     problems = Problems()
@@ -35,8 +39,12 @@ def activity_row(number: int, cells: dict, mapping: Mapping, now: datetime,
 
     kind = "_".join(str(get("kind") or "").strip().lower().replace("-", " ").split())
     if kind not in ACTIVITY_KINDS:
-        problems.append(Problem(columns.get("kind", "kind"),
-                                f"{get('kind')!r} is not an activity kind" if kind else "an activity needs a kind"))
+        problems.append(
+            Problem(
+                columns.get("kind", "kind"),
+                f"{get('kind')!r} is not an activity kind" if kind else "an activity needs a kind",
+            )
+        )
     at = attempt(parse_when, get("at"), columns.get("at", "at"), now)
     if at is None and not problems:
         problems.append(Problem(columns.get("at", "at"), "an activity needs a time"))
@@ -59,12 +67,22 @@ def activity_row(number: int, cells: dict, mapping: Mapping, now: datetime,
     if problems:
         return None, problems
     note = get("note")
-    values = {"kind": kind, "at": at, "note": None if note is None else str(note), "due": due,
-              "done": done if done is not None else not (kind == "task" and due is not None),
-              "data": data, "recorded_at": now}
+    values = {
+        "kind": kind,
+        "at": at,
+        "note": None if note is None else str(note),
+        "due": due,
+        "done": done if done is not None else not (kind == "task" and due is not None),
+        "data": data,
+        "recorded_at": now,
+    }
     file_id = get("id")
     return ActivityRow(
-        number=number, file_id=int(file_id) if str(file_id or "").isdigit() else None,
-        lead_id=lead_id, lead_email=fold(str(email).strip()) if email else None, values=values,
-        from_stage=_text(get("from_stage")), to_stage=_text(get("to_stage")),
+        number=number,
+        file_id=int(file_id) if str(file_id or "").isdigit() else None,
+        lead_id=lead_id,
+        lead_email=fold(str(email).strip()) if email else None,
+        values=values,
+        from_stage=_text(get("from_stage")),
+        to_stage=_text(get("to_stage")),
     ), []

@@ -94,8 +94,9 @@ def parse_pairs(pairs: list[str], option: str) -> list[tuple[str, str]]:
     return parsed
 
 
-def build_mapping(headers: list[str], *, what: str = "leads", maps: Sequence[str] = (),
-                  ignore: Sequence[str] = ()) -> Mapping:
+def build_mapping(
+    headers: list[str], *, what: str = "leads", maps: Sequence[str] = (), ignore: Sequence[str] = ()
+) -> Mapping:
     """Map the file's headers to fields: `--map` first, then recognised names, the rest custom."""
     aliases = LEAD_ALIASES if what == "leads" else ACTIVITY_ALIASES
     by_normal: dict[str, str] = {}
@@ -109,8 +110,7 @@ def build_mapping(headers: list[str], *, what: str = "leads", maps: Sequence[str
             return name
         column = by_normal.get(normalise_header(name))
         if column is None:
-            raise UsageError(f"{option} {name!r}: the file has no such column; its columns are: "
-                             f"{', '.join(headers)}.")
+            raise UsageError(f"{option} {name!r}: the file has no such column; its columns are: {', '.join(headers)}.")
         return column
 
     for name in ignore:
@@ -122,7 +122,7 @@ def build_mapping(headers: list[str], *, what: str = "leads", maps: Sequence[str
         if target.lower() == "ignore":
             mapping.ignored.append(column)
         elif target.lower().startswith(FIELD_PREFIX):
-            mapping.custom[column] = custom_key(target[len(FIELD_PREFIX):])
+            mapping.custom[column] = custom_key(target[len(FIELD_PREFIX) :])
         else:
             wanted = _field_named(target, aliases)
             mapping.fields[wanted] = column
@@ -147,7 +147,7 @@ def build_mapping(headers: list[str], *, what: str = "leads", maps: Sequence[str
         if normalise_header(header) in DERIVED:
             mapping.ignored.append(header)
         elif header.startswith(FIELD_PREFIX):
-            mapping.custom[header] = header[len(FIELD_PREFIX):]
+            mapping.custom[header] = header[len(FIELD_PREFIX) :]
         else:
             mapping.custom[header] = custom_key(header)
     return mapping
@@ -158,8 +158,10 @@ def _field_named(target: str, aliases: dict[str, tuple[str, ...]]) -> str:
     for name, spellings in aliases.items():
         if wanted == normalise_header(name) or wanted in spellings:
             return name
-    raise UsageError(f"--map …={target}: no field of that name; use one of {', '.join(aliases)}, "
-                     "field:KEY for a custom field, or ignore.")
+    raise UsageError(
+        f"--map …={target}: no field of that name; use one of {', '.join(aliases)}, "
+        "field:KEY for a custom field, or ignore."
+    )
 
 
 # Stage and status values other CRMs use for outcomes.

@@ -148,8 +148,11 @@ def parse_int(value, column: str, low: int = 0, high: int | None = None) -> int 
 
 
 # … and the numbers, each by its kind: (key, model key, reader).
-NUMBERS = tuple((spec.key, str(spec.stored), parse_cents if spec.kind == "money" else parse_int)
-                for spec in DATA_POINTS if spec.python_type is int)
+NUMBERS = tuple(
+    (spec.key, str(spec.stored), parse_cents if spec.kind == "money" else parse_int)
+    for spec in DATA_POINTS
+    if spec.python_type is int
+)
 
 
 def parse_bool(value, column: str) -> bool | None:
@@ -248,15 +251,18 @@ def lead_row(number: int, cells: dict, context: LeadContext) -> tuple[LeadRow | 
         if context.default_created is not None:
             dates["created_at"] = context.default_created
         else:
-            problems.append(Problem(columns["created_at"], "the created date is empty; fill it in, or give "
-                                    "such rows a date with --default-created DATE"))
+            problems.append(
+                Problem(
+                    columns["created_at"],
+                    "the created date is empty; fill it in, or give such rows a date with --default-created DATE",
+                )
+            )
     created = dates["created_at"] or context.default_created or context.now
     closed = dates["closed_at"] or outcome_dates.get(f"{status}_at")
     if status in ("won", "lost") and closed is not None and closed < created:
         if closed.date() < created.date():
             column = columns.get("closed_at") or columns.get(f"{status}_at", "closed_at")
-            problems.append(Problem(column, f"closed on {closed:%Y-%m-%d}, before it was created "
-                                            f"({created:%Y-%m-%d})"))
+            problems.append(Problem(column, f"closed on {closed:%Y-%m-%d}, before it was created ({created:%Y-%m-%d})"))
         else:
             closed = created  # a close date without a time, on the day it was created
     if problems or fields is None:
@@ -269,20 +275,29 @@ def lead_row(number: int, cells: dict, context: LeadContext) -> tuple[LeadRow | 
         closed = created
     values = fields
     values.update(
-        status=status, score=score or 0, created_at=created,
+        status=status,
+        score=score or 0,
+        created_at=created,
         updated_at=dates["updated_at"] or context.now,
         stage_entered_at=dates["stage_entered_at"] or created,
         last_activity_at=dates["last_activity_at"] or max(created, closed or created),
-        closed_at=closed, lost_reason=lost_reason if status == "lost" else None,
+        closed_at=closed,
+        lost_reason=lost_reason if status == "lost" else None,
         archived_at=dates["archived_at"] or (context.now if status == "archived" else None),
         archived_reason=_text(get("archived_reason")) if status == "archived" else None,
-        nurture_since=None, **bant,
+        nurture_since=None,
+        **bant,
     )
     file_id: Any = get("id")  # any JSON value, or a CSV cell
     return LeadRow(
-        number=number, file_id=int(file_id) if isinstance(file_id, int) or str(file_id or "").isdigit() else None,
-        values=values, stage=stage, tags=split_tags(get("tags")), custom=custom,
-        next_action=_text(get("next_action")), next_action_due=dates["next_action_due"],
+        number=number,
+        file_id=int(file_id) if isinstance(file_id, int) or str(file_id or "").isdigit() else None,
+        values=values,
+        stage=stage,
+        tags=split_tags(get("tags")),
+        custom=custom,
+        next_action=_text(get("next_action")),
+        next_action_due=dates["next_action_due"],
     ), []
 
 

@@ -62,7 +62,7 @@ class _Prefixed(io.RawIOBase):
             buffer[:size], self._head = self._head[:size], self._head[size:]
             return size
         data = self._rest.read(len(buffer))
-        buffer[:len(data)] = data
+        buffer[: len(data)] = data
         return len(data)
 
 
@@ -78,8 +78,9 @@ def open_source(path: str, fmt: str | None = None) -> Source:
     else:
         file = Path(path)
         if not file.is_file():
-            raise BadFile(f"There is no file {path!r}; give the path of a CSV, JSON or JSON Lines file, "
-                             "or - for stdin.")
+            raise BadFile(
+                f"There is no file {path!r}; give the path of a CSV, JSON or JSON Lines file, or - for stdin."
+            )
         try:
             # Not a `with`: the file stays open while the records stream out of it, and goes with them.
             raw, name, size = open(file, "rb"), str(file), file.stat().st_size  # noqa: SIM115
@@ -103,8 +104,16 @@ def open_source(path: str, fmt: str | None = None) -> Source:
         headers, records = [], _jsonl_records(text)
     else:
         headers, records = [], _json_records(text)
-    return Source(name=name, format=fmt, encoding=encoding, headers=headers, records=_readable(records, name),
-                  warnings=warnings, size=size, position=position)
+    return Source(
+        name=name,
+        format=fmt,
+        encoding=encoding,
+        headers=headers,
+        records=_readable(records, name),
+        warnings=warnings,
+        size=size,
+        position=position,
+    )
 
 
 def _readable(records: Iterator[Record], name: str) -> Iterator[Record]:
@@ -114,11 +123,14 @@ def _readable(records: Iterator[Record], name: str) -> Iterator[Record]:
     except UnicodeDecodeError as error:
         # From a path the whole file is checked up front; stdin can only be sampled (its first 64 KB).
         where = " after the first 64 KB" if name == "stdin" else ""
-        raise BadFile(f"{name} is not valid UTF-8{where} ({error.reason}); convert it to UTF-8, "
-                      "or save it to a file and import the file.") from None
+        raise BadFile(
+            f"{name} is not valid UTF-8{where} ({error.reason}); convert it to UTF-8, "
+            "or save it to a file and import the file."
+        ) from None
     except RecursionError:
-        raise BadFile(f"{name} is nested too deeply (lists or objects hundreds of levels down); "
-                      "pipectl reads flat records.") from None
+        raise BadFile(
+            f"{name} is nested too deeply (lists or objects hundreds of levels down); pipectl reads flat records."
+        ) from None
     except OSError as error:
         raise BadFile(f"Cannot read {name}: {error.strerror or error}.") from None
 
@@ -166,8 +178,10 @@ def _encoding_of(sample: bytes, raw, warnings: list[str], name: str) -> str:
 
 def _csv_records(text: io.TextIOBase, sample: str) -> tuple[list[str], Iterator[Record]]:
     try:
-        dialect = csv.Sniffer().sniff(sample.split("\n", 20)[0] if sample.count("\n") < 2 else
-                                      "\n".join(sample.split("\n")[:20]), delimiters=",;\t|")
+        dialect = csv.Sniffer().sniff(
+            sample.split("\n", 20)[0] if sample.count("\n") < 2 else "\n".join(sample.split("\n")[:20]),
+            delimiters=",;\t|",
+        )
         delimiter = dialect.delimiter
     except csv.Error:
         delimiter = ","
@@ -180,8 +194,10 @@ def _csv_records(text: io.TextIOBase, sample: str) -> tuple[list[str], Iterator[
         raise BadFile(f"Cannot read the CSV header: {error}.") from None
     if len(set(headers)) != len(headers):
         repeated = sorted({header for header in headers if headers.count(header) > 1})
-        raise BadFile(f"The header repeats the column(s) {', '.join(map(repr, repeated))}; "
-                         "rename them so each column has one name.")
+        raise BadFile(
+            f"The header repeats the column(s) {', '.join(map(repr, repeated))}; "
+            "rename them so each column has one name."
+        )
 
     def records() -> Iterator[Record]:
         number = 1

@@ -53,8 +53,9 @@ class ImportStages:
         try:
             stage = add_stage(self.session, name)
         except (RuleViolation, UsageError) as error:
-            raise RuleViolation(f"Cannot create the stage {name!r}: {error} "
-                                "Map the file's stages onto yours with --stage-map OLD=NEW.") from None
+            raise RuleViolation(
+                f"Cannot create the stage {name!r}: {error} Map the file's stages onto yours with --stage-map OLD=NEW."
+            ) from None
         self.ids[fold(stage.name)] = stored_id(stage)
         self.names[stored_id(stage)] = stage.name
         self.created.append(stage.name)
@@ -72,20 +73,25 @@ class ImportStages:
         stages = {fold(stage.name): stage for stage in open_stages(self.session)}
         set_order(self.session, [stages[fold(name)] for name in ordered])
         new = {fold(name) for name in self.created}
-        chances = between_neighbours([None if fold(name) in new else stages[fold(name)].probability
-                                      for name in ordered])
+        chances = between_neighbours(
+            [None if fold(name) in new else stages[fold(name)].probability for name in ordered]
+        )
         for name, chance in zip(ordered, chances, strict=True):
             if fold(name) in new:
                 stages[fold(name)].probability = chance
                 self.session.add(stages[fold(name)])
         self.session.flush()
         described = ", ".join(f"{name} ({stages[fold(name)].probability}%)" for name in self.created)
-        later = ("`pipectl stages move NAME POSITION` reorders them and `pipectl stages set NAME --probability N` "
-                 "changes a probability.")
+        later = (
+            "`pipectl stages move NAME POSITION` reorders them and `pipectl stages set NAME --probability N` "
+            "changes a probability."
+        )
         if self.order:
             return f"Created the stage(s) {described} where --stage-order puts them: {' → '.join(ordered)}. {later}"
-        return (f"Created the stage(s) {described} in the order they first appear in the file: "
-                f"{' → '.join(ordered)}. To choose the order, import with --stage-order A,B,C; afterwards, {later}")
+        return (
+            f"Created the stage(s) {described} in the order they first appear in the file: "
+            f"{' → '.join(ordered)}. To choose the order, import with --stage-order A,B,C; afterwards, {later}"
+        )
 
     def _final_order(self) -> list[str] | None:
         """The open stages in their new order: existing ones as they were, new ones where the order puts them."""
@@ -96,13 +102,17 @@ class ImportStages:
         existing = {fold(name): name for name in self.existing}
         strangers = [name for name in self.order if fold(name) not in new and fold(name) not in existing]
         if strangers:
-            self.problems.append(f"--stage-order names {', '.join(map(repr, strangers))}: neither a stage of the "
-                                 "pipeline nor one the file adds.")
+            self.problems.append(
+                f"--stage-order names {', '.join(map(repr, strangers))}: neither a stage of the "
+                "pipeline nor one the file adds."
+            )
         listed = [existing[fold(name)] for name in self.order if fold(name) in existing]
         if listed != [name for name in self.existing if name in listed]:
-            self.problems.append(f"--stage-order lists {', '.join(listed)}, but the pipeline has them in the order "
-                                 f"{', '.join(name for name in self.existing if name in listed)}; keep that order "
-                                 "(or move stages first with `pipectl stages move`).")
+            self.problems.append(
+                f"--stage-order lists {', '.join(listed)}, but the pipeline has them in the order "
+                f"{', '.join(name for name in self.existing if name in listed)}; keep that order "
+                "(or move stages first with `pipectl stages move`)."
+            )
         if self.problems:
             return None
         anchor = None
@@ -112,7 +122,7 @@ class ImportStages:
                 anchor = result.index(existing[fold(name)])
                 continue
             if anchor is None:
-                later = next((existing[fold(other)] for other in wanted[index + 1:] if fold(other) in existing), None)
+                later = next((existing[fold(other)] for other in wanted[index + 1 :] if fold(other) in existing), None)
                 anchor = (result.index(later) if later is not None else len(result)) - 1
             result.insert(anchor + 1, new[fold(name)])
             anchor += 1
@@ -123,16 +133,21 @@ class ImportStages:
         """What stops the import, as paragraphs of the one report."""
         found = list(self.problems)
         if self.unknown:
-            names = ", ".join(f"{name!r} ({count} row{'s' if count > 1 else ''})"
-                              for name, count in sorted(self.unknown.items()))
-            found.append(f"The file has stages the pipeline does not: {names}. The stages are: "
-                         f"{', '.join(self.existing)}. Map them with --stage-map OLD=NEW (NEW may be won or lost), "
-                         "or add them with --create-stages.")
+            names = ", ".join(
+                f"{name!r} ({count} row{'s' if count > 1 else ''})" for name, count in sorted(self.unknown.items())
+            )
+            found.append(
+                f"The file has stages the pipeline does not: {names}. The stages are: "
+                f"{', '.join(self.existing)}. Map them with --stage-map OLD=NEW (NEW may be won or lost), "
+                "or add them with --create-stages."
+            )
         if self.no_room:
             names = ", ".join(map(repr, self.no_room))
-            found.append(f"--create-stages cannot add {names}: a pipeline has at most {MAX_STAGES} stages "
-                         f"(it would have {len(self.ids) + len(self.no_room)}). Map some of the file's stages onto "
-                         "yours with --stage-map OLD=NEW.")
+            found.append(
+                f"--create-stages cannot add {names}: a pipeline has at most {MAX_STAGES} stages "
+                f"(it would have {len(self.ids) + len(self.no_room)}). Map some of the file's stages onto "
+                "yours with --stage-map OLD=NEW."
+            )
         return found
 
 

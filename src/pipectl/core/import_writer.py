@@ -54,8 +54,9 @@ class Writer:
         self.keep_activity_ids = session.execute(select(func.count()).select_from(ACTIVITIES)).scalar_one() == 0
         # File lead id → its id here, for the activities of an `--what all` file (none: a skipped duplicate).
         self.id_map: dict[int, int] = {}
-        self.stage_ids: dict[str, int] = {fold(name): stage_id for stage_id, name in
-                                          session.execute(select(col(Stage.id), col(Stage.name)))}
+        self.stage_ids: dict[str, int] = {
+            fold(name): stage_id for stage_id, name in session.execute(select(col(Stage.id), col(Stage.name)))
+        }
         # Into an empty SQLite pipeline (not updating), the only leads a row can duplicate are the ones
         # this import inserted: keep the hashes of their folded email and (name, company), and ask SQL
         # only about the keys whose hash was seen (the real duplicates, and rare collisions). Asking about
@@ -66,8 +67,12 @@ class Writer:
 
     # ---- leads ----------------------------------------------------------------------------------
 
-    def write_leads(self, rows: list[LeadRow], stage_ids: dict[str, int], default_stage_id: int,
-                    ) -> list[tuple[int, str, str]]:
+    def write_leads(
+        self,
+        rows: list[LeadRow],
+        stage_ids: dict[str, int],
+        default_stage_id: int,
+    ) -> list[tuple[int, str, str]]:
         """Insert (or skip, or update) a batch; returns the rows it could not take, as (row, column, problem)."""
         problems: list[tuple[int, str, str]] = []
         fresh: list[LeadRow] = []
@@ -84,10 +89,18 @@ class Writer:
                 earlier = seen_pair.get(pair)
             existing = (by_email.get(email) if email else None) or (by_pair.get(pair) if pair[1] else None)
             if earlier is not None or existing is not None:
-                what = (f"row {fresh[earlier].number}" if earlier is not None else f"lead #{existing}"
-                        if existing <= self.last_old_id else "an earlier row of the file")
-                reason = "same email as" if email and (seen_email.get(email) is not None or email in by_email) \
+                what = (
+                    f"row {fresh[earlier].number}"
+                    if earlier is not None
+                    else f"lead #{existing}"
+                    if existing <= self.last_old_id
+                    else "an earlier row of the file"
+                )
+                reason = (
+                    "same email as"
+                    if email and (seen_email.get(email) is not None or email in by_email)
                     else "same name and company as"
+                )
                 if self.on_duplicate == "error":
                     self.counts.duplicates.append((row.number, f"{reason} {what}"))
                 elif self.on_duplicate == "skip":
@@ -133,17 +146,20 @@ class Writer:
             pairs = {pair for pair in pairs if hash(pair) in self.inserted}
         if emails:
             for lead_id, email in self.session.execute(
-                    select(LEADS.c.id, LEADS.c.email_key).where(LEADS.c.email_key.in_(emails))
-                    .order_by(LEADS.c.id)):
+                select(LEADS.c.id, LEADS.c.email_key).where(LEADS.c.email_key.in_(emails)).order_by(LEADS.c.id)
+            ):
                 by_email.setdefault(email, lead_id)
         if pairs:
             # Both IN lists use the (name_key, company_key) index; a name alone would match
             # every namesake in a large pipeline.
             for lead_id, name, company in self.session.execute(
-                    select(LEADS.c.id, LEADS.c.name_key, LEADS.c.company_key)
-                    .where(LEADS.c.name_key.in_({name for name, _ in pairs}),
-                           LEADS.c.company_key.in_({company for _, company in pairs}))
-                    .order_by(LEADS.c.id)):
+                select(LEADS.c.id, LEADS.c.name_key, LEADS.c.company_key)
+                .where(
+                    LEADS.c.name_key.in_({name for name, _ in pairs}),
+                    LEADS.c.company_key.in_({company for _, company in pairs}),
+                )
+                .order_by(LEADS.c.id)
+            ):
                 if (name, company) in pairs:
                     by_pair.setdefault((name, company), lead_id)
         return by_email, by_pair
@@ -164,8 +180,14 @@ class Writer:
         ids = [row.file_id for row in rows if row.file_id is not None] if keep else self._allocate(LEADS, len(rows))
         values = []
         for row, lead_id in zip(rows, ids, strict=True):
-            values.append(dict(row.values, **lead_keys(row.values), id=lead_id,
-                               stage_id=stage_ids[fold(row.stage)] if row.stage else default_stage_id))
+            values.append(
+                dict(
+                    row.values,
+                    **lead_keys(row.values),
+                    id=lead_id,
+                    stage_id=stage_ids[fold(row.stage)] if row.stage else default_stage_id,
+                )
+            )
         # Ids chosen up front make this a plain executemany: RETURNING in parameter order would make
         # SQLAlchemy fall back to one INSERT per row on SQLite.
         self._insert_many(LEADS, values)
@@ -194,8 +216,7 @@ class Writer:
         cost more than the INSERT itself. Instants become epoch seconds here, as `Timestamp` does."""
         columns = list(rows[0])
         marker = "?" if self.session.get_bind().dialect.paramstyle == "qmark" else "%s"
-        statement = (f"INSERT INTO {table.name} ({', '.join(columns)}) "
-                     f"VALUES ({', '.join([marker] * len(columns))})")
+        statement = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([marker] * len(columns))})"
         # Only the Timestamp columns can hold datetimes: convert those, pass the rest as they are.
         instants = [index for index, column in enumerate(columns) if isinstance(table.c[column].type, Timestamp)]
         pick = itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
@@ -215,8 +236,9 @@ class Writer:
         if self.session.get_bind().dialect.name != "sqlite":
             self.session.execute(insert(ACTIVITIES), rows)
             return
-        self._insert_many(ACTIVITIES, [dict(row, data=None if row["data"] is None else json.dumps(row["data"]))
-                                       for row in rows])
+        self._insert_many(
+            ACTIVITIES, [dict(row, data=None if row["data"] is None else json.dumps(row["data"])) for row in rows]
+        )
 
     def _allocate(self, table, count: int) -> list[int]:
         """`count` new ids for `table`, never reusing one (the tables are AUTOINCREMENT / sequences).
@@ -226,14 +248,18 @@ class Writer:
         """
         if self.session.get_bind().dialect.name == "postgresql":
             sequence = func.pg_get_serial_sequence(table.name, "id")
-            return list(self.session.execute(
-                select(func.nextval(sequence)).select_from(func.generate_series(1, count))).scalars())
+            return list(
+                self.session.execute(
+                    select(func.nextval(sequence)).select_from(func.generate_series(1, count))
+                ).scalars()
+            )
         highest = self.session.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
         if self.session.get_bind().dialect.name == "sqlite":
             from sqlalchemy import text
 
-            used = self.session.execute(text("SELECT seq FROM sqlite_sequence WHERE name = :name"),
-                                        {"name": table.name}).scalar()
+            used = self.session.execute(
+                text("SELECT seq FROM sqlite_sequence WHERE name = :name"), {"name": table.name}
+            ).scalar()
             highest = max(highest, used or 0)
         return list(range(highest + 1, highest + 1 + count))
 
@@ -245,39 +271,78 @@ class Writer:
         stage figures of `metrics` leave it out instead of counting it in the first stage."""
         unknown_path = row.stage is None and item["status"] in ("won", "lost")
         self.counts.unknown_paths += unknown_path
-        base = {"lead_id": lead_id, "note": None, "due": None, "done": True, "from_stage_id": None,
-                "to_stage_id": None if unknown_path else item["stage_id"], "data": {"imported": True},
-                "recorded_at": self.now}
+        base = {
+            "lead_id": lead_id,
+            "note": None,
+            "due": None,
+            "done": True,
+            "from_stage_id": None,
+            "to_stage_id": None if unknown_path else item["stage_id"],
+            "data": {"imported": True},
+            "recorded_at": self.now,
+        }
         entries = [dict(base, kind="created", at=item["created_at"])]
         if item["status"] in ("won", "lost"):
-            entries.append(dict(base, kind=item["status"], at=item["closed_at"],
-                                note=item["lost_reason"] if item["status"] == "lost" else None))
+            entries.append(
+                dict(
+                    base,
+                    kind=item["status"],
+                    at=item["closed_at"],
+                    note=item["lost_reason"] if item["status"] == "lost" else None,
+                )
+            )
         if row.next_action:
-            entries.append(dict(base, kind="task", at=self.now, note=row.next_action,
-                                due=row.next_action_due or self.now, done=False, to_stage_id=None, data=None))
+            entries.append(
+                dict(
+                    base,
+                    kind="task",
+                    at=self.now,
+                    note=row.next_action,
+                    due=row.next_action_due or self.now,
+                    done=False,
+                    to_stage_id=None,
+                    data=None,
+                )
+            )
         return entries
 
     def _update(self, updates: list[tuple[int, LeadRow]]) -> None:
         """--on-duplicate update: overwrite the data points the file gives; tags and fields are added."""
         for lead_id, row in updates:
             changes = {key: row.values[key] for key in UPDATABLE if row.values[key] is not None}
-            self.session.execute(update(LEADS).where(LEADS.c.id == lead_id)
-                                 .values(**changes, **lead_keys(changes), updated_at=self.now))
+            self.session.execute(
+                update(LEADS).where(LEADS.c.id == lead_id).values(**changes, **lead_keys(changes), updated_at=self.now)
+            )
             if row.tags:
                 pairs = [(lead_id, tag) for tag in row.tags]
                 self.session.execute(delete(LeadTag).where(tuple_(LeadTag.lead_id, LeadTag.tag).in_(pairs)))
                 self.session.execute(insert(LeadTag.__table__), [{"lead_id": lead_id, "tag": t} for t in row.tags])
             if row.custom:
                 keys = list(row.custom)
-                self.session.execute(delete(LeadField).where(col(LeadField.lead_id) == lead_id,
-                                                             col(LeadField.key).in_(keys)))
-                self.session.execute(insert(LeadField.__table__), [
-                    {"lead_id": lead_id, "key": key, "value": value} for key, value in row.custom.items()])
-            self.session.execute(insert(ACTIVITIES), [{
-                "lead_id": lead_id, "kind": "edited", "at": self.now, "note": "updated by import",
-                "due": None, "done": True, "from_stage_id": None, "to_stage_id": None,
-                "data": {"imported": True, "fields": sorted(changes) + [f"field:{key}" for key in row.custom]},
-                "recorded_at": self.now}])
+                self.session.execute(
+                    delete(LeadField).where(col(LeadField.lead_id) == lead_id, col(LeadField.key).in_(keys))
+                )
+                self.session.execute(
+                    insert(LeadField.__table__),
+                    [{"lead_id": lead_id, "key": key, "value": value} for key, value in row.custom.items()],
+                )
+            self.session.execute(
+                insert(ACTIVITIES),
+                [
+                    {
+                        "lead_id": lead_id,
+                        "kind": "edited",
+                        "at": self.now,
+                        "note": "updated by import",
+                        "due": None,
+                        "done": True,
+                        "from_stage_id": None,
+                        "to_stage_id": None,
+                        "data": {"imported": True, "fields": sorted(changes) + [f"field:{key}" for key in row.custom]},
+                        "recorded_at": self.now,
+                    }
+                ],
+            )
             self.counts.updated += 1
         self._mark_open([lead_id for lead_id, _ in updates])
 
@@ -288,8 +353,9 @@ class Writer:
         problems: list[tuple[int, str, str]] = []
         by_email = self._leads_by_email({row.lead_email for row in rows if row.lead_id is None})
         wanted = {row.lead_id for row in rows if row.lead_id is not None and not from_same_file}
-        present = set(self.session.execute(select(LEADS.c.id).where(LEADS.c.id.in_(wanted))).scalars()) \
-            if wanted else set()
+        present = (
+            set(self.session.execute(select(LEADS.c.id).where(LEADS.c.id.in_(wanted))).scalars()) if wanted else set()
+        )
         values, keep = [], self.keep_activity_ids and all(row.file_id is not None for row in rows)
         for row in rows:
             lead_id = row.lead_id
@@ -306,8 +372,12 @@ class Writer:
                 if lead_id is None:
                     problems.append((row.number, "lead_email", f"no lead has the email {row.lead_email}"))
                     continue
-            item = dict(row.values, lead_id=lead_id, from_stage_id=self._stage_id(row.from_stage),
-                        to_stage_id=self._stage_id(row.to_stage))
+            item = dict(
+                row.values,
+                lead_id=lead_id,
+                from_stage_id=self._stage_id(row.from_stage),
+                to_stage_id=self._stage_id(row.to_stage),
+            )
             if keep:
                 item["id"] = row.file_id
             values.append(item)
@@ -326,8 +396,12 @@ class Writer:
     def _mark_open(self, lead_ids) -> None:
         """Mark the open ones of these leads (at most a batch) for the re-score before the commit."""
         if lead_ids:
-            mark(self.session, self.session.execute(
-                select(LEADS.c.id).where(LEADS.c.id.in_(list(lead_ids)), LEADS.c.status == "open")).scalars())
+            mark(
+                self.session,
+                self.session.execute(
+                    select(LEADS.c.id).where(LEADS.c.id.in_(list(lead_ids)), LEADS.c.status == "open")
+                ).scalars(),
+            )
 
     def _leads_by_email(self, emails: set) -> dict[str, int]:
         emails.discard(None)
@@ -335,8 +409,8 @@ class Writer:
             return {}
         found: dict[str, int] = {}
         for lead_id, email in self.session.execute(
-                select(LEADS.c.id, LEADS.c.email_key).where(LEADS.c.email_key.in_(emails))
-                .order_by(LEADS.c.id)):
+            select(LEADS.c.id, LEADS.c.email_key).where(LEADS.c.email_key.in_(emails)).order_by(LEADS.c.id)
+        ):
             found.setdefault(email, lead_id)
         return found
 
@@ -348,19 +422,36 @@ class Writer:
         if stage_id is None:
             stage_id = self.session.execute(
                 insert(Stage.__table__).returning(Stage.__table__.c.id),
-                {"name": name[:80], "position": None, "probability": 0, "idle_days": 14, "actions": [],
-                 "requires_bant": False, "min_score": None, "removed": True}).scalar_one()
+                {
+                    "name": name[:80],
+                    "position": None,
+                    "probability": 0,
+                    "idle_days": 14,
+                    "actions": [],
+                    "requires_bant": False,
+                    "min_score": None,
+                    "removed": True,
+                },
+            ).scalar_one()
             self.stage_ids[fold(name)] = stage_id
         return stage_id
 
     def _touch(self, lead_ids: set[int]) -> None:
         """Keep `last_activity_at` of leads that got activities current, in one UPDATE."""
-        latest = (select(func.max(ACTIVITIES.c.at))
-                  .where(ACTIVITIES.c.lead_id == LEADS.c.id, ACTIVITIES.c.done == True,  # noqa: E712
-                         ACTIVITIES.c.kind.not_in(QUIET))
-                  .scalar_subquery())
-        self.session.execute(update(LEADS).where(LEADS.c.id.in_(lead_ids), latest > LEADS.c.last_activity_at)
-                             .values(last_activity_at=latest))
+        latest = (
+            select(func.max(ACTIVITIES.c.at))
+            .where(
+                ACTIVITIES.c.lead_id == LEADS.c.id,
+                ACTIVITIES.c.done == True,  # noqa: E712
+                ACTIVITIES.c.kind.not_in(QUIET),
+            )
+            .scalar_subquery()
+        )
+        self.session.execute(
+            update(LEADS)
+            .where(LEADS.c.id.in_(lead_ids), latest > LEADS.c.last_activity_at)
+            .values(last_activity_at=latest)
+        )
 
     def fix_sequences(self) -> None:
         """After inserting explicit ids on PostgreSQL, move the id sequences past them."""
@@ -381,8 +472,13 @@ def _merged(first: LeadRow, later: LeadRow) -> LeadRow:
     """Two rows of one file for the same lead (--on-duplicate update): the later one's values win."""
     values = dict(first.values)
     values.update({key: value for key, value in later.values.items() if value is not None})
-    return LeadRow(number=first.number, file_id=first.file_id, values=values, stage=later.stage or first.stage,
-                   tags=first.tags + [tag for tag in later.tags if tag not in first.tags],
-                   custom={**first.custom, **later.custom},
-                   next_action=later.next_action or first.next_action,
-                   next_action_due=later.next_action_due or first.next_action_due)
+    return LeadRow(
+        number=first.number,
+        file_id=first.file_id,
+        values=values,
+        stage=later.stage or first.stage,
+        tags=first.tags + [tag for tag in later.tags if tag not in first.tags],
+        custom={**first.custom, **later.custom},
+        next_action=later.next_action or first.next_action,
+        next_action_due=later.next_action_due or first.next_action_due,
+    )

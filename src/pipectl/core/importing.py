@@ -92,8 +92,12 @@ class RejectsFile:
             self._file = self._replacement.open(errors="backslashreplace")
             self._writer = csv.DictWriter(self._file, headers + ["error"], extrasaction="ignore")
             self._writer.writeheader()
-        row = {key: neutralise(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
-               if value is not None else None for key, value in cells.items()}
+        row = {
+            key: neutralise(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
+            if value is not None
+            else None
+            for key, value in cells.items()
+        }
         try:
             self._writer.writerow({**row, "error": error})
         except OSError as problem:
@@ -121,8 +125,14 @@ class RejectsFile:
 class _Run:
     """One import in progress: batches, the problems found, the stages met."""
 
-    def __init__(self, session: Session, source: Source, options: ImportOptions,
-                 rejects: RejectsFile | None, progress: Callable[[int], None] | None):
+    def __init__(
+        self,
+        session: Session,
+        source: Source,
+        options: ImportOptions,
+        rejects: RejectsFile | None,
+        progress: Callable[[int], None] | None,
+    ):
         if options.on_duplicate not in DUPLICATE_MODES:
             raise UsageError(f"--on-duplicate is one of {', '.join(DUPLICATE_MODES)}, not {options.on_duplicate!r}.")
         if options.what is not None and options.what not in WHATS:
@@ -153,8 +163,10 @@ class _Run:
             if self.options.create_stages:
                 self.stages.known(new)
                 continue
-            raise UsageError(f"--stage-map {old}={new}: there is no stage {new!r}; the stages are: "
-                             f"{', '.join(self.stages.existing)}.")
+            raise UsageError(
+                f"--stage-map {old}={new}: there is no stage {new!r}; the stages are: "
+                f"{', '.join(self.stages.existing)}."
+            )
 
     # ---- reading --------------------------------------------------------------------------------
 
@@ -195,8 +207,9 @@ class _Run:
         headers = tuple(record.cells)
         if headers not in self.kinds:  # worked out once per set of columns, not per row
             keys = {key.lower() for key in headers}
-            self.kinds[headers] = "activity" if "kind" in keys and not keys & {"name", "first name", "last name"} \
-                else "lead"
+            self.kinds[headers] = (
+                "activity" if "kind" in keys and not keys & {"name", "first name", "last name"} else "lead"
+            )
         return self.kinds[headers]
 
     def _settings(self, record: Record) -> None:
@@ -211,8 +224,11 @@ class _Run:
             return
         self.result.notices.append(restore_settings(self.session, record.cells, self.source.name))
         self.stages = ImportStages(self.session, create=self.options.create_stages, order=self.options.stage_order)
-        default = (find_stage(self.session, self.options.default_stage) if self.options.default_stage
-                   else first_stage(self.session))
+        default = (
+            find_stage(self.session, self.options.default_stage)
+            if self.options.default_stage
+            else first_stage(self.session)
+        )
         self.default_stage_id = stored_id(default)
 
     def _mapping(self, kind: str, record: Record) -> Mapping:
@@ -220,9 +236,12 @@ class _Run:
         key = (kind, tuple(headers))
         mapping = self.mappings.get(key)
         if mapping is None:
-            mapping = build_mapping(headers, what="leads" if kind == "lead" else "activities",
-                                    maps=self.options.maps if kind == "lead" or not self.typed else [],
-                                    ignore=self.options.ignore if kind == "lead" or not self.typed else [])
+            mapping = build_mapping(
+                headers,
+                what="leads" if kind == "lead" else "activities",
+                maps=self.options.maps if kind == "lead" or not self.typed else [],
+                ignore=self.options.ignore if kind == "lead" or not self.typed else [],
+            )
             self.mappings[key] = mapping
             if kind == "lead":
                 self._check_lead_mapping(mapping, headers)
@@ -232,25 +251,29 @@ class _Run:
         """`--name-from` must name a column; a file without created dates is told, once, what it gets."""
         name_from = self.options.name_from
         if name_from is not None and name_from not in headers:
-            column = next((header for header in headers if normalise_header(header) == normalise_header(name_from)),
-                          None)
+            column = next(
+                (header for header in headers if normalise_header(header) == normalise_header(name_from)), None
+            )
             if column is None:
-                raise UsageError(f"--name-from {name_from!r}: the file has no such column; its columns are: "
-                                 f"{', '.join(headers)}.")
+                raise UsageError(
+                    f"--name-from {name_from!r}: the file has no such column; its columns are: {', '.join(headers)}."
+                )
             self.options.name_from = column
         if "created_at" not in mapping.fields and not self.typed:
             when = self.options.default_created or self.now
             source = "--default-created" if self.options.default_created else "the import time"
             self.result.notices.append(
                 f"The file has no created-date column: every lead is created {when:%Y-%m-%d %H:%M} ({source}). "
-                "Name the column with --map COLUMN=created_at if it has another name.")
+                "Name the column with --map COLUMN=created_at if it has another name."
+            )
 
     def _take_lead(self, record: Record) -> None:
         mapping = self._mapping("lead", record)
         context = self.contexts.get(id(mapping))
         if context is None:  # one per mapping, so that what it remembers of dates lasts the whole import
             context = self.contexts[id(mapping)] = LeadContext(
-                mapping, self.stage_map, self.now, self.options.default_created, self.options.name_from)
+                mapping, self.stage_map, self.now, self.options.default_created, self.options.name_from
+            )
         cells = self._cells(record)
         row, problems = lead_row(record.number, cells, context)
         if problems:
@@ -297,18 +320,31 @@ class _Run:
     def _preview(self, row: LeadRow) -> dict:
         values = row.values
         stage = self.stages.names[self.stages.ids[fold(row.stage)] if row.stage else self.default_stage_id]
-        return {"row": row.number, "name": values["name"], "company": values["company"], "email": values["email"],
-                "value": to_number(values["value_cents"]), "stage": stage, "status": values["status"],
-                "created_at": iso(values["created_at"]), "closed_at": iso(values["closed_at"]),
-                "tags": row.tags, "fields": row.custom}
+        return {
+            "row": row.number,
+            "name": values["name"],
+            "company": values["company"],
+            "email": values["email"],
+            "value": to_number(values["value_cents"]),
+            "stage": stage,
+            "status": values["status"],
+            "created_at": iso(values["created_at"]),
+            "closed_at": iso(values["closed_at"]),
+            "tags": row.tags,
+            "fields": row.custom,
+        }
 
     # ---- writing --------------------------------------------------------------------------------
 
     def _writer(self) -> Writer:
         if self.writer is None:
-            self.writer = Writer(self.session, self.now, on_duplicate=self.options.on_duplicate,
-                                 # A full export brings its own history; leads alone get one made.
-                                 history=not (self.typed and self.options.what in (None, "all")))
+            self.writer = Writer(
+                self.session,
+                self.now,
+                on_duplicate=self.options.on_duplicate,
+                # A full export brings its own history; leads alone get one made.
+                history=not (self.typed and self.options.what in (None, "all")),
+            )
             self.result.counts = self.writer.counts
         return self.writer
 
@@ -339,8 +375,14 @@ class _Run:
             self.progress(self.source.position())
 
 
-def import_file(session: Session, source: Source, options: ImportOptions, *, rejects: RejectsFile | None = None,
-                progress: Callable[[int], None] | None = None) -> ImportResult:
+def import_file(
+    session: Session,
+    source: Source,
+    options: ImportOptions,
+    *,
+    rejects: RejectsFile | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ImportResult:
     """Import `source` into the pipeline; raises (and writes nothing) unless every row can go in.
 
     With `options.dry_run` nothing is kept either way, and the error a real run would raise is
@@ -368,12 +410,16 @@ def _failure(run: _Run) -> PipectlError | None:
     """The one error that refuses the whole import, if any, naming every problem of the file at once:
     stages it lacks, bad rows, duplicates; and, with --skip-invalid, a file none of whose rows went in."""
     found = run.stages.failures()
-    listing = "\n  ".join(run.problems + ([f"and {run.problem_count - len(run.problems)} more"]
-                                          if run.problem_count > len(run.problems) else []))
+    listing = "\n  ".join(
+        run.problems
+        + ([f"and {run.problem_count - len(run.problems)} more"] if run.problem_count > len(run.problems) else [])
+    )
     counts = run.result.counts
     if run.problem_count and not run.options.skip_invalid:
-        found.append(f"{run.problem_count} row(s) cannot be imported:\n  {listing}\n"
-                     "Fix them, or import the others with --skip-invalid (the bad rows go to a rejects file).")
+        found.append(
+            f"{run.problem_count} row(s) cannot be imported:\n  {listing}\n"
+            "Fix them, or import the others with --skip-invalid (the bad rows go to a rejects file)."
+        )
     elif run.problem_count and not found and counts.added + counts.updated + counts.activities == 0:
         found.append(f"None of the rows could be imported ({run.problem_count} bad):\n  {listing}")
     duplicates = counts.duplicates
@@ -381,16 +427,21 @@ def _failure(run: _Run) -> PipectlError | None:
         shown = [f"row {number}: {what}" for number, what in duplicates[:MAX_LISTED]]
         if len(duplicates) > MAX_LISTED:
             shown.append(f"and {len(duplicates) - MAX_LISTED} more")
-        found.append(f"{len(duplicates)} row(s) look like leads already there:\n  " + "\n  ".join(shown) + "\n"
-                     "Choose --on-duplicate skip (leave them out) or --on-duplicate update (update the existing "
-                     "leads).")
+        found.append(
+            f"{len(duplicates)} row(s) look like leads already there:\n  " + "\n  ".join(shown) + "\n"
+            "Choose --on-duplicate skip (leave them out) or --on-duplicate update (update the existing "
+            "leads)."
+        )
     if not found:
         return None
     error = DuplicateLead if len(found) == 1 and duplicates else RuleViolation
     if len(found) == 1:
         return error(_nothing_imported(found[0]))
-    return error("Nothing was imported; the file has " + f"{len(found)} problems:\n" +
-                 "\n".join(f"{number}. {text}" for number, text in enumerate(found, start=1)))
+    return error(
+        "Nothing was imported; the file has "
+        + f"{len(found)} problems:\n"
+        + "\n".join(f"{number}. {text}" for number, text in enumerate(found, start=1))
+    )
 
 
 def _nothing_imported(text: str) -> str:

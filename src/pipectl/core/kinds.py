@@ -16,8 +16,14 @@ CONNECTED = "connected"
 CALL_OUTCOMES = (CONNECTED, "no-answer", "voicemail", "busy")
 # Behavioural signals, usually from marketing tools.
 SIGNALS = (
-    "email_open", "web_visit", "form_submission", "trial_request", "content_download",
-    "event_registration", "social_engagement", "unsubscribe",
+    "email_open",
+    "web_visit",
+    "form_submission",
+    "trial_request",
+    "content_download",
+    "event_registration",
+    "social_engagement",
+    "unsubscribe",
 )
 NOTES = ("note", "competitor")
 LOGGABLE = OUTREACH + RESPONSES + SIGNALS + NOTES

@@ -75,9 +75,7 @@ def parse_custom_fields(pairs: list[str]) -> dict[str, str]:
         key, equals, value = pair.partition("=")
         key = key.strip()
         if not equals or not FIELD_KEY.match(key):
-            raise UsageError(
-                f"--field {pair!r}: write KEY=VALUE, with a key that starts with a letter."
-            )
+            raise UsageError(f"--field {pair!r}: write KEY=VALUE, with a key that starts with a letter.")
         if key.lower() in BUILT_IN_FIELDS:
             raise UsageError(f"--field {key}: {key} is a built-in field; use --{key.replace('_', '-')}.")
         fields[key] = value.strip()
@@ -95,8 +93,9 @@ def normalise_tags(tags: list[str]) -> list[str]:
     return cleaned
 
 
-def find_duplicates(session: Session, *, email: str | None, name: str | None, company: str | None,
-                    exclude_id: int | None = None) -> list[Lead]:
+def find_duplicates(
+    session: Session, *, email: str | None, name: str | None, company: str | None, exclude_id: int | None = None
+) -> list[Lead]:
     """Leads with the same email, or the same name at the same company, ignoring case (folded keys)."""
     matches: list[ColumnElement[bool]] = []
     if email:
@@ -111,9 +110,16 @@ def find_duplicates(session: Session, *, email: str | None, name: str | None, co
     return list(session.exec(query.limit(5)))
 
 
-def add_lead(session: Session, fields: DataPoints, *, stage: str | None = None, tags: Sequence[str] = (),
-             custom: dict[str, str] | None = None, at: datetime | None = None, force: bool = False,
-             ) -> tuple[Lead, list[Lead]]:
+def add_lead(
+    session: Session,
+    fields: DataPoints,
+    *,
+    stage: str | None = None,
+    tags: Sequence[str] = (),
+    custom: dict[str, str] | None = None,
+    at: datetime | None = None,
+    force: bool = False,
+) -> tuple[Lead, list[Lead]]:
     """Add an open lead; refuses a likely duplicate unless `force`. Returns the lead and its duplicates."""
     from pipectl.core.outcomes import check_entry_rules
 
@@ -128,8 +134,15 @@ def add_lead(session: Session, fields: DataPoints, *, stage: str | None = None, 
     target = find_stage(session, stage) if stage else first_stage(session)
     now = clock.now()
     at = at or now
-    lead = Lead(**fields.model_dump(), stage_id=stored_id(target), status="open", created_at=at, updated_at=now,
-                stage_entered_at=at, last_activity_at=at)
+    lead = Lead(
+        **fields.model_dump(),
+        stage_id=stored_id(target),
+        status="open",
+        created_at=at,
+        updated_at=now,
+        stage_entered_at=at,
+        last_activity_at=at,
+    )
     session.add(lead)
     session.flush()
     assert lead.id is not None, "flushed"
@@ -147,9 +160,16 @@ def add_lead(session: Session, fields: DataPoints, *, stage: str | None = None, 
     return lead, duplicates
 
 
-def edit_lead(session: Session, lead: Lead, fields: DataPoints, *, add_tags: Sequence[str] = (),
-              remove_tags: Sequence[str] = (), custom: dict[str, str] | None = None,
-              force: bool = False) -> dict[str, list]:
+def edit_lead(
+    session: Session,
+    lead: Lead,
+    fields: DataPoints,
+    *,
+    add_tags: Sequence[str] = (),
+    remove_tags: Sequence[str] = (),
+    custom: dict[str, str] | None = None,
+    force: bool = False,
+) -> dict[str, list]:
     """Apply the given fields (those set) to a lead, log what changed, return {field: [old, new]}."""
     assert lead.id is not None, "the lead is stored"
     updates = fields.model_dump(exclude_unset=True)
@@ -166,8 +186,9 @@ def edit_lead(session: Session, lead: Lead, fields: DataPoints, *, add_tags: Seq
             )
     for key, (_old, new) in changes.items():
         setattr(lead, key, new)
-    tag_changes = set_tags(session, lead.id, add=normalise_tags(list(add_tags)),
-                           remove=normalise_tags(list(remove_tags)))
+    tag_changes = set_tags(
+        session, lead.id, add=normalise_tags(list(add_tags)), remove=normalise_tags(list(remove_tags))
+    )
     if tag_changes:
         changes["tags"] = tag_changes
     field_changes = set_custom_fields(session, lead.id, custom or {})
@@ -182,8 +203,9 @@ def tags_of(session: Session, lead_id: int) -> list[str]:
 
 
 def custom_fields_of(session: Session, lead_id: int) -> dict[str, str]:
-    rows = session.exec(select(LeadField.key, LeadField.value).where(LeadField.lead_id == lead_id)
-                        .order_by(LeadField.key))
+    rows = session.exec(
+        select(LeadField.key, LeadField.value).where(LeadField.lead_id == lead_id).order_by(LeadField.key)
+    )
     return dict(rows.all())
 
 
@@ -216,5 +238,9 @@ def set_custom_fields(session: Session, lead_id: int, custom: dict[str, str]) ->
 
 
 def _jsonable(changes: dict) -> dict:
-    return {key: [value.isoformat() if isinstance(value, datetime) else value for value in pair]
-            if isinstance(pair, list) else pair for key, pair in changes.items()}
+    return {
+        key: [value.isoformat() if isinstance(value, datetime) else value for value in pair]
+        if isinstance(pair, list)
+        else pair
+        for key, pair in changes.items()
+    }

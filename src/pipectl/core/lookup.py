@@ -71,24 +71,30 @@ def _partial(session: Session, typed: str) -> list[Lead]:
     """Leads whose name begins with `typed`, or has a later word that does (first SHOWN + 1 of them)."""
     found = {stored_id(lead): lead for lead in _first(session, _starts(session, typed))}
     if len(found) <= SHOWN:
-        found.update((stored_id(lead), lead) for lead in
-                     _first(session, col(Lead.name_plain).contains(" " + typed, autoescape=True)))
-    return sorted(found.values(), key=lambda lead: stored_id(lead))[:SHOWN + 1]
+        found.update(
+            (stored_id(lead), lead)
+            for lead in _first(session, col(Lead.name_plain).contains(" " + typed, autoescape=True))
+        )
+    return sorted(found.values(), key=lambda lead: stored_id(lead))[: SHOWN + 1]
 
 
 def describe_leads(leads: list[Lead]) -> str:
     """`#1 Ada Lovelace (Analytical Engines) <ada@…>; #4 …`: enough to tell leads apart."""
     return "; ".join(
-        f"#{lead.id} {lead.name}" + (f" ({lead.company})" if lead.company else "")
-        + (f" <{lead.email}>" if lead.email else "") + (f" [{lead.status}]" if lead.status != "open" else "")
+        f"#{lead.id} {lead.name}"
+        + (f" ({lead.company})" if lead.company else "")
+        + (f" <{lead.email}>" if lead.email else "")
+        + (f" [{lead.status}]" if lead.status != "open" else "")
         for lead in leads
     )
 
 
 def _several(text: str, leads: list[Lead]) -> str:
     more = " and more" if len(leads) > SHOWN else ""
-    return (f"{text!r} names several leads: {describe_leads(leads[:SHOWN])}{more}; "
-            "name one by its id or email, or say more of its name.")
+    return (
+        f"{text!r} names several leads: {describe_leads(leads[:SHOWN])}{more}; "
+        "name one by its id or email, or say more of its name."
+    )
 
 
 def _missing(session: Session, text: str, typed: str | None) -> str:
@@ -109,7 +115,7 @@ def _near(session: Session, text: str, typed: str) -> list[Lead]:
 
     def closeness(lead: Lead) -> float:
         words = (lead.name_plain or "").split()
-        forms = [lead.name_plain or "", *words, *(" ".join(words[i:i + 2]) for i in range(len(words) - 1))]
+        forms = [lead.name_plain or "", *words, *(" ".join(words[i : i + 2]) for i in range(len(words) - 1))]
         best = max(difflib.SequenceMatcher(None, typed, form).ratio() for form in forms)
         if lead.email_key:
             best = max(best, difflib.SequenceMatcher(None, folded, lead.email_key).ratio())

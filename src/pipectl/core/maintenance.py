@@ -19,8 +19,7 @@ def backup(database: Database, destination: str | Path, *, overwrite: bool = Fal
     if source_path is None:
         raise UsageError("`db backup` copies SQLite files; back up a server database with its own tools.")
     # Never the database, its -wal/-shm/-journal (even with --force): replacing them destroys the pipeline.
-    destination = check_output(destination, what="the backup", option="FILE",
-                               protected=database_files(source_path))
+    destination = check_output(destination, what="the backup", option="FILE", protected=database_files(source_path))
     if destination.exists() and not overwrite:
         raise RuleViolation(f"{destination} exists; choose another file or add --force to replace it.")
     try:

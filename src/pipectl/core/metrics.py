@@ -93,11 +93,15 @@ def outcomes(session: Session, scope: Scope = Scope()) -> dict:
         func.avg(case((won, raw(LEADS.c.closed_at) - raw(LEADS.c.created_at)))),
         func.coalesce(func.sum(case((and_(won, LEADS.c.value_cents.is_(None)), 1), else_=0)), 0),
     ).where(LEADS.c.status.in_(("won", "lost")), scope.window.holds(LEADS.c.closed_at), scope.owned())
-    won_count, lost_count, won_value, lost_value, average_deal, cycle_seconds, without_value = \
-        session.execute(query).one()
+    won_count, lost_count, won_value, lost_value, average_deal, cycle_seconds, without_value = session.execute(
+        query
+    ).one()
     return {
-        "won": int(won_count), "lost": int(lost_count), "won_value_cents": int(won_value),
-        "lost_value_cents": int(lost_value), "average_deal_cents": cents(average_deal),
+        "won": int(won_count),
+        "lost": int(lost_count),
+        "won_value_cents": int(won_value),
+        "lost_value_cents": int(lost_value),
+        "average_deal_cents": cents(average_deal),
         "cycle_seconds": None if cycle_seconds is None else float(cycle_seconds),
         "won_without_value": int(without_value),
     }
@@ -117,15 +121,25 @@ def lost_reasons(session: Session, scope: Scope = Scope()) -> list[dict]:
 def sources(session: Session, scope: Scope = Scope()) -> list[dict]:
     """Leads created in the period by source, with each source's win rate (won ÷ closed)."""
     query = (
-        select(LEADS.c.source, func.count(),
-               func.sum(case((LEADS.c.status == "won", 1), else_=0)),
-               func.sum(case((LEADS.c.status == "lost", 1), else_=0)))
+        select(
+            LEADS.c.source,
+            func.count(),
+            func.sum(case((LEADS.c.status == "won", 1), else_=0)),
+            func.sum(case((LEADS.c.status == "lost", 1), else_=0)),
+        )
         .where(scope.window.holds(LEADS.c.created_at), scope.owned())
         .group_by(LEADS.c.source)
     )
-    rows = [{"source": name or "(none)", "leads": count, "won": int(won), "lost": int(lost),
-             "win_rate": rate(int(won), int(won) + int(lost))}
-            for name, count, won, lost in session.execute(query)]
+    rows = [
+        {
+            "source": name or "(none)",
+            "leads": count,
+            "won": int(won),
+            "lost": int(lost),
+            "win_rate": rate(int(won), int(won) + int(lost)),
+        }
+        for name, count, won, lost in session.execute(query)
+    ]
     # Sorted here (one row per source) so NULL sources sort the same on every database.
     return sorted(rows, key=lambda item: (-item["leads"], item["source"]))
 
@@ -149,16 +163,24 @@ def compute_metrics(session: Session, now: datetime, scope: Scope = Scope()) -> 
     for stage in stages:
         count, value = open_now.get(stored_id(stage), (0, 0))
         seen = funnel.get(stored_id(stage), {"reached": 0, "advanced": 0, "won": 0, "lost": 0})
-        stage_rows.append({
-            "stage": stage.name, "position": stage.position, "probability": stage.probability,
-            "open_leads": count, "open_value": to_number(value),
-            "weighted_value": to_number(round(value * stage.probability / 100)),
-            "reached": seen["reached"], "advanced": seen["advanced"], "won": seen["won"], "lost": seen["lost"],
-            "conversion_next": rate(seen["advanced"], seen["reached"]),
-            "conversion_won": rate(seen["won"], seen["reached"]),
-            "win_rate": rate(seen["won"], seen["won"] + seen["lost"]),
-            "average_days_in_stage": days(stay.get(stored_id(stage))),
-        })
+        stage_rows.append(
+            {
+                "stage": stage.name,
+                "position": stage.position,
+                "probability": stage.probability,
+                "open_leads": count,
+                "open_value": to_number(value),
+                "weighted_value": to_number(round(value * stage.probability / 100)),
+                "reached": seen["reached"],
+                "advanced": seen["advanced"],
+                "won": seen["won"],
+                "lost": seen["lost"],
+                "conversion_next": rate(seen["advanced"], seen["reached"]),
+                "conversion_won": rate(seen["won"], seen["reached"]),
+                "win_rate": rate(seen["won"], seen["won"] + seen["lost"]),
+                "average_days_in_stage": days(stay.get(stored_id(stage))),
+            }
+        )
     open_leads = sum(count for count, _ in open_now.values())
     open_value = sum(value for _, value in open_now.values())
     if paths["unknown"]:
@@ -173,12 +195,16 @@ def compute_metrics(session: Session, now: datetime, scope: Scope = Scope()) -> 
     elif won == 0:
         notes.append("not enough history: no lead has been won yet (deal size, cycle and velocity need wins)")
     elif won + lost < FEW_CLOSED:
-        notes.append(f"the win rate, deal size, cycle and velocity rest on {won + lost} closed lead(s), "
-                     f"fewer than {FEW_CLOSED}: too few to rely on")
+        notes.append(
+            f"the win rate, deal size, cycle and velocity rest on {won + lost} closed lead(s), "
+            f"fewer than {FEW_CLOSED}: too few to rely on"
+        )
     if closed["won_without_value"]:
         with_value = won - closed["won_without_value"]
-        notes.append(f"the average deal is worked out from the {with_value} won lead(s) with a value; "
-                     f"{closed['won_without_value']} had none")
+        notes.append(
+            f"the average deal is worked out from the {with_value} won lead(s) with a value; "
+            f"{closed['won_without_value']} had none"
+        )
     velocity_day = None
     if average_deal is not None and win_rate is not None and cycle_days:
         velocity_day = open_leads * average_deal * (won / (won + lost)) / cycle_days
@@ -196,15 +222,22 @@ def compute_metrics(session: Session, now: datetime, scope: Scope = Scope()) -> 
 
     cohort_figures = cohort(session, created_in, cycles=False)
     return {
-        "period": {"since": iso(scope.since), "until": iso(scope.until), "owner": scope.owner,
-                   "funnel_counts": "leads created in the period",
-                   "outcomes_count": "leads closed in the period",
-                   "conversion_counts": "leads created in the period, by what became of them"},
+        "period": {
+            "since": iso(scope.since),
+            "until": iso(scope.until),
+            "owner": scope.owner,
+            "funnel_counts": "leads created in the period",
+            "outcomes_count": "leads closed in the period",
+            "conversion_counts": "leads created in the period, by what became of them",
+        },
         "open": {"leads": open_leads, "value": to_number(open_value)},
         "stages": stage_rows,
         "paths": paths,
-        "won": {"leads": won, "value": to_number(closed["won_value_cents"]),
-                "without_value": closed["won_without_value"]},
+        "won": {
+            "leads": won,
+            "value": to_number(closed["won_value_cents"]),
+            "without_value": closed["won_without_value"],
+        },
         "lost": {"leads": lost, "value": to_number(closed["lost_value_cents"])},
         "win_rate": win_rate,
         "conversion": {key: cohort_figures[key] for key in ("created", "won", "lost", "open", "archived")}
@@ -212,14 +245,19 @@ def compute_metrics(session: Session, now: datetime, scope: Scope = Scope()) -> 
         "few_closed": 0 < won + lost < FEW_CLOSED,
         "average_deal_size": to_number(average_deal),
         "average_cycle_days": None if cycle_days is None else round(cycle_days, 1),
-        "cycle": {"won_leads": won, "mean_days": None if cycle_days is None else round(cycle_days, 1),
-                  "median_days": days(median), "p90_days": days(p90)},
+        "cycle": {
+            "won_leads": won,
+            "mean_days": None if cycle_days is None else round(cycle_days, 1),
+            "median_days": days(median),
+            "p90_days": days(p90),
+        },
         "velocity": {
             "per_day": None if velocity_day is None else money(velocity_day),
             "per_month": None if velocity_day is None else money(velocity_day * 30),
         },
-        "bottleneck": None if bottleneck is None else {
-            "stage": bottleneck["stage"], "conversion_next": bottleneck["conversion_next"]},
+        "bottleneck": None
+        if bottleneck is None
+        else {"stage": bottleneck["stage"], "conversion_next": bottleneck["conversion_next"]},
         "lost_reasons": lost_reasons(session, scope),
         "sources": sources(session, scope),
         "notes": notes,
@@ -236,8 +274,9 @@ def compute_breakdown(session: Session, by: str, scope: Scope = Scope()) -> dict
     notes = []
     few = [row for row in groups if row["few_closed"]]
     if few:
-        notes.append(f"rates marked * rest on fewer than {FEW_CLOSED} closed leads: too few to rely on "
-                     f"({len(few)} group(s))")
+        notes.append(
+            f"rates marked * rest on fewer than {FEW_CLOSED} closed leads: too few to rely on ({len(few)} group(s))"
+        )
     without = total["won_without_value"]
     if without:
         notes.append(f"average won values leave out the {without} won lead(s) without a value")
@@ -245,8 +284,12 @@ def compute_breakdown(session: Session, by: str, scope: Scope = Scope()) -> dict
         notes.append("a lead with several tags counts under each; leads without tags are under (none)")
     return {
         "by": by,
-        "period": {"since": iso(scope.since), "until": iso(scope.until), "owner": scope.owner,
-                   "counts": "leads created in the period, by what became of them"},
+        "period": {
+            "since": iso(scope.since),
+            "until": iso(scope.until),
+            "owner": scope.owner,
+            "counts": "leads created in the period, by what became of them",
+        },
         "groups": groups,
         "total": total,
         "notes": notes,

@@ -65,13 +65,25 @@ class PipelineSettings(BaseModel):
 
 def settings_record(session: Session) -> dict:
     """The settings in force, as the export writes them."""
-    stages = [{"name": stage.name, "position": stage.position, "probability": stage.probability,
-               "idle_days": stage.idle_days, "actions": list(stage.actions or []),
-               "requires_bant": stage.requires_bant, "min_score": stage.min_score}
-              for stage in open_stages(session)]
+    stages = [
+        {
+            "name": stage.name,
+            "position": stage.position,
+            "probability": stage.probability,
+            "idle_days": stage.idle_days,
+            "actions": list(stage.actions or []),
+            "requires_bant": stage.requires_bant,
+            "min_score": stage.min_score,
+        }
+        for stage in open_stages(session)
+    ]
     quota = saved_quota(session)
-    return {"stages": stages, "scoring": current_rules(session).model_dump(mode="json", exclude_none=True),
-            "cleanup": load_cleanup_rules(session).model_dump(), "quota": quota}
+    return {
+        "stages": stages,
+        "scoring": current_rules(session).model_dump(mode="json", exclude_none=True),
+        "cleanup": load_cleanup_rules(session).model_dump(),
+        "quota": quota,
+    }
 
 
 def restore_settings(session: Session, data: dict, where: str) -> str:
@@ -81,20 +93,31 @@ def restore_settings(session: Session, data: dict, where: str) -> str:
     except ValidationError as error:
         first = error.errors()[0]
         place = ".".join(str(part) for part in first["loc"])
-        raise RuleViolation(f"{where}: the settings record is not valid ({place}: {first['msg']}); "
-                            "nothing was imported.") from None
+        raise RuleViolation(
+            f"{where}: the settings record is not valid ({place}: {first['msg']}); nothing was imported."
+        ) from None
     names = [fold(" ".join(stage.name.split())) for stage in settings.stages]
     if len(set(names)) != len(names):
         raise RuleViolation(f"{where}: the settings record names a stage twice; nothing was imported.")
     if session.execute(select(func.count()).select_from(Lead)).scalar_one():
-        return ("The file's settings (stages, rules, quota) were left out: this pipeline already has leads. "
-                "Load rules with `pipectl rules load`, stages with `pipectl stages`.")
+        return (
+            "The file's settings (stages, rules, quota) were left out: this pipeline already has leads. "
+            "Load rules with `pipectl rules load`, stages with `pipectl stages`."
+        )
     # No leads means no activities either: nothing refers to the stages, so they can be replaced whole.
     session.execute(delete(Stage))
     for position, stage in enumerate(settings.stages, start=1):
-        session.add(Stage(name=" ".join(stage.name.split()), position=position, probability=stage.probability,
-                          idle_days=stage.idle_days, actions=list(stage.actions), requires_bant=stage.requires_bant,
-                          min_score=stage.min_score))
+        session.add(
+            Stage(
+                name=" ".join(stage.name.split()),
+                position=position,
+                probability=stage.probability,
+                idle_days=stage.idle_days,
+                actions=list(stage.actions),
+                requires_bant=stage.requires_bant,
+                min_score=stage.min_score,
+            )
+        )
     session.flush()
     save_rules(session, settings.scoring)
     save_cleanup_rules(session, settings.cleanup)
@@ -103,7 +126,9 @@ def restore_settings(session: Session, data: dict, where: str) -> str:
         save_quota(session, settings.quota.amount_cents, settings.quota.period)
         quota_text = f"the quota ({format_money(settings.quota.amount_cents)} per {settings.quota.period})"
     rules = settings.scoring.scoring
-    return (f"Restored the pipeline's settings from {where}: the stages "
-            f"{' → '.join(stage.name for stage in settings.stages)}, {len(rules.demographic)} demographic and "
-            f"{len(rules.behavioural)} behavioural scoring rule(s), the thresholds, the cleanup limits and "
-            f"{quota_text}.")
+    return (
+        f"Restored the pipeline's settings from {where}: the stages "
+        f"{' → '.join(stage.name for stage in settings.stages)}, {len(rules.demographic)} demographic and "
+        f"{len(rules.behavioural)} behavioural scoring rule(s), the thresholds, the cleanup limits and "
+        f"{quota_text}."
+    )

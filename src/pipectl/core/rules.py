@@ -71,19 +71,34 @@ def load_rules(session: Session, text: str, source: str = "the rules file") -> d
     current = current_rules(session)
     changes = _changes(session, document, stages)
     if document.thresholds is not None or document.scoring is not None:
-        save_rules(session, ScoreModel(thresholds=document.thresholds or current.thresholds,
-                                       scoring=document.scoring or current.scoring))
+        save_rules(
+            session,
+            ScoreModel(
+                thresholds=document.thresholds or current.thresholds, scoring=document.scoring or current.scoring
+            ),
+        )
     for stage_name, wanted in stages:
-        set_stage(session, stage_name, probability=wanted.probability, idle_days=wanted.idle_days,
-                  requires_bant=wanted.requires_bant, min_score=wanted.min_score,
-                  clear_min_score=wanted.min_score is None)
+        set_stage(
+            session,
+            stage_name,
+            probability=wanted.probability,
+            idle_days=wanted.idle_days,
+            requires_bant=wanted.requires_bant,
+            min_score=wanted.min_score,
+            clear_min_score=wanted.min_score is None,
+        )
     if document.cleanup is not None:
         save_cleanup_rules(session, document.cleanup)
     session.flush()
     scored = rescore_open_leads(session)
-    return {"thresholds": document.thresholds is not None, "scoring": document.scoring is not None,
-            "stages": [name for name, _ in stages], "cleanup": document.cleanup is not None,
-            "scored": scored, "changes": changes}
+    return {
+        "thresholds": document.thresholds is not None,
+        "scoring": document.scoring is not None,
+        "stages": [name for name, _ in stages],
+        "cleanup": document.cleanup is not None,
+        "scored": scored,
+        "changes": changes,
+    }
 
 
 def _changes(session: Session, document: RulesFile, stages: list[tuple[str, StageRules]]) -> list:
@@ -99,8 +114,7 @@ def _changes(session: Session, document: RulesFile, stages: list[tuple[str, Stag
         for section in ("demographic", "behavioural"):
             found.append(rule_changes(f"{section} rules", before["scoring"].get(section, []), after.get(section, [])))
     for name, wanted in stages:
-        entry = {key: value for key, value in wanted.model_dump().items()
-                 if value is not None or key == "min_score"}
+        entry = {key: value for key, value in wanted.model_dump().items() if value is not None or key == "min_score"}
         found.append(value_changes(f"stage {name}", {"min_score": None, **before["stages"][name]}, entry))
     if document.cleanup is not None:
         found.append(value_changes("cleanup", before["cleanup"], document.cleanup.model_dump()))
@@ -112,8 +126,7 @@ def rules_document(session: Session) -> dict:
     model = current_rules(session)
     stages = {}
     for stage in open_stages(session):
-        entry = {"probability": stage.probability, "idle_days": stage.idle_days,
-                 "requires_bant": stage.requires_bant}
+        entry = {"probability": stage.probability, "idle_days": stage.idle_days, "requires_bant": stage.requires_bant}
         if stage.min_score is not None:
             entry["min_score"] = stage.min_score
         stages[stage.name] = entry
@@ -129,13 +142,18 @@ def export_rules(session: Session) -> str:
     """The rules in force as TOML that `load_rules` reads back to the same rules."""
     import tomli_w
 
-    header = ("# pipectl rules: thresholds, scoring, stage entry rules and cleanup limits.\n"
-              "# Edit and load back with: pipectl rules load FILE.toml\n\n")
+    header = (
+        "# pipectl rules: thresholds, scoring, stage entry rules and cleanup limits.\n"
+        "# Edit and load back with: pipectl rules load FILE.toml\n\n"
+    )
     return header + tomli_w.dumps(rules_document(session))
 
 
-def _resolve_stages(session: Session, wanted: dict[str, StageRules], source: str,
-                    ) -> list[tuple[str, StageRules]]:
+def _resolve_stages(
+    session: Session,
+    wanted: dict[str, StageRules],
+    source: str,
+) -> list[tuple[str, StageRules]]:
     """The file's stage names matched to open stages (ignoring case); checked before anything changes."""
     known = {fold(stage.name): stage.name for stage in open_stages(session)}
     resolved: list[tuple[str, StageRules]] = []
@@ -144,10 +162,12 @@ def _resolve_stages(session: Session, wanted: dict[str, StageRules], source: str
         if actual is None:
             raise RuleViolation(
                 f"{source} was refused; the rules are unchanged:\n  - [stages.{name}]: there is no stage "
-                f"{name!r}; the stages are: {', '.join(known.values())} (`pipectl stages list`).")
+                f"{name!r}; the stages are: {', '.join(known.values())} (`pipectl stages list`)."
+            )
         if any(actual == seen for seen, _ in resolved):
-            raise RuleViolation(f"{source} was refused; the rules are unchanged:\n  - [stages.{name}]: "
-                                f"{actual} is named twice.")
+            raise RuleViolation(
+                f"{source} was refused; the rules are unchanged:\n  - [stages.{name}]: {actual} is named twice."
+            )
         resolved.append((actual, rules))
     return resolved
 
@@ -173,8 +193,9 @@ def _trim(location: tuple, data: dict, kind: str) -> tuple:
     kept: list = []
     node = data
     for part in location:
-        if (isinstance(node, dict) and part in node) or (isinstance(node, list) and isinstance(part, int) \
-                and part < len(node)):
+        if (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and part < len(node)
+        ):
             kept.append(part)
             node = node[part]
             continue
@@ -186,16 +207,27 @@ def _trim(location: tuple, data: dict, kind: str) -> tuple:
 
 # pydantic's wording ("Input should be greater than or equal to 0") in the words of the rest of pipectl.
 _PLAIN = {
-    "greater_than_equal": "must be at least {ge}", "less_than_equal": "must be at most {le}",
-    "greater_than": "must be more than {gt}", "less_than": "must be less than {lt}",
-    "int_type": "must be a whole number", "int_parsing": "must be a whole number",
-    "int_from_float": "must be a whole number", "float_type": "must be a number",
-    "float_parsing": "must be a number", "bool_type": "must be true or false",
-    "bool_parsing": "must be true or false", "string_type": "must be text in quotes",
-    "list_type": "must be a list", "dict_type": "must be a table", "model_type": "must be a table",
-    "model_attributes_type": "must be a table", "literal_error": "must be one of {expected}",
-    "enum": "must be one of {expected}", "string_too_long": "must be at most {max_length} characters",
-    "string_too_short": "must not be empty", "too_long": "must have at most {max_length} items",
+    "greater_than_equal": "must be at least {ge}",
+    "less_than_equal": "must be at most {le}",
+    "greater_than": "must be more than {gt}",
+    "less_than": "must be less than {lt}",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "string_type": "must be text in quotes",
+    "list_type": "must be a list",
+    "dict_type": "must be a table",
+    "model_type": "must be a table",
+    "model_attributes_type": "must be a table",
+    "literal_error": "must be one of {expected}",
+    "enum": "must be one of {expected}",
+    "string_too_long": "must be at most {max_length} characters",
+    "string_too_short": "must not be empty",
+    "too_long": "must have at most {max_length} items",
 }
 
 
@@ -227,8 +259,11 @@ def _where(location: tuple, data: dict, *, as_key: bool = False) -> str:
     table: list[str] = []
     for index, part in enumerate(location):
         if isinstance(part, int):
-            name = node[part].get("name") if isinstance(node, list) and part < len(node) \
-                and isinstance(node[part], dict) else None
+            name = (
+                node[part].get("name")
+                if isinstance(node, list) and part < len(node) and isinstance(node[part], dict)
+                else None
+            )
             parts.append(f"[[{'.'.join(table)}]] rule #{part + 1}" + (f" {name!r}" if name else ""))
             table = []
             node = node[part] if isinstance(node, list) and part < len(node) else None
@@ -275,8 +310,9 @@ def _header(line: str) -> str | None:
     stripped = line.split("#", 1)[0].strip()
     if not stripped.startswith("["):
         return None
-    return "".join(part.strip().strip('"').strip("'") if part not in "[]." else part
-                   for part in _split_header(stripped))
+    return "".join(
+        part.strip().strip('"').strip("'") if part not in "[]." else part for part in _split_header(stripped)
+    )
 
 
 def _split_header(header: str) -> list[str]:
@@ -307,11 +343,28 @@ def rule_rows(document: dict) -> list[dict]:
     rows = []
     for data in document["scoring"].get("demographic", []):
         rule = DemographicRule.model_validate(data)
-        rows.append({"section": "demographic", "name": rule.name, "target": rule.field,
-                     "condition": rule.describe(), "points": rule.points, "cap": None, "within": None})
+        rows.append(
+            {
+                "section": "demographic",
+                "name": rule.name,
+                "target": rule.field,
+                "condition": rule.describe(),
+                "points": rule.points,
+                "cap": None,
+                "within": None,
+            }
+        )
     for data in document["scoring"].get("behavioural", []):
         activity_rule = BehaviouralRule.model_validate(data)
-        rows.append({"section": "behavioural", "name": activity_rule.name, "target": activity_rule.kind,
-                     "condition": f"each {activity_rule.kind.replace('_', ' ')}", "points": activity_rule.points,
-                     "cap": activity_rule.cap, "within": activity_rule.within})
+        rows.append(
+            {
+                "section": "behavioural",
+                "name": activity_rule.name,
+                "target": activity_rule.kind,
+                "condition": f"each {activity_rule.kind.replace('_', ' ')}",
+                "points": activity_rule.points,
+                "cap": activity_rule.cap,
+                "within": activity_rule.within,
+            }
+        )
     return rows

@@ -33,8 +33,10 @@ class Change:
         if self.added:
             parts.append(f"added {_names(self.added)}")
         if self.removed:
-            parts.append(f"removed {'all ' if self.removed_all and len(self.removed) > 1 else ''}"
-                         f"{len(self.removed)}: {_names(self.removed)}")
+            parts.append(
+                f"removed {'all ' if self.removed_all and len(self.removed) > 1 else ''}"
+                f"{len(self.removed)}: {_names(self.removed)}"
+            )
         return f"{self.part}: {'; '.join(parts)}"
 
 
@@ -44,17 +46,20 @@ def _names(names: list[str]) -> str:
 
 def value_changes(part: str, before: dict, after: dict) -> Change:
     """Keys whose value differs: `mql 50 → 55`."""
-    return Change(part, values=[f"{key} {before.get(key)} → {value}" for key, value in after.items()
-                                if before.get(key) != value])
+    return Change(
+        part, values=[f"{key} {before.get(key)} → {value}" for key, value in after.items() if before.get(key) != value]
+    )
 
 
 def rule_changes(part: str, before: list[dict], after: list[dict]) -> Change:
     """Rules by name (ignoring case): added, changed, removed; a list the file empties is `removed_all`."""
     old = {rule["name"].lower(): rule for rule in before}
     new = {rule["name"].lower(): rule for rule in after}
-    change = Change(part,
-                    added=[rule["name"] for key, rule in new.items() if key not in old],
-                    replaced=[rule["name"] for key, rule in new.items() if key in old and old[key] != rule],
-                    removed=[rule["name"] for key, rule in old.items() if key not in new])
+    change = Change(
+        part,
+        added=[rule["name"] for key, rule in new.items() if key not in old],
+        replaced=[rule["name"] for key, rule in new.items() if key in old and old[key] != rule],
+        removed=[rule["name"] for key, rule in old.items() if key not in new],
+    )
     change.removed_all = bool(before) and not after
     return change

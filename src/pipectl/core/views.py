@@ -76,8 +76,9 @@ def lead_query(session: Session, wanted: LeadFilter):
 
         query = query.where(Lead.stage_id == find_stage(session, wanted.stage).id)
     for tag in wanted.tags:
-        query = query.where(exists().where(col(LeadTag.lead_id) == col(Lead.id),
-                                           col(LeadTag.tag) == tag.strip().lower()))
+        query = query.where(
+            exists().where(col(LeadTag.lead_id) == col(Lead.id), col(LeadTag.tag) == tag.strip().lower())
+        )
     if wanted.owner:
         query = query.where(Lead.owner_key == fold(wanted.owner))
     if wanted.source:
@@ -125,8 +126,16 @@ def lead_rows(session: Session, wanted: LeadFilter, *, extend=None) -> Iterator[
         # The reasons are worked out for this chunk's ids only, so listing stays one pass.
         reasons = finder.reasons(ids) if finder is not None else None
         for lead, stage_name, action, due in chunk:
-            row = lead_dict(lead, stage_name, tags.get(lead.id, []), fields.get(lead.id, {}),
-                            action, due, now, nurture_below=nurture_below)
+            row = lead_dict(
+                lead,
+                stage_name,
+                tags.get(lead.id, []),
+                fields.get(lead.id, {}),
+                action,
+                due,
+                now,
+                nurture_below=nurture_below,
+            )
             if reasons is not None:
                 row["stale"], row["stale_reasons"] = lead.id in reasons, reasons.get(lead.id, [])
             if extend is not None:
@@ -150,13 +159,25 @@ def _reader(spec) -> Callable | None:
 _READERS = tuple((spec.key, _reader(spec)) for spec in FIELDS)
 
 
-def lead_dict(lead: Lead, stage_name: str, tags: list[str], fields: dict[str, str],
-              next_action: str | None, next_action_due: datetime | None, now: datetime,
-              nurture_below: int | None = None) -> dict:
+def lead_dict(
+    lead: Lead,
+    stage_name: str,
+    tags: list[str],
+    fields: dict[str, str],
+    next_action: str | None,
+    next_action_due: datetime | None,
+    now: datetime,
+    nurture_below: int | None = None,
+) -> dict:
     """One lead in the JSON contract's shape (plus `days_in_stage`, and `nurture`: an open lead under the
     nurture threshold)."""
-    joined = {"stage": stage_name, "tags": tags, "fields": fields, "next_action": next_action,
-              "next_action_due": iso(next_action_due)}
+    joined = {
+        "stage": stage_name,
+        "tags": tags,
+        "fields": fields,
+        "next_action": next_action,
+        "next_action_due": iso(next_action_due),
+    }
     row = {key: joined[key] if read is None else read(lead) for key, read in _READERS}
     row["days_in_stage"] = days_between(lead.stage_entered_at, lead.closed_at or now)
     row["nurture"] = nurture_below is not None and lead.status == "open" and lead.score < nurture_below
@@ -181,15 +202,17 @@ def lead_detail(session: Session, lead: Lead, *, activity_limit: int | None = No
     detail["stale"] = bool(detail["stale_reasons"])
     detail["bant"] = bant_block(lead)
     stage_names = dict(session.execute(select(Stage.id, Stage.name)).all())
-    detail["activities"] = [activity_dict(activity, stage_names) for activity in
-                            timeline(session, lead.id, limit=activity_limit)]
+    detail["activities"] = [
+        activity_dict(activity, stage_names) for activity in timeline(session, lead.id, limit=activity_limit)
+    ]
     return detail
 
 
 def bant_block(lead: Lead) -> dict:
     """The lead's BANT answers, `{criterion: {status, note}}`, and whether all four are yes."""
-    block: dict[str, Any] = {name: {"status": getattr(lead, name), "note": getattr(lead, f"{name}_note")}
-                             for name in BANT_CRITERIA}
+    block: dict[str, Any] = {
+        name: {"status": getattr(lead, name), "note": getattr(lead, f"{name}_note")} for name in BANT_CRITERIA
+    }
     block["qualified"] = all(block[name]["status"] == "yes" for name in BANT_CRITERIA)
     return block
 
@@ -202,9 +225,15 @@ def activity_dict(activity: Activity, stage_names: dict[int, str] | None = None)
     """An activity in the JSON contract's shape, with the names of the stages it moved between."""
     names = stage_names or {}
     return {
-        "id": activity.id, "lead_id": activity.lead_id, "kind": activity.kind, "at": iso(activity.at),
-        "note": activity.note, "due": iso(activity.due), "done": activity.done,
-        "from_stage": _name(names, activity.from_stage_id), "to_stage": _name(names, activity.to_stage_id),
+        "id": activity.id,
+        "lead_id": activity.lead_id,
+        "kind": activity.kind,
+        "at": iso(activity.at),
+        "note": activity.note,
+        "due": iso(activity.due),
+        "done": activity.done,
+        "from_stage": _name(names, activity.from_stage_id),
+        "to_stage": _name(names, activity.to_stage_id),
         "data": activity.data,
     }
 
@@ -226,10 +255,13 @@ def _tags_and_fields(session: Session, ids: list[int]) -> tuple[dict, dict]:
     if not ids:
         return tags, fields
     for lead_id, tag in session.execute(
-            select(LeadTag.lead_id, LeadTag.tag).where(col(LeadTag.lead_id).in_(ids)).order_by(LeadTag.tag)):
+        select(LeadTag.lead_id, LeadTag.tag).where(col(LeadTag.lead_id).in_(ids)).order_by(LeadTag.tag)
+    ):
         tags.setdefault(lead_id, []).append(tag)
     for lead_id, key, value in session.execute(
-            select(LeadField.lead_id, LeadField.key, LeadField.value).where(col(LeadField.lead_id).in_(ids))
-            .order_by(LeadField.key)):
+        select(LeadField.lead_id, LeadField.key, LeadField.value)
+        .where(col(LeadField.lead_id).in_(ids))
+        .order_by(LeadField.key)
+    ):
         fields.setdefault(lead_id, {})[key] = value
     return tags, fields

@@ -45,8 +45,10 @@ class Database:
     def session(self, *, write: bool = True) -> Iterator[Session]:
         """One transaction: committed when the block ends, rolled back if it raises."""
         if write and self.read_only:
-            raise DatabaseError(f"{locations.display(self.location)} is open read-only ({self.read_only}); "
-                                "this command changes the pipeline, so it was refused.")
+            raise DatabaseError(
+                f"{locations.display(self.location)} is open read-only ({self.read_only}); "
+                "this command changes the pipeline, so it was refused."
+            )
         bind = self.engine.execution_options(sqlite_begin="IMMEDIATE" if write else "DEFERRED")
         path = self.path
         with Session(bind, expire_on_commit=False) as session:
@@ -84,7 +86,8 @@ class Database:
             who = health.holder(self.path) if self.path is not None else None
             return DatabaseError(
                 f"{display} is busy: {who or 'another command'} holds the write lock. Try again when it has "
-                f"finished, or wait longer with {BUSY_ENV}=SECONDS (now {busy_timeout_ms() / 1000:g}).")
+                f"finished, or wait longer with {BUSY_ENV}=SECONDS (now {busy_timeout_ms() / 1000:g})."
+            )
         return DatabaseError(f"The database refused the change: {text}")
 
     def _sqlite_file(self) -> bool:

@@ -50,7 +50,8 @@ def damaged(display: str, detail: object) -> DatabaseDamaged:
     error = DatabaseDamaged(
         f"{display} is damaged ({detail}); pipectl will not work on it. Restore it from a backup (a copy "
         "made by `pipectl db backup FILE`): check the copy with `pipectl --db COPY db check`, then put it "
-        "in place of the damaged file.")
+        "in place of the damaged file."
+    )
     error.detail = str(detail)
     return error
 
@@ -63,11 +64,21 @@ def problems(connection: sqlite3.Connection, *, full: bool = True) -> list[str]:
     try:
         rows = [row[0] for row in connection.execute("PRAGMA integrity_check" if full else "PRAGMA quick_check")]
         # One problem a line, without SQLite's "*** in database main ***" heading.
-        found = [] if rows == ["ok"] else [line.strip() for row in rows for line in str(row).splitlines()
-                                           if line.strip() and line.strip() != "*** in database main ***"]
+        found = (
+            []
+            if rows == ["ok"]
+            else [
+                line.strip()
+                for row in rows
+                for line in str(row).splitlines()
+                if line.strip() and line.strip() != "*** in database main ***"
+            ]
+        )
         if full:
-            found += [f"{table} row {rowid} points at a missing {parent} row"
-                      for table, rowid, parent, _ in connection.execute("PRAGMA foreign_key_check")]
+            found += [
+                f"{table} row {rowid} points at a missing {parent} row"
+                for table, rowid, parent, _ in connection.execute("PRAGMA foreign_key_check")
+            ]
     except (sqlite3.Error, UnicodeDecodeError) as error:
         # SQLite's own message may quote damaged bytes, which then fail to decode.
         found = [str(error) if isinstance(error, sqlite3.Error) else "database disk image is malformed"]

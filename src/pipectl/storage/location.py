@@ -26,8 +26,9 @@ def resolve(location: str | None = None) -> str:
     """The database as given, from the environment, or the default file's path."""
     if location is not None and not location.strip():
         # An empty --db is a mistake (an unset shell variable), not a wish for the default database.
-        raise UsageError("--db needs a file path or a database URL; leave it out to use PIPECTL_DB "
-                         "or the default file.")
+        raise UsageError(
+            "--db needs a file path or a database URL; leave it out to use PIPECTL_DB or the default file."
+        )
     chosen = location or os.environ.get(DB_ENV)
     if chosen and "\x00" in chosen:
         raise UsageError("The database path holds a NUL character; give a plain path.")
@@ -44,7 +45,7 @@ def sqlite_path(location: str) -> Path | None:
     if not is_url(location):
         return Path(location).expanduser()
     if location.startswith("sqlite:///") and location != "sqlite:///:memory:":
-        return Path(location[len("sqlite:///"):].split("?", 1)[0]).expanduser()
+        return Path(location[len("sqlite:///") :].split("?", 1)[0]).expanduser()
     return None
 
 
@@ -58,8 +59,10 @@ def read_only(location: str) -> bool:
     unknown = sorted(set(options) - {"mode"})
     mode = options.get("mode", ["rw"])[-1]
     if unknown or mode not in SQLITE_MODES:
-        raise UsageError(f"{display(location)}: pipectl understands only ?mode=ro (read-only) in a SQLite URL, "
-                         f"not {'&'.join(unknown) or 'mode=' + mode}.")
+        raise UsageError(
+            f"{display(location)}: pipectl understands only ?mode=ro (read-only) in a SQLite URL, "
+            f"not {'&'.join(unknown) or 'mode=' + mode}."
+        )
     return SQLITE_MODES[mode]
 
 

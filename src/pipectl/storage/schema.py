@@ -36,8 +36,9 @@ def open_database(location: str | None = None, *, template: str = "default", dry
     read_only = _read_only_reason(resolved, path)
     if read_only and path is not None and not path.exists():  # (a reason means a SQLite file)
         raise DatabaseError(f"There is no database at {locations.display(resolved)} to read.")
-    database = Database(resolved, make_engine(resolved, read_only=bool(read_only), create=not dry_run),
-                        read_only=read_only)
+    database = Database(
+        resolved, make_engine(resolved, read_only=bool(read_only), create=not dry_run), read_only=read_only
+    )
     try:
         _prepare(database, template, touch=not (dry_run or read_only), why=read_only or "a dry run")
     except UnicodeDecodeError:
@@ -48,9 +49,7 @@ def open_database(location: str | None = None, *, template: str = "default", dry
         database.close()
         if health.is_damage(error) and path is not None and path.stat().st_size > 0 and _looks_like_sqlite(path):
             raise health.damaged(locations.display(resolved), error.orig) from None
-        raise DatabaseError(
-            f"Cannot open {locations.display(resolved)} as a pipectl database: {error.orig}."
-        ) from None
+        raise DatabaseError(f"Cannot open {locations.display(resolved)} as a pipectl database: {error.orig}.") from None
     except BaseException:
         database.close()
         raise
@@ -63,16 +62,19 @@ def _prepare(database: Database, template: str, *, touch: bool, why: str) -> Non
     revision, tables = _survey(database)
     if revision is None and not tables:
         if not touch:
-            raise DatabaseError(f"{display} holds no pipeline yet, and {why} does not create one; "
-                                "run `pipectl init` first.")
+            raise DatabaseError(
+                f"{display} holds no pipeline yet, and {why} does not create one; run `pipectl init` first."
+            )
         use_wal(database.engine)
         _create(database, template)
         return
     if not tables >= OWN_TABLES or revision is None:
         # Checked before anything is written: WAL or a migration would change someone else's file.
         shown = ", ".join(sorted(tables - {"alembic_version"})[:5]) or "only an alembic_version table"
-        raise DatabaseError(f"{display} is not a pipectl database (it holds {shown}); it was left untouched. "
-                            "Choose another file with --db.")
+        raise DatabaseError(
+            f"{display} is not a pipectl database (it holds {shown}); it was left untouched. "
+            "Choose another file with --db."
+        )
     if revision == SCHEMA_REVISION:
         if touch:
             use_wal(database.engine)
@@ -83,8 +85,9 @@ def _prepare(database: Database, template: str, *, touch: bool, why: str) -> Non
             "upgrade pipectl to use it. It was left untouched."
         )
     if not touch:
-        raise DatabaseError(f"{display} needs a schema upgrade, which {why} does not do; "
-                            "run `pipectl db upgrade` first.")
+        raise DatabaseError(
+            f"{display} needs a schema upgrade, which {why} does not do; run `pipectl db upgrade` first."
+        )
     use_wal(database.engine)
     upgrade(database)
 
@@ -115,8 +118,10 @@ def _create(database: Database, template: str) -> None:
         tables = set(inspect(connection).get_table_names())
         if tables:
             if not tables >= OWN_TABLES:
-                raise DatabaseError(f"{locations.display(database.location)} is not a pipectl database; "
-                                    "it was left untouched. Choose another file with --db.")
+                raise DatabaseError(
+                    f"{locations.display(database.location)} is not a pipectl database; "
+                    "it was left untouched. Choose another file with --db."
+                )
             return
         _migrate(connection, "head")
         with Session(bind=connection) as session:
