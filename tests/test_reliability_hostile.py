@@ -6,8 +6,8 @@ long run is `python -m benchmarks.fuzz --runs 5000 --seed N`.
 """
 
 import json
-import sqlite3
 import os
+import sqlite3
 import sys
 from pathlib import Path
 
