@@ -2,8 +2,9 @@
 
 Names and companies refuse control characters since issue 13, but a database kept from 0.1 may hold
 a name imported from a hostile file, with an OSC 52 clipboard write, a clear-screen, a window title or
-a bare carriage return, and titles and notes still take them. Tables, cards, panel titles and stderr messages show them (ESC as
-␛, BEL as ␇, C1 as `\\x9b`) instead of sending them; machine formats keep their own escaping.
+a bare carriage return, and titles and notes still take them. Tables, cards, panel titles and stderr
+messages show them (ESC as ␛, BEL as ␇, C1 as `\\x9b`) instead of sending them; machine formats keep
+their own escaping.
 """
 
 import json
