@@ -36,6 +36,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "qualify",
         "The agenda: overdue, today's and upcoming actions, stalled leads, then leads with no next action.",
     ),
+    "status": (
+        "briefing",
+        "One screen for the morning: due actions, stalled leads, pipeline, quota, the week, score crossings.",
+    ),
+    "brief": (
+        "briefing",
+        "Everything worth knowing before a call: who, stage, BANT, score and why, latest activities, similar wins.",
+    ),
     "score": ("scoring", "Compute lead scores: one lead, or every open lead with the ranking."),
     "clean": ("cleanup", "Archive dead leads with their reasons; --dry-run only lists them."),
     "restore": ("cleanup", "Bring an archived lead back, open, in the stage it was archived from."),
