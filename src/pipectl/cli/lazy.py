@@ -61,6 +61,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("transfer", "Export leads and/or activities as CSV, JSON or JSON Lines, streamed to stdout or a file."),
     "rules": ("scoring", "The scoring, stage and cleanup rules, kept in the database, written as TOML."),
     "stages": ("stages", "Manage the pipeline's stages (2 to 6, in order)."),
+    "mcp": (
+        "mcp_server",
+        "Serve the pipeline to AI assistants over stdio (Model Context Protocol); needs pipectl[mcp].",
+    ),
     "demo": ("demo", "Build the demo pipeline (40 sample leads) in its own database and say how to open it."),
     "db": ("db", "The database itself: path, upgrade, check, backup."),
 }
