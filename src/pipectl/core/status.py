@@ -179,6 +179,26 @@ def _band_index(score, thresholds):
     )
 
 
+def _moved(rules, scored, then: datetime):
+    """SQL: the lead has a counted activity recent enough to change its score since `then`.
+
+    Demographic points are today's either way, so only behaviour moves a score: an activity after
+    `then`, or one a rule's window (`within`) has let go of since; a lead with neither is left out
+    before its score is worked out twice."""
+    from sqlalchemy import false
+
+    if not rules.behavioural:
+        return false()
+    starts = [since for rule in rules.behavioural if (since := rule.since(then)) is not None]
+    earliest = min([then, *starts])
+    return exists().where(
+        ACTIVITIES.c.lead_id == scored.c.id,
+        ACTIVITIES.c.done == True,  # noqa: E712
+        ACTIVITIES.c.kind.in_(sorted({rule.kind for rule in rules.behavioural})),
+        raw(ACTIVITIES.c.at) >= ts(earliest),
+    )
+
+
 def score_crossings(session: Session, now: datetime) -> dict:
     """Open leads whose score band changed since this time yesterday: how many, and the first few."""
     from pipectl.core.scoring import current_rules
@@ -193,7 +213,7 @@ def score_crossings(session: Session, now: datetime) -> dict:
             clamped(raw_score(model.scoring, scored, now)).label("now"),
             clamped(raw_score(model.scoring, scored, then, as_of=True)).label("then"),
         )
-        .where(scored.c.status == "open", raw(scored.c.created_at) <= ts(then))
+        .where(scored.c.status == "open", raw(scored.c.created_at) <= ts(then), _moved(model.scoring, scored, then))
         .cte("scores")
         .prefix_with("MATERIALIZED")
     )
