@@ -142,14 +142,25 @@ def root(
             help="Database file or SQLAlchemy URL (default: pipeline.db in the user data folder).",
         ),
     ] = None,
+    acting_as: Annotated[
+        str | None,
+        typer.Option(
+            "--as",
+            metavar="NAME",
+            show_default=False,
+            help="Who is acting, recorded on every activity (default: PIPECTL_USER, else the login name).",
+        ),
+    ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
 ) -> None:
     """A sales pipeline in your terminal: leads, stages, activities, scores and forecasts."""
+    from pipectl.actor import choose
     from pipectl.cli.runtime import root_db
 
     root_db["location"] = db
+    choose(acting_as)  # every run sets it, so one run's --as never carries over to the next in a process
 
 
 def _silence_stdout() -> None:

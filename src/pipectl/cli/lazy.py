@@ -65,6 +65,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "mcp_server",
         "Serve the pipeline to AI assistants over stdio (Model Context Protocol); needs pipectl[mcp].",
     ),
+    "owners": ("owners", "The team's owners: who leads are handed to, with an optional capacity."),
+    "assign": ("assign", "Hand a lead to an owner (--to NAME), or unowned open leads out in turn (--round-robin)."),
+    "claim": (
+        "assign",
+        "Take an unowned lead as yours (--as NAME, PIPECTL_USER or the login name); fails if someone has it.",
+    ),
+    "release": ("assign", "Give a lead back: it has no owner again, for round-robin or a claim."),
     "demo": ("demo", "Build the demo pipeline (40 sample leads) in its own database and say how to open it."),
     "db": ("db", "The database itself: path, upgrade, check, backup."),
 }

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from pipectl.cli.table_layout import NAME_WIDTH, Column, cell_lines, from_markup, hidden_note, print_table
+from pipectl.cli.table_layout import NAME_WIDTH, Column, cell, cell_lines, from_markup, hidden_note, print_table
 from pipectl.contract import BANT_CRITERIA, BANT_LABELS, FIELDS
 from pipectl.money import format_money
 from pipectl.render import UNBOUNDED_WIDTH, escape, stdout_console
@@ -88,6 +88,8 @@ TIMELINE_COLUMNS = (
     Column("When", priority=9, keep=True),
     Column("What", priority=8, keep=True),
     Column("Detail", priority=7, min_width=20, keep=True),
+    # Who did it (issue 17): the first to go on a narrow terminal, the detail matters more.
+    Column("By", priority=6, min_width=6),
 )
 
 
@@ -147,7 +149,12 @@ def lead_card(detail: dict, probability: int | None) -> None:
         console,
         TIMELINE_COLUMNS,
         [
-            [short_date(activity["at"]), activity["kind"].replace("_", " "), from_markup(describe(activity))]
+            [
+                short_date(activity["at"]),
+                activity["kind"].replace("_", " "),
+                from_markup(describe(activity)),
+                cell(activity["actor"] or ""),
+            ]
             for activity in detail["activities"]
         ],
         title="Timeline (newest first)",

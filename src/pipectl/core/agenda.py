@@ -27,6 +27,7 @@ from sqlalchemy import exists
 from sqlmodel import Session, col, select
 
 from pipectl import clock
+from pipectl.actor import current_actor
 from pipectl.core.history import check_not_future, touch_lead
 from pipectl.core.outcomes import require_open
 from pipectl.core.rescoring import mark
@@ -96,6 +97,7 @@ def plan_action(
         data["revision"] = int(data.get("revision", 0)) + 1
         data["replaced"] = replaced
         task.note, task.due, task.at, task.recorded_at, task.data = action, due, at, clock.now(), data
+        task.actor = current_actor()  # who planned it last
     session.add(task)
     # Planning is bookkeeping, not contact with the lead: idle time keeps running.
     lead.updated_at = clock.now()
@@ -124,6 +126,7 @@ def complete_action(session: Session, lead: Lead, *, at: datetime | None = None,
         data["action"], data["outcome"] = task.note, note
         task.note = f"{task.note}: {note}"
     task.done, task.at, task.recorded_at, task.data = True, at, clock.now(), data
+    task.actor = current_actor()  # who did it, not who planned it (data keeps when it was planned)
     session.add(task)
     touch_lead(session, lead, TASK, at)
     return task

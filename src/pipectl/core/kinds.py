@@ -29,10 +29,25 @@ NOTES = ("note", "competitor")
 LOGGABLE = OUTREACH + RESPONSES + SIGNALS + NOTES
 
 # Written by pipectl itself; `log` cannot fake them.
-SYSTEM = ("created", "edited", "stage_change", "won", "lost", "reopened", "archived", "restored", "bant", "task")
+SYSTEM = (
+    "created",
+    "edited",
+    "stage_change",
+    "won",
+    "lost",
+    "reopened",
+    "archived",
+    "restored",
+    "bant",
+    "task",
+    # A team (issue 17): a lead handed to an owner, given back, or brought in again by another seller.
+    "assigned",
+    "released",
+    "joined",
+)
 
 # Changes that are bookkeeping, not contact with the lead: they do not reset idle time.
-QUIET = ("edited",)
+QUIET = ("edited", "assigned", "released", "joined")
 
 
 def normalise_kind(kind: str) -> str:

@@ -235,6 +235,7 @@ def activity_dict(activity: Activity, stage_names: dict[int, str] | None = None)
         "from_stage": _name(names, activity.from_stage_id),
         "to_stage": _name(names, activity.to_stage_id),
         "data": activity.data,
+        "actor": activity.actor,
     }
 
 

@@ -1,4 +1,4 @@
-"""The tables: stages, leads (with their tags and custom fields), activities, settings.
+"""The tables: stages, leads (with their tags and custom fields), activities, settings, owners, assignments, counters.
 
 Money is whole cents in a BIGINT so sums never drift; instants are epoch
 seconds (see `Timestamp`). Every change the schema needs after the first
@@ -12,6 +12,7 @@ from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, Str
 from sqlmodel import Field, SQLModel
 from sqlmodel.main import SQLModelConfig
 
+from pipectl.actor import current_actor
 from pipectl.folding import KEYED, fold, key_of, plain
 from pipectl.storage.types import Timestamp
 
@@ -68,6 +69,8 @@ class Lead(SQLModel, table=True):
         Index("ix_leads_source_key", "source_key"),
         # `show edith` finds Édith Piaf by a prefix of her name's lookup form (migration 0003).
         Index("ix_leads_name_plain", "name_plain"),
+        # `claim --next` and `assign --round-robin` walk unowned open leads best score first (migration 0006).
+        Index("ix_leads_status_owner_score", "status", "owner_key", "score"),
         # Ids are never reused after a purge, so an old id in a script cannot hit a new lead.
         {"sqlite_autoincrement": True},
     )
@@ -183,6 +186,9 @@ class Activity(SQLModel, table=True):
     # Details of changes the tool makes: fields edited, BANT answers, a forced move.
     data: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     recorded_at: datetime = _timestamp(nullable=False)
+    # Who did it (`--as`, PIPECTL_USER or the login name; migration 0006). The column default fills
+    # every insert, the ORM's and the bulk writers' alike; rows from before 0006 have NULL.
+    actor: str | None = Field(default=None, sa_column=Column(String(80), nullable=True, default=current_actor))
 
 
 class Setting(SQLModel, table=True):
@@ -196,6 +202,56 @@ class Setting(SQLModel, table=True):
 
     key: str = Field(sa_column=Column(String(64), primary_key=True))
     value: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class Owner(SQLModel, table=True):
+    """A seller leads can be handed to, with an optional capacity; a paused one gets no new leads."""
+
+    model_config = DEFERRED
+
+    __tablename__ = "owners"
+    if TYPE_CHECKING:  # set by SQLModel, which does not declare it
+        __table__: ClassVar[Table]
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=Column(String(80), nullable=False))
+    # fold(name): `sam` and `Sam` are one owner, as `leads.owner_key` compares them.
+    name_key: str = Field(sa_column=Column(String(80), nullable=False, unique=True))
+    paused: bool = Field(default=False)
+    max_open: int | None = Field(default=None)  # most open leads at once
+    max_new_per_week: int | None = Field(default=None)  # most leads handed over in 7 days
+    created_at: datetime = _timestamp(nullable=False)
+
+
+class Counter(SQLModel, table=True):
+    """A named counter advanced with `UPDATE … RETURNING` (the round-robin turn): one row, no race."""
+
+    model_config = DEFERRED
+
+    __tablename__ = "counters"
+    if TYPE_CHECKING:  # set by SQLModel, which does not declare it
+        __table__: ClassVar[Table]
+
+    name: str = Field(sa_column=Column(String(64), primary_key=True))
+    value: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class Assignment(SQLModel, table=True):
+    """One hand-over of a lead to an owner: what a capacity of new leads per week counts."""
+
+    model_config = DEFERRED
+
+    __tablename__ = "assignments"
+    if TYPE_CHECKING:  # set by SQLModel, which does not declare it
+        __table__: ClassVar[Table]
+    __table_args__ = (Index("ix_assignments_owner_at", "owner_key", "at"), {"sqlite_autoincrement": True})
+
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("leads.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    owner_key: str = Field(sa_column=Column(String(80), nullable=False))
+    at: datetime = _timestamp(nullable=False)
 
 
 def stored_id(row: Stage | Lead | Activity) -> int:
