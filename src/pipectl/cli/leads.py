@@ -14,6 +14,7 @@ import typer
 from pipectl.cli import completion as complete
 from pipectl.cli.options import COUNT_MAX, AtOption, DbOption, FormatOption, LeadArgument, parse_money
 from pipectl.contract import BY_KEY, DATA_POINTS, Field
+from pipectl.errors import PipectlError, UsageError
 
 SourceOption = Annotated[str | None, typer.Option("--source", help="Only leads from this source.")]
 OwnerOption = Annotated[str | None, typer.Option("--owner", help="Only leads of this owner.")]
@@ -113,26 +114,72 @@ def add(
     field: FieldOption = None,
     at: AtOption = None,
     force: Annotated[bool, typer.Option("--force", help="Add it even if it looks like a duplicate.")] = False,
+    join: Annotated[
+        bool, typer.Option("--join", help="If it matches a lead already there, log it on that lead instead.")
+    ] = False,
     db: DbOption = None,
     **data_points,
 ) -> None:
     """Add a lead and print its id.
 
+    A lead matching one another seller owns is refused, naming them (--join logs it on their
+    lead instead). With `pipectl owners auto round-robin`, a lead without --owner is handed out.
+
     Example: pipectl add "Ada Lovelace" --company Analytical --email ada@example.com --value 12k --tag warm
     """
     from pipectl.cli.runtime import pipeline
-    from pipectl.core.leads import add_lead, describe_duplicates, parse_custom_fields, validate_fields
+    from pipectl.core import customers
+    from pipectl.core.leads import add_lead, describe_duplicates, find_duplicates, parse_custom_fields, validate_fields
     from pipectl.render import message, warning
 
+    if join and force:
+        raise UsageError("--join logs a matching lead on the one already there; --force adds it anyway: choose one.")
     fields = validate_fields(name=name, **data_points)
     custom = parse_custom_fields(field or [])
     with pipeline(db) as session:
-        lead, duplicates = add_lead(session, fields, stage=stage, tags=tag or [], custom=custom, at=at, force=force)
-        lead_id = lead.id
+        if join:
+            matches = find_duplicates(session, email=fields.email, name=fields.name, company=fields.company)
+            if matches:
+                seller = customers.seller_of(fields.owner)
+                joined = (customers.someone_elses(matches, seller) or matches)[0]
+                customers.join(session, joined, fields.model_dump(exclude_unset=True))
+                shown = joined.id, joined.name, joined.owner
+        if not (join and matches):
+            lead, duplicates = add_lead(session, fields, stage=stage, tags=tag or [], custom=custom, at=at, force=force)
+            handed = _auto_assign(session, lead) if lead.owner is None else None
+            lead_id, owner = lead.id, lead.owner
+            others = customers.company_workers(session, fields.company, customers.seller_of(owner), lead.id)
+    if join and matches:
+        whose = f" ({shown[2]}'s)" if shown[2] else ""
+        message(f"Logged on lead #{shown[0]} {shown[1]}{whose} instead of adding it.")
+        print(shown[0])
+        return
     if duplicates:
         warning(f"added anyway (--force), though it looks like {describe_duplicates(duplicates)}.")
-    message(f"Added lead #{lead_id} {fields.name}.")
+    if others:
+        workers = ", ".join(f"{name} ({count} open lead{'s' if count > 1 else ''})" for name, count in others)
+        warning(f"{fields.company} is also worked by {workers}; agree who talks to them.")
+    message(f"Added lead #{lead_id} {fields.name}" + (f", handed to {owner}." if handed else "."))
     print(lead_id)
+
+
+def _auto_assign(session, lead) -> bool:
+    """With the auto-assign setting on, hand a new lead without an owner out by round-robin."""
+    from pipectl.core.assignment import AUTO_ASSIGN, round_robin
+    from pipectl.core.settings import get_setting
+    from pipectl.render import warning
+
+    if get_setting(session, AUTO_ASSIGN) != "round-robin":
+        return False
+    try:
+        handed = round_robin(session, lead_ids=[lead.id])["assigned"]
+    except PipectlError as error:  # no active owner: the lead is kept, unowned, and the user told why
+        warning(f"not handed out: {error}")
+        return False
+    if not handed:
+        warning("not handed out: every active owner is full (see `pipectl owners list`).")
+    session.refresh(lead)
+    return bool(handed)
 
 
 def list_leads(

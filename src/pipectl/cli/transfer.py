@@ -241,6 +241,7 @@ def import_data(
     from pathlib import Path
 
     from pipectl.cli.runtime import database_files, pipeline
+    from pipectl.core.assignment import auto_assign_after, newest_lead_id
     from pipectl.core.import_sources import open_source
     from pipectl.core.importing import ImportOptions, RejectsFile, import_file
     from pipectl.errors import UsageError
@@ -284,7 +285,9 @@ def import_data(
     try:
         # A dry run on a missing database works on an empty one in memory and creates nothing.
         with pipeline(db, dry_run=dry_run) as session, _progress(source) as progress:
+            last_id = newest_lead_id(session)
             result = import_file(session, source, options, rejects=reject_file, progress=progress)
+            handed = None if dry_run or result.failure is not None else auto_assign_after(session, last_id)
             if reject_file is not None and result.failure is None:
                 reject_file.finish()
         if reject_file is not None and result.failure is None:
@@ -315,6 +318,14 @@ def import_data(
     if result.created_stages:
         parts.append(f"stage(s) created: {', '.join(result.created_stages)}")
     message(f"Imported from {source.name}: " + "; ".join(parts) + ".")
+    if handed is not None and (handed["assigned"] or handed["left"]):
+        counts_by: dict[str, int] = {}
+        for row in handed["assigned"]:
+            counts_by[row["owner"]] = counts_by.get(row["owner"], 0) + 1
+        shares = ", ".join(f"{name} {count:,}" for name, count in counts_by.items()) or "nobody"
+        message(f"Handed out by round-robin: {shares}.")
+        if handed["left"]:
+            warning(f"{handed['left']:,} new lead(s) left unowned: every active owner is full.")
     if counts.unknown_paths:
         message(
             f"{counts.unknown_paths:,} won or lost lead(s) came without the stage they closed from: their path "

@@ -13,8 +13,9 @@ for the same lead; SQLite's write lock (BEGIN IMMEDIATE) already makes each comm
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import and_, bindparam, exists, insert, select, update
+from sqlalchemy import CursorResult, and_, bindparam, exists, func, insert, select, update
 from sqlmodel import Session
 
 from pipectl import clock
@@ -59,14 +60,17 @@ def _require_open(lead: Lead, what: str) -> None:
 def _set_owner(session: Session, lead: Lead, owner: Owner | None, *, expected: str | None) -> None:
     """Compare-and-set: the lead changes owner only if its owner is still `expected` (a folded key)."""
     same_owner = LEADS.c.owner_key.is_(None) if expected is None else LEADS.c.owner_key == expected
-    changed = session.execute(
-        update(LEADS)
-        .where(LEADS.c.id == lead.id, LEADS.c.status == "open", same_owner)
-        .values(
-            owner=None if owner is None else owner.name,
-            owner_key=None if owner is None else owner.name_key,
-            updated_at=clock.now(),
-        )
+    changed = cast(
+        CursorResult,
+        session.execute(
+            update(LEADS)
+            .where(LEADS.c.id == lead.id, LEADS.c.status == "open", same_owner)
+            .values(
+                owner=None if owner is None else owner.name,
+                owner_key=None if owner is None else owner.name_key,
+                updated_at=clock.now(),
+            )
+        ),
     ).rowcount
     session.expire(lead)
     if changed != 1:
@@ -216,11 +220,14 @@ def round_robin(session: Session, wanted: Candidates | None = None, *, lead_ids:
                 room[owner.name_key] -= 1
                 chosen.append((lead_id, lead_name, owner))
                 break
-    result = session.execute(
-        update(LEADS)
-        .where(LEADS.c.id == bindparam("lead_id"), LEADS.c.owner_key.is_(None))
-        .values(owner=bindparam("owner_name"), owner_key=bindparam("key"), updated_at=now),
-        [{"lead_id": lead_id, "owner_name": owner.name, "key": owner.name_key} for lead_id, _, owner in chosen],
+    result = cast(
+        CursorResult,
+        session.execute(
+            update(LEADS)
+            .where(LEADS.c.id == bindparam("lead_id"), LEADS.c.owner_key.is_(None))
+            .values(owner=bindparam("owner_name"), owner_key=bindparam("key"), updated_at=now),
+            [{"lead_id": lead_id, "owner_name": owner.name, "key": owner.name_key} for lead_id, _, owner in chosen],
+        ),
     )
     # The candidates are locked (PostgreSQL) or the file is (SQLite): nobody can have taken one meanwhile.
     # Checked anyway where the driver counts an executemany's rows.
@@ -253,6 +260,24 @@ def round_robin(session: Session, wanted: Candidates | None = None, *, lead_ids:
         for lead_id, name, owner in chosen
     ]
     return {"assigned": assigned, "left": len(candidates) - count}
+
+
+def newest_lead_id(session: Session) -> int:
+    return session.execute(select(func.coalesce(func.max(LEADS.c.id), 0))).scalar_one()
+
+
+def auto_assign_after(session: Session, last_id: int) -> dict | None:
+    """With the auto-assign setting on, hand out the leads added after `last_id` that have no owner.
+
+    None when the setting is off or no owner is active (nobody to hand them to: they stay unowned)."""
+    from pipectl.core.settings import get_setting
+
+    if get_setting(session, AUTO_ASSIGN) != "round-robin" or not loads(session, clock.now(), only_active=True):
+        return None
+    fresh = session.execute(
+        select(LEADS.c.id).where(LEADS.c.id > last_id, LEADS.c.owner_key.is_(None), LEADS.c.status == "open")
+    ).scalars()
+    return round_robin(session, lead_ids=list(fresh))
 
 
 def _room(load: Load) -> int:

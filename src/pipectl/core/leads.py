@@ -123,11 +123,15 @@ def add_lead(
     force: bool = False,
 ) -> tuple[Lead, list[Lead]]:
     """Add an open lead; refuses a likely duplicate unless `force`. Returns the lead and its duplicates."""
+    from pipectl.core.customers import refuse_second_seller, seller_of, someone_elses
     from pipectl.core.outcomes import check_entry_rules
 
     if not fields.name:
         raise UsageError("A lead needs a name.")
     duplicates = find_duplicates(session, email=fields.email, name=fields.name, company=fields.company)
+    taken = someone_elses(duplicates, seller_of(fields.owner))
+    if taken:  # not even with --force: two sellers never work one customer
+        refuse_second_seller(taken)
     if duplicates and not force:
         raise DuplicateLead(
             f"This looks like a lead already in the pipeline: {describe_duplicates(duplicates)}. "
