@@ -10,7 +10,9 @@ from pipectl.cli.options import (
     COUNT_MAX,
     DbOption,
     FormatOption,
+    MineOption,
     format_flag,
+    owner_or_mine,
     parse_checked,
     parse_money,
     parse_since,
@@ -44,6 +46,7 @@ BOARD_CARDS = 10
 
 def board(
     owner: OwnerOption = None,
+    mine: MineOption = False,
     tag: Annotated[
         list[str] | None, typer.Option("--tag", "-t", metavar="TAG", help="Only leads with this tag; repeat for more.")
     ] = None,
@@ -72,6 +75,7 @@ def board(
 
     Example: pipectl board --owner sam --tag enterprise --limit 5
     """
+    owner = owner_or_mine(owner, mine)
     from pipectl import clock
     from pipectl.cli.insight_views import board_rows, board_view
     from pipectl.cli.runtime import pipeline
@@ -115,6 +119,7 @@ def metrics(
         ),
     ] = None,
     owner: OwnerOption = None,
+    mine: MineOption = False,
     by: Annotated[
         str | None,
         typer.Option(
@@ -149,6 +154,7 @@ def metrics(
     Example: pipectl metrics --since 90d --owner sam
     Example: pipectl metrics --by source --format csv
     """
+    owner = owner_or_mine(owner, mine)
     from pipectl import clock
     from pipectl.cli.breakdown_views import BREAKDOWN_COLUMNS, breakdown_csv_rows, breakdown_view
     from pipectl.cli.insight_views import metrics_view
@@ -202,6 +208,7 @@ def forecast(
     ] = None,
     save: Annotated[bool, typer.Option("--save", help="Keep --quota and --period for later forecasts.")] = False,
     owner: OwnerOption = None,
+    mine: MineOption = False,
     by: Annotated[
         str | None,
         typer.Option(
@@ -233,6 +240,7 @@ def forecast(
     Example: pipectl forecast --quota 50k --period quarter --save
     Example: pipectl forecast --owner sam --by source
     """
+    owner = owner_or_mine(owner, mine)
     from pipectl import clock
     from pipectl.cli.breakdown_views import FORECAST_GROUP_COLUMNS, forecast_group_rows, forecast_groups_view
     from pipectl.cli.insight_views import forecast_view

@@ -12,7 +12,16 @@ from typing import Annotated
 import typer
 
 from pipectl.cli import completion as complete
-from pipectl.cli.options import COUNT_MAX, AtOption, DbOption, FormatOption, LeadArgument, parse_money
+from pipectl.cli.options import (
+    COUNT_MAX,
+    AtOption,
+    DbOption,
+    FormatOption,
+    LeadArgument,
+    MineOption,
+    owner_or_mine,
+    parse_money,
+)
 from pipectl.contract import BY_KEY, DATA_POINTS, Field
 from pipectl.errors import PipectlError, UsageError
 
@@ -191,6 +200,7 @@ def list_leads(
     ] = "open",
     tag: TagOption = None,
     owner: OwnerOption = None,
+    mine: MineOption = False,
     source: SourceOption = None,
     min_score: Annotated[
         int | None, typer.Option("--min-score", min=0, max=100, help="Only leads scoring at least this.")
@@ -231,7 +241,7 @@ def list_leads(
         stage=stage,
         status=status.lower(),
         tags=tag or [],
-        owner=owner,
+        owner=owner_or_mine(owner, mine),
         source=source,
         min_score=min_score,
         qualified=True if qualified else False if unqualified else None,

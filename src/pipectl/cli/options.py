@@ -143,3 +143,18 @@ ValueOption = Annotated[
         show_default=False,
     ),
 ]
+MineOption = Annotated[
+    bool, typer.Option("--mine", help="Only your leads (--as NAME, PIPECTL_USER or the login name).")
+]
+
+
+def owner_or_mine(owner: str | None, mine: bool) -> str | None:
+    """The owner a view is about: --owner NAME, or with --mine whoever is acting."""
+    if not mine:
+        return owner
+    from pipectl.actor import current_actor
+    from pipectl.errors import UsageError
+
+    if owner is not None:
+        raise UsageError("--mine is --owner with your own name: give one of them.")
+    return current_actor()

@@ -11,8 +11,10 @@ from pipectl.cli.options import (
     AtOption,
     DbOption,
     LeadArgument,
+    MineOption,
     NoteOption,
     format_flag,
+    owner_or_mine,
     parse_span,
     parse_when,
 )
@@ -247,12 +249,14 @@ def next_actions(
             "the table, all in json, jsonl and csv).",
         ),
     ] = None,
+    owner: Annotated[str | None, typer.Option("--owner", metavar="NAME", help="Only leads of this owner.")] = None,
+    mine: MineOption = False,
     fmt: NextFormatOption = "table",
     db: DbOption = None,
 ) -> None:
     """The agenda: overdue, today's and upcoming actions, stalled leads, then leads with no next action.
 
-    Example: pipectl next --within 3d
+    Example: pipectl next --within 3d --mine
     """
     from pipectl import clock
     from pipectl.cli.runtime import pipeline
@@ -267,7 +271,9 @@ def next_actions(
     span = within.ahead_of(datetime.combine(now.date(), time()) + timedelta(days=1))
     with pipeline(db, write=False) as session:
         # A calendar holds planned actions only.
-        rows = agenda(session, within=span, limit=limit, now=now, unplanned=fmt != "ics")
+        rows = agenda(
+            session, within=span, limit=limit, now=now, unplanned=fmt != "ics", owner=owner_or_mine(owner, mine)
+        )
         # A person reads a screenful: long sections are cut, and say how to see them whole.
         hidden: dict[str, int] = {}
         if fmt == "table":

@@ -33,6 +33,7 @@ from pipectl.core.outcomes import require_open
 from pipectl.core.rescoring import mark
 from pipectl.dates import iso
 from pipectl.errors import RuleViolation, UsageError
+from pipectl.folding import fold
 from pipectl.storage.models import Activity, Lead
 
 TASK = "task"
@@ -151,7 +152,14 @@ def day_bounds(now: datetime, within: timedelta) -> tuple[datetime, datetime, da
     return today, tomorrow, tomorrow + within
 
 
-def planned_rows(session: Session, now: datetime, within: timedelta = DEFAULT_WITHIN) -> Iterator[AgendaRow]:
+def _owned(owner: str | None) -> list:
+    """`next --owner NAME`: only that owner's leads (compared folded, as everywhere)."""
+    return [] if owner is None else [col(Lead.owner_key) == fold(owner)]
+
+
+def planned_rows(
+    session: Session, now: datetime, within: timedelta = DEFAULT_WITHIN, *, owner: str | None = None
+) -> Iterator[AgendaRow]:
     """Open tasks of open leads due before the end of the window: overdue, then today, then upcoming.
 
     Within each day, higher scores come first; overdue days run from the most overdue.
@@ -168,6 +176,7 @@ def planned_rows(session: Session, now: datetime, within: timedelta = DEFAULT_WI
             col(Activity.due).is_not(None),
             col(Activity.due) < horizon,
             Lead.status == "open",
+            *_owned(owner),
         )
         .order_by(col(Activity.due), col(Lead.score).desc(), col(Activity.id))
         .execution_options(yield_per=CHUNK)
@@ -181,14 +190,16 @@ def planned_rows(session: Session, now: datetime, within: timedelta = DEFAULT_WI
 
 
 def unplanned_rows(
-    session: Session, limit: int | None = DEFAULT_LIMIT, *, exclude: set[int] | None = None
+    session: Session, limit: int | None = DEFAULT_LIMIT, *, exclude: set[int] | None = None, owner: str | None = None
 ) -> list[AgendaRow]:
     """Open leads without an open next action, highest score first, at most `limit` (None: all)."""
     if limit is not None and limit < 1:
         raise UsageError("--limit must be at least 1.")
     has_task = exists().where(col(Activity.lead_id) == col(Lead.id), col(Activity.done) == False)  # noqa: E712
     query = (
-        select(col(Lead.id)).where(col(Lead.status) == "open", ~has_task).order_by(col(Lead.score).desc(), col(Lead.id))
+        select(col(Lead.id))
+        .where(col(Lead.status) == "open", ~has_task, *_owned(owner))
+        .order_by(col(Lead.score).desc(), col(Lead.id))
     )
     if exclude:
         query = query.where(col(Lead.id).not_in(sorted(exclude)))
@@ -206,7 +217,12 @@ STALLED_SCAN = 20_000
 
 
 def stalled_rows(
-    session: Session, now: datetime, limit: int | None = DEFAULT_LIMIT, *, within: timedelta = DEFAULT_WITHIN
+    session: Session,
+    now: datetime,
+    limit: int | None = DEFAULT_LIMIT,
+    *,
+    within: timedelta = DEFAULT_WITHIN,
+    owner: str | None = None,
 ) -> list[AgendaRow]:
     """Stalled open leads (the hygiene rules), highest score first: each needs a decision.
 
@@ -226,7 +242,7 @@ def stalled_rows(
     found: list[AgendaRow] = []
     last: tuple[int, int] | None = None
     for _page in range(STALLED_SCAN // CHUNK):
-        query = select(Lead.id, Lead.score).where(Lead.status == "open", ~due_in_window)
+        query = select(Lead.id, Lead.score).where(Lead.status == "open", ~due_in_window, *_owned(owner))
         if last is not None:
             # `score <= last` lets SQLite seek in the (status, score) index to where the page ended,
             # instead of walking every page before it again.
@@ -256,6 +272,7 @@ def agenda(
     limit: int | None = DEFAULT_LIMIT,
     now: datetime | None = None,
     unplanned: bool = True,
+    owner: str | None = None,
 ) -> Iterator[AgendaRow]:
     """The whole agenda in order: overdue, today, upcoming, needs a decision, no next action.
 
@@ -267,18 +284,18 @@ def agenda(
         raise UsageError("--limit must be at least 1.")
     if within < timedelta(0):
         raise UsageError("--within cannot be negative.")
-    return _agenda_rows(session, within, limit, now or clock.now(), unplanned)
+    return _agenda_rows(session, within, limit, now or clock.now(), unplanned, owner)
 
 
 def _agenda_rows(
-    session: Session, within: timedelta, limit: int | None, now: datetime, unplanned: bool
+    session: Session, within: timedelta, limit: int | None, now: datetime, unplanned: bool, owner: str | None
 ) -> Iterator[AgendaRow]:
-    yield from planned_rows(session, now, within)
+    yield from planned_rows(session, now, within, owner=owner)
     if not unplanned:
         return
-    stalled = stalled_rows(session, now, limit, within=within)
+    stalled = stalled_rows(session, now, limit, within=within, owner=owner)
     yield from stalled
-    yield from unplanned_rows(session, limit, exclude={row.lead_id for row in stalled})
+    yield from unplanned_rows(session, limit, exclude={row.lead_id for row in stalled}, owner=owner)
 
 
 def agenda_dicts(session: Session, rows: Iterator[AgendaRow]) -> Iterator[dict]:
