@@ -11,7 +11,15 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "src" / "pipectl"
-BASE = {"pipectl.actor", "pipectl.clock", "pipectl.dates", "pipectl.errors", "pipectl.folding", "pipectl.money", "pipectl.contract"}
+BASE = {
+    "pipectl.actor",
+    "pipectl.clock",
+    "pipectl.dates",
+    "pipectl.errors",
+    "pipectl.folding",
+    "pipectl.money",
+    "pipectl.contract",
+}
 RENDERER = {"pipectl.render", "pipectl.output"}
 
 

@@ -1,0 +1,142 @@
+"""Eight sellers at once (issue 17): 8 × 300 mixed commands, on SQLite and on PostgreSQL when a server is given.
+
+Each seller is a process running commands through the CLI entry (tests/team_seller.py). Afterwards:
+every command that exited 0 left exactly its effect, none that failed left a trace, each lead's
+owner is the one its history ends with, and round-robin handed out leads strictly in turn (counts
+per owner differ by at most one). Bounded in time: a seller that hangs fails the test.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+SELLERS, COMMANDS = 8, 300
+LIMIT_SECONDS = 900
+POSTGRES = os.environ.get("PIPECTL_TEST_POSTGRES_URL")
+SELLER = Path(__file__).parent / "team_seller.py"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def shared_db(request, tmp_path):
+    """A pipeline with the team as owners: a SQLite file, or a new database on the PostgreSQL server."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "team.db")
+        return
+    if not POSTGRES:
+        pytest.skip("set PIPECTL_TEST_POSTGRES_URL to run the concurrency test on PostgreSQL")
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"pipectl_team_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(POSTGRES).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_eight_sellers_at_once(ok, shared_db, tmp_path):
+    team = [f"seller{n}" for n in range(SELLERS)]
+    for name in team:
+        ok("--db", shared_db, "owners", "add", name)
+    for n in range(20):
+        ok("--db", shared_db, "add", f"Seed {n}", "--size", str(n))
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(
+            filter(None, [str(Path(__file__).parent.parent / "src"), os.environ.get("PYTHONPATH")])
+        ),
+    }
+    logs = [tmp_path / f"{name}.jsonl" for name in team]
+    sellers = [
+        subprocess.Popen(
+            [sys.executable, str(SELLER), shared_db, name, str(seed), str(COMMANDS), str(SELLERS), str(log)], env=env
+        )
+        for seed, (name, log) in enumerate(zip(team, logs, strict=True))
+    ]
+    try:
+        for seller in sellers:
+            assert seller.wait(timeout=LIMIT_SECONDS) == 0
+    finally:
+        for seller in sellers:
+            seller.kill()
+    runs = {
+        name: [json.loads(line) for line in log.read_text().splitlines()] for name, log in zip(team, logs, strict=True)
+    }
+    assert sum(len(done) for done in runs.values()) == SELLERS * COMMANDS
+    expected = Counter()  # (kind, how, actor, lead): what the successful commands must have written
+    added, refused_adds, calls, refused_calls = {}, set(), set(), set()
+    for actor, done in runs.items():
+        for run in done:
+            assert "crash" not in run and "Traceback" not in run["stderr"], run
+            if run["code"] != 0:
+                assert run["code"] == 1 and run["stderr"].startswith("Error: "), run
+            command = run["args"][0]
+            if command == "add":
+                (
+                    added.__setitem__(run["args"][1], int(run["stdout"]))
+                    if run["code"] == 0
+                    else refused_adds.add(run["args"][1])
+                )
+            elif command == "log":
+                (calls if run["code"] == 0 else refused_calls).add(run["args"][4])
+            elif run["code"] == 0:
+                for row in json.loads(run["stdout"]):
+                    kind = "released" if command == "release" else "assigned"
+                    expected[(kind, row["how"], actor, row["id"])] += 1
+
+    from sqlalchemy import create_engine, text
+
+    location = shared_db if "://" in shared_db else f"sqlite:///{shared_db}"
+    engine = create_engine(location)
+    with engine.connect() as connection:
+        leads = {
+            name: (lead_id, owner)
+            for lead_id, name, owner in connection.execute(text("SELECT id, name, owner FROM leads"))
+        }
+        history = connection.execute(
+            text(
+                "SELECT lead_id, kind, note, data, actor FROM activities "
+                "WHERE kind IN ('assigned', 'released', 'call') ORDER BY id"
+            )
+        ).all()
+    engine.dispose()
+
+    # Adds: each success is there under its id, each refusal is not.
+    assert {name: leads[name][0] for name in added} == added
+    assert not refused_adds & leads.keys()
+    found = Counter()
+    last_owner: dict[int, str | None] = {}
+    notes = set()
+    for lead_id, kind, note, data, actor in history:
+        data = json.loads(data) if isinstance(data, str) else data
+        if kind == "call":
+            notes.add(note)
+            continue
+        found[(kind, data.get("how", "release"), actor, lead_id)] += 1
+        last_owner[lead_id] = data.get("to") if kind == "assigned" else None
+    assert found == expected  # every hand-over that succeeded, and nothing else
+    assert notes == calls and not notes & refused_calls
+    # One owner per lead: the one its history ends with.
+    for lead_id, owner in leads.values():
+        assert owner == last_owner.get(lead_id), lead_id
+    # Round-robin strictly in turn: the owners' counts differ by at most one.
+    turns = Counter(actor for (kind, how, actor, _), n in expected.items() for _ in range(n) if how == "round-robin")
+    per_owner = Counter()
+    for _lead, kind, _note, data, _actor in history:
+        data = json.loads(data) if isinstance(data, str) else data
+        if kind == "assigned" and data.get("how") == "round-robin":
+            per_owner[data["to"]] += 1
+    assert sum(turns.values()) == sum(per_owner.values()) > SELLERS
+    counts = [per_owner.get(name, 0) for name in team]
+    assert max(counts) - min(counts) <= 1, counts
