@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 
-SELLERS, COMMANDS = 8, 300
+SELLERS = 8
+# 300 each as the issue asks; PIPECTL_TEAM_COMMANDS runs fewer for a quick look while developing.
+COMMANDS = int(os.environ.get("PIPECTL_TEAM_COMMANDS", "300"))
 LIMIT_SECONDS = 900
 POSTGRES = os.environ.get("PIPECTL_TEST_POSTGRES_URL")
 SELLER = Path(__file__).parent / "team_seller.py"
