@@ -291,6 +291,8 @@ def review(
             "--since", metavar="DATE", parser=parse_since, help="Review from this date, or this far back (7d, 2w, 1m)."
         ),
     ] = "7d",  # type: ignore[assignment]  # Typer passes a default through `parser`
+    owner: OwnerOption = None,
+    mine: MineOption = False,
     fmt: ReviewFormatOption = "table",
     db: DbOption = None,
 ) -> None:
@@ -302,8 +304,12 @@ def review(
     that require BANT or in the last stage. Competition notes are competitor activities,
     notes mentioning a competitor, and notes on leads tagged competitor.
 
+    With --owner NAME (or --mine) every section is about that owner's leads.
+
     Example: pipectl review --since 2w --format md > review.md
+    Example: pipectl review --mine
     """
+    owner = owner_or_mine(owner, mine)
     from pipectl import clock
     from pipectl.cli.insight_views import review_markdown, review_view
     from pipectl.cli.runtime import pipeline
@@ -316,7 +322,7 @@ def review(
     if start > now:
         raise UsageError(f"--since {start:%Y-%m-%d} is in the future; give a past date or a look-back such as 7d.")
     with pipeline(db, write=False) as session:
-        data = compute_review(session, now, start)
+        data = compute_review(session, now, start, owner)
     emit(fmt, data, table=review_view, writers={"md": lambda review: print(review_markdown(review), end="")})
 
 

@@ -447,7 +447,8 @@ def _review_lines(data: dict) -> list[tuple[str, list[str]]]:
 
 def review_view(data: dict) -> None:
     console = stdout_console()
-    console.print(f"[bold]Pipeline review[/bold] {short_date(data['since'])} to {short_date(data['until'])}")
+    whose = f" of {escape(data['owner'])}" if data.get("owner") else ""
+    console.print(f"[bold]Pipeline review{whose}[/bold] {short_date(data['since'])} to {short_date(data['until'])}")
     for heading, lines in _review_lines(data):
         console.print()
         console.print(f"[bold]{heading}[/bold]")
@@ -457,7 +458,8 @@ def review_view(data: dict) -> None:
 
 def review_markdown(data: dict) -> str:
     """The review as Markdown to paste into notes; user text has Markdown's specials escaped."""
-    out = [f"# Pipeline review {short_date(data['since'])} to {short_date(data['until'])}", ""]
+    whose = f" of {_markdown_escape(data['owner'])}" if data.get("owner") else ""
+    out = [f"# Pipeline review{whose} {short_date(data['since'])} to {short_date(data['until'])}", ""]
     for heading, lines in _review_lines(data):
         out += [f"## {heading}", ""]
         for line in lines:

@@ -10,19 +10,24 @@
 4. Competition notes: `competitor` activities, notes mentioning a competitor,
    and notes on leads tagged `competitor`.
 
+With an owner (`review --owner NAME`, `--mine`) every section is about that owner's leads: each
+query takes the same condition on the lead, so the sections still add up with each other.
+
 Counts and sums are SQL aggregates; each list shows at most `LIST_LIMIT` rows.
 """
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, true
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import True_
 from sqlmodel import Session
 
 from pipectl.contract import BANT_CRITERIA
 from pipectl.core.funnel import ACTIVITIES, LEADS, STAGES
 from pipectl.core.periods import raw, ts
 from pipectl.dates import from_timestamp, iso
+from pipectl.folding import fold
 from pipectl.money import to_number
 from pipectl.storage.models import LeadTag
 
@@ -30,6 +35,11 @@ TAGS = LeadTag.__table__
 LIST_LIMIT = 50
 UPCOMING_DAYS = 7
 COMPETITOR = "competitor"
+
+
+def owned_by(owner: str | None) -> ColumnElement[bool]:
+    """The condition on a lead that scopes the review: that owner's leads (case ignored), or every lead."""
+    return LEADS.c.owner_key == fold(owner) if owner else true()
 
 
 def _lead_columns():
@@ -51,8 +61,8 @@ def _count_and_value(session: Session, *conditions) -> tuple[int, int]:
     return count, int(value)
 
 
-def wins(session: Session, since: datetime) -> dict:
-    closed_in = and_(LEADS.c.status == "won", raw(LEADS.c.closed_at) >= ts(since))
+def wins(session: Session, since: datetime, scope: ColumnElement[bool] | None = None) -> dict:
+    closed_in = and_(LEADS.c.status == "won", raw(LEADS.c.closed_at) >= ts(since), _scope(scope))
     count, value = _count_and_value(session, closed_in)
     rows = session.execute(
         select(*_lead_columns(), raw(LEADS.c.closed_at))
@@ -67,12 +77,13 @@ def wins(session: Session, since: datetime) -> dict:
     }
 
 
-def pipeline_update(session: Session, since: datetime) -> dict:
-    created_in = raw(LEADS.c.created_at) >= ts(since)
+def pipeline_update(session: Session, since: datetime, scope: ColumnElement[bool] | None = None) -> dict:
+    scope = _scope(scope)
+    created_in = and_(raw(LEADS.c.created_at) >= ts(since), scope)
     new_count, new_value = _count_and_value(session, created_in)
-    lost_in = and_(LEADS.c.status == "lost", raw(LEADS.c.closed_at) >= ts(since))
+    lost_in = and_(LEADS.c.status == "lost", raw(LEADS.c.closed_at) >= ts(since), scope)
     lost_count, lost_value = _count_and_value(session, lost_in)
-    _, won_value = _count_and_value(session, LEADS.c.status == "won", raw(LEADS.c.closed_at) >= ts(since))
+    _, won_value = _count_and_value(session, LEADS.c.status == "won", raw(LEADS.c.closed_at) >= ts(since), scope)
     lost_rows = session.execute(
         select(*_lead_columns(), LEADS.c.lost_reason, raw(LEADS.c.closed_at))
         .where(lost_in)
@@ -80,7 +91,10 @@ def pipeline_update(session: Session, since: datetime) -> dict:
         .limit(LIST_LIMIT)
     )
     moves_in = and_(ACTIVITIES.c.kind == "stage_change", raw(ACTIVITIES.c.at) >= ts(since))
-    move_count = session.execute(select(func.count()).select_from(ACTIVITIES).where(moves_in)).scalar_one()
+    # The count joins the leads only when it has to: the whole pipeline's review counts activities alone.
+    counted = ACTIVITIES if isinstance(scope, True_) else ACTIVITIES.join(LEADS, LEADS.c.id == ACTIVITIES.c.lead_id)
+    moves_in = and_(moves_in, scope)
+    move_count = session.execute(select(func.count()).select_from(counted).where(moves_in)).scalar_one()
     source, target = aliased(STAGES), aliased(STAGES)
     move_rows = session.execute(
         select(LEADS.c.id, LEADS.c.name, LEADS.c.company, source.c.name, target.c.name, raw(ACTIVITIES.c.at))
@@ -93,10 +107,10 @@ def pipeline_update(session: Session, since: datetime) -> dict:
         .order_by(ACTIVITIES.c.at, ACTIVITIES.c.id)
         .limit(LIST_LIMIT)
     )
-    archived_in = and_(LEADS.c.status == "archived", raw(LEADS.c.archived_at) >= ts(since))
+    archived_in = and_(LEADS.c.status == "archived", raw(LEADS.c.archived_at) >= ts(since), scope)
     archived_count, archived_value = _count_and_value(session, archived_in)
-    restored_count, restored_value = _count_and_value(session, _restored_in(since))
-    edited = _value_edits(session, since)
+    restored_count, restored_value = _count_and_value(session, _restored_in(since), scope)
+    edited = _value_edits(session, since, scope)
     change = new_value - won_value - lost_value - archived_value + restored_value + edited
     return {
         "new_leads": {"leads": new_count, "value": to_number(new_value)},
@@ -143,7 +157,7 @@ def _restored_in(since: datetime):
     )
 
 
-def _value_edits(session: Session, since: datetime) -> int:
+def _value_edits(session: Session, since: datetime, scope: ColumnElement[bool]) -> int:
     """Cents added by value edits in the period (`edit --value`, `won --value`) to leads that were open.
 
     Leads added in the period count at their current value already, and a lead closed before
@@ -165,18 +179,19 @@ def _value_edits(session: Session, since: datetime) -> int:
                 raw(ACTIVITIES.c.at) >= ts(since),
                 raw(LEADS.c.created_at) < ts(since),
                 open_then,
+                scope,
             )
         ).scalar_one()
     return int(total)
 
 
-def roadblocks(session: Session, now: datetime) -> dict:
+def roadblocks(session: Session, now: datetime, scope: ColumnElement[bool] | None = None) -> dict:
     from pipectl.core.hygiene import StaleFinder
 
     # The rules as a row condition: SQL counts the stalled leads and picks the most valuable ones,
     # so a million open leads never put their reasons in memory; only the shown ones are worded.
     finder = StaleFinder(session, now)
-    stalled = finder.condition()
+    stalled = and_(finder.condition(), _scope(scope))
     count = session.execute(select(func.count()).select_from(LEADS).where(stalled)).scalar_one()
     stalled_rows = session.execute(
         select(*_lead_columns(), STAGES.c.name)
@@ -191,11 +206,14 @@ def roadblocks(session: Session, now: datetime) -> dict:
             "count": count,
             "list": [{**_lead(*row[:4]), "stage": row[4], "reasons": reasons.get(row[0], [])} for row in stalled_rows],
         },
-        "overdue": _planned(session, raw(ACTIVITIES.c.due) < ts(now)),
+        "overdue": _planned(session, raw(ACTIVITIES.c.due) < ts(now), _scope(scope)),
         "upcoming": _planned(
-            session, raw(ACTIVITIES.c.due) >= ts(now), raw(ACTIVITIES.c.due) < ts(now + timedelta(days=UPCOMING_DAYS))
+            session,
+            raw(ACTIVITIES.c.due) >= ts(now),
+            raw(ACTIVITIES.c.due) < ts(now + timedelta(days=UPCOMING_DAYS)),
+            _scope(scope),
         ),
-        "unqualified": _unqualified(session),
+        "unqualified": _unqualified(session, _scope(scope)),
     }
 
 
@@ -218,11 +236,11 @@ def _planned(session: Session, *conditions) -> dict:
     return {"count": count, "list": [{**_lead(*row[:4]), "action": row[4], "due": _when(row[5])} for row in rows]}
 
 
-def _unqualified(session: Session) -> dict:
+def _unqualified(session: Session, scope: ColumnElement[bool]) -> dict:
     last_position = select(func.max(STAGES.c.position)).where(STAGES.c.removed == False).scalar_subquery()  # noqa: E712
     late = or_(STAGES.c.requires_bant == True, STAGES.c.position == last_position)  # noqa: E712
     not_qualified = or_(*(getattr(LEADS.c, name) != "yes" for name in BANT_CRITERIA))
-    where = and_(LEADS.c.status == "open", late, not_qualified)
+    where = and_(LEADS.c.status == "open", late, not_qualified, scope)
     joined = LEADS.join(STAGES, STAGES.c.id == LEADS.c.stage_id)
     count = session.execute(select(func.count()).select_from(joined).where(where)).scalar_one()
     rows = session.execute(
@@ -249,14 +267,14 @@ def _unqualified(session: Session) -> dict:
     }
 
 
-def competition(session: Session, since: datetime) -> dict:
+def competition(session: Session, since: datetime, scope: ColumnElement[bool] | None = None) -> dict:
     tagged = exists().where(TAGS.c.lead_id == ACTIVITIES.c.lead_id, TAGS.c.tag == COMPETITOR)
     mentions = or_(
         ACTIVITIES.c.kind == COMPETITOR,
         func.lower(ACTIVITIES.c.note).like(f"%{COMPETITOR}%"),
         and_(ACTIVITIES.c.kind == "note", tagged),
     )
-    where = and_(raw(ACTIVITIES.c.at) >= ts(since), ACTIVITIES.c.done == True, mentions)  # noqa: E712
+    where = and_(raw(ACTIVITIES.c.at) >= ts(since), ACTIVITIES.c.done == True, mentions, _scope(scope))  # noqa: E712
     joined = ACTIVITIES.join(LEADS, LEADS.c.id == ACTIVITIES.c.lead_id)
     count = session.execute(select(func.count()).select_from(joined).where(where)).scalar_one()
     rows = session.execute(
@@ -275,13 +293,19 @@ def competition(session: Session, since: datetime) -> dict:
     }
 
 
-def compute_review(session: Session, now: datetime, since: datetime) -> dict:
-    """Every section of `pipectl review`, as the JSON it prints."""
+def compute_review(session: Session, now: datetime, since: datetime, owner: str | None = None) -> dict:
+    """Every section of `pipectl review`, as the JSON it prints; with an owner, about their leads only."""
+    scope = owned_by(owner)
     return {
         "since": iso(since),
         "until": iso(now),
-        "wins": wins(session, since),
-        "pipeline": pipeline_update(session, since),
-        "roadblocks": roadblocks(session, now),
-        "competition": competition(session, since),
+        "owner": owner,
+        "wins": wins(session, since, scope),
+        "pipeline": pipeline_update(session, since, scope),
+        "roadblocks": roadblocks(session, now, scope),
+        "competition": competition(session, since, scope),
     }
+
+
+def _scope(scope: ColumnElement[bool] | None) -> ColumnElement[bool]:
+    return true() if scope is None else scope
