@@ -222,3 +222,64 @@ def test_owners_table_fits_a_terminal(ok, team, terminal):
     terminal(60)
     out = ok("owners", "list").stdout
     assert max(len(line) for line in out.splitlines()) <= 60 and "sam" in out
+
+
+def test_review_of_one_owner_adds_up_to_the_whole(ok, cli, new_lead, team):
+    ada = new_lead("Ada", "--value", "5k", "--owner", "sam")
+    bob = new_lead("Bob", "--value", "7k", "--owner", "kim")
+    new_lead("Cy", "--value", "1k")
+    ok("won", str(ada))
+    for lead in (bob, ada + 2):
+        ok("plan", str(lead), "Call back", "--due", "yesterday")
+        ok("log", str(lead), "competitor", "--note", "Rival Corp again")
+    whole = rows(ok("review", "-f", "json"))
+    sam, kim = (rows(ok("review", "--owner", name, "-f", "json")) for name in ("SAM", "kim"))
+    assert (sam["owner"], whole["owner"]) == ("SAM", None)
+    assert (sam["wins"]["leads"], kim["wins"]["leads"], whole["wins"]["leads"]) == (1, 0, 1)
+    assert [lead["id"] for lead in kim["roadblocks"]["overdue"]["list"]] == [bob]
+    assert whole["roadblocks"]["overdue"]["count"] == 2 and sam["roadblocks"]["overdue"]["count"] == 0
+    assert (kim["competition"]["count"], sam["competition"]["count"], whole["competition"]["count"]) == (1, 0, 2)
+    new = [report["pipeline"]["new_leads"]["value"] for report in (sam, kim, whole)]
+    assert new == [5000, 7000, 13000]
+    assert rows(ok("--as", "kim", "review", "--mine", "-f", "json")) == kim
+    assert ok("--as", "kim", "review", "--mine", "-f", "md").stdout.startswith("# Pipeline review of kim ")
+    assert "Pipeline review of sam" in ok("review", "--owner", "sam").stdout
+    refused = cli("review", "--mine", "--owner", "sam")
+    assert refused.exit_code == 2 and refused.stderr.startswith("Error: --mine")
+
+
+def test_import_refuses_a_row_matching_another_sellers_lead(ok, cli, team, tmp_path, snapshot):
+    ok("--as", "sam", "add", "Ada", "--email", "ada@acme.com", "--owner", "sam")
+    data = tmp_path / "leads.csv"
+    data.write_text("name,email\nAda L,ADA@acme.com\nNew,new@acme.com\n")
+    before = snapshot()
+    refused = cli("--as", "kim", "import", data)
+    assert refused.exit_code == 1 and "row 2: email: lead #1 is sam's" in refused.stderr
+    assert "--join" in refused.stderr and snapshot() == before
+    # Refused whatever --on-duplicate says, except skip: a skipped row puts nobody on the customer.
+    assert cli("--as", "kim", "import", data, "--on-duplicate", "update").exit_code == 1
+    assert snapshot() == before
+    # A row for sam (its owner column, or sam acting) is the usual duplicate.
+    assert "look like leads already there" in cli("--as", "sam", "import", data).stderr
+    # --skip-invalid imports the others and writes the refused row to the rejects file.
+    rejects = tmp_path / "rejects.csv"
+    ok("--as", "kim", "import", data, "--skip-invalid", "--rejects", rejects)
+    assert "is sam's" in rejects.read_text()
+    assert sorted(row["name"] for row in rows(ok("list", "-f", "json"))) == ["Ada", "New"]
+
+
+def test_import_join_logs_matching_rows_on_the_leads_there(ok, cli, team, tmp_path, snapshot):
+    ok("--as", "sam", "add", "Ada", "--email", "ada@acme.com", "--owner", "sam")
+    ok("add", "Bob", "--company", "Bobco")
+    data = tmp_path / "leads.csv"
+    data.write_text("name,email,company,phone\nAda L,ada@acme.com,,555 0100\nBob,,BOBCO,\nCy,cy@x.com,,\n")
+    result = ok("--as", "kim", "import", data, "--join")
+    assert "1 lead(s) added; 2 logged on the lead already there (--join)" in result.stderr
+    assert sorted(row["name"] for row in rows(ok("list", "-f", "json"))) == ["Ada", "Bob", "Cy"]
+    joined = activities(ok, 1)[0]
+    assert (joined["kind"], joined["actor"]) == ("joined", "kim")
+    assert joined["data"]["fields"]["phone"] == "555 0100"
+    assert activities(ok, 2)[0]["kind"] == "joined"
+    before = snapshot()
+    refused = cli("import", data, "--join", "--on-duplicate", "skip")
+    assert refused.exit_code == 2 and refused.stderr.startswith("Error: --join") and snapshot() == before

@@ -175,6 +175,13 @@ def import_data(
             help=("A row with the email, or name and company, of a lead already there: error, skip or update."),
         ),
     ] = "error",
+    join: Annotated[
+        bool,
+        typer.Option(
+            "--join",
+            help="A row matching a lead already there is logged on that lead instead (another seller's too).",
+        ),
+    ] = False,
     skip_invalid: Annotated[
         bool,
         typer.Option(
@@ -235,6 +242,8 @@ def import_data(
     database). Every problem of a file is reported at once. A won or lost row without the
     stage it closed from has an unknown path: metrics leave it out of the stage figures and
     say so. A row closed before it was created, or with an empty created cell, is refused.
+    A row matching a lead another seller owns is refused naming them (two sellers never work
+    one customer); --join logs such rows on the leads already there instead.
 
     Example: pipectl import contacts.csv --map "Org=company" --stage-map "Negotiation=Proposal" --dry-run
     """
@@ -262,6 +271,7 @@ def import_data(
         stage_map=stage_map or [],
         create_stages=create_stages,
         on_duplicate=on_duplicate.lower(),
+        join=join,
         skip_invalid=skip_invalid,
         dry_run=dry_run,
         default_stage=default_stage,
@@ -308,6 +318,8 @@ def import_data(
         parts.append(f"{counts.updated:,} updated")
     if counts.skipped:
         parts.append(f"{counts.skipped:,} duplicate(s) skipped")
+    if counts.joined:
+        parts.append(f"{counts.joined:,} logged on the lead already there (--join)")
     if counts.activities:
         parts.append(f"{counts.activities:,} activit{'y' if counts.activities == 1 else 'ies'} added")
     if counts.activities_skipped:

@@ -7,6 +7,11 @@ SQL per batch on the folded keys (`email_key IN …`, `name_key IN …`, both
 indexed; see pipectl/folding.py), folded the same way in Python; since
 earlier batches are already inserted in the same transaction, the same
 query also finds duplicates between rows of the file that are far apart.
+
+No two sellers on one customer (core/customers.py): a row matching a lead that was there before
+the import and that another seller owns (not the row's owner, else not whoever is acting) is a
+row problem naming them, unless duplicates are skipped; with `join` any row matching a lead that
+was there is logged on it (a `joined` activity) instead of being added, as `add --join` does.
 """
 
 import json
@@ -40,14 +45,19 @@ class Counts:
     activities: int = 0
     activities_skipped: int = 0
     unknown_paths: int = 0  # closed leads without the stage they closed from
+    joined: int = 0  # rows logged on the lead already there (--join)
     duplicates: list[tuple[int, str]] = field(default_factory=list)  # (row, what it duplicates)
 
 
 class Writer:
     """Writes batches of prepared rows; keeps the file's ids when the tables were empty (a restore)."""
 
-    def __init__(self, session: Session, now: datetime, *, on_duplicate: str = "error", history: bool = True):
-        self.session, self.now, self.on_duplicate, self.history = session, now, on_duplicate, history
+    def __init__(
+        self, session: Session, now: datetime, *, on_duplicate: str = "error", history: bool = True, join: bool = False
+    ):
+        self.session, self.now, self.on_duplicate, self.history, self.join = session, now, on_duplicate, history, join
+        # Owner (key, as written) of each lead already there that a row matched, from the duplicate queries.
+        self.owners: dict[int, tuple[str | None, str | None]] = {}
         self.counts = Counts()
         self.last_old_id = session.execute(select(func.coalesce(func.max(LEADS.c.id), 0))).scalar_one()
         self.keep_lead_ids = session.execute(select(func.count()).select_from(LEADS)).scalar_one() == 0
@@ -88,6 +98,14 @@ class Writer:
             if earlier is None and pair[1]:
                 earlier = seen_pair.get(pair)
             existing = (by_email.get(email) if email else None) or (by_pair.get(pair) if pair[1] else None)
+            if earlier is None and existing is not None and existing <= self.last_old_id:
+                if self.join:
+                    self._join(existing, row)
+                    continue
+                taken = self._someone_elses(existing, row)
+                if taken is not None and self.on_duplicate != "skip":
+                    problems.append((row.number, "email" if email in by_email else "name", taken))
+                    continue
             if earlier is not None or existing is not None:
                 what = (
                     f"row {fresh[earlier].number}"
@@ -125,6 +143,28 @@ class Writer:
         self._update(updates)
         return problems
 
+    def _someone_elses(self, lead_id: int, row: LeadRow) -> str | None:
+        """The refusal when the lead a row matches is another seller's than the row's (None: it is not)."""
+        from pipectl.core.customers import seller_of
+
+        owner_key, owner = self.owners.get(lead_id, (None, None))
+        if owner_key is None or owner_key == seller_of(row.values["owner"]):
+            return None
+        return (
+            f"lead #{lead_id} is {owner}'s: two sellers never work one customer "
+            f"(--join logs the row on their lead, or ask {owner} to hand it over)"
+        )
+
+    def _join(self, lead_id: int, row: LeadRow) -> None:
+        """--join: log the row on the lead already there (a `joined` activity with what the row gave)."""
+        from pipectl.core.customers import join
+
+        lead = self.session.get(Lead, lead_id)
+        assert lead is not None, "matched by the duplicate query in this transaction"
+        given = {key: row.values[key] for key in UPDATABLE if row.values[key] is not None}
+        join(self.session, lead, given)
+        self.counts.joined += 1
+
     def _remember(self, rows: list[LeadRow]) -> None:
         """Note the folded keys of the leads just inserted."""
         if self.inserted is None:
@@ -145,15 +185,18 @@ class Writer:
             emails = {email for email in emails if hash(email) in self.inserted}
             pairs = {pair for pair in pairs if hash(pair) in self.inserted}
         if emails:
-            for lead_id, email in self.session.execute(
-                select(LEADS.c.id, LEADS.c.email_key).where(LEADS.c.email_key.in_(emails)).order_by(LEADS.c.id)
+            for lead_id, email, owner_key, owner in self.session.execute(
+                select(LEADS.c.id, LEADS.c.email_key, LEADS.c.owner_key, LEADS.c.owner)
+                .where(LEADS.c.email_key.in_(emails))
+                .order_by(LEADS.c.id)
             ):
                 by_email.setdefault(email, lead_id)
+                self.owners[lead_id] = (owner_key, owner)
         if pairs:
             # Both IN lists use the (name_key, company_key) index; a name alone would match
             # every namesake in a large pipeline.
-            for lead_id, name, company in self.session.execute(
-                select(LEADS.c.id, LEADS.c.name_key, LEADS.c.company_key)
+            for lead_id, name, company, owner_key, owner in self.session.execute(
+                select(LEADS.c.id, LEADS.c.name_key, LEADS.c.company_key, LEADS.c.owner_key, LEADS.c.owner)
                 .where(
                     LEADS.c.name_key.in_({name for name, _ in pairs}),
                     LEADS.c.company_key.in_({company for _, company in pairs}),
@@ -162,6 +205,7 @@ class Writer:
             ):
                 if (name, company) in pairs:
                     by_pair.setdefault((name, company), lead_id)
+                    self.owners[lead_id] = (owner_key, owner)
         return by_email, by_pair
 
     def _taken_ids(self, rows: list[LeadRow]) -> set:

@@ -47,6 +47,7 @@ class ImportOptions:
     stage_map: list[str] = field(default_factory=list)
     create_stages: bool = False
     on_duplicate: str = "error"
+    join: bool = False  # rows matching a lead already there are logged on it (--join)
     skip_invalid: bool = False
     dry_run: bool = False
     default_stage: str | None = None
@@ -135,6 +136,11 @@ class _Run:
     ):
         if options.on_duplicate not in DUPLICATE_MODES:
             raise UsageError(f"--on-duplicate is one of {', '.join(DUPLICATE_MODES)}, not {options.on_duplicate!r}.")
+        if options.join and options.on_duplicate != "error":
+            raise UsageError(
+                "--join logs a row matching a lead already there on that lead; "
+                f"--on-duplicate {options.on_duplicate} does something else with it: choose one."
+            )
         if options.what is not None and options.what not in WHATS:
             raise UsageError(f"--what is one of {', '.join(WHATS)}, not {options.what!r}.")
         self.session, self.source, self.options = session, source, options
@@ -342,6 +348,7 @@ class _Run:
                 self.session,
                 self.now,
                 on_duplicate=self.options.on_duplicate,
+                join=self.options.join,
                 # A full export brings its own history; leads alone get one made.
                 history=not (self.typed and self.options.what in (None, "all")),
             )
