@@ -1,6 +1,9 @@
 """Team commands on a large pipeline: round-robin and claims over 100,000 open unowned leads.
 
-Example: python -m benchmarks.bench_team --leads 100000 [--postgres postgresql+psycopg://…/db]
+Not a `bench_<topic>` module of benchmarks/run.py (those compare each command with the same SQL in
+the sqlite3 shell); this one times the team commands alone, on SQLite and PostgreSQL.
+
+Example: python -m benchmarks.team_load --leads 100000 [--postgres postgresql+psycopg://…/db]
 
 Builds the pipeline once per backend (an import of generated leads, eight owners), then times each
 command as a user runs it (a fresh `python -m pipectl` process, wall clock, best of three where the
