@@ -75,3 +75,49 @@ def test_crossings_without_behavioural_rules(pipeline, ok, tmp_path):
     rules.write_text(RULES.split("[[scoring.behavioural]]")[0], encoding="utf-8")
     ok("rules", "load", rules)
     assert json.loads(ok("status", "-f", "json").stdout)["score_crossings"]["leads"] == 0
+
+
+def _plans(db_path, what: str, needle: str) -> list[str]:
+    """EXPLAIN QUERY PLAN of the statements `status` (or `brief 1`) runs whose SQL contains `needle`."""
+    from datetime import datetime
+
+    from sqlalchemy import event
+
+    from pipectl.core.brief import compute_brief
+    from pipectl.core.leads import find_lead
+    from pipectl.core.status import compute_status
+    from pipectl.storage.schema import open_database
+
+    database = open_database(str(db_path))
+    seen = []
+    event.listen(
+        database.engine,
+        "before_cursor_execute",
+        lambda _conn, _cursor, sql, params, _context, _many: seen.append((sql, params)) if needle in sql else None,
+    )
+    now = datetime.fromisoformat("2026-11-23T09:00:00")
+    try:
+        with database.session(write=False) as session:
+            if what == "status":
+                compute_status(session, now)
+            else:
+                compute_brief(session, find_lead(session, "1"), now)
+            driver = session.connection().connection.driver_connection
+            return [
+                " / ".join(row[3] for row in driver.execute("EXPLAIN QUERY PLAN " + sql, params))
+                for sql, params in seen
+            ]
+    finally:
+        database.close()
+
+
+def test_crossings_and_similar_wins_read_index_ranges(pipeline, ok, db_path):
+    # A plan regression here is what made status take seconds at 100,000 leads: fail CI on it.
+    ok("edit", "1", "--industry", "retail", "--size", "120", "--source", "partner")
+    (crossings,) = _plans(db_path, "status", "WITH scores")
+    assert "ix_activities_kind_at" in crossings and "SCAN activities" not in crossings, crossings
+    assert "ix_activities_done_due" not in crossings, crossings
+    (similar,) = _plans(db_path, "brief", "OVER ()")
+    for index in ("ix_leads_status_industry", "ix_leads_status_size", "ix_leads_status_source"):
+        assert index in similar, similar
+    assert "SCAN leads" not in similar, similar
