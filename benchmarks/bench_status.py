@@ -51,7 +51,7 @@ def similar_sql(db: Path) -> str:
         terms.append(" AND ".join(bounds + ([f"company_size <= {high}"] if high is not None else [])))
     if source_key:
         terms.append(f"source_key = '{source_key}'")
-    matches = " + ".join(f"({term})" for term in terms)
+    matches = " + ".join(f"coalesce(({term}), 0)" for term in terms)  # NULL (no industry) is no match
     where = f"id != {BRIEFED} AND (" + " OR ".join(f"(status = 'won' AND {term})" for term in terms) + ")"
     return (
         f"SELECT count(*) FROM leads WHERE {where};\n"
