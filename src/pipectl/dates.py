@@ -7,6 +7,7 @@ the one before), offsets from now (`3d`, `2w`, `1m`, `1y`, `-5d`, `12h`,
 """
 
 import re
+import time as clocks
 from datetime import date, datetime, time, timedelta
 
 from pipectl.errors import UsageError
@@ -157,3 +158,66 @@ def iso(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     return moment.astimezone().isoformat()
+
+
+
+# ---- instants as stored (epoch seconds) straight to text ------------------------------------------
+
+_MINUTES = tuple(f"{hour:02d}:{minute:02d}:" for hour in range(24) for minute in range(60))
+_SECONDS = tuple(f"{second:02d}" for second in range(60))
+_EPOCH_DAY = date(1970, 1, 1).toordinal()
+
+
+class LocalInstants:
+    """Stored instants (epoch seconds) as `iso` writes them, for streams of many rows.
+
+    Streaming a million leads formats five or six instants per lead. `iso(from_timestamp(s))` builds
+    two datetimes and asks the C library for the zone twice; `text(s)` gives the same characters
+    from the integer, asking the zone once per hour of time it meets (the offset cannot change
+    inside an hour whose two ends have the same offset) and reusing each day's date. Make one per
+    stream: what it learnt of the zone is not carried over to a later change of `TZ`.
+    """
+
+    REMEMBERED = 100_000  # entries each cache keeps at most, so memory stays flat on any data
+
+    def __init__(self) -> None:
+        self._offsets: dict[int, tuple[int, str]] = {}  # hour since the epoch → (offset in seconds, "+01:00")
+        self._days: dict[int, str] = {}  # local day since the epoch → "2026-03-01T"
+
+    def text(self, seconds: int | None) -> str | None:
+        """`iso(from_timestamp(seconds))`, to the character."""
+        if seconds is None:
+            return None
+        offset, suffix = self._offsets.get(seconds // 3600) or self._offset_at(seconds)
+        day, second = divmod(seconds + offset, 86400)
+        minute, second = divmod(second, 60)
+        return (self._days.get(day) or self._day_text(day)) + _MINUTES[minute] + _SECONDS[second] + suffix
+
+    def wall(self, seconds: int) -> int:
+        """The instant as seconds on the local wall clock: the difference of two is what subtracting
+        their naive local datetimes gives (`from_timestamp(b) - from_timestamp(a)`)."""
+        return seconds + (self._offsets.get(seconds // 3600) or self._offset_at(seconds))[0]
+
+    def _offset_at(self, seconds: int) -> tuple[int, str]:
+        hour = seconds // 3600
+        start, end = clocks.localtime(hour * 3600).tm_gmtoff, clocks.localtime(hour * 3600 + 3599).tm_gmtoff
+        if start != end:  # the hour of a change to or from summer time: this very second's offset
+            offset = clocks.localtime(seconds).tm_gmtoff
+            return offset, _offset_text(offset)
+        if len(self._offsets) >= self.REMEMBERED:
+            self._offsets.clear()
+        found = self._offsets[hour] = (start, _offset_text(start))
+        return found
+
+    def _day_text(self, day: int) -> str:
+        if len(self._days) >= self.REMEMBERED:
+            self._days.clear()
+        text = self._days[day] = date.fromordinal(_EPOCH_DAY + day).isoformat() + "T"
+        return text
+
+
+def _offset_text(offset: int) -> str:
+    """A UTC offset as `datetime.isoformat` writes it: `+05:30`, with seconds only when it has some."""
+    hours, rest = divmod(abs(offset), 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{'-' if offset < 0 else '+'}{hours:02d}:{minutes:02d}" + (f":{seconds:02d}" if seconds else "")
