@@ -256,6 +256,11 @@ def csv_columns(field_keys: Any = (), extra: Any = ()) -> list[str]:
     return columns
 
 
+def header_field_keys(header: list[str]) -> list[str]:
+    """The custom fields of a lead CSV header, in its order: `field:region` → `region`."""
+    return [column[len(FIELD_PREFIX):] for column in header if column.startswith(FIELD_PREFIX)]
+
+
 def lead_cells(header: list[str]):
     """A function giving a lead row's cells under `header`: `[flat_lead(row).get(column) for column in header]`
     without building the flat dict (a row's custom fields are under `fields` only), for long CSV streams."""

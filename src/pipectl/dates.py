@@ -163,35 +163,38 @@ def iso(moment: datetime | None) -> str | None:
 
 # ---- instants as stored (epoch seconds) straight to text ------------------------------------------
 
-_MINUTES = tuple(f"{hour:02d}:{minute:02d}:" for hour in range(24) for minute in range(60))
-_SECONDS = tuple(f"{second:02d}" for second in range(60))
-_EPOCH_DAY = date(1970, 1, 1).toordinal()
-
 
 class LocalInstants:
     """Stored instants (epoch seconds) as `iso` writes them, for streams of many rows.
 
     Streaming a million leads formats five or six instants per lead. `iso(from_timestamp(s))` builds
     two datetimes and asks the C library for the zone twice; `text(s)` gives the same characters
-    from the integer, asking the zone once per hour of time it meets (the offset cannot change
-    inside an hour whose two ends have the same offset) and reusing each day's date. Make one per
-    stream: what it learnt of the zone is not carried over to a later change of `TZ`.
+    from the integer: the UTC offset is looked up once per hour of time met (it cannot change inside
+    an hour whose two ends have the same offset), the date and hour once per local hour, and the
+    minutes and seconds are one of 3,600 texts. Make one per stream: what it learnt of the zone is
+    not carried over to a later change of `TZ`.
     """
 
     REMEMBERED = 100_000  # entries each cache keeps at most, so memory stays flat on any data
+    _MINUTES_SECONDS: tuple[str, ...] = ()  # "00:00" … "59:59", made by the first instance
 
     def __init__(self) -> None:
-        self._offsets: dict[int, tuple[int, str]] = {}  # hour since the epoch → (offset in seconds, "+01:00")
-        self._days: dict[int, str] = {}  # local day since the epoch → "2026-03-01T"
+        self._offsets: dict[int, tuple[int, str]] = {}  # UTC hour since the epoch → (offset, "+01:00")
+        self._hours: dict[int, str] = {}  # local hour since the epoch → "2026-03-01T09:"
+        self._pairs: dict[int, tuple[int, str]] = {}  # offset → its (offset, text), shared by the hours
+        if not LocalInstants._MINUTES_SECONDS:
+            LocalInstants._MINUTES_SECONDS = tuple(f"{minute:02d}:{second:02d}" for minute in range(60)
+                                                   for second in range(60))
+        self._minutes_seconds = LocalInstants._MINUTES_SECONDS
 
     def text(self, seconds: int | None) -> str | None:
         """`iso(from_timestamp(seconds))`, to the character."""
         if seconds is None:
             return None
         offset, suffix = self._offsets.get(seconds // 3600) or self._offset_at(seconds)
-        day, second = divmod(seconds + offset, 86400)
-        minute, second = divmod(second, 60)
-        return (self._days.get(day) or self._day_text(day)) + _MINUTES[minute] + _SECONDS[second] + suffix
+        wall = seconds + offset
+        hour = self._hours.get(wall // 3600) or self._hour_text(wall // 3600)
+        return f"{hour}{self._minutes_seconds[wall % 3600]}{suffix}"
 
     def wall(self, seconds: int) -> int:
         """The instant as seconds on the local wall clock: the difference of two is what subtracting
@@ -206,14 +209,19 @@ class LocalInstants:
             return offset, _offset_text(offset)
         if len(self._offsets) >= self.REMEMBERED:
             self._offsets.clear()
-        found = self._offsets[hour] = (start, _offset_text(start))
-        return found
+        pair = self._pairs.get(start) or self._pairs.setdefault(start, (start, _offset_text(start)))
+        self._offsets[hour] = pair
+        return pair
 
-    def _day_text(self, day: int) -> str:
-        if len(self._days) >= self.REMEMBERED:
-            self._days.clear()
-        text = self._days[day] = date.fromordinal(_EPOCH_DAY + day).isoformat() + "T"
+    def _hour_text(self, hour: int) -> str:
+        if len(self._hours) >= self.REMEMBERED:
+            self._hours.clear()
+        day, hour_of_day = divmod(hour, 24)
+        text = self._hours[hour] = f"{date.fromordinal(_EPOCH_DAY + day).isoformat()}T{hour_of_day:02d}:"
         return text
+
+
+_EPOCH_DAY = date(1970, 1, 1).toordinal()
 
 
 def _offset_text(offset: int) -> str:

@@ -208,7 +208,7 @@ def write_export(session, out, *, what: str, fmt: str, wanted) -> int:
     from pipectl.core.exporting import (
         ACTIVITY_KEYS, LEAD_CSV_EXTRA, activity_records, all_records, flat_activity, lead_records,
     )
-    from pipectl.core.views import field_keys
+    from pipectl.core.views import field_keys, lead_values
     from pipectl.output import Csv, emit, lead_layout
 
     if what == "all":
@@ -217,7 +217,8 @@ def write_export(session, out, *, what: str, fmt: str, wanted) -> int:
         return emit(fmt, data, out=out)
     if what == "leads":
         return emit(fmt, lead_records(session, wanted), out=out,
-                    csv_layout=lead_layout(lambda: field_keys(session), LEAD_CSV_EXTRA))
+                    csv_layout=lead_layout(lambda: field_keys(session), LEAD_CSV_EXTRA,
+                                           values=lambda keys: lead_values(session, wanted, keys, restore=True)))
     return emit(fmt, activity_records(session, wanted), out=out, csv_layout=Csv(ACTIVITY_KEYS, flatten=flat_activity))
 
 

@@ -15,6 +15,7 @@ SQLite's BINARY collation is Python's own order of `str`.
 """
 
 import json
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import Integer, and_, func, select, type_coerce
@@ -97,37 +98,64 @@ def fields_column(dialect: str):
 
 
 class RowMaker:
-    """Turns the plain rows of `lead_columns` into lead dicts of the JSON contract.
+    """Turns the plain rows of `lead_columns` into leads: dicts of the JSON contract (`make`), or the
+    values of a lead's CSV columns in order (`flat`).
 
     `extras`: add `days_in_stage` and `nurture` (what `list` and `next` show); `restore`: add
     `archived_at` and `bant` (what `export` writes for a restore).
     """
 
     def __init__(self, dialect: str, now: datetime, nurture_below: int | None, *, extras: bool = True,
-                 restore: bool = False):
+                 restore: bool = False, field_keys: Iterable[str] = ()):
         self.instants = LocalInstants()
         self.sorted_in_sql = dialect == "postgresql"
         self.now_wall = (now - _EPOCH) // timedelta(seconds=1)
         self.nurture_below = nurture_below
         self.extras, self.restore = extras, restore
+        self.field_keys = list(field_keys)
         index = {key: position for position, key in enumerate(KEYS)}
-        self.dates = tuple(index[spec.key] for spec in FIELDS if spec.kind == "instant")
+        self.dates = _runs([index[spec.key] for spec in FIELDS if spec.kind == "instant"])
         self.money = tuple(index[spec.key] for spec in FIELDS if spec.kind == "money")
         self.tags, self.fields = index["tags"], index["fields"]
         self.status, self.score = index["status"], index["score"]
         self.entered, self.closed = index["stage_entered_at"], index["closed_at"]
         self.archived = len(KEYS)
+        # The C scanner under `json.loads`, without its checks: the text is SQL's own JSON object.
+        self._scan = json.JSONDecoder().scan_once
 
     def make(self, raw) -> dict:
-        values = list(raw)
-        text = self.instants.text
-        extras = None
+        """The lead as a dict of the JSON contract (and the extras asked for)."""
+        values = self._values(raw)
+        row = dict(zip(KEYS, values))
         if self.extras:
-            extras = self._days_in_stage(values[self.entered], values[self.closed]), (
-                self.nurture_below is not None and values[self.status] == "open"
-                and values[self.score] < self.nurture_below)
-        for position in self.dates:
-            values[position] = text(values[position])
+            row["days_in_stage"], row["nurture"] = self._extras(raw)
+        if self.restore:
+            row["archived_at"] = self.instants.text(raw[self.archived])
+            row["bant"] = bant_of(raw[self.archived + 1:])
+        return row
+
+    def flat(self, raw) -> list:
+        """The lead's CSV values under `contract.csv_columns(field_keys, extra)`, `extra` being what was
+        asked for (RESTORE_COLUMNS, or EXTRA_KEYS): `flat_lead(make(raw))` read column by column."""
+        values = self._values(raw)
+        fields = values[self.fields]
+        del values[self.fields]
+        if self.field_keys:
+            values += map(fields.get, self.field_keys)
+        if self.extras:
+            values += self._extras(raw)
+        if self.restore:
+            values.append(self.instants.text(raw[self.archived]))
+            values += raw[self.archived + 1:]
+        return values
+
+    def _values(self, raw) -> list:
+        """The contract's values in order: instants as text, money as a number, tags as a list, fields as
+        a dict."""
+        values = list(raw[:self.archived])
+        text = self.instants.text
+        for run in self.dates:
+            values[run] = map(text, values[run])
         for position in self.money:
             cents = values[position]
             if cents is not None:
@@ -136,14 +164,20 @@ class RowMaker:
         tags = values[self.tags]
         values[self.tags] = [] if not tags else tags.split(TAG_JOINER) if self.sorted_in_sql \
             else sorted(tags.split(TAG_JOINER))
-        values[self.fields] = self._fields(values[self.fields])
-        row = dict(zip(KEYS, values))
-        if extras is not None:
-            row["days_in_stage"], row["nurture"] = extras
-        if self.restore:
-            row["archived_at"] = text(values[self.archived])
-            row["bant"] = bant_of(values[self.archived + 1:])
-        return row
+        found = values[self.fields]
+        if found is None:
+            values[self.fields] = {}
+        else:
+            fields = found if type(found) is dict else self._scan(found, 0)[0]
+            if len(fields) > 1 and not self.sorted_in_sql:
+                fields = dict(sorted(fields.items()))
+            values[self.fields] = fields
+        return values
+
+    def _extras(self, raw) -> tuple[int | None, bool]:
+        """`days_in_stage` and `nurture` of the plain row."""
+        return self._days_in_stage(raw[self.entered], raw[self.closed]), (
+            self.nurture_below is not None and raw[self.status] == "open" and raw[self.score] < self.nurture_below)
 
     def _days_in_stage(self, entered: int | None, closed: int | None) -> int | None:
         """Whole days from entering the stage to closing (or now), on the local wall clock: what
@@ -154,21 +188,26 @@ class RowMaker:
         end = wall(closed) if closed is not None else self.now_wall
         return max((end - wall(entered)) // 86400, 0)
 
-    def _fields(self, found) -> dict:
-        if found is None:
-            return {}
-        fields = found if type(found) is dict else json.loads(found)
-        if len(fields) > 1 and not self.sorted_in_sql:
-            fields = dict(sorted(fields.items()))
-        return fields
+
+def _runs(positions: list[int]) -> list[slice]:
+    """Positions as slices of consecutive ones: [18, 19, 20, 23] → [18:21], [23:24]."""
+    runs: list[slice] = []
+    for position in positions:
+        if runs and runs[-1].stop == position:
+            runs[-1] = slice(runs[-1].start, position + 1)
+        else:
+            runs.append(slice(position, position + 1))
+    return runs
 
 
-def bant_of(answers: list) -> dict:
+def bant_of(answers) -> dict:
     """The BANT block from the answers and notes in RESTORE_COLUMNS order (after `archived_at`)."""
-    block = {name: {"status": answers[at], "note": answers[at + 1]} for name, at in _BANT_AT}
-    block["qualified"] = all(map(_YES, answers[0::2]))
-    return block
+    # Written out rather than looped: this runs once per lead of a large export.
+    return {_BUDGET: {"status": answers[0], "note": answers[1]},
+            _AUTHORITY: {"status": answers[2], "note": answers[3]},
+            _NEED: {"status": answers[4], "note": answers[5]},
+            _TIMELINE: {"status": answers[6], "note": answers[7]},
+            "qualified": answers[0] == answers[2] == answers[4] == answers[6] == "yes"}
 
 
-_BANT_AT = tuple((name, 2 * index) for index, name in enumerate(BANT_CRITERIA))
-_YES = "yes".__eq__
+_BUDGET, _AUTHORITY, _NEED, _TIMELINE = BANT_CRITERIA

@@ -107,18 +107,13 @@ def lead_rows(session: Session, wanted: LeadFilter, *, restore: bool = False) ->
     """The matching leads as contract dicts (plus `days_in_stage` and `nurture`), streamed.
 
     With `restore` (export), a row is the contract's keys, then `archived_at` and `bant`."""
-    from pipectl.core.lead_stream import RowMaker
-    from pipectl.core.scoring import nurture_threshold
-
-    now = clock.now()
-    maker = RowMaker(_dialect(session), now, nurture_threshold(session), extras=not restore, restore=restore)
-    result = session.execute(lead_query(session, wanted, restore=restore).execution_options(yield_per=CHUNK))
+    maker, result = _stream(session, wanted, restore)
     if not wanted.stale:
         yield from map(maker.make, result)
         return
     from pipectl.core.hygiene import StaleFinder
 
-    finder = StaleFinder(session, now)
+    finder = StaleFinder(session, clock.now())
     for chunk in result.partitions():
         # The reasons are worked out for this chunk's ids only, so listing stays one pass.
         reasons = finder.reasons([row.id for row in chunk])
@@ -126,6 +121,27 @@ def lead_rows(session: Session, wanted: LeadFilter, *, restore: bool = False) ->
             row = maker.make(raw)
             row["stale"], row["stale_reasons"] = raw.id in reasons, reasons.get(raw.id, [])
             yield row
+
+
+def lead_values(session: Session, wanted: LeadFilter, field_keys: list[str], *,
+                restore: bool = False) -> Iterator[list]:
+    """The matching leads as lists of their CSV values, under `contract.csv_columns(field_keys, extra)`
+    where `extra` is EXTRA_KEYS (or, with `restore`, export's `archived_at` and BANT columns): what
+    `contract.flat_lead` of each `lead_rows` dict holds, without building the dicts (long CSV streams)."""
+    if wanted.stale:
+        raise ValueError("lead_values does not give stale reasons; use lead_rows")
+    maker, result = _stream(session, wanted, restore, field_keys)
+    return map(maker.flat, result)
+
+
+def _stream(session: Session, wanted: LeadFilter, restore: bool, field_keys: list[str] = ()):
+    """The row maker and the streamed result of the leads' query."""
+    from pipectl.core.lead_stream import RowMaker
+    from pipectl.core.scoring import nurture_threshold
+
+    maker = RowMaker(_dialect(session), clock.now(), nurture_threshold(session), extras=not restore,
+                     restore=restore, field_keys=field_keys)
+    return maker, session.execute(lead_query(session, wanted, restore=restore).execution_options(yield_per=CHUNK))
 
 
 def _dialect(session: Session) -> str:
