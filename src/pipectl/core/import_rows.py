@@ -8,6 +8,7 @@ formulas (`'=SUM(A1)`) is read back by the contract's `unneutralise` before it g
 """
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -129,10 +130,20 @@ def parse_cents(value, column: str) -> int | None:
         if cents != cents.to_integral_value() or cents < 0:
             raise Problem(column, f"{value!r} is not an amount in whole cents")
         return int(cents)
+    text = str(value)
+    plain = _PLAIN_AMOUNT.match(text)
+    if plain:
+        # What `parse_amount` gives for digits with at most two decimals (as every export writes
+        # amounts), without its separators and currency rules: most of an import's amounts.
+        return int(plain["units"]) * 100 + int((plain["cents"] or "").ljust(2, "0"))
     try:
-        return parse_amount(str(value))
+        return parse_amount(text)
     except UsageError as error:
         raise Problem(column, _short(error)) from None
+
+
+# Up to 13 digits: then the cents stay under money.MAX_CENTS, which `parse_amount` refuses.
+_PLAIN_AMOUNT = re.compile(r"(?P<units>[0-9]{1,13})(?:\.(?P<cents>[0-9]{1,2}))?\Z")
 
 
 def _short(error: Exception) -> str:
@@ -324,11 +335,9 @@ def _status(value, column: str | None, lost_reason) -> tuple[str, str | None, di
 
 def _by_field(cells: dict, columns: dict) -> dict:
     """{field: its cell} for the mapped fields, an empty cell as None (`cell` for all of them at once)."""
-    found = {}
-    for name, column in columns.items():
-        value = cells.get(column)
-        found[name] = None if isinstance(value, str) and not value.strip() else value
-    return found
+    get = cells.get
+    return {name: None if isinstance(value := get(column), str) and (not value or value.isspace()) else value
+            for name, column in columns.items()}
 
 
 def _bant(get, columns: dict) -> dict:

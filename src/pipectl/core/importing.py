@@ -156,6 +156,7 @@ class _Run:
     # ---- reading --------------------------------------------------------------------------------
 
     def run(self) -> ImportResult:
+        rebuild_indexes = self._defer_indexes()
         for record in self.source.records:
             kind = self._kind_of(record)
             if kind == "lead":
@@ -169,10 +170,24 @@ class _Run:
                 self._flush_activities()
         self._flush_leads()
         self._flush_activities()
+        rebuild_indexes()
         if self.writer is not None:
             self.writer.fix_sequences()
         self.result.mappings = {kind: mapping for (kind, _), mapping in self.mappings.items()}
         return self.result
+
+    def _defer_indexes(self) -> Callable[[], None]:
+        """Into an empty pipeline, build the indexes once the rows are in rather than row by row (most
+        of the cost of a large import), but those the duplicate checks read through."""
+        from sqlalchemy import select
+
+        from pipectl.storage.bulk import defer_indexes
+        from pipectl.storage.models import Lead
+
+        if self.session.execute(select(Lead.id).limit(1)).first() is not None:
+            return lambda: None
+        return defer_indexes(self.session.connection(), ("leads", "activities", "lead_tags", "lead_fields"),
+                             keep=lambda table, columns: table == "leads" and columns[0] in ("email_key", "name_key"))
 
     def _kind_of(self, record: Record) -> str | None:
         what = self.options.what
