@@ -35,6 +35,9 @@ UPDATABLE = tuple(spec.stored for spec in DATA_POINTS)
 HISTORY_COLUMNS = ("lead_id", "kind", "at", "note", "due", "done", "from_stage_id", "to_stage_id", "data",
                    "recorded_at")
 IMPORTED = {"imported": True}
+# The bitmap of keys an import into an empty pipeline has inserted: 4 MB, whatever the file's size.
+SEEN_BITS = 1 << 25
+SEEN_MASK = SEEN_BITS - 1
 IMPORTED_JSON = json.dumps(IMPORTED)
 
 
@@ -63,12 +66,13 @@ class Writer:
         self.stage_ids: dict[str, int] = {fold(name): stage_id for stage_id, name in
                                           session.execute(select(Stage.id, Stage.name))}
         # Into an empty SQLite pipeline (not updating), the only leads a row can duplicate are the ones
-        # this import inserted: keep the hashes of their folded email and (name, company), and ask SQL
-        # only about the keys whose hash was seen (the real duplicates, and rare collisions). Asking about
-        # every key of every batch made the (name, company) IN lists probe the index names × companies times.
-        self.inserted: set[int] | None = None
+        # this import inserted: mark the hashes of their folded email and (name, company) in a bitmap of
+        # fixed size, and ask SQL only about the keys whose mark is set (the real duplicates, and a few
+        # collisions). Asking about every key of every batch made the (name, company) IN lists probe the
+        # index names × companies times; a set of the hashes grew with the file.
+        self.inserted: bytearray | None = None
         if self.last_old_id == 0 and on_duplicate != "update" and session.get_bind().dialect.name == "sqlite":
-            self.inserted = set()
+            self.inserted = bytearray(SEEN_BITS // 8)
 
     # ---- leads ----------------------------------------------------------------------------------
 
@@ -126,12 +130,15 @@ class Writer:
         """Note the folded keys of the leads just inserted."""
         if self.inserted is None:
             return
+        seen = self.inserted
         for row_keys in keys:
             email, company = row_keys["email_key"], row_keys["company_key"]
             if email is not None:
-                self.inserted.add(hash(email))
+                bit = hash(email) & SEEN_MASK
+                seen[bit >> 3] |= 1 << (bit & 7)
             if company is not None:
-                self.inserted.add(hash((row_keys["name_key"], company)))
+                bit = hash((row_keys["name_key"], company)) & SEEN_MASK
+                seen[bit >> 3] |= 1 << (bit & 7)
 
     def _existing(self, rows: list[LeadRow], keys: list[dict]) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
         emails = {row_keys["email_key"] for row, row_keys in zip(rows, keys) if row.values["email"]}
@@ -140,8 +147,8 @@ class Writer:
         by_email: dict[str, int] = {}
         by_pair: dict[tuple[str, str], int] = {}
         if self.inserted is not None:  # only keys a lead of this import may have: the others match nothing
-            emails = {email for email in emails if hash(email) in self.inserted}
-            pairs = {pair for pair in pairs if hash(pair) in self.inserted}
+            emails = {email for email in emails if self._seen(email)}
+            pairs = {pair for pair in pairs if self._seen(pair)}
         if emails:
             for lead_id, email in self.session.execute(
                     select(LEADS.c.id, LEADS.c.email_key).where(LEADS.c.email_key.in_(emails))
@@ -158,6 +165,10 @@ class Writer:
                 if (name, company) in pairs:
                     by_pair.setdefault((name, company), lead_id)
         return by_email, by_pair
+
+    def _seen(self, key) -> bool:
+        bit = hash(key) & SEEN_MASK
+        return bool(self.inserted[bit >> 3] & (1 << (bit & 7)))
 
     def _taken_ids(self, rows: list[LeadRow]) -> set:
         wanted = [row.file_id for row in rows if row.file_id is not None]

@@ -29,6 +29,8 @@ from pipectl.folding import fold
 from pipectl.money import to_number
 
 BATCH = 1000
+# The indexes an import reads through, by (table, first column): never set aside (`_defer_indexes`).
+_READ_THROUGH = {("leads", "email_key"), ("leads", "name_key"), ("activities", "lead_id")}
 MAX_LISTED = 20
 WHATS = ("leads", "activities", "all")
 
@@ -186,8 +188,10 @@ class _Run:
 
         if self.session.execute(select(Lead.id).limit(1)).first() is not None:
             return lambda: None
+        # Kept: the leads' folded keys (duplicate checks) and the activities by lead (the re-scoring
+        # of each batch counts them).
         return defer_indexes(self.session.connection(), ("leads", "activities", "lead_tags", "lead_fields"),
-                             keep=lambda table, columns: table == "leads" and columns[0] in ("email_key", "name_key"))
+                             keep=lambda table, columns: (table, columns[0]) in _READ_THROUGH)
 
     def _kind_of(self, record: Record) -> str | None:
         what = self.options.what
@@ -289,6 +293,7 @@ class _Run:
         mapping = next(iter(self.mappings.values()))
         for number, column, text in problems:
             self._bad(records[number], [(mapping.fields.get(column, column), text)])
+        self._rescore()
         self._report_progress()
 
     def _flush_activities(self) -> None:
@@ -299,7 +304,15 @@ class _Run:
         problems = self._writer().write_activities([row for _, row in batch], from_same_file=self.typed and self.options.what in (None, "all"))
         for number, column, text in problems:
             self._bad(records[number], [(column, text)])
+        self._rescore()
         self._report_progress()
+
+    def _rescore(self) -> None:
+        """Score the batch's leads now rather than all of them at the commit: the same scores (a lead's
+        score is its own), and the set of leads waiting for one stays a batch long."""
+        from pipectl.core.rescoring import rescore_marked
+
+        rescore_marked(self.session)
 
     def _report_progress(self) -> None:
         if self.progress is not None:
