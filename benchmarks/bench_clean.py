@@ -84,13 +84,15 @@ def run(db: Path, size: int) -> list[dict]:
     pipectl = time_cli(["clean", "--dry-run", "--rule", "idle", "--format", "json"], db)
     baseline = time_sql(db, IDLE_SQL, (NOW_TS,))
     found = pipectl.json()
-    check_same("clean --dry-run --rule idle", [(item["id"], item["name"]) for item in found],
-               [(lead_id, name) for lead_id, name in baseline.json()])
+    check_same(
+        "clean --dry-run --rule idle",
+        [(item["id"], item["name"]) for item in found],
+        [(lead_id, name) for lead_id, name in baseline.json()],
+    )
     rows.append(row("clean --dry-run --rule idle", size, pipectl, baseline, "sqlite3 (same idle leads)"))
 
     pipectl = time_cli(["clean", "--dry-run", "--format", "json"], db)
     baseline = time_sql(db, ALL_SQL, (NOW_TS,))
-    check_same("clean --dry-run", [item["id"] for item in pipectl.json()],
-               [lead_id for (lead_id,) in baseline.json()])
+    check_same("clean --dry-run", [item["id"] for item in pipectl.json()], [lead_id for (lead_id,) in baseline.json()])
     rows.append(row("clean --dry-run (all six rules)", size, pipectl, baseline, "sqlite3 (same stale leads)"))
     return rows

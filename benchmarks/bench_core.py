@@ -27,8 +27,11 @@ LISTS = {
     "list --limit 50": ([], "", "l.id", ()),
     "list --limit 50 --sort value": (["--sort", "value"], "", "l.value_cents IS NULL, l.value_cents DESC, l.id", ()),
     "list --limit 50 --tag warm": (
-        ["--tag", "warm"], "AND EXISTS (SELECT 1 FROM lead_tags g WHERE g.lead_id = l.id AND g.tag = ?)",
-        "l.id", ("warm",)),
+        ["--tag", "warm"],
+        "AND EXISTS (SELECT 1 FROM lead_tags g WHERE g.lead_id = l.id AND g.tag = ?)",
+        "l.id",
+        ("warm",),
+    ),
     "list --limit 50 --owner carol": (["--owner", "carol"], "AND lower(l.owner) = ?", "l.id", ("carol",)),
 }
 
@@ -42,20 +45,29 @@ def run(db: Path, size: int) -> list[dict]:
         check_same(name, [lead["id"] for lead in pipectl.json()], [found[0] for found in baseline.json()])
         rows.append(row(name, size, pipectl, baseline, "sqlite3 (same rows, tags, fields)"))
 
-    for label, lead_id in (("show (first lead)", 1), ("show (middle lead)", max(1, size // 2)),
-                           ("show (last lead)", size)):
+    for label, lead_id in (
+        ("show (first lead)", 1),
+        ("show (middle lead)", max(1, size // 2)),
+        ("show (last lead)", size),
+    ):
         pipectl = time_cli(["show", str(lead_id), "--format", "json"], db)
-        baseline = time_queries(db, [
-            ("SELECT l.*, s.name FROM leads l JOIN stages s ON s.id = l.stage_id WHERE l.id = ?", (lead_id,)),
-            ("SELECT tag FROM lead_tags WHERE lead_id = ? ORDER BY tag", (lead_id,)),
-            ("SELECT key, value FROM lead_fields WHERE lead_id = ? ORDER BY key", (lead_id,)),
-            ("SELECT note, due FROM activities WHERE lead_id = ? AND done = 0", (lead_id,)),
-            ("SELECT id FROM activities WHERE lead_id = ? ORDER BY at DESC, id DESC", (lead_id,)),
-            ("SELECT id, name FROM stages", ()),
-        ])
+        baseline = time_queries(
+            db,
+            [
+                ("SELECT l.*, s.name FROM leads l JOIN stages s ON s.id = l.stage_id WHERE l.id = ?", (lead_id,)),
+                ("SELECT tag FROM lead_tags WHERE lead_id = ? ORDER BY tag", (lead_id,)),
+                ("SELECT key, value FROM lead_fields WHERE lead_id = ? ORDER BY key", (lead_id,)),
+                ("SELECT note, due FROM activities WHERE lead_id = ? AND done = 0", (lead_id,)),
+                ("SELECT id FROM activities WHERE lead_id = ? ORDER BY at DESC, id DESC", (lead_id,)),
+                ("SELECT id, name FROM stages", ()),
+            ],
+        )
         detail = pipectl.json()
         lead, tags, _fields, _planned, activities, _stages = baseline.json()
-        check_same(label, (detail["id"], detail["tags"], [activity["id"] for activity in detail["activities"]]),
-                   (lead[0][0], [tag for (tag,) in tags], [activity_id for (activity_id,) in activities]))
+        check_same(
+            label,
+            (detail["id"], detail["tags"], [activity["id"] for activity in detail["activities"]]),
+            (lead[0][0], [tag for (tag,) in tags], [activity_id for (activity_id,) in activities]),
+        )
         rows.append(row(label, size, pipectl, baseline, "sqlite3 (lead, tags, fields, timeline)"))
     return rows

@@ -43,13 +43,21 @@ def run(db: Path, size: int) -> list[dict]:
     check_same("add (fixed cost)", int(add_run.stdout.strip()), _scalar(work, "SELECT max(id) FROM leads"))
     rows.append(row("add (single lead)", size, add_run, bare_deps, "python -c 'import <deps>'"))
 
-    movable = [lead_id for (lead_id,) in _rows(
-        work, "SELECT l.id FROM leads l JOIN stages s ON s.id = l.stage_id "
-              "WHERE l.status = 'open' AND s.position = 1 ORDER BY l.id LIMIT 3")]
+    movable = [
+        lead_id
+        for (lead_id,) in _rows(
+            work,
+            "SELECT l.id FROM leads l JOIN stages s ON s.id = l.stage_id "
+            "WHERE l.status = 'open' AND s.position = 1 ORDER BY l.id LIMIT 3",
+        )
+    ]
     moves = [time_cli(["move", str(lead_id), "Qualification"], work, repeat=1) for lead_id in movable]
-    moved = _rows(work, "SELECT l.id FROM leads l JOIN stages s ON s.id = l.stage_id "
-                        f"WHERE s.name = 'Qualification' AND l.id IN ({', '.join('?' * len(movable))}) ORDER BY l.id",
-                  movable)
+    moved = _rows(
+        work,
+        "SELECT l.id FROM leads l JOIN stages s ON s.id = l.stage_id "
+        f"WHERE s.name = 'Qualification' AND l.id IN ({', '.join('?' * len(movable))}) ORDER BY l.id",
+        movable,
+    )
     check_same("move (fixed cost)", [lead_id for (lead_id,) in moved], movable)
     rows.append(row("move (single lead)", size, best_of(moves), bare_deps, "python -c 'import <deps>'"))
     for stale in (work, Path(f"{work}-wal"), Path(f"{work}-shm")):

@@ -108,8 +108,17 @@ def metrics_figures_from_pipectl(data: dict) -> dict:
         "win_rate": data["win_rate"],
         "average_deal": None if data["average_deal_size"] is None else _cents(data["average_deal_size"]),
         "cycle_days": data["average_cycle_days"],
-        "stages": [(stage["stage"], stage["reached"], stage["advanced"], stage["won"], stage["lost"],
-                    stage["average_days_in_stage"]) for stage in data["stages"]],
+        "stages": [
+            (
+                stage["stage"],
+                stage["reached"],
+                stage["advanced"],
+                stage["won"],
+                stage["lost"],
+                stage["average_days_in_stage"],
+            )
+            for stage in data["stages"]
+        ],
         "lost_reasons": [(reason["reason"], reason["leads"]) for reason in data["lost_reasons"]],
         "sources": [(source["source"], source["leads"], source["won"], source["lost"]) for source in data["sources"]],
     }
@@ -152,8 +161,9 @@ def forecast_months_from_sql(rows: list, stages: list) -> list:
 
 
 def forecast_months_from_pipectl(data: dict) -> list:
-    return sorted((month["month"], month["leads"], _cents(month["value"]), _cents(month["weighted"]))
-                  for month in data["months"])
+    return sorted(
+        (month["month"], month["leads"], _cents(month["value"]), _cents(month["weighted"])) for month in data["months"]
+    )
 
 
 def _month_bounds() -> tuple[int, int]:
@@ -171,8 +181,17 @@ def run(db: Path, size: int) -> list[dict]:
 
 def run_metrics(db: Path, size: int) -> dict:
     pipectl = time_cli(["metrics", "--format", "json"], db)
-    baseline = time_queries(db, [(OPEN_BY_STAGE, ()), (OUTCOMES, ()), (STAGE_HISTORY, (NOW_TS,)),
-                                 (LOST_REASONS, ()), (SOURCES, ()), (STAGES, ())])
+    baseline = time_queries(
+        db,
+        [
+            (OPEN_BY_STAGE, ()),
+            (OUTCOMES, ()),
+            (STAGE_HISTORY, (NOW_TS,)),
+            (LOST_REASONS, ()),
+            (SOURCES, ()),
+            (STAGES, ()),
+        ],
+    )
     check_same("metrics", metrics_figures_from_pipectl(pipectl.json()), metrics_figures_from_sql(baseline.json()))
     return row("metrics --format json", size, pipectl, baseline, "sqlite3 (same aggregates)")
 
@@ -185,10 +204,14 @@ def run_forecast(db: Path, size: int) -> dict:
     printed = pipectl.json()
     check_same("forecast", forecast_months_from_pipectl(printed), forecast_months_from_sql(months, stages))
     closed = {stage_id: (won, lost) for stage_id, won, lost in outcomes}
-    check_same("forecast (historical win rates)",
-               [(stage["stage"], stage["historical_win_rate"]) for stage in printed["stages"]],
-               [(name, round(closed[stage_id][0] / sum(closed[stage_id]), 4) if sum(closed.get(stage_id, (0, 0)))
-                 else None) for stage_id, name, _ in stages])
+    check_same(
+        "forecast (historical win rates)",
+        [(stage["stage"], stage["historical_win_rate"]) for stage in printed["stages"]],
+        [
+            (name, round(closed[stage_id][0] / sum(closed[stage_id]), 4) if sum(closed.get(stage_id, (0, 0))) else None)
+            for stage_id, name, _ in stages
+        ],
+    )
     return row("forecast --format json", size, pipectl, baseline, "sqlite3 (same months, SQLite dates)")
 
 

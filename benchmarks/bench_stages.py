@@ -45,10 +45,11 @@ UPDATE stages SET removed = 1, position = NULL WHERE id = {old};
 UPDATE stages SET position = position - 1 WHERE removed = 0 AND position > {position};
 COMMIT;
 """
-LEADS_SQL = ("SELECT id, stage_id, status, stage_entered_at, updated_at, last_activity_at FROM leads "
-             "ORDER BY id")
-MOVES_SQL = ("SELECT lead_id, kind, at, note, due, done, from_stage_id, to_stage_id, data, recorded_at "
-             "FROM activities WHERE kind = 'stage_change' AND recorded_at = ? ORDER BY lead_id")
+LEADS_SQL = "SELECT id, stage_id, status, stage_entered_at, updated_at, last_activity_at FROM leads ORDER BY id"
+MOVES_SQL = (
+    "SELECT lead_id, kind, at, note, due, done, from_stage_id, to_stage_id, data, recorded_at "
+    "FROM activities WHERE kind = 'stage_change' AND recorded_at = ? ORDER BY lead_id"
+)
 STAGES_SQL = "SELECT id, name, position, removed FROM stages ORDER BY id"
 
 
@@ -61,8 +62,10 @@ def run(db: Path, size: int) -> list[dict]:
     try:
         rules.write_text(_rules_with_stage_changes(db, rules))
         time_cli(["rules", "load", rules], counting, repeat=1)
-        return [_measure(db, size, "default rules: no re-score"),
-                _measure(counting, size, "a rule counts stage changes: moved leads re-scored")]
+        return [
+            _measure(db, size, "default rules: no re-score"),
+            _measure(counting, size, "a rule counts stage changes: moved leads re-scored"),
+        ]
     finally:
         rules.unlink(missing_ok=True)
         for path in (counting, Path(f"{counting}-wal"), Path(f"{counting}-shm")):
@@ -80,11 +83,19 @@ def _measure(db: Path, size: int, label: str) -> dict:
         baseline = time_shell([SQLITE, theirs], stdin=script, prepare=lambda: restore(db, theirs))
         if f"moved {moved} lead(s)" not in pipectl.stderr:
             raise BenchmarkError(f"stages remove did not report {moved} moved leads: {pipectl.stderr.strip()}")
-        for name, sql, params in (("leads", LEADS_SQL, ()), ("stage_change rows", MOVES_SQL, (NOW_TS,)),
-                                  ("stages", STAGES_SQL, ())):
+        for name, sql, params in (
+            ("leads", LEADS_SQL, ()),
+            ("stage_change rows", MOVES_SQL, (NOW_TS,)),
+            ("stages", STAGES_SQL, ()),
+        ):
             check_same(f"stages remove ({name})", _rows(mine, sql, params), _rows(theirs, sql, params))
-        return row(f"stages remove --to ({moved:,} leads move; {label})", size, pipectl, baseline,
-                   "sqlite3 shell (INSERT … SELECT + UPDATE)")
+        return row(
+            f"stages remove --to ({moved:,} leads move; {label})",
+            size,
+            pipectl,
+            baseline,
+            "sqlite3 shell (INSERT … SELECT + UPDATE)",
+        )
     finally:
         script.unlink(missing_ok=True)
         for copy in (mine, theirs):
@@ -100,8 +111,12 @@ def _rules_with_stage_changes(db: Path, rules: Path) -> str:
 def _stage_ids(db: Path) -> tuple[int, int, int]:
     connection = sqlite3.connect(db)
     try:
-        stages = {name: (stage_id, position) for stage_id, name, position in connection.execute(
-            "SELECT id, name, position FROM stages WHERE removed = 0")}
+        stages = {
+            name: (stage_id, position)
+            for stage_id, name, position in connection.execute(
+                "SELECT id, name, position FROM stages WHERE removed = 0"
+            )
+        }
     finally:
         connection.close()
     return stages[REMOVED][0], stages[REMOVED][1], stages[TARGET][0]

@@ -46,8 +46,9 @@ ORDER BY l.id
 
 def export(db: Path, work: Path, repeat: int) -> list[tuple[str, Timing, Timing]]:
     baseline_csv = work / "baseline.csv"
-    baseline = time_shell([SQLITE, "-readonly", db, ".headers on", ".mode csv", f".output {baseline_csv}",
-                           EXPORT_SQL], repeat=repeat)
+    baseline = time_shell(
+        [SQLITE, "-readonly", db, ".headers on", ".mode csv", f".output {baseline_csv}", EXPORT_SQL], repeat=repeat
+    )
     results = []
     for fmt in ("csv", "jsonl"):
         exported = work / f"export.{fmt}"
@@ -58,15 +59,20 @@ def export(db: Path, work: Path, repeat: int) -> list[tuple[str, Timing, Timing]
 
 
 def import_(work: Path, sqlite_utils: str, repeat: int) -> tuple[str, Timing, Timing]:
-    source, empty, target, plain = (work / "import.csv", work / "empty.db", work / "target.db",
-                                    work / "plain.db")
+    source, empty, target, plain = (work / "import.csv", work / "empty.db", work / "target.db", work / "plain.db")
     _distinct_companies(work / "export.csv", source)
     _create_pipeline(empty)
     pipectl = time_cli(["import", source], target, repeat=repeat, prepare=lambda: restore(empty, target))
-    baseline = time_shell([sqlite_utils, "insert", plain, "plain", source, "--csv"], repeat=repeat,
-                          prepare=lambda: plain.unlink(missing_ok=True))
-    check_same("import", _count(target, "SELECT count(*), min(id), max(id) FROM leads"),
-               _count(plain, "SELECT count(*), min(CAST(id AS INTEGER)), max(CAST(id AS INTEGER)) FROM plain"))
+    baseline = time_shell(
+        [sqlite_utils, "insert", plain, "plain", source, "--csv"],
+        repeat=repeat,
+        prepare=lambda: plain.unlink(missing_ok=True),
+    )
+    check_same(
+        "import",
+        _count(target, "SELECT count(*), min(id), max(id) FROM leads"),
+        _count(plain, "SELECT count(*), min(CAST(id AS INTEGER)), max(CAST(id AS INTEGER)) FROM plain"),
+    )
     return "import CSV", pipectl, baseline
 
 
@@ -86,8 +92,12 @@ def _distinct_companies(source: Path, target: Path) -> None:
 def _create_pipeline(path: Path) -> None:
     for stale in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
         stale.unlink(missing_ok=True)
-    subprocess.run([sys.executable, "-m", "pipectl", "--db", str(path), "stages", "list"], check=True,
-                   env=bench_env(), stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "pipectl", "--db", str(path), "stages", "list"],
+        check=True,
+        env=bench_env(),
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def _ids(path: Path, fmt: str) -> list[int]:
@@ -110,8 +120,11 @@ def _count(path: Path, sql: str) -> tuple:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--db", type=Path, required=True, help="A pipeline built by benchmarks.generate.")
-    parser.add_argument("--sqlite-utils", default=shutil.which("sqlite-utils"),
-                        help="The sqlite-utils command (install it outside pipectl's environment).")
+    parser.add_argument(
+        "--sqlite-utils",
+        default=shutil.which("sqlite-utils"),
+        help="The sqlite-utils command (install it outside pipectl's environment).",
+    )
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--skip-import", action="store_true")
     options = parser.parse_args()
@@ -123,12 +136,16 @@ def main() -> None:
             parser.error("sqlite-utils not found; give --sqlite-utils PATH (or --skip-import).")
         results.append(import_(work, options.sqlite_utils, options.repeat))
     size = _count(options.db, "SELECT count(*) FROM leads")[0]
-    print(f"{'benchmark':<22} {'leads':>9} {'cpu s':>8} {'base cpu':>8} {'ratio':>6} {'wall s':>8} "
-          f"{'base wall':>9} {'peak MB':>8} {'base MB':>8}")
+    print(
+        f"{'benchmark':<22} {'leads':>9} {'cpu s':>8} {'base cpu':>8} {'ratio':>6} {'wall s':>8} "
+        f"{'base wall':>9} {'peak MB':>8} {'base MB':>8}"
+    )
     for name, pipectl, baseline in results:
-        print(f"{name:<22} {size:>9,} {pipectl.cpu_seconds:>8.2f} {baseline.cpu_seconds:>8.2f} "
-              f"{pipectl.cpu_seconds / baseline.cpu_seconds:>6.2f} {pipectl.seconds:>8.2f} {baseline.seconds:>9.2f} "
-              f"{pipectl.peak_mb:>8.1f} {baseline.peak_mb:>8.1f}")
+        print(
+            f"{name:<22} {size:>9,} {pipectl.cpu_seconds:>8.2f} {baseline.cpu_seconds:>8.2f} "
+            f"{pipectl.cpu_seconds / baseline.cpu_seconds:>6.2f} {pipectl.seconds:>8.2f} {baseline.seconds:>9.2f} "
+            f"{pipectl.peak_mb:>8.1f} {baseline.peak_mb:>8.1f}"
+        )
 
 
 if __name__ == "__main__":

@@ -47,8 +47,9 @@ def run(db: Path, size: int) -> list[dict]:
     exported, baseline_csv = work / "export.csv", work / "baseline.csv"
 
     pipectl = time_cli(["export", "--what", "leads", "--format", "csv", "-o", exported], db, repeat=repeat)
-    baseline = time_shell([SQLITE, "-readonly", db, ".headers on", ".mode csv", f".output {baseline_csv}",
-                           EXPORT_SQL], repeat=repeat)
+    baseline = time_shell(
+        [SQLITE, "-readonly", db, ".headers on", ".mode csv", f".output {baseline_csv}", EXPORT_SQL], repeat=repeat
+    )
     check_same("export", _ids(exported), _ids(baseline_csv))
     rows = [row("export --format csv (all leads)", size, pipectl, baseline, "sqlite3 -csv (same leads)")]
 
@@ -57,12 +58,23 @@ def run(db: Path, size: int) -> list[dict]:
     empty, target, plain = work / "empty.db", work / "target.db", work / "plain.db"
     _create_pipeline(empty)
     pipectl = time_cli(["import", source], target, repeat=repeat, prepare=lambda: _restore(empty, target))
-    baseline = time_shell([SQLITE, plain, f".import --csv {source} plain"], repeat=repeat,
-                          prepare=lambda: plain.unlink(missing_ok=True))
-    check_same("import", _count(target, "SELECT count(*), min(id), max(id) FROM leads"),
-               _count(plain, "SELECT count(*), min(CAST(id AS INTEGER)), max(CAST(id AS INTEGER)) FROM plain"))
-    rows.append(row("import CSV (all leads, validated, with history)", size, pipectl, baseline,
-                    "sqlite3 .import --csv (plain table)"))
+    baseline = time_shell(
+        [SQLITE, plain, f".import --csv {source} plain"], repeat=repeat, prepare=lambda: plain.unlink(missing_ok=True)
+    )
+    check_same(
+        "import",
+        _count(target, "SELECT count(*), min(id), max(id) FROM leads"),
+        _count(plain, "SELECT count(*), min(CAST(id AS INTEGER)), max(CAST(id AS INTEGER)) FROM plain"),
+    )
+    rows.append(
+        row(
+            "import CSV (all leads, validated, with history)",
+            size,
+            pipectl,
+            baseline,
+            "sqlite3 .import --csv (plain table)",
+        )
+    )
     return rows
 
 
@@ -89,8 +101,12 @@ def _distinct_companies(source: Path, target: Path) -> None:
 def _create_pipeline(path: Path) -> None:
     for stale in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
         stale.unlink(missing_ok=True)
-    subprocess.run([sys.executable, "-m", "pipectl", "--db", str(path), "stages", "list"], check=True,
-                   env=bench_env(), stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "pipectl", "--db", str(path), "stages", "list"],
+        check=True,
+        env=bench_env(),
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def _restore(empty: Path, target: Path) -> None:

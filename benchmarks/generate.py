@@ -34,13 +34,68 @@ DAY = 86400
 GENERATOR_VERSION = 4
 CHUNK = 5000
 
-FIRST_NAMES = ("Ada", "Grace", "Alan", "Linus", "Margaret", "Dennis", "Barbara", "Ken", "Frances", "John",
-               "Radia", "Edsger", "Hedy", "Tim", "Katherine", "Donald", "Sophie", "Guido", "Anita", "Bjarne")
-LAST_NAMES = ("Lovelace", "Hopper", "Turing", "Torvalds", "Hamilton", "Ritchie", "Liskov", "Thompson",
-              "Allen", "McCarthy", "Perlman", "Dijkstra", "Lamarr", "Berners-Lee", "Johnson", "Knuth",
-              "Wilson", "van Rossum", "Borg", "Stroustrup")
-COMPANY_WORDS = ("Analytical", "Quantum", "Northwind", "Contoso", "Initech", "Globex", "Umbrella", "Stark",
-                 "Wayne", "Acme", "Hooli", "Pied", "Vandelay", "Soylent", "Tyrell", "Cyberdyne")
+FIRST_NAMES = (
+    "Ada",
+    "Grace",
+    "Alan",
+    "Linus",
+    "Margaret",
+    "Dennis",
+    "Barbara",
+    "Ken",
+    "Frances",
+    "John",
+    "Radia",
+    "Edsger",
+    "Hedy",
+    "Tim",
+    "Katherine",
+    "Donald",
+    "Sophie",
+    "Guido",
+    "Anita",
+    "Bjarne",
+)
+LAST_NAMES = (
+    "Lovelace",
+    "Hopper",
+    "Turing",
+    "Torvalds",
+    "Hamilton",
+    "Ritchie",
+    "Liskov",
+    "Thompson",
+    "Allen",
+    "McCarthy",
+    "Perlman",
+    "Dijkstra",
+    "Lamarr",
+    "Berners-Lee",
+    "Johnson",
+    "Knuth",
+    "Wilson",
+    "van Rossum",
+    "Borg",
+    "Stroustrup",
+)
+COMPANY_WORDS = (
+    "Analytical",
+    "Quantum",
+    "Northwind",
+    "Contoso",
+    "Initech",
+    "Globex",
+    "Umbrella",
+    "Stark",
+    "Wayne",
+    "Acme",
+    "Hooli",
+    "Pied",
+    "Vandelay",
+    "Soylent",
+    "Tyrell",
+    "Cyberdyne",
+)
 COMPANY_KINDS = ("Labs", "Systems", "Industries", "Group", "Partners", "Logistics", "Health", "Foods")
 TITLES = ("CEO", "CTO", "Head of Sales", "IT Manager", "Procurement Lead", "Founder", "VP Engineering", None)
 INDUSTRIES = ("software", "manufacturing", "retail", "healthcare", "finance", "education", "logistics", None)
@@ -54,22 +109,69 @@ LOST_REASONS = ("price", "went with a competitor", "no budget", "no decision", "
 ARCHIVE_REASONS = ("stale: no activity", "duplicate", "bounced email")
 # Activity kinds from core/history.py, weighted roughly as a sales team logs them.
 CONTACT_KINDS = ("call", "email", "email", "message", "reply", "meeting", "demo", "note")
-SIGNAL_KINDS = ("email_open", "email_open", "web_visit", "web_visit", "form_submission", "trial_request",
-                "content_download", "event_registration", "social_engagement")
+SIGNAL_KINDS = (
+    "email_open",
+    "email_open",
+    "web_visit",
+    "web_visit",
+    "form_submission",
+    "trial_request",
+    "content_download",
+    "event_registration",
+    "social_engagement",
+)
 TASK_NOTES = ("Follow up call", "Send the proposal", "Book a demo", "Check in after the trial")
 BANT = ("budget", "authority", "need", "timeline")
 
 LEAD_COLUMNS = (
-    "id", "name", "company", "email", "phone", "title", "industry", "company_size", "location", "source",
-    "owner", "value_cents", "stage_id", "status", "score", "created_at", "updated_at", "stage_entered_at",
-    "last_activity_at", "closed_at", "lost_reason", "archived_at", "archived_reason", "nurture_since",
-    "budget", "budget_note", "authority", "authority_note", "need", "need_note", "timeline", "timeline_note",
+    "id",
+    "name",
+    "company",
+    "email",
+    "phone",
+    "title",
+    "industry",
+    "company_size",
+    "location",
+    "source",
+    "owner",
+    "value_cents",
+    "stage_id",
+    "status",
+    "score",
+    "created_at",
+    "updated_at",
+    "stage_entered_at",
+    "last_activity_at",
+    "closed_at",
+    "lost_reason",
+    "archived_at",
+    "archived_reason",
+    "nurture_since",
+    "budget",
+    "budget_note",
+    "authority",
+    "authority_note",
+    "need",
+    "need_note",
+    "timeline",
+    "timeline_note",
     # The folded keys pipectl writes beside the columns people look leads up by (pipectl/folding.py).
     *(key_of(column) for column in KEYED),
 )
 KEYED_POSITIONS = tuple(LEAD_COLUMNS.index(column) for column in KEYED)
-ACTIVITY_COLUMNS = ("lead_id", "kind", "at", "note", "due", "done", "from_stage_id", "to_stage_id", "data",
-                    "recorded_at")
+ACTIVITY_COLUMNS = (
+    "lead_id",
+    "kind",
+    "at",
+    "note",
+    "due",
+    "done",
+    "from_stage_id",
+    "to_stage_id",
+    "data",
+    "recorded_at",
+)
 
 
 def generate(path: Path, leads: int, seed: int = 7) -> Path:
@@ -122,11 +224,11 @@ def _fill(path: Path, leads: int, seed: int) -> None:
         connection.execute("PRAGMA synchronous = OFF")
         connection.execute("PRAGMA cache_size = -200000")
         connection.execute("PRAGMA foreign_keys = OFF")
-        stages = [row[0] for row in connection.execute(
-            "SELECT id FROM stages WHERE removed = 0 ORDER BY position")]
+        stages = [row[0] for row in connection.execute("SELECT id FROM stages WHERE removed = 0 ORDER BY position")]
         indexes = connection.execute(
             "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-            "AND tbl_name IN ('leads', 'activities', 'lead_tags', 'lead_fields')").fetchall()
+            "AND tbl_name IN ('leads', 'activities', 'lead_tags', 'lead_fields')"
+        ).fetchall()
         connection.execute("BEGIN")
         for name, _sql in indexes:
             connection.execute(f'DROP INDEX "{name}"')
@@ -169,9 +271,10 @@ class _Builder:
         roll = rng.random()
         status = "open" if roll < 0.58 else "won" if roll < 0.72 else "lost" if roll < 0.93 else "archived"
         # How far along the pipeline it got, and which stages it passed (some skip one).
-        reached = rng.choices(range(len(stages)), weights=(40, 25, 20, 15)[:len(stages)])[0]
-        path = [0] + sorted(rng.sample(range(1, reached + 1), k=max(0, reached - rng.randint(0, 1)))) \
-            if reached else [0]
+        reached = rng.choices(range(len(stages)), weights=(40, 25, 20, 15)[: len(stages)])[0]
+        path = (
+            [0] + sorted(rng.sample(range(1, reached + 1), k=max(0, reached - rng.randint(0, 1)))) if reached else [0]
+        )
         if path[-1] != reached:
             path.append(reached)
         # Closed leads ended some time ago; open ones may still be active or long idle.
@@ -184,8 +287,9 @@ class _Builder:
             events.append((at, "stage_change", None, stages[previous], stages[current], None))
         for _ in range(rng.randint(2, 6)):
             kind = rng.choice(CONTACT_KINDS if rng.random() < 0.6 else SIGNAL_KINDS)
-            events.append((rng.randint(created + 30, end), kind, f"{kind.replace('_', ' ')} #{lead_id}",
-                           None, None, None))
+            events.append(
+                (rng.randint(created + 30, end), kind, f"{kind.replace('_', ' ')} #{lead_id}", None, None, None)
+            )
         answers = {name: "unknown" for name in BANT}
         if reached >= 1 or rng.random() < 0.3:
             for name in BANT:
@@ -198,11 +302,24 @@ class _Builder:
             unknown = {"status": "unknown", "note": None}
             qualified = len(changed) == len(BANT) and all(value == "yes" for value in changed.values())
             note = "; ".join(f"{name} unknown → {value}" for name, value in changed.items())
-            events.append((rng.randint(created + 30, end), "bant", note + ("; now qualified" if qualified else ""),
-                           None, None, json.dumps({
-                               "answers": {name: {"from": unknown, "to": {"status": value, "note": None}}
-                                           for name, value in changed.items()},
-                               "qualified": qualified})))
+            events.append(
+                (
+                    rng.randint(created + 30, end),
+                    "bant",
+                    note + ("; now qualified" if qualified else ""),
+                    None,
+                    None,
+                    json.dumps(
+                        {
+                            "answers": {
+                                name: {"from": unknown, "to": {"status": value, "note": None}}
+                                for name, value in changed.items()
+                            },
+                            "qualified": qualified,
+                        }
+                    ),
+                )
+            )
         closed_at = lost_reason = archived_at = archived_reason = None
         if status in ("won", "lost"):
             closed_at = end
@@ -213,33 +330,73 @@ class _Builder:
             archived_at = end
             archived_reason = rng.choice(ARCHIVE_REASONS)
             # As `clean` archives: from the lead's stage, with the reasons.
-            events.append((end, "archived", archived_reason, stages[reached], None,
-                           json.dumps({"reasons": [archived_reason]})))
+            events.append(
+                (end, "archived", archived_reason, stages[reached], None, json.dumps({"reasons": [archived_reason]}))
+            )
         events.sort(key=lambda event: event[0])
 
         stage_entered = max(at for at, kind, *_ in events if kind in ("created", "stage_change"))
         # Archiving is bookkeeping, not contact: it leaves last_activity_at where it was.
         last_activity = max(at for at, kind, *_ in events if kind != "archived")
         updated = max(at for at, *_ in events)
-        rows = [(lead_id, kind, at, note, None, 1, source, target, data or "null", at)
-                for at, kind, note, source, target, data in events]
+        rows = [
+            (lead_id, kind, at, note, None, 1, source, target, data or "null", at)
+            for at, kind, note, source, target, data in events
+        ]
         if status == "open" and rng.random() < 0.35:
             due = NOW_TS + rng.randint(-20, 30) * DAY
-            rows.append((lead_id, "task", last_activity, rng.choice(TASK_NOTES), due, 0, None, None,
-                         '{"revision": 0}', last_activity))
+            rows.append(
+                (
+                    lead_id,
+                    "task",
+                    last_activity,
+                    rng.choice(TASK_NOTES),
+                    due,
+                    0,
+                    None,
+                    None,
+                    '{"revision": 0}',
+                    last_activity,
+                )
+            )
 
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         company = f"{rng.choice(COMPANY_WORDS)} {rng.choice(COMPANY_KINDS)}"
         domain = company.lower().replace(" ", "") + ".example"
         value = rng.randint(10, 2000) * 10_000 if rng.random() < 0.75 else None
         lead = (
-            lead_id, f"{first} {last}", company, f"{first.lower()}.{lead_id}@{domain}",
+            lead_id,
+            f"{first} {last}",
+            company,
+            f"{first.lower()}.{lead_id}@{domain}",
             f"+1 555 {lead_id % 10_000_000:07d}" if rng.random() < 0.6 else None,
-            rng.choice(TITLES), rng.choice(INDUSTRIES), rng.choice((5, 20, 50, 200, 1000, 5000, None)),
-            rng.choice(LOCATIONS), rng.choice(SOURCES), rng.choice(OWNERS), value,
-            stages[reached], status, 0, created, updated, stage_entered, last_activity,
-            closed_at, lost_reason, archived_at, archived_reason, None,
-            answers["budget"], None, answers["authority"], None, answers["need"], None, answers["timeline"], None,
+            rng.choice(TITLES),
+            rng.choice(INDUSTRIES),
+            rng.choice((5, 20, 50, 200, 1000, 5000, None)),
+            rng.choice(LOCATIONS),
+            rng.choice(SOURCES),
+            rng.choice(OWNERS),
+            value,
+            stages[reached],
+            status,
+            0,
+            created,
+            updated,
+            stage_entered,
+            last_activity,
+            closed_at,
+            lost_reason,
+            archived_at,
+            archived_reason,
+            None,
+            answers["budget"],
+            None,
+            answers["authority"],
+            None,
+            answers["need"],
+            None,
+            answers["timeline"],
+            None,
         )
         lead += tuple(fold(lead[position]) for position in KEYED_POSITIONS)
         tags = [(lead_id, tag) for tag in rng.sample(TAGS, k=rng.choice((0, 1, 1, 2, 3)))]

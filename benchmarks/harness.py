@@ -78,9 +78,16 @@ def bench_env(extra: dict | None = None) -> dict:
     return env
 
 
-def time_cli(args: list[str], db: Path, repeat: int = 3, env: dict | None = None, *,
-             stdin: Path | None = None, prepare: Callable[[], None] | None = None,
-             capture: bool = True) -> Timing:
+def time_cli(
+    args: list[str],
+    db: Path,
+    repeat: int = 3,
+    env: dict | None = None,
+    *,
+    stdin: Path | None = None,
+    prepare: Callable[[], None] | None = None,
+    capture: bool = True,
+) -> Timing:
     """Run `python -m pipectl --db DB ARGS…` `repeat` times; the best wall time and the peak RSS.
 
     `prepare` runs (untimed) before each run, e.g. to restore a scratch copy a write changed.
@@ -89,8 +96,9 @@ def time_cli(args: list[str], db: Path, repeat: int = 3, env: dict | None = None
     return time_process(argv, repeat=repeat, env=bench_env(env), stdin=stdin, prepare=prepare, capture=capture)
 
 
-def time_sql(db: Path, sql: str, params=(), repeat: int = 3, *, script: bool = False,
-             prepare: Callable[[], None] | None = None) -> Timing:
+def time_sql(
+    db: Path, sql: str, params=(), repeat: int = 3, *, script: bool = False, prepare: Callable[[], None] | None = None
+) -> Timing:
     """Run hand-written SQL through plain `sqlite3` in a fresh Python process; rows come back as JSON.
 
     `script=True` runs several statements (no parameters, no rows), e.g. a BEGIN … COMMIT write.
@@ -109,20 +117,39 @@ def best_of(timings: list[Timing]) -> Timing:
     """Several single runs (e.g. moves of different leads) as one Timing: the best time, the peak memory."""
     best = min(timings, key=lambda timing: timing.seconds)
     cpu = [timing.cpu_seconds for timing in timings if timing.cpu_seconds is not None]
-    return Timing(seconds=best.seconds, peak_mb=max(timing.peak_mb for timing in timings), stdout=best.stdout,
-                  stderr=best.stderr, runs=[run for timing in timings for run in timing.runs],
-                  cpu_seconds=min(cpu) if cpu else None)
+    return Timing(
+        seconds=best.seconds,
+        peak_mb=max(timing.peak_mb for timing in timings),
+        stdout=best.stdout,
+        stderr=best.stderr,
+        runs=[run for timing in timings for run in timing.runs],
+        cpu_seconds=min(cpu) if cpu else None,
+    )
 
 
-def time_shell(argv: list[str], stdin: Path | None = None, repeat: int = 3, *,
-               prepare: Callable[[], None] | None = None, capture: bool = True) -> Timing:
+def time_shell(
+    argv: list[str],
+    stdin: Path | None = None,
+    repeat: int = 3,
+    *,
+    prepare: Callable[[], None] | None = None,
+    capture: bool = True,
+) -> Timing:
     """Run any program (the `sqlite3` shell, `python -c …`) the same way: best wall time, peak RSS."""
-    return time_process([str(arg) for arg in argv], repeat=repeat, env=bench_env(), stdin=stdin,
-                        prepare=prepare, capture=capture)
+    return time_process(
+        [str(arg) for arg in argv], repeat=repeat, env=bench_env(), stdin=stdin, prepare=prepare, capture=capture
+    )
 
 
-def time_process(argv: list[str], *, repeat: int = 3, env: dict | None = None, stdin: Path | None = None,
-                 prepare: Callable[[], None] | None = None, capture: bool = True) -> Timing:
+def time_process(
+    argv: list[str],
+    *,
+    repeat: int = 3,
+    env: dict | None = None,
+    stdin: Path | None = None,
+    prepare: Callable[[], None] | None = None,
+    capture: bool = True,
+) -> Timing:
     """The measuring loop under the three functions above."""
     best, peak, runs, cpu = float("inf"), 0.0, [], []
     stdout = stderr = ""
@@ -136,8 +163,9 @@ def time_process(argv: list[str], *, repeat: int = 3, env: dict | None = None, s
         if cpu_seconds is not None:
             cpu.append(cpu_seconds)
         best, peak = min(best, seconds), max(peak, rss_mb)
-    return Timing(seconds=best, peak_mb=peak, stdout=stdout, stderr=stderr, runs=runs,
-                  cpu_seconds=min(cpu) if cpu else None)
+    return Timing(
+        seconds=best, peak_mb=peak, stdout=stdout, stderr=stderr, runs=runs, cpu_seconds=min(cpu) if cpu else None
+    )
 
 
 def _run_once(argv: list[str], env: dict | None, stdin: Path | None, capture: bool):
@@ -145,15 +173,15 @@ def _run_once(argv: list[str], env: dict | None, stdin: Path | None, capture: bo
     # Peak RSS comes from GNU time, whose tiny process forks the child: rusage from this (large)
     # Python process's own fork would count the parent's pages too. Without GNU time, the child's
     # VmHWM is sampled from /proc while it runs.
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
-            tempfile.NamedTemporaryFile("r") as rss_file:
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile("r") as rss_file:
         wrapped = [GNU_TIME, "-f", "%M %U %S", "-o", rss_file.name, *argv] if GNU_TIME else argv
         source = open(stdin, "rb") if stdin is not None else subprocess.DEVNULL
         sampled_kb = 0
         try:
             started = time.perf_counter()
-            process = subprocess.Popen(wrapped, stdin=source, stdout=out if capture else subprocess.DEVNULL,
-                                       stderr=err, env=env)
+            process = subprocess.Popen(
+                wrapped, stdin=source, stdout=out if capture else subprocess.DEVNULL, stderr=err, env=env
+            )
             deadline = started + TIMEOUT_S
             while process.poll() is None:
                 if time.perf_counter() > deadline:
@@ -176,8 +204,7 @@ def _run_once(argv: list[str], env: dict | None, stdin: Path | None, capture: bo
         out.seek(0)
         err.seek(0)
         stderr = err.read().decode("utf-8", "replace")
-        return (seconds, peak_kb / 1024, cpu_seconds, out.read().decode("utf-8", "replace"), stderr,
-                process.returncode)
+        return (seconds, peak_kb / 1024, cpu_seconds, out.read().decode("utf-8", "replace"), stderr, process.returncode)
 
 
 def _find_gnu_time() -> str | None:
@@ -217,8 +244,11 @@ def row(benchmark: str, size: int, pipectl: Timing, baseline: Timing, baseline_n
         "baseline_peak_mb": round(baseline.peak_mb, 1),
         "pipectl_cpu_s": _round(pipectl.cpu_seconds),
         "baseline_cpu_s": _round(baseline.cpu_seconds),
-        "cpu_ratio": (round(pipectl.cpu_seconds / baseline.cpu_seconds, 2)
-                      if pipectl.cpu_seconds and baseline.cpu_seconds else None),
+        "cpu_ratio": (
+            round(pipectl.cpu_seconds / baseline.cpu_seconds, 2)
+            if pipectl.cpu_seconds and baseline.cpu_seconds
+            else None
+        ),
     }
 
 

@@ -36,8 +36,9 @@ def topics() -> list[str]:
     return sorted(path.stem.removeprefix("bench_") for path in HERE.glob("bench_*.py"))
 
 
-def run(sizes: list[int], only: list[str] | None = None, data: Path = DEFAULT_DATA, seed: int = 7,
-        out: Path = RESULTS) -> dict:
+def run(
+    sizes: list[int], only: list[str] | None = None, data: Path = DEFAULT_DATA, seed: int = 7, out: Path = RESULTS
+) -> dict:
     """Run the chosen topics at every size; returns (and writes) the merged results."""
     chosen = only or topics()
     unknown = sorted(set(chosen) - set(topics()))
@@ -68,8 +69,7 @@ def run(sizes: list[int], only: list[str] | None = None, data: Path = DEFAULT_DA
     return results
 
 
-def _merge(previous_file: Path, rows: list[dict], errors: list[dict], chosen: list[str],
-           sizes: list[int]) -> dict:
+def _merge(previous_file: Path, rows: list[dict], errors: list[dict], chosen: list[str], sizes: list[int]) -> dict:
     # Keep rows of topics and sizes this run did not touch, so topics can be rerun one at a time.
     kept_rows, kept_errors = [], []
     if previous_file.exists():
@@ -169,15 +169,21 @@ def _memory() -> str:
 
 def _git_commit() -> str:
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True,
-                              text=True, timeout=10).stdout.strip() or "unknown"
+        return (
+            subprocess.run(
+                ["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True, timeout=10
+            ).stdout.strip()
+            or "unknown"
+        )
     except (OSError, subprocess.SubprocessError):
         return "unknown"
 
 
 def _line(item: dict) -> str:
-    return (f"{item['benchmark']}: {item['pipectl_s']:.3f} s vs {item['baseline']} {item['baseline_s']:.3f} s "
-            f"(×{item['ratio']}, CPU ×{_cell(item.get('cpu_ratio'))}), {item['pipectl_peak_mb']} MB")
+    return (
+        f"{item['benchmark']}: {item['pipectl_s']:.3f} s vs {item['baseline']} {item['baseline_s']:.3f} s "
+        f"(×{item['ratio']}, CPU ×{_cell(item.get('cpu_ratio'))}), {item['pipectl_peak_mb']} MB"
+    )
 
 
 def _say(text: str) -> None:
@@ -194,12 +200,23 @@ def _sizes(text: str) -> list[int]:
 def main(argv: list[str] | None = None) -> int:
     """The command line: python -m benchmarks.run --sizes 1000,100000 [--only TOPIC,…]."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=_sizes, default=[1000, 100_000],
-                        help="Lead counts, e.g. 1000,100000,1000000 (default 1000,100000).")
-    parser.add_argument("--only", type=lambda text: [part.strip() for part in text.split(",") if part.strip()],
-                        help=f"Only these topics (of: {', '.join(topics())}).")
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA,
-                        help=f"Where generated databases are kept and reused (default {DEFAULT_DATA}).")
+    parser.add_argument(
+        "--sizes",
+        type=_sizes,
+        default=[1000, 100_000],
+        help="Lead counts, e.g. 1000,100000,1000000 (default 1000,100000).",
+    )
+    parser.add_argument(
+        "--only",
+        type=lambda text: [part.strip() for part in text.split(",") if part.strip()],
+        help=f"Only these topics (of: {', '.join(topics())}).",
+    )
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=DEFAULT_DATA,
+        help=f"Where generated databases are kept and reused (default {DEFAULT_DATA}).",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS, help="Where RESULTS.md and results.json go.")
     parser.add_argument("--seed", type=int, default=7, help="Generator seed.")
     options = parser.parse_args(argv)

@@ -20,29 +20,150 @@ from pathlib import Path
 NOW = datetime(2026, 11, 23, 9, 0)
 OUT = Path(__file__).with_name("demo.jsonl")
 
-FIRST = ["Ada", "Grace", "Alan", "Katherine", "Linus", "Margaret", "Tim", "Radia", "Dennis", "Barbara", "Ken",
-         "Frances", "Guido", "Hedy", "Edsger", "Annie", "Niklaus", "Joan", "Bjarne", "Sophie", "Yukihiro", "Mary",
-         "Anders", "Jean", "Rasmus", "Lynn", "Brendan", "Karen", "Larry", "Evelyn", "Chen", "Amara", "José",
-         "Ingrid", "Mei", "Tomasz", "Priya", "Olu", "Fatima", "Søren"]
-LAST = ["Lovelace", "Hopper", "Turing", "Johnson", "Torvalds", "Hamilton", "Berners-Lee", "Perlman", "Ritchie",
-        "Liskov", "Thompson", "Allen", "van Rossum", "Lamarr", "Dijkstra", "Easley", "Wirth", "Clarke", "Stroustrup",
-        "Wilson", "Matsumoto", "Keller", "Hejlsberg", "Sammet", "Lerdorf", "Conway", "Eich", "Spärck Jones", "Wall",
-        "Boyd", "Wei", "Okafor", "García", "Larsen", "Tanaka", "Nowak", "Raman", "Adeyemi", "Haddad", "Kierkegaard"]
-COMPANIES = ["Northwind", "Globex", "Initech", "Umbrella Health", "Stark Logistics", "Wayne Foods", "Acme Tools",
-             "Hooli", "Vandelay Imports", "Soylent", "Tyrell Systems", "Cyberdyne", "Wonka Retail", "Oceanic Air",
-             "Massive Dynamic", "Aperture Labs", "Blue Sun", "Gringotts Finance", "Monarch Media", "Pied Piper"]
-TITLES = ["CTO", "Head of Sales", "VP Engineering", "Operations Manager", "CEO", "IT Director", "Procurement Lead",
-          "Marketing Director"]
+FIRST = [
+    "Ada",
+    "Grace",
+    "Alan",
+    "Katherine",
+    "Linus",
+    "Margaret",
+    "Tim",
+    "Radia",
+    "Dennis",
+    "Barbara",
+    "Ken",
+    "Frances",
+    "Guido",
+    "Hedy",
+    "Edsger",
+    "Annie",
+    "Niklaus",
+    "Joan",
+    "Bjarne",
+    "Sophie",
+    "Yukihiro",
+    "Mary",
+    "Anders",
+    "Jean",
+    "Rasmus",
+    "Lynn",
+    "Brendan",
+    "Karen",
+    "Larry",
+    "Evelyn",
+    "Chen",
+    "Amara",
+    "José",
+    "Ingrid",
+    "Mei",
+    "Tomasz",
+    "Priya",
+    "Olu",
+    "Fatima",
+    "Søren",
+]
+LAST = [
+    "Lovelace",
+    "Hopper",
+    "Turing",
+    "Johnson",
+    "Torvalds",
+    "Hamilton",
+    "Berners-Lee",
+    "Perlman",
+    "Ritchie",
+    "Liskov",
+    "Thompson",
+    "Allen",
+    "van Rossum",
+    "Lamarr",
+    "Dijkstra",
+    "Easley",
+    "Wirth",
+    "Clarke",
+    "Stroustrup",
+    "Wilson",
+    "Matsumoto",
+    "Keller",
+    "Hejlsberg",
+    "Sammet",
+    "Lerdorf",
+    "Conway",
+    "Eich",
+    "Spärck Jones",
+    "Wall",
+    "Boyd",
+    "Wei",
+    "Okafor",
+    "García",
+    "Larsen",
+    "Tanaka",
+    "Nowak",
+    "Raman",
+    "Adeyemi",
+    "Haddad",
+    "Kierkegaard",
+]
+COMPANIES = [
+    "Northwind",
+    "Globex",
+    "Initech",
+    "Umbrella Health",
+    "Stark Logistics",
+    "Wayne Foods",
+    "Acme Tools",
+    "Hooli",
+    "Vandelay Imports",
+    "Soylent",
+    "Tyrell Systems",
+    "Cyberdyne",
+    "Wonka Retail",
+    "Oceanic Air",
+    "Massive Dynamic",
+    "Aperture Labs",
+    "Blue Sun",
+    "Gringotts Finance",
+    "Monarch Media",
+    "Pied Piper",
+]
+TITLES = [
+    "CTO",
+    "Head of Sales",
+    "VP Engineering",
+    "Operations Manager",
+    "CEO",
+    "IT Director",
+    "Procurement Lead",
+    "Marketing Director",
+]
 INDUSTRIES = ["software", "logistics", "healthcare", "retail", "finance", "manufacturing", "media"]
 SOURCES = ["website", "referral", "event", "cold outreach", "webinar", "partner"]
 OWNERS = ["sam", "kim"]
 TAGS = ["warm", "enterprise", "smb", "renewal", "urgent", "eu", "us"]
-SIGNALS = ["email_open", "web_visit", "content_download", "form_submission", "trial_request",
-           "event_registration", "social_engagement"]
-LOST_REASONS = ["went with a competitor", "no budget this year", "project cancelled", "no reply after 5 follow-ups",
-                "chose to build in-house"]
-NEXT_ACTIONS = ["Follow-up call", "Send the proposal", "Book a demo", "Send case study", "Check in on budget",
-                "Intro to the decision maker"]
+SIGNALS = [
+    "email_open",
+    "web_visit",
+    "content_download",
+    "form_submission",
+    "trial_request",
+    "event_registration",
+    "social_engagement",
+]
+LOST_REASONS = [
+    "went with a competitor",
+    "no budget this year",
+    "project cancelled",
+    "no reply after 5 follow-ups",
+    "chose to build in-house",
+]
+NEXT_ACTIONS = [
+    "Follow-up call",
+    "Send the proposal",
+    "Book a demo",
+    "Send case study",
+    "Check in on budget",
+    "Intro to the decision maker",
+]
 
 
 def run(*args: str) -> str:
@@ -70,12 +191,29 @@ def build(random_: random.Random) -> None:
         fate = random_.random()
         closes = (depth >= 3 and fate < 0.45) or (depth >= 1 and fate > 0.85) or (depth == 0 and fate > 0.8)
         # Closed deals are older and ended a while ago; open ones are younger and mostly still being worked.
-        created = NOW - timedelta(days=random_.randint(45, 110) if closes else random_.randint(6, 40),
-                                  hours=random_.randint(0, 8))
-        options = ["--company", company, "--email", email, "--title", random_.choice(TITLES),
-                   "--industry", random_.choice(INDUSTRIES), "--size", str(random_.choice([12, 40, 120, 600, 2500])),
-                   "--source", random_.choice(SOURCES), "--owner", random_.choice(OWNERS),
-                   "--value", f"{random_.randint(4, 90) * 500}", "--at", at(created)]
+        created = NOW - timedelta(
+            days=random_.randint(45, 110) if closes else random_.randint(6, 40), hours=random_.randint(0, 8)
+        )
+        options = [
+            "--company",
+            company,
+            "--email",
+            email,
+            "--title",
+            random_.choice(TITLES),
+            "--industry",
+            random_.choice(INDUSTRIES),
+            "--size",
+            str(random_.choice([12, 40, 120, 600, 2500])),
+            "--source",
+            random_.choice(SOURCES),
+            "--owner",
+            random_.choice(OWNERS),
+            "--value",
+            f"{random_.randint(4, 90) * 500}",
+            "--at",
+            at(created),
+        ]
         for tag in random_.sample(TAGS, random_.randint(0, 2)):
             options += ["--tag", tag]
         if random_.random() < 0.3:
@@ -85,25 +223,39 @@ def build(random_: random.Random) -> None:
         walk(random_, lead, created, last_step, depth, fate)
 
 
-def walk(random_: random.Random, lead: str, created: datetime, last_step: datetime, depth: int,
-         fate: float) -> None:
+def walk(random_: random.Random, lead: str, created: datetime, last_step: datetime, depth: int, fate: float) -> None:
     """One lead's life: touches, stage moves, BANT, and an outcome or a next action, spread evenly
     between its creation and `last_step`."""
-    steps: list[tuple] = [("log", lead, random_.choice(SIGNALS)),
-                          ("log", lead, random_.choice(["call", "email"]), "--note", "first outreach")]
+    steps: list[tuple] = [
+        ("log", lead, random_.choice(SIGNALS)),
+        ("log", lead, random_.choice(["call", "email"]), "--note", "first outreach"),
+    ]
     if depth >= 1:
         answers = ["yes" if random_.random() < 0.75 else random_.choice(["no", "unknown"]) for _ in range(4)]
         if depth >= 3:
             answers = ["yes"] * 4
-        steps += [("log", lead, "reply", "--note", "interested, asked for details"),
-                  ("move", lead, "Qualification"),
-                  ("qualify", lead, "--budget",
-                   f"{answers[0]}:{random_.randint(10, 80)}k approved" if answers[0] == "yes" else answers[0],
-                   "--authority", answers[1], "--need", answers[2], "--timeline",
-                   f"{answers[3]}:decides in Q1" if answers[3] == "yes" else answers[3])]
+        steps += [
+            ("log", lead, "reply", "--note", "interested, asked for details"),
+            ("move", lead, "Qualification"),
+            (
+                "qualify",
+                lead,
+                "--budget",
+                f"{answers[0]}:{random_.randint(10, 80)}k approved" if answers[0] == "yes" else answers[0],
+                "--authority",
+                answers[1],
+                "--need",
+                answers[2],
+                "--timeline",
+                f"{answers[3]}:decides in Q1" if answers[3] == "yes" else answers[3],
+            ),
+        ]
     if depth >= 2:
-        steps += [("log", lead, "meeting", "--note", "discovery call with the team"),
-                  ("move", lead, "Contact"), ("log", lead, "demo")]
+        steps += [
+            ("log", lead, "meeting", "--note", "discovery call with the team"),
+            ("move", lead, "Contact"),
+            ("log", lead, "demo"),
+        ]
     if depth >= 3:
         steps += [("move", lead, "Proposal"), ("log", lead, "email", "--note", "sent the proposal")]
         if random_.random() < 0.3:

@@ -12,6 +12,7 @@ def tasks_of(ok, lead_id):
 
 # --- plan ----------------------------------------------------------------------------------------
 
+
 def test_plan_sets_the_next_action_in_the_lead_contract(ok, new_lead):
     lead_id = new_lead("Ada")
     result = ok("plan", lead_id, "Send proposal", "--due", "friday")
@@ -48,12 +49,15 @@ def test_plan_a_past_due_warns(ok, new_lead):
     assert "overdue" in ok("plan", lead_id, "Call", "--due", "-2d").stderr
 
 
-@pytest.mark.parametrize("args, code, message", [
-    (("1", "Call", "--due", "someday"), 2, "Cannot read the date"),
-    (("1", "Call"), 2, "needs a date"),
-    (("1", "  ", "--due", "friday"), 2, "Say what the next action is"),
-    (("99", "Call", "--due", "friday"), 1, "There is no lead #99"),
-])
+@pytest.mark.parametrize(
+    "args, code, message",
+    [
+        (("1", "Call", "--due", "someday"), 2, "Cannot read the date"),
+        (("1", "Call"), 2, "needs a date"),
+        (("1", "  ", "--due", "friday"), 2, "Say what the next action is"),
+        (("99", "Call", "--due", "friday"), 1, "There is no lead #99"),
+    ],
+)
 def test_plan_refusals_write_nothing(cli, new_lead, snapshot, args, code, message):
     new_lead("Ada")
     before = snapshot()
@@ -75,6 +79,7 @@ def test_plan_refuses_closed_leads(cli, ok, new_lead, snapshot, close):
 
 
 # --- done ----------------------------------------------------------------------------------------
+
 
 def test_done_completes_the_action_and_counts_as_activity(ok, new_lead):
     lead_id = new_lead("Ada", "--at", "-5d")
@@ -105,17 +110,21 @@ def test_done_next_plans_the_following_action_in_the_same_command(ok, new_lead):
     result = ok("done", lead_id, "--next", "Send proposal", "--due", "3d")
     assert "Planned for lead #1 Ada: Send proposal, due Thu 2026-11-26" in result.stderr
     tasks = tasks_of(ok, lead_id)
-    assert [(task["note"], task["done"]) for task in tasks] == [("Send proposal", False), ("Call", True)] \
-        or sorted((task["note"], task["done"]) for task in tasks) == [("Call", True), ("Send proposal", False)]
+    assert [(task["note"], task["done"]) for task in tasks] == [("Send proposal", False), ("Call", True)] or sorted(
+        (task["note"], task["done"]) for task in tasks
+    ) == [("Call", True), ("Send proposal", False)]
     assert json.loads(ok("show", lead_id, "-f", "json").stdout)["next_action"] == "Send proposal"
 
 
-@pytest.mark.parametrize("args, code, message", [
-    (("--due", "friday"), 2, "--due goes with --next"),
-    (("--next", "Follow up"), 2, "--next needs a date"),
-    (("--next", "Follow up", "--due", "someday"), 2, "Cannot read the date"),
-    (("--at", "tomorrow"), 2, "in the future"),
-])
+@pytest.mark.parametrize(
+    "args, code, message",
+    [
+        (("--due", "friday"), 2, "--due goes with --next"),
+        (("--next", "Follow up"), 2, "--next needs a date"),
+        (("--next", "Follow up", "--due", "someday"), 2, "Cannot read the date"),
+        (("--at", "tomorrow"), 2, "in the future"),
+    ],
+)
 def test_done_bad_usage_writes_nothing(cli, ok, new_lead, snapshot, args, code, message):
     lead_id = new_lead("Ada")
     ok("plan", lead_id, "Call", "--due", "today")

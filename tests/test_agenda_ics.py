@@ -30,11 +30,21 @@ def planned(database):
     ids = {}
     with database.session() as session:
         for key, fields, action, due in (
-                ("ada", {"name": "Ada", "company": "[bold]Acme, Inc; Ltd", "value_cents": 1_200_000,
-                         "email": "ada@example.com"}, "Send proposal", "friday"),
-                ("bob", {"name": "Bob"}, "Demo", "2026-11-24 10:00"),
-                ("cy", {"name": "Cy"}, "Check in", "-2d"),
-                ("unplanned", {"name": "Unplanned"}, None, None)):
+            (
+                "ada",
+                {
+                    "name": "Ada",
+                    "company": "[bold]Acme, Inc; Ltd",
+                    "value_cents": 1_200_000,
+                    "email": "ada@example.com",
+                },
+                "Send proposal",
+                "friday",
+            ),
+            ("bob", {"name": "Bob"}, "Demo", "2026-11-24 10:00"),
+            ("cy", {"name": "Cy"}, "Check in", "-2d"),
+            ("unplanned", {"name": "Unplanned"}, None, None),
+        ):
             lead, _ = add_lead(session, validate_fields(**fields))
             ids[key] = lead.id
             if action:
@@ -91,6 +101,7 @@ def test_ics_of_an_empty_agenda_is_still_a_calendar(ok):
 
 # --- the core ------------------------------------------------------------------------------------
 
+
 def test_day_bounds_and_appointments():
     from pipectl.core.agenda import day_bounds, is_appointment
 
@@ -104,5 +115,8 @@ def test_needs_a_decision_with_the_real_hygiene_rules(ok, new_lead):
     ok("plan", old_planned, "Call", "--due", "tomorrow")
     rows = json.loads(ok("next", "-f", "json").stdout)
     assert [(row["id"], row["section"]) for row in rows] == [
-        (old_planned, "upcoming"), (old, "needs_decision"), (fresh, "no_next_action")]
+        (old_planned, "upcoming"),
+        (old, "needs_decision"),
+        (fresh, "no_next_action"),
+    ]
     assert rows[1]["reasons"] and "40 days" in rows[1]["reasons"][0]

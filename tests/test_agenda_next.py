@@ -14,8 +14,9 @@ def set_scores(db_path, scores: dict[int, int]) -> None:
     # Scores straight into the table: the agenda's ordering is what is tested here, not scoring.
     connection = sqlite3.connect(db_path)
     with connection:
-        connection.executemany("UPDATE leads SET score = ? WHERE id = ?",
-                               [(score, lead_id) for lead_id, score in scores.items()])
+        connection.executemany(
+            "UPDATE leads SET score = ? WHERE id = ?", [(score, lead_id) for lead_id, score in scores.items()]
+        )
     connection.close()
 
 
@@ -38,8 +39,16 @@ def week(database):
 
     ids = {}
     with database.session() as session:
-        for name, due in (("Ada", "-3d"), ("Bob", "yesterday"), ("Cy", "today 14:00"), ("Dee", "tomorrow 10:00"),
-                          ("Eve", "2026-11-26"), ("Fay", "2026-12-10"), ("Gus", None), ("Hal", None)):
+        for name, due in (
+            ("Ada", "-3d"),
+            ("Bob", "yesterday"),
+            ("Cy", "today 14:00"),
+            ("Dee", "tomorrow 10:00"),
+            ("Eve", "2026-11-26"),
+            ("Fay", "2026-12-10"),
+            ("Gus", None),
+            ("Hal", None),
+        ):
             lead, _ = add_lead(session, validate_fields(name=name, company=f"{name} Co", value_cents=100_000))
             ids[name] = lead.id
             if due:
@@ -52,8 +61,12 @@ def week(database):
 def test_next_sections_in_order_with_days_overdue(ok, week):
     rows = agenda_json(ok)
     assert [(row["name"], row["section"], row["days_overdue"]) for row in rows] == [
-        ("Ada", "overdue", 3), ("Bob", "overdue", 1), ("Cy", "today", 0), ("Dee", "upcoming", 0),
-        ("Eve", "upcoming", 0), ("Gus", "no_next_action", None),
+        ("Ada", "overdue", 3),
+        ("Bob", "overdue", 1),
+        ("Cy", "today", 0),
+        ("Dee", "upcoming", 0),
+        ("Eve", "upcoming", 0),
+        ("Gus", "no_next_action", None),
     ]
     assert all(set(CONTRACT_KEYS) <= set(row) for row in rows)
     cy = rows[2]
@@ -108,12 +121,15 @@ def test_next_jsonl_and_csv(ok, week):
     assert table[0]["section"] == "overdue" and table[0]["days_overdue"] == "3"
 
 
-@pytest.mark.parametrize("args, message", [
-    (("--within", "soon"), "Cannot read the duration"),
-    (("--within", "-3d"), "Cannot read the duration"),
-    (("--limit", "0"), "--limit must be at least 1"),
-    (("--format", "xml"), "--format xml: this command writes table, json, jsonl, csv or ics."),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("--within", "soon"), "Cannot read the duration"),
+        (("--within", "-3d"), "Cannot read the duration"),
+        (("--limit", "0"), "--limit must be at least 1"),
+        (("--format", "xml"), "--format xml: this command writes table, json, jsonl, csv or ics."),
+    ],
+)
 def test_next_bad_options_are_usage_errors(cli, args, message):
     result = cli("next", *args)
     assert result.exit_code == 2
@@ -140,8 +156,10 @@ def test_next_table_cuts_long_sections_and_says_how_many_more(ok, week, monkeypa
 def test_cap_sections_counts_what_it_leaves_out():
     from pipectl.core.agenda import AgendaRow, cap_sections
 
-    rows = [AgendaRow(lead_id=number, section=section) for number, section in
-            enumerate(["overdue"] * 3 + ["today"] + ["no_next_action"] * 2)]
+    rows = [
+        AgendaRow(lead_id=number, section=section)
+        for number, section in enumerate(["overdue"] * 3 + ["today"] + ["no_next_action"] * 2)
+    ]
     hidden: dict[str, int] = {}
     kept = list(cap_sections(iter(rows), 2, hidden))
     assert [row.lead_id for row in kept] == [0, 1, 3, 4, 5]

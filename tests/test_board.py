@@ -20,12 +20,28 @@ from pipectl.core.board import BoardFilter, build_board
 def build(pipectl) -> dict:
     lead = pipectl.lead
     ids = {
-        "ann": lead("Ann", "--value", "12k", "--title", "CEO", "--source", "referral", "--email", "ann@example.com",
-                    "--owner", "sam", "--tag", "enterprise", "--at", "2026-11-20"),
+        "ann": lead(
+            "Ann",
+            "--value",
+            "12k",
+            "--title",
+            "CEO",
+            "--source",
+            "referral",
+            "--email",
+            "ann@example.com",
+            "--owner",
+            "sam",
+            "--tag",
+            "enterprise",
+            "--at",
+            "2026-11-20",
+        ),
         "ben": lead("Ben", "--value", "3k", "--at", "2026-10-01"),
         "cid": lead("Cid", "--at", "2026-11-22"),
-        "dot": lead("Dot", "--value", "20k", "--stage", "Contact", "--owner", "Sam", "--tag", "Enterprise",
-                    "--at", "2026-11-10"),
+        "dot": lead(
+            "Dot", "--value", "20k", "--stage", "Contact", "--owner", "Sam", "--tag", "Enterprise", "--at", "2026-11-10"
+        ),
         "eva": lead("Eva", "--value", "7k", "--stage", "Proposal", "--force", "--at", "2026-11-15"),
         "fin": lead("Fin", "--value", "9k", "--at", "2026-11-01"),
     }
@@ -43,8 +59,12 @@ def board_json(ok, *args) -> dict:
 def test_columns_in_stage_order_with_totals(pipeline, ok):
     data = board_json(ok)
     heads = [(c["stage"], c["leads"], c["value"], c["weighted_value"]) for c in data["columns"]]
-    assert heads == [("Discovery", 3, 15000.0, 1500.0), ("Qualification", 0, 0.0, 0.0),
-                     ("Contact", 1, 20000.0, 10000.0), ("Proposal", 1, 7000.0, 5250.0)]
+    assert heads == [
+        ("Discovery", 3, 15000.0, 1500.0),
+        ("Qualification", 0, 0.0, 0.0),
+        ("Contact", 1, 20000.0, 10000.0),
+        ("Proposal", 1, 7000.0, 5250.0),
+    ]
     assert data["total"] == {"leads": 5, "value": 42000.0}
 
 
@@ -117,7 +137,11 @@ def test_csv_and_jsonl(pipeline, ok):
     assert lines[1].startswith("Discovery,") and len(lines) == 6
     (line,) = ok("board", "--format", "jsonl").stdout.splitlines()  # the board, on one line
     assert [column["stage"] for column in json.loads(line)["columns"]] == [
-        "Discovery", "Qualification", "Contact", "Proposal"]
+        "Discovery",
+        "Qualification",
+        "Contact",
+        "Proposal",
+    ]
 
 
 def test_empty_board(ok):

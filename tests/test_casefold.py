@@ -81,8 +81,10 @@ def test_metrics_and_board_owner_filters_fold(ok):
 def test_import_finds_duplicates_in_the_file_and_the_pipeline(ok, cli, tmp_path, snapshot):
     ok("add", "Straße", "--company", "Ωμέγα")
     file = tmp_path / "leads.csv"
-    file.write_text("name,company,email\nÉlan,Acme,\nSTRASSE,ΩΜΈΓΑ,\nÉLAN,ACME,\n李,,LI@example.com\n"
-                    "X,,li@EXAMPLE.com\n", encoding="utf-8")
+    file.write_text(
+        "name,company,email\nÉlan,Acme,\nSTRASSE,ΩΜΈΓΑ,\nÉLAN,ACME,\n李,,LI@example.com\nX,,li@EXAMPLE.com\n",
+        encoding="utf-8",
+    )
     before = snapshot()
     refused = cli("import", file)
     assert refused.exit_code == 1
@@ -107,8 +109,9 @@ def test_import_activities_find_their_lead_by_folded_email(ok, tmp_path):
 def test_import_into_an_empty_pipeline_sees_folded_duplicates(cli, tmp_path):
     # The empty-pipeline path remembers hashes of the keys it inserted: they must fold as SQL compares.
     file = tmp_path / "leads.csv"
-    file.write_text("name,company\nΩμέγα,Straße\n" + "".join(f"L{n},C{n}\n" for n in range(5))
-                    + "ΩΜΈΓΑ,STRASSE\n", encoding="utf-8")
+    file.write_text(
+        "name,company\nΩμέγα,Straße\n" + "".join(f"L{n},C{n}\n" for n in range(5)) + "ΩΜΈΓΑ,STRASSE\n", encoding="utf-8"
+    )
     refused = cli("import", file)
     assert refused.exit_code == 1 and "row 8: same name and company as row 2" in refused.stderr
 
@@ -131,22 +134,27 @@ def test_an_upgraded_database_gets_its_keys_filled(tmp_path, ok, cli):
     upgrade(database, "0001")
     database.close()
     connection = sqlite3.connect(path)
-    connection.execute("INSERT INTO stages (id, name, position, probability, idle_days, actions, requires_bant, "
-                       "removed) VALUES (1, 'Discovery', 1, 10, 14, '[]', 0, 0), "
-                       "(2, 'Proposal', 2, 50, 14, '[]', 0, 0)")
+    connection.execute(
+        "INSERT INTO stages (id, name, position, probability, idle_days, actions, requires_bant, "
+        "removed) VALUES (1, 'Discovery', 1, 10, 14, '[]', 0, 0), "
+        "(2, 'Proposal', 2, 50, 14, '[]', 0, 0)"
+    )
     leads = [("Élan", "Acme", "Elan@Example.com", "Ágata", "Messe"), ("Straße", "Ωμέγα", None, None, None)]
     leads += [(f"Lead {n}", None, None, None, None) for n in range(7000)]  # more than one batch
     connection.executemany(
         "INSERT INTO leads (name, company, email, owner, source, stage_id, status, score, created_at, updated_at, "
         "stage_entered_at, last_activity_at, budget, authority, need, timeline) "
-        "VALUES (?, ?, ?, ?, ?, 1, 'open', 0, 0, 0, 0, 0, 'unknown', 'unknown', 'unknown', 'unknown')", leads)
+        "VALUES (?, ?, ?, ?, ?, 1, 'open', 0, 0, 0, 0, 0, 'unknown', 'unknown', 'unknown', 'unknown')",
+        leads,
+    )
     connection.commit()
     connection.close()
 
     open_database(str(path)).close()
     connection = sqlite3.connect(path)
-    keys = connection.execute("SELECT name_key, company_key, email_key, owner_key, source_key FROM leads "
-                              "ORDER BY id LIMIT 2").fetchall()
+    keys = connection.execute(
+        "SELECT name_key, company_key, email_key, owner_key, source_key FROM leads ORDER BY id LIMIT 2"
+    ).fetchall()
     unfilled = connection.execute("SELECT count(*) FROM leads WHERE name_key IS NULL").fetchone()[0]
     last = connection.execute("SELECT name_key FROM leads ORDER BY id DESC LIMIT 1").fetchone()[0]
     connection.close()

@@ -41,13 +41,15 @@ def lead_json(ok, lead_id) -> dict:
 def activities(db_path, lead_id, kind) -> list:
     connection = sqlite3.connect(db_path)
     try:
-        return connection.execute("SELECT note, data, from_stage_id FROM activities WHERE lead_id = ? AND kind = ?",
-                                  (lead_id, kind)).fetchall()
+        return connection.execute(
+            "SELECT note, data, from_stage_id FROM activities WHERE lead_id = ? AND kind = ?", (lead_id, kind)
+        ).fetchall()
     finally:
         connection.close()
 
 
 # -- dry run ------------------------------------------------------------------------------------
+
 
 def test_dry_run_lists_every_reason_and_leaves_the_file_unchanged(ok, pipeline_with_dead_leads, db_path, snapshot):
     leads = pipeline_with_dead_leads
@@ -55,10 +57,20 @@ def test_dry_run_lists_every_reason_and_leaves_the_file_unchanged(ok, pipeline_w
     result = ok("clean", "--dry-run", "--format", "json")
     assert file_hash(db_path) == before and snapshot() == rows
     assert json.loads(result.stdout) == [
-        {"id": leads["idle"], "name": "Idle Ida", "stage": "Discovery", "action": "archive",
-         "reasons": ["no activity for 206 days (limit 14 in Discovery)", "open for 206 days (limit 180)"]},
-        {"id": leads["silent"], "name": "Silent Sam", "stage": "Discovery", "action": "archive",
-         "reasons": ["no reply to 3 outreach attempts since 2026-11-16 (limit 3)"]},
+        {
+            "id": leads["idle"],
+            "name": "Idle Ida",
+            "stage": "Discovery",
+            "action": "archive",
+            "reasons": ["no activity for 206 days (limit 14 in Discovery)", "open for 206 days (limit 180)"],
+        },
+        {
+            "id": leads["silent"],
+            "name": "Silent Sam",
+            "stage": "Discovery",
+            "action": "archive",
+            "reasons": ["no reply to 3 outreach attempts since 2026-11-16 (limit 3)"],
+        },
     ]
     assert "2 lead(s) would be archived; nothing was changed" in result.stderr
 
@@ -80,17 +92,22 @@ def test_dry_run_table_and_filters(ok, pipeline_with_dead_leads, db_path):
     assert [json.loads(line)["id"] for line in jsonl] == [leads["idle"], leads["silent"]]
     csv_out = ok("clean", "--dry-run", "-f", "csv").stdout.splitlines()
     assert csv_out[0] == "id,name,stage,reasons,action"
-    assert csv_out[1].endswith("no activity for 206 days (limit 14 in Discovery); open for 206 days (limit 180),archive")
+    assert csv_out[1].endswith(
+        "no activity for 206 days (limit 14 in Discovery); open for 206 days (limit 180),archive"
+    )
 
 
-@pytest.mark.parametrize("options, exit_code, text", [
-    (("--rule", "bogus"), 2, "Unknown rule 'bogus'"),
-    (("--older-than", "soon"), 2, "Cannot read the duration 'soon'"),
-    (("--older-than", "-3d"), 2, "Cannot read the duration"),
-    (("--stage", "Nowhere"), 1, "There is no stage 'Nowhere'"),
-    (("--purge",), 2, "--purge needs --older-than"),
-    (("--purge", "--older-than", "1y", "--rule", "idle"), 2, "drop --rule and --stage"),
-])
+@pytest.mark.parametrize(
+    "options, exit_code, text",
+    [
+        (("--rule", "bogus"), 2, "Unknown rule 'bogus'"),
+        (("--older-than", "soon"), 2, "Cannot read the duration 'soon'"),
+        (("--older-than", "-3d"), 2, "Cannot read the duration"),
+        (("--stage", "Nowhere"), 1, "There is no stage 'Nowhere'"),
+        (("--purge",), 2, "--purge needs --older-than"),
+        (("--purge", "--older-than", "1y", "--rule", "idle"), 2, "drop --rule and --stage"),
+    ],
+)
 def test_bad_options_are_refused_and_change_nothing(cli, pipeline_with_dead_leads, snapshot, options, exit_code, text):
     before = snapshot()
     result = cli("clean", "--dry-run", *options)
@@ -100,6 +117,7 @@ def test_bad_options_are_refused_and_change_nothing(cli, pipeline_with_dead_lead
 
 
 # -- archiving ----------------------------------------------------------------------------------
+
 
 def test_without_a_terminal_and_without_yes_it_refuses(cli, pipeline_with_dead_leads, snapshot):
     before = snapshot()
@@ -121,8 +139,9 @@ def test_yes_archives_with_the_reasons_on_the_lead_and_in_an_activity(ok, pipeli
     assert lead_json(ok, leads["fresh"])["status"] == "open"
     [(note, data, from_stage)] = activities(db_path, leads["idle"], "archived")
     assert note == idle["archived_reason"] and from_stage is not None
-    assert json.loads(data) == {"reasons": ["no activity for 206 days (limit 14 in Discovery)",
-                                            "open for 206 days (limit 180)"]}
+    assert json.loads(data) == {
+        "reasons": ["no activity for 206 days (limit 14 in Discovery)", "open for 206 days (limit 180)"]
+    }
     # A second sweep finds nothing more; archived leads are not candidates.
     assert json.loads(ok("clean", "--dry-run", "-f", "json").stdout) == []
 
@@ -147,6 +166,7 @@ def test_nothing_to_archive_asks_nothing(ok, terminal, new_lead):
 
 
 # -- restore ------------------------------------------------------------------------------------
+
 
 def test_archive_then_restore_gives_back_the_same_lead(ok, pipeline_with_dead_leads, db_path):
     lead_id = pipeline_with_dead_leads["idle"]
@@ -184,8 +204,10 @@ def test_restore_unknown_lead(cli):
 
 # -- purge --------------------------------------------------------------------------------------
 
-def test_purge_deletes_only_old_archived_leads_with_their_rows(ok, cli, pipeline_with_dead_leads, monkeypatch,
-                                                              db_path, snapshot):
+
+def test_purge_deletes_only_old_archived_leads_with_their_rows(
+    ok, cli, pipeline_with_dead_leads, monkeypatch, db_path, snapshot
+):
     leads = pipeline_with_dead_leads
     ok("clean", "--yes", "--rule", "too-old")  # archives Idle Ida on 2026-11-23
     old_lost = ok("add", "Old Lost", "--at", "2025-01-01").stdout.strip()
@@ -195,8 +217,14 @@ def test_purge_deletes_only_old_archived_leads_with_their_rows(ok, cli, pipeline
     assert "nothing to purge" in ok("clean", "--purge", "--older-than", "2y", "--yes").stderr
     before = snapshot()
     preview = ok("clean", "--purge", "--older-than", "1y", "--dry-run", "-f", "json")
-    assert json.loads(preview.stdout) == {"leads": 1, "activities": 2, "tags": 1, "fields": 1, "rows": 5,
-                                          "dry_run": True}
+    assert json.loads(preview.stdout) == {
+        "leads": 1,
+        "activities": 2,
+        "tags": 1,
+        "fields": 1,
+        "rows": 5,
+        "dry_run": True,
+    }
     refused = cli("clean", "--purge", "--older-than", "1y")
     assert refused.exit_code == 2 and "--yes" in refused.stderr
     assert snapshot() == before
@@ -205,8 +233,10 @@ def test_purge_deletes_only_old_archived_leads_with_their_rows(ok, cli, pipeline
     remaining = {row["id"]: row["status"] for row in json.loads(ok("list", "--status", "all", "-f", "json").stdout)}
     assert remaining == {leads["silent"]: "open", leads["fresh"]: "open", int(old_lost): "lost"}
     connection = sqlite3.connect(db_path)
-    orphans = [connection.execute(f"SELECT count(*) FROM {table} WHERE lead_id = ?", (leads["idle"],)).fetchone()[0]
-               for table in ("activities", "lead_tags", "lead_fields")]
+    orphans = [
+        connection.execute(f"SELECT count(*) FROM {table} WHERE lead_id = ?", (leads["idle"],)).fetchone()[0]
+        for table in ("activities", "lead_tags", "lead_fields")
+    ]
     connection.close()
     assert orphans == [0, 0, 0]
 
@@ -234,6 +264,7 @@ def test_purge_never_touches_leads_that_are_not_archived(ok, new_lead, monkeypat
 
 # -- alerts: list --stale and show --------------------------------------------------------------
 
+
 def test_list_stale_shows_stalled_leads_with_their_reasons(ok, pipeline_with_dead_leads):
     leads = pipeline_with_dead_leads
     rows = json.loads(ok("list", "--stale", "--format", "json").stdout)
@@ -242,7 +273,9 @@ def test_list_stale_shows_stalled_leads_with_their_reasons(ok, pipeline_with_dea
     assert [row["id"] for row in json.loads(ok("list", "--stale", "--stage", "Contact", "-f", "json").stdout)] == []
     csv_rows = list(csv.DictReader(io.StringIO(ok("list", "--stale", "--format", "csv").stdout)))
     assert (csv_rows[0]["stale"], csv_rows[0]["stale_reasons"]) == (
-        "true", "no activity for 206 days (limit 14 in Discovery); open for 206 days (limit 180)")
+        "true",
+        "no activity for 206 days (limit 14 in Discovery); open for 206 days (limit 180)",
+    )
     table = ok("list", "--stale").stdout
     assert "Why stalled" in table and "Silent Sam" in table and "Fresh Fay" not in table
 

@@ -45,19 +45,20 @@ def test_version(ok):
 
 
 def test_help_and_version_do_not_load_the_database_stack():
-    probe = ("import sys; from pipectl.cli.app import app; "
-             "sys.argv=['pipectl', '--help']\n"
-             "try: app()\nexcept SystemExit: pass\n"
-             "heavy = [m for m in ('sqlalchemy', 'sqlmodel', 'alembic', 'dateutil', 'rich') if m in sys.modules]\n"
-             "print('HEAVY:' + ','.join(heavy))")
+    probe = (
+        "import sys; from pipectl.cli.app import app; "
+        "sys.argv=['pipectl', '--help']\n"
+        "try: app()\nexcept SystemExit: pass\n"
+        "heavy = [m for m in ('sqlalchemy', 'sqlmodel', 'alembic', 'dateutil', 'rich') if m in sys.modules]\n"
+        "print('HEAVY:' + ','.join(heavy))"
+    )
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert loaded.returncode == 0, loaded.stderr
     assert loaded.stdout.strip().splitlines()[-1] == "HEAVY:"
 
 
 def test_python_dash_m_runs_the_same_cli():
-    result = subprocess.run([sys.executable, "-m", "pipectl", "--version"], capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run([sys.executable, "-m", "pipectl", "--version"], capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == f"pipectl {__version__}"
 
 

@@ -52,13 +52,16 @@ def test_validation_model_has_one_field_per_data_point():
     assert list(LeadFields.model_fields) == [field.stored for field in DATA_POINTS]
 
 
-@pytest.mark.parametrize("values, message", [
-    ({"email": "not-an-address"}, "--email: 'not-an-address' is not an email address."),
-    ({"company_size": -1}, "--size: cannot be negative."),
-    ({"value_cents": 10**15}, "--value: is too large."),
-    ({"title": "x" * (contract.TEXT_LENGTH + 1)}, "--title: is longer than 1,000 characters."),
-    ({"email": "a@b.co" + "m" * 250}, "--email: is longer than 254 characters."),
-])
+@pytest.mark.parametrize(
+    "values, message",
+    [
+        ({"email": "not-an-address"}, "--email: 'not-an-address' is not an email address."),
+        ({"company_size": -1}, "--size: cannot be negative."),
+        ({"value_cents": 10**15}, "--value: is too large."),
+        ({"title": "x" * (contract.TEXT_LENGTH + 1)}, "--title: is longer than 1,000 characters."),
+        ({"email": "a@b.co" + "m" * 250}, "--email: is longer than 254 characters."),
+    ],
+)
 def test_contract_rules_refuse_with_the_option_named(values, message):
     from pipectl.core.leads import validate_fields
     from pipectl.errors import UsageError
@@ -98,8 +101,8 @@ def test_every_lead_field_is_recognised_by_the_import_and_no_spelling_means_two(
 def test_lead_rows_have_the_contracts_keys_in_order(new_lead, ok):
     new_lead("Ada", "--field", "plan=pro")
     (row,) = json.loads(ok("list", "-f", "json").stdout)
-    assert tuple(row)[:len(KEYS)] == KEYS
-    assert tuple(row)[len(KEYS):] == ("days_in_stage", "nurture")
+    assert tuple(row)[: len(KEYS)] == KEYS
+    assert tuple(row)[len(KEYS) :] == ("days_in_stage", "nurture")
 
 
 @pytest.mark.parametrize("command", ["add", "edit"])
@@ -116,8 +119,14 @@ def test_options_made_from_the_contract_set_the_fields(ok, new_lead):
     lead = new_lead("Ada", "--company", "Acme", "--size", "12", "--value", "2.5k", "--location", "Paris")
     ok("edit", str(lead), "--name", "Ada L", "--size", "13", "--owner", "sam")
     shown = json.loads(ok("show", str(lead), "-f", "json").stdout)
-    assert (shown["name"], shown["company"], shown["company_size"], shown["value"], shown["location"],
-            shown["owner"]) == ("Ada L", "Acme", 13, 2500, "Paris", "sam")
+    assert (
+        shown["name"],
+        shown["company"],
+        shown["company_size"],
+        shown["value"],
+        shown["location"],
+        shown["owner"],
+    ) == ("Ada L", "Acme", 13, 2500, "Paris", "sam")
 
 
 def test_scoring_rules_match_the_contracts_data_points():
@@ -138,8 +147,16 @@ def test_bant_is_named_once():
     from pipectl.core import qualification
 
     assert contract.BANT_CRITERIA == ("budget", "authority", "need", "timeline")
-    assert BANT_COLUMNS == ("budget", "budget_note", "authority", "authority_note", "need", "need_note",
-                            "timeline", "timeline_note")
+    assert BANT_COLUMNS == (
+        "budget",
+        "budget_note",
+        "authority",
+        "authority_note",
+        "need",
+        "need_note",
+        "timeline",
+        "timeline_note",
+    )
     assert set(qualification.QUESTIONS) == set(contract.BANT_CRITERIA)
 
 
@@ -190,8 +207,9 @@ def test_csv_cells_read_back_as_written(text):
     assert unneutralise(row["tags"]) == contract.TAG_SEPARATOR.join([text, "x"])
 
 
-def test_list_and_export_write_a_formula_name_the_same_way_and_import_reads_it_back(ok, new_lead, tmp_path,
-                                                                                   monkeypatch):
+def test_list_and_export_write_a_formula_name_the_same_way_and_import_reads_it_back(
+    ok, new_lead, tmp_path, monkeypatch
+):
     names = ["=x", "'=x", "''=x", "'plain", "-5"]
     for name in names:
         ok("add", "--force", "--", name)

@@ -33,8 +33,9 @@ def test_duplicates_by_email_or_name_and_company(session):
     assert not leads.find_duplicates(session, email=None, name="ada lovelace", company=None)
     with pytest.raises(DuplicateLead):
         add(session, "Someone", email="ada@example.com")
-    lead, duplicates = leads.add_lead(session, leads.validate_fields(name="Someone", email="ada@example.com"),
-                                      force=True)
+    lead, duplicates = leads.add_lead(
+        session, leads.validate_fields(name="Someone", email="ada@example.com"), force=True
+    )
     assert lead.id == 2 and [duplicate.id for duplicate in duplicates] == [1]
 
 
@@ -101,8 +102,9 @@ def test_lead_rows_stream_in_chunks_with_tags_and_fields(session, monkeypatch):
 
     monkeypatch.setattr(views, "CHUNK", 3)
     for number in range(8):
-        lead, _ = leads.add_lead(session, leads.validate_fields(name=f"Lead {number}"), tags=[f"t{number % 2}"],
-                                 custom={"n": str(number)})
+        lead, _ = leads.add_lead(
+            session, leads.validate_fields(name=f"Lead {number}"), tags=[f"t{number % 2}"], custom={"n": str(number)}
+        )
     rows = list(lead_rows(session, LeadFilter(sort="id")))
     assert [row["fields"]["n"] for row in rows] == [str(number) for number in range(8)]
     assert [row["tags"] for row in rows][:2] == [["t0"], ["t1"]]
@@ -114,8 +116,9 @@ def test_adding_into_a_stage_with_a_minimum_score_uses_the_new_leads_score(sessi
     contact.min_score = 20
     with pytest.raises(RuleViolation, match="minimum of 20"):
         leads.add_lead(session, leads.validate_fields(name="Cold"), stage="Contact")
-    warm, _ = leads.add_lead(session, leads.validate_fields(name="Warm", title="Head of Sales",
-                                                            email="warm@example.com"), stage="Contact")
+    warm, _ = leads.add_lead(
+        session, leads.validate_fields(name="Warm", title="Head of Sales", email="warm@example.com"), stage="Contact"
+    )
     assert warm.score >= 20 and warm.stage_id == contact.id
 
 

@@ -47,8 +47,9 @@ def test_calendar_months_clamp_to_the_month_end():
     assert parse_date("1m", datetime(2027, 1, 31, 8, 0)) == datetime(2027, 2, 28)
 
 
-@pytest.mark.parametrize("text", ["", "blah", "fr", "2026-13-01", "32d3", "next", "0001-01-01", "3000-01-01",
-                                  "tomorrow 25:00", "--3d"])
+@pytest.mark.parametrize(
+    "text", ["", "blah", "fr", "2026-13-01", "32d3", "next", "0001-01-01", "3000-01-01", "tomorrow 25:00", "--3d"]
+)
 def test_unreadable_dates_are_usage_errors_naming_the_forms(text):
     with pytest.raises(UsageError) as error:
         parse_date(text, NOW)

@@ -23,8 +23,7 @@ def test_upgrade_and_check_report_the_schema(ok, new_lead):
     new_lead("Ada")
     assert f"schema {SCHEMA_REVISION}" in ok("db", "upgrade").stderr
     report = json.loads(ok("db", "check", "-f", "json").stdout)
-    assert report == {"schema": SCHEMA_REVISION, "problems": [], "stages": 4, "leads": 1, "activities": 1,
-                      "ok": True}
+    assert report == {"schema": SCHEMA_REVISION, "problems": [], "stages": 4, "leads": 1, "activities": 1, "ok": True}
     assert ok("db", "check").stdout.startswith(f"ok: schema {SCHEMA_REVISION}")
 
 

@@ -9,10 +9,27 @@ import pytest
 
 @pytest.fixture
 def pipeline(new_lead, ok):
-    ada = new_lead("Ada Lovelace", "--company", "Analytical", "--email", "ada@example.com", "--value", "12k",
-                   "--tag", "warm", "--tag", "vip", "--field", "Region=EU", "--owner", "sam", "--at", "-10d")
-    bob = new_lead("=HYPERLINK(\"x\")", "--company", "Acme, Inc", "--value", "500", "--owner", "kim")
-    ok("log", str(bob), "call", "--note", "said \"hi\", twice\nthen left", "--at", "-1d")
+    ada = new_lead(
+        "Ada Lovelace",
+        "--company",
+        "Analytical",
+        "--email",
+        "ada@example.com",
+        "--value",
+        "12k",
+        "--tag",
+        "warm",
+        "--tag",
+        "vip",
+        "--field",
+        "Region=EU",
+        "--owner",
+        "sam",
+        "--at",
+        "-10d",
+    )
+    bob = new_lead('=HYPERLINK("x")', "--company", "Acme, Inc", "--value", "500", "--owner", "kim")
+    ok("log", str(bob), "call", "--note", 'said "hi", twice\nthen left', "--at", "-1d")
     ok("won", str(ada))
     return ada, bob
 
@@ -20,7 +37,7 @@ def pipeline(new_lead, ok):
 def test_leads_csv_has_contract_columns_tags_and_fields(ok, pipeline):
     text = ok("export").stdout
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert [row["name"] for row in rows] == ["Ada Lovelace", "'=HYPERLINK(\"x\")"]
+    assert [row["name"] for row in rows] == ["Ada Lovelace", '\'=HYPERLINK("x")']
     ada = rows[0]
     assert ada["tags"] == "vip; warm" and ada["field:Region"] == "EU" and ada["value"] == "12000.00"
     assert ada["status"] == "won" and ada["budget"] == "unknown"
@@ -38,7 +55,8 @@ def test_leads_json_and_jsonl(ok, pipeline):
 
 def test_filters_as_in_list(ok, pipeline):
     assert [lead["name"] for lead in json.loads(ok("export", "-f", "json", "--owner", "sam").stdout)] == [
-        "Ada Lovelace"]
+        "Ada Lovelace"
+    ]
     assert json.loads(ok("export", "-f", "json", "--status", "open").stdout)[0]["id"] == pipeline[1]
     assert json.loads(ok("export", "-f", "json", "--tag", "vip").stdout)[0]["id"] == pipeline[0]
     assert json.loads(ok("export", "-f", "json", "--tag", "nope").stdout) == []
@@ -50,7 +68,7 @@ def test_activities_export_with_lead_email_and_stage_names(ok, pipeline):
     assert kinds == [(1, "created"), (2, "created"), (2, "call"), (1, "won")]
     assert activities[0]["lead_email"] == "ada@example.com" and activities[0]["to_stage"] == "Discovery"
     rows = list(csv.DictReader(io.StringIO(ok("export", "--what", "activities").stdout)))
-    assert rows[2]["note"] == "said \"hi\", twice\nthen left" and rows[2]["done"] == "true"
+    assert rows[2]["note"] == 'said "hi", twice\nthen left' and rows[2]["done"] == "true"
     only_kim = json.loads(ok("export", "--what", "activities", "-f", "json", "--owner", "kim").stdout)
     assert {item["lead_id"] for item in only_kim} == {2}
 

@@ -167,13 +167,16 @@ def test_empty_pipeline(ok):
     assert "no open leads" in ok("forecast").stdout
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--save"], "--save keeps a quota"),
-    (["--quota", "lots"], "Cannot read the amount"),
-    (["--quota", "0"], "more than zero"),
-    (["--quota", "10k", "--period", "week"], "week"),
-    (["--as-of", "someday"], "Cannot read the date"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--save"], "--save keeps a quota"),
+        (["--quota", "lots"], "Cannot read the amount"),
+        (["--quota", "0"], "more than zero"),
+        (["--quota", "10k", "--period", "week"], "week"),
+        (["--as-of", "someday"], "Cannot read the date"),
+    ],
+)
 def test_bad_input_is_a_usage_error_and_writes_nothing(new_lead, cli, snapshot, args, message):
     new_lead("Solo", "--value", "3k")
     before = snapshot()
@@ -194,8 +197,11 @@ def _sql_date(text: str):
 
 
 @settings(max_examples=60, deadline=None)
-@given(day=st.dates(min_value=date(1900, 1, 1), max_value=date(2999, 12, 31)),
-       prefix=st.sampled_from(["", "decide by ", "yes: "]), suffix=st.sampled_from(["", " (board)"]))
+@given(
+    day=st.dates(min_value=date(1900, 1, 1), max_value=date(2999, 12, 31)),
+    prefix=st.sampled_from(["", "decide by ", "yes: "]),
+    suffix=st.sampled_from(["", " (board)"]),
+)
 def test_sql_reads_iso_dates_like_python(day, prefix, suffix):
     text = prefix + day.isoformat() + suffix
     found = _sql_date(text)

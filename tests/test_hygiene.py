@@ -58,6 +58,7 @@ def at(monkeypatch, moment: str) -> None:
 
 # -- idle ---------------------------------------------------------------------------------------
 
+
 def test_idle_a_day_under_and_a_day_over_the_stage_limit(new_lead, stale, monkeypatch):
     lead = new_lead("Ada", "--at", "2026-11-01")  # Discovery: 14 idle days
     at(monkeypatch, "2026-11-15T09:00:00")  # 14 days: at the limit, not over it
@@ -86,6 +87,7 @@ def test_won_and_lost_leads_are_never_stale(ok, new_lead, stale):
 
 
 # -- too long in stage --------------------------------------------------------------------------
+
 
 def won_history(ok, new_lead, count: int) -> None:
     """`count` won leads that each spent 10 days in Discovery and 10 in Qualification."""
@@ -147,6 +149,7 @@ def test_too_long_in_stage_falls_back_to_the_idle_rule_when_history_is_thin(ok, 
 
 # -- too old ------------------------------------------------------------------------------------
 
+
 def test_too_old_after_the_maximum_pipeline_age(ok, new_lead, stale, monkeypatch):
     lead = new_lead("Old", "--at", "2026-05-01")
     start = datetime(2026, 5, 1, 9)
@@ -180,6 +183,7 @@ def test_limits_come_from_the_saved_cleanup_rules(new_lead, stale, db_path, monk
 
 # -- no response --------------------------------------------------------------------------------
 
+
 def test_no_response_after_the_third_unanswered_attempt(ok, new_lead, stale):
     lead = new_lead("Silent", "--at", "2026-11-01")
     ok("log", lead, "call", "--at", "2026-11-10")
@@ -210,6 +214,7 @@ def test_a_reply_or_inbound_signal_resets_the_count(ok, new_lead, stale):
 
 # -- disqualified and not the audience ----------------------------------------------------------
 
+
 def test_disqualified_by_budget_or_authority(new_lead, stale, change):
     budget = new_lead("No money", "--at", "2026-11-20")
     authority = new_lead("No boss", "--at", "2026-11-20")
@@ -234,6 +239,7 @@ def test_not_the_audience_after_the_nurture_limit(new_lead, stale, change, monke
 
 # -- the whole set and its filters --------------------------------------------------------------
 
+
 def test_all_reasons_in_rule_order_and_filters(ok, new_lead, stale, change, db_path):
     old = new_lead("Old", "--at", "2026-04-01")
     change(old, budget="no")
@@ -241,8 +247,11 @@ def test_all_reasons_in_rule_order_and_filters(ok, new_lead, stale, change, db_p
     other = new_lead("Elsewhere", "--at", "2026-10-01")
     ok("move", other, "Contact", "--at", "2026-10-02")
     everything = stale()
-    assert everything[old] == ["no activity for 236 days (limit 14 in Discovery)", "open for 236 days (limit 180)",
-                               "no budget (BANT budget is no)"]
+    assert everything[old] == [
+        "no activity for 236 days (limit 14 in Discovery)",
+        "open for 236 days (limit 180)",
+        "no budget (BANT budget is no)",
+    ]
     assert fresh not in everything and other in everything
     assert list(stale(ids=[fresh, old])) == [old]
     assert stale(ids=[]) == {}

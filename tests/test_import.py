@@ -42,23 +42,55 @@ Grace,Hopper,Navy,grace@example.com,12k,,2021-05-01,Referral,
 
 # ---- mapping ------------------------------------------------------------------------------------
 
+
 def test_headers_are_recognised_whatever_their_spelling():
     assert normalise_header(" E-mail ") == "email"
-    mapping = build_mapping(["First Name", "LAST_NAME", "Organization", "Email Address", "Amount",
-                             "Expected Revenue", "Stage", "Created Time", "Closing Date", "Mobile", "Job Title",
-                             "Lead Owner", "Lead Status", "Lost Reason", "Tags", "Shoe size"])
+    mapping = build_mapping(
+        [
+            "First Name",
+            "LAST_NAME",
+            "Organization",
+            "Email Address",
+            "Amount",
+            "Expected Revenue",
+            "Stage",
+            "Created Time",
+            "Closing Date",
+            "Mobile",
+            "Job Title",
+            "Lead Owner",
+            "Lead Status",
+            "Lost Reason",
+            "Tags",
+            "Shoe size",
+        ]
+    )
     assert mapping.fields == {
-        "first_name": "First Name", "last_name": "LAST_NAME", "company": "Organization", "email": "Email Address",
-        "phone": "Mobile", "title": "Job Title", "owner": "Lead Owner", "value": "Amount", "stage": "Stage",
-        "status": "Lead Status", "tags": "Tags", "created_at": "Created Time", "closed_at": "Closing Date",
-        "lost_reason": "Lost Reason"}
+        "first_name": "First Name",
+        "last_name": "LAST_NAME",
+        "company": "Organization",
+        "email": "Email Address",
+        "phone": "Mobile",
+        "title": "Job Title",
+        "owner": "Lead Owner",
+        "value": "Amount",
+        "stage": "Stage",
+        "status": "Lead Status",
+        "tags": "Tags",
+        "created_at": "Created Time",
+        "closed_at": "Closing Date",
+        "lost_reason": "Lost Reason",
+    }
     # The second amount column stays a custom field rather than being lost.
     assert mapping.custom == {"Expected Revenue": "Expected Revenue", "Shoe size": "Shoe size"}
 
 
 def test_map_and_ignore_win_over_recognition():
-    mapping = build_mapping(["Org", "Amount", "Notes", "Value (EUR)"],
-                            maps=["Org=company", "Value (EUR)=value", "Amount=field:list price"], ignore=["Notes"])
+    mapping = build_mapping(
+        ["Org", "Amount", "Notes", "Value (EUR)"],
+        maps=["Org=company", "Value (EUR)=value", "Amount=field:list price"],
+        ignore=["Notes"],
+    )
     assert mapping.fields == {"company": "Org", "value": "Value (EUR)"}
     assert mapping.custom == {"Amount": "list price"} and mapping.ignored == ["Notes"]
 
@@ -71,12 +103,17 @@ def test_neutralised_cells_read_back():
 
 # ---- formats ------------------------------------------------------------------------------------
 
+
 def test_spreadsheet_csv_with_common_headers(ok, tmp_path):
     result = ok("import", write(tmp_path, "people.csv", SPREADSHEET))
     assert "2 lead(s) added" in result.stderr
     ada, grace = leads(ok)
     assert (ada["name"], ada["company"], ada["email"], ada["value"]) == (
-        "Ada Lovelace", "Analytical", "ada@example.com", 22700.0)
+        "Ada Lovelace",
+        "Analytical",
+        "ada@example.com",
+        22700.0,
+    )
     assert ada["stage"] == "Qualification" and ada["created_at"].startswith("2021-04-15T00:02:00")
     assert ada["fields"] == {"Favourite colour": "green"} and ada["source"] == "Web"
     assert grace["stage"] == "Discovery" and grace["value"] == 12000.0 and grace["fields"] == {}
@@ -96,8 +133,14 @@ def test_windows_1252_file_is_read_with_a_warning(ok, tmp_path):
 
 
 def test_json_array_and_jsonl(ok, tmp_path):
-    ok("import", write(tmp_path, "a.json", json.dumps([{"name": "A", "value": 10.5, "tags": ["x", "Y"],
-                                                          "fields": {"plan": "pro"}}])))
+    ok(
+        "import",
+        write(
+            tmp_path,
+            "a.json",
+            json.dumps([{"name": "A", "value": 10.5, "tags": ["x", "Y"], "fields": {"plan": "pro"}}]),
+        ),
+    )
     ok("import", write(tmp_path, "b.jsonl", '{"name": "B", "email": "b@example.com"}\n\n{"name": "C"}\n'))
     first, second, third = leads(ok)
     assert first["value"] == 10.5 and first["tags"] == ["x", "y"] and first["fields"] == {"plan": "pro"}
@@ -152,8 +195,16 @@ def test_map_errors_name_the_columns(cli, tmp_path, snapshot, fresh):
 
 
 def test_map_and_ignore_from_the_command_line(ok, tmp_path):
-    ok("import", write(tmp_path, "a.csv", "Who,Org,Secret\nA,B,x\n"), "--map", "Who=name", "--map", "Org=company",
-       "--ignore", "secret")
+    ok(
+        "import",
+        write(tmp_path, "a.csv", "Who,Org,Secret\nA,B,x\n"),
+        "--map",
+        "Who=name",
+        "--map",
+        "Org=company",
+        "--ignore",
+        "secret",
+    )
     (lead,) = leads(ok)
     assert (lead["name"], lead["company"], lead["fields"]) == ("A", "B", {})
 
@@ -234,8 +285,14 @@ def test_unknown_stages_are_refused_with_the_list(cli, tmp_path, snapshot, fresh
 
 
 def test_stage_map_keeps_outcomes_dates_and_history(ok, tmp_path, db_path):
-    ok("import", write(tmp_path, "deals.csv", DEALS), "--stage-map", "Negotiation=Proposal",
-       "--stage-map", "needs analysis=won")
+    ok(
+        "import",
+        write(tmp_path, "deals.csv", DEALS),
+        "--stage-map",
+        "Negotiation=Proposal",
+        "--stage-map",
+        "needs analysis=won",
+    )
     won, lost, open_deal, other = leads(ok)
     assert (won["status"], won["closed_at"][:10], won["value"]) == ("won", "2026-03-20", 1000.0)
     assert (lost["status"], lost["lost_reason"], lost["closed_at"][:10]) == ("lost", "price", "2026-03-10")
@@ -243,8 +300,15 @@ def test_stage_map_keeps_outcomes_dates_and_history(ok, tmp_path, db_path):
     assert open_deal["fields"] == {"Closing Date": "2026-12-31"}
     assert other["status"] == "won"
     history = rows(db_path, "select lead_id, kind from activities order by lead_id, at")
-    assert history == [(1, "created"), (1, "won"), (2, "created"), (2, "lost"), (3, "created"),
-                       (4, "created"), (4, "won")]
+    assert history == [
+        (1, "created"),
+        (1, "won"),
+        (2, "created"),
+        (2, "lost"),
+        (3, "created"),
+        (4, "created"),
+        (4, "won"),
+    ]
 
 
 def test_create_stages_adds_them_at_the_end_within_the_limit(ok, cli, tmp_path, snapshot):
@@ -273,6 +337,7 @@ def test_status_words_of_other_crms(ok, tmp_path):
 
 # ---- duplicates -----------------------------------------------------------------------------------
 
+
 def test_duplicates_against_the_database_and_within_the_file(new_lead, cli, tmp_path, snapshot):
     new_lead("Ada", "--email", "ADA@example.com")
     new_lead("Bob", "--company", "Acme")
@@ -292,8 +357,12 @@ def test_on_duplicate_skip_and_update(new_lead, ok, tmp_path):
     path = write(tmp_path, "d.csv", "name,email,phone,tags\nAda L,ada@example.com,555,new\nNew,n@example.com,,\n")
     result = ok("import", path, "--on-duplicate", "skip")
     assert "1 lead(s) added" in result.stderr and "1 duplicate(s) skipped" in result.stderr
-    result = ok("import", write(tmp_path, "e.csv", "name,email,phone,tags\nAda L,ada@example.com,555,new\n"),
-                "--on-duplicate", "update")
+    result = ok(
+        "import",
+        write(tmp_path, "e.csv", "name,email,phone,tags\nAda L,ada@example.com,555,new\n"),
+        "--on-duplicate",
+        "update",
+    )
     assert "1 updated" in result.stderr
     lead = json.loads(ok("show", str(ada), "-f", "json").stdout)
     assert (lead["name"], lead["phone"], lead["tags"]) == ("Ada L", "555", ["new", "old"])
@@ -307,14 +376,19 @@ def test_bad_duplicate_mode(cli, tmp_path):
 
 # ---- activities -----------------------------------------------------------------------------------
 
+
 def test_activities_by_email_and_id(new_lead, ok, cli, tmp_path, db_path):
     ada = new_lead("Ada", "--email", "ada@example.com", "--at", "-30d")
-    text = (f"lead_email,lead_id,kind,at,note\nada@example.com,,call,2026-11-01 10:00,first call\n"
-            f",{ada},Email Open,2026-11-02,\n")
+    text = (
+        f"lead_email,lead_id,kind,at,note\nada@example.com,,call,2026-11-01 10:00,first call\n"
+        f",{ada},Email Open,2026-11-02,\n"
+    )
     result = ok("import", write(tmp_path, "acts.csv", text), "--what", "activities")
     assert "2 activities added" in result.stderr
     assert rows(db_path, "select kind, note from activities where lead_id = 1 order by at")[1:] == [
-        ("call", "first call"), ("email_open", None)]
+        ("call", "first call"),
+        ("email_open", None),
+    ]
     assert leads(ok)[0]["last_activity_at"].startswith("2026-11-02")
 
 
@@ -330,6 +404,7 @@ def test_bad_activities_are_listed(new_lead, cli, tmp_path, snapshot):
 
 
 # ---- dry run and atomicity ------------------------------------------------------------------------
+
 
 def test_dry_run_shows_mapping_and_rows_and_writes_nothing(ok, tmp_path, snapshot, fresh):
     before = snapshot()
@@ -387,10 +462,29 @@ def test_core_import_returns_counts(session, tmp_path):
 def test_parts_of_a_full_export(ok, tmp_path, db_path):
     """`--what leads` takes the leads of a full export (with a history made for them); `--what activities`
     then adds the file's activities to the leads with the same ids."""
-    lines = [json.dumps({"type": "lead", "id": 7, "name": "Ada", "status": "won", "created_at": "2026-10-01",
-                         "closed_at": "2026-11-01"}),
-             json.dumps({"type": "activity", "id": 3, "lead_id": 7, "kind": "call", "at": "2026-10-15 10:00",
-                         "note": "hello", "done": True})]
+    lines = [
+        json.dumps(
+            {
+                "type": "lead",
+                "id": 7,
+                "name": "Ada",
+                "status": "won",
+                "created_at": "2026-10-01",
+                "closed_at": "2026-11-01",
+            }
+        ),
+        json.dumps(
+            {
+                "type": "activity",
+                "id": 3,
+                "lead_id": 7,
+                "kind": "call",
+                "at": "2026-10-15 10:00",
+                "note": "hello",
+                "done": True,
+            }
+        ),
+    ]
     path = write(tmp_path, "all.jsonl", "\n".join(lines) + "\n")
     ok("import", path, "--what", "leads")
     assert rows(db_path, "select lead_id, kind from activities order by at") == [(7, "created"), (7, "won")]

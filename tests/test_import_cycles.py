@@ -97,10 +97,13 @@ def test_the_graph_counts_imports_inside_functions_and_relative_ones(tmp_path):
         "    from . import stages\n"
         "    import pipectl.dates\n"
     )
-    known = {"pipectl.core.scoring_sql", "pipectl.core.history", "pipectl.core.stages", "pipectl.dates",
-             "pipectl.core"}
+    known = {"pipectl.core.scoring_sql", "pipectl.core.history", "pipectl.core.stages", "pipectl.dates", "pipectl.core"}
     assert imported_modules(module, "pipectl.core.example", known) == {
-        "pipectl.core.scoring_sql", "pipectl.core.history", "pipectl.core.stages", "pipectl.dates"}
+        "pipectl.core.scoring_sql",
+        "pipectl.core.history",
+        "pipectl.core.stages",
+        "pipectl.dates",
+    }
     assert import_graph()["pipectl.cli.app"], "the CLI entry point imports its command groups"
 
 

@@ -18,8 +18,8 @@ def many(count: int) -> list[str]:
 def test_duplicates_of_an_earlier_batch_into_an_empty_pipeline(cli, ok, tmp_path, snapshot):
     ok("list")
     lines = many(BATCH + 10)
-    lines.append("Someone,Other,LEAD3@Example.com,,")          # same email as a row of the first batch
-    lines.append("lead 5,COMPANY 5,,,")                         # same name and company as one
+    lines.append("Someone,Other,LEAD3@Example.com,,")  # same email as a row of the first batch
+    lines.append("lead 5,COMPANY 5,,,")  # same name and company as one
     before = snapshot()
     result = cli("import", write_rows(tmp_path, lines))
     assert result.exit_code == 1
@@ -33,8 +33,9 @@ def test_skip_and_update_across_batches(ok, tmp_path):
     lines = many(BATCH + 5) + ["Lead 7 again,Other,lead7@example.com,99,"]
     result = ok("import", write_rows(tmp_path, lines), "--on-duplicate", "skip")
     assert f"{BATCH + 5:,} lead(s) added" in result.stderr and "1 duplicate(s) skipped" in result.stderr
-    result = ok("import", write_rows(tmp_path, ["Lead 7 again,Other,lead7@example.com,99,"]),
-                "--on-duplicate", "update")
+    result = ok(
+        "import", write_rows(tmp_path, ["Lead 7 again,Other,lead7@example.com,99,"]), "--on-duplicate", "update"
+    )
     assert "1 updated" in result.stderr
     lead = json.loads(ok("show", "8", "-f", "json").stdout)
     assert (lead["name"], lead["company"], lead["value"]) == ("Lead 7 again", "Other", 99)
@@ -59,14 +60,14 @@ from pipectl.core.leads import LeadFields  # noqa: E402
 
 LEAD_FIELDS = tuple(LeadFields.model_fields)
 
-TEXT = st.one_of(st.none(), st.text(max_size=12),
-                 st.sampled_from(["a@b.co", " a@b.co ", "x  y\nz", "a  b\n", " a\tb ", "  ", "a@b"]))
+TEXT = st.one_of(
+    st.none(), st.text(max_size=12), st.sampled_from(["a@b.co", " a@b.co ", "x  y\nz", "a  b\n", " a\tb ", "  ", "a@b"])
+)
 NUMBER = st.one_of(st.none(), st.integers(-5, 5), st.booleans(), st.sampled_from(["3", "x"]))
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.fixed_dictionaries({key: NUMBER if key in ("company_size", "value_cents") else TEXT
-                              for key in LEAD_FIELDS}))
+@given(st.fixed_dictionaries({key: NUMBER if key in ("company_size", "value_cents") else TEXT for key in LEAD_FIELDS}))
 def test_fast_validation_is_the_model_or_defers_to_it(given_values):
     fast = _valid_fields(given_values)
     try:
@@ -78,8 +79,11 @@ def test_fast_validation_is_the_model_or_defers_to_it(given_values):
 
 def test_a_repeated_bad_date_is_reported_in_each_column_and_row(cli, tmp_path):
     path = tmp_path / "dates.csv"
-    path.write_text("name,created_at,closed_at,status\nA,soon,soon,won\nB,2026-01-02,soon,won\n"
-                    "C,3026-01-01,2026-01-02,won\nD,2026-01-02,3026-01-01,won\n", encoding="utf-8")
+    path.write_text(
+        "name,created_at,closed_at,status\nA,soon,soon,won\nB,2026-01-02,soon,won\n"
+        "C,3026-01-01,2026-01-02,won\nD,2026-01-02,3026-01-01,won\n",
+        encoding="utf-8",
+    )
     result = cli("import", str(path))
     assert result.exit_code == 1
     assert "row 2: created_at: cannot read the date 'soon'; closed_at: cannot read the date 'soon'" in result.stderr

@@ -22,8 +22,14 @@ LEADS = """LEADID,Last Name,Company,Lead Owner,Email,Mobile,Website,Industry,Lea
 4571,Jones,McDuff,Pete Zachariah,JonesB@jourrapide.com,408-626-3736,TutorParty.com,IT Services,Sales Mail Alias,Pre Qualified,"16 Apr, 2021 00:03:00",No,April
 """
 
-STAGE_MAP = ["--stage-map", "Prospect=Discovery", "--stage-map", "Needs Analysis=Qualification",
-             "--stage-map", "Negotiation/Review=Proposal"]
+STAGE_MAP = [
+    "--stage-map",
+    "Prospect=Discovery",
+    "--stage-map",
+    "Needs Analysis=Qualification",
+    "--stage-map",
+    "Negotiation/Review=Proposal",
+]
 
 
 @pytest.fixture
@@ -52,7 +58,11 @@ def test_potentials_with_a_stage_map(ok, zoho, db_path):
     lewis, moore, strickland, amy, smith, smith_again = all_leads(ok)
     # "Lewis, James" stays as Zoho wrote it; the amount is read from "$22,700.00".
     assert (lewis["name"], lewis["value"], lewis["stage"], lewis["owner"]) == (
-        "Lewis, James", 22700.0, "Qualification", "Roger Terrence")
+        "Lewis, James",
+        22700.0,
+        "Qualification",
+        "Roger Terrence",
+    )
     assert lewis["source"] == "Advertisement" and lewis["created_at"].startswith("2021-04-15T00:02:00")
     assert lewis["fields"]["Expected Revenue"] == "$33,500.00" and lewis["fields"]["Closing Date"] == "2021-04-16"
     assert lewis["closed_at"] is None
@@ -80,7 +90,11 @@ def test_leads_with_last_name_status_words_and_duplicates(cli, ok, zoho):
     assert "4 lead(s) added" in result.stderr and "1 duplicate(s) skipped" in result.stderr
     denson, hall, fields, jones = all_leads(ok)
     assert (denson["name"], denson["company"], denson["email"], denson["phone"]) == (
-        "Denson", "Maurice The Pants Man", "GaryLDenson@cuvox.de", "660-485-0224")
+        "Denson",
+        "Maurice The Pants Man",
+        "GaryLDenson@cuvox.de",
+        "660-485-0224",
+    )
     assert denson["status"] == "open" and denson["fields"]["Lead Status"] == "Contacted"
     assert denson["fields"]["LEADID"] == "4563" and denson["industry"] == "Education"
     assert (hall["status"], hall["lost_reason"]) == ("lost", "Junk Lead")
@@ -90,7 +104,12 @@ def test_leads_with_last_name_status_words_and_duplicates(cli, ok, zoho):
 
 def test_leads_dry_run_shows_the_mapping(ok, zoho):
     result = ok("import", zoho / "Leads.csv", "--dry-run", "--on-duplicate", "skip")
-    for column, field in (("Last Name", "last_name"), ("Lead Owner", "owner"), ("Mobile", "phone"),
-                          ("Created Time", "created_at"), ("Website", "field:Website")):
+    for column, field in (
+        ("Last Name", "last_name"),
+        ("Lead Owner", "owner"),
+        ("Mobile", "phone"),
+        ("Created Time", "created_at"),
+        ("Website", "field:Website"),
+    ):
         assert column in result.stdout and field in result.stdout
     assert "Dry run: 4 lead(s) would be added" in result.stderr

@@ -62,14 +62,20 @@ def test_every_module_is_in_a_layer():
 
 @pytest.mark.parametrize("name", sorted(MODULES))
 def test_no_import_crosses_a_layer_upwards(name):
-    wrong = sorted(imported for imported in MODULES[name]
-                   for prefix in forbidden(name) if imported == prefix or imported.startswith(prefix + "."))
+    wrong = sorted(
+        imported
+        for imported in MODULES[name]
+        for prefix in forbidden(name)
+        if imported == prefix or imported.startswith(prefix + ".")
+    )
     assert not wrong, f"{name} ({layer(name)}) imports {wrong}"
 
 
 def test_the_contract_imports_nothing_of_pipectl_but_money():
     assert {name for name in MODULES["pipectl.contract"] if name.startswith("pipectl")} <= {
-        "pipectl.money", "pipectl.money.MAX_CENTS"}
+        "pipectl.money",
+        "pipectl.money.MAX_CENTS",
+    }
 
 
 def test_the_layering_test_sees_imports_inside_functions(tmp_path):
@@ -80,8 +86,7 @@ def test_the_layering_test_sees_imports_inside_functions(tmp_path):
 
 def test_nothing_cites_a_design_document_the_repository_does_not_have():
     files = list((ROOT / "src").rglob("*.py")) + list((ROOT / "tests").rglob("*.py")) + [ROOT / "README.md"]
-    citing = [str(path.relative_to(ROOT)) for path in files
-              if "DESIGN" + ".md" in path.read_text(encoding="utf-8")]
+    citing = [str(path.relative_to(ROOT)) for path in files if "DESIGN" + ".md" in path.read_text(encoding="utf-8")]
     assert citing == []
 
 

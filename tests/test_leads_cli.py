@@ -12,11 +12,39 @@ def leads(ok, *options) -> list[dict]:
 
 
 def test_add_prints_the_id_and_keeps_every_field(ok, new_lead):
-    lead_id = new_lead("Ada Lovelace", "--company", "Analytical Engines", "--email", "ada@example.com",
-                       "--phone", "+44 20 7946 0000", "--title", "Head of Research", "--industry", "Computing",
-                       "--size", "120", "--location", "London", "--source", "referral", "--owner", "me",
-                       "--value", "$12,500.50", "--stage", "contact", "--tag", "warm", "--tag", "Conference",
-                       "--field", "department=R&D", "--field", "budget code=X1")
+    lead_id = new_lead(
+        "Ada Lovelace",
+        "--company",
+        "Analytical Engines",
+        "--email",
+        "ada@example.com",
+        "--phone",
+        "+44 20 7946 0000",
+        "--title",
+        "Head of Research",
+        "--industry",
+        "Computing",
+        "--size",
+        "120",
+        "--location",
+        "London",
+        "--source",
+        "referral",
+        "--owner",
+        "me",
+        "--value",
+        "$12,500.50",
+        "--stage",
+        "contact",
+        "--tag",
+        "warm",
+        "--tag",
+        "Conference",
+        "--field",
+        "department=R&D",
+        "--field",
+        "budget code=X1",
+    )
     assert lead_id == 1
     (lead,) = leads(ok)
     assert lead["company"] == "Analytical Engines" and lead["company_size"] == 120
@@ -114,8 +142,12 @@ def test_list_filters_and_sorts(ok, new_lead):
 
 @pytest.mark.parametrize(
     ("args", "fragment"),
-    [(["--status", "maybe"], "--status"), (["--sort", "vibes"], "--sort"), (["--limit", "0"], "--limit"),
-     (["--qualified", "--unqualified"], "exclude each other")],
+    [
+        (["--status", "maybe"], "--status"),
+        (["--sort", "vibes"], "--sort"),
+        (["--limit", "0"], "--limit"),
+        (["--qualified", "--unqualified"], "exclude each other"),
+    ],
 )
 def test_bad_list_options_are_usage_errors(cli, args, fragment):
     result = cli("list", *args)
@@ -124,13 +156,13 @@ def test_bad_list_options_are_usage_errors(cli, args, fragment):
 
 
 def test_list_formats_are_machine_readable(ok, new_lead):
-    new_lead("Ada, \"the Countess\"", "--company", "=HYPERLINK(\"x\")", "--field", "note=line one\nline two")
+    new_lead('Ada, "the Countess"', "--company", '=HYPERLINK("x")', "--field", "note=line one\nline two")
     new_lead("Bob")
     lines = ok("list", "-f", "jsonl").stdout.splitlines()
     assert [json.loads(line)["id"] for line in lines] == [1, 2]
     rows = list(csv.DictReader(io.StringIO(ok("list", "-f", "csv").stdout)))
     assert rows[0]["name"] == 'Ada, "the Countess"'
-    assert rows[0]["company"] == "'=HYPERLINK(\"x\")"  # neutralised for spreadsheets
+    assert rows[0]["company"] == '\'=HYPERLINK("x")'  # neutralised for spreadsheets
     assert rows[0]["field:note"] == "line one\nline two"
     assert rows[1]["field:note"] == ""
     assert json.loads(ok("list", "-f", "json", "--status", "won").stdout) == []
@@ -168,8 +200,22 @@ def test_show_finds_a_lead_by_email_or_name(ok, cli, new_lead):
 
 def test_edit_changes_fields_and_logs_what_changed(ok, new_lead):
     new_lead("Ada", "--tag", "cold", "--field", "department=R&D")
-    ok("edit", "1", "--title", "CTO", "--value", "20k", "--tag", "hot", "--untag", "cold",
-       "--field", "department=", "--field", "region=EU")
+    ok(
+        "edit",
+        "1",
+        "--title",
+        "CTO",
+        "--value",
+        "20k",
+        "--tag",
+        "hot",
+        "--untag",
+        "cold",
+        "--field",
+        "department=",
+        "--field",
+        "region=EU",
+    )
     detail = json.loads(ok("show", "1", "-f", "json").stdout)
     assert detail["title"] == "CTO" and detail["value"] == 20000.0
     assert detail["tags"] == ["hot"] and detail["fields"] == {"region": "EU"}
@@ -183,8 +229,12 @@ def test_edit_refuses_bad_values_and_duplicates(cli, new_lead, snapshot):
     new_lead("Ada", "--email", "ada@example.com")
     new_lead("Bob")
     before = snapshot()
-    for args, code in ((["2", "--email", "ada@example.com"], 1), (["2", "--email", "nope"], 2),
-                       (["2", "--name", ""], 2), (["9", "--title", "x"], 1)):
+    for args, code in (
+        (["2", "--email", "ada@example.com"], 1),
+        (["2", "--email", "nope"], 2),
+        (["2", "--name", ""], 2),
+        (["9", "--title", "x"], 1),
+    ):
         result = cli("edit", *args)
         assert result.exit_code == code, result.output
         assert result.stderr.startswith("Error:")

@@ -78,8 +78,9 @@ def test_overall_figures(pipeline, ok):
 
 def test_stage_conversion_counts_skipped_stages(pipeline, ok):
     stages = by_stage(metrics_json(ok))
-    discovery, qualification, contact, proposal = (stages[name] for name in
-                                                   ("Discovery", "Qualification", "Contact", "Proposal"))
+    discovery, qualification, contact, proposal = (
+        stages[name] for name in ("Discovery", "Qualification", "Contact", "Proposal")
+    )
     # Eve was created in Contact, so she never reached Discovery.
     assert (discovery["reached"], discovery["advanced"], discovery["won"], discovery["lost"]) == (7, 3, 2, 3)
     assert discovery["conversion_next"] == round(3 / 7, 4)
@@ -197,10 +198,13 @@ def test_csv_and_jsonl(pipeline, ok):
     assert json.loads(line)["won"]["leads"] == 2
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--since", "someday"], "Cannot read the date"),
-    (["--since", "2026-11-01", "--until", "2026-10-01"], "must be before --until"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--since", "someday"], "Cannot read the date"),
+        (["--since", "2026-11-01", "--until", "2026-10-01"], "must be before --until"),
+    ],
+)
 def test_bad_periods_are_usage_errors(pipeline, cli, snapshot, args, message):
     before = snapshot()
     result = cli("metrics", *args)

@@ -15,7 +15,9 @@ def test_move_records_the_stage_change_at_the_given_time(ok, new_lead):
     ok("move", "1", "contact", "--at", "yesterday")
     lead = detail(ok)
     assert lead["stage"] == "Contact" and lead["days_in_stage"] == 1
-    changes = [(a["from_stage"], a["to_stage"], a["at"][:10]) for a in lead["activities"] if a["kind"] == "stage_change"]
+    changes = [
+        (a["from_stage"], a["to_stage"], a["at"][:10]) for a in lead["activities"] if a["kind"] == "stage_change"
+    ]
     assert changes == [("Qualification", "Contact", "2026-11-22"), ("Discovery", "Qualification", "2026-11-05")]
     assert lead["last_activity_at"].startswith("2026-11-22")
 

@@ -59,8 +59,9 @@ def commands_with_a_format(group=None, prefix=()):
 
 
 def build(builder) -> dict:
-    ada = builder.lead("Ada", "--company", "=Acme", "--value", "5k", "--field", "plan=pro", "--tag", "vip",
-                       "--at", "-40d")
+    ada = builder.lead(
+        "Ada", "--company", "=Acme", "--value", "5k", "--field", "plan=pro", "--tag", "vip", "--at", "-40d"
+    )
     bob = builder.lead("Bob", "--value", "2k", "--at", "-3d")
     cy = builder.lead("Cy", "--at", "-30d")
     builder.ok("plan", ada, "Call", "--due", "-2d")
@@ -77,8 +78,9 @@ def test_every_command_with_a_format_is_declared_here():
     assert found == DECLARED
 
 
-@pytest.mark.parametrize("path, fmt", [(path, fmt) for path in DECLARED for fmt in EVERY_FORMAT
-                                       if fmt not in DECLARED[path]])
+@pytest.mark.parametrize(
+    "path, fmt", [(path, fmt) for path in DECLARED for fmt in EVERY_FORMAT if fmt not in DECLARED[path]]
+)
 def test_a_format_not_declared_is_a_usage_error_naming_the_declared_ones(pipeline, cli, snapshot, path, fmt):
     before = snapshot()
     result = cli(*path.split(), *RUNS[path][0], "--format", fmt)
@@ -109,9 +111,16 @@ def check_format(fmt: str, result) -> None:
         assert not text.lstrip().startswith(("[", "{")), text
 
 
-@pytest.mark.parametrize("path, args, fmt", [
-    (path, args, fmt) for path in DECLARED for args in RUNS[path] for fmt in DECLARED[path]
-    if not (path == "export" and args == ["--what", "all"] and fmt == "csv")])
+@pytest.mark.parametrize(
+    "path, args, fmt",
+    [
+        (path, args, fmt)
+        for path in DECLARED
+        for args in RUNS[path]
+        for fmt in DECLARED[path]
+        if not (path == "export" and args == ["--what", "all"] and fmt == "csv")
+    ],
+)
 def test_each_declared_format_prints_that_format(pipeline, ok, path, args, fmt):
     result = ok(*path.split(), *args, "--format", fmt)
     check_format(fmt, result)
@@ -142,13 +151,16 @@ def test_every_lead_csv_carries_the_same_cells_for_the_same_lead(pipeline, ok):
         return next(row for row in rows if row["name"] == "Ada")
 
     base = csv_columns(["plan"])
-    cells = [tuple(ada(*command)[column] for column in base)
-             for command in (("list",), ("show", "1"), ("score",), ("next",), ("export",))]
+    cells = [
+        tuple(ada(*command)[column] for column in base)
+        for command in (("list",), ("show", "1"), ("score",), ("next",), ("export",))
+    ]
     assert len(set(cells)) == 1
     assert dict(zip(base, cells[0]))["company"] == "'=Acme" and dict(zip(base, cells[0]))["field:plan"] == "pro"
 
 
 # ---- machine formats are whole unless --limit says otherwise ---------------------------------------------
+
 
 def build_many(builder) -> dict:
     # Half stalled (idle for 60 days), half fresh: two agenda sections longer than a table shows.

@@ -15,9 +15,16 @@ URL = os.environ.get("PIPECTL_TEST_POSTGRES_URL")
 pytestmark = pytest.mark.skipif(not URL, reason="set PIPECTL_TEST_POSTGRES_URL to run against PostgreSQL")
 DEMO = Path(__file__).parent.parent / "examples" / "demo.jsonl"
 COMMANDS = [
-    ["list", "--status", "all", "-f", "json"], ["show", "3", "-f", "json"], ["score", "-f", "json"],
-    ["metrics", "-f", "json"], ["forecast", "-f", "json"], ["review", "-f", "json"], ["board", "-f", "json"],
-    ["next", "-f", "json"], ["clean", "--dry-run", "-f", "json"], ["list", "--stale", "-f", "json"],
+    ["list", "--status", "all", "-f", "json"],
+    ["show", "3", "-f", "json"],
+    ["score", "-f", "json"],
+    ["metrics", "-f", "json"],
+    ["forecast", "-f", "json"],
+    ["review", "-f", "json"],
+    ["board", "-f", "json"],
+    ["next", "-f", "json"],
+    ["clean", "--dry-run", "-f", "json"],
+    ["list", "--stale", "-f", "json"],
     ["export", "--what", "all"],
 ]
 
@@ -50,8 +57,20 @@ def test_writes_and_refusals_behave_the_same(ok, cli, postgres):
     lead = ok("--db", postgres, "add", "Ada", "--email", "ada@example.com", "--value", "12k").stdout.strip()
     duplicate = cli("--db", postgres, "add", "Someone", "--email", "ADA@example.com")
     assert duplicate.exit_code == 1 and "looks like a lead already" in duplicate.stderr
-    ok("--db", postgres, "qualify", lead, "--budget", "yes", "--authority", "yes", "--need", "yes",
-       "--timeline", "yes: 2027-01-15")
+    ok(
+        "--db",
+        postgres,
+        "qualify",
+        lead,
+        "--budget",
+        "yes",
+        "--authority",
+        "yes",
+        "--need",
+        "yes",
+        "--timeline",
+        "yes: 2027-01-15",
+    )
     ok("--db", postgres, "move", lead, "Proposal")
     ok("--db", postgres, "won", lead, "--value", "15k")
     assert '"status": "won"' in ok("--db", postgres, "show", lead, "-f", "json").stdout
@@ -75,7 +94,12 @@ def test_case_is_compared_alike_on_both_backends(ok, cli, postgres, tmp_path):
         ok("--db", database, "stages", "remove", "Discovery", "--to", "Contact")
     # Names, not ids: a refused add still uses up a PostgreSQL sequence number.
     for command in (["list", "--owner", "ÁGATA"], ["list", "--sort", "name"], ["list", "--stage", "contact"]):
-        found = [[(row["name"], row["company"], row["stage"]) for row in json.loads(
-            ok("--db", database, *command, "-f", "json").stdout)] for database in (lite, postgres)]
+        found = [
+            [
+                (row["name"], row["company"], row["stage"])
+                for row in json.loads(ok("--db", database, *command, "-f", "json").stdout)
+            ]
+            for database in (lite, postgres)
+        ]
         assert found[0] == found[1] and found[0], command
     assert json.loads(ok("--db", postgres, "show", "ωμέγα", "-f", "json").stdout)["company"] == "Straße"

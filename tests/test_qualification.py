@@ -10,8 +10,16 @@ from hypothesis import strategies as st
 from pipectl.core.qualification import ANSWERS, parse_answer, qualify_lead
 from pipectl.errors import UsageError
 
-ALL_YES = ("--budget", "yes: 20k this quarter", "--authority", "yes: CFO", "--need", "yes", "--timeline",
-           "yes: 2027-01-15")
+ALL_YES = (
+    "--budget",
+    "yes: 20k this quarter",
+    "--authority",
+    "yes: CFO",
+    "--need",
+    "yes",
+    "--timeline",
+    "yes: 2027-01-15",
+)
 
 
 def bant_of(ok, lead_id):
@@ -25,13 +33,17 @@ def activities_of(ok, lead_id, kind):
 
 # --- the answer parser ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text, expected", [
-    ("yes", ("yes", None)),
-    ("YES", ("yes", None)),
-    (" No : talking to an intern ", ("no", "talking to an intern")),
-    ("unknown:", ("unknown", "")),
-    ("yes: 2027-01-15 10:00", ("yes", "2027-01-15 10:00")),  # only the first colon splits
-])
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("yes", ("yes", None)),
+        ("YES", ("yes", None)),
+        (" No : talking to an intern ", ("no", "talking to an intern")),
+        ("unknown:", ("unknown", "")),
+        ("yes: 2027-01-15 10:00", ("yes", "2027-01-15 10:00")),  # only the first colon splits
+    ],
+)
 def test_parse_answer_reads_status_and_note(text, expected):
     assert parse_answer("budget", text) == expected
 
@@ -43,8 +55,11 @@ def test_parse_answer_refuses_other_statuses(text):
 
 
 @settings(max_examples=60, deadline=None)
-@given(status=st.sampled_from(ANSWERS), upper=st.booleans(),
-       note=st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=30))
+@given(
+    status=st.sampled_from(ANSWERS),
+    upper=st.booleans(),
+    note=st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=30),
+)
 def test_parse_answer_round_trips_any_note(status, upper, note):
     parsed_status, parsed_note = parse_answer("need", f"{status.upper() if upper else status}: {note}")
     assert parsed_status == status
@@ -52,6 +67,7 @@ def test_parse_answer_round_trips_any_note(status, upper, note):
 
 
 # --- the core ------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def lead(session):
@@ -109,6 +125,7 @@ def test_qualify_lead_refuses_a_time_before_the_lead_existed(session, lead):
 
 # --- qualify on the command line ------------------------------------------------------------------
 
+
 def test_qualify_flags_fill_the_bant_block(ok, new_lead):
     lead_id = new_lead("Ada")
     result = ok("qualify", lead_id, "--budget", "yes: 20k this quarter", "--authority", "no: talking to an intern")
@@ -144,11 +161,14 @@ def test_qualify_unchanged_says_so(ok, new_lead):
     assert activities_of(ok, lead_id, "bant") == []
 
 
-@pytest.mark.parametrize("args, code, message", [
-    (("--budget", "maybe"), 2, "answer yes, no or unknown"),
-    (("--timeline", "soon: next year"), 2, "--timeline"),
-    (("--need", "yes", "--at", "someday"), 2, "Cannot read the date"),
-])
+@pytest.mark.parametrize(
+    "args, code, message",
+    [
+        (("--budget", "maybe"), 2, "answer yes, no or unknown"),
+        (("--timeline", "soon: next year"), 2, "--timeline"),
+        (("--need", "yes", "--at", "someday"), 2, "Cannot read the date"),
+    ],
+)
 def test_qualify_bad_answers_are_usage_errors_and_write_nothing(cli, new_lead, snapshot, args, code, message):
     lead_id = new_lead("Ada")
     before = snapshot()
@@ -211,6 +231,7 @@ def test_qualify_interactive_stops_cleanly_when_input_ends(cli, new_lead, snapsh
 
 
 # --- what reads BANT: list filters, show, stage entry rules -------------------------------------
+
 
 def test_list_filters_qualified_unqualified_disqualified(ok, new_lead):
     ada, bob, cy = new_lead("Ada"), new_lead("Bob"), new_lead("Cy")

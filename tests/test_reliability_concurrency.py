@@ -61,8 +61,10 @@ def env(db_path):
 def test_four_processes_adding_moving_and_logging_at_once_all_succeed(tmp_path, db_path, env, ok):
     ok("init")
     go = tmp_path / "go"
-    workers = [_spawn([sys.executable, "-c", WORKER, str(db_path), str(number), str(LEADS_PER_WORKER), str(go)], env)
-               for number in range(WORKERS)]
+    workers = [
+        _spawn([sys.executable, "-c", WORKER, str(db_path), str(number), str(LEADS_PER_WORKER), str(go)], env)
+        for number in range(WORKERS)
+    ]
     time.sleep(0.3)
     go.touch()
     commands = []
@@ -81,15 +83,15 @@ def test_four_processes_adding_moving_and_logging_at_once_all_succeed(tmp_path, 
     try:
         names = {name for (name,) in connection.execute("SELECT name FROM leads")}
         assert names == {f"Worker {w} lead {i}" for w in range(WORKERS) for i in range(LEADS_PER_WORKER)}
-        stages = connection.execute(
-            "SELECT DISTINCT s.name FROM leads l JOIN stages s ON s.id = l.stage_id").fetchall()
+        stages = connection.execute("SELECT DISTINCT s.name FROM leads l JOIN stages s ON s.id = l.stage_id").fetchall()
         assert stages == [("Qualification",)]
         kinds = dict(connection.execute("SELECT kind, count(*) FROM activities GROUP BY kind").fetchall())
         total = WORKERS * LEADS_PER_WORKER
         assert kinds == {"created": total, "stage_change": total, "call": total}
         # Each lead's own three rows, in the order its worker wrote them.
         per_lead = connection.execute(
-            "SELECT lead_id, count(*) FROM activities GROUP BY lead_id HAVING count(*) != 3").fetchall()
+            "SELECT lead_id, count(*) FROM activities GROUP BY lead_id HAVING count(*) != 3"
+        ).fetchall()
         assert per_lead == []
         tags = connection.execute("SELECT count(*) FROM lead_tags").fetchone()[0]
         assert tags == total
@@ -114,8 +116,10 @@ def test_separate_pipectl_processes_started_together_all_succeed(db_path, env, o
 
     listed = json.loads(ok("list", "--format", "json").stdout)
     assert sorted((lead["name"], lead["stage"]) for lead in listed) == [
-        ("Existing one", "Contact"), ("Existing two", "Discovery"),
-        ("Parallel A", "Discovery"), ("Parallel B", "Discovery"),
+        ("Existing one", "Contact"),
+        ("Existing two", "Discovery"),
+        ("Parallel A", "Discovery"),
+        ("Parallel B", "Discovery"),
     ]
     connection = sqlite3.connect(db_path)
     try:

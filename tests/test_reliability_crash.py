@@ -71,8 +71,9 @@ def _env(db_path: Path) -> dict:
 
 def _run_and_kill(argv: list[str], db_path: Path) -> str:
     """Start the writer, wait until it says its changes are in the file, then SIGKILL it."""
-    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env=_env(db_path), cwd=ROOT)
+    process = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(db_path), cwd=ROOT
+    )
     try:
         line = process.stdout.readline()
         assert line.startswith("written"), process.stderr.read()
@@ -92,8 +93,7 @@ def _run_and_kill(argv: list[str], db_path: Path) -> str:
 
 
 def _run(argv: list[str], db_path: Path) -> str:
-    finished = subprocess.run(argv, capture_output=True, text=True, env=_env(db_path), cwd=ROOT,
-                              timeout=TIMEOUT_S)
+    finished = subprocess.run(argv, capture_output=True, text=True, env=_env(db_path), cwd=ROOT, timeout=TIMEOUT_S)
     assert finished.returncode == 0, finished.stderr
     return finished.stdout
 
@@ -167,8 +167,13 @@ def test_killed_clean_command_is_all_or_nothing(stale_pipeline, ok):
 
 def _kill_while_writing(db_path: Path, *args: str) -> None:
     """Run `pipectl ARGS…` and SIGKILL it as soon as it holds the write lock (or when it ends)."""
-    process = subprocess.Popen([sys.executable, "-m", "pipectl", *args], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, env=_env(db_path), cwd=ROOT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pipectl", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=_env(db_path),
+        cwd=ROOT,
+    )
     try:
         _wait_for_write_lock(db_path, process)
         process.send_signal(signal.SIGKILL)
@@ -198,8 +203,10 @@ def _big_csv(path: Path, rows: int) -> Path:
     with path.open("w", encoding="utf-8", newline="") as out:
         out.write("name,company,email,value,stage,tags\n")
         for number in range(rows):
-            out.write(f"Imported {number},Company {number % 40},i{number}@import.example,{number * 10},"
-                      f"{('Discovery', 'Contact')[number % 2]},a;b\n")
+            out.write(
+                f"Imported {number},Company {number % 40},i{number}@import.example,{number * 10},"
+                f"{('Discovery', 'Contact')[number % 2]},a;b\n"
+            )
     return path
 
 

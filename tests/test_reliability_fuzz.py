@@ -17,12 +17,54 @@ FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthChe
 # Text a person or a script might really pass: anything printable or not, except lone surrogates
 # (no operating system hands those to a program as an argument).
 ANY_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)
-NASTY = st.sampled_from([
-    "", " ", "-", "--", "0", "-1", "1e400", "nan", "inf", "-inf", "12k", "1,000.50", "1.000,50", "€5", "$-3",
-    "9" * 40, "0.001", "1m", "2026-02-30", "2026-13-01", "tomorrow", "yesterday", "-3d", "3d", "next blursday",
-    "'; DROP TABLE leads; --", "Robert'); DROP TABLE leads; --", "%s", "%(name)s", "{}", "{0}", "[bold]x[/]",
-    "[/]", "\x00", "a\x00b", "\n", "\t", "\u202e", "\ufeff", "🦄", "NULL", "None", "=1+2", "@SUM(A1)",
-])
+NASTY = st.sampled_from(
+    [
+        "",
+        " ",
+        "-",
+        "--",
+        "0",
+        "-1",
+        "1e400",
+        "nan",
+        "inf",
+        "-inf",
+        "12k",
+        "1,000.50",
+        "1.000,50",
+        "€5",
+        "$-3",
+        "9" * 40,
+        "0.001",
+        "1m",
+        "2026-02-30",
+        "2026-13-01",
+        "tomorrow",
+        "yesterday",
+        "-3d",
+        "3d",
+        "next blursday",
+        "'; DROP TABLE leads; --",
+        "Robert'); DROP TABLE leads; --",
+        "%s",
+        "%(name)s",
+        "{}",
+        "{0}",
+        "[bold]x[/]",
+        "[/]",
+        "\x00",
+        "a\x00b",
+        "\n",
+        "\t",
+        "\u202e",
+        "\ufeff",
+        "🦄",
+        "NULL",
+        "None",
+        "=1+2",
+        "@SUM(A1)",
+    ]
+)
 FUZZED = st.one_of(ANY_TEXT, NASTY)
 
 
@@ -43,28 +85,44 @@ def target(new_lead) -> int:
 
 @FUZZ
 @given(name=FUZZED, value=FUZZED, at=FUZZED, company=FUZZED, email=FUZZED, tag=FUZZED, field=FUZZED)
-@example(name="'; DROP TABLE leads; --", value="12k", at="yesterday", company="x", email="a@b.co", tag="t",
-         field="k=v")
+@example(name="'; DROP TABLE leads; --", value="12k", at="yesterday", company="x", email="a@b.co", tag="t", field="k=v")
 def test_add_with_random_fields(cli, snapshot, target, name, value, at, company, email, tag, field):
     before = snapshot()
-    result = cli("add", name, "--value", value, "--at", at, "--company", company, "--email", email,
-                 "--tag", tag, "--field", field, "--force")
+    result = cli(
+        "add",
+        name,
+        "--value",
+        value,
+        "--at",
+        at,
+        "--company",
+        company,
+        "--email",
+        email,
+        "--tag",
+        tag,
+        "--field",
+        field,
+        "--force",
+    )
     _check(result, before, snapshot)
     if result.exit_code == 0:
         assert result.stdout.strip().isdigit()
 
 
 @FUZZ
-@given(kind=st.one_of(FUZZED, st.sampled_from(["call", "email", "web_visit", "Email-Open"])), note=FUZZED,
-       at=FUZZED)
+@given(kind=st.one_of(FUZZED, st.sampled_from(["call", "email", "web_visit", "Email-Open"])), note=FUZZED, at=FUZZED)
 def test_log_with_random_kind_note_and_date(cli, snapshot, target, kind, note, at):
     before = snapshot()
     _check(cli("log", str(target), kind, "--note", note, "--at", at), before, snapshot)
 
 
 @FUZZ
-@given(stage=st.one_of(FUZZED, st.sampled_from(["Contact", "contact ", "PROPOSAL", "Discovery"])),
-       lead=st.one_of(FUZZED, st.just("1")), force=st.booleans())
+@given(
+    stage=st.one_of(FUZZED, st.sampled_from(["Contact", "contact ", "PROPOSAL", "Discovery"])),
+    lead=st.one_of(FUZZED, st.just("1")),
+    force=st.booleans(),
+)
 def test_move_to_random_stage(cli, snapshot, target, stage, lead, force):
     before = snapshot()
     _check(cli("move", lead, stage, *(["--force"] if force else [])), before, snapshot)
@@ -113,14 +171,39 @@ def test_qualify_plan_and_edit_with_random_text(cli, snapshot, target, command, 
     _check(result, before, snapshot)
 
 
-RULE_LINES = st.sampled_from([
-    "[thresholds]", "nurture_below = 30", "mql = -5", "sql = 'high'", "[[scoring.demographic]]",
-    "name = \"Senior\"", "field = \"title\"", "field = \"nonsense\"", "glob = [\"Head*\"]", "points = 15",
-    "points = 1e400", "[[scoring.behavioural]]", "kind = \"web_visit\"", "kind = \"teleport\"", "cap = 0",
-    "within = \"30d\"", "within = \"forever\"", "[stages.Discovery]", "[stages.Nowhere]", "probability = 140",
-    "idle_days = -1", "requires_bant = \"maybe\"", "[cleanup]", "stage_factor = 0", "max_age_days = 180",
-    "[unknown]", "x = [", "= =", "",
-])
+RULE_LINES = st.sampled_from(
+    [
+        "[thresholds]",
+        "nurture_below = 30",
+        "mql = -5",
+        "sql = 'high'",
+        "[[scoring.demographic]]",
+        'name = "Senior"',
+        'field = "title"',
+        'field = "nonsense"',
+        'glob = ["Head*"]',
+        "points = 15",
+        "points = 1e400",
+        "[[scoring.behavioural]]",
+        'kind = "web_visit"',
+        'kind = "teleport"',
+        "cap = 0",
+        'within = "30d"',
+        'within = "forever"',
+        "[stages.Discovery]",
+        "[stages.Nowhere]",
+        "probability = 140",
+        "idle_days = -1",
+        'requires_bant = "maybe"',
+        "[cleanup]",
+        "stage_factor = 0",
+        "max_age_days = 180",
+        "[unknown]",
+        "x = [",
+        "= =",
+        "",
+    ]
+)
 
 
 @FUZZ
@@ -150,16 +233,36 @@ def test_rules_load_with_a_valid_file_mutated(cli, snapshot, exported_rules, tmp
     _check(cli("rules", "load", str(rules)), before, snapshot)
 
 
-CSV_HEADERS = st.sampled_from(["name", "company", "email", "value", "stage", "status", "tags", "created_at",
-                               "lost_reason", "field:department", "owner", "Name", "E-Mail", "", "name"])
-CSV_CELLS = st.one_of(FUZZED, st.sampled_from(["Discovery", "Proposal", "won", "lost", "2026-01-05", "5k",
-                                               "a@b.example", "x;y"]))
+CSV_HEADERS = st.sampled_from(
+    [
+        "name",
+        "company",
+        "email",
+        "value",
+        "stage",
+        "status",
+        "tags",
+        "created_at",
+        "lost_reason",
+        "field:department",
+        "owner",
+        "Name",
+        "E-Mail",
+        "",
+        "name",
+    ]
+)
+CSV_CELLS = st.one_of(
+    FUZZED, st.sampled_from(["Discovery", "Proposal", "won", "lost", "2026-01-05", "5k", "a@b.example", "x;y"])
+)
 
 
 @FUZZ
-@given(headers=st.lists(CSV_HEADERS, min_size=1, max_size=6),
-       cells=st.lists(st.lists(CSV_CELLS, max_size=7), max_size=5),
-       options=st.sampled_from([[], ["--skip-invalid"], ["--on-duplicate", "update"], ["--create-stages"]]))
+@given(
+    headers=st.lists(CSV_HEADERS, min_size=1, max_size=6),
+    cells=st.lists(st.lists(CSV_CELLS, max_size=7), max_size=5),
+    options=st.sampled_from([[], ["--skip-invalid"], ["--on-duplicate", "update"], ["--create-stages"]]),
+)
 def test_import_with_random_csv_files(cli, snapshot, target, tmp_path, headers, cells, options):
     if cli("import", "--help").exit_code != 0:
         pytest.skip("pipectl import does not exist yet")

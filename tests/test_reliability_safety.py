@@ -40,6 +40,7 @@ def _env(db_path: Path) -> dict:
 
 # --- the file is private ---------------------------------------------------------------------------
 
+
 def test_a_new_database_is_created_owner_only_whatever_the_umask(tmp_path, ok):
     previous = os.umask(0)
     try:
@@ -62,6 +63,7 @@ def test_a_backup_is_owner_only_too(tmp_path, ok, new_lead):
 
 
 # --- a database from a newer pipectl is refused and left alone ---------------------------------------
+
 
 def _make_newer(db_path: Path, journal_mode: str) -> None:
     connection = sqlite3.connect(db_path, isolation_level=None)
@@ -116,8 +118,13 @@ WRITER = textwrap.dedent("""
 
 def test_backup_while_another_process_writes_is_consistent(tmp_path, db_path, ok, cli, new_lead):
     new_lead("Before")
-    writer = subprocess.Popen([sys.executable, "-c", WRITER, "25"], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True, env=_env(db_path))
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, "25"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(db_path),
+    )
     copies = []
     try:
         assert writer.stdout.readline().strip() == "writing"
@@ -144,7 +151,9 @@ def test_backup_while_another_process_writes_is_consistent(tmp_path, db_path, ok
             assert connection.execute("SELECT count(*) FROM activities WHERE kind = 'created'").fetchone()[0] == leads
             assert connection.execute("SELECT count(*) FROM lead_tags").fetchone()[0] == leads - 1
             assert connection.execute("SELECT count(*) FROM activities WHERE kind = 'call'").fetchone()[0] in (
-                leads - 1, leads - 2)
+                leads - 1,
+                leads - 2,
+            )
         finally:
             connection.close()
         counts.append(leads)
@@ -154,12 +163,19 @@ def test_backup_while_another_process_writes_is_consistent(tmp_path, db_path, ok
 
 # --- dry runs change nothing ---------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory) -> Path:
     """A realistic 1,000-lead pipeline from the benchmark generator (built once for this module)."""
     path = tmp_path_factory.mktemp("generated") / "pipeline.db"
-    subprocess.run([sys.executable, "-m", "benchmarks.generate", "--leads", "1000", "--out", str(path)],
-                   cwd=ROOT, check=True, capture_output=True, timeout=TIMEOUT_S, env=_env(path))
+    subprocess.run(
+        [sys.executable, "-m", "benchmarks.generate", "--leads", "1000", "--out", str(path)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=TIMEOUT_S,
+        env=_env(path),
+    )
     return path
 
 
@@ -171,17 +187,26 @@ def pipeline_copy(generated, db_path) -> Path:
 
 def _import_file(tmp_path: Path) -> Path:
     source = tmp_path / "incoming.csv"
-    source.write_text("name,company,email,value,stage\n"
-                      "Imported One,Import Co,one@import.example,5000,Contact\n"
-                      "Imported Two,Import Co,two@import.example,,Discovery\n", encoding="utf-8")
+    source.write_text(
+        "name,company,email,value,stage\n"
+        "Imported One,Import Co,one@import.example,5000,Contact\n"
+        "Imported Two,Import Co,two@import.example,,Discovery\n",
+        encoding="utf-8",
+    )
     return source
 
 
 DRY_RUNS = {
     "clean --dry-run": lambda tmp: ["clean", "--dry-run"],
     "clean --dry-run --format json": lambda tmp: ["clean", "--dry-run", "--format", "json"],
-    "clean --dry-run --rule idle --older-than 30d": lambda tmp: ["clean", "--dry-run", "--rule", "idle",
-                                                                 "--older-than", "30d"],
+    "clean --dry-run --rule idle --older-than 30d": lambda tmp: [
+        "clean",
+        "--dry-run",
+        "--rule",
+        "idle",
+        "--older-than",
+        "30d",
+    ],
     "clean --purge --older-than 1d --dry-run": lambda tmp: ["clean", "--purge", "--older-than", "1d", "--dry-run"],
     "score --apply --dry-run": lambda tmp: ["score", "--apply", "--dry-run"],
     "import --dry-run": lambda tmp: ["import", str(_import_file(tmp)), "--dry-run"],
@@ -210,7 +235,7 @@ def test_the_dry_runs_have_something_to_show(pipeline_copy, ok):
 
 # --- CSV is inert in a spreadsheet --------------------------------------------------------------------
 
-FORMULAS = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+1+2", "-3+4", "@SUM(A1:A9)", "\t=1+1", "\r=1+1"]
+FORMULAS = ['=HYPERLINK("http://evil.example","x")', "+1+2", "-3+4", "@SUM(A1:A9)", "\t=1+1", "\r=1+1"]
 
 
 def _csv_rows(text: str) -> list[dict]:
@@ -220,8 +245,20 @@ def _csv_rows(text: str) -> list[dict]:
 def _add_formula_leads(ok) -> None:
     for number, formula in enumerate(FORMULAS):
         # `--` so that a name such as "-3+4" is the name, not an option.
-        ok("add", "--company", formula, "--tag", "=cmd|' /C calc'!A0", "--field", f"note={formula}",
-           "--email", f"x{number}@example.com", "--force", "--", formula)
+        ok(
+            "add",
+            "--company",
+            formula,
+            "--tag",
+            "=cmd|' /C calc'!A0",
+            "--field",
+            f"note={formula}",
+            "--email",
+            f"x{number}@example.com",
+            "--force",
+            "--",
+            formula,
+        )
 
 
 def _assert_inert(rows: list[dict], ok) -> None:
@@ -229,8 +266,12 @@ def _assert_inert(rows: list[dict], ok) -> None:
     assert len(rows) == len(FORMULAS) == len(stored)
     for row in rows:
         lead = stored[int(row["id"])]
-        for column, value in (("name", lead["name"]), ("company", lead["company"]), ("field:note", lead["fields"]["note"]),
-                              ("tags", lead["tags"][0])):
+        for column, value in (
+            ("name", lead["name"]),
+            ("company", lead["company"]),
+            ("field:note", lead["fields"]["note"]),
+            ("tags", lead["tags"][0]),
+        ):
             # Every cell that a spreadsheet would run starts with a quote, and is otherwise the stored text.
             assert row[column] == "'" + value, (column, row[column])
 
@@ -249,13 +290,22 @@ def test_export_csv_neutralises_formulas(ok, cli):
 
 # --- user text reaches SQL only as a bound parameter --------------------------------------------------
 
-HOSTILE = ["'; DROP TABLE leads; --", "Robert'); DROP TABLE leads; --", "\" OR 1=1 --", "x' OR '1'='1",
-           "%s %d %(name)s", "{0} {name}", "); DELETE FROM activities; --"]
+HOSTILE = [
+    "'; DROP TABLE leads; --",
+    "Robert'); DROP TABLE leads; --",
+    '" OR 1=1 --',
+    "x' OR '1'='1",
+    "%s %d %(name)s",
+    "{0} {name}",
+    "); DELETE FROM activities; --",
+]
 
 
 def test_hostile_text_round_trips_unchanged(ok, new_lead, db_path):
-    ids = [new_lead(text, "--company", text, "--tag", text, "--field", f"k={text}", "--source", text, "--force")
-           for text in HOSTILE]
+    ids = [
+        new_lead(text, "--company", text, "--tag", text, "--field", f"k={text}", "--source", text, "--force")
+        for text in HOSTILE
+    ]
     for lead_id, text in zip(ids, HOSTILE):
         ok("log", str(lead_id), "note", "--note", text)
         shown = json.loads(ok("show", str(lead_id), "--format", "json").stdout)
@@ -302,8 +352,11 @@ def _built_sql(node: ast.AST) -> bool:
 
 
 def _stringy(node: ast.AST) -> bool:
-    return (isinstance(node, ast.Constant) and isinstance(node.value, str)) or isinstance(node, ast.JoinedStr) \
+    return (
+        (isinstance(node, ast.Constant) and isinstance(node.value, str))
+        or isinstance(node, ast.JoinedStr)
         or _built_sql(node)
+    )
 
 
 def _literal_text(node: ast.AST) -> str:
@@ -331,7 +384,8 @@ def _sql_building_sites() -> list[str]:
             if isinstance(node, (ast.JoinedStr, ast.BinOp)) and _built_sql(node):
                 literal = _literal_text(node)
                 if any(word in literal for word in SQL_WORDS) and not any(
-                        relative == allowed and literal.startswith(prefix) for allowed, prefix in ALLOWED):
+                    relative == allowed and literal.startswith(prefix) for allowed, prefix in ALLOWED
+                ):
                     found.append(f"{relative}:{node.lineno}: {ast.unparse(node)[:80]}")
     return sorted(set(found))
 
@@ -342,15 +396,21 @@ def test_no_sql_text_is_built_from_variables_in_the_source():
 
 def test_the_scan_would_catch_sql_built_from_variables():
     samples = {
-        "f-string": 'session.execute(text(f"SELECT * FROM leads WHERE name = \'{name}\'"))',
+        "f-string": "session.execute(text(f\"SELECT * FROM leads WHERE name = '{name}'\"))",
         "percent": 'cursor.execute("DELETE FROM leads WHERE id = %s" % lead_id)',
         "concatenation": 'query = "SELECT * FROM leads WHERE name = \'" + name + "\'"',
         "format": 'connection.exec_driver_sql("UPDATE leads SET name = {}".format(name))',
     }
     for label, source in samples.items():
         tree = ast.parse(source)
-        hits = [node for node in ast.walk(tree)
-                if (isinstance(node, ast.Call) and node.args and _built_sql(node.args[0]))
-                or (isinstance(node, (ast.JoinedStr, ast.BinOp)) and _built_sql(node)
-                    and any(word in _literal_text(node) for word in SQL_WORDS))]
+        hits = [
+            node
+            for node in ast.walk(tree)
+            if (isinstance(node, ast.Call) and node.args and _built_sql(node.args[0]))
+            or (
+                isinstance(node, (ast.JoinedStr, ast.BinOp))
+                and _built_sql(node)
+                and any(word in _literal_text(node) for word in SQL_WORDS)
+            )
+        ]
         assert hits, label

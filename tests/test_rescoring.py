@@ -41,10 +41,18 @@ def rules(ok, tmp_path):
 
 
 def use_rules(session):
-    save_rules(session, ScoreModel(scoring=ScoringRules(
-        demographic=[DemographicRule(name="Head of", field="title", glob="Head of*", points=40)],
-        behavioural=[BehaviouralRule(name="Calls", kind="call", points=10),
-                     BehaviouralRule(name="Moved", kind="stage_change", points=5)])))
+    save_rules(
+        session,
+        ScoreModel(
+            scoring=ScoringRules(
+                demographic=[DemographicRule(name="Head of", field="title", glob="Head of*", points=40)],
+                behavioural=[
+                    BehaviouralRule(name="Calls", kind="call", points=10),
+                    BehaviouralRule(name="Moved", kind="stage_change", points=5),
+                ],
+            )
+        ),
+    )
 
 
 def score_of(database, lead_id):
@@ -109,8 +117,12 @@ def test_remove_stage_moves_every_lead_in_sql_and_rescores_them(database):
     with database.session() as session:
         use_rules(session)
         contact = find_stage(session, "Contact")
-        leads = [add_lead(session, validate_fields(name=f"L{n}", title="Head of Sales" if n % 2 else None),
-                          stage="Contact")[0] for n in range(12)]
+        leads = [
+            add_lead(session, validate_fields(name=f"L{n}", title="Head of Sales" if n % 2 else None), stage="Contact")[
+                0
+            ]
+            for n in range(12)
+        ]
         leads[0].status, leads[0].closed_at = "won", clock.now()
         ids = [lead.id for lead in leads]
     entered = {lead.id: lead.stage_entered_at for lead in leads}
@@ -121,8 +133,11 @@ def test_remove_stage_moves_every_lead_in_sql_and_rescores_them(database):
         stage, moved = remove_stage(session, "Contact", to="Qualification")
         qualification = find_stage(session, "Qualification").id
     assert (stage.name, moved) == ("Contact", 12)
-    writes = [sql.split()[0] + " " + sql.split()[2 if sql.startswith("INSERT") else 1]
-              for sql in statements if sql.startswith(("INSERT", "UPDATE"))]
+    writes = [
+        sql.split()[0] + " " + sql.split()[2 if sql.startswith("INSERT") else 1]
+        for sql in statements
+        if sql.startswith(("INSERT", "UPDATE"))
+    ]
     # One INSERT … SELECT of the history, one UPDATE of the leads, one re-score, then the stages' positions.
     assert writes.count("INSERT activities") == 1 and "UPDATE leads" in writes
     assert sum(1 for sql in statements if sql.startswith("WITH computed")) == 1
@@ -130,9 +145,10 @@ def test_remove_stage_moves_every_lead_in_sql_and_rescores_them(database):
         rows = {lead.id: lead for lead in session.exec(select(Lead).where(Lead.id.in_(ids)))}
         changes = list(session.exec(select(Activity).where(Activity.kind == "stage_change")))
     assert {lead.stage_id for lead in rows.values()} == {qualification}
-    assert [(change.lead_id, change.from_stage_id, change.to_stage_id, change.note, change.done, change.data)
-            for change in sorted(changes, key=lambda change: change.lead_id)] == [
-        (lead_id, contact.id, qualification, "stage Contact removed", True, None) for lead_id in ids]
+    assert [
+        (change.lead_id, change.from_stage_id, change.to_stage_id, change.note, change.done, change.data)
+        for change in sorted(changes, key=lambda change: change.lead_id)
+    ] == [(lead_id, contact.id, qualification, "stage Contact removed", True, None) for lead_id in ids]
     now = clock.now()
     assert rows[ids[0]].stage_entered_at == entered[ids[0]]  # a won lead keeps its dates
     assert all(rows[lead_id].stage_entered_at == now for lead_id in ids[1:])
@@ -183,8 +199,11 @@ def test_remove_stage_rescores_nothing_when_no_rule_counts_stage_changes(databas
 
 def test_import_scores_its_open_leads_and_keeps_a_closed_leads_score(ok, tmp_path, rules):
     file = tmp_path / "leads.csv"
-    file.write_text("name,title,status,score,lost_reason\nOpen,Head of Sales,open,3,\n"
-                    "Won,Head of Sales,won,77,\nLost,,lost,12,price\n", encoding="utf-8")
+    file.write_text(
+        "name,title,status,score,lost_reason\nOpen,Head of Sales,open,3,\n"
+        "Won,Head of Sales,won,77,\nLost,,lost,12,price\n",
+        encoding="utf-8",
+    )
     ok("import", file)
     scores = {row["name"]: row["score"] for row in json.loads(ok("list", "--status", "all", "-f", "json").stdout)}
     assert scores == {"Open": 40, "Won": 77, "Lost": 12}

@@ -1,14 +1,14 @@
 """`pipectl review`: the weekly agenda, worked out by hand. Now is 2026-11-23 09:00; 7d = since 11-16.
 
-    Oldie  9k  created 10-01, won 11-01 (before the week)
-    Wes   10k  created 11-10, Discovery -> Qualification 11-17, won 11-20
-    Lou    4k  created 11-18, lost 11-19 "went with a competitor"
-    Nia    6k  created 11-17, Discovery -> Contact 11-18; "Send proposal" due 11-20 (overdue);
-               competitor activity 11-21
-    Pat    2k  created 09-01, note "competitor X called" 11-01: idle 22 days in Discovery (stalled)
-    Quinn 15k  created 11-01 in Proposal, forced past BANT (unqualified); "Negotiate" due 11-26 (upcoming)
-    Rae    1k  created 11-05, tagged competitor, note 11-21; "Check in" due 12-15 (beyond the week)
-    Vic    3k  created 11-02, all BANT yes, Discovery -> Proposal 11-12 (qualified)
+Oldie  9k  created 10-01, won 11-01 (before the week)
+Wes   10k  created 11-10, Discovery -> Qualification 11-17, won 11-20
+Lou    4k  created 11-18, lost 11-19 "went with a competitor"
+Nia    6k  created 11-17, Discovery -> Contact 11-18; "Send proposal" due 11-20 (overdue);
+           competitor activity 11-21
+Pat    2k  created 09-01, note "competitor X called" 11-01: idle 22 days in Discovery (stalled)
+Quinn 15k  created 11-01 in Proposal, forced past BANT (unqualified); "Negotiate" due 11-26 (upcoming)
+Rae    1k  created 11-05, tagged competitor, note 11-21; "Check in" due 12-15 (beyond the week)
+Vic    3k  created 11-02, all BANT yes, Discovery -> Proposal 11-12 (qualified)
 """
 
 import json
@@ -39,8 +39,20 @@ def build(pipectl) -> dict:
     ok("log", rae, "note", "--note", "pricing compared", "--at", "2026-11-21")
     ok("plan", rae, "Check in", "--due", "2026-12-15")
     vic = lead("Vic", "--value", "3k", "--at", "2026-11-02")
-    ok("qualify", vic, "--budget", "yes", "--authority", "yes", "--need", "yes", "--timeline", "yes",
-       "--at", "2026-11-03")
+    ok(
+        "qualify",
+        vic,
+        "--budget",
+        "yes",
+        "--authority",
+        "yes",
+        "--need",
+        "yes",
+        "--timeline",
+        "yes",
+        "--at",
+        "2026-11-03",
+    )
     ok("move", vic, "Proposal", "--at", "2026-11-12")
     return {"oldie": oldie, "wes": wes, "lou": lou, "nia": nia, "pat": pat, "quinn": quinn, "rae": rae, "vic": vic}
 
@@ -64,7 +76,9 @@ def test_pipeline_update(pipeline, ok):
     assert update["new_leads"] == {"leads": 2, "value": 10000.0}  # Lou and Nia
     assert update["stage_moves"]["count"] == 2
     assert [(move["name"], move["from"], move["to"]) for move in update["stage_moves"]["list"]] == [
-        ("Wes", "Discovery", "Qualification"), ("Nia", "Discovery", "Contact")]
+        ("Wes", "Discovery", "Qualification"),
+        ("Nia", "Discovery", "Contact"),
+    ]
     assert update["lost"]["leads"] == 1 and update["lost"]["value"] == 4000.0
     assert update["lost"]["list"][0]["reason"] == "went with a competitor"
     # Added 10,000 by new leads, minus 10,000 won and 4,000 lost.
@@ -83,8 +97,7 @@ def test_roadblocks(pipeline, ok):
     assert blocks["unqualified"]["count"] == 1
     quinn = blocks["unqualified"]["list"][0]
     assert (quinn["name"], quinn["stage"]) == ("Quinn", "Proposal")
-    assert quinn["missing"] == ["budget is unknown", "authority is unknown", "need is unknown",
-                                "timeline is unknown"]
+    assert quinn["missing"] == ["budget is unknown", "authority is unknown", "need is unknown", "timeline is unknown"]
 
 
 def test_competition_notes(pipeline, ok):
@@ -92,7 +105,10 @@ def test_competition_notes(pipeline, ok):
     # Lou's lost reason, Nia's competitor activity, Rae's note (tagged); Pat's mention is older.
     assert rivals["count"] == 3
     assert [(item["name"], item["kind"]) for item in rivals["list"]] == [
-        ("Lou", "lost"), ("Nia", "competitor"), ("Rae", "note")]
+        ("Lou", "lost"),
+        ("Nia", "competitor"),
+        ("Rae", "note"),
+    ]
 
 
 def test_longer_look_back(pipeline, ok):
@@ -129,8 +145,15 @@ def test_markdown_escapes_user_text(ok, new_lead):
 
 def test_table(pipeline, ok):
     out = ok("review").stdout
-    for text in ("Pipeline review", "Wins", "Pipeline update", "Roadblocks", "Competition", "Send proposal",
-                 "went with a competitor"):
+    for text in (
+        "Pipeline review",
+        "Wins",
+        "Pipeline update",
+        "Roadblocks",
+        "Competition",
+        "Send proposal",
+        "went with a competitor",
+    ):
         assert text in out
 
 

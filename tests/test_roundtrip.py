@@ -18,21 +18,35 @@ from pipectl.core.views import LeadFilter
 from pipectl.storage.schema import open_database
 
 # Awkward text: separators, quotes, newlines, formula triggers, non-Latin letters.
-AWKWARD = st.text(
-    alphabet=st.sampled_from(list("ab ,;\"'\n=+-@éßЖ中😀$%")), min_size=1, max_size=12,
-).map(lambda text: text if "\n" in text else " ".join(text.split())).filter(lambda text: text.strip())
+AWKWARD = (
+    st.text(
+        alphabet=st.sampled_from(list("ab ,;\"'\n=+-@éßЖ中😀$%")),
+        min_size=1,
+        max_size=12,
+    )
+    .map(lambda text: text if "\n" in text else " ".join(text.split()))
+    .filter(lambda text: text.strip())
+)
 OPTIONAL = st.none() | AWKWARD
 TAG = st.text(alphabet=st.sampled_from(list("abcxyz- é")), min_size=1, max_size=8).filter(lambda t: t.strip())
 FIELD_KEY = st.sampled_from(["plan", "Region", "seats.count", "a-b_c"])
 
-LEAD = st.fixed_dictionaries({
-    "name": AWKWARD, "company": OPTIONAL, "email": st.none() | st.emails(),
-    "title": OPTIONAL, "value_cents": st.none() | st.integers(0, 10**12),
-    "company_size": st.none() | st.integers(0, 10**6),
-    "tags": st.lists(TAG, max_size=3), "fields": st.dictionaries(FIELD_KEY, AWKWARD, max_size=2),
-    "days_ago": st.integers(1, 400), "outcome": st.sampled_from([None, "won", "lost"]),
-    "reason": AWKWARD, "note": AWKWARD,
-})
+LEAD = st.fixed_dictionaries(
+    {
+        "name": AWKWARD,
+        "company": OPTIONAL,
+        "email": st.none() | st.emails(),
+        "title": OPTIONAL,
+        "value_cents": st.none() | st.integers(0, 10**12),
+        "company_size": st.none() | st.integers(0, 10**6),
+        "tags": st.lists(TAG, max_size=3),
+        "fields": st.dictionaries(FIELD_KEY, AWKWARD, max_size=2),
+        "days_ago": st.integers(1, 400),
+        "outcome": st.sampled_from([None, "won", "lost"]),
+        "reason": AWKWARD,
+        "note": AWKWARD,
+    }
+)
 
 
 @pytest.fixture(scope="module")
@@ -53,12 +67,23 @@ def build(path: Path, leads: list[dict], *, history: bool) -> None:
         with database.session() as session:
             now = datetime(2026, 11, 23, 9)
             for spec in leads:
-                fields = validate_fields(name=spec["name"], company=spec["company"], email=spec["email"],
-                                         title=spec["title"], value_cents=spec["value_cents"],
-                                         company_size=spec["company_size"])
+                fields = validate_fields(
+                    name=spec["name"],
+                    company=spec["company"],
+                    email=spec["email"],
+                    title=spec["title"],
+                    value_cents=spec["value_cents"],
+                    company_size=spec["company_size"],
+                )
                 custom = {key: value.strip() for key, value in spec["fields"].items()}
-                lead, _ = add_lead(session, fields, tags=spec["tags"], custom=custom,
-                                   at=now - timedelta(days=spec["days_ago"]), force=True)
+                lead, _ = add_lead(
+                    session,
+                    fields,
+                    tags=spec["tags"],
+                    custom=custom,
+                    at=now - timedelta(days=spec["days_ago"]),
+                    force=True,
+                )
                 if history:
                     record(session, lead, "note", now - timedelta(hours=1), note=spec["note"])
                 if spec["outcome"] == "won":
@@ -110,8 +135,12 @@ def unique(leads: list[dict]) -> bool:
 
 
 # Each example builds and migrates-free copies two databases; few examples, no slow shrinking.
-SETTINGS = settings(max_examples=4, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate],
-                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=4,
+    deadline=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "json"])

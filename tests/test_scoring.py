@@ -11,8 +11,16 @@ from pipectl.core.leads import add_lead, edit_lead, validate_fields
 from pipectl.core.advancing import advance_leads
 from pipectl.core.rescoring import rescore_marked, rescore_open_leads
 from pipectl.core.scoring import (
-    DEFAULT_SCORING, BehaviouralRule, DemographicRule, ScoreModel, ScoringRules, Thresholds, band, current_rules,
-    nurture_threshold, save_rules,
+    DEFAULT_SCORING,
+    BehaviouralRule,
+    DemographicRule,
+    ScoreModel,
+    ScoringRules,
+    Thresholds,
+    band,
+    current_rules,
+    nurture_threshold,
+    save_rules,
 )
 from pipectl.core.scoring_sql import explain
 from pipectl.core.stages import find_stage, set_stage
@@ -20,10 +28,16 @@ from pipectl.storage.models import Lead
 
 
 def use_rules(session, demographic=(), behavioural=(), **thresholds):
-    save_rules(session, ScoreModel(
-        thresholds=Thresholds(**thresholds),
-        scoring=ScoringRules(demographic=[DemographicRule(**rule) for rule in demographic],
-                             behavioural=[BehaviouralRule(**rule) for rule in behavioural])))
+    save_rules(
+        session,
+        ScoreModel(
+            thresholds=Thresholds(**thresholds),
+            scoring=ScoringRules(
+                demographic=[DemographicRule(**rule) for rule in demographic],
+                behavioural=[BehaviouralRule(**rule) for rule in behavioural],
+            ),
+        ),
+    )
 
 
 def make(session, name="Ada", custom=None, **fields) -> Lead:
@@ -51,8 +65,9 @@ def rule(name, field, points=10, **match):
 
 
 def test_equals_and_one_of_ignore_case(session):
-    use_rules(session, [rule("SaaS", "industry", equals="saas"),
-                        rule("Warm", "source", 7, one_of=["Referral", "Inbound"])])
+    use_rules(
+        session, [rule("SaaS", "industry", equals="saas"), rule("Warm", "source", 7, one_of=["Referral", "Inbound"])]
+    )
     hit = make(session, "A", industry="SaaS", source="INBOUND")
     miss = make(session, "B", industry="Retail", source="cold list")
     assert points(session, hit) == {"SaaS": 10, "Warm": 7}
@@ -62,8 +77,7 @@ def test_equals_and_one_of_ignore_case(session):
 
 
 def test_glob_matches_patterns_and_escapes_sql_wildcards(session):
-    use_rules(session, [rule("Head", "title", glob="Head of*"),
-                        rule("Percent", "company", 5, glob="100%?")])
+    use_rules(session, [rule("Head", "title", glob="Head of*"), rule("Percent", "company", 5, glob="100%?")])
     assert make(session, "A", title="head of sales").score == 10
     assert make(session, "B", title="Deputy Head of Sales").score == 0
     assert make(session, "C", company="100%!").score == 5
@@ -72,8 +86,7 @@ def test_glob_matches_patterns_and_escapes_sql_wildcards(session):
 
 
 def test_numeric_range_on_company_size_and_value(session):
-    use_rules(session, [rule("Mid", "company_size", 15, min=50, max=500),
-                        rule("Big deal", "value", 5, min=10_000)])
+    use_rules(session, [rule("Mid", "company_size", 15, min=50, max=500), rule("Big deal", "value", 5, min=10_000)])
     assert make(session, "A", company_size=50).score == 15
     assert make(session, "B", company_size=500, value_cents=1_000_000).score == 20
     assert make(session, "C", company_size=501, value_cents=999_999).score == 0
@@ -88,8 +101,13 @@ def test_present_and_missing(session):
 
 
 def test_custom_field_rules(session):
-    use_rules(session, [rule("Dept", "field:department", one_of=["Sales", "Marketing"]),
-                        rule("Has budget code", "field:Budget code", 4, present=True)])
+    use_rules(
+        session,
+        [
+            rule("Dept", "field:department", one_of=["Sales", "Marketing"]),
+            rule("Has budget code", "field:Budget code", 4, present=True),
+        ],
+    )
     lead = make(session, "A", custom={"Department": "sales", "budget code": "X1"})
     assert points(session, lead) == {"Dept": 10, "Has budget code": 4}
     edit(session, lead, custom={"Department": "Finance"})
@@ -119,8 +137,11 @@ def test_recency_window_drops_old_signals(session, monkeypatch):
 
 
 def test_negative_points_and_negative_cap(session):
-    use_rules(session, [rule("Fit", "title", 40, present=True)],
-              [{"name": "Unsubscribed", "kind": "unsubscribe", "points": -30, "cap": 35}])
+    use_rules(
+        session,
+        [rule("Fit", "title", 40, present=True)],
+        [{"name": "Unsubscribed", "kind": "unsubscribe", "points": -30, "cap": 35}],
+    )
     lead = make(session, title="CEO")
     log(session, lead, "unsubscribe")
     assert lead.score == 10
@@ -130,8 +151,14 @@ def test_negative_points_and_negative_cap(session):
 
 
 def test_score_is_clamped_but_breakdown_adds_up_to_the_raw_sum(session):
-    use_rules(session, [rule("A", "title", 80, present=True), rule("B", "email", 60, present=True),
-                        rule("C", "phone", -100, present=True)])
+    use_rules(
+        session,
+        [
+            rule("A", "title", 80, present=True),
+            rule("B", "email", 60, present=True),
+            rule("C", "phone", -100, present=True),
+        ],
+    )
     high = make(session, "High", title="CTO", email="h@example.com")
     low = make(session, "Low", phone="123")
     high_explained, low_explained = explain(session, high.id), explain(session, low.id)
@@ -145,15 +172,19 @@ def test_planned_activities_do_not_count(session):
 
     use_rules(session, behavioural=[{"name": "Meetings", "kind": "meeting", "points": 20}])
     lead = make(session)
-    session.add(Activity(lead_id=lead.id, kind="meeting", at=clock.now(), done=False, due=clock.now(),
-                         recorded_at=clock.now()))
+    session.add(
+        Activity(lead_id=lead.id, kind="meeting", at=clock.now(), done=False, due=clock.now(), recorded_at=clock.now())
+    )
     session.flush()
     assert explain(session, lead.id)["score"] == 0
 
 
 def test_bulk_rescore_matches_single_lead_scores_and_skips_closed_leads(session):
-    use_rules(session, [rule("Title", "title", 20, glob="*Sales*"), rule("Size", "company_size", 15, min=10)],
-              [{"name": "Visits", "kind": "web_visit", "points": 4, "cap": 12, "within": "14d"}])
+    use_rules(
+        session,
+        [rule("Title", "title", 20, glob="*Sales*"), rule("Size", "company_size", 15, min=10)],
+        [{"name": "Visits", "kind": "web_visit", "points": 4, "cap": 12, "within": "14d"}],
+    )
     leads = [make(session, f"L{n}", title="VP Sales" if n % 2 else None, company_size=n * 7) for n in range(6)]
     for n, lead in enumerate(leads):
         for day in range(n):
@@ -196,36 +227,54 @@ def test_defaults_are_used_without_stored_rules(session):
     assert model == ScoreModel.model_validate(DEFAULT_SCORING)
     assert nurture_threshold(session) == 30
     lead = make(session, "Ada", title="Head of Sales", company_size=120, email="ada@competitor.example")
-    assert points(session, lead) == {"Senior title": 15, "Mid-size company": 15, "Reachable by email": 5,
-                                     "Competitor domain": -50}
+    assert points(session, lead) == {
+        "Senior title": 15,
+        "Mid-size company": 15,
+        "Reachable by email": 5,
+        "Competitor domain": -50,
+    }
     assert lead.score == 0
 
 
 def test_bands():
     limits = Thresholds(nurture_below=30, mql=50, sql=75)
-    assert [band(score, limits) for score in (0, 29, 30, 49, 50, 74, 75, 100)] == \
-        ["nurture", "nurture", "", "", "mql", "mql", "sql", "sql"]
+    assert [band(score, limits) for score in (0, 29, 30, 49, 50, 74, 75, 100)] == [
+        "nurture",
+        "nurture",
+        "",
+        "",
+        "mql",
+        "mql",
+        "sql",
+        "sql",
+    ]
 
 
-@pytest.mark.parametrize("bad, fragment", [
-    ({"name": "x", "field": "titel", "equals": "a", "points": 1}, "unknown field 'titel'"),
-    ({"name": "x", "field": "title", "points": 1}, "exactly one of"),
-    ({"name": "x", "field": "title", "equals": "a", "glob": "b", "points": 1}, "equals and glob"),
-    ({"name": "x", "field": "title", "min": 1, "points": 1}, "min/max need a numeric field"),
-    ({"name": "x", "field": "company_size", "glob": "1*", "points": 1}, "is a number"),
-    ({"name": "x", "field": "company_size", "min": 9, "max": 1, "points": 1}, "above max"),
-    ({"name": "x", "field": "title", "equals": 5, "points": 1}, "is text"),
-])
+@pytest.mark.parametrize(
+    "bad, fragment",
+    [
+        ({"name": "x", "field": "titel", "equals": "a", "points": 1}, "unknown field 'titel'"),
+        ({"name": "x", "field": "title", "points": 1}, "exactly one of"),
+        ({"name": "x", "field": "title", "equals": "a", "glob": "b", "points": 1}, "equals and glob"),
+        ({"name": "x", "field": "title", "min": 1, "points": 1}, "min/max need a numeric field"),
+        ({"name": "x", "field": "company_size", "glob": "1*", "points": 1}, "is a number"),
+        ({"name": "x", "field": "company_size", "min": 9, "max": 1, "points": 1}, "above max"),
+        ({"name": "x", "field": "title", "equals": 5, "points": 1}, "is text"),
+    ],
+)
 def test_bad_demographic_rules(bad, fragment):
     with pytest.raises(ValidationError, match=fragment):
         DemographicRule(**bad)
 
 
-@pytest.mark.parametrize("bad, fragment", [
-    ({"name": "x", "kind": "telepathy", "points": 1}, "unknown activity kind"),
-    ({"name": "x", "kind": "reply", "points": 1, "cap": -1}, "greater than or equal to 0"),
-    ({"name": "x", "kind": "reply", "points": 1, "within": "soon"}, "Cannot read the duration"),
-])
+@pytest.mark.parametrize(
+    "bad, fragment",
+    [
+        ({"name": "x", "kind": "telepathy", "points": 1}, "unknown activity kind"),
+        ({"name": "x", "kind": "reply", "points": 1, "cap": -1}, "greater than or equal to 0"),
+        ({"name": "x", "kind": "reply", "points": 1, "within": "soon"}, "Cannot read the duration"),
+    ],
+)
 def test_bad_behavioural_rules(bad, fragment):
     with pytest.raises(ValidationError, match=fragment):
         BehaviouralRule(**bad)
@@ -244,8 +293,10 @@ def test_thresholds_must_rise_and_stay_in_range():
 
 def test_duplicate_rule_names_are_refused():
     with pytest.raises(ValidationError, match="two rules are named"):
-        ScoringRules(demographic=[DemographicRule(**rule("Same", "title", present=True))],
-                     behavioural=[BehaviouralRule(name="same", kind="reply", points=1)])
+        ScoringRules(
+            demographic=[DemographicRule(**rule("Same", "title", present=True))],
+            behavioural=[BehaviouralRule(name="same", kind="reply", points=1)],
+        )
 
 
 def _stages_for_apply(session):
@@ -266,8 +317,10 @@ def test_apply_moves_forward_to_the_furthest_stage_it_meets(session):
     session.flush()
     planned = advance_leads(session, dry_run=True)
     assert [(move["name"], move["from"], move["to"]) for move in planned] == [
-        ("Far", "Discovery", "Contact"), ("Qualified", "Discovery", "Proposal"),
-        ("Unqualified", "Discovery", "Contact")]
+        ("Far", "Discovery", "Contact"),
+        ("Qualified", "Discovery", "Proposal"),
+        ("Unqualified", "Discovery", "Contact"),
+    ]
     assert session.get(Lead, far.id).stage_id == find_stage(session, "Discovery").id  # dry run moved nothing
     moves = advance_leads(session)
     assert moves == planned

@@ -45,7 +45,10 @@ def test_explain_json_adds_up(ok, new_lead, rules):
     result = json.loads(ok("score", lead, "--explain", "-f", "json").stdout)
     assert result["id"] == lead and result["score"] == 10
     assert [(part["rule"], part["points"]) for part in result["breakdown"]] == [
-        ("Head of", 40), ("Competitor", -60), ("Visits", 30)]
+        ("Head of", 40),
+        ("Competitor", -60),
+        ("Visits", 30),
+    ]
     assert sum(part["points"] for part in result["breakdown"]) == result["raw"] == 10
     assert result["band"] == "nurture"
 
@@ -116,8 +119,7 @@ def test_apply_dry_run_then_apply(ok, new_lead, rules, snapshot):
     new_lead("Stays")
     before = snapshot()
     dry = ok("score", "--apply", "--dry-run", "-f", "json")
-    assert json.loads(dry.stdout) == [{"id": mover, "name": "Mover", "score": 40, "from": "Discovery",
-                                       "to": "Contact"}]
+    assert json.loads(dry.stdout) == [{"id": mover, "name": "Mover", "score": 40, "from": "Discovery", "to": "Contact"}]
     assert "Would move 1 lead(s)" in dry.stderr
     assert snapshot() == before
     applied = ok("score", "--apply")
@@ -138,11 +140,14 @@ def test_apply_to_one_lead(ok, new_lead, rules):
     assert json.loads(ok("show", second, "-f", "json").stdout)["stage"] == "Discovery"
 
 
-@pytest.mark.parametrize("args, fragment", [
-    (["score", "--dry-run"], "--dry-run goes with --apply"),
-    (["score", "--explain"], "--explain needs a LEAD"),
-    (["score", "1", "--explain", "--apply"], "--explain and --apply"),
-])
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["score", "--dry-run"], "--dry-run goes with --apply"),
+        (["score", "--explain"], "--explain needs a LEAD"),
+        (["score", "1", "--explain", "--apply"], "--explain and --apply"),
+    ],
+)
 def test_bad_usage(cli, ok, snapshot, args, fragment):
     ok("add", "Ada")
     before = snapshot()

@@ -32,25 +32,43 @@ def demographic_rule(draw, name):
     if field == "company_size":
         low = draw(st.none() | st.integers(0, 800))
         high = draw(st.none() | st.integers(low or 0, 1000))
-        match = draw(st.sampled_from([{"min": low if low is not None else 0, "max": high}, {"present": True},
-                                      {"missing": True}, {"equals": low or 0}]))
+        match = draw(
+            st.sampled_from(
+                [
+                    {"min": low if low is not None else 0, "max": high},
+                    {"present": True},
+                    {"missing": True},
+                    {"equals": low or 0},
+                ]
+            )
+        )
         match = {key: value for key, value in match.items() if value is not None}
     else:
         values = [value for value in TEXT[field] if value]
-        match = draw(st.sampled_from([
-            {"equals": draw(st.sampled_from(values))},
-            {"one_of": draw(st.lists(st.sampled_from(values), min_size=1, max_size=3))},
-            {"glob": draw(st.sampled_from(GLOBS))},
-            {"present": True}, {"missing": True},
-        ]))
+        match = draw(
+            st.sampled_from(
+                [
+                    {"equals": draw(st.sampled_from(values))},
+                    {"one_of": draw(st.lists(st.sampled_from(values), min_size=1, max_size=3))},
+                    {"glob": draw(st.sampled_from(GLOBS))},
+                    {"present": True},
+                    {"missing": True},
+                ]
+            )
+        )
     return DemographicRule(name=name, field=field, points=draw(points), **match)
 
 
 @st.composite
 def behavioural_rule(draw, name):
     within = draw(st.none() | st.integers(1, 60).map(lambda days: f"{days}d"))
-    return BehaviouralRule(name=name, kind=draw(st.sampled_from(KINDS)), points=draw(points),
-                           cap=draw(st.none() | st.integers(0, 40)), within=within)
+    return BehaviouralRule(
+        name=name,
+        kind=draw(st.sampled_from(KINDS)),
+        points=draw(points),
+        cap=draw(st.none() | st.integers(0, 40)),
+        within=within,
+    )
 
 
 @st.composite
@@ -60,19 +78,27 @@ def rule_sets(draw):
     return ScoringRules(demographic=demographic, behavioural=behavioural)
 
 
-leads = st.fixed_dictionaries({
-    "title": st.sampled_from(TITLES), "industry": st.sampled_from(INDUSTRIES), "email": st.sampled_from(EMAILS),
-    "company_size": st.none() | st.integers(0, 1000), "department": st.sampled_from(DEPARTMENTS),
-    "activities": st.lists(st.tuples(st.sampled_from(KINDS), st.integers(0, 90)), max_size=8),
-})
+leads = st.fixed_dictionaries(
+    {
+        "title": st.sampled_from(TITLES),
+        "industry": st.sampled_from(INDUSTRIES),
+        "email": st.sampled_from(EMAILS),
+        "company_size": st.none() | st.integers(0, 1000),
+        "department": st.sampled_from(DEPARTMENTS),
+        "activities": st.lists(st.tuples(st.sampled_from(KINDS), st.integers(0, 90)), max_size=8),
+    }
+)
 
 
 def reference_points(rule, lead: dict, now) -> int:
     """The rules read literally, in Python, without SQL."""
     if isinstance(rule, BehaviouralRule):
         since = rule.since(now)
-        count = sum(1 for kind, days in lead["activities"]
-                    if kind == rule.kind and (since is None or now - timedelta(days=days) >= since))
+        count = sum(
+            1
+            for kind, days in lead["activities"]
+            if kind == rule.kind and (since is None or now - timedelta(days=days) >= since)
+        )
         total = count * rule.points
         if rule.cap is not None:
             total = max(-rule.cap, min(rule.cap, total))
@@ -102,8 +128,13 @@ def test_breakdown_adds_up_and_matches_the_rules(database, rules, lead):
     now = clock.now()
     with database.session() as session:
         save_rules(session, ScoreModel(scoring=rules))
-        fields = validate_fields(name="Lead", title=lead["title"], industry=lead["industry"], email=lead["email"],
-                                 company_size=lead["company_size"])
+        fields = validate_fields(
+            name="Lead",
+            title=lead["title"],
+            industry=lead["industry"],
+            email=lead["email"],
+            company_size=lead["company_size"],
+        )
         custom = {"department": lead["department"]} if lead["department"] else {}
         row, _ = add_lead(session, fields, custom=custom, at=now - timedelta(days=100), force=True)
         for kind, days in lead["activities"]:

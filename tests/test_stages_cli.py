@@ -20,11 +20,28 @@ def test_add_rename_move_and_set(ok):
     ok("stages", "rename", "contact", "Demo")
     ok("stages", "move", "Negotiation", "2")
     assert names(ok) == ["Intro", "Negotiation", "Discovery", "Qualification", "Demo", "Proposal"]
-    ok("stages", "set", "Demo", "--probability", "40", "--idle-days", "10", "--require-bant", "--min-score", "50",
-       "--action", "Run the demo")
+    ok(
+        "stages",
+        "set",
+        "Demo",
+        "--probability",
+        "40",
+        "--idle-days",
+        "10",
+        "--require-bant",
+        "--min-score",
+        "50",
+        "--action",
+        "Run the demo",
+    )
     demo = next(stage for stage in stages(ok) if stage["name"] == "Demo")
     assert (demo["probability"], demo["idle_days"], demo["requires_bant"], demo["min_score"], demo["actions"]) == (
-        40, 10, True, 50, ["Run the demo"])
+        40,
+        10,
+        True,
+        50,
+        ["Run the demo"],
+    )
     ok("stages", "set", "Demo", "--no-min-score", "--no-require-bant")
     demo = next(stage for stage in stages(ok) if stage["name"] == "Demo")
     assert (demo["requires_bant"], demo["min_score"]) == (False, None)

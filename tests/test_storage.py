@@ -22,18 +22,24 @@ def schema_of(url: str) -> dict:
     # SQLAlchemy cannot reflect expression indexes (lower(email)); compare their SQL instead.
     with engine.connect() as connection:
         index_sql = connection.exec_driver_sql(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL").all()
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+        ).all()
     schema = {"index sql": sorted((name, re.sub(r'[\s"`]', "", sql).lower()) for name, sql in index_sql)}
     for table in sorted(inspector.get_table_names()):
         if table == "alembic_version":
             continue
         schema[table] = {
-            "columns": [(column["name"], str(column["type"]), column["nullable"])
-                        for column in inspector.get_columns(table)],
-            "indexes": sorted((index["name"], tuple(str(name) for name in index["column_names"]))
-                              for index in _indexes(inspector, table)),
-            "foreign_keys": sorted((tuple(fk["constrained_columns"]), fk["referred_table"],
-                                    fk.get("options", {}).get("ondelete")) for fk in inspector.get_foreign_keys(table)),
+            "columns": [
+                (column["name"], str(column["type"]), column["nullable"]) for column in inspector.get_columns(table)
+            ],
+            "indexes": sorted(
+                (index["name"], tuple(str(name) for name in index["column_names"]))
+                for index in _indexes(inspector, table)
+            ),
+            "foreign_keys": sorted(
+                (tuple(fk["constrained_columns"]), fk["referred_table"], fk.get("options", {}).get("ondelete"))
+                for fk in inspector.get_foreign_keys(table)
+            ),
             "primary_key": inspector.get_pk_constraint(table)["constrained_columns"],
         }
     engine.dispose()
@@ -73,7 +79,9 @@ def test_new_and_upgraded_databases_match_the_models(tmp_path):
 def test_first_use_creates_a_private_file_with_the_default_stages(ok, db_path):
     ok("list")
     assert stat.S_IMODE(db_path.stat().st_mode) == 0o600
-    stages = [(row["name"], row["probability"]) for row in __import__("json").loads(ok("stages", "list", "-f", "json").stdout)]
+    stages = [
+        (row["name"], row["probability"]) for row in __import__("json").loads(ok("stages", "list", "-f", "json").stdout)
+    ]
     assert stages == [("Discovery", 10), ("Qualification", 25), ("Contact", 50), ("Proposal", 75)]
 
 

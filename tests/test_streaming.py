@@ -20,8 +20,16 @@ from pipectl.folding import fold
 
 EARLIEST, LATEST = int(datetime(1900, 1, 2).timestamp()), int(datetime(2999, 12, 30).timestamp())
 # Zones with summer time, half and quarter hours, and offsets in seconds before 1937 (Amsterdam, Monrovia).
-ZONES = ("UTC", "Europe/Paris", "America/St_Johns", "Asia/Kolkata", "Australia/Lord_Howe", "Pacific/Chatham",
-         "Europe/Amsterdam", "Africa/Monrovia")
+ZONES = (
+    "UTC",
+    "Europe/Paris",
+    "America/St_Johns",
+    "Asia/Kolkata",
+    "Australia/Lord_Howe",
+    "Pacific/Chatham",
+    "Europe/Amsterdam",
+    "Africa/Monrovia",
+)
 
 
 @contextmanager
@@ -45,8 +53,9 @@ def test_instants_are_written_as_iso_writes_them(name, moments):
         for seconds in moments + [moment + 1 for moment in moments] + [moment - 3600 for moment in moments]:
             assert instants.text(seconds) == iso(from_timestamp(seconds))
         for first, second in zip(moments, moments[1:]):
-            assert (instants.wall(second) - instants.wall(first)) // 86400 == \
-                (from_timestamp(second) - from_timestamp(first)).days
+            assert (instants.wall(second) - instants.wall(first)) // 86400 == (
+                from_timestamp(second) - from_timestamp(first)
+            ).days
 
 
 def test_instants_around_a_change_of_summer_time():
@@ -69,7 +78,10 @@ def _reference_csv(header: list[str], rows: list[list]) -> str:
 
 
 CELL = st.one_of(
-    st.none(), st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_nan=False, allow_infinity=False),
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**6), 10**6),
+    st.floats(allow_nan=False, allow_infinity=False),
     st.text(alphabet=st.sampled_from(list("ab Z09,\"'\r\n\t=+-@;é")), max_size=8),
     st.lists(st.text(alphabet="ab,=", max_size=3), max_size=3),
 )
@@ -88,8 +100,14 @@ def test_csv_rows_are_what_the_csv_module_writes(width, data):
 def test_a_cell_needs_no_check_when_it_starts_with_a_letter_or_a_digit():
     # `output._cells` passes such text as it is: none of the risky first characters is one.
     assert all(not (start >= "A" or "0" <= start <= "9") for start in RISKY_STARTS)
-    assert output._cells(["Ada", "2026-01-01", "+1 555", "'=x", None, 3]) == \
-        ["Ada", "2026-01-01", neutralise("+1 555"), neutralise("'=x"), "", 3]
+    assert output._cells(["Ada", "2026-01-01", "+1 555", "'=x", None, 3]) == [
+        "Ada",
+        "2026-01-01",
+        neutralise("+1 555"),
+        neutralise("'=x"),
+        "",
+        3,
+    ]
 
 
 @settings(max_examples=300, deadline=None)
@@ -119,9 +137,27 @@ def test_plain_amounts_are_read_as_parse_amount_reads_them(units, zeros, decimal
 
 @pytest.fixture
 def leads(new_lead, ok):
-    first = new_lead("Ada", "--company", "Analytical", "--email", "ada@example.com", "--value", "12,000.50",
-                     "--tag", "zeta", "--tag", "alpha", "--tag", "mid", "--field", "zone=EU", "--field", "area=N",
-                     "--at", "-40d")
+    first = new_lead(
+        "Ada",
+        "--company",
+        "Analytical",
+        "--email",
+        "ada@example.com",
+        "--value",
+        "12,000.50",
+        "--tag",
+        "zeta",
+        "--tag",
+        "alpha",
+        "--tag",
+        "mid",
+        "--field",
+        "zone=EU",
+        "--field",
+        "area=N",
+        "--at",
+        "-40d",
+    )
     ok("plan", str(first), "Call back", "--due", "tomorrow 10:00")
     ok("qualify", str(first), "--budget", "yes", "--need", "no: not now")
     second = new_lead("=cmd", "--company", "Acme, Inc", "--value", "500", "--owner", "kim")
@@ -166,8 +202,12 @@ def test_a_lead_csv_is_the_same_through_values_and_through_rows(session_factory,
     with session_factory() as session:
         for values in (None, lambda keys: lead_values(session, LeadFilter(status="all"), keys, restore=restore)):
             out = io.StringIO()
-            output.emit("csv", lead_rows(session, LeadFilter(status="all"), restore=restore), out=out,
-                        csv_layout=output.lead_layout(lambda: field_keys(session), extra, values=values))
+            output.emit(
+                "csv",
+                lead_rows(session, LeadFilter(status="all"), restore=restore),
+                out=out,
+                csv_layout=output.lead_layout(lambda: field_keys(session), extra, values=values),
+            )
             written.append(out.getvalue())
     assert written[0] == written[1]
     listed = list(csv.DictReader(io.StringIO(written[1])))
@@ -188,8 +228,9 @@ def test_an_import_into_an_empty_pipeline_ends_with_every_index(ok, db_path, tmp
     ok("stages", "list")
     before = _indexes(db_path)
     source = tmp_path / "leads.csv"
-    source.write_text("name,email,tags\n" + "".join(f"Lead {n},l{n}@example.com,t{n % 3}\n" for n in range(50)),
-                      encoding="utf-8")
+    source.write_text(
+        "name,email,tags\n" + "".join(f"Lead {n},l{n}@example.com,t{n % 3}\n" for n in range(50)), encoding="utf-8"
+    )
     ok("import", str(source))
     assert _indexes(db_path) == before
     assert ok("list", "--tag", "t1", "-f", "json").stdout.count('"id"') == 17
@@ -199,8 +240,9 @@ def test_a_refused_import_leaves_the_indexes_and_the_rows_alone(cli, ok, db_path
     ok("stages", "list")
     before, rows = _indexes(db_path), snapshot()
     source = tmp_path / "leads.csv"
-    source.write_text("name,email\n" + "".join(f"Lead {n},l{n}@example.com\n" for n in range(30)) + ",no-name\n",
-                      encoding="utf-8")
+    source.write_text(
+        "name,email\n" + "".join(f"Lead {n},l{n}@example.com\n" for n in range(30)) + ",no-name\n", encoding="utf-8"
+    )
     result = cli("import", str(source))
     assert result.exit_code == 1 and "nothing was imported" in result.stderr
     assert _indexes(db_path) == before and snapshot() == rows

@@ -20,9 +20,7 @@ def now() -> datetime:
     try:
         moment = datetime.fromisoformat(fixed.strip())
     except ValueError:
-        raise UsageError(
-            f"{NOW_ENV}={fixed!r} is not an ISO date-time; use e.g. 2026-11-23T09:00."
-        ) from None
+        raise UsageError(f"{NOW_ENV}={fixed!r} is not an ISO date-time; use e.g. 2026-11-23T09:00.") from None
     if moment.tzinfo is not None:
         moment = moment.astimezone().replace(tzinfo=None)
     return moment

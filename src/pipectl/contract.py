@@ -24,8 +24,18 @@ from pipectl.money import MAX_CENTS
 
 # What each kind is in Python. Money is whole cents (an integer), written as a number of currency units.
 KIND_TYPES: dict[str, type] = {
-    "id": int, "text": str, "email": str, "count": int, "money": int, "stage": int, "status": str,
-    "score": int, "instant": datetime, "tags": list, "fields": dict, "answer": str,
+    "id": int,
+    "text": str,
+    "email": str,
+    "count": int,
+    "money": int,
+    "stage": int,
+    "status": str,
+    "score": int,
+    "instant": datetime,
+    "tags": list,
+    "fields": dict,
+    "answer": str,
 }
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 STATUSES = ("open", "won", "lost", "archived")
@@ -81,8 +91,7 @@ class Field:
 
 
 def _text(key: str, help: str, *aliases: str, shown: bool = True, **more) -> Field:
-    return Field(key, "text", data_point=True, help=help, shown=shown, aliases=aliases,
-                 max_length=TEXT_LENGTH, **more)
+    return Field(key, "text", data_point=True, help=help, shown=shown, aliases=aliases, max_length=TEXT_LENGTH, **more)
 
 
 def _instant(key: str, *aliases: str, nullable: bool = False, column: str | None = "") -> Field:
@@ -93,25 +102,71 @@ def _instant(key: str, *aliases: str, nullable: bool = False, column: str | None
 # `field:KEY` columns in CSV, in place of `fields`).
 FIELDS: tuple[Field, ...] = (
     Field("id", "id", nullable=False),
-    _text("name", "The person or company.", "fullname", "contactname", "leadname", "dealname", "potentialname",
-          "opportunityname", "contact", shown=False, nullable=False, required=True, keyed=True),
-    _text("company", "Company name.", "companyname", "organization", "organisation", "accountname", "account",
-          keyed=True),
-    Field("email", "email", data_point=True, help="Email address.", shown=True, aliases=("emailaddress", "mail"),
-          max_length=EMAIL_LENGTH, keyed=True),
+    _text(
+        "name",
+        "The person or company.",
+        "fullname",
+        "contactname",
+        "leadname",
+        "dealname",
+        "potentialname",
+        "opportunityname",
+        "contact",
+        shown=False,
+        nullable=False,
+        required=True,
+        keyed=True,
+    ),
+    _text(
+        "company", "Company name.", "companyname", "organization", "organisation", "accountname", "account", keyed=True
+    ),
+    Field(
+        "email",
+        "email",
+        data_point=True,
+        help="Email address.",
+        shown=True,
+        aliases=("emailaddress", "mail"),
+        max_length=EMAIL_LENGTH,
+        keyed=True,
+    ),
     _text("phone", "Phone number.", "mobile", "phonenumber", "mobilephone", "telephone", "tel"),
     _text("title", "Job title.", "jobtitle", "designation", "position"),
     _text("industry", "Industry."),
-    Field("company_size", "count", data_point=True, option="size", help="Company size (employees).", shown=True,
-          label="Size", aliases=("employees", "numberofemployees", "noofemployees", "size"), minimum=0,
-          maximum=10**9),
+    Field(
+        "company_size",
+        "count",
+        data_point=True,
+        option="size",
+        help="Company size (employees).",
+        shown=True,
+        label="Size",
+        aliases=("employees", "numberofemployees", "noofemployees", "size"),
+        minimum=0,
+        maximum=10**9,
+    ),
     _text("location", "City, region or country.", "city"),
     _text("source", "Where the lead came from.", "leadsource", keyed=True),
-    _text("owner", "Who works the lead.", "leadowner", "dealowner", "potentialowner", "opportunityowner",
-          "contactowner", keyed=True),
-    Field("value", "money", column="value_cents", data_point=True,
-          help="Expected value: 12000, 12,000.50, 12k, $22,700.",
-          aliases=("dealvalue", "amount", "dealamount", "expectedrevenue"), minimum=0, maximum=MAX_CENTS - 1),
+    _text(
+        "owner",
+        "Who works the lead.",
+        "leadowner",
+        "dealowner",
+        "potentialowner",
+        "opportunityowner",
+        "contactowner",
+        keyed=True,
+    ),
+    Field(
+        "value",
+        "money",
+        column="value_cents",
+        data_point=True,
+        help="Expected value: 12000, 12,000.50, 12k, $22,700.",
+        aliases=("dealvalue", "amount", "dealamount", "expectedrevenue"),
+        minimum=0,
+        maximum=MAX_CENTS - 1,
+    ),
     Field("stage", "stage", column="stage_id", nullable=False, aliases=("dealstage", "pipelinestage")),
     Field("status", "status", nullable=False, aliases=("leadstatus", "dealstatus")),
     Field("score", "score", nullable=False, aliases=("leadscore",), minimum=LOWEST_SCORE, maximum=HIGHEST_SCORE),
@@ -140,8 +195,17 @@ BANT_CRITERIA = ("budget", "authority", "need", "timeline")
 BANT_LABELS = {name: name.capitalize() for name in BANT_CRITERIA}
 ANSWERS = ("yes", "no", "unknown")
 # How files and people write an answer; an empty cell is unknown.
-ANSWER_WORDS = {"yes": "yes", "y": "yes", "true": "yes", "no": "no", "n": "no", "false": "no",
-                "unknown": "unknown", "?": "unknown", "": "unknown"}
+ANSWER_WORDS = {
+    "yes": "yes",
+    "y": "yes",
+    "true": "yes",
+    "no": "no",
+    "n": "no",
+    "false": "no",
+    "unknown": "unknown",
+    "?": "unknown",
+    "": "unknown",
+}
 # The answers as columns: `budget`, `budget_note`, … (in `show` and `export` CSV, and in the table).
 BANT_COLUMNS = tuple(column for name in BANT_CRITERIA for column in (name, f"{name}_note"))
 
@@ -150,8 +214,11 @@ BANT_COLUMNS = tuple(column for name in BANT_CRITERIA for column in (name, f"{na
 STORED_ONLY: tuple[Field, ...] = (
     _instant("archived_at", nullable=True),
     _instant("nurture_since", nullable=True),
-    *(field for name in BANT_CRITERIA for field in (
-        Field(name, "answer", nullable=False), Field(f"{name}_note", "text", aliases=(f"{name}note",)))),
+    *(
+        field
+        for name in BANT_CRITERIA
+        for field in (Field(name, "answer", nullable=False), Field(f"{name}_note", "text", aliases=(f"{name}note",)))
+    ),
 )
 
 
@@ -258,7 +325,7 @@ def csv_columns(field_keys: Any = (), extra: Any = ()) -> list[str]:
 
 def header_field_keys(header: list[str]) -> list[str]:
     """The custom fields of a lead CSV header, in its order: `field:region` → `region`."""
-    return [column[len(FIELD_PREFIX):] for column in header if column.startswith(FIELD_PREFIX)]
+    return [column[len(FIELD_PREFIX) :] for column in header if column.startswith(FIELD_PREFIX)]
 
 
 def lead_cells(header: list[str]):
@@ -267,7 +334,7 @@ def lead_cells(header: list[str]):
     segments: list[tuple[str, list]] = []  # runs of columns read the same way, in header order
     for column in header:
         if column.startswith(FIELD_PREFIX):
-            source, item = "fields", column[len(FIELD_PREFIX):]
+            source, item = "fields", column[len(FIELD_PREFIX) :]
         elif column in _BANT_PARTS:
             source, item = "bant", (column, *_BANT_PARTS[column])
         else:
@@ -294,8 +361,11 @@ def lead_cells(header: list[str]):
 
 
 # A BANT column → (criterion, "status" or "note") in a lead's `bant` block.
-_BANT_PARTS = {column: (name, "note" if column.endswith("_note") else "status")
-               for name in BANT_CRITERIA for column in (name, f"{name}_note")}
+_BANT_PARTS = {
+    column: (name, "note" if column.endswith("_note") else "status")
+    for name in BANT_CRITERIA
+    for column in (name, f"{name}_note")
+}
 
 
 def flat_lead(row: dict) -> dict:

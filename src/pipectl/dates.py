@@ -62,9 +62,7 @@ def parse_duration(text: str) -> timedelta:
     cleaned = " ".join(str(text).strip().lower().split())
     match = _OFFSET.match(cleaned)
     if not match or match["sign"] == "-" or match["ago"]:
-        raise UsageError(
-            f"Cannot read the duration {text!r}; use a number and a unit: 12h, 7d, 2w, 1m, 1y."
-        )
+        raise UsageError(f"Cannot read the duration {text!r}; use a number and a unit: 12h, 7d, 2w, 1m, 1y.")
     return _unit_delta(int(match["count"]), match["unit"])
 
 
@@ -100,8 +98,13 @@ def _parse_offset(text: str, now: datetime) -> datetime | None:
 
 
 def _unit_delta(count: int, unit: str) -> timedelta:
-    per_unit = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1),
-                "m": timedelta(days=30), "y": timedelta(days=365)}
+    per_unit = {
+        "h": timedelta(hours=1),
+        "d": timedelta(days=1),
+        "w": timedelta(weeks=1),
+        "m": timedelta(days=30),
+        "y": timedelta(days=365),
+    }
     try:
         return count * per_unit[unit[0]]
     except OverflowError:
@@ -122,7 +125,7 @@ def _parse_named_day(text: str, today: date) -> date | None:
     direction = 1
     for prefix, sign in (("next ", 1), ("last ", -1)):
         if text.startswith(prefix):
-            text, direction = text[len(prefix):], sign
+            text, direction = text[len(prefix) :], sign
     weekday = _weekday_index(text)
     if weekday is None:
         return None
@@ -160,7 +163,6 @@ def iso(moment: datetime | None) -> str | None:
     return moment.astimezone().isoformat()
 
 
-
 # ---- instants as stored (epoch seconds) straight to text ------------------------------------------
 
 
@@ -183,8 +185,9 @@ class LocalInstants:
         self._hours: dict[int, str] = {}  # local hour since the epoch → "2026-03-01T09:"
         self._pairs: dict[int, tuple[int, str]] = {}  # offset → its (offset, text), shared by the hours
         if not LocalInstants._MINUTES_SECONDS:
-            LocalInstants._MINUTES_SECONDS = tuple(f"{minute:02d}:{second:02d}" for minute in range(60)
-                                                   for second in range(60))
+            LocalInstants._MINUTES_SECONDS = tuple(
+                f"{minute:02d}:{second:02d}" for minute in range(60) for second in range(60)
+            )
         self._minutes_seconds = LocalInstants._MINUTES_SECONDS
 
     def text(self, seconds: int | None) -> str | None:

@@ -24,9 +24,7 @@ def parse_amount(text: str) -> int:
     cleaned = _CURRENCY.sub("", original.strip().lower()).strip()
     match = _NUMBER.match(cleaned)
     if not match:
-        raise UsageError(
-            f"Cannot read the amount {original!r}; use a number such as 12000, 12,000.50 or 12k."
-        )
+        raise UsageError(f"Cannot read the amount {original!r}; use a number such as 12000, 12,000.50 or 12k.")
     number = _normalise_separators(match["digits"], original)
     try:
         amount = Decimal(number) * _SUFFIXES.get(match["suffix"] or "", 1)

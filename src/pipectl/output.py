@@ -22,7 +22,12 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from pipectl.contract import (
-    TAG_SEPARATOR, csv_columns, flat_lead, header_field_keys, lead_cells, neutralise,
+    TAG_SEPARATOR,
+    csv_columns,
+    flat_lead,
+    header_field_keys,
+    lead_cells,
+    neutralise,
 )
 from pipectl.errors import UsageError
 
@@ -50,9 +55,15 @@ class Csv:
     values: Callable[[list[str]], Iterable[list]] | None = None
 
 
-def emit(fmt: str, data: Iterable[dict] | dict, *, table: Callable[[Any], None] | None = None,
-         csv_layout: Csv | None = None, writers: dict[str, Callable[[Any], None]] | None = None,
-         out: TextIO | None = None) -> int:
+def emit(
+    fmt: str,
+    data: Iterable[dict] | dict,
+    *,
+    table: Callable[[Any], None] | None = None,
+    csv_layout: Csv | None = None,
+    writers: dict[str, Callable[[Any], None]] | None = None,
+    out: TextIO | None = None,
+) -> int:
     """Write `data` (rows, or one document: a dict) in the format `fmt`; returns how many rows it wrote.
 
     A format the command gave no way to write is a usage error naming the ones it has (the
@@ -60,8 +71,13 @@ def emit(fmt: str, data: Iterable[dict] | dict, *, table: Callable[[Any], None] 
     out = out or sys.stdout
     writers = writers or {}
     # Rows can always be CSV (their keys are the header); a document only through a layout.
-    available = {"table": table is not None, "json": True, "jsonl": True,
-                 "csv": csv_layout is not None or not isinstance(data, dict), **dict.fromkeys(writers, True)}
+    available = {
+        "table": table is not None,
+        "json": True,
+        "jsonl": True,
+        "csv": csv_layout is not None or not isinstance(data, dict),
+        **dict.fromkeys(writers, True),
+    }
     if not available.get(fmt):
         names = [name for name, on in available.items() if on]
         raise UsageError(f"--format {fmt}: this command writes {_one_of(names)}.")
@@ -77,8 +93,9 @@ def emit(fmt: str, data: Iterable[dict] | dict, *, table: Callable[[Any], None] 
         if fmt == "jsonl":
             return _write_jsonl(out, [data])
         layout = csv_layout or Csv()
-        return write_csv(out, layout.rows(data) if layout.rows else [data], layout.columns, layout.flatten,
-                         layout.cells)
+        return write_csv(
+            out, layout.rows(data) if layout.rows else [data], layout.columns, layout.flatten, layout.cells
+        )
     if fmt == "json":
         return _write_json_array(out, data)
     if fmt == "jsonl":
@@ -151,9 +168,13 @@ def _write_jsonl(out: TextIO, rows: Iterable) -> int:
     return count
 
 
-def write_csv(out: TextIO, rows: Iterable[dict], columns: Iterable[str] | Callable | None = None,
-              flatten: Callable[[dict], dict] | None = None,
-              cells: Callable[[list[str]], Callable[[dict], list]] | None = None) -> int:
+def write_csv(
+    out: TextIO,
+    rows: Iterable[dict],
+    columns: Iterable[str] | Callable | None = None,
+    flatten: Callable[[dict], dict] | None = None,
+    cells: Callable[[list[str]], Callable[[dict], list]] | None = None,
+) -> int:
     """CSV with a header: lists joined as tags are, booleans as true/false, text neutralised."""
     wanted = columns() if callable(columns) else columns
     if cells is not None and wanted is not None:
@@ -186,8 +207,7 @@ def _write_rows(out: TextIO, header: list[str], rows: Iterable[list]) -> int:
         cells = _cells(row)
         line = ",".join(map(str, cells))
         count += 1
-        if line.count(",") == commas and (line or commas) and '"' not in line and "\n" not in line \
-                and "\r" not in line:
+        if line.count(",") == commas and (line or commas) and '"' not in line and "\n" not in line and "\r" not in line:
             lines.append(line)
             if len(lines) >= _LINES:
                 _write_lines(out, lines)
@@ -213,9 +233,14 @@ def _cells(values: list) -> list:
     """`_cell` of each value. This runs once per cell of a million-row export: the commonest cells (None,
     whole numbers, and text that starts with a letter or a digit, which no spreadsheet runs: each of
     `contract.RISKY_STARTS` sorts before "A" and is not a digit) are handled here, the others by `_cell`."""
-    return ["" if value is None else value
-            if (kind := value.__class__) is str and (value >= "A" or "0" <= value < ":") or kind is int
-            else _cell(value) for value in values]
+    return [
+        ""
+        if value is None
+        else value
+        if (kind := value.__class__) is str and (value >= "A" or "0" <= value < ":") or kind is int
+        else _cell(value)
+        for value in values
+    ]
 
 
 class _LineFeeds:
@@ -296,11 +321,18 @@ def _long(path: list[str], value: Any, item: str = "", inner: tuple[str, ...] = 
         yield {"section": ".".join(path[:-1]), "item": "", "key": path[-1] if path else "", "value": value}
 
 
-def lead_layout(field_keys: Callable[[], Iterable[str]], extra: Iterable[str] = (),
-                values: Callable[[list[str]], Iterable[list]] | None = None) -> Csv:
+def lead_layout(
+    field_keys: Callable[[], Iterable[str]],
+    extra: Iterable[str] = (),
+    values: Callable[[list[str]], Iterable[list]] | None = None,
+) -> Csv:
     """The one CSV layout of a lead: the contract's columns, a `field:KEY` column for every custom
     field in use (`field_keys()`, asked only when CSV is written), then the command's `extra`.
     `values(field_keys)`: the same leads as lists of values under those columns (a long stream's
     cheaper form; `core.views.lead_values`)."""
-    return Csv(columns=lambda: csv_columns(field_keys(), extra), flatten=flat_lead, cells=lead_cells,
-               values=None if values is None else lambda header: values(header_field_keys(header)))
+    return Csv(
+        columns=lambda: csv_columns(field_keys(), extra),
+        flatten=flat_lead,
+        cells=lead_cells,
+        values=None if values is None else lambda header: values(header_field_keys(header)),
+    )

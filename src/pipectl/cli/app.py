@@ -52,8 +52,14 @@ def _version(value: bool) -> None:
 def root(
     db: Annotated[
         str | None,
-        typer.Option("--db", metavar="PATH_OR_URL", envvar="PIPECTL_DB", show_envvar=True, show_default=False,
-                     help="Database file or SQLAlchemy URL (default: pipeline.db in the user data folder)."),
+        typer.Option(
+            "--db",
+            metavar="PATH_OR_URL",
+            envvar="PIPECTL_DB",
+            show_envvar=True,
+            show_default=False,
+            help="Database file or SQLAlchemy URL (default: pipeline.db in the user data folder).",
+        ),
     ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")

@@ -17,18 +17,28 @@ TABLE_ROWS = 200
 def clean(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be archived; change nothing.")] = False,
     purge: Annotated[
-        bool, typer.Option("--purge", help="Delete archived leads for good (needs --older-than).")] = False,
+        bool, typer.Option("--purge", help="Delete archived leads for good (needs --older-than).")
+    ] = False,
     stage: Annotated[str | None, typer.Option("--stage", metavar="STAGE", help="Only leads in this stage.")] = None,
     rule: Annotated[
         list[str] | None,
-        typer.Option("--rule", "-r", metavar="RULE", help="Only this rule; repeat for more: idle, too-long-in-stage, too-old, "
-                                          "no-response, disqualified, not-audience."),
+        typer.Option(
+            "--rule",
+            "-r",
+            metavar="RULE",
+            help="Only this rule; repeat for more: idle, too-long-in-stage, too-old, "
+            "no-response, disqualified, not-audience.",
+        ),
     ] = None,
     older_than: Annotated[
         timedelta | None,
-        typer.Option("--older-than", parser=parse_length, metavar="DURATION", show_default=False,
-                     help="Only leads with no activity for this long (30d, 2w, 6m); with --purge, "
-                          "archived this long ago."),
+        typer.Option(
+            "--older-than",
+            parser=parse_length,
+            metavar="DURATION",
+            show_default=False,
+            help="Only leads with no activity for this long (30d, 2w, 6m); with --purge, archived this long ago.",
+        ),
     ] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do it without asking.")] = False,
     fmt: FormatOption = "table",
@@ -43,8 +53,9 @@ def clean(
 
     if purge:
         if rule or stage:
-            raise UsageError("--purge deletes archived leads by age alone; drop --rule and --stage "
-                             "(they choose leads to archive).")
+            raise UsageError(
+                "--purge deletes archived leads by age alone; drop --rule and --stage (they choose leads to archive)."
+            )
         _purge(older_than, dry_run=dry_run, yes=yes, fmt=fmt, db=db)
         return
     rules = check_rules(rule) if rule else None
@@ -63,8 +74,10 @@ def _sweep(stage, rules, older_than, *, dry_run: bool, yes: bool, fmt: str, db) 
         with pipeline(db, write=False) as session:
             count, candidates = stream_candidates(session, now, wanted)
         _emit(candidates, fmt)
-        message(f"{count} lead(s) would be archived; nothing was changed."
-                + (" Run the same command without --dry-run to archive them." if count else ""))
+        message(
+            f"{count} lead(s) would be archived; nothing was changed."
+            + (" Run the same command without --dry-run to archive them." if count else "")
+        )
         return
     _require_answer(yes, "archives leads")
     if yes:
@@ -88,8 +101,9 @@ def _sweep(stage, rules, older_than, *, dry_run: bool, yes: bool, fmt: str, db) 
             # Look again inside the write transaction: only leads still dead, and only those confirmed.
             candidates = [item for item in sweep_candidates(session, now, wanted) if item["id"] in confirmed]
             archived = archive_leads(session, candidates, now)
-    message(f"Archived {archived} lead(s); `pipectl restore ID` brings one back."
-            if archived else "No lead to archive.")
+    message(
+        f"Archived {archived} lead(s); `pipectl restore ID` brings one back." if archived else "No lead to archive."
+    )
 
 
 def _purge(older_than: timedelta | None, *, dry_run: bool, yes: bool, fmt: str, db) -> None:
@@ -100,19 +114,25 @@ def _purge(older_than: timedelta | None, *, dry_run: bool, yes: bool, fmt: str, 
     from pipectl.render import message
 
     if older_than is None:
-        raise UsageError("--purge needs --older-than (e.g. --older-than 1y): it deletes only leads "
-                         "archived longer ago than that.")
+        raise UsageError(
+            "--purge needs --older-than (e.g. --older-than 1y): it deletes only leads archived longer ago than that."
+        )
     cutoff = clock.now() - older_than
     if not dry_run:
         _require_answer(yes, "deletes leads for good")
     with pipeline(db, write=False) as session:
         counted = count_purge(session, cutoff)
-    what = (f"{counted.leads} archived lead(s) archived before {cutoff:%Y-%m-%d} with {counted.activities} "
-            f"activities, {counted.tags} tags and {counted.fields} custom fields ({counted.rows} rows)")
+    what = (
+        f"{counted.leads} archived lead(s) archived before {cutoff:%Y-%m-%d} with {counted.activities} "
+        f"activities, {counted.tags} tags and {counted.fields} custom fields ({counted.rows} rows)"
+    )
     if dry_run or counted.leads == 0:
         _emit_purge(counted, fmt, dry_run=True)
-        message(f"Would delete {what}; nothing was changed." if counted.leads
-                else f"No lead was archived before {cutoff:%Y-%m-%d}; nothing to purge.")
+        message(
+            f"Would delete {what}; nothing was changed."
+            if counted.leads
+            else f"No lead was archived before {cutoff:%Y-%m-%d}; nothing to purge."
+        )
         return
     if not yes and not typer.confirm(f"Delete {what} permanently?", default=False, err=True):
         message("Nothing was deleted.")
@@ -120,15 +140,23 @@ def _purge(older_than: timedelta | None, *, dry_run: bool, yes: bool, fmt: str, 
     with pipeline(db) as session:
         removed = purge_archived(session, cutoff)
     _emit_purge(removed, fmt, dry_run=False)
-    message(f"Deleted {removed.leads} archived lead(s) and {removed.rows} rows in all "
-            f"({removed.activities} activities, {removed.tags} tags, {removed.fields} custom fields).")
+    message(
+        f"Deleted {removed.leads} archived lead(s) and {removed.rows} rows in all "
+        f"({removed.activities} activities, {removed.tags} tags, {removed.fields} custom fields)."
+    )
 
 
 def _emit_purge(counted, fmt: str, *, dry_run: bool) -> None:
     from pipectl.output import Csv, emit
 
-    summary = {"leads": counted.leads, "activities": counted.activities, "tags": counted.tags,
-               "fields": counted.fields, "rows": counted.rows, "dry_run": dry_run}
+    summary = {
+        "leads": counted.leads,
+        "activities": counted.activities,
+        "tags": counted.tags,
+        "fields": counted.fields,
+        "rows": counted.rows,
+        "dry_run": dry_run,
+    }
     # On a terminal the message on stderr says it all; programs get the counts.
     emit(fmt, summary, table=lambda _summary: None, csv_layout=Csv(rows=lambda document: [document]))
 
@@ -137,8 +165,10 @@ def _require_answer(yes: bool, what: str) -> None:
     from pipectl.errors import UsageError
 
     if not yes and not stdin_is_terminal():
-        raise UsageError(f"`clean` {what}, so it asks first, and there is no terminal to ask on; "
-                         "add --yes to go ahead (check the list first with --dry-run).")
+        raise UsageError(
+            f"`clean` {what}, so it asks first, and there is no terminal to ask on; "
+            "add --yes to go ahead (check the list first with --dry-run)."
+        )
 
 
 def _emit(candidates: Iterable[dict], fmt: str) -> None:
@@ -162,12 +192,15 @@ def _candidate_table(candidates: list[dict]) -> None:
     table.add_column("Stage", no_wrap=True)
     table.add_column("Why", overflow="fold")
     for item in candidates[:TABLE_ROWS]:
-        table.add_row(str(item["id"]), escape(item["name"]), escape(item["stage"]),
-                      "\n".join(escape(reason) for reason in item["reasons"]))
+        table.add_row(
+            str(item["id"]),
+            escape(item["name"]),
+            escape(item["stage"]),
+            "\n".join(escape(reason) for reason in item["reasons"]),
+        )
     console.print(table)
     if len(candidates) > TABLE_ROWS:
-        console.print(f"… and {len(candidates) - TABLE_ROWS:,} more; --format csv or json lists them all.",
-                      style="dim")
+        console.print(f"… and {len(candidates) - TABLE_ROWS:,} more; --format csv or json lists them all.", style="dim")
 
 
 def restore(

@@ -59,8 +59,10 @@ def check(fmt: format_option("table", "json", "jsonl") = "table", db: DbOption =
 
 def _report(report: dict) -> None:
     status = "ok" if report["ok"] else "PROBLEMS FOUND"
-    print(f"{status}: schema {report['schema']}, {report['stages']} stages, {report['leads']} leads, "
-          f"{report['activities']} activities")
+    print(
+        f"{status}: schema {report['schema']}, {report['stages']} stages, {report['leads']} leads, "
+        f"{report['activities']} activities"
+    )
     for problem in report["problems"]:
         print(f"  {problem}")
 

@@ -22,12 +22,21 @@ BOARD_CARDS = 10
 
 def board(
     owner: OwnerOption = None,
-    tag: Annotated[list[str] | None, typer.Option(
-        "--tag", "-t", metavar="TAG", help="Only leads with this tag; repeat for more.")] = None,
-    limit: Annotated[int | None, typer.Option(
-        "--limit", "-n", min=1, metavar="N", show_default=False,
-        help=f"Cards shown per stage, the rest as +N more (default: {BOARD_CARDS} in the board, all in "
-             "json, jsonl and csv).")] = None,
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", "-t", metavar="TAG", help="Only leads with this tag; repeat for more.")
+    ] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit",
+            "-n",
+            min=1,
+            metavar="N",
+            show_default=False,
+            help=f"Cards shown per stage, the rest as +N more (default: {BOARD_CARDS} in the board, all in "
+            "json, jsonl and csv).",
+        ),
+    ] = None,
     fmt: FormatOption = "table",
     db: DbOption = None,
 ) -> None:
@@ -50,16 +59,26 @@ def board(
         limit = BOARD_CARDS
     with pipeline(db, write=False) as session:
         data = build_board(session, clock.now(), BoardFilter(owner=owner, tags=tag or [], limit=limit))
-    emit(fmt, data, table=board_view, csv_layout=Csv(
-        ["stage", "id", "name", "company", "value", "score", "days_in_stage", "owner", "stalled", "nurture"],
-        rows=board_rows))
+    emit(
+        fmt,
+        data,
+        table=board_view,
+        csv_layout=Csv(
+            ["stage", "id", "name", "company", "value", "score", "days_in_stage", "owner", "stalled", "nurture"],
+            rows=board_rows,
+        ),
+    )
 
 
 def metrics(
-    since: Annotated[str | None, typer.Option(
-        "--since", metavar="DATE", help="Start of the period: a date, or a look-back such as 30d or 1y.")] = None,
-    until: Annotated[str | None, typer.Option(
-        "--until", metavar="DATE", help="End of the period (not included): a date, or a look-back.")] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", metavar="DATE", help="Start of the period: a date, or a look-back such as 30d or 1y."),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option("--until", metavar="DATE", help="End of the period (not included): a date, or a look-back."),
+    ] = None,
     owner: OwnerOption = None,
     fmt: FormatOption = "table",
     db: DbOption = None,
@@ -95,15 +114,32 @@ def metrics(
 
 
 def forecast(
-    quota: Annotated[int | None, typer.Option(
-        "--quota", parser=parse_money, metavar="AMOUNT",
-        help="Target for the period (default: the saved one); adds the quota gap.", show_default=False)] = None,
-    period: Annotated[Period | None, typer.Option(
-        "--period", help="Quota period: month or quarter (default: the saved one, else month).",
-        show_default=False)] = None,
-    as_of: Annotated[datetime | None, typer.Option(
-        "--as-of", parser=parse_when, metavar="DATE",
-        help="Measure the period containing this date (default now).", show_default=False)] = None,
+    quota: Annotated[
+        int | None,
+        typer.Option(
+            "--quota",
+            parser=parse_money,
+            metavar="AMOUNT",
+            help="Target for the period (default: the saved one); adds the quota gap.",
+            show_default=False,
+        ),
+    ] = None,
+    period: Annotated[
+        Period | None,
+        typer.Option(
+            "--period", help="Quota period: month or quarter (default: the saved one, else month).", show_default=False
+        ),
+    ] = None,
+    as_of: Annotated[
+        datetime | None,
+        typer.Option(
+            "--as-of",
+            parser=parse_when,
+            metavar="DATE",
+            help="Measure the period containing this date (default now).",
+            show_default=False,
+        ),
+    ] = None,
     save: Annotated[bool, typer.Option("--save", help="Keep --quota and --period for later forecasts.")] = False,
     fmt: FormatOption = "table",
     db: DbOption = None,
@@ -143,10 +179,12 @@ def forecast(
 
 
 def review(
-    since: Annotated[str, typer.Option(
-        "--since", metavar="DATE", help="Review from this date, or this far back (7d, 2w).")] = "7d",
-    fmt: format_option("table", "md", "json", "jsonl",
-                       help="table for people, md for Markdown notes, json or jsonl for programs.") = "table",
+    since: Annotated[
+        str, typer.Option("--since", metavar="DATE", help="Review from this date, or this far back (7d, 2w).")
+    ] = "7d",
+    fmt: format_option(
+        "table", "md", "json", "jsonl", help="table for people, md for Markdown notes, json or jsonl for programs."
+    ) = "table",
     db: DbOption = None,
 ) -> None:
     """Show the weekly pipeline review: wins, pipeline changes, roadblocks, competition notes.

@@ -27,6 +27,7 @@ def figure(value, suffix: str = "") -> str:
 
 # --- board -------------------------------------------------------------------------------------
 
+
 def board_rows(data: dict) -> list[dict]:
     """The board's cards flattened for CSV, each with its stage."""
     return [{"stage": column["stage"], **card} for column in data["columns"] for card in column["cards"]]
@@ -59,13 +60,16 @@ def board_view(data: dict) -> None:
         return
     table = Table(show_lines=False, expand=True, header_style="bold", padding=(0, 1))
     for column in columns:
-        header = (f"{escape(column['stage'])}\n[not bold]{column['leads']} · {amount(column['value'], '0')}"
-                  f"\n[dim]weighted {amount(column['weighted_value'], '0')}[/dim][/not bold]")
+        header = (
+            f"{escape(column['stage'])}\n[not bold]{column['leads']} · {amount(column['value'], '0')}"
+            f"\n[dim]weighted {amount(column['weighted_value'], '0')}[/dim][/not bold]"
+        )
         table.add_column(header, overflow="fold", ratio=1, vertical="top")
     depth = max((len(column["cards"]) for column in columns), default=0)
     for index in range(depth):
-        table.add_row(*(_card_text(column["cards"][index]) if index < len(column["cards"]) else ""
-                        for column in columns))
+        table.add_row(
+            *(_card_text(column["cards"][index]) if index < len(column["cards"]) else "" for column in columns)
+        )
         if index < depth - 1:
             table.add_row(*("" for _ in columns))
     if any(column["more"] for column in columns):
@@ -84,24 +88,36 @@ def _compact_board(console, data: dict) -> None:
     table.add_column("Weighted", justify="right", no_wrap=True)
     table.add_column("Top leads", overflow="fold")
     for column in data["columns"]:
-        cards = [f"{escape(card['name'])} {amount(card['value'], '')}".strip()
-                 + (f" [red]{_marks(card)}[/red]" if _marks(card) else "") for card in column["cards"]]
+        cards = [
+            f"{escape(card['name'])} {amount(card['value'], '')}".strip()
+            + (f" [red]{_marks(card)}[/red]" if _marks(card) else "")
+            for card in column["cards"]
+        ]
         if column["more"]:
             cards.append(f"[dim]+{column['more']} more[/dim]")
-        table.add_row(escape(column["stage"]), str(column["leads"]), amount(column["value"], "0"),
-                      amount(column["weighted_value"], "0"), ", ".join(cards))
+        table.add_row(
+            escape(column["stage"]),
+            str(column["leads"]),
+            amount(column["value"], "0"),
+            amount(column["weighted_value"], "0"),
+            ", ".join(cards),
+        )
     console.print(table)
     _board_footer(console, data)
 
 
 def _board_footer(console, data: dict) -> None:
     total = data["total"]
-    console.print(f"{total['leads']} open lead(s), {amount(total['value'], '0')} in the pipeline. "
-                  f"{STALLED_MARK} stalled, {NURTURE_MARK} nurture (score under {data['nurture_below']}).",
-                  style="dim", markup=False)
+    console.print(
+        f"{total['leads']} open lead(s), {amount(total['value'], '0')} in the pipeline. "
+        f"{STALLED_MARK} stalled, {NURTURE_MARK} nurture (score under {data['nurture_below']}).",
+        style="dim",
+        markup=False,
+    )
 
 
 # --- metrics -----------------------------------------------------------------------------------
+
 
 def metrics_view(data: dict) -> None:
     from rich.table import Table
@@ -120,11 +136,17 @@ def metrics_view(data: dict) -> None:
     not_enough = "[dim]not enough history[/dim]"
     summary.add_row("Win rate", percent(data["win_rate"]) if data["win_rate"] is not None else not_enough)
     summary.add_row("Average deal", amount(data["average_deal_size"], not_enough))
-    summary.add_row("Sales cycle", figure(data["average_cycle_days"], " days")
-                    if data["average_cycle_days"] is not None else not_enough)
+    summary.add_row(
+        "Sales cycle",
+        figure(data["average_cycle_days"], " days") if data["average_cycle_days"] is not None else not_enough,
+    )
     velocity = data["velocity"]
-    summary.add_row("Velocity", not_enough if velocity["per_day"] is None else
-                    f"{amount(velocity['per_day'])} per day, {amount(velocity['per_month'])} per month")
+    summary.add_row(
+        "Velocity",
+        not_enough
+        if velocity["per_day"] is None
+        else f"{amount(velocity['per_day'])} per day, {amount(velocity['per_month'])} per month",
+    )
     console.print(summary)
     console.print()
 
@@ -136,16 +158,23 @@ def metrics_view(data: dict) -> None:
         name = escape(row["stage"])
         if row["stage"] == bottleneck:
             name = f"[bold red]{name} (bottleneck)[/bold red]"
-        stages.add_row(name, str(row["open_leads"]), amount(row["open_value"], "0"), str(row["reached"]),
-                       percent(row["conversion_next"]), percent(row["conversion_won"]),
-                       figure(row["average_days_in_stage"]))
+        stages.add_row(
+            name,
+            str(row["open_leads"]),
+            amount(row["open_value"], "0"),
+            str(row["reached"]),
+            percent(row["conversion_next"]),
+            percent(row["conversion_won"]),
+            figure(row["average_days_in_stage"]),
+        )
     console.print(stages)
     console.print()
     funnel(console, data["stages"])
     if data["lost_reasons"]:
         console.print()
-        reasons = Table(title="Lost reasons", title_justify="left", show_edge=False, pad_edge=False,
-                        header_style="bold")
+        reasons = Table(
+            title="Lost reasons", title_justify="left", show_edge=False, pad_edge=False, header_style="bold"
+        )
         reasons.add_column("Reason", overflow="fold")
         reasons.add_column("Leads", justify="right")
         for row in data["lost_reasons"]:
@@ -157,8 +186,9 @@ def metrics_view(data: dict) -> None:
         for label in ("Source", "Leads", "Won", "Lost", "Win rate"):
             sources.add_column(label, justify="left" if label == "Source" else "right")
         for row in data["sources"]:
-            sources.add_row(escape(row["source"]), str(row["leads"]), str(row["won"]), str(row["lost"]),
-                            percent(row["win_rate"]))
+            sources.add_row(
+                escape(row["source"]), str(row["leads"]), str(row["won"]), str(row["lost"]), percent(row["win_rate"])
+            )
         console.print(sources)
     for note in data["notes"]:
         console.print(f"Note: {note}", style="dim", markup=False)
@@ -174,29 +204,40 @@ def funnel(console, stages: list[dict]) -> None:
         length = 0 if not peak else round(row["reached"] / peak * room)
         if row["reached"] and not length:
             length = 1
-        console.print(f"{escape(row['stage']).ljust(widest)}  [cyan]{'█' * length}[/cyan] {row['reached']}",
-                      no_wrap=True, overflow="crop")
+        console.print(
+            f"{escape(row['stage']).ljust(widest)}  [cyan]{'█' * length}[/cyan] {row['reached']}",
+            no_wrap=True,
+            overflow="crop",
+        )
 
 
 # --- forecast ----------------------------------------------------------------------------------
+
 
 def forecast_view(data: dict) -> None:
     from rich.table import Table
 
     console = stdout_console()
     total = data["open"]
-    console.print(f"[bold]Open pipeline[/bold]: {total['leads']} lead(s), {amount(total['value'], '0')}, "
-                  f"weighted {amount(total['weighted'], '0')}"
-                  + (f", by history {amount(total['weighted_historical'])}"
-                     if total["weighted_historical"] is not None else ""))
+    console.print(
+        f"[bold]Open pipeline[/bold]: {total['leads']} lead(s), {amount(total['value'], '0')}, "
+        f"weighted {amount(total['weighted'], '0')}"
+        + (f", by history {amount(total['weighted_historical'])}" if total["weighted_historical"] is not None else "")
+    )
     console.print()
-    months = Table(title="By expected close month", title_justify="left", show_edge=False, pad_edge=False,
-                   header_style="bold")
+    months = Table(
+        title="By expected close month", title_justify="left", show_edge=False, pad_edge=False, header_style="bold"
+    )
     for label in ("Month", "Leads", "Value", "Weighted", "By history"):
         months.add_column(label, justify="left" if label == "Month" else "right", no_wrap=True)
     for row in data["months"]:
-        months.add_row(row["month"], str(row["leads"]), amount(row["value"], "0"), amount(row["weighted"], "0"),
-                       amount(row["weighted_historical"]))
+        months.add_row(
+            row["month"],
+            str(row["leads"]),
+            amount(row["value"], "0"),
+            amount(row["weighted"], "0"),
+            amount(row["weighted_historical"]),
+        )
     if not data["months"]:
         months.add_row("[dim]no open leads[/dim]", "", "", "", "")
     console.print(months)
@@ -207,9 +248,15 @@ def forecast_view(data: dict) -> None:
     for label in ("Prob", "Hist win", "Leads", "Value", "Weighted", "By history"):
         stages.add_column(label, justify="right")
     for row in data["stages"]:
-        stages.add_row(escape(row["stage"]), f"{row['probability']}%", percent(row["historical_win_rate"]),
-                       str(row["leads"]), amount(row["value"], "0"), amount(row["weighted"], "0"),
-                       amount(row["weighted_historical"]))
+        stages.add_row(
+            escape(row["stage"]),
+            f"{row['probability']}%",
+            percent(row["historical_win_rate"]),
+            str(row["leads"]),
+            amount(row["value"], "0"),
+            amount(row["weighted"], "0"),
+            amount(row["weighted_historical"]),
+        )
     console.print(stages)
     quota = data["quota"]
     if quota:
@@ -217,21 +264,31 @@ def forecast_view(data: dict) -> None:
         grid = Table.grid(padding=(0, 2))
         grid.add_column(style="bold", no_wrap=True)
         grid.add_column()
-        grid.add_row("Quota", f"{amount(quota['amount'])} this {quota['period']} "
-                              f"({short_date(quota['start'])} to {short_date(quota['end'])})")
+        grid.add_row(
+            "Quota",
+            f"{amount(quota['amount'])} this {quota['period']} "
+            f"({short_date(quota['start'])} to {short_date(quota['end'])})",
+        )
         grid.add_row("Won so far", f"{amount(quota['won'], '0')} ({quota['won_leads']} lead(s))")
         grid.add_row("Expected", f"{amount(quota['expected'], '0')} weighted, from open leads due by the end")
         grid.add_row("Gap", amount(quota["gap"], "0"))
         needed = quota["new_leads_needed"]
-        grid.add_row("New leads needed", "[dim]not enough history[/dim]" if needed is None else
-                     f"{needed} (at {amount(quota['average_deal_size'])} average deal, "
-                     f"{percent(quota['win_rate'])} win rate)" if needed else "0")
+        grid.add_row(
+            "New leads needed",
+            "[dim]not enough history[/dim]"
+            if needed is None
+            else f"{needed} (at {amount(quota['average_deal_size'])} average deal, "
+            f"{percent(quota['win_rate'])} win rate)"
+            if needed
+            else "0",
+        )
         console.print(grid)
     for note in data["notes"]:
         console.print(f"Note: {note}", style="dim", markup=False)
 
 
 # --- review ------------------------------------------------------------------------------------
+
 
 def _who(item: dict) -> str:
     return f"#{item['id']} {item['name']}" + (f" ({item['company']})" if item.get("company") else "")
@@ -242,35 +299,49 @@ def _review_lines(data: dict) -> list[tuple[str, list[str]]]:
     wins, update, blocks, rivals = data["wins"], data["pipeline"], data["roadblocks"], data["competition"]
     sections = []
     lines = [f"{wins['leads']} won, {amount(wins['value'], '0')}"]
-    lines += [f"{_who(item)}: {amount(item['value'], 'no value')} on {short_date(item['closed_at'])}"
-              for item in wins["list"]]
+    lines += [
+        f"{_who(item)}: {amount(item['value'], 'no value')} on {short_date(item['closed_at'])}" for item in wins["list"]
+    ]
     sections.append(("Wins", lines))
     change = update["value_change"]
-    lines = [f"New leads: {update['new_leads']['leads']} ({amount(update['new_leads']['value'], '0')})",
-             f"Stage moves: {update['stage_moves']['count']}"]
-    lines += [f"  {_who(item)}: {item['from'] or '?'} → {item['to'] or '?'} on {short_date(item['at'])}"
-              for item in update["stage_moves"]["list"]]
+    lines = [
+        f"New leads: {update['new_leads']['leads']} ({amount(update['new_leads']['value'], '0')})",
+        f"Stage moves: {update['stage_moves']['count']}",
+    ]
+    lines += [
+        f"  {_who(item)}: {item['from'] or '?'} → {item['to'] or '?'} on {short_date(item['at'])}"
+        for item in update["stage_moves"]["list"]
+    ]
     lines.append(f"Lost: {update['lost']['leads']} ({amount(update['lost']['value'], '0')})")
     lines += [f"  {_who(item)}: {item['reason']}" for item in update["lost"]["list"]]
     sign = "+" if change["change"] >= 0 else "-"
-    lines.append(f"Open value change: {sign}{amount(abs(change['change']), '0')} "
-                 f"(added {amount(change['added'], '0')}, closed {amount(change['closed'], '0')})")
+    lines.append(
+        f"Open value change: {sign}{amount(abs(change['change']), '0')} "
+        f"(added {amount(change['added'], '0')}, closed {amount(change['closed'], '0')})"
+    )
     sections.append(("Pipeline update", lines))
     lines = [f"Stalled leads: {blocks['stalled']['count']}"]
     lines += [f"  {_who(item)} in {item['stage']}: {'; '.join(item['reasons'])}" for item in blocks["stalled"]["list"]]
     lines.append(f"Overdue actions: {blocks['overdue']['count']}")
-    lines += [f"  {_who(item)}: {item['action'] or 'next action'} (due {short_date(item['due'])})"
-              for item in blocks["overdue"]["list"]]
+    lines += [
+        f"  {_who(item)}: {item['action'] or 'next action'} (due {short_date(item['due'])})"
+        for item in blocks["overdue"]["list"]
+    ]
     lines.append(f"Due in the next 7 days: {blocks['upcoming']['count']}")
-    lines += [f"  {_who(item)}: {item['action'] or 'next action'} (due {short_date(item['due'])})"
-              for item in blocks["upcoming"]["list"]]
+    lines += [
+        f"  {_who(item)}: {item['action'] or 'next action'} (due {short_date(item['due'])})"
+        for item in blocks["upcoming"]["list"]
+    ]
     lines.append(f"Unqualified in late stages: {blocks['unqualified']['count']}")
-    lines += [f"  {_who(item)} in {item['stage']}: {', '.join(item['missing'])}"
-              for item in blocks["unqualified"]["list"]]
+    lines += [
+        f"  {_who(item)} in {item['stage']}: {', '.join(item['missing'])}" for item in blocks["unqualified"]["list"]
+    ]
     sections.append(("Roadblocks", lines))
     lines = [f"{rivals['count']} mention(s)"]
-    lines += [f"{_who(item)} ({item['kind']}, {short_date(item['at'])}): {item['note'] or ''}".rstrip(": ")
-              for item in rivals["list"]]
+    lines += [
+        f"{_who(item)} ({item['kind']}, {short_date(item['at'])}): {item['note'] or ''}".rstrip(": ")
+        for item in rivals["list"]
+    ]
     sections.append(("Competition", lines))
     return sections
 

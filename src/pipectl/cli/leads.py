@@ -27,14 +27,16 @@ SHOW_EXTRA = ("stale", "stale_reasons")
 def _data_point_parameter(spec: Field) -> inspect.Parameter:
     """The option that sets one data point, named by its `leads` column (as `LeadFields` has it)."""
     if spec.kind == "money":
-        option = typer.Option(f"--{spec.flag}", parser=parse_money, metavar="AMOUNT", help=spec.help,
-                              show_default=False)
+        option = typer.Option(
+            f"--{spec.flag}", parser=parse_money, metavar="AMOUNT", help=spec.help, show_default=False
+        )
     elif spec.python_type is int:
         option = typer.Option(f"--{spec.flag}", min=spec.minimum, max=spec.maximum, help=spec.help)
     else:
         option = typer.Option(f"--{spec.flag}", help=spec.help)
-    return inspect.Parameter(spec.stored, inspect.Parameter.KEYWORD_ONLY, default=None,
-                             annotation=Annotated[spec.python_type | None, option])
+    return inspect.Parameter(
+        spec.stored, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Annotated[spec.python_type | None, option]
+    )
 
 
 def data_point_options(*, after: str, skip: tuple[str, ...] = ()) -> Callable:
@@ -43,8 +45,11 @@ def data_point_options(*, after: str, skip: tuple[str, ...] = ()) -> Callable:
 
     def decorate(command: Callable) -> Callable:
         signature = inspect.signature(command)
-        own = [parameter for parameter in signature.parameters.values()
-               if parameter.kind is not inspect.Parameter.VAR_KEYWORD]
+        own = [
+            parameter
+            for parameter in signature.parameters.values()
+            if parameter.kind is not inspect.Parameter.VAR_KEYWORD
+        ]
         at = next(index for index, parameter in enumerate(own) if parameter.name == after) + 1
         added = [_data_point_parameter(spec) for spec in DATA_POINTS if spec.key not in skip]
         # Keyword-only throughout: Typer passes every parameter by name.
@@ -79,8 +84,9 @@ def init(
                 f"{location.display(database.location)} already holds a pipeline; "
                 "change its stages with `pipectl stages`."
             )
-        message(f"Created {location.display(database.location)} with stages: "
-                + " → ".join(spec.name for spec in specs))
+        message(
+            f"Created {location.display(database.location)} with stages: " + " → ".join(spec.name for spec in specs)
+        )
     finally:
         database.close()
 
@@ -107,8 +113,7 @@ def add(
     fields = validate_fields(name=name, **data_points)
     custom = parse_custom_fields(field or [])
     with pipeline(db) as session:
-        lead, duplicates = add_lead(session, fields, stage=stage, tags=tag or [], custom=custom, at=at,
-                                    force=force)
+        lead, duplicates = add_lead(session, fields, stage=stage, tags=tag or [], custom=custom, at=at, force=force)
         lead_id = lead.id
     if duplicates:
         warning(f"added anyway (--force), though it looks like {describe_duplicates(duplicates)}.")
@@ -126,7 +131,8 @@ def list_leads(
     qualified: Annotated[bool, typer.Option("--qualified", help="Only leads with all four BANT answers yes.")] = False,
     unqualified: Annotated[bool, typer.Option("--unqualified", help="Only leads not fully qualified.")] = False,
     disqualified: Annotated[
-        bool, typer.Option("--disqualified", help="Only leads whose budget or authority is no.")] = False,
+        bool, typer.Option("--disqualified", help="Only leads whose budget or authority is no.")
+    ] = False,
     stale: Annotated[
         bool, typer.Option("--stale", help="Only stalled or dead leads, with the reasons (see `pipectl clean`).")
     ] = False,
@@ -149,15 +155,29 @@ def list_leads(
 
     if qualified and unqualified:
         raise UsageError("--qualified and --unqualified exclude each other; choose one.")
-    wanted = LeadFilter(stage=stage, status=status.lower(), tags=tag or [], owner=owner, source=source,
-                        min_score=min_score, qualified=True if qualified else False if unqualified else None,
-                        disqualified=disqualified, stale=stale, sort=sort, limit=limit)
+    wanted = LeadFilter(
+        stage=stage,
+        status=status.lower(),
+        tags=tag or [],
+        owner=owner,
+        source=source,
+        min_score=min_score,
+        qualified=True if qualified else False if unqualified else None,
+        disqualified=disqualified,
+        stale=stale,
+        sort=sort,
+        limit=limit,
+    )
     extra = EXTRA_KEYS + (SHOW_EXTRA if stale else ())
     with pipeline(db, write=False) as session:
         # Without stale reasons, CSV reads each lead straight into its values (no dict per lead).
         values = None if stale else lambda keys: lead_values(session, wanted, keys)
-        emit(fmt, lead_rows(session, wanted), table=lead_table,
-             csv_layout=lead_layout(lambda: field_keys(session), extra, values=values))
+        emit(
+            fmt,
+            lead_rows(session, wanted),
+            table=lead_table,
+            csv_layout=lead_layout(lambda: field_keys(session), extra, values=values),
+        )
 
 
 def show(
@@ -181,11 +201,14 @@ def show(
     from pipectl.output import emit, lead_layout
 
     with pipeline(db, write=False) as session:
-        detail = lead_detail(session, find_lead(session, lead),
-                             activity_limit=None if fmt != "table" else activities)
+        detail = lead_detail(session, find_lead(session, lead), activity_limit=None if fmt != "table" else activities)
         probabilities = {stage.name: stage.probability for stage in _stages(session)}
-        emit(fmt, detail, table=lambda shown: lead_card(shown, probabilities.get(shown["stage"])),
-             csv_layout=lead_layout(lambda: field_keys(session), EXTRA_KEYS + SHOW_EXTRA + BANT_COLUMNS))
+        emit(
+            fmt,
+            detail,
+            table=lambda shown: lead_card(shown, probabilities.get(shown["stage"])),
+            csv_layout=lead_layout(lambda: field_keys(session), EXTRA_KEYS + SHOW_EXTRA + BANT_COLUMNS),
+        )
 
 
 @data_point_options(after="lead")
@@ -213,8 +236,9 @@ def edit(
     custom = parse_custom_fields(field or [])
     with pipeline(db) as session:
         target = find_lead(session, lead)
-        changes = edit_lead(session, target, fields, add_tags=tag or [], remove_tags=untag or [],
-                            custom=custom, force=force)
+        changes = edit_lead(
+            session, target, fields, add_tags=tag or [], remove_tags=untag or [], custom=custom, force=force
+        )
         label = f"#{target.id} {target.name}"
     if changes:
         message(f"Updated lead {label}: {', '.join(OPTION_NAMES.get(name, name) for name in changes)}.")

@@ -51,8 +51,12 @@ def parse_length(text: str) -> timedelta:
 
 DbOption = Annotated[
     str | None,
-    typer.Option("--db", metavar="PATH_OR_URL", help="Database file or SQLAlchemy URL (default: PIPECTL_DB, then the user data folder).",
-                 show_default=False),
+    typer.Option(
+        "--db",
+        metavar="PATH_OR_URL",
+        help="Database file or SQLAlchemy URL (default: PIPECTL_DB, then the user data folder).",
+        show_default=False,
+    ),
 ]
 
 
@@ -71,26 +75,46 @@ def format_option(*formats: str, help: str | None = None) -> Any:
         named = ", ".join(formats[:-1]) + " or " + formats[-1]
         raise UsageError(f"--format {value}: this command writes {named}.")
 
-    return Annotated[str, typer.Option(
-        "--format", "-f", metavar="|".join(formats), callback=check, show_default=False,
-        autocompletion=lambda incomplete: [name for name in formats if name.startswith(incomplete)],
-        help=help or f"Output format: {', '.join(formats)} (default: {formats[0]}).")]
+    return Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="|".join(formats),
+            callback=check,
+            show_default=False,
+            autocompletion=lambda incomplete: [name for name in formats if name.startswith(incomplete)],
+            help=help or f"Output format: {', '.join(formats)} (default: {formats[0]}).",
+        ),
+    ]
 
 
 # Most commands that print data: a table for people, JSON, JSON Lines or CSV for programs.
-FormatOption = format_option("table", "json", "jsonl", "csv",
-                             help="Output format: table for people; json, jsonl or csv for programs.")
+FormatOption = format_option(
+    "table", "json", "jsonl", "csv", help="Output format: table for people; json, jsonl or csv for programs."
+)
 AtOption = Annotated[
     datetime | None,
-    typer.Option("--at", parser=parse_past, metavar="DATE",
-                 help="When it really happened (2026-11-20, yesterday, -3d); default now.", show_default=False),
+    typer.Option(
+        "--at",
+        parser=parse_past,
+        metavar="DATE",
+        help="When it really happened (2026-11-20, yesterday, -3d); default now.",
+        show_default=False,
+    ),
 ]
 NoteOption = Annotated[str | None, typer.Option("--note", "-n", help="A note kept with the activity.")]
 ForceOption = Annotated[bool, typer.Option("--force", help="Override the rule that would refuse this.")]
-LeadArgument = Annotated[str, typer.Argument(metavar="LEAD", help="Lead id (or its exact email or name).",
-                                             show_default=False)]
+LeadArgument = Annotated[
+    str, typer.Argument(metavar="LEAD", help="Lead id (or its exact email or name).", show_default=False)
+]
 ValueOption = Annotated[
     int | None,
-    typer.Option("--value", parser=parse_money, metavar="AMOUNT",
-                 help="Expected value: 12000, 12,000.50, 12k, $22,700.", show_default=False),
+    typer.Option(
+        "--value",
+        parser=parse_money,
+        metavar="AMOUNT",
+        help="Expected value: 12000, 12,000.50, 12k, $22,700.",
+        show_default=False,
+    ),
 ]

@@ -100,9 +100,12 @@ def log(
     lead: LeadArgument,
     kind: Annotated[
         str,
-        typer.Argument(help="call, email, message, reply, meeting, demo, note, competitor, or a signal such as "
-                            "email_open, web_visit, form_submission, trial_request.", metavar="KIND",
-                     show_default=False),
+        typer.Argument(
+            help="call, email, message, reply, meeting, demo, note, competitor, or a signal such as "
+            "email_open, web_visit, form_submission, trial_request.",
+            metavar="KIND",
+            show_default=False,
+        ),
     ],
     note: NoteOption = None,
     at: AtOption = None,

@@ -19,15 +19,24 @@ TABLE_LIMIT = 20
 def _answer_option(name: str, example: str):
     return Annotated[
         str | None,
-        typer.Option(f"--{name}", metavar="ANSWER", show_default=False,
-                     help=f'yes, no or unknown, optionally with a note: --{name} "{example}".'),
+        typer.Option(
+            f"--{name}",
+            metavar="ANSWER",
+            show_default=False,
+            help=f'yes, no or unknown, optionally with a note: --{name} "{example}".',
+        ),
     ]
 
 
 DueOption = Annotated[
     datetime | None,
-    typer.Option("--due", parser=parse_when, metavar="DATE", show_default=False,
-                 help="When it is due: friday, tomorrow, 3d, 2026-12-03, or \"2026-12-03 10:00\" for an appointment."),
+    typer.Option(
+        "--due",
+        parser=parse_when,
+        metavar="DATE",
+        show_default=False,
+        help='When it is due: friday, tomorrow, 3d, 2026-12-03, or "2026-12-03 10:00" for an appointment.',
+    ),
 ]
 
 
@@ -38,8 +47,9 @@ def qualify(
     need: _answer_option("need", "yes: replacing spreadsheets") = None,
     timeline: _answer_option("timeline", "yes: 2027-01-15") = None,
     at: AtOption = None,
-    interactive: Annotated[bool, typer.Option("--interactive", hidden=True,
-                                              help="Ask the questions even when stdin is not a terminal.")] = False,
+    interactive: Annotated[
+        bool, typer.Option("--interactive", hidden=True, help="Ask the questions even when stdin is not a terminal.")
+    ] = False,
     db: DbOption = None,
 ) -> None:
     """Record BANT answers (budget, authority, need, timeline); without flags, ask them one by one.
@@ -57,8 +67,10 @@ def qualify(
     answers = {name: parse_answer(name, text) for name, text in given.items() if text is not None}
     if not answers:
         if not (interactive or stdin_is_terminal()):
-            raise UsageError('Give --budget/--authority/--need/--timeline (e.g. --budget "yes: 20k"), '
-                             "or run it on a terminal to be asked.")
+            raise UsageError(
+                'Give --budget/--authority/--need/--timeline (e.g. --budget "yes: 20k"), '
+                "or run it on a terminal to be asked."
+            )
         answers = _ask(db, lead)
     with pipeline(db) as session:
         target = find_lead(session, lead)
@@ -86,25 +98,29 @@ def _ask(db: str | None, lead: str) -> dict:
     with pipeline(db, write=False) as session:
         target = find_lead(session, lead)
         current, label = current_answers(target), f"#{target.id} {target.name}"
-    typer.echo(f"BANT for lead {label}: answer yes, no or unknown, optionally followed by ': note'. "
-               "Enter keeps the current answer.", err=True)
+    typer.echo(
+        f"BANT for lead {label}: answer yes, no or unknown, optionally followed by ': note'. "
+        "Enter keeps the current answer.",
+        err=True,
+    )
     answers = {}
     for name in BANT_CRITERIA:
+
         def check(text: str, name: str = name):
             try:
                 return parse_answer(name, text)
             except UsageError as error:
                 raise typer.BadParameter(str(error)) from None
 
-        answers[name] = typer.prompt(QUESTIONS[name], default=answer_text(current[name]), value_proc=check,
-                                     err=True)
+        answers[name] = typer.prompt(QUESTIONS[name], default=answer_text(current[name]), value_proc=check, err=True)
     return answers
 
 
 def plan(
     lead: LeadArgument,
-    action: Annotated[str, typer.Argument(metavar="ACTION", show_default=False,
-                                          help='What to do next, e.g. "Send proposal".')],
+    action: Annotated[
+        str, typer.Argument(metavar="ACTION", show_default=False, help='What to do next, e.g. "Send proposal".')
+    ],
     due: DueOption = None,
     db: DbOption = None,
 ) -> None:
@@ -123,8 +139,10 @@ def plan(
         task, replaced = plan_action(session, target, action, due)
         label, note, when = f"#{target.id} {target.name}", task.note, task.due
     if replaced:
-        message(f"Replaced the previous next action of lead {label}: {replaced['note']} "
-                f"(due {_when(datetime.fromisoformat(replaced['due']))}).")
+        message(
+            f"Replaced the previous next action of lead {label}: {replaced['note']} "
+            f"(due {_when(datetime.fromisoformat(replaced['due']))})."
+        )
     message(f"Planned for lead {label}: {note}, due {_when(when)}.")
     if when.date() < clock.now().date():
         warning("that due date has passed; it shows as overdue in `pipectl next`.")
@@ -134,8 +152,12 @@ def done(
     lead: LeadArgument,
     note: NoteOption = None,
     at: AtOption = None,
-    next_action: Annotated[str | None, typer.Option("--next", metavar="ACTION", show_default=False,
-                                                    help="Plan the following action in the same step.")] = None,
+    next_action: Annotated[
+        str | None,
+        typer.Option(
+            "--next", metavar="ACTION", show_default=False, help="Plan the following action in the same step."
+        ),
+    ] = None,
     due: DueOption = None,
     db: DbOption = None,
 ) -> None:
@@ -165,14 +187,28 @@ def done(
 
 
 def next_actions(
-    within: Annotated[str, typer.Option("--within", metavar="DURATION",
-                                        help="How far after today upcoming actions reach: 1d, 3d, 2w.")] = "7d",
-    limit: Annotated[int | None, typer.Option(
-        "--limit", "-n", show_default=False,
-        help=f"At most this many stalled leads, and leads without a next action (default: {TABLE_LIMIT} in "
-             "the table, all in json, jsonl and csv).")] = None,
-    fmt: format_option("table", "json", "jsonl", "csv", "ics",
-                       help="table for people; json, jsonl or csv for programs; ics for a calendar.") = "table",
+    within: Annotated[
+        str,
+        typer.Option("--within", metavar="DURATION", help="How far after today upcoming actions reach: 1d, 3d, 2w."),
+    ] = "7d",
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit",
+            "-n",
+            show_default=False,
+            help=f"At most this many stalled leads, and leads without a next action (default: {TABLE_LIMIT} in "
+            "the table, all in json, jsonl and csv).",
+        ),
+    ] = None,
+    fmt: format_option(
+        "table",
+        "json",
+        "jsonl",
+        "csv",
+        "ics",
+        help="table for people; json, jsonl or csv for programs; ics for a calendar.",
+    ) = "table",
     db: DbOption = None,
 ) -> None:
     """The agenda: overdue, today's and upcoming actions, stalled leads, then leads with no next action.
@@ -197,9 +233,13 @@ def next_actions(
         hidden: dict[str, int] = {}
         if fmt == "table":
             rows = cap_sections(rows, TABLE_ROWS, hidden)
-        emit(fmt, agenda_dicts(session, rows), table=lambda shown: agenda_table(shown, hidden),
-             csv_layout=lead_layout(lambda: field_keys(session), EXTRA_KEYS + AGENDA_KEYS + ("reasons",)),
-             writers={"ics": lambda shown: _write_ics(session, shown, now)})
+        emit(
+            fmt,
+            agenda_dicts(session, rows),
+            table=lambda shown: agenda_table(shown, hidden),
+            csv_layout=lead_layout(lambda: field_keys(session), EXTRA_KEYS + AGENDA_KEYS + ("reasons",)),
+            writers={"ics": lambda shown: _write_ics(session, shown, now)},
+        )
 
 
 def _write_ics(session, rows, now: datetime) -> None:
@@ -235,19 +275,37 @@ def _section_table(section: str, rows: list[dict], hidden: int = 0):
     from pipectl.core.agenda import SECTION_TITLES
     from pipectl.render import escape
 
-    table = Table(title=f"{SECTION_TITLES[section]} ({len(rows) + hidden:,})", title_justify="left",
-                  title_style="bold red" if section == "overdue" else "bold",
-                  show_edge=False, pad_edge=False, header_style="bold")
+    table = Table(
+        title=f"{SECTION_TITLES[section]} ({len(rows) + hidden:,})",
+        title_justify="left",
+        title_style="bold red" if section == "overdue" else "bold",
+        show_edge=False,
+        pad_edge=False,
+        header_style="bold",
+    )
     fixed, right = {"no_wrap": True}, {"no_wrap": True, "justify": "right"}
-    tail = {"needs_decision": (("Why it stalled", {}), ("Next action", {})),
-            "no_next_action": (("Last activity", fixed),)}.get(
-        section, (("Action", {}), ("Due", fixed), ("Overdue", right)))
-    for name, options in (("ID", right), ("Name", {}), ("Company", {}), ("Stage", fixed), ("Value", right),
-                          ("Score", right)) + tail:
+    tail = {
+        "needs_decision": (("Why it stalled", {}), ("Next action", {})),
+        "no_next_action": (("Last activity", fixed),),
+    }.get(section, (("Action", {}), ("Due", fixed), ("Overdue", right)))
+    for name, options in (
+        ("ID", right),
+        ("Name", {}),
+        ("Company", {}),
+        ("Stage", fixed),
+        ("Value", right),
+        ("Score", right),
+    ) + tail:
         table.add_column(name, overflow="fold", **options)
     for row in rows:
-        cells = [str(row["id"]), escape(row["name"]), escape(row["company"]), escape(row["stage"]),
-                 money(row["value"]), str(row["score"])]
+        cells = [
+            str(row["id"]),
+            escape(row["name"]),
+            escape(row["company"]),
+            escape(row["stage"]),
+            money(row["value"]),
+            str(row["score"]),
+        ]
         if section == "needs_decision":
             planned = escape(row["next_action"] or "")
             if row["next_action_due"]:

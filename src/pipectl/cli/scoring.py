@@ -7,8 +7,9 @@ import typer
 
 from pipectl.cli.options import DbOption, FormatOption
 
-rules_app = typer.Typer(help="The scoring, stage and cleanup rules, kept in the database, written as TOML.",
-                        no_args_is_help=True)
+rules_app = typer.Typer(
+    help="The scoring, stage and cleanup rules, kept in the database, written as TOML.", no_args_is_help=True
+)
 
 MOVE_COLUMNS = ["id", "name", "score", "from", "to"]
 # How many of the ranking a table shows when --limit is not given (machine formats give them all).
@@ -16,18 +17,31 @@ TABLE_LIMIT = 20
 
 
 def score(
-    lead: Annotated[str | None, typer.Argument(metavar="LEAD", show_default=False,
-                                               help="Lead id (or its exact email or name); default: every open lead.")
-                    ] = None,
+    lead: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="LEAD", show_default=False, help="Lead id (or its exact email or name); default: every open lead."
+        ),
+    ] = None,
     explain: Annotated[bool, typer.Option("--explain", help="Show the score rule by rule.")] = False,
-    apply: Annotated[bool, typer.Option("--apply", help="Move leads forward to the furthest stage whose "
-                                                        "minimum score (and BANT rule) they meet.")] = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="With --apply: list the moves, change nothing.")
-                       ] = False,
-    limit: Annotated[int | None, typer.Option(
-        "--limit", "-n", min=0, show_default=False,
-        help=f"How many of the ranking to print (default: {TABLE_LIMIT} in a table, all in json, jsonl and csv; "
-             "0: all).")] = None,
+    apply: Annotated[
+        bool,
+        typer.Option(
+            "--apply", help="Move leads forward to the furthest stage whose minimum score (and BANT rule) they meet."
+        ),
+    ] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="With --apply: list the moves, change nothing.")] = False,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit",
+            "-n",
+            min=0,
+            show_default=False,
+            help=f"How many of the ranking to print (default: {TABLE_LIMIT} in a table, all in json, jsonl and csv; "
+            "0: all).",
+        ),
+    ] = None,
     fmt: FormatOption = "table",
     db: DbOption = None,
 ) -> None:
@@ -106,8 +120,12 @@ def _all(session, limit: int | None, fmt: str) -> None:
     count = rescore_open_leads(session)
     message(f"Scored {count:,} open lead(s)." + (f" The {limit:,} highest:" if limit and limit < count else ""))
     wanted = LeadFilter(status="open", sort="score", limit=limit or None)
-    emit(fmt, lead_rows(session, wanted), table=lead_table,
-         csv_layout=lead_layout(lambda: field_keys(session), EXTRA_KEYS))
+    emit(
+        fmt,
+        lead_rows(session, wanted),
+        table=lead_table,
+        csv_layout=lead_layout(lambda: field_keys(session), EXTRA_KEYS),
+    )
 
 
 def _apply(session, reference: str | None, dry_run: bool, fmt: str) -> None:
@@ -133,8 +151,7 @@ def _moves_table(rows: list[dict], verb: str) -> None:
         return
     console = stdout_console()
     table = Table(show_edge=False, pad_edge=False, header_style="bold", title=verb, title_justify="left")
-    for column, justify in (("ID", "right"), ("Name", "left"), ("Score", "right"), ("From", "left"),
-                            ("To", "left")):
+    for column, justify in (("ID", "right"), ("Name", "left"), ("Score", "right"), ("From", "left"), ("To", "left")):
         table.add_column(column, justify=justify, overflow="fold")
     for row in rows:
         table.add_row(str(row["id"]), escape(row["name"]), str(row["score"]), escape(row["from"]), escape(row["to"]))
@@ -166,25 +183,47 @@ def _rules_tables(document: dict) -> None:
 
     console = stdout_console()
     limits = document["thresholds"]
-    console.print(f"[bold]Thresholds[/bold]  nurture below {limits['nurture_below']} · "
-                  f"MQL from {limits['mql']} · SQL from {limits['sql']}")
-    table = Table(title="Scoring rules", title_justify="left", show_edge=False, pad_edge=False,
-                  header_style="bold")
-    for column, justify in (("Type", "left"), ("Rule", "left"), ("When", "left"), ("Points", "right"),
-                            ("Cap", "right"), ("Within", "left")):
+    console.print(
+        f"[bold]Thresholds[/bold]  nurture below {limits['nurture_below']} · "
+        f"MQL from {limits['mql']} · SQL from {limits['sql']}"
+    )
+    table = Table(title="Scoring rules", title_justify="left", show_edge=False, pad_edge=False, header_style="bold")
+    for column, justify in (
+        ("Type", "left"),
+        ("Rule", "left"),
+        ("When", "left"),
+        ("Points", "right"),
+        ("Cap", "right"),
+        ("Within", "left"),
+    ):
         table.add_column(column, justify=justify, overflow="fold")
     for row in rule_rows(document):
-        table.add_row(row["section"], escape(row["name"]), escape(row["condition"]), f"{row['points']:+d}",
-                      "" if row["cap"] is None else str(row["cap"]), row["within"] or "")
+        table.add_row(
+            row["section"],
+            escape(row["name"]),
+            escape(row["condition"]),
+            f"{row['points']:+d}",
+            "" if row["cap"] is None else str(row["cap"]),
+            row["within"] or "",
+        )
     console.print(table)
     stages = Table(title="Stages", title_justify="left", show_edge=False, pad_edge=False, header_style="bold")
-    for column, justify in (("Stage", "left"), ("Win %", "right"), ("Idle days", "right"), ("BANT", "left"),
-                            ("Min score", "right")):
+    for column, justify in (
+        ("Stage", "left"),
+        ("Win %", "right"),
+        ("Idle days", "right"),
+        ("BANT", "left"),
+        ("Min score", "right"),
+    ):
         stages.add_column(column, justify=justify)
     for name, stage in document["stages"].items():
-        stages.add_row(escape(name), str(stage["probability"]), str(stage["idle_days"]),
-                       "required" if stage["requires_bant"] else "",
-                       "" if stage.get("min_score") is None else str(stage["min_score"]))
+        stages.add_row(
+            escape(name),
+            str(stage["probability"]),
+            str(stage["idle_days"]),
+            "required" if stage["requires_bant"] else "",
+            "" if stage.get("min_score") is None else str(stage["min_score"]),
+        )
     console.print(stages)
     cleanup = "  ".join(f"{key} = {value}" for key, value in document["cleanup"].items())
     console.print(f"[bold]Cleanup[/bold]  {escape(cleanup)}")
@@ -192,8 +231,9 @@ def _rules_tables(document: dict) -> None:
 
 @rules_app.command("load")
 def load_rules(
-    file: Annotated[Path, typer.Argument(metavar="FILE.toml", help="The rules file (- reads stdin).",
-                                         show_default=False)],
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE.toml", help="The rules file (- reads stdin).", show_default=False)
+    ],
     db: DbOption = None,
 ) -> None:
     """Load rules from a TOML file; a bad file is refused whole and the old rules stay.

@@ -29,9 +29,16 @@ def list_stages(fmt: FormatOption = "table", db: DbOption = None) -> None:
     with pipeline(db, write=False) as session:
         counts = lead_counts(session)
         rows = [
-            {"position": stage.position, "name": stage.name, "probability": stage.probability,
-             "idle_days": stage.idle_days, "requires_bant": stage.requires_bant, "min_score": stage.min_score,
-             "actions": list(stage.actions or []), "open_leads": counts.get(stage.id, 0)}
+            {
+                "position": stage.position,
+                "name": stage.name,
+                "probability": stage.probability,
+                "idle_days": stage.idle_days,
+                "requires_bant": stage.requires_bant,
+                "min_score": stage.min_score,
+                "actions": list(stage.actions or []),
+                "open_leads": counts.get(stage.id, 0),
+            }
             for stage in open_stages(session)
         ]
     emit(fmt, rows, table=_stage_table)
@@ -43,22 +50,38 @@ def _stage_table(rows: list[dict]) -> None:
     from pipectl.render import escape, stdout_console
 
     table = Table(show_edge=False, pad_edge=False, header_style="bold")
-    for column, justify in (("#", "right"), ("Stage", "left"), ("Win %", "right"), ("Idle days", "right"),
-                            ("Entry rules", "left"), ("Open leads", "right"), ("Actions", "left")):
+    for column, justify in (
+        ("#", "right"),
+        ("Stage", "left"),
+        ("Win %", "right"),
+        ("Idle days", "right"),
+        ("Entry rules", "left"),
+        ("Open leads", "right"),
+        ("Actions", "left"),
+    ):
         table.add_column(column, justify=justify, overflow="fold")
     for row in rows:
         rules = [name for name, on in (("BANT", row["requires_bant"]),) if on]
         if row["min_score"] is not None:
             rules.append(f"score ≥ {row['min_score']}")
-        table.add_row(str(row["position"]), escape(row["name"]), str(row["probability"]), str(row["idle_days"]),
-                      ", ".join(rules), str(row["open_leads"]), escape("; ".join(row["actions"])))
+        table.add_row(
+            str(row["position"]),
+            escape(row["name"]),
+            str(row["probability"]),
+            str(row["idle_days"]),
+            ", ".join(rules),
+            str(row["open_leads"]),
+            escape("; ".join(row["actions"])),
+        )
     stdout_console().print(table)
 
 
 @app.command("add")
 def add_stage(
     name: StageArgument,
-    position: Annotated[int | None, typer.Option("--position", help="Where it goes (1 is first; default last).")] = None,
+    position: Annotated[
+        int | None, typer.Option("--position", help="Where it goes (1 is first; default last).")
+    ] = None,
     probability: ProbabilityOption = None,
     idle_days: IdleOption = None,
     action: ActionOption = None,
@@ -73,8 +96,9 @@ def add_stage(
     from pipectl.render import message
 
     with pipeline(db) as session:
-        stage = stages.add_stage(session, name, position=position, probability=probability,
-                                 idle_days=idle_days, actions=action)
+        stage = stages.add_stage(
+            session, name, position=position, probability=probability, idle_days=idle_days, actions=action
+        )
         label, where = stage.name, stage.position
     message(f"Added stage {label} at position {where}.")
 
@@ -102,8 +126,7 @@ def rename_stage(
 @app.command("move")
 def move_stage(
     name: StageArgument,
-    position: Annotated[int, typer.Argument(metavar="POSITION", help="New position (1 is first).",
-                                            show_default=False)],
+    position: Annotated[int, typer.Argument(metavar="POSITION", help="New position (1 is first).", show_default=False)],
     db: DbOption = None,
 ) -> None:
     """Change a stage's place in the order.
@@ -147,8 +170,11 @@ def set_stage(
     idle_days: IdleOption = None,
     action: ActionOption = None,
     require_bant: Annotated[
-        bool | None, typer.Option("--require-bant/--no-require-bant", help="Entry rule: all four BANT answers yes.",
-                                  show_default=False)] = None,
+        bool | None,
+        typer.Option(
+            "--require-bant/--no-require-bant", help="Entry rule: all four BANT answers yes.", show_default=False
+        ),
+    ] = None,
     min_score: Annotated[int | None, typer.Option("--min-score", help="Entry rule: a minimum lead score.")] = None,
     no_min_score: Annotated[bool, typer.Option("--no-min-score", help="Drop the minimum score rule.")] = False,
     db: DbOption = None,
@@ -167,7 +193,15 @@ def set_stage(
     if (probability, idle_days, action, require_bant, min_score) == (None,) * 5 and not no_min_score:
         raise UsageError("Nothing to set: give --probability, --idle-days, --action, --require-bant or --min-score.")
     with pipeline(db) as session:
-        stage = stages.set_stage(session, name, probability=probability, idle_days=idle_days, actions=action,
-                                 requires_bant=require_bant, min_score=min_score, clear_min_score=no_min_score)
+        stage = stages.set_stage(
+            session,
+            name,
+            probability=probability,
+            idle_days=idle_days,
+            actions=action,
+            requires_bant=require_bant,
+            min_score=min_score,
+            clear_min_score=no_min_score,
+        )
         label = stage.name
     message(f"Updated stage {label}.")

@@ -67,8 +67,13 @@ def lead_table(rows: list[dict]) -> None:
             cells += [str(row["days_in_stage"] or 0), "\n".join(escape(reason) for reason in row["stale_reasons"])]
         else:
             score = str(row["score"]) + ("[dim]~[/dim]" if row.get("nurture") else " ")
-            cells += [money(row["value"]), score, str(row["days_in_stage"] or 0),
-                      short_date(row["next_action_due"]), one_line(row["next_action"])]
+            cells += [
+                money(row["value"]),
+                score,
+                str(row["days_in_stage"] or 0),
+                short_date(row["next_action_due"]),
+                one_line(row["next_action"]),
+            ]
         table.add_row(*cells)
     console.print(table)
     footer = f"{len(rows)} lead(s)"
@@ -110,8 +115,10 @@ def lead_card(detail: dict, probability: int | None) -> None:
     if detail["archived_reason"]:
         facts.add_row("Archived because", escape(detail["archived_reason"]))
     if detail.get("stale"):
-        facts.add_row("[yellow]Stalled[/yellow]", "\n".join(f"[yellow]{escape(reason)}[/yellow]"
-                                                          for reason in detail["stale_reasons"]))
+        facts.add_row(
+            "[yellow]Stalled[/yellow]",
+            "\n".join(f"[yellow]{escape(reason)}[/yellow]" for reason in detail["stale_reasons"]),
+        )
     facts.add_row("BANT", bant_line(detail["bant"]))
     if detail["next_action"]:
         due = f" (due {short_date(detail['next_action_due'])})" if detail["next_action_due"] else ""
@@ -120,8 +127,7 @@ def lead_card(detail: dict, probability: int | None) -> None:
         facts.add_row("Next action", "[yellow]none planned[/yellow]")
     facts.add_row("Added", short_date(detail["created_at"]))
     facts.add_row("Last activity", short_date(detail["last_activity_at"]))
-    console.print(Panel(facts, title=f"#{detail['id']} {escape(detail['name'])}", title_align="left",
-                        expand=False))
+    console.print(Panel(facts, title=f"#{detail['id']} {escape(detail['name'])}", title_align="left", expand=False))
     console.print(timeline_table(detail["activities"]))
 
 
@@ -141,8 +147,9 @@ def bant_line(bant: dict) -> str:
 def timeline_table(activities: list[dict]):
     from rich.table import Table
 
-    table = Table(title="Timeline (newest first)", title_justify="left", show_edge=False, pad_edge=False,
-                  header_style="bold")
+    table = Table(
+        title="Timeline (newest first)", title_justify="left", show_edge=False, pad_edge=False, header_style="bold"
+    )
     table.add_column("When", no_wrap=True)
     table.add_column("What", no_wrap=True)
     table.add_column("Detail", overflow="fold")

@@ -15,8 +15,9 @@ def export_data(
     fmt: format_option("csv", "json", "jsonl", help="csv, json or jsonl (default: csv; jsonl for --what all).") = None,
     stage: Annotated[str | None, typer.Option("--stage", help="Only this stage.")] = None,
     status: Annotated[str, typer.Option("--status", help="open, won, lost, archived or all.")] = "all",
-    tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="Only leads with this tag; repeat for more.")
-                   ] = None,
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", "-t", help="Only leads with this tag; repeat for more.")
+    ] = None,
     owner: Annotated[str | None, typer.Option("--owner", help="Only leads of this owner.")] = None,
     source: Annotated[str | None, typer.Option("--source", help="Only leads from this source.")] = None,
     min_score: Annotated[int | None, typer.Option("--min-score", help="Only leads scoring at least this.")] = None,
@@ -39,10 +40,13 @@ def export_data(
     what = check_what(what)
     fmt = fmt or ("jsonl" if what == "all" else "csv")
     if what == "all" and fmt == "csv":
-        raise UsageError("--what all needs --format jsonl or json (a CSV holds one table); "
-                         "export leads and activities to two CSV files instead.")
-    wanted = LeadFilter(stage=stage, status=status.lower(), tags=tag or [], owner=owner, source=source,
-                        min_score=min_score)
+        raise UsageError(
+            "--what all needs --format jsonl or json (a CSV holds one table); "
+            "export leads and activities to two CSV files instead."
+        )
+    wanted = LeadFilter(
+        stage=stage, status=status.lower(), tags=tag or [], owner=owner, source=source, min_score=min_score
+    )
     with pipeline(db, write=False) as session:
         if output == "-":
             write_export(session, sys.stdout, what=what, fmt=fmt, wanted=wanted)
@@ -66,31 +70,88 @@ def export_data(
 
 
 def import_data(
-    file: Annotated[str, typer.Argument(metavar="FILE|-", help="A CSV, JSON or JSON Lines file; - reads stdin.",
-                                        show_default=False)],
-    fmt: Annotated[str | None, typer.Option("--format", "-f", help="csv, json or jsonl (default: from the "
-                                            "file name, else from the content).", show_default=False)] = None,
-    what: Annotated[str | None, typer.Option("--what", help="leads, activities or all (default: from the file).",
-                                             show_default=False)] = None,
-    map_: Annotated[list[str] | None, typer.Option("--map", metavar="COLUMN=FIELD", help=(
-        "Read COLUMN into FIELD (name, company, email, value, stage, created_at, …, field:KEY, ignore); repeat."))
-                    ] = None,
-    ignore: Annotated[list[str] | None, typer.Option("--ignore", metavar="COLUMN", help="Drop this column; repeat.")
-                      ] = None,
-    stage_map: Annotated[list[str] | None, typer.Option("--stage-map", metavar="OLD=NEW", help=(
-        "Put leads of the file's stage OLD in stage NEW (or NEW = won / lost); repeat."))] = None,
-    create_stages: Annotated[bool, typer.Option("--create-stages", help=(
-        "Add the file's unknown stages at the end of the pipeline (at most 6 stages in all)."))] = False,
-    on_duplicate: Annotated[str, typer.Option("--on-duplicate", help=(
-        "A row with the email, or name and company, of a lead already there: error, skip or update."))] = "error",
-    skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help=(
-        "Import the good rows; write the bad ones, with an error column, to the rejects file."))] = False,
-    rejects: Annotated[str | None, typer.Option("--rejects", metavar="FILE", help=(
-        "Where --skip-invalid writes the bad rows (default: FILE.rejects.csv)"), show_default=False)] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help=(
-        "Show how the columns map and the first rows as they would be stored; write nothing."))] = False,
-    default_stage: Annotated[str | None, typer.Option("--default-stage", metavar="STAGE", help=(
-        "Stage for rows without one (default: the first stage)."), show_default=False)] = None,
+    file: Annotated[
+        str, typer.Argument(metavar="FILE|-", help="A CSV, JSON or JSON Lines file; - reads stdin.", show_default=False)
+    ],
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="csv, json or jsonl (default: from the file name, else from the content).",
+            show_default=False,
+        ),
+    ] = None,
+    what: Annotated[
+        str | None,
+        typer.Option("--what", help="leads, activities or all (default: from the file).", show_default=False),
+    ] = None,
+    map_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map",
+            metavar="COLUMN=FIELD",
+            help=(
+                "Read COLUMN into FIELD (name, company, email, value, stage, created_at, …, field:KEY, ignore); repeat."
+            ),
+        ),
+    ] = None,
+    ignore: Annotated[
+        list[str] | None, typer.Option("--ignore", metavar="COLUMN", help="Drop this column; repeat.")
+    ] = None,
+    stage_map: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--stage-map",
+            metavar="OLD=NEW",
+            help=("Put leads of the file's stage OLD in stage NEW (or NEW = won / lost); repeat."),
+        ),
+    ] = None,
+    create_stages: Annotated[
+        bool,
+        typer.Option(
+            "--create-stages",
+            help=("Add the file's unknown stages at the end of the pipeline (at most 6 stages in all)."),
+        ),
+    ] = False,
+    on_duplicate: Annotated[
+        str,
+        typer.Option(
+            "--on-duplicate",
+            help=("A row with the email, or name and company, of a lead already there: error, skip or update."),
+        ),
+    ] = "error",
+    skip_invalid: Annotated[
+        bool,
+        typer.Option(
+            "--skip-invalid",
+            help=("Import the good rows; write the bad ones, with an error column, to the rejects file."),
+        ),
+    ] = False,
+    rejects: Annotated[
+        str | None,
+        typer.Option(
+            "--rejects",
+            metavar="FILE",
+            help=("Where --skip-invalid writes the bad rows (default: FILE.rejects.csv)"),
+            show_default=False,
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help=("Show how the columns map and the first rows as they would be stored; write nothing.")
+        ),
+    ] = False,
+    default_stage: Annotated[
+        str | None,
+        typer.Option(
+            "--default-stage",
+            metavar="STAGE",
+            help=("Stage for rows without one (default: the first stage)."),
+            show_default=False,
+        ),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Import leads and activities from CSV, JSON or JSON Lines, all or nothing, in one transaction.
@@ -107,10 +168,17 @@ def import_data(
 
     if rejects and not skip_invalid:
         raise UsageError("--rejects only makes sense with --skip-invalid; add --skip-invalid.")
-    options = ImportOptions(what=what.lower() if what else None, maps=map_ or [], ignore=ignore or [],
-                            stage_map=stage_map or [], create_stages=create_stages,
-                            on_duplicate=on_duplicate.lower(), skip_invalid=skip_invalid, dry_run=dry_run,
-                            default_stage=default_stage)
+    options = ImportOptions(
+        what=what.lower() if what else None,
+        maps=map_ or [],
+        ignore=ignore or [],
+        stage_map=stage_map or [],
+        create_stages=create_stages,
+        on_duplicate=on_duplicate.lower(),
+        skip_invalid=skip_invalid,
+        dry_run=dry_run,
+        default_stage=default_stage,
+    )
     source = open_source(file, fmt.lower() if fmt else None)
     for text in source.warnings:
         warning(text)
@@ -138,8 +206,10 @@ def import_data(
     if counts.activities:
         parts.append(f"{counts.activities:,} activit{'y' if counts.activities == 1 else 'ies'} added")
     if counts.activities_skipped:
-        parts.append(f"{counts.activities_skipped:,} activities of "
-                     f"{'existing' if options.on_duplicate == 'update' else 'skipped'} leads left out")
+        parts.append(
+            f"{counts.activities_skipped:,} activities of "
+            f"{'existing' if options.on_duplicate == 'update' else 'skipped'} leads left out"
+        )
     if result.created_stages:
         parts.append(f"stage(s) created: {', '.join(result.created_stages)}")
     message(f"Imported from {source.name}: " + "; ".join(parts) + ".")
@@ -191,34 +261,59 @@ def _show_dry_run(result) -> None:
             table.add_column(column, no_wrap=True)
         for row in result.preview:
             value = money(row["value"])
-            table.add_row(str(row["row"]), escape(row["name"]), escape(row["company"]), escape(row["email"]),
-                          value, escape(row["stage"]), row["status"], (row["created_at"] or "")[:10],
-                          (row["closed_at"] or "")[:10])
+            table.add_row(
+                str(row["row"]),
+                escape(row["name"]),
+                escape(row["company"]),
+                escape(row["email"]),
+                value,
+                escape(row["stage"]),
+                row["status"],
+                (row["created_at"] or "")[:10],
+                (row["closed_at"] or "")[:10],
+            )
         console.print(table)
     counts = result.counts
     if result.failure is not None:
         message("Dry run: the import would be refused (see the error below); nothing was written.")
         return
-    message(f"Dry run: {counts.added:,} lead(s) would be added, {counts.updated:,} updated, "
-            f"{counts.skipped:,} skipped, {counts.activities:,} activities added; nothing was written.")
+    message(
+        f"Dry run: {counts.added:,} lead(s) would be added, {counts.updated:,} updated, "
+        f"{counts.skipped:,} skipped, {counts.activities:,} activities added; nothing was written."
+    )
 
 
 def write_export(session, out, *, what: str, fmt: str, wanted) -> int:
     """The chosen records, through the one output path, to `out`; returns how many were written."""
     from pipectl.core.exporting import (
-        ACTIVITY_KEYS, LEAD_CSV_EXTRA, activity_records, all_records, flat_activity, lead_records,
+        ACTIVITY_KEYS,
+        LEAD_CSV_EXTRA,
+        activity_records,
+        all_records,
+        flat_activity,
+        lead_records,
     )
     from pipectl.core.views import field_keys, lead_values
     from pipectl.output import Csv, emit, lead_layout
 
     if what == "all":
-        data = all_records(session, wanted) if fmt == "jsonl" else {
-            "leads": lead_records(session, wanted), "activities": activity_records(session, wanted)}
+        data = (
+            all_records(session, wanted)
+            if fmt == "jsonl"
+            else {"leads": lead_records(session, wanted), "activities": activity_records(session, wanted)}
+        )
         return emit(fmt, data, out=out)
     if what == "leads":
-        return emit(fmt, lead_records(session, wanted), out=out,
-                    csv_layout=lead_layout(lambda: field_keys(session), LEAD_CSV_EXTRA,
-                                           values=lambda keys: lead_values(session, wanted, keys, restore=True)))
+        return emit(
+            fmt,
+            lead_records(session, wanted),
+            out=out,
+            csv_layout=lead_layout(
+                lambda: field_keys(session),
+                LEAD_CSV_EXTRA,
+                values=lambda keys: lead_values(session, wanted, keys, restore=True),
+            ),
+        )
     return emit(fmt, activity_records(session, wanted), out=out, csv_layout=Csv(ACTIVITY_KEYS, flatten=flat_activity))
 
 

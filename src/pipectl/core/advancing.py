@@ -20,8 +20,9 @@ from pipectl.storage.models import Activity, Lead, Stage
 LEADS, ACTIVITIES, STAGES = Lead.__table__, Activity.__table__, Stage.__table__
 
 
-def forward_moves(session: Session, model: ScoreModel, now: datetime, *, stored: bool,
-                  lead_id: int | None = None) -> list[dict]:
+def forward_moves(
+    session: Session, model: ScoreModel, now: datetime, *, stored: bool, lead_id: int | None = None
+) -> list[dict]:
     """Open leads whose score reaches a later stage's minimum (and its BANT rule, where it has one).
 
     Each lead's target is the furthest such stage. With `stored`, the stored score is read; without,
@@ -35,25 +36,46 @@ def forward_moves(session: Session, model: ScoreModel, now: datetime, *, stored:
         scored = scored.subquery("scores")
     else:
         computed = scoring_sql.raw_scores(model, now, lead_id)
-        scored = select(computed.c.id.label("id"),
-                        scoring_sql.clamped(computed.c.raw).label("score")).subquery("scores")
+        scored = select(computed.c.id.label("id"), scoring_sql.clamped(computed.c.raw).label("score")).subquery(
+            "scores"
+        )
     bant_met = and_(*(LEADS.c[criterion] == "yes" for criterion in BANT_CRITERIA))
     query = (
-        select(LEADS.c.id, LEADS.c.name, scored.c.score, current.c.name.label("from_stage"),
-               func.max(target.c.position).label("target_position"))
+        select(
+            LEADS.c.id,
+            LEADS.c.name,
+            scored.c.score,
+            current.c.name.label("from_stage"),
+            func.max(target.c.position).label("target_position"),
+        )
         .join(scored, scored.c.id == LEADS.c.id)
         .join(current, current.c.id == LEADS.c.stage_id)
-        .join(target, and_(target.c.removed == False, target.c.position > current.c.position,  # noqa: E712
-                           target.c.min_score.is_not(None), scored.c.score >= target.c.min_score,
-                           or_(target.c.requires_bant == False, bant_met)))  # noqa: E712
+        .join(
+            target,
+            and_(
+                target.c.removed == False,
+                target.c.position > current.c.position,  # noqa: E712
+                target.c.min_score.is_not(None),
+                scored.c.score >= target.c.min_score,
+                or_(target.c.requires_bant == False, bant_met),
+            ),
+        )  # noqa: E712
         .group_by(LEADS.c.id, LEADS.c.name, scored.c.score, current.c.name)
         .order_by(LEADS.c.id)
     )
-    names = dict(session.connection().execute(
-        select(STAGES.c.position, STAGES.c.name).where(STAGES.c.removed == False)).all())  # noqa: E712
-    return [{"id": row.id, "name": row.name, "score": int(row.score), "from": row.from_stage,
-             "to": names[row.target_position]}
-            for row in session.connection().execute(query)]
+    names = dict(
+        session.connection().execute(select(STAGES.c.position, STAGES.c.name).where(STAGES.c.removed == False)).all()
+    )  # noqa: E712
+    return [
+        {
+            "id": row.id,
+            "name": row.name,
+            "score": int(row.score),
+            "from": row.from_stage,
+            "to": names[row.target_position],
+        }
+        for row in session.connection().execute(query)
+    ]
 
 
 def advance_leads(session: Session, *, dry_run: bool = False, lead_id: int | None = None) -> list[dict]:
@@ -80,22 +102,45 @@ def advance_leads(session: Session, *, dry_run: bool = False, lead_id: int | Non
 def _move(session: Session, moves: list[dict], now: datetime) -> None:
     """The moves as one executemany UPDATE of the leads and one INSERT of their `stage_change` rows."""
     session.flush()
-    stage_ids = dict(session.connection().execute(
-        select(STAGES.c.name, STAGES.c.id).where(STAGES.c.removed == False)).all())  # noqa: E712
-    from_ids = dict(session.connection().execute(
-        select(LEADS.c.id, LEADS.c.stage_id).where(LEADS.c.id.in_([move["id"] for move in moves]))).all())
+    stage_ids = dict(
+        session.connection().execute(select(STAGES.c.name, STAGES.c.id).where(STAGES.c.removed == False)).all()
+    )  # noqa: E712
+    from_ids = dict(
+        session.connection()
+        .execute(select(LEADS.c.id, LEADS.c.stage_id).where(LEADS.c.id.in_([move["id"] for move in moves])))
+        .all()
+    )
     now_ts = to_timestamp(now)
     stamp = bindparam("now_ts", type_=BigInteger)
     session.connection().execute(
-        update(LEADS).where(LEADS.c.id == bindparam("lead_id"))
-        .values(stage_id=bindparam("to_stage_id"), stage_entered_at=stamp, updated_at=stamp,
-                last_activity_at=case((LEADS.c.last_activity_at < stamp, stamp), else_=LEADS.c.last_activity_at)),
-        [{"lead_id": move["id"], "to_stage_id": stage_ids[move["to"]], "now_ts": now_ts} for move in moves])
-    session.connection().execute(insert(ACTIVITIES), [
-        {"lead_id": move["id"], "kind": "stage_change", "at": now_ts, "due": None, "done": True,
-         "note": f"score {move['score']} reached {move['to']}'s minimum", "data": {"automatic": True},
-         "from_stage_id": from_ids[move["id"]], "to_stage_id": stage_ids[move["to"]], "recorded_at": now_ts}
-        for move in moves])
+        update(LEADS)
+        .where(LEADS.c.id == bindparam("lead_id"))
+        .values(
+            stage_id=bindparam("to_stage_id"),
+            stage_entered_at=stamp,
+            updated_at=stamp,
+            last_activity_at=case((LEADS.c.last_activity_at < stamp, stamp), else_=LEADS.c.last_activity_at),
+        ),
+        [{"lead_id": move["id"], "to_stage_id": stage_ids[move["to"]], "now_ts": now_ts} for move in moves],
+    )
+    session.connection().execute(
+        insert(ACTIVITIES),
+        [
+            {
+                "lead_id": move["id"],
+                "kind": "stage_change",
+                "at": now_ts,
+                "due": None,
+                "done": True,
+                "note": f"score {move['score']} reached {move['to']}'s minimum",
+                "data": {"automatic": True},
+                "from_stage_id": from_ids[move["id"]],
+                "to_stage_id": stage_ids[move["to"]],
+                "recorded_at": now_ts,
+            }
+            for move in moves
+        ],
+    )
     # Leads the session holds must not keep their old stage; the moved ones are re-scored at the commit.
     for move in moves:
         lead = session.identity_map.get((Lead, (move["id"],), None))

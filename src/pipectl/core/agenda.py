@@ -37,8 +37,11 @@ from pipectl.storage.models import Activity, Lead
 TASK = "task"
 SECTIONS = ("overdue", "today", "upcoming", "needs_decision", "no_next_action")
 SECTION_TITLES = {
-    "overdue": "Overdue", "today": "Today", "upcoming": "Upcoming",
-    "needs_decision": "Stalled: needs a decision", "no_next_action": "No next action",
+    "overdue": "Overdue",
+    "today": "Today",
+    "upcoming": "Upcoming",
+    "needs_decision": "Stalled: needs a decision",
+    "no_next_action": "No next action",
 }
 # The keys an agenda row adds to the lead contract.
 AGENDA_KEYS = ("section", "days_overdue", "task_id", "appointment")
@@ -50,8 +53,10 @@ DEFAULT_LIMIT = 20
 def open_task(session: Session, lead_id: int) -> Activity | None:
     """The lead's open next action, if it has one."""
     return session.exec(
-        select(Activity).where(Activity.lead_id == lead_id, Activity.done == False)  # noqa: E712
-        .order_by(Activity.due, Activity.id).limit(1)
+        select(Activity)
+        .where(Activity.lead_id == lead_id, Activity.done == False)  # noqa: E712
+        .order_by(Activity.due, Activity.id)
+        .limit(1)
     ).first()
 
 
@@ -60,8 +65,9 @@ def is_appointment(due: datetime | None) -> bool:
     return due is not None and (due.hour, due.minute, due.second) != (0, 0, 0)
 
 
-def plan_action(session: Session, lead: Lead, action: str, due: datetime, *,
-                at: datetime | None = None) -> tuple[Activity, dict | None]:
+def plan_action(
+    session: Session, lead: Lead, action: str, due: datetime, *, at: datetime | None = None
+) -> tuple[Activity, dict | None]:
     """Set an open lead's next action; returns the task and the action it replaced (or None)."""
     action = " ".join(str(action or "").split())
     if not action:
@@ -73,8 +79,16 @@ def plan_action(session: Session, lead: Lead, action: str, due: datetime, *,
     task = open_task(session, lead.id)
     replaced = None
     if task is None:
-        task = Activity(lead_id=lead.id, kind=TASK, at=at, note=action, due=due, done=False,
-                        recorded_at=clock.now(), data={"revision": 0})
+        task = Activity(
+            lead_id=lead.id,
+            kind=TASK,
+            at=at,
+            note=action,
+            due=due,
+            done=False,
+            recorded_at=clock.now(),
+            data={"revision": 0},
+        )
     else:
         replaced = {"note": task.note, "due": iso(task.due)}
         data = dict(task.data or {})
@@ -90,8 +104,7 @@ def plan_action(session: Session, lead: Lead, action: str, due: datetime, *,
     return task, replaced
 
 
-def complete_action(session: Session, lead: Lead, *, at: datetime | None = None,
-                    note: str | None = None) -> Activity:
+def complete_action(session: Session, lead: Lead, *, at: datetime | None = None, note: str | None = None) -> Activity:
     """Mark the lead's open next action done at `at` (default now); it counts as activity."""
     task = open_task(session, lead.id)
     if task is None:
@@ -145,8 +158,12 @@ def planned_rows(session: Session, now: datetime, within: timedelta = DEFAULT_WI
     query = (
         select(Activity.id, Activity.lead_id, Activity.due, Lead.score)
         .join(Lead, Lead.id == Activity.lead_id)
-        .where(Activity.done == False, Activity.due.is_not(None), Activity.due < horizon,  # noqa: E712
-               Lead.status == "open")
+        .where(
+            Activity.done == False,
+            Activity.due.is_not(None),
+            Activity.due < horizon,  # noqa: E712
+            Lead.status == "open",
+        )
         .order_by(Activity.due, Lead.score.desc(), Activity.id)
         .execution_options(yield_per=CHUNK)
     )
@@ -155,12 +172,12 @@ def planned_rows(session: Session, now: datetime, within: timedelta = DEFAULT_WI
         section = "overdue" if day < today.date() else "today" if day < tomorrow.date() else "upcoming"
         overdue = max((today.date() - day).days, 0)
         for row in sorted(group, key=lambda row: (-(row.score or 0), row.due, row.id)):
-            yield AgendaRow(lead_id=row.lead_id, section=section, task_id=row.id, due=row.due,
-                            days_overdue=overdue)
+            yield AgendaRow(lead_id=row.lead_id, section=section, task_id=row.id, due=row.due, days_overdue=overdue)
 
 
-def unplanned_rows(session: Session, limit: int | None = DEFAULT_LIMIT, *,
-                   exclude: set[int] | None = None) -> list[AgendaRow]:
+def unplanned_rows(
+    session: Session, limit: int | None = DEFAULT_LIMIT, *, exclude: set[int] | None = None
+) -> list[AgendaRow]:
     """Open leads without an open next action, highest score first, at most `limit` (None: all)."""
     if limit is not None and limit < 1:
         raise UsageError("--limit must be at least 1.")
@@ -176,8 +193,9 @@ def unplanned_rows(session: Session, limit: int | None = DEFAULT_LIMIT, *,
 STALLED_SCAN = 20_000
 
 
-def stalled_rows(session: Session, now: datetime, limit: int | None = DEFAULT_LIMIT, *,
-                 within: timedelta = DEFAULT_WITHIN) -> list[AgendaRow]:
+def stalled_rows(
+    session: Session, now: datetime, limit: int | None = DEFAULT_LIMIT, *, within: timedelta = DEFAULT_WITHIN
+) -> list[AgendaRow]:
     """Stalled open leads (the hygiene rules), highest score first: each needs a decision.
 
     Leads already listed with an action due in the window are left out. Open leads are read in
@@ -185,8 +203,11 @@ def stalled_rows(session: Session, now: datetime, limit: int | None = DEFAULT_LI
     hygiene rules, until `limit` stalled leads are found or `STALLED_SCAN` leads were checked.
     """
     _today, _tomorrow, horizon = day_bounds(now, within)
-    due_in_window = exists().where(Activity.lead_id == Lead.id, Activity.done == False,  # noqa: E712
-                                   Activity.due < horizon)
+    due_in_window = exists().where(
+        Activity.lead_id == Lead.id,
+        Activity.done == False,  # noqa: E712
+        Activity.due < horizon,
+    )
     from pipectl.core.hygiene import StaleFinder
 
     finder = StaleFinder(session, now)
@@ -200,16 +221,25 @@ def stalled_rows(session: Session, now: datetime, limit: int | None = DEFAULT_LI
         if not page:
             break
         reasons = finder.reasons([lead_id for lead_id, _score in page])
-        found += [AgendaRow(lead_id=lead_id, section="needs_decision", reasons=list(reasons[lead_id]))
-                  for lead_id, _score in page if lead_id in reasons]
+        found += [
+            AgendaRow(lead_id=lead_id, section="needs_decision", reasons=list(reasons[lead_id]))
+            for lead_id, _score in page
+            if lead_id in reasons
+        ]
         if (limit is not None and len(found) >= limit) or len(page) < CHUNK:
             break
         last = tuple(page[-1])
     return found[:limit]
 
 
-def agenda(session: Session, *, within: timedelta = DEFAULT_WITHIN, limit: int | None = DEFAULT_LIMIT,
-           now: datetime | None = None, unplanned: bool = True) -> Iterator[AgendaRow]:
+def agenda(
+    session: Session,
+    *,
+    within: timedelta = DEFAULT_WITHIN,
+    limit: int | None = DEFAULT_LIMIT,
+    now: datetime | None = None,
+    unplanned: bool = True,
+) -> Iterator[AgendaRow]:
     """The whole agenda in order: overdue, today, upcoming, needs a decision, no next action.
 
     A lead appears once: a stalled lead already listed with a due action is not repeated, and a
@@ -223,8 +253,9 @@ def agenda(session: Session, *, within: timedelta = DEFAULT_WITHIN, limit: int |
     return _agenda_rows(session, within, limit, now or clock.now(), unplanned)
 
 
-def _agenda_rows(session: Session, within: timedelta, limit: int | None, now: datetime,
-                 unplanned: bool) -> Iterator[AgendaRow]:
+def _agenda_rows(
+    session: Session, within: timedelta, limit: int | None, now: datetime, unplanned: bool
+) -> Iterator[AgendaRow]:
     yield from planned_rows(session, now, within)
     if not unplanned:
         return
@@ -238,12 +269,18 @@ def agenda_dicts(session: Session, rows: Iterator[AgendaRow]) -> Iterator[dict]:
     from pipectl.core.views import LeadFilter, lead_rows
 
     for chunk in _chunks(rows, CHUNK):
-        leads = {lead["id"]: lead for lead in
-                 lead_rows(session, LeadFilter(status="all", ids=sorted({row.lead_id for row in chunk})))}
+        leads = {
+            lead["id"]: lead
+            for lead in lead_rows(session, LeadFilter(status="all", ids=sorted({row.lead_id for row in chunk})))
+        }
         for row in chunk:
             item = dict(leads[row.lead_id])
-            item.update(section=row.section, days_overdue=row.days_overdue, task_id=row.task_id,
-                        appointment=is_appointment(row.due) if row.task_id else None)
+            item.update(
+                section=row.section,
+                days_overdue=row.days_overdue,
+                task_id=row.task_id,
+                appointment=is_appointment(row.due) if row.task_id else None,
+            )
             if row.reasons is not None:
                 item["reasons"] = row.reasons
             yield item

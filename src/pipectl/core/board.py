@@ -62,7 +62,9 @@ def build_board(session: Session, now: datetime, wanted: BoardFilter | None = No
         stage_id: (count, int(value))
         for stage_id, count, value in session.execute(
             select(LEADS.c.stage_id, func.count(), func.coalesce(func.sum(LEADS.c.value_cents), 0))
-            .where(*wanted.conditions()).group_by(LEADS.c.stage_id))
+            .where(*wanted.conditions())
+            .group_by(LEADS.c.stage_id)
+        )
     }
     days_in_stage = (ts(now) - raw(LEADS.c.stage_entered_at)) // DAY
     cards_by_stage: dict[int, list[dict]] = {}
@@ -70,15 +72,29 @@ def build_board(session: Session, now: datetime, wanted: BoardFilter | None = No
         if not totals.get(stage.id, (0, 0))[0]:
             continue
         query = (
-            select(LEADS.c.id, LEADS.c.name, LEADS.c.company, LEADS.c.value_cents, LEADS.c.score,
-                   days_in_stage, LEADS.c.owner)
+            select(
+                LEADS.c.id,
+                LEADS.c.name,
+                LEADS.c.company,
+                LEADS.c.value_cents,
+                LEADS.c.score,
+                days_in_stage,
+                LEADS.c.owner,
+            )
             .where(LEADS.c.stage_id == stage.id, *wanted.conditions())
             .order_by(LEADS.c.value_cents.desc().nulls_last(), LEADS.c.score.desc(), LEADS.c.id)
             .limit(wanted.limit)
         )
         cards_by_stage[stage.id] = [
-            {"id": lead_id, "name": name, "company": company, "value": to_number(value), "score": score,
-             "days_in_stage": max(int(days), 0), "owner": owner}
+            {
+                "id": lead_id,
+                "name": name,
+                "company": company,
+                "value": to_number(value),
+                "score": score,
+                "days_in_stage": max(int(days), 0),
+                "owner": owner,
+            }
             for lead_id, name, company, value, score, days, owner in session.execute(query)
         ]
     shown = [card["id"] for cards in cards_by_stage.values() for card in cards]
@@ -92,12 +108,23 @@ def build_board(session: Session, now: datetime, wanted: BoardFilter | None = No
             card["stalled"] = card["id"] in reasons
             card["stale_reasons"] = reasons.get(card["id"], [])
             card["nurture"] = card["score"] < threshold
-        columns.append({
-            "stage": stage.name, "probability": stage.probability, "leads": count,
-            "value": to_number(value), "weighted_value": to_number(round(value * stage.probability / 100)),
-            "more": count - len(cards), "cards": cards,
-        })
-    return {"columns": columns, "nurture_below": threshold,
-            "filters": {"owner": wanted.owner, "tags": list(wanted.tags), "limit": wanted.limit},
-            "total": {"leads": sum(c["leads"] for c in columns),
-                      "value": to_number(sum(totals.get(stage.id, (0, 0))[1] for stage in stages))}}
+        columns.append(
+            {
+                "stage": stage.name,
+                "probability": stage.probability,
+                "leads": count,
+                "value": to_number(value),
+                "weighted_value": to_number(round(value * stage.probability / 100)),
+                "more": count - len(cards),
+                "cards": cards,
+            }
+        )
+    return {
+        "columns": columns,
+        "nurture_below": threshold,
+        "filters": {"owner": wanted.owner, "tags": list(wanted.tags), "limit": wanted.limit},
+        "total": {
+            "leads": sum(c["leads"] for c in columns),
+            "value": to_number(sum(totals.get(stage.id, (0, 0))[1] for stage in stages)),
+        },
+    }

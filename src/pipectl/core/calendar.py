@@ -37,8 +37,12 @@ def task_uid(task_id: int, domain: str) -> str:
 def agenda_ics(session: Session, rows: Iterable[dict], now: datetime) -> bytes:
     """The agenda rows' planned actions as an iCalendar document for this database."""
     planned = [row for row in rows if row.get("task_id") and row.get("next_action_due")]
-    return agenda_calendar(planned, domain=calendar_domain(session), now=now,
-                           revisions=task_revisions(session, [row["task_id"] for row in planned]))
+    return agenda_calendar(
+        planned,
+        domain=calendar_domain(session),
+        now=now,
+        revisions=task_revisions(session, [row["task_id"] for row in planned]),
+    )
 
 
 def task_revisions(session: Session, task_ids: list[int]) -> dict[int, int]:
@@ -50,13 +54,15 @@ def task_revisions(session: Session, task_ids: list[int]) -> dict[int, int]:
     revisions: dict[int, int] = {}
     for start in range(0, len(task_ids), 500):
         for task_id, data in session.execute(
-                select(Activity.id, Activity.data).where(Activity.id.in_(task_ids[start:start + 500]))):
+            select(Activity.id, Activity.data).where(Activity.id.in_(task_ids[start : start + 500]))
+        ):
             revisions[task_id] = int((data or {}).get("revision", 0))
     return revisions
 
 
-def agenda_calendar(rows: Iterable[dict], *, domain: str, now: datetime, revisions: dict[int, int] | None = None
-                    ) -> bytes:
+def agenda_calendar(
+    rows: Iterable[dict], *, domain: str, now: datetime, revisions: dict[int, int] | None = None
+) -> bytes:
     """An iCalendar document with one VEVENT per agenda row that has a planned action."""
     from icalendar import Calendar, Event
 

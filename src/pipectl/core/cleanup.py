@@ -39,8 +39,7 @@ def sweep_candidates(session: Session, now: datetime, wanted: SweepFilter | None
     return list(stream_candidates(session, now, wanted)[1])
 
 
-def stream_candidates(session: Session, now: datetime,
-                      wanted: SweepFilter | None = None) -> tuple[int, Iterator[dict]]:
+def stream_candidates(session: Session, now: datetime, wanted: SweepFilter | None = None) -> tuple[int, Iterator[dict]]:
     """How many leads the rules would archive, and those leads one dict at a time.
 
     The dicts are built as they are read (after the queries ran, so the session
@@ -61,8 +60,7 @@ def stream_candidates(session: Session, now: datetime,
     def candidates() -> Iterator[dict]:
         for lead_id, why in reasons.items():
             name, lead_stage = names.pop(lead_id)
-            yield {"id": lead_id, "name": name, "stage": stage_names[lead_stage], "reasons": why,
-                   "action": "archive"}
+            yield {"id": lead_id, "name": name, "stage": stage_names[lead_stage], "reasons": why, "action": "archive"}
 
     return len(reasons), candidates()
 
@@ -77,25 +75,40 @@ def archive_leads(session: Session, candidates: list[dict], now: datetime) -> in
     now_ts = to_timestamp(now)
     archived = 0
     for start in range(0, len(candidates), WRITE_CHUNK):
-        chunk = candidates[start:start + WRITE_CHUNK]
-        still_open = {lead_id: stage_id for lead_id, stage_id in session.execute(
-            select(Lead.id, Lead.stage_id).where(Lead.id.in_([item["id"] for item in chunk]),
-                                                 Lead.status == "open"))}
+        chunk = candidates[start : start + WRITE_CHUNK]
+        still_open = {
+            lead_id: stage_id
+            for lead_id, stage_id in session.execute(
+                select(Lead.id, Lead.stage_id).where(Lead.id.in_([item["id"] for item in chunk]), Lead.status == "open")
+            )
+        }
         chunk = [item for item in chunk if item["id"] in still_open]
         if not chunk:
             continue
         session.execute(
-            update(leads).where(leads.c.id == bindparam("lead_id"), leads.c.status == "open")
-            .values(status="archived", archived_at=now_ts, updated_at=now_ts,
-                    archived_reason=bindparam("reason")),
+            update(leads)
+            .where(leads.c.id == bindparam("lead_id"), leads.c.status == "open")
+            .values(status="archived", archived_at=now_ts, updated_at=now_ts, archived_reason=bindparam("reason")),
             [{"lead_id": item["id"], "reason": REASON_SEPARATOR.join(item["reasons"])} for item in chunk],
         )
-        session.execute(insert(activities), [
-            {"lead_id": item["id"], "kind": "archived", "at": now_ts, "note": REASON_SEPARATOR.join(item["reasons"]),
-             "due": None, "done": True, "from_stage_id": still_open[item["id"]], "to_stage_id": None,
-             "data": {"reasons": item["reasons"]}, "recorded_at": now_ts}
-            for item in chunk
-        ])
+        session.execute(
+            insert(activities),
+            [
+                {
+                    "lead_id": item["id"],
+                    "kind": "archived",
+                    "at": now_ts,
+                    "note": REASON_SEPARATOR.join(item["reasons"]),
+                    "due": None,
+                    "done": True,
+                    "from_stage_id": still_open[item["id"]],
+                    "to_stage_id": None,
+                    "data": {"reasons": item["reasons"]},
+                    "recorded_at": now_ts,
+                }
+                for item in chunk
+            ],
+        )
         archived += len(chunk)
     # The ORM must not keep stale copies of leads changed behind its back.
     session.expire_all()
@@ -107,14 +120,15 @@ def restore_lead(session: Session, lead: Lead, *, at: datetime | None = None, no
     from pipectl import clock
 
     if lead.status != "archived":
-        raise RuleViolation(f"Lead #{lead.id} {lead.name} is {lead.status}, not archived; only archived leads "
-                            "can be restored (`pipectl list --status archived` shows them).")
+        raise RuleViolation(
+            f"Lead #{lead.id} {lead.name} is {lead.status}, not archived; only archived leads "
+            "can be restored (`pipectl list --status archived` shows them)."
+        )
     at = at or clock.now()
     reasons = lead.archived_reason
     lead.status, lead.archived_at, lead.archived_reason = "open", None, None
     # Restoring counts as activity: the next sweep gives the lead a fresh idle period.
-    record(session, lead, "restored", at, note=note, data={"archived_because": reasons},
-           to_stage_id=lead.stage_id)
+    record(session, lead, "restored", at, note=note, data={"archived_because": reasons}, to_stage_id=lead.stage_id)
     return lead
 
 
@@ -139,8 +153,10 @@ def count_purge(session: Session, cutoff: datetime) -> PurgeCount:
     """What `purge_archived(cutoff)` would delete, counted in SQL."""
     ids = purge_selection(cutoff)
     leads = session.execute(select(func.count()).select_from(ids.subquery())).scalar_one()
-    counts = [session.execute(select(func.count()).select_from(table).where(table.c.lead_id.in_(ids))).scalar_one()
-              for table in CHILD_TABLES]
+    counts = [
+        session.execute(select(func.count()).select_from(table).where(table.c.lead_id.in_(ids))).scalar_one()
+        for table in CHILD_TABLES
+    ]
     return PurgeCount(leads, *counts)
 
 
@@ -150,7 +166,8 @@ def purge_archived(session: Session, cutoff: datetime) -> PurgeCount:
     # Children first, explicitly: the result is the same whether or not the backend cascades.
     removed = [session.execute(delete(table).where(table.c.lead_id.in_(ids))).rowcount for table in CHILD_TABLES]
     table = Lead.__table__
-    leads = session.execute(delete(table).where(table.c.status == "archived",
-                                                table.c.archived_at < to_timestamp(cutoff))).rowcount
+    leads = session.execute(
+        delete(table).where(table.c.status == "archived", table.c.archived_at < to_timestamp(cutoff))
+    ).rowcount
     session.expire_all()
     return PurgeCount(leads, *removed)

@@ -25,8 +25,7 @@ WHATS = ("leads", "activities", "all")
 LEAD_KEYS = CONTRACT_KEYS + ("archived_at", "bant")
 # What a lead's CSV adds to the contract's columns: what a restore needs.
 LEAD_CSV_EXTRA = ("archived_at",) + BANT_COLUMNS
-ACTIVITY_KEYS = ("id", "lead_id", "lead_email", "kind", "at", "note", "due", "done", "from_stage", "to_stage",
-                 "data")
+ACTIVITY_KEYS = ("id", "lead_id", "lead_email", "kind", "at", "note", "due", "done", "from_stage", "to_stage", "data")
 CHUNK = 1000
 
 
@@ -46,19 +45,43 @@ def activity_records(session: Session, wanted: LeadFilter) -> Iterator[dict]:
     """The activities of the chosen leads, oldest first (by id), streamed as plain rows."""
     stage_names = dict(session.execute(select(Stage.id, Stage.name)).all())
     activities, leads = Activity.__table__, Lead.__table__
-    query = (select(activities.c.id, activities.c.lead_id, leads.c.email, activities.c.kind,
-                    type_coerce(activities.c.at, Integer), activities.c.note, type_coerce(activities.c.due, Integer),
-                    activities.c.done, activities.c.from_stage_id, activities.c.to_stage_id, activities.c.data)
-             .join(leads, leads.c.id == activities.c.lead_id).order_by(activities.c.id))
+    query = (
+        select(
+            activities.c.id,
+            activities.c.lead_id,
+            leads.c.email,
+            activities.c.kind,
+            type_coerce(activities.c.at, Integer),
+            activities.c.note,
+            type_coerce(activities.c.due, Integer),
+            activities.c.done,
+            activities.c.from_stage_id,
+            activities.c.to_stage_id,
+            activities.c.data,
+        )
+        .join(leads, leads.c.id == activities.c.lead_id)
+        .order_by(activities.c.id)
+    )
     if _filters(wanted):
         chosen = lead_query(session, wanted).with_only_columns(leads.c.id).order_by(None)
         query = query.where(activities.c.lead_id.in_(chosen))
     text = LocalInstants().text
     for activity_id, lead_id, email, kind, at, note, due, done, from_id, to_id, data in session.execute(
-            query.execution_options(yield_per=CHUNK)):
-        yield {"id": activity_id, "lead_id": lead_id, "lead_email": email, "kind": kind, "at": text(at),
-               "note": note, "due": text(due), "done": done, "from_stage": stage_names.get(from_id),
-               "to_stage": stage_names.get(to_id), "data": data}
+        query.execution_options(yield_per=CHUNK)
+    ):
+        yield {
+            "id": activity_id,
+            "lead_id": lead_id,
+            "lead_email": email,
+            "kind": kind,
+            "at": text(at),
+            "note": note,
+            "due": text(due),
+            "done": done,
+            "from_stage": stage_names.get(from_id),
+            "to_stage": stage_names.get(to_id),
+            "data": data,
+        }
 
 
 def all_records(session: Session, wanted: LeadFilter) -> Iterator[dict]:
@@ -70,9 +93,20 @@ def all_records(session: Session, wanted: LeadFilter) -> Iterator[dict]:
 
 
 def _filters(wanted: LeadFilter) -> bool:
-    return any((wanted.stage, wanted.status not in (None, "all"), wanted.tags, wanted.owner, wanted.source,
-                wanted.min_score is not None, wanted.ids is not None, wanted.qualified is not None,
-                wanted.disqualified, wanted.limit))
+    return any(
+        (
+            wanted.stage,
+            wanted.status not in (None, "all"),
+            wanted.tags,
+            wanted.owner,
+            wanted.source,
+            wanted.min_score is not None,
+            wanted.ids is not None,
+            wanted.qualified is not None,
+            wanted.disqualified,
+            wanted.limit,
+        )
+    )
 
 
 def flat_activity(activity: dict) -> dict:

@@ -15,7 +15,15 @@ from sqlmodel import Session
 
 from pipectl.core.metrics import LEADS, overall_rates, stage_outcomes
 from pipectl.core.periods import (
-    DAY, PERIODS, add_months, date_in_text, month_label, month_start, period_bounds, raw, ts,
+    DAY,
+    PERIODS,
+    add_months,
+    date_in_text,
+    month_label,
+    month_start,
+    period_bounds,
+    raw,
+    ts,
 )
 from pipectl.dates import iso, to_timestamp
 from pipectl.errors import UsageError
@@ -66,12 +74,12 @@ def bucket_name(index: int, months: list) -> str:
     return month_label(months[index])
 
 
-def open_pipeline(session: Session, now: datetime, cycle_days: float | None, months: list,
-                  period_end: datetime) -> list[tuple]:
+def open_pipeline(
+    session: Session, now: datetime, cycle_days: float | None, months: list, period_end: datetime
+) -> list[tuple]:
     """(bucket, stage id, leads, value cents, value cents due by `period_end`) for open leads."""
     expected = expected_close(now, cycle_days)
-    query_from = LEADS.outerjoin(
-        FIELDS, and_(FIELDS.c.lead_id == LEADS.c.id, FIELDS.c.key == EXPECTED_CLOSE_FIELD))
+    query_from = LEADS.outerjoin(FIELDS, and_(FIELDS.c.lead_id == LEADS.c.id, FIELDS.c.key == EXPECTED_CLOSE_FIELD))
     dated = (
         select(LEADS.c.stage_id, LEADS.c.value_cents, expected.label("expected"))
         .select_from(query_from)
@@ -82,13 +90,16 @@ def open_pipeline(session: Session, now: datetime, cycle_days: float | None, mon
     # CASE (PostgreSQL would have to prove two copies with their own parameters equal).
     bucketed = select(dated, bucket_of(dated.c.expected, months).label("bucket")).subquery()
     due_value = func.sum(case((bucketed.c.expected < ts(period_end), bucketed.c.value_cents), else_=0))
-    query = (
-        select(bucketed.c.bucket, bucketed.c.stage_id, func.count(),
-               func.coalesce(func.sum(bucketed.c.value_cents), 0), func.coalesce(due_value, 0))
-        .group_by(bucketed.c.bucket, bucketed.c.stage_id)
-    )
-    return [(index, stage_id, count, int(value), int(due)) for index, stage_id, count, value, due
-            in session.execute(query)]
+    query = select(
+        bucketed.c.bucket,
+        bucketed.c.stage_id,
+        func.count(),
+        func.coalesce(func.sum(bucketed.c.value_cents), 0),
+        func.coalesce(due_value, 0),
+    ).group_by(bucketed.c.bucket, bucketed.c.stage_id)
+    return [
+        (index, stage_id, count, int(value), int(due)) for index, stage_id, count, value, due in session.execute(query)
+    ]
 
 
 def stage_win_rate(closed: tuple[int, int] | None) -> float | None:
@@ -126,8 +137,14 @@ def resolve_quota(session: Session, amount_cents: int | None, period: str | None
     return amount, period or saved.get("period") or "month"
 
 
-def compute_forecast(session: Session, now: datetime, *, as_of: datetime | None = None,
-                     quota_cents: int | None = None, period: str | None = None) -> dict:
+def compute_forecast(
+    session: Session,
+    now: datetime,
+    *,
+    as_of: datetime | None = None,
+    quota_cents: int | None = None,
+    period: str | None = None,
+) -> dict:
     """Every figure of `pipectl forecast`, as the JSON it prints."""
     from pipectl.core.stages import open_stages
 
@@ -155,8 +172,9 @@ def compute_forecast(session: Session, now: datetime, *, as_of: datetime | None 
     expected_in_period = 0.0
     for index, stage_id, count, value, due in groups:
         for table, key in ((by_month, index), (by_stage, stage_id)):
-            entry = table.setdefault(key, {"leads": 0, "value": 0, "weighted": 0.0, "weighted_historical": 0.0,
-                                           "has_history": False})
+            entry = table.setdefault(
+                key, {"leads": 0, "value": 0, "weighted": 0.0, "weighted_historical": 0.0, "has_history": False}
+            )
             entry["leads"] += count
             entry["value"] += value
             entry["weighted"] += weighted(stage_id, value)
@@ -167,35 +185,53 @@ def compute_forecast(session: Session, now: datetime, *, as_of: datetime | None 
         expected_in_period += weighted(stage_id, due)
 
     def figures(entry: dict) -> dict:
-        return {"leads": entry["leads"], "value": to_number(entry["value"]),
-                "weighted": to_number(round(entry["weighted"])),
-                "weighted_historical": to_number(round(entry["weighted_historical"]))
-                if entry["has_history"] else None}
+        return {
+            "leads": entry["leads"],
+            "value": to_number(entry["value"]),
+            "weighted": to_number(round(entry["weighted"])),
+            "weighted_historical": to_number(round(entry["weighted_historical"])) if entry["has_history"] else None,
+        }
 
     order = sorted(by_month, key=lambda index: (index == -2, index))
     month_rows = [{"month": bucket_name(index, months), **figures(by_month[index])} for index in order]
-    stage_rows = [{"stage": stage.name, "probability": stage.probability,
-                   "historical_win_rate": rate_for_people(historical[stage.id]),
-                   **figures(by_stage.get(stage.id, {"leads": 0, "value": 0, "weighted": 0.0,
-                                                     "weighted_historical": 0.0,
-                                                     "has_history": historical[stage.id] is not None}))}
-                  for stage in stages]
+    stage_rows = [
+        {
+            "stage": stage.name,
+            "probability": stage.probability,
+            "historical_win_rate": rate_for_people(historical[stage.id]),
+            **figures(
+                by_stage.get(
+                    stage.id,
+                    {
+                        "leads": 0,
+                        "value": 0,
+                        "weighted": 0.0,
+                        "weighted_historical": 0.0,
+                        "has_history": historical[stage.id] is not None,
+                    },
+                )
+            ),
+        }
+        for stage in stages
+    ]
     total = {"leads": 0, "value": 0, "weighted": 0.0, "weighted_historical": 0.0, "has_history": False}
     for entry in by_stage.values():
         for key in ("leads", "value", "weighted", "weighted_historical"):
             total[key] += entry[key]
         total["has_history"] |= entry["has_history"]
     if win_rate is None:
-        notes.append("not enough history: no lead has been won or lost yet, so there is no historical "
-                     "win rate and leads without a close date are unscheduled")
+        notes.append(
+            "not enough history: no lead has been won or lost yet, so there is no historical "
+            "win rate and leads without a close date are unscheduled"
+        )
     elif cycle_days is None:
-        notes.append("not enough history: no lead has been won yet, so leads without a close date "
-                     "are unscheduled")
+        notes.append("not enough history: no lead has been won yet, so leads without a close date are unscheduled")
 
     quota = None
     if amount is not None:
-        quota = quota_gap(session, amount, period_name, start, end, as_of, expected_in_period,
-                          average_deal, win_rate, notes)
+        quota = quota_gap(
+            session, amount, period_name, start, end, as_of, expected_in_period, average_deal, win_rate, notes
+        )
     return {
         "as_of": iso(as_of),
         "open": figures(total),
@@ -206,15 +242,26 @@ def compute_forecast(session: Session, now: datetime, *, as_of: datetime | None 
     }
 
 
-def quota_gap(session: Session, amount: int, period_name: str, start: datetime, end: datetime, as_of: datetime,
-              expected: float, average_deal: int | None, win_rate: float | None, notes: list[str]) -> dict:
+def quota_gap(
+    session: Session,
+    amount: int,
+    period_name: str,
+    start: datetime,
+    end: datetime,
+    as_of: datetime,
+    expected: float,
+    average_deal: int | None,
+    win_rate: float | None,
+    notes: list[str],
+) -> dict:
     """Won so far in the period, expected from the pipeline, the gap and the new leads it takes."""
     # "So far" is up to the as-of moment; a date alone means the whole of that day.
     cutoff = as_of if as_of.time() != datetime.min.time() else datetime.combine(as_of.date(), datetime.max.time())
-    won_query = (
-        select(func.coalesce(func.sum(LEADS.c.value_cents), 0), func.count())
-        .where(LEADS.c.status == "won", raw(LEADS.c.closed_at) >= ts(start), raw(LEADS.c.closed_at) < ts(end),
-               raw(LEADS.c.closed_at) <= to_timestamp(cutoff))
+    won_query = select(func.coalesce(func.sum(LEADS.c.value_cents), 0), func.count()).where(
+        LEADS.c.status == "won",
+        raw(LEADS.c.closed_at) >= ts(start),
+        raw(LEADS.c.closed_at) < ts(end),
+        raw(LEADS.c.closed_at) <= to_timestamp(cutoff),
     )
     won_value, won_count = session.execute(won_query).one()
     won_value = int(won_value)
@@ -226,12 +273,17 @@ def quota_gap(session: Session, amount: int, period_name: str, start: datetime, 
     elif average_deal and win_rate:
         needed = math.ceil(gap / (average_deal * win_rate))
     else:
-        notes.append("not enough history to say how many new leads fill the gap "
-                     "(it needs won leads with a value)")
+        notes.append("not enough history to say how many new leads fill the gap (it needs won leads with a value)")
     return {
-        "amount": to_number(amount), "period": period_name, "start": iso(start), "end": iso(end),
-        "won": to_number(won_value), "won_leads": won_count, "expected": to_number(expected_cents),
-        "gap": to_number(gap), "average_deal_size": to_number(average_deal),
+        "amount": to_number(amount),
+        "period": period_name,
+        "start": iso(start),
+        "end": iso(end),
+        "won": to_number(won_value),
+        "won_leads": won_count,
+        "expected": to_number(expected_cents),
+        "gap": to_number(gap),
+        "average_deal_size": to_number(average_deal),
         "win_rate": None if win_rate is None else round(win_rate, 4),
         "new_leads_needed": needed,
     }

@@ -17,13 +17,29 @@ from pipectl.errors import UsageError
 from pipectl.storage.models import Activity, Lead
 
 
-def record(session: Session, lead: Lead, kind: str, at: datetime, *, note: str | None = None,
-           data: dict | None = None, from_stage_id: int | None = None, to_stage_id: int | None = None,
-           touch: bool = True) -> Activity:
+def record(
+    session: Session,
+    lead: Lead,
+    kind: str,
+    at: datetime,
+    *,
+    note: str | None = None,
+    data: dict | None = None,
+    from_stage_id: int | None = None,
+    to_stage_id: int | None = None,
+    touch: bool = True,
+) -> Activity:
     """Write one activity and keep the lead's `last_activity_at` and `updated_at` current."""
     activity = Activity(
-        lead_id=lead.id, kind=kind, at=at, note=note, data=data, done=True,
-        from_stage_id=from_stage_id, to_stage_id=to_stage_id, recorded_at=clock.now(),
+        lead_id=lead.id,
+        kind=kind,
+        at=at,
+        note=note,
+        data=data,
+        done=True,
+        from_stage_id=from_stage_id,
+        to_stage_id=to_stage_id,
+        recorded_at=clock.now(),
     )
     session.add(activity)
     touch_lead(session, lead, kind, at, touch=touch)
@@ -43,11 +59,7 @@ def touch_lead(session: Session, lead: Lead, kind: str, at: datetime, *, touch: 
 
 def timeline(session: Session, lead_id: int, *, limit: int | None = None) -> list[Activity]:
     """A lead's activities, newest first (planned ones by their due time)."""
-    query = (
-        select(Activity)
-        .where(Activity.lead_id == lead_id)
-        .order_by(Activity.at.desc(), Activity.id.desc())
-    )
+    query = select(Activity).where(Activity.lead_id == lead_id).order_by(Activity.at.desc(), Activity.id.desc())
     if limit:
         query = query.limit(limit)
     return list(session.exec(query))

@@ -42,9 +42,15 @@ ID_CHUNK = 500
 WON_SAMPLE = 1000
 
 
-def stale_reasons(session: Session, now: datetime, lead_ids: list[int] | None = None,
-                  rules: list[str] | None = None, *, stage_id: int | None = None,
-                  last_activity_before: datetime | None = None) -> dict[int, list[str]]:
+def stale_reasons(
+    session: Session,
+    now: datetime,
+    lead_ids: list[int] | None = None,
+    rules: list[str] | None = None,
+    *,
+    stage_id: int | None = None,
+    last_activity_before: datetime | None = None,
+) -> dict[int, list[str]]:
     """Open stalled leads: id → every reason in words, ordered by id.
 
     `lead_ids` limits the check to those leads (for a page of a list or a board),
@@ -80,8 +86,9 @@ class StaleFinder:
     averages of won leads are computed only once.
     """
 
-    def __init__(self, session: Session, now: datetime, rules: Iterable[str] | None = None,
-                 limits: CleanupRules | None = None):
+    def __init__(
+        self, session: Session, now: datetime, rules: Iterable[str] | None = None, limits: CleanupRules | None = None
+    ):
         self.session = session
         self.now = now
         self.now_ts = to_timestamp(now)
@@ -90,7 +97,8 @@ class StaleFinder:
         self.stages = {
             stage_id: StageInfo(name, idle_days, position)
             for stage_id, name, idle_days, position in session.execute(
-                select(Stage.id, Stage.name, Stage.idle_days, Stage.position))
+                select(Stage.id, Stage.name, Stage.idle_days, Stage.position)
+            )
         }
         placed = [(info.position, stage_id) for stage_id, info in self.stages.items() if info.position is not None]
         self.last_stage_id = max(placed)[1] if placed else None
@@ -98,9 +106,14 @@ class StaleFinder:
 
     # -- public -------------------------------------------------------------------------------
 
-    def reasons(self, lead_ids: list[int] | None = None, *, stage_id: int | None = None,
-                last_activity_before: datetime | None = None,
-                names: dict[int, tuple[str, int]] | None = None) -> dict[int, list[str]]:
+    def reasons(
+        self,
+        lead_ids: list[int] | None = None,
+        *,
+        stage_id: int | None = None,
+        last_activity_before: datetime | None = None,
+        names: dict[int, tuple[str, int]] | None = None,
+    ) -> dict[int, list[str]]:
         """Id → reasons for the open leads the chosen rules flag, ordered by id.
 
         Pass a dict as `names` to have it filled with id → (name, stage id) of
@@ -108,7 +121,7 @@ class StaleFinder:
         """
         found: dict[int, list[str]] = {}
         if lead_ids is not None:
-            chunks = [lead_ids[start:start + ID_CHUNK] for start in range(0, len(lead_ids), ID_CHUNK)]
+            chunks = [lead_ids[start : start + ID_CHUNK] for start in range(0, len(lead_ids), ID_CHUNK)]
         else:
             chunks = [None]
         # Core execution: plain tuples, without the ORM's per-row work, since rows can be many.
@@ -181,8 +194,13 @@ class StaleFinder:
 
     def _idle_where(self):
         # One term per stage, its idle days a constant: a plain row test, no join needed.
-        return or_(false(), *(and_(Lead.stage_id == stage_id, self._over(_ts(Lead.last_activity_at), info.idle_days))
-                              for stage_id, info in self.stages.items()))
+        return or_(
+            false(),
+            *(
+                and_(Lead.stage_id == stage_id, self._over(_ts(Lead.last_activity_at), info.idle_days))
+                for stage_id, info in self.stages.items()
+            ),
+        )
 
     def _idle_query(self, scope):
         return select(Lead.id, Lead.name, Lead.stage_id, _ts(Lead.last_activity_at)).where(*scope, self._idle_where())
@@ -201,16 +219,21 @@ class StaleFinder:
                 over.append(and_(Lead.stage_id == stage_id, self._over(_ts(Lead.stage_entered_at), limit[0])))
             elif "idle" not in self.rules:
                 # Too few won leads to average: the idle rule decides, so apply it here.
-                over.append(and_(Lead.stage_id == stage_id,
-                                 self._over(_ts(Lead.last_activity_at), self.stages[stage_id].idle_days)))
+                over.append(
+                    and_(
+                        Lead.stage_id == stage_id,
+                        self._over(_ts(Lead.last_activity_at), self.stages[stage_id].idle_days),
+                    )
+                )
         return or_(*over) if over else None
 
     def _too_long_in_stage_query(self, scope):
         over = self._too_long_in_stage_where()
         if over is None:
             return None
-        return (select(Lead.id, Lead.name, Lead.stage_id, _ts(Lead.stage_entered_at), _ts(Lead.last_activity_at))
-                .where(*scope, over))
+        return select(Lead.id, Lead.name, Lead.stage_id, _ts(Lead.stage_entered_at), _ts(Lead.last_activity_at)).where(
+            *scope, over
+        )
 
     def _too_long_in_stage(self, row) -> list[str]:
         stage_id, entered, last = row[2], row[3], row[4]
@@ -222,13 +245,19 @@ class StaleFinder:
     def _too_old_where(self):
         old = self._over(_ts(Lead.created_at), self.limits.max_age_days)
         if self.last_stage_id is not None:
-            old = or_(old, and_(Lead.stage_id == self.last_stage_id,
-                                self._over(_ts(Lead.stage_entered_at), self.limits.negotiation_max_days)))
+            old = or_(
+                old,
+                and_(
+                    Lead.stage_id == self.last_stage_id,
+                    self._over(_ts(Lead.stage_entered_at), self.limits.negotiation_max_days),
+                ),
+            )
         return old
 
     def _too_old_query(self, scope):
-        return (select(Lead.id, Lead.name, Lead.stage_id, _ts(Lead.created_at), _ts(Lead.stage_entered_at))
-                .where(*scope, self._too_old_where()))
+        return select(Lead.id, Lead.name, Lead.stage_id, _ts(Lead.created_at), _ts(Lead.stage_entered_at)).where(
+            *scope, self._too_old_where()
+        )
 
     def _too_old(self, row) -> list[str]:
         stage_id, created, entered = row[2], row[3], row[4]
@@ -250,7 +279,9 @@ class StaleFinder:
             select(func.max(_ts(inbound.at)))
             .where(inbound.lead_id == Lead.id, inbound.kind.in_(INBOUND))
             .correlate(Lead)
-            .scalar_subquery(), -1)
+            .scalar_subquery(),
+            -1,
+        )
 
     def _no_response_where(self):
         attempts = (
@@ -275,16 +306,18 @@ class StaleFinder:
 
     def _no_response(self, row) -> list[str]:
         attempts, first = row[3], row[4]
-        return [f"no reply to {attempts} outreach attempts since {from_timestamp(first):%Y-%m-%d} "
-                f"(limit {self.limits.no_response_attempts})"]
+        return [
+            f"no reply to {attempts} outreach attempts since {from_timestamp(first):%Y-%m-%d} "
+            f"(limit {self.limits.no_response_attempts})"
+        ]
 
     def _disqualified_where(self):
         return or_(Lead.budget == "no", Lead.authority == "no")
 
     def _disqualified_query(self, scope):
-        return (select(Lead.id, Lead.name, Lead.stage_id, Lead.budget, Lead.budget_note, Lead.authority,
-                       Lead.authority_note)
-                .where(*scope, self._disqualified_where()))
+        return select(
+            Lead.id, Lead.name, Lead.stage_id, Lead.budget, Lead.budget_note, Lead.authority, Lead.authority_note
+        ).where(*scope, self._disqualified_where())
 
     def _disqualified(self, row) -> list[str]:
         budget, budget_note, authority, authority_note = row[3], row[4], row[5], row[6]
@@ -292,20 +325,24 @@ class StaleFinder:
         if budget == "no":
             reasons.append("no budget (BANT budget is no" + (f": {budget_note})" if budget_note else ")"))
         if authority == "no":
-            reasons.append("no access to the decision maker (BANT authority is no"
-                           + (f": {authority_note})" if authority_note else ")"))
+            reasons.append(
+                "no access to the decision maker (BANT authority is no"
+                + (f": {authority_note})" if authority_note else ")")
+            )
         return reasons
 
     def _not_audience_where(self):
         return and_(Lead.nurture_since.is_not(None), self._over(_ts(Lead.nurture_since), self.limits.nurture_max_days))
 
     def _not_audience_query(self, scope):
-        return (select(Lead.id, Lead.name, Lead.stage_id, _ts(Lead.nurture_since))
-                .where(*scope, self._not_audience_where()))
+        return select(Lead.id, Lead.name, Lead.stage_id, _ts(Lead.nurture_since)).where(
+            *scope, self._not_audience_where()
+        )
 
     def _not_audience(self, row) -> list[str]:
-        return [f"under the nurture threshold for {self._days_since(row[3])} days "
-                f"(limit {self.limits.nurture_max_days})"]
+        return [
+            f"under the nurture threshold for {self._days_since(row[3])} days (limit {self.limits.nurture_max_days})"
+        ]
 
     # -- too long in stage: the limits from won leads' history --------------------------------
 
@@ -337,13 +374,15 @@ def won_stage_averages(session: Session, sample: int | None = None) -> dict[int,
     leads were ever won. A `created`, `stage_change` or `reopened` row enters a
     stage, the lead's next `stage_change`, `won` or `lost` row leaves it.
     """
-    recent = (select(Lead.id).where(Lead.status == "won").order_by(Lead.id.desc())
-              .limit(sample or WON_SAMPLE).subquery())
+    recent = select(Lead.id).where(Lead.status == "won").order_by(Lead.id.desc()).limit(sample or WON_SAMPLE).subquery()
     at = _ts(Activity.at)
     order = (at, Activity.id)
     steps = (
         select(
-            Activity.lead_id, Activity.kind, Activity.to_stage_id, at.label("entered"),
+            Activity.lead_id,
+            Activity.kind,
+            Activity.to_stage_id,
+            at.label("entered"),
             func.lead(at).over(partition_by=Activity.lead_id, order_by=order).label("left"),
             func.lead(Activity.kind).over(partition_by=Activity.lead_id, order_by=order).label("next_kind"),
         )
@@ -353,13 +392,17 @@ def won_stage_averages(session: Session, sample: int | None = None) -> dict[int,
         .subquery()
     )
     query = (
-        select(steps.c.to_stage_id, func.avg(steps.c.left - steps.c.entered),
-               func.count(func.distinct(steps.c.lead_id)))
+        select(
+            steps.c.to_stage_id, func.avg(steps.c.left - steps.c.entered), func.count(func.distinct(steps.c.lead_id))
+        )
         .where(steps.c.kind.in_(STAGE_ENTRIES), steps.c.next_kind.in_(STAGE_EXITS))
         .group_by(steps.c.to_stage_id)
     )
-    return {stage_id: (float(seconds) / DAY, won) for stage_id, seconds, won in session.execute(query)
-            if stage_id is not None}
+    return {
+        stage_id: (float(seconds) / DAY, won)
+        for stage_id, seconds, won in session.execute(query)
+        if stage_id is not None
+    }
 
 
 def _ts(column):
@@ -369,4 +412,3 @@ def _ts(column):
 
 def _days(value: float) -> str:
     return f"{value:.0f}" if abs(value - round(value)) < 0.05 else f"{value:.1f}"
-

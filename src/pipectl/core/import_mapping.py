@@ -87,8 +87,7 @@ def parse_pairs(pairs: list[str], option: str) -> list[tuple[str, str]]:
     return parsed
 
 
-def build_mapping(headers: list[str], *, what: str = "leads", maps: list[str] = (),
-                  ignore: list[str] = ()) -> Mapping:
+def build_mapping(headers: list[str], *, what: str = "leads", maps: list[str] = (), ignore: list[str] = ()) -> Mapping:
     """Map the file's headers to fields: `--map` first, then recognised names, the rest custom."""
     aliases = LEAD_ALIASES if what == "leads" else ACTIVITY_ALIASES
     by_normal: dict[str, str] = {}
@@ -102,8 +101,7 @@ def build_mapping(headers: list[str], *, what: str = "leads", maps: list[str] = 
             return name
         column = by_normal.get(normalise_header(name))
         if column is None:
-            raise UsageError(f"{option} {name!r}: the file has no such column; its columns are: "
-                             f"{', '.join(headers)}.")
+            raise UsageError(f"{option} {name!r}: the file has no such column; its columns are: {', '.join(headers)}.")
         return column
 
     for name in ignore:
@@ -115,7 +113,7 @@ def build_mapping(headers: list[str], *, what: str = "leads", maps: list[str] = 
         if target.lower() == "ignore":
             mapping.ignored.append(column)
         elif target.lower().startswith(FIELD_PREFIX):
-            mapping.custom[column] = custom_key(target[len(FIELD_PREFIX):])
+            mapping.custom[column] = custom_key(target[len(FIELD_PREFIX) :])
         else:
             wanted = _field_named(target, aliases)
             mapping.fields[wanted] = column
@@ -140,7 +138,7 @@ def build_mapping(headers: list[str], *, what: str = "leads", maps: list[str] = 
         if normalise_header(header) in DERIVED:
             mapping.ignored.append(header)
         elif header.startswith(FIELD_PREFIX):
-            mapping.custom[header] = header[len(FIELD_PREFIX):]
+            mapping.custom[header] = header[len(FIELD_PREFIX) :]
         else:
             mapping.custom[header] = custom_key(header)
     return mapping
@@ -151,8 +149,10 @@ def _field_named(target: str, aliases: dict[str, tuple[str, ...]]) -> str:
     for name, spellings in aliases.items():
         if wanted == normalise_header(name) or wanted in spellings:
             return name
-    raise UsageError(f"--map …={target}: no field of that name; use one of {', '.join(aliases)}, "
-                     "field:KEY for a custom field, or ignore.")
+    raise UsageError(
+        f"--map …={target}: no field of that name; use one of {', '.join(aliases)}, "
+        "field:KEY for a custom field, or ignore."
+    )
 
 
 # Stage and status values other CRMs use for outcomes.

@@ -16,7 +16,16 @@ from decimal import Decimal, InvalidOperation
 from pydantic import ValidationError
 
 from pipectl.contract import (
-    ANSWER_WORDS, BANT_CRITERIA, BY_KEY, DATA_POINTS, FIELD_KEY, FIELDS, STATUSES, STORED_ONLY, check, split_tags,
+    ANSWER_WORDS,
+    BANT_CRITERIA,
+    BY_KEY,
+    DATA_POINTS,
+    FIELD_KEY,
+    FIELDS,
+    STATUSES,
+    STORED_ONLY,
+    check,
+    split_tags,
     tidy_text,
 )
 from pipectl.core.kinds import LOGGABLE, SYSTEM
@@ -164,8 +173,11 @@ def parse_int(value, column: str, low: int = 0, high: int | None = None) -> int 
 
 
 # … and the numbers, each by its kind: (key, model key, reader).
-NUMBERS = tuple((spec.key, spec.stored, parse_cents if spec.kind == "money" else parse_int)
-                for spec in DATA_POINTS if spec.python_type is int)
+NUMBERS = tuple(
+    (spec.key, spec.stored, parse_cents if spec.kind == "money" else parse_int)
+    for spec in DATA_POINTS
+    if spec.python_type is int
+)
 
 
 def parse_bool(value, column: str) -> bool | None:
@@ -264,20 +276,29 @@ def lead_row(number: int, cells: dict, context: LeadContext) -> tuple[LeadRow | 
         closed = created
     values = fields
     values.update(
-        status=status, score=score or 0, created_at=created,
+        status=status,
+        score=score or 0,
+        created_at=created,
         updated_at=dates["updated_at"] or context.now,
         stage_entered_at=dates["stage_entered_at"] or created,
         last_activity_at=dates["last_activity_at"] or max(created, closed or created),
-        closed_at=closed, lost_reason=lost_reason if status == "lost" else None,
+        closed_at=closed,
+        lost_reason=lost_reason if status == "lost" else None,
         archived_at=dates["archived_at"] or (context.now if status == "archived" else None),
         archived_reason=_text(get("archived_reason")) if status == "archived" else None,
-        nurture_since=None, **bant,
+        nurture_since=None,
+        **bant,
     )
     file_id = get("id")
     return LeadRow(
-        number=number, file_id=int(file_id) if isinstance(file_id, int) or str(file_id or "").isdigit() else None,
-        values=values, stage=stage, tags=split_tags(get("tags")), custom=custom,
-        next_action=_text(get("next_action")), next_action_due=dates["next_action_due"],
+        number=number,
+        file_id=int(file_id) if isinstance(file_id, int) or str(file_id or "").isdigit() else None,
+        values=values,
+        stage=stage,
+        tags=split_tags(get("tags")),
+        custom=custom,
+        next_action=_text(get("next_action")),
+        next_action_due=dates["next_action_due"],
     ), []
 
 
@@ -336,8 +357,10 @@ def _status(value, column: str | None, lost_reason) -> tuple[str, str | None, di
 def _by_field(cells: dict, columns: dict) -> dict:
     """{field: its cell} for the mapped fields, an empty cell as None (`cell` for all of them at once)."""
     get = cells.get
-    return {name: None if isinstance(value := get(column), str) and (not value or value.isspace()) else value
-            for name, column in columns.items()}
+    return {
+        name: None if isinstance(value := get(column), str) and (not value or value.isspace()) else value
+        for name, column in columns.items()
+    }
 
 
 def _bant(get, columns: dict) -> dict:
@@ -387,8 +410,12 @@ def _custom(cells: dict, mapping: Mapping, fields_object) -> dict[str, str]:
 ACTIVITY_KINDS = LOGGABLE + SYSTEM
 
 
-def activity_row(number: int, cells: dict, mapping: Mapping, now: datetime,
-                 ) -> tuple[ActivityRow | None, list[Problem]]:
+def activity_row(
+    number: int,
+    cells: dict,
+    mapping: Mapping,
+    now: datetime,
+) -> tuple[ActivityRow | None, list[Problem]]:
     """One record as an activity (lead by id or email, kind, time, note), or its problems."""
     columns = mapping.fields
     problems = Problems()
@@ -399,8 +426,12 @@ def activity_row(number: int, cells: dict, mapping: Mapping, now: datetime,
 
     kind = "_".join(str(get("kind") or "").strip().lower().replace("-", " ").split())
     if kind not in ACTIVITY_KINDS:
-        problems.append(Problem(columns.get("kind", "kind"),
-                                f"{get('kind')!r} is not an activity kind" if kind else "an activity needs a kind"))
+        problems.append(
+            Problem(
+                columns.get("kind", "kind"),
+                f"{get('kind')!r} is not an activity kind" if kind else "an activity needs a kind",
+            )
+        )
     at = attempt(parse_when, get("at"), columns.get("at", "at"), now)
     if at is None and not problems:
         problems.append(Problem(columns.get("at", "at"), "an activity needs a time"))
@@ -423,12 +454,22 @@ def activity_row(number: int, cells: dict, mapping: Mapping, now: datetime,
     if problems:
         return None, problems
     note = get("note")
-    values = {"kind": kind, "at": at, "note": None if note is None else str(note), "due": due,
-              "done": done if done is not None else not (kind == "task" and due is not None),
-              "data": data, "recorded_at": now}
+    values = {
+        "kind": kind,
+        "at": at,
+        "note": None if note is None else str(note),
+        "due": due,
+        "done": done if done is not None else not (kind == "task" and due is not None),
+        "data": data,
+        "recorded_at": now,
+    }
     file_id = get("id")
     return ActivityRow(
-        number=number, file_id=int(file_id) if str(file_id or "").isdigit() else None,
-        lead_id=lead_id, lead_email=fold(str(email).strip()) if email else None, values=values,
-        from_stage=_text(get("from_stage")), to_stage=_text(get("to_stage")),
+        number=number,
+        file_id=int(file_id) if str(file_id or "").isdigit() else None,
+        lead_id=lead_id,
+        lead_email=fold(str(email).strip()) if email else None,
+        values=values,
+        from_stage=_text(get("from_stage")),
+        to_stage=_text(get("to_stage")),
     ), []

@@ -61,7 +61,7 @@ class _Prefixed(io.RawIOBase):
             buffer[:size], self._head = self._head[:size], self._head[size:]
             return size
         data = self._rest.read(len(buffer))
-        buffer[:len(data)] = data
+        buffer[: len(data)] = data
         return len(data)
 
 
@@ -77,8 +77,9 @@ def open_source(path: str, fmt: str | None = None) -> Source:
     else:
         file = Path(path)
         if not file.is_file():
-            raise BadFile(f"There is no file {path!r}; give the path of a CSV, JSON or JSON Lines file, "
-                             "or - for stdin.")
+            raise BadFile(
+                f"There is no file {path!r}; give the path of a CSV, JSON or JSON Lines file, or - for stdin."
+            )
         raw, name, size = open(file, "rb"), str(file), file.stat().st_size
     sample = raw.read(SAMPLE_BYTES)
     stream = io.BufferedReader(_Prefixed(sample, raw), buffer_size=SAMPLE_BYTES)
@@ -98,8 +99,16 @@ def open_source(path: str, fmt: str | None = None) -> Source:
         headers, records = [], _jsonl_records(text)
     else:
         headers, records = [], _json_records(text)
-    return Source(name=name, format=fmt, encoding=encoding, headers=headers, records=records,
-                  warnings=warnings, size=size, position=position)
+    return Source(
+        name=name,
+        format=fmt,
+        encoding=encoding,
+        headers=headers,
+        records=records,
+        warnings=warnings,
+        size=size,
+        position=position,
+    )
 
 
 def _format_of(path: str, sample: bytes) -> str:
@@ -145,8 +154,10 @@ def _encoding_of(sample: bytes, raw, warnings: list[str], name: str) -> str:
 
 def _csv_records(text: io.TextIOBase, sample: str) -> tuple[list[str], Iterator[Record]]:
     try:
-        dialect = csv.Sniffer().sniff(sample.split("\n", 20)[0] if sample.count("\n") < 2 else
-                                      "\n".join(sample.split("\n")[:20]), delimiters=",;\t|")
+        dialect = csv.Sniffer().sniff(
+            sample.split("\n", 20)[0] if sample.count("\n") < 2 else "\n".join(sample.split("\n")[:20]),
+            delimiters=",;\t|",
+        )
         delimiter = dialect.delimiter
     except csv.Error:
         delimiter = ","
@@ -159,8 +170,10 @@ def _csv_records(text: io.TextIOBase, sample: str) -> tuple[list[str], Iterator[
         raise BadFile(f"Cannot read the CSV header: {error}.") from None
     if len(set(headers)) != len(headers):
         repeated = sorted({header for header in headers if headers.count(header) > 1})
-        raise BadFile(f"The header repeats the column(s) {', '.join(map(repr, repeated))}; "
-                         "rename them so each column has one name.")
+        raise BadFile(
+            f"The header repeats the column(s) {', '.join(map(repr, repeated))}; "
+            "rename them so each column has one name."
+        )
 
     def records() -> Iterator[Record]:
         number = 1

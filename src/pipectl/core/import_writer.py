@@ -32,8 +32,18 @@ DUPLICATE_MODES = ("error", "skip", "update")
 UPDATABLE = tuple(spec.stored for spec in DATA_POINTS)
 # An imported lead's history (created, won/lost, next action): its columns, and the data it is marked
 # with, as SQLAlchemy's JSON type writes it on SQLite.
-HISTORY_COLUMNS = ("lead_id", "kind", "at", "note", "due", "done", "from_stage_id", "to_stage_id", "data",
-                   "recorded_at")
+HISTORY_COLUMNS = (
+    "lead_id",
+    "kind",
+    "at",
+    "note",
+    "due",
+    "done",
+    "from_stage_id",
+    "to_stage_id",
+    "data",
+    "recorded_at",
+)
 IMPORTED = {"imported": True}
 # The bitmap of keys an import into an empty pipeline has inserted: 4 MB, whatever the file's size.
 SEEN_BITS = 1 << 25
@@ -63,8 +73,9 @@ class Writer:
         self.keep_activity_ids = session.execute(select(func.count()).select_from(ACTIVITIES)).scalar_one() == 0
         # File lead id → its id here, for the activities of an `--what all` file (none: a skipped duplicate).
         self.id_map: dict[int, int] = {}
-        self.stage_ids: dict[str, int] = {fold(name): stage_id for stage_id, name in
-                                          session.execute(select(Stage.id, Stage.name))}
+        self.stage_ids: dict[str, int] = {
+            fold(name): stage_id for stage_id, name in session.execute(select(Stage.id, Stage.name))
+        }
         # Into an empty SQLite pipeline (not updating), the only leads a row can duplicate are the ones
         # this import inserted: mark the hashes of their folded email and (name, company) in a bitmap of
         # fixed size, and ask SQL only about the keys whose mark is set (the real duplicates, and a few
@@ -76,8 +87,12 @@ class Writer:
 
     # ---- leads ----------------------------------------------------------------------------------
 
-    def write_leads(self, rows: list[LeadRow], stage_ids: dict[str, int], default_stage_id: int,
-                    ) -> list[tuple[int, str, str]]:
+    def write_leads(
+        self,
+        rows: list[LeadRow],
+        stage_ids: dict[str, int],
+        default_stage_id: int,
+    ) -> list[tuple[int, str, str]]:
         """Insert (or skip, or update) a batch; returns the rows it could not take, as (row, column, problem)."""
         problems: list[tuple[int, str, str]] = []
         fresh: list[LeadRow] = []
@@ -97,10 +112,18 @@ class Writer:
                 earlier = seen_pair.get(pair)
             existing = (by_email.get(email) if email else None) or (by_pair.get(pair) if pair[1] else None)
             if earlier is not None or existing is not None:
-                what = (f"row {fresh[earlier].number}" if earlier is not None else f"lead #{existing}"
-                        if existing <= self.last_old_id else "an earlier row of the file")
-                reason = "same email as" if email and (seen_email.get(email) is not None or email in by_email) \
+                what = (
+                    f"row {fresh[earlier].number}"
+                    if earlier is not None
+                    else f"lead #{existing}"
+                    if existing <= self.last_old_id
+                    else "an earlier row of the file"
+                )
+                reason = (
+                    "same email as"
+                    if email and (seen_email.get(email) is not None or email in by_email)
                     else "same name and company as"
+                )
                 if self.on_duplicate == "error":
                     self.counts.duplicates.append((row.number, f"{reason} {what}"))
                 elif self.on_duplicate == "skip":
@@ -142,8 +165,11 @@ class Writer:
 
     def _existing(self, rows: list[LeadRow], keys: list[dict]) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
         emails = {row_keys["email_key"] for row, row_keys in zip(rows, keys) if row.values["email"]}
-        pairs = {(row_keys["name_key"], row_keys["company_key"]) for row, row_keys in zip(rows, keys)
-                 if row.values["company"]}
+        pairs = {
+            (row_keys["name_key"], row_keys["company_key"])
+            for row, row_keys in zip(rows, keys)
+            if row.values["company"]
+        }
         by_email: dict[str, int] = {}
         by_pair: dict[tuple[str, str], int] = {}
         if self.inserted is not None:  # only keys a lead of this import may have: the others match nothing
@@ -151,17 +177,20 @@ class Writer:
             pairs = {pair for pair in pairs if self._seen(pair)}
         if emails:
             for lead_id, email in self.session.execute(
-                    select(LEADS.c.id, LEADS.c.email_key).where(LEADS.c.email_key.in_(emails))
-                    .order_by(LEADS.c.id)):
+                select(LEADS.c.id, LEADS.c.email_key).where(LEADS.c.email_key.in_(emails)).order_by(LEADS.c.id)
+            ):
                 by_email.setdefault(email, lead_id)
         if pairs:
             # Both IN lists use the (name_key, company_key) index; a name alone would match
             # every namesake in a large pipeline.
             for lead_id, name, company in self.session.execute(
-                    select(LEADS.c.id, LEADS.c.name_key, LEADS.c.company_key)
-                    .where(LEADS.c.name_key.in_({name for name, _ in pairs}),
-                           LEADS.c.company_key.in_({company for _, company in pairs}))
-                    .order_by(LEADS.c.id)):
+                select(LEADS.c.id, LEADS.c.name_key, LEADS.c.company_key)
+                .where(
+                    LEADS.c.name_key.in_({name for name, _ in pairs}),
+                    LEADS.c.company_key.in_({company for _, company in pairs}),
+                )
+                .order_by(LEADS.c.id)
+            ):
                 if (name, company) in pairs:
                     by_pair.setdefault((name, company), lead_id)
         return by_email, by_pair
@@ -176,8 +205,9 @@ class Writer:
             return set()
         return set(self.session.execute(select(LEADS.c.id).where(LEADS.c.id.in_(wanted))).scalars())
 
-    def _insert(self, rows: list[LeadRow], keys: list[dict], stage_ids: dict[str, int],
-                default_stage_id: int) -> list[int]:
+    def _insert(
+        self, rows: list[LeadRow], keys: list[dict], stage_ids: dict[str, int], default_stage_id: int
+    ) -> list[int]:
         """Insert new leads with their tags, fields and history; returns their ids."""
         if not rows:
             return []
@@ -224,8 +254,7 @@ class Writer:
         """One executemany straight to the driver: SQLAlchemy's per-row parameter processing would
         cost more than the INSERT itself. Instants must already be epoch seconds (`_seconds`)."""
         marker = "?" if self.session.get_bind().dialect.paramstyle == "qmark" else "%s"
-        statement = (f"INSERT INTO {table.name} ({', '.join(columns)}) "
-                     f"VALUES ({', '.join([marker] * len(columns))})")
+        statement = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([marker] * len(columns))})"
         self.session.connection().exec_driver_sql(statement, parameters)
 
     def _insert_many(self, table, rows: list[dict]) -> None:
@@ -250,8 +279,9 @@ class Writer:
         if self.session.get_bind().dialect.name != "sqlite":
             self.session.execute(insert(ACTIVITIES), rows)
             return
-        self._insert_many(ACTIVITIES, [dict(row, data=None if row["data"] is None else json.dumps(row["data"]))
-                                       for row in rows])
+        self._insert_many(
+            ACTIVITIES, [dict(row, data=None if row["data"] is None else json.dumps(row["data"])) for row in rows]
+        )
 
     def _insert_history(self, rows: list[LeadRow], ids: list[int], stages: list[int]) -> None:
         """The activities that make each imported lead's history, in order: created, won/lost, its next
@@ -263,16 +293,40 @@ class Writer:
         history = []
         for row, lead_id, stage_id in zip(rows, ids, stages):
             values = row.values
-            history.append((lead_id, "created", seconds(values["created_at"]), None, None, True, None, stage_id,
-                            imported, now))
+            history.append(
+                (lead_id, "created", seconds(values["created_at"]), None, None, True, None, stage_id, imported, now)
+            )
             status = values["status"]
             if status in ("won", "lost"):
-                history.append((lead_id, status, seconds(values["closed_at"]),
-                                values["lost_reason"] if status == "lost" else None, None, True, None, stage_id,
-                                imported, now))
+                history.append(
+                    (
+                        lead_id,
+                        status,
+                        seconds(values["closed_at"]),
+                        values["lost_reason"] if status == "lost" else None,
+                        None,
+                        True,
+                        None,
+                        stage_id,
+                        imported,
+                        now,
+                    )
+                )
             if row.next_action:
-                history.append((lead_id, "task", now, row.next_action, seconds(row.next_action_due or self.now),
-                                False, None, None, None, now))
+                history.append(
+                    (
+                        lead_id,
+                        "task",
+                        now,
+                        row.next_action,
+                        seconds(row.next_action_due or self.now),
+                        False,
+                        None,
+                        None,
+                        None,
+                        now,
+                    )
+                )
         if sqlite:
             self._execute_many(ACTIVITIES, list(HISTORY_COLUMNS), history)
         else:
@@ -298,14 +352,18 @@ class Writer:
         """
         if self.session.get_bind().dialect.name == "postgresql":
             sequence = func.pg_get_serial_sequence(table.name, "id")
-            return list(self.session.execute(
-                select(func.nextval(sequence)).select_from(func.generate_series(1, count))).scalars())
+            return list(
+                self.session.execute(
+                    select(func.nextval(sequence)).select_from(func.generate_series(1, count))
+                ).scalars()
+            )
         highest = self.session.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
         if self.session.get_bind().dialect.name == "sqlite":
             from sqlalchemy import text
 
-            used = self.session.execute(text("SELECT seq FROM sqlite_sequence WHERE name = :name"),
-                                        {"name": table.name}).scalar()
+            used = self.session.execute(
+                text("SELECT seq FROM sqlite_sequence WHERE name = :name"), {"name": table.name}
+            ).scalar()
             highest = max(highest, used or 0)
         return list(range(highest + 1, highest + 1 + count))
 
@@ -313,8 +371,9 @@ class Writer:
         """--on-duplicate update: overwrite the data points the file gives; tags and fields are added."""
         for lead_id, row in updates:
             changes = {key: row.values[key] for key in UPDATABLE if row.values[key] is not None}
-            self.session.execute(update(LEADS).where(LEADS.c.id == lead_id)
-                                 .values(**changes, **lead_keys(changes), updated_at=self.now))
+            self.session.execute(
+                update(LEADS).where(LEADS.c.id == lead_id).values(**changes, **lead_keys(changes), updated_at=self.now)
+            )
             if row.tags:
                 pairs = [(lead_id, tag) for tag in row.tags]
                 self.session.execute(delete(LeadTag).where(tuple_(LeadTag.lead_id, LeadTag.tag).in_(pairs)))
@@ -322,13 +381,27 @@ class Writer:
             if row.custom:
                 keys = list(row.custom)
                 self.session.execute(delete(LeadField).where(LeadField.lead_id == lead_id, LeadField.key.in_(keys)))
-                self.session.execute(insert(LeadField.__table__), [
-                    {"lead_id": lead_id, "key": key, "value": value} for key, value in row.custom.items()])
-            self.session.execute(insert(ACTIVITIES), [{
-                "lead_id": lead_id, "kind": "edited", "at": self.now, "note": "updated by import",
-                "due": None, "done": True, "from_stage_id": None, "to_stage_id": None,
-                "data": {"imported": True, "fields": sorted(changes) + [f"field:{key}" for key in row.custom]},
-                "recorded_at": self.now}])
+                self.session.execute(
+                    insert(LeadField.__table__),
+                    [{"lead_id": lead_id, "key": key, "value": value} for key, value in row.custom.items()],
+                )
+            self.session.execute(
+                insert(ACTIVITIES),
+                [
+                    {
+                        "lead_id": lead_id,
+                        "kind": "edited",
+                        "at": self.now,
+                        "note": "updated by import",
+                        "due": None,
+                        "done": True,
+                        "from_stage_id": None,
+                        "to_stage_id": None,
+                        "data": {"imported": True, "fields": sorted(changes) + [f"field:{key}" for key in row.custom]},
+                        "recorded_at": self.now,
+                    }
+                ],
+            )
             self.counts.updated += 1
         self._mark_open([lead_id for lead_id, _ in updates])
 
@@ -339,8 +412,9 @@ class Writer:
         problems: list[tuple[int, str, str]] = []
         by_email = self._leads_by_email({row.lead_email for row in rows if row.lead_id is None})
         wanted = {row.lead_id for row in rows if row.lead_id is not None and not from_same_file}
-        present = set(self.session.execute(select(LEADS.c.id).where(LEADS.c.id.in_(wanted))).scalars()) \
-            if wanted else set()
+        present = (
+            set(self.session.execute(select(LEADS.c.id).where(LEADS.c.id.in_(wanted))).scalars()) if wanted else set()
+        )
         values, keep = [], self.keep_activity_ids and all(row.file_id is not None for row in rows)
         for row in rows:
             lead_id = row.lead_id
@@ -357,8 +431,12 @@ class Writer:
                 if lead_id is None:
                     problems.append((row.number, "lead_email", f"no lead has the email {row.lead_email}"))
                     continue
-            item = dict(row.values, lead_id=lead_id, from_stage_id=self._stage_id(row.from_stage),
-                        to_stage_id=self._stage_id(row.to_stage))
+            item = dict(
+                row.values,
+                lead_id=lead_id,
+                from_stage_id=self._stage_id(row.from_stage),
+                to_stage_id=self._stage_id(row.to_stage),
+            )
             if keep:
                 item["id"] = row.file_id
             values.append(item)
@@ -377,8 +455,12 @@ class Writer:
     def _mark_open(self, lead_ids) -> None:
         """Mark the open ones of these leads (at most a batch) for the re-score before the commit."""
         if lead_ids:
-            mark(self.session, self.session.execute(
-                select(LEADS.c.id).where(LEADS.c.id.in_(list(lead_ids)), LEADS.c.status == "open")).scalars())
+            mark(
+                self.session,
+                self.session.execute(
+                    select(LEADS.c.id).where(LEADS.c.id.in_(list(lead_ids)), LEADS.c.status == "open")
+                ).scalars(),
+            )
 
     def _leads_by_email(self, emails: set) -> dict[str, int]:
         emails.discard(None)
@@ -386,8 +468,8 @@ class Writer:
             return {}
         found: dict[str, int] = {}
         for lead_id, email in self.session.execute(
-                select(LEADS.c.id, LEADS.c.email_key).where(LEADS.c.email_key.in_(emails))
-                .order_by(LEADS.c.id)):
+            select(LEADS.c.id, LEADS.c.email_key).where(LEADS.c.email_key.in_(emails)).order_by(LEADS.c.id)
+        ):
             found.setdefault(email, lead_id)
         return found
 
@@ -399,19 +481,36 @@ class Writer:
         if stage_id is None:
             stage_id = self.session.execute(
                 insert(Stage.__table__).returning(Stage.__table__.c.id),
-                {"name": name[:80], "position": None, "probability": 0, "idle_days": 14, "actions": [],
-                 "requires_bant": False, "min_score": None, "removed": True}).scalar_one()
+                {
+                    "name": name[:80],
+                    "position": None,
+                    "probability": 0,
+                    "idle_days": 14,
+                    "actions": [],
+                    "requires_bant": False,
+                    "min_score": None,
+                    "removed": True,
+                },
+            ).scalar_one()
             self.stage_ids[fold(name)] = stage_id
         return stage_id
 
     def _touch(self, lead_ids: set[int]) -> None:
         """Keep `last_activity_at` of leads that got activities current, in one UPDATE."""
-        latest = (select(func.max(ACTIVITIES.c.at))
-                  .where(ACTIVITIES.c.lead_id == LEADS.c.id, ACTIVITIES.c.done == True,  # noqa: E712
-                         ACTIVITIES.c.kind.not_in(QUIET))
-                  .scalar_subquery())
-        self.session.execute(update(LEADS).where(LEADS.c.id.in_(lead_ids), latest > LEADS.c.last_activity_at)
-                             .values(last_activity_at=latest))
+        latest = (
+            select(func.max(ACTIVITIES.c.at))
+            .where(
+                ACTIVITIES.c.lead_id == LEADS.c.id,
+                ACTIVITIES.c.done == True,  # noqa: E712
+                ACTIVITIES.c.kind.not_in(QUIET),
+            )
+            .scalar_subquery()
+        )
+        self.session.execute(
+            update(LEADS)
+            .where(LEADS.c.id.in_(lead_ids), latest > LEADS.c.last_activity_at)
+            .values(last_activity_at=latest)
+        )
 
     def fix_sequences(self) -> None:
         """After inserting explicit ids on PostgreSQL, move the id sequences past them."""
@@ -426,8 +525,13 @@ def _merged(first: LeadRow, later: LeadRow) -> LeadRow:
     """Two rows of one file for the same lead (--on-duplicate update): the later one's values win."""
     values = dict(first.values)
     values.update({key: value for key, value in later.values.items() if value is not None})
-    return LeadRow(number=first.number, file_id=first.file_id, values=values, stage=later.stage or first.stage,
-                   tags=first.tags + [tag for tag in later.tags if tag not in first.tags],
-                   custom={**first.custom, **later.custom},
-                   next_action=later.next_action or first.next_action,
-                   next_action_due=later.next_action_due or first.next_action_due)
+    return LeadRow(
+        number=first.number,
+        file_id=first.file_id,
+        values=values,
+        stage=later.stage or first.stage,
+        tags=first.tags + [tag for tag in later.tags if tag not in first.tags],
+        custom={**first.custom, **later.custom},
+        next_action=later.next_action or first.next_action,
+        next_action_due=later.next_action_due or first.next_action_due,
+    )

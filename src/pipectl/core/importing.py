@@ -78,12 +78,17 @@ class RejectsFile:
                 descriptor = os.open(self._partial, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
                 self._file = open(descriptor, "w", encoding="utf-8", newline="")
             except OSError as error:
-                raise UsageError(f"Cannot write the rejects file {self.path}: {error.strerror}; "
-                                 "choose another with --rejects FILE.") from None
+                raise UsageError(
+                    f"Cannot write the rejects file {self.path}: {error.strerror}; choose another with --rejects FILE."
+                ) from None
             self._writer = csv.DictWriter(self._file, headers + ["error"], extrasaction="ignore")
             self._writer.writeheader()
-        row = {key: neutralise(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
-               if value is not None else None for key, value in cells.items()}
+        row = {
+            key: neutralise(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
+            if value is not None
+            else None
+            for key, value in cells.items()
+        }
         self._writer.writerow({**row, "error": error})
 
     @property
@@ -108,8 +113,14 @@ class RejectsFile:
 class _Run:
     """One import in progress: batches, the problems found, the stages met."""
 
-    def __init__(self, session: Session, source: Source, options: ImportOptions,
-                 rejects: RejectsFile | None, progress: Callable[[int], None] | None):
+    def __init__(
+        self,
+        session: Session,
+        source: Source,
+        options: ImportOptions,
+        rejects: RejectsFile | None,
+        progress: Callable[[int], None] | None,
+    ):
         if options.on_duplicate not in DUPLICATE_MODES:
             raise UsageError(f"--on-duplicate is one of {', '.join(DUPLICATE_MODES)}, not {options.on_duplicate!r}.")
         if options.what is not None and options.what not in WHATS:
@@ -142,15 +153,18 @@ class _Run:
             if self.options.create_stages:
                 self._create_stage(new)
                 continue
-            raise UsageError(f"--stage-map {old}={new}: there is no stage {new!r}; the stages are: "
-                             f"{', '.join(stage.name for stage in open_stages(self.session))}.")
+            raise UsageError(
+                f"--stage-map {old}={new}: there is no stage {new!r}; the stages are: "
+                f"{', '.join(stage.name for stage in open_stages(self.session))}."
+            )
 
     def _create_stage(self, name: str) -> None:
         try:
             stage = add_stage(self.session, name)
         except RuleViolation as error:
-            raise RuleViolation(f"Cannot create the stage {name!r}: {error} "
-                                "Map the file's stages onto yours with --stage-map OLD=NEW.") from None
+            raise RuleViolation(
+                f"Cannot create the stage {name!r}: {error} Map the file's stages onto yours with --stage-map OLD=NEW."
+            ) from None
         self.open_ids[fold(stage.name)] = stage.id
         self.stage_names[stage.id] = stage.name
         self.result.created_stages.append(stage.name)
@@ -190,8 +204,11 @@ class _Run:
             return lambda: None
         # Kept: the leads' folded keys (duplicate checks) and the activities by lead (the re-scoring
         # of each batch counts them).
-        return defer_indexes(self.session.connection(), ("leads", "activities", "lead_tags", "lead_fields"),
-                             keep=lambda table, columns: (table, columns[0]) in _READ_THROUGH)
+        return defer_indexes(
+            self.session.connection(),
+            ("leads", "activities", "lead_tags", "lead_fields"),
+            keep=lambda table, columns: (table, columns[0]) in _READ_THROUGH,
+        )
 
     def _kind_of(self, record: Record) -> str | None:
         what = self.options.what
@@ -204,8 +221,9 @@ class _Run:
         headers = tuple(record.cells)
         if headers not in self.kinds:  # worked out once per set of columns, not per row
             keys = {key.lower() for key in headers}
-            self.kinds[headers] = "activity" if "kind" in keys and not keys & {"name", "first name", "last name"} \
-                else "lead"
+            self.kinds[headers] = (
+                "activity" if "kind" in keys and not keys & {"name", "first name", "last name"} else "lead"
+            )
         return self.kinds[headers]
 
     def _mapping(self, kind: str, record: Record) -> Mapping:
@@ -213,9 +231,12 @@ class _Run:
         key = (kind, tuple(headers))
         mapping = self.mappings.get(key)
         if mapping is None:
-            mapping = build_mapping(headers, what="leads" if kind == "lead" else "activities",
-                                    maps=self.options.maps if kind == "lead" or not self.typed else [],
-                                    ignore=self.options.ignore if kind == "lead" or not self.typed else [])
+            mapping = build_mapping(
+                headers,
+                what="leads" if kind == "lead" else "activities",
+                maps=self.options.maps if kind == "lead" or not self.typed else [],
+                ignore=self.options.ignore if kind == "lead" or not self.typed else [],
+            )
             self.mappings[key] = mapping
         return mapping
 
@@ -269,18 +290,31 @@ class _Run:
     def _preview(self, row: LeadRow) -> dict:
         values = row.values
         stage = self.stage_names[self.open_ids[fold(row.stage)] if row.stage else self.default_stage_id]
-        return {"row": row.number, "name": values["name"], "company": values["company"], "email": values["email"],
-                "value": to_number(values["value_cents"]), "stage": stage, "status": values["status"],
-                "created_at": iso(values["created_at"]), "closed_at": iso(values["closed_at"]),
-                "tags": row.tags, "fields": row.custom}
+        return {
+            "row": row.number,
+            "name": values["name"],
+            "company": values["company"],
+            "email": values["email"],
+            "value": to_number(values["value_cents"]),
+            "stage": stage,
+            "status": values["status"],
+            "created_at": iso(values["created_at"]),
+            "closed_at": iso(values["closed_at"]),
+            "tags": row.tags,
+            "fields": row.custom,
+        }
 
     # ---- writing --------------------------------------------------------------------------------
 
     def _writer(self) -> Writer:
         if self.writer is None:
-            self.writer = Writer(self.session, self.now, on_duplicate=self.options.on_duplicate,
-                                 # A full export brings its own history; leads alone get one made.
-                                 history=not (self.typed and self.options.what in (None, "all")))
+            self.writer = Writer(
+                self.session,
+                self.now,
+                on_duplicate=self.options.on_duplicate,
+                # A full export brings its own history; leads alone get one made.
+                history=not (self.typed and self.options.what in (None, "all")),
+            )
             self.result.counts = self.writer.counts
         return self.writer
 
@@ -301,7 +335,9 @@ class _Run:
             return
         batch, self.activities = self.activities, []
         records = {row.number: record for record, row in batch}
-        problems = self._writer().write_activities([row for _, row in batch], from_same_file=self.typed and self.options.what in (None, "all"))
+        problems = self._writer().write_activities(
+            [row for _, row in batch], from_same_file=self.typed and self.options.what in (None, "all")
+        )
         for number, column, text in problems:
             self._bad(records[number], [(column, text)])
         self._rescore()
@@ -319,8 +355,14 @@ class _Run:
             self.progress(self.source.position())
 
 
-def import_file(session: Session, source: Source, options: ImportOptions, *, rejects: RejectsFile | None = None,
-                progress: Callable[[int], None] | None = None) -> ImportResult:
+def import_file(
+    session: Session,
+    source: Source,
+    options: ImportOptions,
+    *,
+    rejects: RejectsFile | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ImportResult:
     """Import `source` into the pipeline; raises (and writes nothing) unless every row can go in.
 
     With `options.dry_run` nothing is kept either way, and the error a real run would raise is
@@ -347,8 +389,9 @@ def import_file(session: Session, source: Source, options: ImportOptions, *, rej
 def _failure(run: _Run) -> PipectlError | None:
     """The error that refuses the whole import, if any: unknown stages, bad rows, duplicates."""
     if run.unknown_stages:
-        names = ", ".join(f"{name!r} ({count} row{'s' if count > 1 else ''})"
-                          for name, count in sorted(run.unknown_stages.items()))
+        names = ", ".join(
+            f"{name!r} ({count} row{'s' if count > 1 else ''})" for name, count in sorted(run.unknown_stages.items())
+        )
         stages = ", ".join(stage.name for stage in open_stages(run.session))
         return RuleViolation(
             f"The file has stages the pipeline does not: {names}. The stages are: {stages}. "

@@ -12,8 +12,14 @@ OUTREACH = ("call", "email", "message")
 RESPONSES = ("reply", "meeting", "demo")
 # Behavioural signals, usually from marketing tools.
 SIGNALS = (
-    "email_open", "web_visit", "form_submission", "trial_request", "content_download",
-    "event_registration", "social_engagement", "unsubscribe",
+    "email_open",
+    "web_visit",
+    "form_submission",
+    "trial_request",
+    "content_download",
+    "event_registration",
+    "social_engagement",
+    "unsubscribe",
 )
 NOTES = ("note", "competitor")
 LOGGABLE = OUTREACH + RESPONSES + SIGNALS + NOTES

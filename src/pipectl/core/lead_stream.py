@@ -59,15 +59,18 @@ def lead_columns(dialect: str, planned, *, restore: bool = False) -> list[Column
             column = LEADS.c[spec.stored]
         columns.append(_plain(column, spec.kind).label(spec.key))
     if restore:
-        columns += [_plain(LEADS.c[name], "instant" if name == "archived_at" else "text").label(f"restore_{name}")
-                    for name in RESTORE_COLUMNS]
+        columns += [
+            _plain(LEADS.c[name], "instant" if name == "archived_at" else "text").label(f"restore_{name}")
+            for name in RESTORE_COLUMNS
+        ]
     return columns
 
 
 def lead_from(planned):
     """`leads` with its stage and its open task."""
     return LEADS.join(STAGES, STAGES.c.id == LEADS.c.stage_id).outerjoin(
-        planned, and_(planned.c.lead_id == LEADS.c.id, planned.c.done == False))  # noqa: E712
+        planned, and_(planned.c.lead_id == LEADS.c.id, planned.c.done == False)
+    )  # noqa: E712
 
 
 def _plain(column, kind: str):
@@ -105,8 +108,16 @@ class RowMaker:
     `archived_at` and `bant` (what `export` writes for a restore).
     """
 
-    def __init__(self, dialect: str, now: datetime, nurture_below: int | None, *, extras: bool = True,
-                 restore: bool = False, field_keys: Iterable[str] = ()):
+    def __init__(
+        self,
+        dialect: str,
+        now: datetime,
+        nurture_below: int | None,
+        *,
+        extras: bool = True,
+        restore: bool = False,
+        field_keys: Iterable[str] = (),
+    ):
         self.instants = LocalInstants()
         self.sorted_in_sql = dialect == "postgresql"
         self.now_wall = (now - _EPOCH) // timedelta(seconds=1)
@@ -131,7 +142,7 @@ class RowMaker:
             row["days_in_stage"], row["nurture"] = self._extras(raw)
         if self.restore:
             row["archived_at"] = self.instants.text(raw[self.archived])
-            row["bant"] = bant_of(raw[self.archived + 1:])
+            row["bant"] = bant_of(raw[self.archived + 1 :])
         return row
 
     def flat(self, raw) -> list:
@@ -146,13 +157,13 @@ class RowMaker:
             values += self._extras(raw)
         if self.restore:
             values.append(self.instants.text(raw[self.archived]))
-            values += raw[self.archived + 1:]
+            values += raw[self.archived + 1 :]
         return values
 
     def _values(self, raw) -> list:
         """The contract's values in order: instants as text, money as a number, tags as a list, fields as
         a dict."""
-        values = list(raw[:self.archived])
+        values = list(raw[: self.archived])
         text = self.instants.text
         for run in self.dates:
             values[run] = map(text, values[run])
@@ -162,8 +173,9 @@ class RowMaker:
                 # Exactly `money.to_number`: both are the double nearest to cents / 100 (cents < 2**53).
                 values[position] = cents / 100
         tags = values[self.tags]
-        values[self.tags] = [] if not tags else tags.split(TAG_JOINER) if self.sorted_in_sql \
-            else sorted(tags.split(TAG_JOINER))
+        values[self.tags] = (
+            [] if not tags else tags.split(TAG_JOINER) if self.sorted_in_sql else sorted(tags.split(TAG_JOINER))
+        )
         found = values[self.fields]
         if found is None:
             values[self.fields] = {}
@@ -177,7 +189,8 @@ class RowMaker:
     def _extras(self, raw) -> tuple[int | None, bool]:
         """`days_in_stage` and `nurture` of the plain row."""
         return self._days_in_stage(raw[self.entered], raw[self.closed]), (
-            self.nurture_below is not None and raw[self.status] == "open" and raw[self.score] < self.nurture_below)
+            self.nurture_below is not None and raw[self.status] == "open" and raw[self.score] < self.nurture_below
+        )
 
     def _days_in_stage(self, entered: int | None, closed: int | None) -> int | None:
         """Whole days from entering the stage to closing (or now), on the local wall clock: what
@@ -203,11 +216,13 @@ def _runs(positions: list[int]) -> list[slice]:
 def bant_of(answers) -> dict:
     """The BANT block from the answers and notes in RESTORE_COLUMNS order (after `archived_at`)."""
     # Written out rather than looped: this runs once per lead of a large export.
-    return {_BUDGET: {"status": answers[0], "note": answers[1]},
-            _AUTHORITY: {"status": answers[2], "note": answers[3]},
-            _NEED: {"status": answers[4], "note": answers[5]},
-            _TIMELINE: {"status": answers[6], "note": answers[7]},
-            "qualified": answers[0] == answers[2] == answers[4] == answers[6] == "yes"}
+    return {
+        _BUDGET: {"status": answers[0], "note": answers[1]},
+        _AUTHORITY: {"status": answers[2], "note": answers[3]},
+        _NEED: {"status": answers[4], "note": answers[5]},
+        _TIMELINE: {"status": answers[6], "note": answers[7]},
+        "qualified": answers[0] == answers[2] == answers[4] == answers[6] == "yes",
+    }
 
 
 _BUDGET, _AUTHORITY, _NEED, _TIMELINE = BANT_CRITERIA

@@ -37,7 +37,8 @@ class DataPoints(BaseModel):
 
 # The data points of a lead (pipectl.contract), validated the same way for add, edit and import.
 LeadFields: type[DataPoints] = create_model(
-    "LeadFields", __base__=DataPoints,
+    "LeadFields",
+    __base__=DataPoints,
     **{column: (spec.python_type | None, None) for column, spec in _BY_COLUMN.items()},
 )
 BUILT_IN_FIELDS = tuple(_BY_COLUMN) + tuple(spec.key for spec in DATA_POINTS)
@@ -64,9 +65,7 @@ def parse_custom_fields(pairs: list[str]) -> dict[str, str]:
         key, equals, value = pair.partition("=")
         key = key.strip()
         if not equals or not FIELD_KEY.match(key):
-            raise UsageError(
-                f"--field {pair!r}: write KEY=VALUE, with a key that starts with a letter."
-            )
+            raise UsageError(f"--field {pair!r}: write KEY=VALUE, with a key that starts with a letter.")
         if key.lower() in BUILT_IN_FIELDS:
             raise UsageError(f"--field {key}: {key} is a built-in field; use --{key.replace('_', '-')}.")
         fields[key] = value.strip()
@@ -84,8 +83,9 @@ def normalise_tags(tags: list[str]) -> list[str]:
     return cleaned
 
 
-def find_duplicates(session: Session, *, email: str | None, name: str | None, company: str | None,
-                    exclude_id: int | None = None) -> list[Lead]:
+def find_duplicates(
+    session: Session, *, email: str | None, name: str | None, company: str | None, exclude_id: int | None = None
+) -> list[Lead]:
     """Leads with the same email, or the same name at the same company, ignoring case (folded keys)."""
     matches = []
     if email:
@@ -102,15 +102,24 @@ def find_duplicates(session: Session, *, email: str | None, name: str | None, co
 
 def describe_duplicates(duplicates: list[Lead]) -> str:
     return "; ".join(
-        f"#{lead.id} {lead.name}" + (f" ({lead.company})" if lead.company else "")
-        + (f" <{lead.email}>" if lead.email else "") + (f" [{lead.status}]" if lead.status != "open" else "")
+        f"#{lead.id} {lead.name}"
+        + (f" ({lead.company})" if lead.company else "")
+        + (f" <{lead.email}>" if lead.email else "")
+        + (f" [{lead.status}]" if lead.status != "open" else "")
         for lead in duplicates
     )
 
 
-def add_lead(session: Session, fields: DataPoints, *, stage: str | None = None, tags: list[str] = (),
-             custom: dict[str, str] | None = None, at: datetime | None = None, force: bool = False,
-             ) -> tuple[Lead, list[Lead]]:
+def add_lead(
+    session: Session,
+    fields: DataPoints,
+    *,
+    stage: str | None = None,
+    tags: list[str] = (),
+    custom: dict[str, str] | None = None,
+    at: datetime | None = None,
+    force: bool = False,
+) -> tuple[Lead, list[Lead]]:
     """Add an open lead; refuses a likely duplicate unless `force`. Returns the lead and its duplicates."""
     from pipectl.core.outcomes import check_entry_rules
 
@@ -125,8 +134,15 @@ def add_lead(session: Session, fields: DataPoints, *, stage: str | None = None, 
     target = find_stage(session, stage) if stage else first_stage(session)
     now = clock.now()
     at = at or now
-    lead = Lead(**fields.model_dump(), stage_id=target.id, status="open", created_at=at, updated_at=now,
-                stage_entered_at=at, last_activity_at=at)
+    lead = Lead(
+        **fields.model_dump(),
+        stage_id=target.id,
+        status="open",
+        created_at=at,
+        updated_at=now,
+        stage_entered_at=at,
+        last_activity_at=at,
+    )
     session.add(lead)
     session.flush()
     set_tags(session, lead.id, add=normalise_tags(list(tags)))
@@ -154,10 +170,9 @@ def find_lead(session: Session, reference: str | int) -> Lead:
         return lead
     if not text:
         raise UsageError("Name a lead by its id, email or name.")
-    candidates = list(session.exec(
-        select(Lead).where(or_(Lead.email_key == fold(text), Lead.name_key == fold(text)))
-        .limit(6)
-    ))
+    candidates = list(
+        session.exec(select(Lead).where(or_(Lead.email_key == fold(text), Lead.name_key == fold(text))).limit(6))
+    )
     if len(candidates) == 1:
         return candidates[0]
     if not candidates:
@@ -165,9 +180,16 @@ def find_lead(session: Session, reference: str | int) -> Lead:
     raise NotFound(f"{text!r} names several leads: {describe_duplicates(candidates[:5])}; use the id.")
 
 
-def edit_lead(session: Session, lead: Lead, fields: DataPoints, *, add_tags: list[str] = (),
-              remove_tags: list[str] = (), custom: dict[str, str] | None = None,
-              force: bool = False) -> dict[str, list]:
+def edit_lead(
+    session: Session,
+    lead: Lead,
+    fields: DataPoints,
+    *,
+    add_tags: list[str] = (),
+    remove_tags: list[str] = (),
+    custom: dict[str, str] | None = None,
+    force: bool = False,
+) -> dict[str, list]:
     """Apply the given fields (those set) to a lead, log what changed, return {field: [old, new]}."""
     updates = fields.model_dump(exclude_unset=True)
     changes = {key: [getattr(lead, key), value] for key, value in updates.items() if getattr(lead, key) != value}
@@ -183,8 +205,9 @@ def edit_lead(session: Session, lead: Lead, fields: DataPoints, *, add_tags: lis
             )
     for key, (_old, new) in changes.items():
         setattr(lead, key, new)
-    tag_changes = set_tags(session, lead.id, add=normalise_tags(list(add_tags)),
-                           remove=normalise_tags(list(remove_tags)))
+    tag_changes = set_tags(
+        session, lead.id, add=normalise_tags(list(add_tags)), remove=normalise_tags(list(remove_tags))
+    )
     if tag_changes:
         changes["tags"] = tag_changes
     field_changes = set_custom_fields(session, lead.id, custom or {})
@@ -199,8 +222,9 @@ def tags_of(session: Session, lead_id: int) -> list[str]:
 
 
 def custom_fields_of(session: Session, lead_id: int) -> dict[str, str]:
-    rows = session.exec(select(LeadField.key, LeadField.value).where(LeadField.lead_id == lead_id)
-                        .order_by(LeadField.key))
+    rows = session.exec(
+        select(LeadField.key, LeadField.value).where(LeadField.lead_id == lead_id).order_by(LeadField.key)
+    )
     return dict(rows.all())
 
 
@@ -233,5 +257,9 @@ def set_custom_fields(session: Session, lead_id: int, custom: dict[str, str]) ->
 
 
 def _jsonable(changes: dict) -> dict:
-    return {key: [value.isoformat() if isinstance(value, datetime) else value for value in pair]
-            if isinstance(pair, list) else pair for key, pair in changes.items()}
+    return {
+        key: [value.isoformat() if isinstance(value, datetime) else value for value in pair]
+        if isinstance(pair, list)
+        else pair
+        for key, pair in changes.items()
+    }

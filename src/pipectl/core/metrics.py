@@ -90,8 +90,11 @@ def outcomes(session: Session, scope: Scope = Scope()) -> dict:
     ).where(LEADS.c.status.in_(("won", "lost")), scope.window.holds(LEADS.c.closed_at), scope.owned())
     won_count, lost_count, won_value, lost_value, average_deal, cycle_seconds = session.execute(query).one()
     return {
-        "won": int(won_count), "lost": int(lost_count), "won_value_cents": int(won_value),
-        "lost_value_cents": int(lost_value), "average_deal_cents": cents(average_deal),
+        "won": int(won_count),
+        "lost": int(lost_count),
+        "won_value_cents": int(won_value),
+        "lost_value_cents": int(lost_value),
+        "average_deal_cents": cents(average_deal),
         "cycle_seconds": None if cycle_seconds is None else float(cycle_seconds),
     }
 
@@ -108,15 +111,22 @@ def stage_history(session: Session, now: datetime, scope: Scope = Scope()) -> di
     reach_position = case((ACTIVITIES.c.kind.in_(REACH_KINDS), STAGES.c.position))
     events = (
         select(
-            ACTIVITIES.c.lead_id, ACTIVITIES.c.kind, ACTIVITIES.c.to_stage_id, LEADS.c.status,
-            STAGES.c.position, raw(ACTIVITIES.c.at).label("at"),
-            func.lead(raw(ACTIVITIES.c.at)).over(partition_by=ACTIVITIES.c.lead_id, order_by=order)
-            .label("next_at"),
-            func.max(reach_position).over(partition_by=ACTIVITIES.c.lead_id, order_by=order, rows=(0, None))
+            ACTIVITIES.c.lead_id,
+            ACTIVITIES.c.kind,
+            ACTIVITIES.c.to_stage_id,
+            LEADS.c.status,
+            STAGES.c.position,
+            raw(ACTIVITIES.c.at).label("at"),
+            func.lead(raw(ACTIVITIES.c.at)).over(partition_by=ACTIVITIES.c.lead_id, order_by=order).label("next_at"),
+            func.max(reach_position)
+            .over(partition_by=ACTIVITIES.c.lead_id, order_by=order, rows=(0, None))
             .label("later_position"),
         )
-        .select_from(ACTIVITIES.join(LEADS, LEADS.c.id == ACTIVITIES.c.lead_id)
-                     .outerjoin(STAGES, STAGES.c.id == ACTIVITIES.c.to_stage_id))
+        .select_from(
+            ACTIVITIES.join(LEADS, LEADS.c.id == ACTIVITIES.c.lead_id).outerjoin(
+                STAGES, STAGES.c.id == ACTIVITIES.c.to_stage_id
+            )
+        )
         .where(scan_kind().in_(STAGE_EVENT_KINDS), scope.window.holds(LEADS.c.created_at), scope.owned())
         .subquery()
     )
@@ -139,8 +149,13 @@ def stage_history(session: Session, now: datetime, scope: Scope = Scope()) -> di
         .group_by(events.c.to_stage_id)
     )
     return {
-        stage_id: {"reached": reached, "advanced": moved_on, "won": won, "lost": lost,
-                   "stay_seconds": None if stay is None else max(float(stay), 0.0)}
+        stage_id: {
+            "reached": reached,
+            "advanced": moved_on,
+            "won": won,
+            "lost": lost,
+            "stay_seconds": None if stay is None else max(float(stay), 0.0),
+        }
         for stage_id, reached, moved_on, won, lost, stay in session.execute(query)
     }
 
@@ -165,9 +180,11 @@ def stage_outcomes(session: Session) -> dict[int, tuple[int, int]]:
         .subquery()
     )
     query = (
-        select(reached.c.to_stage_id,
-               func.sum(case((LEADS.c.status == "won", 1), else_=0)),
-               func.sum(case((LEADS.c.status == "lost", 1), else_=0)))
+        select(
+            reached.c.to_stage_id,
+            func.sum(case((LEADS.c.status == "won", 1), else_=0)),
+            func.sum(case((LEADS.c.status == "lost", 1), else_=0)),
+        )
         .join(LEADS, LEADS.c.id == reached.c.lead_id)
         .where(LEADS.c.status.in_(("won", "lost")))
         .group_by(reached.c.to_stage_id)
@@ -189,15 +206,25 @@ def lost_reasons(session: Session, scope: Scope = Scope()) -> list[dict]:
 def sources(session: Session, scope: Scope = Scope()) -> list[dict]:
     """Leads created in the period by source, with each source's win rate (won ÷ closed)."""
     query = (
-        select(LEADS.c.source, func.count(),
-               func.sum(case((LEADS.c.status == "won", 1), else_=0)),
-               func.sum(case((LEADS.c.status == "lost", 1), else_=0)))
+        select(
+            LEADS.c.source,
+            func.count(),
+            func.sum(case((LEADS.c.status == "won", 1), else_=0)),
+            func.sum(case((LEADS.c.status == "lost", 1), else_=0)),
+        )
         .where(scope.window.holds(LEADS.c.created_at), scope.owned())
         .group_by(LEADS.c.source)
     )
-    rows = [{"source": name or "(none)", "leads": count, "won": int(won), "lost": int(lost),
-             "win_rate": rate(int(won), int(won) + int(lost))}
-            for name, count, won, lost in session.execute(query)]
+    rows = [
+        {
+            "source": name or "(none)",
+            "leads": count,
+            "won": int(won),
+            "lost": int(lost),
+            "win_rate": rate(int(won), int(won) + int(lost)),
+        }
+        for name, count, won, lost in session.execute(query)
+    ]
     # Sorted here (one row per source) so NULL sources sort the same on every database.
     return sorted(rows, key=lambda item: (-item["leads"], item["source"]))
 
@@ -216,16 +243,24 @@ def compute_metrics(session: Session, now: datetime, scope: Scope = Scope()) -> 
     for stage in stages:
         count, value = open_now.get(stage.id, (0, 0))
         seen = history.get(stage.id, {"reached": 0, "advanced": 0, "won": 0, "lost": 0, "stay_seconds": None})
-        stage_rows.append({
-            "stage": stage.name, "position": stage.position, "probability": stage.probability,
-            "open_leads": count, "open_value": to_number(value),
-            "weighted_value": to_number(round(value * stage.probability / 100)),
-            "reached": seen["reached"], "advanced": seen["advanced"], "won": seen["won"], "lost": seen["lost"],
-            "conversion_next": rate(seen["advanced"], seen["reached"]),
-            "conversion_won": rate(seen["won"], seen["reached"]),
-            "win_rate": rate(seen["won"], seen["won"] + seen["lost"]),
-            "average_days_in_stage": days(seen["stay_seconds"]),
-        })
+        stage_rows.append(
+            {
+                "stage": stage.name,
+                "position": stage.position,
+                "probability": stage.probability,
+                "open_leads": count,
+                "open_value": to_number(value),
+                "weighted_value": to_number(round(value * stage.probability / 100)),
+                "reached": seen["reached"],
+                "advanced": seen["advanced"],
+                "won": seen["won"],
+                "lost": seen["lost"],
+                "conversion_next": rate(seen["advanced"], seen["reached"]),
+                "conversion_won": rate(seen["won"], seen["reached"]),
+                "win_rate": rate(seen["won"], seen["won"] + seen["lost"]),
+                "average_days_in_stage": days(seen["stay_seconds"]),
+            }
+        )
     open_leads = sum(count for count, _ in open_now.values())
     open_value = sum(value for _, value in open_now.values())
 
@@ -249,9 +284,13 @@ def compute_metrics(session: Session, now: datetime, scope: Scope = Scope()) -> 
         notes.append("not enough history: no lead has reached a stage yet, so there is no conversion")
 
     return {
-        "period": {"since": iso(scope.since), "until": iso(scope.until), "owner": scope.owner,
-                   "funnel_counts": "leads created in the period",
-                   "outcomes_count": "leads closed in the period"},
+        "period": {
+            "since": iso(scope.since),
+            "until": iso(scope.until),
+            "owner": scope.owner,
+            "funnel_counts": "leads created in the period",
+            "outcomes_count": "leads closed in the period",
+        },
         "open": {"leads": open_leads, "value": to_number(open_value)},
         "stages": stage_rows,
         "won": {"leads": won, "value": to_number(closed["won_value_cents"])},
@@ -263,8 +302,9 @@ def compute_metrics(session: Session, now: datetime, scope: Scope = Scope()) -> 
             "per_day": None if velocity_day is None else money(velocity_day),
             "per_month": None if velocity_day is None else money(velocity_day * 30),
         },
-        "bottleneck": None if bottleneck is None else {
-            "stage": bottleneck["stage"], "conversion_next": bottleneck["conversion_next"]},
+        "bottleneck": None
+        if bottleneck is None
+        else {"stage": bottleneck["stage"], "conversion_next": bottleneck["conversion_next"]},
         "lost_reasons": lost_reasons(session, scope),
         "sources": sources(session, scope),
         "notes": notes,

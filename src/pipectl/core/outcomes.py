@@ -35,8 +35,16 @@ def require_open(lead: Lead, action: str) -> None:
     raise RuleViolation(f"Lead #{lead.id} {lead.name} is {lead.status}; cannot {action} it ({hint}).")
 
 
-def move_lead(session: Session, lead: Lead, stage_name: str, *, at: datetime | None = None,
-              note: str | None = None, force: bool = False, automatic: bool = False) -> Stage:
+def move_lead(
+    session: Session,
+    lead: Lead,
+    stage_name: str,
+    *,
+    at: datetime | None = None,
+    note: str | None = None,
+    force: bool = False,
+    automatic: bool = False,
+) -> Stage:
     """Move an open lead to another stage, subject to the stage's entry rules unless `force`."""
     require_open(lead, "move")
     target = find_stage(session, stage_name)
@@ -50,8 +58,9 @@ def move_lead(session: Session, lead: Lead, stage_name: str, *, at: datetime | N
         )
     problems = check_entry_rules(lead, target)
     if problems and not force:
-        raise RuleViolation(f"{target.name} refuses lead #{lead.id}: {'; '.join(problems)}. "
-                            "Use --force to move it anyway.")
+        raise RuleViolation(
+            f"{target.name} refuses lead #{lead.id}: {'; '.join(problems)}. Use --force to move it anyway."
+        )
     data = {}
     if problems:
         data["forced"] = problems
@@ -60,13 +69,22 @@ def move_lead(session: Session, lead: Lead, stage_name: str, *, at: datetime | N
     source_stage_id = lead.stage_id
     lead.stage_id = target.id
     lead.stage_entered_at = at
-    record(session, lead, "stage_change", at, note=note, data=data or None,
-           from_stage_id=source_stage_id, to_stage_id=target.id)
+    record(
+        session,
+        lead,
+        "stage_change",
+        at,
+        note=note,
+        data=data or None,
+        from_stage_id=source_stage_id,
+        to_stage_id=target.id,
+    )
     return target
 
 
-def mark_won(session: Session, lead: Lead, *, value_cents: int | None = None, at: datetime | None = None,
-             note: str | None = None) -> Lead:
+def mark_won(
+    session: Session, lead: Lead, *, value_cents: int | None = None, at: datetime | None = None, note: str | None = None
+) -> Lead:
     """Close a lead as won, optionally at its final value."""
     if lead.status == "won":
         raise RuleViolation(f"Lead #{lead.id} {lead.name} is already won.")
@@ -85,7 +103,7 @@ def mark_lost(session: Session, lead: Lead, *, reason: str | None, at: datetime 
     """Close a lead as lost; the reason is required, because lost reasons are ranked later."""
     reason = " ".join((reason or "").split())
     if not reason:
-        raise RuleViolation("A lost lead needs a reason: --reason \"went with a competitor\".")
+        raise RuleViolation('A lost lead needs a reason: --reason "went with a competitor".')
     if lead.status == "lost":
         raise RuleViolation(f"Lead #{lead.id} {lead.name} is already lost ({lead.lost_reason}).")
     require_open(lead, "lose")

@@ -82,8 +82,7 @@ def iso_date_at(text, start: int):
     digits = [start + offset for offset in (0, 1, 2, 3, 5, 6, 8, 9)]
     terms = [func.substr(text, position, 1).between("0", "9") for position in digits]
     terms += [func.substr(text, start + 4, 1) == "-", func.substr(text, start + 7, 1) == "-"]
-    terms += [func.substr(text, start + 5, 2).between("01", "12"),
-              func.substr(text, start + 8, 2).between("01", "31")]
+    terms += [func.substr(text, start + 5, 2).between("01", "12"), func.substr(text, start + 8, 2).between("01", "31")]
     return and_(*terms)
 
 
@@ -94,14 +93,23 @@ def iso_date_timestamp(text, start):
     formula), so no date function is needed; noon keeps the local calendar day
     whatever the time zone, which is all a month grouping needs.
     """
+
     def number(offset: int, length: int):
         return cast(func.substr(text, start + offset, length), Integer)
 
     year, month, day = number(0, 4), number(5, 2), number(8, 2)
     shifted_year = year - case((month <= 2, 1), else_=0)
     march_month = month + case((month > 2, -3), else_=9)
-    days = (365 * shifted_year + shifted_year // 4 - shifted_year // 100 + shifted_year // 400
-            + (153 * march_month + 2) // 5 + day - 1 - 719468)
+    days = (
+        365 * shifted_year
+        + shifted_year // 4
+        - shifted_year // 100
+        + shifted_year // 400
+        + (153 * march_month + 2) // 5
+        + day
+        - 1
+        - 719468
+    )
     return cast(days, BigInteger) * DAY + DAY // 2
 
 

@@ -39,13 +39,15 @@ def parse_answer(criterion: str, text: str) -> Answer:
     if status not in ANSWERS:
         raise UsageError(
             f"--{criterion} {text!r}: answer yes, no or unknown, optionally followed by a note "
-            f"(--{criterion} \"yes: {_EXAMPLE_NOTES[criterion]}\")."
+            f'(--{criterion} "yes: {_EXAMPLE_NOTES[criterion]}").'
         )
     return status, (" ".join(note.split()) if colon else None)
 
 
 _EXAMPLE_NOTES = {
-    "budget": "20k this quarter", "authority": "CFO signs", "need": "replacing spreadsheets",
+    "budget": "20k this quarter",
+    "authority": "CFO signs",
+    "need": "replacing spreadsheets",
     "timeline": "2027-01-15",
 }
 
@@ -64,8 +66,9 @@ def is_qualified(lead: Lead) -> bool:
     return all(getattr(lead, name) == "yes" for name in BANT_CRITERIA)
 
 
-def qualify_lead(session: Session, lead: Lead, answers: dict[str, Answer], *,
-                 at: datetime | None = None) -> dict[str, dict]:
+def qualify_lead(
+    session: Session, lead: Lead, answers: dict[str, Answer], *, at: datetime | None = None
+) -> dict[str, dict]:
     """Set BANT answers; returns {criterion: {"from": answer, "to": answer}} for those that changed.
 
     A note of None keeps the old note while the status stays the same and clears it when the
@@ -100,8 +103,14 @@ def qualify_lead(session: Session, lead: Lead, answers: dict[str, Answer], *,
         setattr(lead, name, change["to"]["status"])
         setattr(lead, f"{name}_note", change["to"]["note"])
     qualified = is_qualified(lead)
-    record(session, lead, "bant", at or clock.now(), note=summary(changes, was_qualified, qualified),
-           data={"answers": changes, "qualified": qualified})
+    record(
+        session,
+        lead,
+        "bant",
+        at or clock.now(),
+        note=summary(changes, was_qualified, qualified),
+        data={"answers": changes, "qualified": qualified},
+    )
     return changes
 
 

@@ -67,7 +67,7 @@ def rescore_leads(session: Session, lead_ids: list[int]) -> None:
         return
     model, now = current_rules(session), clock.now()
     for start in range(0, len(lead_ids), CHUNK):
-        scoring_sql.rescore_ids(session, model, now, lead_ids[start:start + CHUNK])
+        scoring_sql.rescore_ids(session, model, now, lead_ids[start : start + CHUNK])
     _reload_scores(session, set(lead_ids))
 
 
@@ -83,12 +83,16 @@ def _reload_scores(session: Session, lead_ids: set[int] | None) -> None:
 
     Set as committed values (not changes to write), so they stay readable after the session ends.
     """
-    loaded = {key[1][0]: lead for key, lead in list(session.identity_map.items())
-              if key[0] is Lead and (lead_ids is None or key[1][0] in lead_ids)}
+    loaded = {
+        key[1][0]: lead
+        for key, lead in list(session.identity_map.items())
+        if key[0] is Lead and (lead_ids is None or key[1][0] in lead_ids)
+    }
     ids = sorted(loaded)
     for start in range(0, len(ids), CHUNK):
-        rows = session.execute(select(LEADS.c.id, LEADS.c.score, LEADS.c.nurture_since)
-                               .where(LEADS.c.id.in_(ids[start:start + CHUNK])))
+        rows = session.execute(
+            select(LEADS.c.id, LEADS.c.score, LEADS.c.nurture_since).where(LEADS.c.id.in_(ids[start : start + CHUNK]))
+        )
         for lead_id, score, nurture_since in rows:
             set_committed_value(loaded[lead_id], "score", score)
             set_committed_value(loaded[lead_id], "nurture_since", nurture_since)

@@ -45,7 +45,8 @@ def _when(seconds: int | None) -> str | None:
 
 def _count_and_value(session: Session, *conditions) -> tuple[int, int]:
     count, value = session.execute(
-        select(func.count(), func.coalesce(func.sum(LEADS.c.value_cents), 0)).where(*conditions)).one()
+        select(func.count(), func.coalesce(func.sum(LEADS.c.value_cents), 0)).where(*conditions)
+    ).one()
     return count, int(value)
 
 
@@ -53,10 +54,16 @@ def wins(session: Session, since: datetime) -> dict:
     closed_in = and_(LEADS.c.status == "won", raw(LEADS.c.closed_at) >= ts(since))
     count, value = _count_and_value(session, closed_in)
     rows = session.execute(
-        select(*_lead_columns(), raw(LEADS.c.closed_at)).where(closed_in)
-        .order_by(LEADS.c.closed_at, LEADS.c.id).limit(LIST_LIMIT))
-    return {"leads": count, "value": to_number(value),
-            "list": [{**_lead(*row[:4]), "closed_at": _when(row[4])} for row in rows]}
+        select(*_lead_columns(), raw(LEADS.c.closed_at))
+        .where(closed_in)
+        .order_by(LEADS.c.closed_at, LEADS.c.id)
+        .limit(LIST_LIMIT)
+    )
+    return {
+        "leads": count,
+        "value": to_number(value),
+        "list": [{**_lead(*row[:4]), "closed_at": _when(row[4])} for row in rows],
+    }
 
 
 def pipeline_update(session: Session, since: datetime) -> dict:
@@ -66,27 +73,45 @@ def pipeline_update(session: Session, since: datetime) -> dict:
     lost_count, lost_value = _count_and_value(session, lost_in)
     won_count, won_value = _count_and_value(session, LEADS.c.status == "won", raw(LEADS.c.closed_at) >= ts(since))
     lost_rows = session.execute(
-        select(*_lead_columns(), LEADS.c.lost_reason, raw(LEADS.c.closed_at)).where(lost_in)
-        .order_by(LEADS.c.closed_at, LEADS.c.id).limit(LIST_LIMIT))
+        select(*_lead_columns(), LEADS.c.lost_reason, raw(LEADS.c.closed_at))
+        .where(lost_in)
+        .order_by(LEADS.c.closed_at, LEADS.c.id)
+        .limit(LIST_LIMIT)
+    )
     moves_in = and_(ACTIVITIES.c.kind == "stage_change", raw(ACTIVITIES.c.at) >= ts(since))
     move_count = session.execute(select(func.count()).select_from(ACTIVITIES).where(moves_in)).scalar_one()
     source, target = aliased(STAGES), aliased(STAGES)
     move_rows = session.execute(
         select(LEADS.c.id, LEADS.c.name, LEADS.c.company, source.c.name, target.c.name, raw(ACTIVITIES.c.at))
-        .select_from(ACTIVITIES.join(LEADS, LEADS.c.id == ACTIVITIES.c.lead_id)
-                     .outerjoin(source, source.c.id == ACTIVITIES.c.from_stage_id)
-                     .outerjoin(target, target.c.id == ACTIVITIES.c.to_stage_id))
-        .where(moves_in).order_by(ACTIVITIES.c.at, ACTIVITIES.c.id).limit(LIST_LIMIT))
+        .select_from(
+            ACTIVITIES.join(LEADS, LEADS.c.id == ACTIVITIES.c.lead_id)
+            .outerjoin(source, source.c.id == ACTIVITIES.c.from_stage_id)
+            .outerjoin(target, target.c.id == ACTIVITIES.c.to_stage_id)
+        )
+        .where(moves_in)
+        .order_by(ACTIVITIES.c.at, ACTIVITIES.c.id)
+        .limit(LIST_LIMIT)
+    )
     return {
         "new_leads": {"leads": new_count, "value": to_number(new_value)},
-        "stage_moves": {"count": move_count, "list": [
-            {"id": lead_id, "name": name, "company": company, "from": old, "to": new, "at": _when(at)}
-            for lead_id, name, company, old, new, at in move_rows]},
-        "lost": {"leads": lost_count, "value": to_number(lost_value), "list": [
-            {**_lead(*row[:4]), "reason": row[4], "closed_at": _when(row[5])} for row in lost_rows]},
+        "stage_moves": {
+            "count": move_count,
+            "list": [
+                {"id": lead_id, "name": name, "company": company, "from": old, "to": new, "at": _when(at)}
+                for lead_id, name, company, old, new, at in move_rows
+            ],
+        },
+        "lost": {
+            "leads": lost_count,
+            "value": to_number(lost_value),
+            "list": [{**_lead(*row[:4]), "reason": row[4], "closed_at": _when(row[5])} for row in lost_rows],
+        },
         # Open value grows with what new leads bring and shrinks by what was won or lost.
-        "value_change": {"added": to_number(new_value), "closed": to_number(won_value + lost_value),
-                         "change": to_number(new_value - won_value - lost_value)},
+        "value_change": {
+            "added": to_number(new_value),
+            "closed": to_number(won_value + lost_value),
+            "change": to_number(new_value - won_value - lost_value),
+        },
     }
 
 
@@ -96,31 +121,45 @@ def roadblocks(session: Session, now: datetime) -> dict:
     reasons = stale_reasons(session, now)
     # The most valuable stalled leads first: walk open leads by value (ids only) until the list is full,
     # so the choice does not depend on ids and no huge IN list reaches SQL.
-    by_value = session.execute(select(LEADS.c.id).where(LEADS.c.status == "open")
-                               .order_by(LEADS.c.value_cents.desc().nulls_last(), LEADS.c.id)).scalars()
+    by_value = session.execute(
+        select(LEADS.c.id).where(LEADS.c.status == "open").order_by(LEADS.c.value_cents.desc().nulls_last(), LEADS.c.id)
+    ).scalars()
     shown = list(islice((lead_id for lead_id in by_value if lead_id in reasons), LIST_LIMIT))
     stalled_rows = session.execute(
-        select(*_lead_columns(), STAGES.c.name).join(STAGES, STAGES.c.id == LEADS.c.stage_id)
+        select(*_lead_columns(), STAGES.c.name)
+        .join(STAGES, STAGES.c.id == LEADS.c.stage_id)
         .where(LEADS.c.id.in_(shown))
-        .order_by(LEADS.c.value_cents.desc().nulls_last(), LEADS.c.id)).all()
+        .order_by(LEADS.c.value_cents.desc().nulls_last(), LEADS.c.id)
+    ).all()
     return {
-        "stalled": {"count": len(reasons), "list": [
-            {**_lead(*row[:4]), "stage": row[4], "reasons": reasons.get(row[0], [])} for row in stalled_rows]},
+        "stalled": {
+            "count": len(reasons),
+            "list": [{**_lead(*row[:4]), "stage": row[4], "reasons": reasons.get(row[0], [])} for row in stalled_rows],
+        },
         "overdue": _planned(session, raw(ACTIVITIES.c.due) < ts(now)),
-        "upcoming": _planned(session, raw(ACTIVITIES.c.due) >= ts(now),
-                             raw(ACTIVITIES.c.due) < ts(now + timedelta(days=UPCOMING_DAYS))),
+        "upcoming": _planned(
+            session, raw(ACTIVITIES.c.due) >= ts(now), raw(ACTIVITIES.c.due) < ts(now + timedelta(days=UPCOMING_DAYS))
+        ),
         "unqualified": _unqualified(session),
     }
 
 
 def _planned(session: Session, *conditions) -> dict:
-    where = and_(ACTIVITIES.c.done == False, ACTIVITIES.c.due.is_not(None),  # noqa: E712
-                 LEADS.c.status == "open", *conditions)
+    where = and_(
+        ACTIVITIES.c.done == False,
+        ACTIVITIES.c.due.is_not(None),  # noqa: E712
+        LEADS.c.status == "open",
+        *conditions,
+    )
     joined = ACTIVITIES.join(LEADS, LEADS.c.id == ACTIVITIES.c.lead_id)
     count = session.execute(select(func.count()).select_from(joined).where(where)).scalar_one()
     rows = session.execute(
-        select(*_lead_columns(), ACTIVITIES.c.note, raw(ACTIVITIES.c.due)).select_from(joined).where(where)
-        .order_by(ACTIVITIES.c.due, ACTIVITIES.c.id).limit(LIST_LIMIT))
+        select(*_lead_columns(), ACTIVITIES.c.note, raw(ACTIVITIES.c.due))
+        .select_from(joined)
+        .where(where)
+        .order_by(ACTIVITIES.c.due, ACTIVITIES.c.id)
+        .limit(LIST_LIMIT)
+    )
     return {"count": count, "list": [{**_lead(*row[:4]), "action": row[4], "due": _when(row[5])} for row in rows]}
 
 
@@ -133,12 +172,22 @@ def _unqualified(session: Session) -> dict:
     count = session.execute(select(func.count()).select_from(joined).where(where)).scalar_one()
     rows = session.execute(
         select(*_lead_columns(), STAGES.c.name, *(getattr(LEADS.c, name) for name in BANT_CRITERIA))
-        .select_from(joined).where(where)
-        .order_by(LEADS.c.value_cents.desc().nulls_last(), LEADS.c.id).limit(LIST_LIMIT))
-    return {"count": count, "list": [
-        {**_lead(*row[:4]), "stage": row[4],
-         "missing": [f"{name} is {answer}" for name, answer in zip(BANT_CRITERIA, row[5:]) if answer != "yes"]}
-        for row in rows]}
+        .select_from(joined)
+        .where(where)
+        .order_by(LEADS.c.value_cents.desc().nulls_last(), LEADS.c.id)
+        .limit(LIST_LIMIT)
+    )
+    return {
+        "count": count,
+        "list": [
+            {
+                **_lead(*row[:4]),
+                "stage": row[4],
+                "missing": [f"{name} is {answer}" for name, answer in zip(BANT_CRITERIA, row[5:]) if answer != "yes"],
+            }
+            for row in rows
+        ],
+    }
 
 
 def competition(session: Session, since: datetime) -> dict:
@@ -152,18 +201,26 @@ def competition(session: Session, since: datetime) -> dict:
     joined = ACTIVITIES.join(LEADS, LEADS.c.id == ACTIVITIES.c.lead_id)
     count = session.execute(select(func.count()).select_from(joined).where(where)).scalar_one()
     rows = session.execute(
-        select(LEADS.c.id, LEADS.c.name, LEADS.c.company, ACTIVITIES.c.kind, ACTIVITIES.c.note,
-               raw(ACTIVITIES.c.at))
-        .select_from(joined).where(where).order_by(ACTIVITIES.c.at, ACTIVITIES.c.id).limit(LIST_LIMIT))
-    return {"count": count, "list": [
-        {"id": lead_id, "name": name, "company": company, "kind": kind, "note": note, "at": _when(at)}
-        for lead_id, name, company, kind, note, at in rows]}
+        select(LEADS.c.id, LEADS.c.name, LEADS.c.company, ACTIVITIES.c.kind, ACTIVITIES.c.note, raw(ACTIVITIES.c.at))
+        .select_from(joined)
+        .where(where)
+        .order_by(ACTIVITIES.c.at, ACTIVITIES.c.id)
+        .limit(LIST_LIMIT)
+    )
+    return {
+        "count": count,
+        "list": [
+            {"id": lead_id, "name": name, "company": company, "kind": kind, "note": note, "at": _when(at)}
+            for lead_id, name, company, kind, note, at in rows
+        ],
+    }
 
 
 def compute_review(session: Session, now: datetime, since: datetime) -> dict:
     """Every section of `pipectl review`, as the JSON it prints."""
     return {
-        "since": iso(since), "until": iso(now),
+        "since": iso(since),
+        "until": iso(now),
         "wins": wins(session, since),
         "pipeline": pipeline_update(session, since),
         "roadblocks": roadblocks(session, now),

@@ -63,19 +63,33 @@ def load_rules(session: Session, text: str, source: str = "the rules file") -> d
     stages = _resolve_stages(session, document.stages or {}, source)
     current = current_rules(session)
     if document.thresholds is not None or document.scoring is not None:
-        save_rules(session, ScoreModel(thresholds=document.thresholds or current.thresholds,
-                                       scoring=document.scoring or current.scoring))
+        save_rules(
+            session,
+            ScoreModel(
+                thresholds=document.thresholds or current.thresholds, scoring=document.scoring or current.scoring
+            ),
+        )
     for stage_name, wanted in stages:
-        set_stage(session, stage_name, probability=wanted.probability, idle_days=wanted.idle_days,
-                  requires_bant=wanted.requires_bant, min_score=wanted.min_score,
-                  clear_min_score=wanted.min_score is None)
+        set_stage(
+            session,
+            stage_name,
+            probability=wanted.probability,
+            idle_days=wanted.idle_days,
+            requires_bant=wanted.requires_bant,
+            min_score=wanted.min_score,
+            clear_min_score=wanted.min_score is None,
+        )
     if document.cleanup is not None:
         save_cleanup_rules(session, document.cleanup)
     session.flush()
     scored = rescore_open_leads(session)
-    return {"thresholds": document.thresholds is not None, "scoring": document.scoring is not None,
-            "stages": [name for name, _ in stages], "cleanup": document.cleanup is not None,
-            "scored": scored}
+    return {
+        "thresholds": document.thresholds is not None,
+        "scoring": document.scoring is not None,
+        "stages": [name for name, _ in stages],
+        "cleanup": document.cleanup is not None,
+        "scored": scored,
+    }
 
 
 def rules_document(session: Session) -> dict:
@@ -83,8 +97,7 @@ def rules_document(session: Session) -> dict:
     model = current_rules(session)
     stages = {}
     for stage in open_stages(session):
-        entry = {"probability": stage.probability, "idle_days": stage.idle_days,
-                 "requires_bant": stage.requires_bant}
+        entry = {"probability": stage.probability, "idle_days": stage.idle_days, "requires_bant": stage.requires_bant}
         if stage.min_score is not None:
             entry["min_score"] = stage.min_score
         stages[stage.name] = entry
@@ -100,13 +113,18 @@ def export_rules(session: Session) -> str:
     """The rules in force as TOML that `load_rules` reads back to the same rules."""
     import tomli_w
 
-    header = ("# pipectl rules: thresholds, scoring, stage entry rules and cleanup limits.\n"
-              "# Edit and load back with: pipectl rules load FILE.toml\n\n")
+    header = (
+        "# pipectl rules: thresholds, scoring, stage entry rules and cleanup limits.\n"
+        "# Edit and load back with: pipectl rules load FILE.toml\n\n"
+    )
     return header + tomli_w.dumps(rules_document(session))
 
 
-def _resolve_stages(session: Session, wanted: dict[str, StageRules], source: str,
-                    ) -> list[tuple[str, StageRules]]:
+def _resolve_stages(
+    session: Session,
+    wanted: dict[str, StageRules],
+    source: str,
+) -> list[tuple[str, StageRules]]:
     """The file's stage names matched to open stages (ignoring case); checked before anything changes."""
     known = {fold(stage.name): stage.name for stage in open_stages(session)}
     resolved: list[tuple[str, StageRules]] = []
@@ -115,10 +133,12 @@ def _resolve_stages(session: Session, wanted: dict[str, StageRules], source: str
         if actual is None:
             raise RuleViolation(
                 f"{source} was refused; the rules are unchanged:\n  - [stages.{name}]: there is no stage "
-                f"{name!r}; the stages are: {', '.join(known.values())} (`pipectl stages list`).")
+                f"{name!r}; the stages are: {', '.join(known.values())} (`pipectl stages list`)."
+            )
         if any(actual == seen for seen, _ in resolved):
-            raise RuleViolation(f"{source} was refused; the rules are unchanged:\n  - [stages.{name}]: "
-                                f"{actual} is named twice.")
+            raise RuleViolation(
+                f"{source} was refused; the rules are unchanged:\n  - [stages.{name}]: {actual} is named twice."
+            )
         resolved.append((actual, rules))
     return resolved
 
@@ -144,8 +164,13 @@ def _trim(location: tuple, data: dict, kind: str) -> tuple:
     kept: list = []
     node = data
     for part in location:
-        if isinstance(node, dict) and part in node or isinstance(node, list) and isinstance(part, int) \
-                and part < len(node):
+        if (
+            isinstance(node, dict)
+            and part in node
+            or isinstance(node, list)
+            and isinstance(part, int)
+            and part < len(node)
+        ):
             kept.append(part)
             node = node[part]
             continue
@@ -173,8 +198,11 @@ def _where(location: tuple, data: dict, *, as_key: bool = False) -> str:
     table: list[str] = []
     for index, part in enumerate(location):
         if isinstance(part, int):
-            name = node[part].get("name") if isinstance(node, list) and part < len(node) \
-                and isinstance(node[part], dict) else None
+            name = (
+                node[part].get("name")
+                if isinstance(node, list) and part < len(node) and isinstance(node[part], dict)
+                else None
+            )
             parts.append(f"[[{'.'.join(table)}]] rule #{part + 1}" + (f" {name!r}" if name else ""))
             table = []
             node = node[part] if isinstance(node, list) and part < len(node) else None
@@ -221,8 +249,9 @@ def _header(line: str) -> str | None:
     stripped = line.split("#", 1)[0].strip()
     if not stripped.startswith("["):
         return None
-    return "".join(part.strip().strip('"').strip("'") if part not in "[]." else part
-                   for part in _split_header(stripped))
+    return "".join(
+        part.strip().strip('"').strip("'") if part not in "[]." else part for part in _split_header(stripped)
+    )
 
 
 def _split_header(header: str) -> list[str]:
@@ -253,11 +282,28 @@ def rule_rows(document: dict) -> list[dict]:
     rows = []
     for data in document["scoring"].get("demographic", []):
         rule = DemographicRule.model_validate(data)
-        rows.append({"section": "demographic", "name": rule.name, "target": rule.field,
-                     "condition": rule.describe(), "points": rule.points, "cap": None, "within": None})
+        rows.append(
+            {
+                "section": "demographic",
+                "name": rule.name,
+                "target": rule.field,
+                "condition": rule.describe(),
+                "points": rule.points,
+                "cap": None,
+                "within": None,
+            }
+        )
     for data in document["scoring"].get("behavioural", []):
         rule = BehaviouralRule.model_validate(data)
-        rows.append({"section": "behavioural", "name": rule.name, "target": rule.kind,
-                     "condition": f"each {rule.kind.replace('_', ' ')}", "points": rule.points,
-                     "cap": rule.cap, "within": rule.within})
+        rows.append(
+            {
+                "section": "behavioural",
+                "name": rule.name,
+                "target": rule.kind,
+                "condition": f"each {rule.kind.replace('_', ' ')}",
+                "points": rule.points,
+                "cap": rule.cap,
+                "within": rule.within,
+            }
+        )
     return rows

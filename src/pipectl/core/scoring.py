@@ -42,8 +42,9 @@ class Thresholds(BaseModel):
     @model_validator(mode="after")
     def _ordered(self):
         if not self.nurture_below <= self.mql <= self.sql:
-            raise ValueError(f"thresholds must rise: nurture_below ({self.nurture_below}) <= mql ({self.mql}) "
-                             f"<= sql ({self.sql})")
+            raise ValueError(
+                f"thresholds must rise: nurture_below ({self.nurture_below}) <= mql ({self.mql}) <= sql ({self.sql})"
+            )
         return self
 
 
@@ -69,17 +70,27 @@ class DemographicRule(BaseModel):
         value = value.strip()
         if value in TEXT_FIELDS + NUMBER_FIELDS:
             return value
-        if value.startswith(CUSTOM_PREFIX) and value[len(CUSTOM_PREFIX):].strip():
-            return CUSTOM_PREFIX + value[len(CUSTOM_PREFIX):].strip()
-        raise ValueError(f"unknown field {value!r}; use one of {', '.join(TEXT_FIELDS + NUMBER_FIELDS)}, "
-                         "or field:KEY for a custom data point")
+        if value.startswith(CUSTOM_PREFIX) and value[len(CUSTOM_PREFIX) :].strip():
+            return CUSTOM_PREFIX + value[len(CUSTOM_PREFIX) :].strip()
+        raise ValueError(
+            f"unknown field {value!r}; use one of {', '.join(TEXT_FIELDS + NUMBER_FIELDS)}, "
+            "or field:KEY for a custom data point"
+        )
 
     @model_validator(mode="after")
     def _one_matcher(self):
-        given = [name for name, on in (
-            ("equals", self.equals is not None), ("one_of", self.one_of is not None),
-            ("glob", self.glob is not None), ("min/max", self.min is not None or self.max is not None),
-            ("present", self.present is not None), ("missing", self.missing is not None)) if on]
+        given = [
+            name
+            for name, on in (
+                ("equals", self.equals is not None),
+                ("one_of", self.one_of is not None),
+                ("glob", self.glob is not None),
+                ("min/max", self.min is not None or self.max is not None),
+                ("present", self.present is not None),
+                ("missing", self.missing is not None),
+            )
+            if on
+        ]
         if len(given) != 1:
             found = f"it has {' and '.join(given)}" if given else "it has none"
             raise ValueError(f"a demographic rule needs exactly one of {', '.join(MATCHERS)}; {found}")
@@ -101,9 +112,13 @@ class DemographicRule(BaseModel):
 
     @property
     def matcher(self) -> str:
-        for name, on in (("equals", self.equals is not None), ("one_of", self.one_of is not None),
-                         ("glob", self.glob is not None), ("present", self.present is not None),
-                         ("missing", self.missing is not None)):
+        for name, on in (
+            ("equals", self.equals is not None),
+            ("one_of", self.one_of is not None),
+            ("glob", self.glob is not None),
+            ("present", self.present is not None),
+            ("missing", self.missing is not None),
+        ):
             if on:
                 return name
         return "range"
@@ -210,20 +225,44 @@ DEFAULT_SCORING = {
     "thresholds": {"nurture_below": 30, "mql": 50, "sql": 75},
     "scoring": {
         "demographic": [
-            {"name": "Senior title", "field": "title", "glob": ["Head of*", "VP*", "Director*", "Chief*"],
-             "points": 15},
-            {"name": "Founder or owner", "field": "title", "one_of": ["Founder", "Co-founder", "Owner", "CEO"],
-             "points": 15},
-            {"name": "Target industry", "field": "industry", "one_of": ["Software", "SaaS", "Fintech", "E-commerce"],
-             "points": 10},
+            {
+                "name": "Senior title",
+                "field": "title",
+                "glob": ["Head of*", "VP*", "Director*", "Chief*"],
+                "points": 15,
+            },
+            {
+                "name": "Founder or owner",
+                "field": "title",
+                "one_of": ["Founder", "Co-founder", "Owner", "CEO"],
+                "points": 15,
+            },
+            {
+                "name": "Target industry",
+                "field": "industry",
+                "one_of": ["Software", "SaaS", "Fintech", "E-commerce"],
+                "points": 10,
+            },
             {"name": "Mid-size company", "field": "company_size", "min": 50, "max": 500, "points": 15},
             {"name": "Enterprise", "field": "company_size", "min": 501, "points": 5},
-            {"name": "Home market", "field": "location", "glob": ["*Germany*", "*Austria*", "*Switzerland*"],
-             "points": 5},
-            {"name": "Buying department", "field": "field:department", "one_of": ["Sales", "Marketing", "Revenue"],
-             "points": 10},
-            {"name": "Warm source", "field": "source", "one_of": ["referral", "inbound", "website", "event"],
-             "points": 10},
+            {
+                "name": "Home market",
+                "field": "location",
+                "glob": ["*Germany*", "*Austria*", "*Switzerland*"],
+                "points": 5,
+            },
+            {
+                "name": "Buying department",
+                "field": "field:department",
+                "one_of": ["Sales", "Marketing", "Revenue"],
+                "points": 10,
+            },
+            {
+                "name": "Warm source",
+                "field": "source",
+                "one_of": ["referral", "inbound", "website", "event"],
+                "points": 10,
+            },
             {"name": "Reachable by email", "field": "email", "present": True, "points": 5},
             {"name": "Competitor domain", "field": "email", "glob": ["*@competitor.example"], "points": -50},
         ],

@@ -15,7 +15,15 @@ from sqlmodel import Session
 from pipectl import clock
 from pipectl.contract import BY_KEY, NUMBER_DATA_POINTS
 from pipectl.core.scoring import (
-    CUSTOM_PREFIX, HIGHEST, LOWEST, BehaviouralRule, DemographicRule, ScoreModel, ScoringRules, band, clamp,
+    CUSTOM_PREFIX,
+    HIGHEST,
+    LOWEST,
+    BehaviouralRule,
+    DemographicRule,
+    ScoreModel,
+    ScoringRules,
+    band,
+    clamp,
     current_rules,
 )
 from pipectl.dates import to_timestamp
@@ -42,7 +50,7 @@ def match_condition(rule: DemographicRule, lead_table) -> ColumnElement:
         column = lead_table.c[BY_KEY[rule.field].stored]
         return value_condition(rule, column)
     # A custom data point is a row of lead_fields (absent when not set): one EXISTS per rule.
-    key = rule.field[len(CUSTOM_PREFIX):]
+    key = rule.field[len(CUSTOM_PREFIX) :]
     same_key = and_(lead_fields.c.lead_id == lead_table.c.id, func.lower(lead_fields.c.key) == key.lower())
     if rule.matcher == "missing":
         return ~exists().where(same_key, lead_fields.c.value != "")
@@ -99,8 +107,11 @@ def capped_points(rule: BehaviouralRule, count: ColumnElement) -> ColumnElement:
 
 
 def _counted_activities(rules: list[BehaviouralRule], lead_id_column) -> list:
-    return [activities.c.lead_id == lead_id_column, activities.c.done == true(),
-            activities.c.kind.in_(sorted({rule.kind for rule in rules}))]
+    return [
+        activities.c.lead_id == lead_id_column,
+        activities.c.done == true(),
+        activities.c.kind.in_(sorted({rule.kind for rule in rules})),
+    ]
 
 
 def raw_score(rules: ScoringRules, lead_table, now: datetime) -> ColumnElement:
@@ -121,8 +132,7 @@ def clamped(expression: ColumnElement) -> ColumnElement:
     return case((expression < LOWEST, LOWEST), (expression > HIGHEST, HIGHEST), else_=expression)
 
 
-def raw_scores(model: ScoreModel, now: datetime, lead_id: int | None = None, *,
-               lead_ids: list[int] | None = None):
+def raw_scores(model: ScoreModel, now: datetime, lead_id: int | None = None, *, lead_ids: list[int] | None = None):
     """`(id, raw)` of every open lead (or of the leads `lead_ids`, whatever their status), as a CTE.
 
     MATERIALIZED (SQLite and PostgreSQL both take it) keeps the planner from copying the whole
@@ -143,8 +153,11 @@ def rescore_all(session: Session, model: ScoreModel, now: datetime) -> int:
     """One UPDATE: every open lead's score, and its nurture mark (set once when under, cleared above)."""
     _store(session, model, now, raw_scores(model, now))
     # Not the UPDATE's rowcount: pysqlite reports -1 for a statement that starts with WITH.
-    return session.connection().execute(
-        select(func.count()).select_from(leads).where(leads.c.status == "open")).scalar_one()
+    return (
+        session.connection()
+        .execute(select(func.count()).select_from(leads).where(leads.c.status == "open"))
+        .scalar_one()
+    )
 
 
 def rescore_ids(session: Session, model: ScoreModel, now: datetime, lead_ids: list[int]) -> None:
@@ -156,11 +169,12 @@ def _store(session: Session, model: ScoreModel, now: datetime, computed) -> None
     score = clamped(computed.c.raw)
     now_ts = bindparam("now_ts", to_timestamp(now), type_=BigInteger)
     # A closed or archived lead keeps the nurture mark it had: nurture is about open leads.
-    nurture = case((leads.c.status != "open", leads.c.nurture_since),
-                   (score < model.thresholds.nurture_below, func.coalesce(leads.c.nurture_since, now_ts)),
-                   else_=null())
-    statement = (update(leads).where(leads.c.id == computed.c.id)
-                 .values(score=score, nurture_since=nurture))
+    nurture = case(
+        (leads.c.status != "open", leads.c.nurture_since),
+        (score < model.thresholds.nurture_below, func.coalesce(leads.c.nurture_since, now_ts)),
+        else_=null(),
+    )
+    statement = update(leads).where(leads.c.id == computed.c.id).values(score=score, nurture_since=nurture)
     session.connection().execute(statement)
 
 
@@ -170,17 +184,26 @@ def explain(session: Session, lead_id: int, *, now: datetime | None = None) -> d
     parts = lead_breakdown(session, lead_id, model.scoring, now or clock.now())
     raw = sum(part["points"] for part in parts)
     score = clamp(raw)
-    return {"id": lead_id, "score": score, "raw": raw, "band": band(score, model.thresholds),
-            "breakdown": [part for part in parts if part["points"] != 0]}
+    return {
+        "id": lead_id,
+        "score": score,
+        "raw": raw,
+        "band": band(score, model.thresholds),
+        "breakdown": [part for part in parts if part["points"] != 0],
+    }
 
 
 def lead_breakdown(session: Session, lead_id: int, rules: ScoringRules, now: datetime) -> list[dict]:
     """Every rule's points for one lead, in rule order: `[{rule, points, detail}]` (two small queries)."""
     parts = []
     if rules.demographic:
-        row = session.connection().execute(
-            select(*(demographic_points(rule, leads) for rule in rules.demographic)).where(leads.c.id == lead_id)
-        ).first()
+        row = (
+            session.connection()
+            .execute(
+                select(*(demographic_points(rule, leads) for rule in rules.demographic)).where(leads.c.id == lead_id)
+            )
+            .first()
+        )
         values = list(row) if row is not None else [0] * len(rules.demographic)
         for rule, points in zip(rules.demographic, values, strict=True):
             parts.append({"rule": rule.name, "points": int(points), "detail": rule.describe()})
@@ -189,8 +212,11 @@ def lead_breakdown(session: Session, lead_id: int, rules: ScoringRules, now: dat
         for rule in rules.behavioural:
             count = occurrences(rule, now)
             columns += [count, capped_points(rule, count)]
-        row = session.connection().execute(
-            select(*columns).where(*_counted_activities(rules.behavioural, lead_id))).first()
+        row = (
+            session.connection()
+            .execute(select(*columns).where(*_counted_activities(rules.behavioural, lead_id)))
+            .first()
+        )
         for index, rule in enumerate(rules.behavioural):
             count, points = int(row[2 * index] or 0), int(row[2 * index + 1] or 0)
             detail = f"{count} × {rule.points:+d}"

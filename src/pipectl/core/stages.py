@@ -43,23 +43,26 @@ def first_stage(session: Session) -> Stage:
 
 def lead_counts(session: Session) -> dict[int, int]:
     """Open leads per stage id, counted in SQL."""
-    rows = session.exec(
-        select(Lead.stage_id, func.count()).where(Lead.status == "open").group_by(Lead.stage_id)
-    )
+    rows = session.exec(select(Lead.stage_id, func.count()).where(Lead.status == "open").group_by(Lead.stage_id))
     return dict(rows.all())
 
 
-def add_stage(session: Session, name: str, *, position: int | None = None, probability: int | None = None,
-              idle_days: int | None = None, actions: list[str] | None = None) -> Stage:
+def add_stage(
+    session: Session,
+    name: str,
+    *,
+    position: int | None = None,
+    probability: int | None = None,
+    idle_days: int | None = None,
+    actions: list[str] | None = None,
+) -> Stage:
     """Add an open stage, at the end or at `position` (1 is first)."""
     name = _check_name(name)
     stages = open_stages(session)
     if any(fold(stage.name) == fold(name) for stage in stages):
         raise RuleViolation(f"There is already a stage called {name!r}.")
     if len(stages) >= MAX_STAGES:
-        raise RuleViolation(
-            f"A pipeline has at most {MAX_STAGES} stages (more is noise); remove one first."
-        )
+        raise RuleViolation(f"A pipeline has at most {MAX_STAGES} stages (more is noise); remove one first.")
     stage = _named(session, name)
     if stage is None:
         stage = Stage(name=name)
@@ -113,9 +116,7 @@ def remove_stage(session: Session, name: str, *, to: str | None = None) -> tuple
         if target.id == stage.id:
             raise UsageError(f"--to must name another stage than {stage.name!r}.")
     if moving and target is None:
-        raise RuleViolation(
-            f"{stage.name} holds {moving} lead(s); say where they go with --to STAGE."
-        )
+        raise RuleViolation(f"{stage.name} holds {moving} lead(s); say where they go with --to STAGE.")
     if moving:
         if counts_kind(session, "stage_change"):
             mark(session, session.execute(in_stage).scalars())
@@ -130,24 +131,50 @@ def remove_stage(session: Session, name: str, *, to: str | None = None) -> tuple
 def _move_all(session: Session, stage: Stage, target: Stage) -> None:
     now = bindparam("now_ts", to_timestamp(clock.now()), type_=BigInteger)
     in_stage = LEADS.c.stage_id == stage.id
-    history = select(LEADS.c.id, literal("stage_change"), now, literal(f"stage {stage.name} removed"),
-                     null(), true(), literal(stage.id), literal(target.id),
-                     literal(None, type_=ACTIVITIES.c.data.type), now).where(in_stage)
-    session.execute(insert(ACTIVITIES).from_select(
-        ["lead_id", "kind", "at", "note", "due", "done", "from_stage_id", "to_stage_id", "data", "recorded_at"],
-        history))
-    session.execute(update(LEADS).where(in_stage).values(
-        stage_id=target.id, updated_at=now,
-        stage_entered_at=case((LEADS.c.status == "open", now), else_=LEADS.c.stage_entered_at)))
+    history = select(
+        LEADS.c.id,
+        literal("stage_change"),
+        now,
+        literal(f"stage {stage.name} removed"),
+        null(),
+        true(),
+        literal(stage.id),
+        literal(target.id),
+        literal(None, type_=ACTIVITIES.c.data.type),
+        now,
+    ).where(in_stage)
+    session.execute(
+        insert(ACTIVITIES).from_select(
+            ["lead_id", "kind", "at", "note", "due", "done", "from_stage_id", "to_stage_id", "data", "recorded_at"],
+            history,
+        )
+    )
+    session.execute(
+        update(LEADS)
+        .where(in_stage)
+        .values(
+            stage_id=target.id,
+            updated_at=now,
+            stage_entered_at=case((LEADS.c.status == "open", now), else_=LEADS.c.stage_entered_at),
+        )
+    )
     # Leads the session already holds must not keep their old stage.
     for key, lead in list(session.identity_map.items()):
         if key[0] is Lead and lead.stage_id == stage.id:
             session.expire(lead)
 
 
-def set_stage(session: Session, name: str, *, probability: int | None = None, idle_days: int | None = None,
-              actions: list[str] | None = None, requires_bant: bool | None = None,
-              min_score: int | None = None, clear_min_score: bool = False) -> Stage:
+def set_stage(
+    session: Session,
+    name: str,
+    *,
+    probability: int | None = None,
+    idle_days: int | None = None,
+    actions: list[str] | None = None,
+    requires_bant: bool | None = None,
+    min_score: int | None = None,
+    clear_min_score: bool = False,
+) -> Stage:
     """Change a stage's probability, idle days, actions or entry rules."""
     stage = find_stage(session, name)
     if probability is not None:
@@ -186,8 +213,14 @@ def _named(session: Session, name: str, *, besides: int | None = None) -> Stage 
     """Any stage, removed ones too, with this name ignoring case. Compared in Python: the table holds a
     handful of rows, and SQL's lower() folds differently on SQLite and PostgreSQL."""
     wanted = fold(name)
-    return next((stage for stage in session.exec(select(Stage).order_by(Stage.id))
-                 if fold(stage.name) == wanted and stage.id != besides), None)
+    return next(
+        (
+            stage
+            for stage in session.exec(select(Stage).order_by(Stage.id))
+            if fold(stage.name) == wanted and stage.id != besides
+        ),
+        None,
+    )
 
 
 def _check_name(name: str) -> str:

@@ -123,8 +123,9 @@ def lead_rows(session: Session, wanted: LeadFilter, *, restore: bool = False) ->
             yield row
 
 
-def lead_values(session: Session, wanted: LeadFilter, field_keys: list[str], *,
-                restore: bool = False) -> Iterator[list]:
+def lead_values(
+    session: Session, wanted: LeadFilter, field_keys: list[str], *, restore: bool = False
+) -> Iterator[list]:
     """The matching leads as lists of their CSV values, under `contract.csv_columns(field_keys, extra)`
     where `extra` is EXTRA_KEYS (or, with `restore`, export's `archived_at` and BANT columns): what
     `contract.flat_lead` of each `lead_rows` dict holds, without building the dicts (long CSV streams)."""
@@ -139,8 +140,14 @@ def _stream(session: Session, wanted: LeadFilter, restore: bool, field_keys: lis
     from pipectl.core.lead_stream import RowMaker
     from pipectl.core.scoring import nurture_threshold
 
-    maker = RowMaker(_dialect(session), clock.now(), nurture_threshold(session), extras=not restore,
-                     restore=restore, field_keys=field_keys)
+    maker = RowMaker(
+        _dialect(session),
+        clock.now(),
+        nurture_threshold(session),
+        extras=not restore,
+        restore=restore,
+        field_keys=field_keys,
+    )
     return maker, session.execute(lead_query(session, wanted, restore=restore).execution_options(yield_per=CHUNK))
 
 
@@ -165,8 +172,9 @@ def lead_detail(session: Session, lead: Lead, *, activity_limit: int | None = No
     detail["stale"] = bool(detail["stale_reasons"])
     detail["bant"] = bant_block(lead)
     stage_names = dict(session.execute(select(Stage.id, Stage.name)).all())
-    detail["activities"] = [activity_dict(activity, stage_names) for activity in
-                            timeline(session, lead.id, limit=activity_limit)]
+    detail["activities"] = [
+        activity_dict(activity, stage_names) for activity in timeline(session, lead.id, limit=activity_limit)
+    ]
     return detail
 
 
@@ -181,9 +189,15 @@ def activity_dict(activity: Activity, stage_names: dict[int, str] | None = None)
     """An activity in the JSON contract's shape, with the names of the stages it moved between."""
     names = stage_names or {}
     return {
-        "id": activity.id, "lead_id": activity.lead_id, "kind": activity.kind, "at": iso(activity.at),
-        "note": activity.note, "due": iso(activity.due), "done": activity.done,
-        "from_stage": names.get(activity.from_stage_id), "to_stage": names.get(activity.to_stage_id),
+        "id": activity.id,
+        "lead_id": activity.lead_id,
+        "kind": activity.kind,
+        "at": iso(activity.at),
+        "note": activity.note,
+        "due": iso(activity.due),
+        "done": activity.done,
+        "from_stage": names.get(activity.from_stage_id),
+        "to_stage": names.get(activity.to_stage_id),
         "data": activity.data,
     }
 
@@ -191,4 +205,3 @@ def activity_dict(activity: Activity, stage_names: dict[int, str] | None = None)
 def field_keys(session: Session) -> list[str]:
     """Every custom field key in use, for a CSV header (one SELECT DISTINCT, before streaming)."""
     return sorted(session.execute(select(LeadField.key).distinct()).scalars())
-

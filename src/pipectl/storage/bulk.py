@@ -16,8 +16,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 
-def defer_indexes(connection: Connection, tables: Iterable[str], *,
-                  keep: Callable[[str, list[str]], bool]) -> Callable[[], None]:
+def defer_indexes(
+    connection: Connection, tables: Iterable[str], *, keep: Callable[[str, list[str]], bool]
+) -> Callable[[], None]:
     """Drop the secondary indexes of `tables` except those `keep(table, columns)` wants; returns the
     function that creates them again (call it before anything reads through them)."""
     if connection.dialect.name != "sqlite":
@@ -26,9 +27,12 @@ def defer_indexes(connection: Connection, tables: Iterable[str], *,
     marks = ", ".join(f":t{index}" for index in range(len(wanted)))
     # `sql` is NULL for the indexes SQLite makes itself (primary keys, UNIQUE): those stay.
     found = connection.execute(
-        text(f"SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-             f"AND tbl_name IN ({marks}) ORDER BY name"),
-        {f"t{index}": table for index, table in enumerate(wanted)}).all()
+        text(
+            f"SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+            f"AND tbl_name IN ({marks}) ORDER BY name"
+        ),
+        {f"t{index}": table for index, table in enumerate(wanted)},
+    ).all()
     deferred = []
     for name, table, sql in found:
         columns = [row[2] for row in connection.exec_driver_sql(f'PRAGMA index_info("{name}")')]

@@ -34,7 +34,7 @@ def sqlite_path(location: str) -> Path | None:
     if not is_url(location):
         return Path(location).expanduser()
     if location.startswith("sqlite:///") and location != "sqlite:///:memory:":
-        return Path(location[len("sqlite:///"):].split("?", 1)[0]).expanduser()
+        return Path(location[len("sqlite:///") :].split("?", 1)[0]).expanduser()
     return None
 
 

@@ -45,9 +45,7 @@ def open_database(location: str | None = None, *, template: str = "default") -> 
             )
     except (OperationalError, SQLAlchemyDatabaseError) as error:
         database.close()
-        raise DatabaseError(
-            f"Cannot open {locations.display(resolved)} as a pipectl database: {error.orig}."
-        ) from None
+        raise DatabaseError(f"Cannot open {locations.display(resolved)} as a pipectl database: {error.orig}.") from None
     except BaseException:
         database.close()
         raise
