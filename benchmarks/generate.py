@@ -21,17 +21,17 @@ import random
 import sqlite3
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-from pipectl.folding import KEYED, fold, key_of
+from pipectl.folding import KEYED, fold, key_of, plain
 
 # The "now" of every benchmark run (the harness sets PIPECTL_NOW to it, with TZ=UTC).
 FIXED_NOW = "2026-11-23T09:00:00"
-NOW_TS = int(datetime.fromisoformat(FIXED_NOW).replace(tzinfo=timezone.utc).timestamp())
+NOW_TS = int(datetime.fromisoformat(FIXED_NOW).replace(tzinfo=UTC).timestamp())
 DAY = 86400
 # Bump when the shape of the generated data changes, so old files are rebuilt.
-GENERATOR_VERSION = 4
+GENERATOR_VERSION = 5
 CHUNK = 5000
 
 FIRST_NAMES = (
@@ -158,6 +158,7 @@ LEAD_COLUMNS = (
     "timeline_note",
     # The folded keys pipectl writes beside the columns people look leads up by (pipectl/folding.py).
     *(key_of(column) for column in KEYED),
+    "name_plain",  # the name's lookup form (pipectl.folding.plain, migration 0003)
 )
 KEYED_POSITIONS = tuple(LEAD_COLUMNS.index(column) for column in KEYED)
 ACTIVITY_COLUMNS = (
@@ -179,7 +180,10 @@ def generate(path: Path, leads: int, seed: int = 7) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     meta = _meta_path(path)
-    wanted = {"leads": leads, "seed": seed, "version": GENERATOR_VERSION}
+    from pipectl.storage.schema import known_revisions
+
+    # A new migration (an index, a column) rebuilds the file: its schema must be the one pipectl makes.
+    wanted = {"leads": leads, "seed": seed, "version": GENERATOR_VERSION, "schema": sorted(known_revisions())}
     # Several people may run the benchmarks at once on one machine: one builds, the others wait and reuse.
     with open(path.with_name(path.name + ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -283,7 +287,7 @@ class _Builder:
         events: list[tuple] = []  # (at, kind, note, from, to, data)
         events.append((created, "created", None, None, stages[0], None))
         step_times = sorted(rng.randint(created + 60, end) for _ in path[1:])
-        for previous, current, at in zip(path, path[1:], step_times):
+        for previous, current, at in zip(path, path[1:], step_times, strict=False):  # consecutive pairs
             events.append((at, "stage_change", None, stages[previous], stages[current], None))
         for _ in range(rng.randint(2, 6)):
             kind = rng.choice(CONTACT_KINDS if rng.random() < 0.6 else SIGNAL_KINDS)
@@ -398,7 +402,7 @@ class _Builder:
             answers["timeline"],
             None,
         )
-        lead += tuple(fold(lead[position]) for position in KEYED_POSITIONS)
+        lead += tuple(fold(lead[position]) for position in KEYED_POSITIONS) + (plain(lead[1]),)
         tags = [(lead_id, tag) for tag in rng.sample(TAGS, k=rng.choice((0, 1, 1, 2, 3)))]
         fields = [(lead_id, "department", rng.choice(DEPARTMENTS))]
         if rng.random() < 0.5:

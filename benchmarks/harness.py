@@ -11,6 +11,7 @@ A run that fails raises `BenchmarkError` rather than producing a number.
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -23,6 +24,20 @@ from pathlib import Path
 from benchmarks.generate import FIXED_NOW
 
 TIMEOUT_S = 1800
+# The sqlite3 command-line shell every baseline runs in (Debian: apt-get install sqlite3).
+SQLITE3 = shutil.which("sqlite3")
+MISSING_SQLITE3 = (
+    "The benchmarks compare pipectl with the same SQL run by the sqlite3 command-line shell, "
+    "and there is no `sqlite3` on PATH. Install it (Debian/Ubuntu: apt-get install sqlite3; "
+    "macOS ships one) and run again."
+)
+# Printed by the shell before each compared statement's rows, to split its output.
+ANSWER_MARK = "@@answer "
+# Measured processes find compiled bytecode here, as an installed package would have it; run.py points it
+# into the data folder. (PYTHONDONTWRITEBYTECODE would make every process recompile pipectl's sources.)
+PYCACHE = Path(tempfile.gettempdir()) / "pipectl-bench-pycache"
+# At most this many runs of each measurement (the CI smoke run sets 1: it checks answers, not speed).
+MAX_REPEAT: int | None = None
 # A plain sqlite3 client that runs one statement (or a script) and prints the rows as JSON.
 SQL_RUNNER = r"""
 import json, sqlite3, sys
@@ -49,6 +64,10 @@ class BenchmarkError(RuntimeError):
     """A measured command failed, or pipectl and the baseline disagreed: no ratio is reported."""
 
 
+class MissingShell(BenchmarkError):
+    """The sqlite3 command-line shell is not installed, so no baseline can run."""
+
+
 @dataclass
 class Timing:
     """The best wall time of some runs of one command, its peak memory, and the last run's output."""
@@ -60,6 +79,9 @@ class Timing:
     runs: list[float] = field(default_factory=list)
     # The least CPU time (user + system) of the runs: steadier than wall time on a busy machine.
     cpu_seconds: float | None = None
+    # For the sqlite3 shell: each compared statement's rows (lists of values), and the script it ran.
+    answers: list[list[list]] | None = None
+    script: str | None = None
 
     def json(self):
         """The last run's stdout parsed as JSON (for checking answers)."""
@@ -70,10 +92,20 @@ class Timing:
 
 
 def bench_env(extra: dict | None = None) -> dict:
-    """The environment every measured process gets: the fixed clock, UTC, plain output."""
+    """The environment every measured process gets: the fixed clock, UTC, plain output, cached bytecode."""
     env = dict(os.environ)
-    env.update({"PIPECTL_NOW": FIXED_NOW, "TZ": "UTC", "NO_COLOR": "1", "TERM": "dumb", "COLUMNS": "100"})
+    env.update(
+        {
+            "PIPECTL_NOW": FIXED_NOW,
+            "TZ": "UTC",
+            "NO_COLOR": "1",
+            "TERM": "dumb",
+            "COLUMNS": "100",
+            "PYTHONPYCACHEPREFIX": str(PYCACHE),
+        }
+    )
     env.pop("PIPECTL_DB", None)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.update(extra or {})
     return env
 
@@ -107,6 +139,63 @@ def time_sql(
     return time_process(argv, repeat=repeat, env=bench_env(), prepare=prepare)
 
 
+def sqlite3_shell() -> str:
+    """The sqlite3 shell's path, or MissingShell saying how to install it."""
+    if SQLITE3 is None:
+        raise MissingShell(MISSING_SQLITE3)
+    return SQLITE3
+
+
+def sqlite3_version() -> str:
+    if SQLITE3 is None:
+        return "not installed"
+    found = subprocess.run([SQLITE3, "-version"], capture_output=True, text=True, timeout=30)
+    return found.stdout.split()[0] if found.returncode == 0 and found.stdout else "unknown"
+
+
+def time_sqlite3(
+    db: Path,
+    queries: list[str],
+    *,
+    setup: list[str] | None = None,
+    readonly: bool = True,
+    repeat: int = 3,
+    prepare: Callable[[], None] | None = None,
+) -> Timing:
+    """Run SQL in the real `sqlite3` shell on DB: `setup` statements first, then `queries`, whose rows
+    come back in `Timing.answers` (one list of row lists per query).
+
+    Example: time_sqlite3(db, ["SELECT count(*) FROM leads"]).answers  →  [[[1000]]]
+    """
+    commands = [*(setup or []), ".mode json"]
+    for index, sql in enumerate(queries):
+        commands += [f".print {ANSWER_MARK}{index}", sql]
+    argv = [sqlite3_shell(), "-bail", *(["-readonly"] if readonly else []), str(db), *commands]
+    timing = time_process(argv, repeat=repeat, env=bench_env(), prepare=prepare)
+    timing.answers = parse_answers(timing.stdout, len(queries))
+    timing.script = "\n".join([f"sqlite3 -bail{' -readonly' if readonly else ''} DATABASE <<'SQL'", *commands, "SQL"])
+    return timing
+
+
+def parse_answers(stdout: str, expected: int) -> list[list[list]]:
+    """The shell's JSON output split by ANSWER_MARK lines; a statement without rows prints nothing."""
+    chunks: dict[int, list[str]] = {}
+    current = None
+    for line in stdout.splitlines():
+        if line.startswith(ANSWER_MARK):
+            current = int(line[len(ANSWER_MARK) :])
+            chunks[current] = []
+        elif current is not None:
+            chunks[current].append(line)
+    # Rows as lists in column order (duplicate column names would collide in dicts).
+    as_list = lambda pairs: [value for _key, value in pairs]  # noqa: E731
+    answers = []
+    for index in range(expected):
+        text = "\n".join(chunks.get(index, [])).strip()
+        answers.append(json.loads(text, object_pairs_hook=as_list) if text else [])
+    return answers
+
+
 def time_queries(db: Path, queries: list[tuple[str, tuple]], repeat: int = 3) -> Timing:
     """Run several (sql, params) statements in one plain-`sqlite3` process; stdout is a JSON list of row lists."""
     argv = [sys.executable, "-c", QUERIES_RUNNER, str(db), json.dumps([[sql, list(params)] for sql, params in queries])]
@@ -124,6 +213,8 @@ def best_of(timings: list[Timing]) -> Timing:
         stderr=best.stderr,
         runs=[run for timing in timings for run in timing.runs],
         cpu_seconds=min(cpu) if cpu else None,
+        answers=timings[-1].answers,
+        script=timings[-1].script,
     )
 
 
@@ -136,9 +227,11 @@ def time_shell(
     capture: bool = True,
 ) -> Timing:
     """Run any program (the `sqlite3` shell, `python -c …`) the same way: best wall time, peak RSS."""
-    return time_process(
+    timing = time_process(
         [str(arg) for arg in argv], repeat=repeat, env=bench_env(), stdin=stdin, prepare=prepare, capture=capture
     )
+    timing.script = " ".join(shlex.quote(str(arg)) for arg in argv)
+    return timing
 
 
 def time_process(
@@ -150,9 +243,11 @@ def time_process(
     prepare: Callable[[], None] | None = None,
     capture: bool = True,
 ) -> Timing:
-    """The measuring loop under the three functions above."""
+    """The measuring loop under the functions above."""
     best, peak, runs, cpu = float("inf"), 0.0, [], []
     stdout = stderr = ""
+    if MAX_REPEAT is not None:
+        repeat = min(repeat, MAX_REPEAT)
     for _ in range(max(1, repeat)):
         if prepare is not None:
             prepare()
@@ -175,7 +270,7 @@ def _run_once(argv: list[str], env: dict | None, stdin: Path | None, capture: bo
     # VmHWM is sampled from /proc while it runs.
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile("r") as rss_file:
         wrapped = [GNU_TIME, "-f", "%M %U %S", "-o", rss_file.name, *argv] if GNU_TIME else argv
-        source = open(stdin, "rb") if stdin is not None else subprocess.DEVNULL
+        source = open(stdin, "rb") if stdin is not None else subprocess.DEVNULL  # noqa: SIM115 (closed in finally)
         sampled_kb = 0
         try:
             started = time.perf_counter()
@@ -183,7 +278,14 @@ def _run_once(argv: list[str], env: dict | None, stdin: Path | None, capture: bo
                 wrapped, stdin=source, stdout=out if capture else subprocess.DEVNULL, stderr=err, env=env
             )
             deadline = started + TIMEOUT_S
-            while process.poll() is None:
+            usage = None
+            while usage is None:
+                # wait4 reaps the child with its CPU time in microseconds (GNU time prints hundredths,
+                # too coarse for the shell's baselines), including the processes it waited for.
+                pid, status, rusage = os.wait4(process.pid, os.WNOHANG)
+                if pid:
+                    process.returncode, usage = os.waitstatus_to_exitcode(status), rusage
+                    break
                 if time.perf_counter() > deadline:
                     process.kill()
                     process.wait()
@@ -195,12 +297,13 @@ def _run_once(argv: list[str], env: dict | None, stdin: Path | None, capture: bo
         finally:
             if stdin is not None:
                 source.close()
-        peak_kb, cpu_seconds = sampled_kb, None
+        peak_kb = sampled_kb
+        cpu_seconds = usage.ru_utime + usage.ru_stime if usage is not None else None
         if GNU_TIME:
             # The last line is "%M %U %S" (a failed child's status line may come before it).
             last = (rss_file.read().strip().splitlines() or [""])[-1].split()
             if len(last) == 3:
-                peak_kb, cpu_seconds = int(last[0]), float(last[1]) + float(last[2])
+                peak_kb = int(last[0])
         out.seek(0)
         err.seek(0)
         stderr = err.read().decode("utf-8", "replace")
@@ -231,11 +334,18 @@ def _vm_hwm_kb(pid: int) -> int:
 GNU_TIME = _find_gnu_time()
 
 
-def row(benchmark: str, size: int, pipectl: Timing, baseline: Timing, baseline_name: str) -> dict:
-    """One line of the results table: both timings, their peak memory and `ratio = pipectl / baseline`."""
+def row(
+    benchmark: str, size: int, pipectl: Timing, baseline: Timing, baseline_name: str, *, command: str | None = None
+) -> dict:
+    """One line of the results table: both timings, their peak memory and `ratio = pipectl / baseline`.
+
+    `command` is the pipectl command line; the baseline's exact script (the sqlite3 shell's) is kept too.
+    """
     return {
         "benchmark": benchmark,
         "size": size,
+        "command": command,
+        "baseline_script": baseline.script,
         "pipectl_s": round(pipectl.seconds, 4),
         "baseline": baseline_name,
         "baseline_s": round(baseline.seconds, 4),
@@ -253,7 +363,7 @@ def row(benchmark: str, size: int, pipectl: Timing, baseline: Timing, baseline_n
 
 
 def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 3)
+    return None if value is None else round(value, 4)
 
 
 def check_same(benchmark: str, pipectl_answer, baseline_answer) -> None:

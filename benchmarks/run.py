@@ -1,12 +1,15 @@
-"""Run the benchmarks at each size and write the results table.
+"""Run the benchmark suite at each size and write RESULTS.md and results.json.
 
-Example: python -m benchmarks.run --sizes 1000,100000,1000000 --only core,fixed_cost
+Example: python -m benchmarks.run --data /work/bench-data            (10,000, 100,000 and 1,000,000 leads)
+         python -m benchmarks.run --sizes 1000 --repeat 1 --out /tmp/smoke   (the CI smoke run)
 
 Every `benchmarks/bench_<topic>.py` module is a topic: it defines
 `run(db: Path, size: int) -> list[dict]` (rows from `harness.row`). For each
 size, one synthetic pipeline is generated (or reused) and every chosen topic
-runs on it. The results go to `benchmarks/results/RESULTS.md` (a Markdown
-table with the machine's description) and `results.json`; a run with
+runs on it; topics marked `RUNS_ON_EMPTY` also run on a new pipeline of a few
+leads (size 0), and those marked `ONLY_EMPTY` only there. The results go to
+`benchmarks/results/RESULTS.md` (goals, every measurement, growth exponents,
+start-up, the exact baselines: see report.py) and `results.json`; a run with
 `--only` replaces just those topics' rows and keeps the others.
 """
 
@@ -21,14 +24,19 @@ import sys
 import tempfile
 import time
 import traceback
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
+from benchmarks import harness
 from benchmarks.generate import generate
+from benchmarks.report import EMPTY, markdown
 
 HERE = Path(__file__).parent
 RESULTS = HERE / "results"
-DEFAULT_DATA = Path(tempfile.gettempdir()) / "pipectl-bench"
+DEFAULT_DATA = Path(os.environ.get("PIPECTL_BENCH_DATA") or Path(tempfile.gettempdir()) / "pipectl-bench")
+DEFAULT_SIZES = [10_000, 100_000, 1_000_000]
+# Leads in the "empty" pipeline: enough for the single-lead commands to move and log on different leads.
+EMPTY_LEADS = 24
 
 
 def topics() -> list[str]:
@@ -37,36 +45,107 @@ def topics() -> list[str]:
 
 
 def run(
-    sizes: list[int], only: list[str] | None = None, data: Path = DEFAULT_DATA, seed: int = 7, out: Path = RESULTS
+    sizes: list[int],
+    only: list[str] | None = None,
+    data: Path = DEFAULT_DATA,
+    seed: int = 7,
+    out: Path = RESULTS,
+    repeat: int | None = None,
+    empty: bool = True,
+    command: str | None = None,
+    pycache: Path | None = None,
 ) -> dict:
-    """Run the chosen topics at every size; returns (and writes) the merged results."""
+    """Run the chosen topics at every size (and on the empty pipeline); returns (and writes) the results.
+
+    `pycache` is where measured processes keep compiled bytecode (default: DATA/pycache).
+    """
     chosen = only or topics()
     unknown = sorted(set(chosen) - set(topics()))
     if unknown:
         raise SystemExit(f"No benchmark topic {', '.join(unknown)}; the topics are: {', '.join(topics())}.")
+    harness.sqlite3_shell()  # every baseline needs it: say so before building anything
     os.environ.setdefault("TZ", "UTC")
+    data = Path(data)
+    data.mkdir(parents=True, exist_ok=True)
+    harness.PYCACHE = pycache or data / "pycache"
+    harness.MAX_REPEAT = repeat
+    _warm_up()
     rows, errors = [], []
-    for size in sizes:
+    plan = ([EMPTY] if empty else []) + list(sizes)
+    for size in plan:
         started = time.perf_counter()
-        db = generate(data / f"leads-{size}.db", size, seed)
+        db = _empty_pipeline(data / "empty.db") if size == EMPTY else generate(data / f"leads-{size}.db", size, seed)
         _say(f"{size} leads: database ready in {time.perf_counter() - started:.1f} s ({db})")
         for topic in chosen:
+            module = importlib.import_module(f"benchmarks.bench_{topic}")
+            on_empty, only_empty = getattr(module, "RUNS_ON_EMPTY", False), getattr(module, "ONLY_EMPTY", False)
+            if (size == EMPTY and not (on_empty or only_empty)) or (size != EMPTY and only_empty):
+                continue
             started = time.perf_counter()
             try:
-                module = importlib.import_module(f"benchmarks.bench_{topic}")
                 found = module.run(db, size)
+            except harness.MissingShell:
+                raise
             except Exception as error:  # one broken topic must not lose the others' numbers
                 errors.append({"topic": topic, "size": size, "error": f"{type(error).__name__}: {error}"})
                 _say(f"  {topic}: FAILED: {error}")
                 traceback.print_exc(file=sys.stderr)
                 continue
             for found_row in found:
-                rows.append({"topic": topic, **found_row})
+                rows.append(_hide_paths({"topic": topic, **found_row}, data))
                 _say(f"  {topic}: {_line(found_row)}")
             _say(f"  {topic}: done in {time.perf_counter() - started:.1f} s")
-    results = _merge(out / "results.json", rows, errors, chosen, sizes)
+    results = _merge(out / "results.json", rows, errors, chosen, plan)
+    results["machine"]["command"] = command or "python -m benchmarks.run"
     write(results, out)
     return results
+
+
+def _warm_up() -> None:
+    """Compile pipectl and its libraries into the bytecode cache once, untimed (an installed package has it)."""
+    code = (
+        "import pkgutil, importlib, pipectl\n"
+        "for module in pkgutil.walk_packages(pipectl.__path__, 'pipectl.'):\n"
+        "    if '.migrations' not in module.name and module.name != 'pipectl.__main__':\n"
+        "        importlib.import_module(module.name)\n"
+        "import sqlmodel, typer, rich.console, rich.table, alembic.command, dateutil.parser, icalendar"
+    )
+    subprocess.run([sys.executable, "-c", code], env=harness.bench_env(), check=True, timeout=600)
+
+
+def _empty_pipeline(path: Path) -> Path:
+    """A new pipeline (pipectl's own schema and default stages) holding a few open leads, rebuilt each run."""
+    from pipectl.storage.schema import open_database
+
+    for stale in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        stale.unlink(missing_ok=True)
+    open_database(str(path)).close()
+    connection = sqlite3.connect(path)
+    now = int(datetime.fromisoformat(harness.FIXED_NOW).replace(tzinfo=UTC).timestamp())
+    with connection:
+        first = connection.execute("SELECT id FROM stages WHERE removed = 0 ORDER BY position LIMIT 1").fetchone()[0]
+        for number in range(1, EMPTY_LEADS + 1):
+            lead_id = connection.execute(
+                "INSERT INTO leads (name, stage_id, status, score, created_at, updated_at, stage_entered_at, "
+                "last_activity_at, budget, authority, need, timeline) VALUES (?, ?, 'open', 0, ?, ?, ?, ?, "
+                "'unknown', 'unknown', 'unknown', 'unknown')",
+                (f"Lead {number}", first, now - 86400, now - 86400, now - 86400, now - 86400),
+            ).lastrowid
+            connection.execute(
+                "INSERT INTO activities (lead_id, kind, at, done, to_stage_id, recorded_at, data) "
+                "VALUES (?, 'created', ?, 1, ?, ?, 'null')",
+                (lead_id, now - 86400, first, now),
+            )
+    connection.close()
+    return path
+
+
+def _hide_paths(item: dict, data: Path) -> dict:
+    # The scripts name files in the data folder; RESULTS.md shows them relative to it.
+    for key in ("baseline_script", "command"):
+        if isinstance(item.get(key), str):
+            item[key] = item[key].replace(str(data), "$DATA")
+    return item
 
 
 def _merge(previous_file: Path, rows: list[dict], errors: list[dict], chosen: list[str], sizes: list[int]) -> dict:
@@ -75,7 +154,10 @@ def _merge(previous_file: Path, rows: list[dict], errors: list[dict], chosen: li
     if previous_file.exists():
         try:
             previous = json.loads(previous_file.read_text())
-            replaced = lambda item: item.get("topic") in chosen and item.get("size") in sizes  # noqa: E731
+            # Rows of topics that no longer exist (renamed or removed) go too.
+            replaced = lambda item: (  # noqa: E731
+                (item.get("topic") in chosen and item.get("size") in sizes) or item.get("topic") not in topics()
+            )
             kept_rows = [item for item in previous.get("rows", []) if not replaced(item)]
             kept_errors = [item for item in previous.get("errors", []) if not replaced(item)]
         except (OSError, ValueError):
@@ -92,57 +174,20 @@ def write(results: dict, out: Path = RESULTS) -> None:
     (out / "RESULTS.md").write_text(markdown(results))
 
 
-def markdown(results: dict) -> str:
-    """The results as a Markdown page: the machine, then one table row per measurement."""
-    machine_info = results["machine"]
-    lines = [
-        "# pipectl benchmark results",
-        "",
-        f"Run {machine_info['date']} at commit `{machine_info['commit']}` with "
-        "`python -m benchmarks.run --sizes …` (see `benchmarks/run.py`).",
-        "",
-        "| Machine | |",
-        "|---|---|",
-        *(f"| {key} | {value} |" for key, value in machine_info.items() if key not in ("date", "commit")),
-        "",
-        "Times are the best of 3 fresh processes (start-up included): wall seconds, and CPU seconds "
-        "(user + system, steadier when the machine is busy); peak MB is the largest resident set. "
-        "`ratio` = pipectl / baseline.",
-        "",
-        "| benchmark | size | pipectl s | baseline | baseline s | ratio | pipectl CPU s | baseline CPU s "
-        "| CPU ratio | peak MB (pipectl) | peak MB (baseline) |",
-        "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for item in results["rows"]:
-        lines.append(
-            f"| {item['benchmark']} | {item['size']:,} | {item['pipectl_s']:.3f} | {item['baseline']} | "
-            f"{item['baseline_s']:.3f} | {item['ratio']} | {_cell(item.get('pipectl_cpu_s'))} | "
-            f"{_cell(item.get('baseline_cpu_s'))} | {_cell(item.get('cpu_ratio'))} | {item['pipectl_peak_mb']} | "
-            f"{item['baseline_peak_mb']} |"
-        )
-    if results.get("errors"):
-        lines += ["", "## Failed topics", ""]
-        lines += [f"- {item['topic']} at {item['size']:,}: {item['error']}" for item in results["errors"]]
-    return "\n".join(lines) + "\n"
-
-
-def _cell(value) -> str:
-    return "–" if value is None else str(value)
-
-
 def machine() -> dict:
     """What the numbers were measured on."""
     from pipectl import __version__
 
     return {
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "commit": _git_commit(),
         "CPU": _cpu_model(),
         "cores": os.cpu_count(),
         "memory": _memory(),
         "OS": platform.platform(),
         "Python": platform.python_version(),
-        "SQLite": sqlite3.sqlite_version,
+        "SQLite (Python's)": sqlite3.sqlite_version,
+        "sqlite3 shell": harness.sqlite3_version(),
         "pipectl": __version__,
     }
 
@@ -182,7 +227,7 @@ def _git_commit() -> str:
 def _line(item: dict) -> str:
     return (
         f"{item['benchmark']}: {item['pipectl_s']:.3f} s vs {item['baseline']} {item['baseline_s']:.3f} s "
-        f"(×{item['ratio']}, CPU ×{_cell(item.get('cpu_ratio'))}), {item['pipectl_peak_mb']} MB"
+        f"(×{item['ratio']}, CPU ×{item.get('cpu_ratio')}), {item['pipectl_peak_mb']} MB"
     )
 
 
@@ -192,35 +237,51 @@ def _say(text: str) -> None:
 
 def _sizes(text: str) -> list[int]:
     try:
-        return [int(part.replace("_", "").strip()) for part in text.split(",") if part.strip()]
+        sizes = [int(part.replace("_", "").strip()) for part in text.split(",") if part.strip()]
     except ValueError:
         raise argparse.ArgumentTypeError(f"--sizes takes numbers separated by commas, not {text!r}") from None
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError("--sizes are lead counts of at least 1")
+    return sizes
 
 
 def main(argv: list[str] | None = None) -> int:
-    """The command line: python -m benchmarks.run --sizes 1000,100000 [--only TOPIC,…]."""
+    """The command line: python -m benchmarks.run [--sizes 10000,100000,1000000] [--only TOPIC,…]."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--sizes",
-        type=_sizes,
-        default=[1000, 100_000],
-        help="Lead counts, e.g. 1000,100000,1000000 (default 1000,100000).",
+        "--sizes", type=_sizes, default=DEFAULT_SIZES, help="Lead counts (default 10000,100000,1000000)."
     )
     parser.add_argument(
         "--only",
         type=lambda text: [part.strip() for part in text.split(",") if part.strip()],
         help=f"Only these topics (of: {', '.join(topics())}).",
     )
+    parser.add_argument("--no-empty", action="store_true", help="Skip the empty pipeline (size 0).")
     parser.add_argument(
         "--data",
         type=Path,
         default=DEFAULT_DATA,
-        help=f"Where generated databases are kept and reused (default {DEFAULT_DATA}).",
+        help=f"Where generated databases are kept and reused (default $PIPECTL_BENCH_DATA or "
+        f"{DEFAULT_DATA}); keep it outside the repository.",
     )
     parser.add_argument("--out", type=Path, default=RESULTS, help="Where RESULTS.md and results.json go.")
+    parser.add_argument("--repeat", type=int, default=None, help="At most this many runs per measurement.")
     parser.add_argument("--seed", type=int, default=7, help="Generator seed.")
     options = parser.parse_args(argv)
-    results = run(options.sizes, options.only, options.data, options.seed, options.out)
+    try:
+        results = run(
+            options.sizes,
+            options.only,
+            options.data,
+            options.seed,
+            options.out,
+            options.repeat,
+            empty=not options.no_empty,
+            command="python -m benchmarks.run " + " ".join(argv if argv is not None else sys.argv[1:]),
+        )
+    except harness.MissingShell as error:
+        _say(f"Error: {error}")
+        return 2
     _say(f"Wrote {options.out / 'RESULTS.md'} ({len(results['rows'])} rows, {len(results['errors'])} failed).")
     return 1 if results["errors"] else 0
 

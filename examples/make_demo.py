@@ -1,6 +1,6 @@
-"""Build examples/demo.jsonl: a small, realistic pipeline made with pipectl's own commands.
+"""Build src/pipectl/data/demo.jsonl, the pipeline `pipectl demo` loads, with pipectl's own commands.
 
-Example: python examples/make_demo.py  (then: pipectl import examples/demo.jsonl && pipectl list)
+Example: python examples/make_demo.py  (then: pipectl demo)
 
 Forty leads go through the default stages over the months before
 2026-11-23, with calls, emails, replies, meetings, marketing signals, BANT
@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 NOW = datetime(2026, 11, 23, 9, 0)
-OUT = Path(__file__).with_name("demo.jsonl")
+OUT = Path(__file__).parent.parent / "src" / "pipectl" / "data" / "demo.jsonl"  # shipped with pipectl: `pipectl demo`
 
 FIRST = [
     "Ada",

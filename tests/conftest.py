@@ -14,11 +14,27 @@ FIXED_NOW = "2026-11-23T09:00:00"
 
 @pytest.fixture(autouse=True)
 def isolated(tmp_path, monkeypatch):
-    """A temporary database, a fixed clock and a fixed terminal: never the user's pipeline."""
-    monkeypatch.setenv("PIPECTL_DB", str(tmp_path / "pipeline.db"))
+    """A temporary database, a fixed clock and a fixed terminal: never the user's pipeline.
+
+    CliRunner's stdout is not a terminal, so by default every command draws its tables as in a
+    pipe: whole, at their natural width. The `terminal` fixture draws them as a terminal would.
+    """
+    # Files a command writes to the current folder (an import's rejects file) land in the test's folder.
+    monkeypatch.chdir(tmp_path)
+    # The default location, not PIPECTL_DB: a path given with --db or PIPECTL_DB is not created by a read
+    # and a write that creates it says so, while the default file is made silently on first use.
+    from pipectl.storage import location
+
+    monkeypatch.delenv("PIPECTL_DB", raising=False)
+    monkeypatch.setattr(location, "user_dir", lambda: tmp_path)
+    # A subprocess does not see the patch: XDG_DATA_HOME keeps its default away from the real one too.
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     monkeypatch.setenv("PIPECTL_NOW", FIXED_NOW)
     monkeypatch.setenv("COLUMNS", "100")
     monkeypatch.setenv("TERM", "dumb")
+    # Rich's override of the terminal check; a developer's shell must not decide how tests draw.
+    monkeypatch.delenv("TTY_COMPATIBLE", raising=False)
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("TZ", "UTC")
     time.tzset()
@@ -27,6 +43,21 @@ def isolated(tmp_path, monkeypatch):
 
     root_db["location"] = None
     yield
+
+
+@pytest.fixture
+def terminal(monkeypatch):
+    """`terminal(80)`: commands draw tables as on a terminal 80 columns wide (TTY_COMPATIBLE=1, COLUMNS=80).
+
+    TTY_COMPATIBLE is the variable Rich and `pipectl.terminal.stdout_is_terminal` read to override the
+    isatty() check; TERM=dumb keeps the output free of colour codes.
+    """
+
+    def at(width: int) -> None:
+        monkeypatch.setenv("TTY_COMPATIBLE", "1")
+        monkeypatch.setenv("COLUMNS", str(width))
+
+    return at
 
 
 @pytest.fixture

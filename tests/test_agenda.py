@@ -151,8 +151,9 @@ def test_done_next_on_a_closed_lead_changes_nothing(cli, ok, new_lead, snapshot)
     before = snapshot()
     result = cli("done", lead_id, "--next", "Upsell", "--due", "1m")
     assert result.exit_code == 1
-    assert snapshot() == before  # the whole command failed, so the first action is still open
-    ok("done", lead_id)  # completing what is left on a closed lead is fine
+    assert snapshot() == before  # the whole command failed, nothing was planned
+    # Winning closed the open action (issue 13): there is nothing left to complete.
+    assert "no open next action" in cli("done", lead_id).stderr
 
 
 def test_plan_refuses_an_archived_lead(cli, new_lead, db_path, snapshot):

@@ -1,7 +1,7 @@
 """`next --format ics`: a calendar that validates, with stable UIDs; and the agenda core on its own."""
 
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from icalendar import Calendar
@@ -57,13 +57,13 @@ def test_ics_has_one_event_per_planned_action(ok, planned):
     assert set(events) == {"Send proposal — Ada ([bold]Acme, Inc; Ltd)", "Demo — Bob", "Check in — Cy"}
     for event in events.values():
         assert str(event["UID"]).startswith("pipectl-task-")
-        assert event["DTSTAMP"].dt == datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+        assert event["DTSTAMP"].dt == datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
     proposal = events["Send proposal — Ada ([bold]Acme, Inc; Ltd)"]
     assert proposal["DTSTART"].dt == date(2026, 11, 27)  # date-only: an all-day event
     assert proposal["DTEND"].dt == date(2026, 11, 28)
     assert "ada@example.com" in str(proposal["DESCRIPTION"])
     demo = events["Demo — Bob"]
-    assert demo["DTSTART"].dt == datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)  # an appointment
+    assert demo["DTSTART"].dt == datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # an appointment
     assert demo["DTEND"].dt - demo["DTSTART"].dt == timedelta(minutes=30)
 
 
@@ -77,7 +77,7 @@ def test_ics_uids_are_stable_across_runs_and_replans(ok, planned):
     changed = [event for event in moved.values() if str(event["SUMMARY"]).startswith("Demo, moved")]
     assert len(changed) == 1
     assert changed[0]["SEQUENCE"] == 1
-    assert changed[0]["DTSTART"].dt == datetime(2026, 11, 25, 15, 0, tzinfo=timezone.utc)
+    assert changed[0]["DTSTART"].dt == datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 
 
 def test_ics_uids_differ_between_databases(ok, planned, tmp_path):

@@ -94,7 +94,7 @@ def test_next_sorts_within_a_day_by_score(ok, new_lead, db_path):
 
 def test_next_limit_caps_the_leads_without_a_next_action(ok, new_lead, db_path):
     ids = [new_lead(f"Lead {number}") for number in range(5)]
-    set_scores(db_path, dict(zip(ids, (5, 50, 20, 40, 10))))
+    set_scores(db_path, dict(zip(ids, (5, 50, 20, 40, 10), strict=True)))
     rows = agenda_json(ok, "--limit", "2")
     assert [row["id"] for row in rows] == [ids[1], ids[3]]
 

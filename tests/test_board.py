@@ -94,8 +94,8 @@ def test_filters(pipeline, ok, option):
     assert data["total"] == {"leads": 2, "value": 32000.0}
 
 
-def test_wide_terminal_draws_columns(pipeline, ok, monkeypatch):
-    monkeypatch.setenv("COLUMNS", "120")
+def test_wide_terminal_draws_columns(pipeline, ok, terminal):
+    terminal(120)
     out = ok("board").stdout
     header = next(line for line in out.splitlines() if "Discovery" in line)
     assert "Qualification" in header and "Contact" in header and "Proposal" in header
@@ -103,8 +103,8 @@ def test_wide_terminal_draws_columns(pipeline, ok, monkeypatch):
     assert all(len(line) <= 120 for line in out.splitlines())
 
 
-def test_narrow_terminal_gets_the_compact_form(pipeline, ok, monkeypatch):
-    monkeypatch.setenv("COLUMNS", "60")
+def test_narrow_terminal_gets_the_compact_form(pipeline, ok, terminal):
+    terminal(60)
     out = ok("board").stdout
     lines = out.splitlines()
     assert all(len(line) <= 60 for line in lines)
@@ -113,7 +113,8 @@ def test_narrow_terminal_gets_the_compact_form(pipeline, ok, monkeypatch):
     assert "Top leads" in out
 
 
-def test_many_stages_get_the_compact_form(pipeline, ok):
+def test_many_stages_get_the_compact_form(pipeline, ok, terminal):
+    terminal(100)
     ok("stages", "add", "Negotiation")
     ok("stages", "add", "Contract")
     out = ok("board").stdout
@@ -121,13 +122,13 @@ def test_many_stages_get_the_compact_form(pipeline, ok):
     assert all(len(line) <= 100 for line in out.splitlines())
 
 
-def test_user_text_is_printed_as_written(ok, new_lead, monkeypatch):
+def test_user_text_is_printed_as_written(ok, new_lead, terminal):
     new_lead("[bold]Boss", "--company", "[red]Co", "--value", "1k")
-    for width in ("120", "60"):
-        monkeypatch.setenv("COLUMNS", width)
+    for width in (120, 60):
+        terminal(width)
         out = ok("board").stdout
         assert "[bold]Boss" in out
-    monkeypatch.setenv("COLUMNS", "120")
+    terminal(120)
     assert "[red]Co" in ok("board").stdout
 
 

@@ -217,14 +217,14 @@ def test_purge_deletes_only_old_archived_leads_with_their_rows(
     assert "nothing to purge" in ok("clean", "--purge", "--older-than", "2y", "--yes").stderr
     before = snapshot()
     preview = ok("clean", "--purge", "--older-than", "1y", "--dry-run", "-f", "json")
-    assert json.loads(preview.stdout) == {
-        "leads": 1,
-        "activities": 2,
-        "tags": 1,
-        "fields": 1,
-        "rows": 5,
-        "dry_run": True,
-    }
+    # The dry run names the leads it would delete as well as counting them (issue 13).
+    document = json.loads(preview.stdout)
+    doomed = document.pop("list")
+    assert document == {"leads": 1, "activities": 2, "tags": 1, "fields": 1, "rows": 5, "dry_run": True}
+    assert [(row["id"], row["name"], row["archived_at"][:10]) for row in doomed] == [
+        (leads["idle"], "Idle Ida", "2026-11-23")
+    ]
+    assert doomed[0]["reason"].startswith("open for ")
     refused = cli("clean", "--purge", "--older-than", "1y")
     assert refused.exit_code == 2 and "--yes" in refused.stderr
     assert snapshot() == before

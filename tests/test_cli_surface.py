@@ -57,6 +57,36 @@ def test_help_and_version_do_not_load_the_database_stack():
     assert loaded.stdout.strip().splitlines()[-1] == "HEAVY:"
 
 
+def test_help_imports_no_command_module_and_no_package_metadata():
+    # Root help is written from cli/lazy.py's summaries; the version is read only for --version.
+    probe = (
+        "import sys; from pipectl.cli.app import app; "
+        "sys.argv=['pipectl', '--help']\n"
+        "try: app()\nexcept SystemExit: pass\n"
+        "print('LOADED:' + ','.join(sorted(m for m in sys.modules if m.startswith('pipectl.cli.') "
+        "or m == 'importlib.metadata')))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert loaded.returncode == 0, loaded.stderr
+    modules = set(loaded.stdout.strip().splitlines()[-1].removeprefix("LOADED:").split(","))
+    from pipectl.cli.lazy import COMMANDS
+
+    assert "pipectl.cli.lazy" in modules and "importlib.metadata" not in modules
+    assert not modules & {f"pipectl.cli.{module}" for module, _summary in COMMANDS.values()}
+
+
+def test_the_help_summaries_are_each_commands_own():
+    from pipectl.cli.lazy import COMMANDS
+
+    group = typer.main.get_command(app)
+    for name, (module, summary) in COMMANDS.items():
+        command = group.commands[name]
+        first_paragraph = " ".join(command.help.split("\n\n")[0].split())
+        assert summary == first_paragraph, f"update cli/lazy.py for `pipectl {name}`"
+        assert command.callback is None or command.callback.__module__ == f"pipectl.cli.{module}"
+    assert list(group.commands) == list(COMMANDS)
+
+
 def test_python_dash_m_runs_the_same_cli():
     result = subprocess.run([sys.executable, "-m", "pipectl", "--version"], capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == f"pipectl {__version__}"

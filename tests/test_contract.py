@@ -11,8 +11,7 @@ import json
 from datetime import datetime
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 from sqlalchemy import BigInteger, Boolean, Integer, String
 from sqlmodel.sql.sqltypes import AutoString
 
@@ -223,7 +222,8 @@ def test_list_and_export_write_a_formula_name_the_same_way_and_import_reads_it_b
     assert [row["name"] for row in json.loads(ok("list", "-f", "json").stdout)] == names
 
 
-def test_a_rejects_file_uses_the_same_rule_so_the_fixed_file_imports_the_same_text(ok, tmp_path):
+def test_a_rejects_file_uses_the_same_rule_so_the_fixed_file_imports_the_same_text(ok, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the rejects file goes to the current folder (issue 15)
     source = tmp_path / "leads.csv"
     # `'=y` is how pipectl writes `=y`; `=x` comes from another tool. Both rows are refused (email).
     source.write_text("name,email\n=x,not-an-email\n'=y,bad\nGood,good@example.com\n", encoding="utf-8")

@@ -89,10 +89,9 @@ def test_entry_rules_list_every_problem(session):
 
 
 def test_a_failed_command_writes_nothing(database):
-    with pytest.raises(RuleViolation):
-        with database.session() as session:
-            add(session, "Ada")
-            raise RuleViolation("something later in the same command went wrong")
+    with pytest.raises(RuleViolation), database.session() as session:
+        add(session, "Ada")
+        raise RuleViolation("something later in the same command went wrong")
     with database.session(write=False) as session:
         assert session.exec(select(Lead)).all() == []
 
@@ -102,7 +101,7 @@ def test_lead_rows_stream_in_chunks_with_tags_and_fields(session, monkeypatch):
 
     monkeypatch.setattr(views, "CHUNK", 3)
     for number in range(8):
-        lead, _ = leads.add_lead(
+        leads.add_lead(
             session, leads.validate_fields(name=f"Lead {number}"), tags=[f"t{number % 2}"], custom={"n": str(number)}
         )
     rows = list(lead_rows(session, LeadFilter(sort="id")))

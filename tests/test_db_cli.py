@@ -10,6 +10,8 @@ from pipectl.storage.schema import SCHEMA_REVISION
 def test_path_honours_the_option_and_the_environment(ok, tmp_path, monkeypatch):
     assert ok("db", "path").stdout.strip() == str(tmp_path / "pipeline.db")
     assert ok("--db", tmp_path / "other.db", "db", "path").stdout.strip() == str(tmp_path / "other.db")
+    monkeypatch.setenv("PIPECTL_DB", str(tmp_path / "env.db"))
+    assert ok("db", "path").stdout.strip() == str(tmp_path / "env.db")
     monkeypatch.delenv("PIPECTL_DB")
     assert ok("db", "path").stdout.strip().endswith("pipeline.db")
 

@@ -28,7 +28,7 @@ def pipeline(new_lead, ok):
         "--at",
         "-10d",
     )
-    bob = new_lead('=HYPERLINK("x")', "--company", "Acme, Inc", "--value", "500", "--owner", "kim")
+    bob = new_lead('=HYPERLINK("x")', "--company", "Acme, Inc", "--value", "500", "--owner", "kim", "--at", "-2d")
     ok("log", str(bob), "call", "--note", 'said "hi", twice\nthen left', "--at", "-1d")
     ok("won", str(ada))
     return ada, bob
@@ -75,9 +75,12 @@ def test_activities_export_with_lead_email_and_stage_names(ok, pipeline):
 
 def test_all_as_jsonl_and_json(ok, pipeline):
     lines = [json.loads(line) for line in ok("export", "--what", "all").stdout.splitlines()]
-    assert [line["type"] for line in lines] == ["lead", "lead"] + ["activity"] * 4
+    # The pipeline's settings come first, so a restore scores and forecasts the same (issue 15).
+    assert [line["type"] for line in lines] == ["settings", "lead", "lead"] + ["activity"] * 4
+    assert [stage["name"] for stage in lines[0]["stages"]] == ["Discovery", "Qualification", "Contact", "Proposal"]
     document = json.loads(ok("export", "--what", "all", "-f", "json").stdout)
     assert len(document["leads"]) == 2 and len(document["activities"]) == 4
+    assert document["settings"]["stages"] == lines[0]["stages"]
 
 
 def test_all_as_csv_is_refused(cli, pipeline):
@@ -102,7 +105,9 @@ def test_output_file(ok, pipeline, tmp_path):
 def test_empty_pipeline_exports_headers_and_empty_lists(ok):
     assert ok("export").stdout.startswith("id,name")
     assert json.loads(ok("export", "-f", "json").stdout) == []
-    assert ok("export", "--what", "all").stdout == ""
+    # No leads, but the settings (stages, rules) are still the pipeline's.
+    [settings] = [json.loads(line) for line in ok("export", "--what", "all").stdout.splitlines()]
+    assert settings["type"] == "settings" and settings["quota"] is None
 
 
 def test_a_failed_export_leaves_the_existing_file_alone(cli, ok, tmp_path):

@@ -6,8 +6,8 @@ import sqlite3
 
 import pytest
 
-from pipectl.core.import_mapping import build_mapping, normalise_header
 from pipectl.contract import unneutralise
+from pipectl.core.import_mapping import build_mapping, normalise_header
 
 
 @pytest.fixture
@@ -163,9 +163,10 @@ def test_missing_file_and_bad_format(cli, tmp_path):
     assert result.exit_code == 1 and "Line 2 is not valid JSON" in result.stderr
 
 
-def test_a_failed_import_leaves_no_rejects_file_and_a_kept_one_is_private(cli, ok, tmp_path):
+def test_a_failed_import_leaves_no_rejects_file_and_a_kept_one_is_private(cli, ok, tmp_path, monkeypatch):
     import stat
 
+    monkeypatch.chdir(tmp_path)  # the rejects file goes to the current folder (issue 15)
     bad = write(tmp_path, "bad.csv", "name,stage\nA,Nowhere\nB,\n")
     assert cli("import", bad, "--skip-invalid").exit_code == 1
     assert not any(path.name.startswith("bad.csv.") for path in tmp_path.iterdir())
@@ -243,7 +244,8 @@ def test_long_lists_of_bad_rows_are_capped(cli, tmp_path):
     assert "row 22:" not in result.stderr
 
 
-def test_skip_invalid_writes_rejects(ok, tmp_path):
+def test_skip_invalid_writes_rejects(ok, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the rejects file goes to the current folder (issue 15)
     path = write(tmp_path, "bad.csv", BAD)
     result = ok("import", path, "--skip-invalid")
     assert "1 lead(s) added" in result.stderr and "5 row(s) were not imported" in result.stderr
@@ -330,7 +332,9 @@ def test_default_stage(ok, cli, tmp_path):
 def test_status_words_of_other_crms(ok, tmp_path):
     ok("import", write(tmp_path, "a.csv", "name,Lead Status\nA,Junk Lead\nB,Contacted\nC,won\n"))
     junk, contacted, won = leads(ok)
-    assert (junk["status"], junk["lost_reason"]) == ("lost", "Junk Lead")
+    # "Junk Lead" says the lead was lost, not why: no reason, and the word is kept (issue 15).
+    assert (junk["status"], junk["lost_reason"]) == ("lost", None)
+    assert junk["fields"] == {"Lead Status": "Junk Lead"}
     assert contacted["status"] == "open" and contacted["fields"] == {"Lead Status": "Contacted"}
     assert won["status"] == "won"
 
@@ -443,9 +447,8 @@ def test_interrupted_import_leaves_the_database_as_it_was(database, tmp_path, sn
         return original(self, *args)
 
     monkeypatch.setattr(import_writer.Writer, "_insert", failing)
-    with pytest.raises(KeyboardInterrupt):
-        with database.session() as session:
-            importing.import_file(session, open_source(path), importing.ImportOptions())
+    with pytest.raises(KeyboardInterrupt), database.session() as session:
+        importing.import_file(session, open_source(path), importing.ImportOptions())
     assert len(calls) == 2
     assert snapshot() == before
 

@@ -18,8 +18,8 @@ def many(count: int) -> list[str]:
 def test_duplicates_of_an_earlier_batch_into_an_empty_pipeline(cli, ok, tmp_path, snapshot):
     ok("list")
     lines = many(BATCH + 10)
-    lines.append("Someone,Other,LEAD3@Example.com,,")  # same email as a row of the first batch
-    lines.append("lead 5,COMPANY 5,,,")  # same name and company as one
+    lines.append("Someone,Other,LEAD3@Example.com,,2026-02-01")  # same email as a row of the first batch
+    lines.append("lead 5,COMPANY 5,,,2026-02-01")  # same name and company as one
     before = snapshot()
     result = cli("import", write_rows(tmp_path, lines))
     assert result.exit_code == 1
@@ -30,11 +30,14 @@ def test_duplicates_of_an_earlier_batch_into_an_empty_pipeline(cli, ok, tmp_path
 
 
 def test_skip_and_update_across_batches(ok, tmp_path):
-    lines = many(BATCH + 5) + ["Lead 7 again,Other,lead7@example.com,99,"]
+    lines = many(BATCH + 5) + ["Lead 7 again,Other,lead7@example.com,99,2026-02-01"]
     result = ok("import", write_rows(tmp_path, lines), "--on-duplicate", "skip")
     assert f"{BATCH + 5:,} lead(s) added" in result.stderr and "1 duplicate(s) skipped" in result.stderr
     result = ok(
-        "import", write_rows(tmp_path, ["Lead 7 again,Other,lead7@example.com,99,"]), "--on-duplicate", "update"
+        "import",
+        write_rows(tmp_path, ["Lead 7 again,Other,lead7@example.com,99,2026-02-01"]),
+        "--on-duplicate",
+        "update",
     )
     assert "1 updated" in result.stderr
     lead = json.loads(ok("show", "8", "-f", "json").stdout)
@@ -43,7 +46,7 @@ def test_skip_and_update_across_batches(ok, tmp_path):
 
 def test_duplicates_against_leads_already_there(new_lead, cli, tmp_path):
     new_lead("Ada", "--email", "ada@example.com")
-    lines = many(BATCH + 5) + ["Ada L,,ADA@example.com,,", "Lead 2,Company 2,,,"]
+    lines = many(BATCH + 5) + ["Ada L,,ADA@example.com,,2026-02-01", "Lead 2,Company 2,,,2026-02-01"]
     result = cli("import", write_rows(tmp_path, lines))
     assert result.exit_code == 1
     assert f"row {BATCH + 7}: same email as lead #1" in result.stderr

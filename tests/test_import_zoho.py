@@ -66,7 +66,8 @@ def test_potentials_with_a_stage_map(ok, zoho, db_path):
     assert lewis["source"] == "Advertisement" and lewis["created_at"].startswith("2021-04-15T00:02:00")
     assert lewis["fields"]["Expected Revenue"] == "$33,500.00" and lewis["fields"]["Closing Date"] == "2021-04-16"
     assert lewis["closed_at"] is None
-    assert (moore["status"], moore["lost_reason"], moore["closed_at"][:10]) == ("lost", "Closed Lost", "2021-04-15")
+    # "Closed Lost" is the outcome, not its reason (issue 15).
+    assert (moore["status"], moore["lost_reason"], moore["closed_at"][:10]) == ("lost", None, "2021-04-15")
     assert (strickland["status"], strickland["closed_at"][:10]) == ("won", "2021-04-14")
     assert amy["stage"] == "Discovery" and smith["stage"] == "Proposal"
     # Same name, no company: not a duplicate by pipectl's rule (email, or name + company).
@@ -97,8 +98,9 @@ def test_leads_with_last_name_status_words_and_duplicates(cli, ok, zoho):
     )
     assert denson["status"] == "open" and denson["fields"]["Lead Status"] == "Contacted"
     assert denson["fields"]["LEADID"] == "4563" and denson["industry"] == "Education"
-    assert (hall["status"], hall["lost_reason"]) == ("lost", "Junk Lead")
-    assert (fields["status"], fields["lost_reason"]) == ("lost", "Lost Lead")
+    # A status word is never the lost reason; one that says more than "lost" is kept as a field (issue 15).
+    assert (hall["status"], hall["lost_reason"], hall["fields"]["Lead Status"]) == ("lost", None, "Junk Lead")
+    assert (fields["status"], fields["lost_reason"], fields["fields"]["Lead Status"]) == ("lost", None, "Lost Lead")
     assert jones["email"] == "JonesA@jourrapide.com"
 
 

@@ -103,7 +103,7 @@ def test_a_likely_duplicate_is_refused_unless_forced(ok, cli, new_lead, snapshot
     [
         (["Ada", "--email", "not-an-email"], 2, "--email"),
         (["Ada", "--value", "lots"], 2, "Cannot read the amount"),
-        (["Ada", "--value", "-5"], 2, "Cannot read the amount"),
+        (["Ada", "--value", "-5"], 2, "amounts cannot be negative"),
         (["Ada", "--size", "-3"], 2, "--size"),
         (["Ada", "--stage", "Nowhere"], 1, "There is no stage"),
         (["Ada", "--stage", "Proposal"], 1, "Proposal refuses this lead"),

@@ -65,7 +65,7 @@ def test_overall_figures(pipeline, ok):
     data = metrics_json(ok)
     assert data["open"] == {"leads": 3, "value": 13000.0}
     # Cy was won, reopened and won again: one win, counted by its current status.
-    assert data["won"] == {"leads": 2, "value": 40000.0}
+    assert data["won"] == {"leads": 2, "value": 40000.0, "without_value": 0}
     assert data["lost"] == {"leads": 3, "value": 23000.0}
     assert data["win_rate"] == 0.4
     assert data["average_deal_size"] == 20000.0
@@ -81,16 +81,26 @@ def test_stage_conversion_counts_skipped_stages(pipeline, ok):
     discovery, qualification, contact, proposal = (
         stages[name] for name in ("Discovery", "Qualification", "Contact", "Proposal")
     )
-    # Eve was created in Contact, so she never reached Discovery.
-    assert (discovery["reached"], discovery["advanced"], discovery["won"], discovery["lost"]) == (7, 3, 2, 3)
-    assert discovery["conversion_next"] == round(3 / 7, 4)
-    assert discovery["conversion_won"] == round(2 / 7, 4)
-    # Bob jumped from Discovery to Proposal: he reached Proposal, not Qualification or Contact.
-    assert (qualification["reached"], qualification["advanced"]) == (2, 2)
-    assert qualification["conversion_won"] == 1.0
-    assert (contact["reached"], contact["advanced"], contact["won"]) == (2, 1, 1)
+    # A lead reached every stage up to the furthest it reached: Eve, created in Contact, passed
+    # Discovery and Qualification; Bob, moved from Discovery to Proposal, passed Qualification and
+    # Contact. So the funnel never rises from one stage to the next (issue 15).
+    assert (discovery["reached"], discovery["advanced"], discovery["won"], discovery["lost"]) == (8, 4, 2, 3)
+    assert discovery["conversion_next"] == 0.5
+    assert discovery["conversion_won"] == 0.25
+    # Ada, Bob, Cy (won from Qualification) and Eve; all moved past it (Cy by winning).
+    assert (qualification["reached"], qualification["advanced"], qualification["won"], qualification["lost"]) == (
+        4,
+        4,
+        2,
+        1,
+    )
+    assert qualification["conversion_won"] == 0.5
+    # Ada, Bob and Eve (still there).
+    assert (contact["reached"], contact["advanced"], contact["won"]) == (3, 2, 1)
     assert (proposal["reached"], proposal["advanced"], proposal["won"], proposal["lost"]) == (2, 1, 1, 1)
     assert proposal["conversion_next"] == 0.5
+    assert [row["reached"] for row in (discovery, qualification, contact, proposal)] == [8, 4, 3, 2]
+    assert metrics_json(ok)["paths"] == {"known": 8, "unknown": 0, "unknown_reason": None}
 
 
 def test_days_in_stage_and_open_per_stage(pipeline, ok):
@@ -110,7 +120,8 @@ def test_days_in_stage_and_open_per_stage(pipeline, ok):
 
 def test_bottleneck_lost_reasons_and_sources(pipeline, ok):
     data = metrics_json(ok)
-    assert data["bottleneck"] == {"stage": "Discovery", "conversion_next": round(3 / 7, 4)}
+    # Discovery and Proposal both convert half; the first one is named.
+    assert data["bottleneck"] == {"stage": "Discovery", "conversion_next": 0.5}
     assert data["lost_reasons"] == [{"reason": "price", "leads": 2}, {"reason": "no budget", "leads": 1}]
     assert data["sources"] == [
         {"source": "(none)", "leads": 4, "won": 0, "lost": 2, "win_rate": 0.0},
@@ -122,7 +133,7 @@ def test_bottleneck_lost_reasons_and_sources(pipeline, ok):
 def test_period_bounds_outcomes_by_close_and_funnel_by_creation(pipeline, ok):
     data = metrics_json(ok, "--since", "2026-10-01", "--until", "2026-11-01")
     # Closed in October: Ada won; Fay and Gus lost (Bob lost in September, Cy's win is 11-11).
-    assert data["won"] == {"leads": 1, "value": 10000.0}
+    assert data["won"] == {"leads": 1, "value": 10000.0, "without_value": 0}
     assert data["lost"] == {"leads": 2, "value": 3000.0}
     assert data["win_rate"] == round(1 / 3, 4)
     assert data["average_cycle_days"] == 40.0
@@ -183,8 +194,8 @@ def test_table_shows_funnel_bottleneck_and_escapes_text(pipeline, new_lead, ok):
 def test_funnel_bars_are_proportional(pipeline, ok):
     lines = [line for line in ok("metrics").stdout.splitlines() if "█" in line]
     bars = {line.split()[0]: line.count("█") for line in lines}
-    assert bars["Discovery"] > bars["Qualification"] == bars["Contact"] == bars["Proposal"]
-    assert abs(bars["Qualification"] / bars["Discovery"] - 2 / 7) < 0.05
+    assert bars["Discovery"] > bars["Qualification"] > bars["Contact"] > bars["Proposal"]
+    assert abs(bars["Qualification"] / bars["Discovery"] - 4 / 8) < 0.05
 
 
 def test_csv_and_jsonl(pipeline, ok):

@@ -48,7 +48,8 @@ def test_move_respects_a_minimum_score(ok, cli, new_lead):
         ([], ["move", "1", "Discovery"], 1, "already in Discovery"),
         ([], ["move", "7", "Contact"], 1, "There is no lead #7"),
         ([], ["move", "1", "Contact", "--at", "2026-10-01"], 2, "before the lead entered"),
-        ([], ["move", "1", "Contact", "--at", "next week"], 2, "Cannot read the date"),
+        ([], ["move", "1", "Contact", "--at", "next week"], 2, "is in the future"),  # a date now, in the future
+        ([], ["move", "1", "Contact", "--at", "someday"], 2, "Cannot read the date"),
         ([["lost", "1", "--reason", "no budget"]], ["won", "1"], 1, "is lost; cannot win it"),
         ([["won", "1"]], ["won", "1"], 1, "already won"),
         ([["won", "1"]], ["move", "1", "Contact"], 1, "is won; cannot move it"),

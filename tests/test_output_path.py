@@ -6,8 +6,8 @@ import json
 
 import pytest
 import typer
-from insight_support import build_once, copy_database, pipeline_fixtures
 
+from insight_support import build_once, copy_database, pipeline_fixtures
 from pipectl.cli.app import app
 from pipectl.contract import BANT_COLUMNS, csv_columns
 
@@ -156,7 +156,8 @@ def test_every_lead_csv_carries_the_same_cells_for_the_same_lead(pipeline, ok):
         for command in (("list",), ("show", "1"), ("score",), ("next",), ("export",))
     ]
     assert len(set(cells)) == 1
-    assert dict(zip(base, cells[0]))["company"] == "'=Acme" and dict(zip(base, cells[0]))["field:plan"] == "pro"
+    first = dict(zip(base, cells[0], strict=True))
+    assert first["company"] == "'=Acme" and first["field:plan"] == "pro"
 
 
 # ---- machine formats are whole unless --limit says otherwise ---------------------------------------------

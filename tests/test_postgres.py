@@ -13,7 +13,7 @@ import pytest
 
 URL = os.environ.get("PIPECTL_TEST_POSTGRES_URL")
 pytestmark = pytest.mark.skipif(not URL, reason="set PIPECTL_TEST_POSTGRES_URL to run against PostgreSQL")
-DEMO = Path(__file__).parent.parent / "examples" / "demo.jsonl"
+DEMO = Path(__file__).parent.parent / "src" / "pipectl" / "data" / "demo.jsonl"
 COMMANDS = [
     ["list", "--status", "all", "-f", "json"],
     ["show", "3", "-f", "json"],
@@ -26,6 +26,14 @@ COMMANDS = [
     ["clean", "--dry-run", "-f", "json"],
     ["list", "--stale", "-f", "json"],
     ["export", "--what", "all"],
+    # Breakdowns: grouped aggregates, medians by row_number() (issue 15).
+    ["metrics", "--by", "source", "-f", "json"],
+    ["metrics", "--by", "stage", "-f", "json"],
+    ["metrics", "--by", "tag", "-f", "json"],
+    ["metrics", "--by", "industry", "-f", "csv"],
+    ["metrics", "--by", "owner", "--since", "2026-10-01", "-f", "json"],
+    ["forecast", "--by", "owner", "-f", "json"],
+    ["forecast", "--owner", "sam", "--by", "source", "-f", "json"],
 ]
 
 
@@ -103,3 +111,22 @@ def test_case_is_compared_alike_on_both_backends(ok, cli, postgres, tmp_path):
         ]
         assert found[0] == found[1] and found[0], command
     assert json.loads(ok("--db", postgres, "show", "ωμέγα", "-f", "json").stdout)["company"] == "Straße"
+
+
+def test_a_snapshot_import_gives_the_same_figures(ok, postgres, tmp_path):
+    """Closed leads without a stage history (unknown paths), the funnel and the breakdowns, on both."""
+    from test_snapshot_import import SNAPSHOT
+
+    path = tmp_path / "deals.csv"
+    path.write_text(SNAPSHOT, encoding="utf-8")
+    lite = str(tmp_path / "lite.db")
+    for database in (lite, postgres):
+        ok("--db", database, "import", path)
+    for command in (
+        ["metrics", "-f", "json"],
+        ["metrics", "--by", "owner", "-f", "json"],
+        ["metrics", "--by", "stage", "-f", "json"],
+        ["forecast", "--quota", "50k", "-f", "json"],
+        ["forecast", "--by", "source", "-f", "json"],
+    ):
+        assert ok("--db", postgres, *command).stdout == ok("--db", lite, *command).stdout, command

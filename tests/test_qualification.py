@@ -4,8 +4,7 @@ import json
 from datetime import datetime
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from pipectl.core.qualification import ANSWERS, parse_answer, qualify_lead
 from pipectl.errors import UsageError
@@ -113,7 +112,7 @@ def test_qualify_lead_marks_when_a_lead_becomes_qualified(session, lead):
     qualify_lead(session, lead, {"timeline": ("yes", "Q1")})
     from pipectl.core.history import timeline
 
-    latest = [activity for activity in timeline(session, lead.id) if activity.kind == "bant"][0]
+    latest = next(activity for activity in timeline(session, lead.id) if activity.kind == "bant")
     assert latest.data["qualified"] is True
     assert latest.note.endswith("now qualified")
 

@@ -8,8 +8,7 @@ leaves every row of the database as it was.
 import csv
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 # The fixtures (database, CLI runner) live for the whole test; each example runs one more command on it.
 FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

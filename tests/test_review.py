@@ -82,7 +82,15 @@ def test_pipeline_update(pipeline, ok):
     assert update["lost"]["leads"] == 1 and update["lost"]["value"] == 4000.0
     assert update["lost"]["list"][0]["reason"] == "went with a competitor"
     # Added 10,000 by new leads, minus 10,000 won and 4,000 lost.
-    assert update["value_change"] == {"added": 10000.0, "closed": 14000.0, "change": -4000.0}
+    # Issue 13: archived, restored and value edits are part of the change too (none here).
+    assert update["value_change"] == {
+        "added": 10000.0,
+        "closed": 14000.0,
+        "archived": 0.0,
+        "restored": 0.0,
+        "edited": 0.0,
+        "change": -4000.0,
+    }
 
 
 def test_roadblocks(pipeline, ok):

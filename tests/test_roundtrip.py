@@ -8,8 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, Phase, given, settings, strategies as st
 
 from pipectl.cli.transfer import write_export
 from pipectl.core.import_sources import open_source
@@ -177,7 +176,7 @@ def test_a_real_pipeline_round_trips_through_the_cli(ok, new_lead, tmp_path, mon
     assert shown["company"] == "=Evil()"
 
 
-DEMO = Path(__file__).parent.parent / "examples" / "demo.jsonl"
+DEMO = Path(__file__).parent.parent / "src" / "pipectl" / "data" / "demo.jsonl"
 
 
 def demo_records(kind: str) -> list[dict]:
@@ -200,8 +199,8 @@ def test_a_full_export_into_a_pipeline_that_has_leads(ok, new_lead, db_path):
     """Ids move aside for the leads already there; skipped duplicates do not take activities."""
     import sqlite3
 
-    demo = Path(__file__).parent.parent / "examples" / "demo.jsonl"
-    first = json.loads(demo.read_text(encoding="utf-8").splitlines()[0])
+    demo = DEMO
+    first = demo_records("lead")[0]
     new_lead("Someone else", "--email", "someone@example.com")
     ok("import", str(demo))
     moved = json.loads(ok("show", "2", "-f", "json").stdout)

@@ -125,13 +125,13 @@ def test_a_stage_table_sets_exactly_its_entry_rules(ok, tmp_path):
         ),
         (
             '[[scoring.behavioural]]\nname = "R"\nkind = "reply"\npoints = 5\ncap = -2\n',
-            ["rule #1 'R'", "key 'cap'", "line 5", "greater than or equal to 0"],
+            ["rule #1 'R'", "key 'cap'", "line 5", "must be at least 0"],
         ),
         (
             '[[scoring.behavioural]]\nname = "R"\nkind = "telepathy"\npoints = 5\n',
             ["key 'kind'", "unknown activity kind 'telepathy'"],
         ),
-        ("[thresholds]\nmql = 120\n", ["[thresholds], key 'mql'", "line 2", "less than or equal to 100"]),
+        ("[thresholds]\nmql = 120\n", ["[thresholds], key 'mql'", "line 2", "must be at most 100"]),
         ("[thresholds]\nnurture_below = 60\n", ["[thresholds]", "must rise"]),
         (
             '[[scoring.demographic]]\nname = "T"\nfield = "title"\nequals = "x"\npionts = 5\n',

@@ -6,9 +6,9 @@ import pytest
 from pydantic import ValidationError
 
 from pipectl import clock
+from pipectl.core.advancing import advance_leads
 from pipectl.core.history import record
 from pipectl.core.leads import add_lead, edit_lead, validate_fields
-from pipectl.core.advancing import advance_leads
 from pipectl.core.rescoring import rescore_marked, rescore_open_leads
 from pipectl.core.scoring import (
     DEFAULT_SCORING,

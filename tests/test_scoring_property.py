@@ -4,8 +4,7 @@ Python reading of the rules agrees with, and the stored score (one lead or all a
 from datetime import timedelta
 from fnmatch import fnmatchcase
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from pipectl import clock
 from pipectl.core.history import record

@@ -9,10 +9,9 @@ import warnings
 import pytest
 from sqlalchemy import create_engine, inspect
 
-from pipectl.errors import DatabaseError
+from pipectl.storage.engine import Database, make_engine
 from pipectl.storage.models import SQLModel
 from pipectl.storage.schema import SCHEMA_REVISION, head_revision, open_database, upgrade
-from pipectl.storage.engine import Database, make_engine
 
 
 def schema_of(url: str) -> dict:
@@ -53,7 +52,7 @@ def _indexes(inspector, table: str) -> list:
 
 
 def test_schema_revision_is_alembics_head():
-    assert SCHEMA_REVISION == head_revision()
+    assert head_revision() == SCHEMA_REVISION
 
 
 def test_new_and_upgraded_databases_match_the_models(tmp_path):
@@ -79,9 +78,8 @@ def test_new_and_upgraded_databases_match_the_models(tmp_path):
 def test_first_use_creates_a_private_file_with_the_default_stages(ok, db_path):
     ok("list")
     assert stat.S_IMODE(db_path.stat().st_mode) == 0o600
-    stages = [
-        (row["name"], row["probability"]) for row in __import__("json").loads(ok("stages", "list", "-f", "json").stdout)
-    ]
+    listed = __import__("json").loads(ok("stages", "list", "-f", "json").stdout)
+    stages = [(row["name"], row["probability"]) for row in listed]
     assert stages == [("Discovery", 10), ("Qualification", 25), ("Contact", 50), ("Proposal", 75)]
 
 
@@ -142,9 +140,9 @@ def test_sqlalchemy_urls_are_accepted(ok, tmp_path):
 def test_a_database_in_a_folder_that_cannot_be_made_is_an_error(cli, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    result = cli("--db", blocker / "sub" / "pipeline.db", "list")
+    result = cli("--db", blocker / "sub" / "pipeline.db", "add", "Ada")
     assert result.exit_code == 1
-    assert "Cannot create the database" in result.stderr
+    assert f"There is no folder {blocker / 'sub'} for the database pipeline.db" in result.stderr
 
 
 def test_rejecting_a_template_creates_nothing(cli, db_path):

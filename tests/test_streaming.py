@@ -3,6 +3,7 @@ folded keys, amounts, and an import's indexes."""
 
 import csv
 import io
+import itertools
 import os
 import sqlite3
 import time
@@ -10,8 +11,7 @@ from contextlib import contextmanager
 from datetime import datetime
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from pipectl import output
 from pipectl.contract import RISKY_STARTS, csv_columns, flat_lead, neutralise
@@ -52,7 +52,7 @@ def test_instants_are_written_as_iso_writes_them(name, moments):
         instants = LocalInstants()
         for seconds in moments + [moment + 1 for moment in moments] + [moment - 3600 for moment in moments]:
             assert instants.text(seconds) == iso(from_timestamp(seconds))
-        for first, second in zip(moments, moments[1:]):
+        for first, second in itertools.pairwise(moments):
             assert (instants.wall(second) - instants.wall(first)) // 86400 == (
                 from_timestamp(second) - from_timestamp(first)
             ).days

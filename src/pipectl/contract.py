@@ -38,6 +38,9 @@ KIND_TYPES: dict[str, type] = {
     "answer": str,
 }
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+# Control characters but the line breaks and tabs that multi-line text keeps (and tidy_text trims).
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+SURROGATE = re.compile(r"[\ud800-\udfff]")
 STATUSES = ("open", "won", "lost", "archived")
 LOWEST_SCORE, HIGHEST_SCORE = 0, 100
 # Long enough for any real name or note-like data point, short enough that a pasted file is noticed.
@@ -102,6 +105,7 @@ def _instant(key: str, *aliases: str, nullable: bool = False, column: str | None
 # `field:KEY` columns in CSV, in place of `fields`).
 FIELDS: tuple[Field, ...] = (
     Field("id", "id", nullable=False),
+    # Aliases: Zoho, Salesforce (Opportunity Name), Pipedrive (Deal - Title), HubSpot (Deal Name), snake_case.
     _text(
         "name",
         "The person or company.",
@@ -111,6 +115,7 @@ FIELDS: tuple[Field, ...] = (
         "dealname",
         "potentialname",
         "opportunityname",
+        "dealtitle",
         "contact",
         shown=False,
         nullable=False,
@@ -118,7 +123,16 @@ FIELDS: tuple[Field, ...] = (
         keyed=True,
     ),
     _text(
-        "company", "Company name.", "companyname", "organization", "organisation", "accountname", "account", keyed=True
+        "company",
+        "Company name.",
+        "companyname",
+        "organization",
+        "organisation",
+        "accountname",
+        "account",
+        "dealorganization",
+        "organizationname",
+        keyed=True,
     ),
     Field(
         "email",
@@ -146,7 +160,7 @@ FIELDS: tuple[Field, ...] = (
         maximum=10**9,
     ),
     _text("location", "City, region or country.", "city"),
-    _text("source", "Where the lead came from.", "leadsource", keyed=True),
+    _text("source", "Where the lead came from.", "leadsource", "dealsource", "originalsource", keyed=True),
     _text(
         "owner",
         "Who works the lead.",
@@ -155,6 +169,7 @@ FIELDS: tuple[Field, ...] = (
         "potentialowner",
         "opportunityowner",
         "contactowner",
+        "ownername",
         keyed=True,
     ),
     Field(
@@ -174,12 +189,22 @@ FIELDS: tuple[Field, ...] = (
     Field("fields", "fields", column=None),
     Field("next_action", "text", column=None),
     _instant("next_action_due", nullable=True, column=None),
-    _instant("created_at", "created", "createdtime", "createddate", "createdon"),
+    _instant(
+        "created_at",
+        "created",
+        "createdtime",
+        "createddate",
+        "createdon",
+        "createdate",
+        "dealcreated",
+        "dealdealcreated",
+        "dealcreatedate",
+    ),
     _instant("updated_at"),
     _instant("stage_entered_at"),
     _instant("last_activity_at"),
-    _instant("closed_at", "closingdate", "closedate", "closeddate", nullable=True),
-    Field("lost_reason", "text", aliases=("reasonforloss",)),
+    _instant("closed_at", "closingdate", "closedate", "closeddate", "closedon", nullable=True),
+    Field("lost_reason", "text", aliases=("reasonforloss", "deallostreason", "closedlostreason")),
     Field("archived_reason", "text"),
 )
 BY_KEY: dict[str, Field] = {field.key: field for field in FIELDS}
@@ -230,6 +255,7 @@ def lead_columns() -> dict[str, Field]:
     """Every column of the `leads` table → the field it holds (what storage must have)."""
     columns = {field.stored: field for field in FIELDS + STORED_ONLY if field.stored is not None}
     columns.update({f"{key}_key": Field(f"{key}_key", "text") for key in KEYED})
+    columns["name_plain"] = Field("name_plain", "text")  # the name's lookup form (pipectl.folding.plain)
     return columns
 
 
@@ -276,6 +302,16 @@ def check(field: Field, value: Any) -> Any:
     """`value` (of the field's type, text already tidied) if the contract accepts it, else ValueError."""
     if value is None:
         return None
+    if value.__class__ is str and not value.isascii() and SURROGATE.search(value):
+        # A lone surrogate (an argument or a file in a broken encoding) cannot be stored as UTF-8.
+        raise ValueError("holds a character that is not valid Unicode (a lone surrogate)")
+    if field.key == "name" and ("\x00" in value or not CONTROL.sub("", value).strip()):
+        # A NUL cuts the name short in most tools, and a name of nothing but control characters shows
+        # as nothing: neither can be told apart or found again. (Escape sequences inside a visible name
+        # are kept, and shown rather than run: see pipectl.terminal.)
+        raise ValueError(
+            f"{value!r} holds a NUL character" if "\x00" in value else f"{value!r} has no visible character"
+        )
     if field.kind == "email" and not EMAIL.match(value):
         raise ValueError(f"{value!r} is not an email address")
     if field.max_length is not None and len(value) > field.max_length:
@@ -333,6 +369,7 @@ def lead_cells(header: list[str]):
     without building the flat dict (a row's custom fields are under `fields` only), for long CSV streams."""
     segments: list[tuple[str, list]] = []  # runs of columns read the same way, in header order
     for column in header:
+        item: str | tuple[str, ...]
         if column.startswith(FIELD_PREFIX):
             source, item = "fields", column[len(FIELD_PREFIX) :]
         elif column in _BANT_PARTS:

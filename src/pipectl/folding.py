@@ -12,12 +12,18 @@ final sigma → σ), on the canonically decomposed text, so an accent typed as a
 combining mark matches the precomposed letter.
 """
 
+import re
 import unicodedata
 from collections.abc import Mapping
+from typing import overload
 
 from pipectl.contract import KEYED  # the lead columns with a folded `_key` twin (the contract's keyed fields)
 
 
+@overload
+def fold(text: str) -> str: ...
+@overload
+def fold(text: None) -> None: ...
 def fold(text: str | None) -> str | None:
     """The comparison key of `text`: canonical caseless form (Unicode D145); None stays None."""
     if text is None:
@@ -27,6 +33,25 @@ def fold(text: str | None) -> str | None:
     return unicodedata.normalize("NFC", unicodedata.normalize("NFD", text).casefold())
 
 
+# The words of a name for lookup: letters and digits (an underscore or a hyphen separates words).
+_WORD = re.compile(r"[^\W_]+")
+
+
+def plain(text: str | None) -> str | None:
+    """A name's lookup form: folded, accents dropped, its words joined by one space.
+
+    Example: plain("Édith  Piaf-Nord") == "edith piaf nord"
+
+    The `_key` columns keep accents (`Elan` is not `Élan` to the duplicate check), but a person
+    looking a lead up types `edith` for Édith; `Lead.name_plain` holds this form for that.
+    """
+    if text is None:
+        return None
+    decomposed = unicodedata.normalize("NFD", unicodedata.normalize("NFD", text).casefold())
+    stripped = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return unicodedata.normalize("NFC", " ".join(_WORD.findall(stripped)))
+
+
 def key_of(column: str) -> str:
     """The key column of a lead column: `name` → `name_key`."""
     return f"{column}_key"
@@ -34,4 +59,7 @@ def key_of(column: str) -> str:
 
 def lead_keys(values: Mapping) -> dict[str, str | None]:
     """The key columns for the lead columns `values` gives, for writers that bypass the ORM."""
-    return {key_of(column): fold(values[column]) for column in KEYED if column in values}
+    keys = {key_of(column): fold(values[column]) for column in KEYED if column in values}
+    if "name" in values:
+        keys["name_plain"] = plain(values["name"])
+    return keys

@@ -237,7 +237,7 @@ def _cells(values: list) -> list:
         ""
         if value is None
         else value
-        if (kind := value.__class__) is str and (value >= "A" or "0" <= value < ":") or kind is int
+        if ((kind := value.__class__) is str and (value >= "A" or "0" <= value < ":")) or kind is int
         else _cell(value)
         for value in values
     ]

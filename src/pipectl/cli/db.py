@@ -1,11 +1,10 @@
 """`pipectl db …`: where the database is, upgrading, checking and backing it up."""
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from pipectl.cli.options import DbOption, format_option
+from pipectl.cli.options import DbOption, format_flag
 
 app = typer.Typer(help="The database itself: path, upgrade, check, backup.", no_args_is_help=True)
 
@@ -28,48 +27,64 @@ def upgrade(db: DbOption = None) -> None:
 
     Example: pipectl db upgrade
     """
-    from pipectl.cli.runtime import chosen_location
+    from pipectl.cli.runtime import open_chosen
     from pipectl.render import message
     from pipectl.storage import location
-    from pipectl.storage.schema import SCHEMA_REVISION, open_database
+    from pipectl.storage.schema import SCHEMA_REVISION
 
-    resolved = location.resolve(chosen_location(db))
-    database = open_database(resolved)
+    database = open_chosen(db, write=False)  # upgrading a file that is not there is a typo, not a wish
     database.close()
-    message(f"{location.display(resolved)} is at schema {SCHEMA_REVISION} (the newest this pipectl knows).")
+    message(f"{location.display(database.location)} is at schema {SCHEMA_REVISION} (the newest this pipectl knows).")
+
+
+CheckFormatOption = Annotated[str, format_flag("table", "json", "jsonl")]
 
 
 @app.command("check")
-def check(fmt: format_option("table", "json", "jsonl") = "table", db: DbOption = None) -> None:
+def check(fmt: CheckFormatOption = "table", db: DbOption = None) -> None:
     """Check the database's integrity and report its schema version and size.
 
     Example: pipectl db check
     """
     from pipectl.cli.runtime import database
-    from pipectl.core.maintenance import check as run_check
+    from pipectl.core.maintenance import check as run_check, damaged_report
     from pipectl.errors import DatabaseError
     from pipectl.output import emit
+    from pipectl.storage.health import DatabaseDamaged
 
-    with database(db) as opened:
-        report = run_check(opened)
+    try:
+        with database(db) as opened:
+            report = run_check(opened)
+    except DatabaseDamaged as error:
+        # The check's whole point: a damaged file is reported, not a reason to fail.
+        report = damaged_report(f"damaged: {error.detail}")
     emit(fmt, report, table=_report)
     if not report["ok"]:
-        raise DatabaseError("The integrity check found problems; restore a backup (`pipectl db backup`).")
+        raise DatabaseError(
+            "The integrity check found problems; restore a backup (a copy made by "
+            "`pipectl db backup FILE`) after checking it with `pipectl --db COPY db check`."
+        )
 
 
 def _report(report: dict) -> None:
+    from pipectl.terminal import visible
+
     status = "ok" if report["ok"] else "PROBLEMS FOUND"
-    print(
-        f"{status}: schema {report['schema']}, {report['stages']} stages, {report['leads']} leads, "
-        f"{report['activities']} activities"
-    )
+    if report["leads"] is None:
+        print(f"{status}: the database cannot be read")
+    else:
+        print(
+            f"{status}: schema {report['schema']}, {report['stages']} stages, {report['leads']} leads, "
+            f"{report['activities']} activities"
+        )
     for problem in report["problems"]:
-        print(f"  {problem}")
+        # A problem may quote a damaged row: its control characters are shown, not run.
+        print(f"  {visible(problem, one_line=True)}")
 
 
 @app.command("backup")
 def backup(
-    file: Annotated[Path, typer.Argument(metavar="FILE", help="Where to write the copy.", show_default=False)],
+    file: Annotated[str, typer.Argument(metavar="FILE", help="Where to write the copy.", show_default=False)],
     force: Annotated[bool, typer.Option("--force", help="Replace FILE if it exists.")] = False,
     db: DbOption = None,
 ) -> None:

@@ -6,9 +6,31 @@ from typing import Annotated
 
 import typer
 
-from pipectl.cli.options import DbOption, FormatOption, format_option, parse_money, parse_when
+from pipectl.cli.options import (
+    COUNT_MAX,
+    DbOption,
+    FormatOption,
+    format_flag,
+    parse_checked,
+    parse_money,
+    parse_since,
+    parse_when,
+)
 
 OwnerOption = Annotated[str | None, typer.Option("--owner", metavar="NAME", help="Only leads of this owner.")]
+
+
+def parse_breakdown(text: str) -> str:
+    """Typer parser for `metrics --by`: a bad dimension is a usage error (exit 2) naming the others."""
+    from pipectl.core.breakdowns import check_by
+
+    return parse_checked(check_by, text)
+
+
+def parse_forecast_group(text: str) -> str:
+    from pipectl.core.forecast_groups import check_group
+
+    return parse_checked(check_group, text)
 
 
 class Period(str, Enum):
@@ -31,6 +53,7 @@ def board(
             "--limit",
             "-n",
             min=1,
+            max=COUNT_MAX,
             metavar="N",
             show_default=False,
             help=f"Cards shown per stage, the rest as +N more (default: {BOARD_CARDS} in the board, all in "
@@ -72,44 +95,81 @@ def board(
 
 def metrics(
     since: Annotated[
-        str | None,
-        typer.Option("--since", metavar="DATE", help="Start of the period: a date, or a look-back such as 30d or 1y."),
+        datetime | None,
+        typer.Option(
+            "--since",
+            metavar="DATE",
+            parser=parse_since,
+            show_default=False,
+            help="Start of the period: a date, or a look-back such as 30d or 1m.",
+        ),
     ] = None,
     until: Annotated[
-        str | None,
-        typer.Option("--until", metavar="DATE", help="End of the period (not included): a date, or a look-back."),
+        datetime | None,
+        typer.Option(
+            "--until",
+            metavar="DATE",
+            parser=parse_since,
+            show_default=False,
+            help="End of the period (not included): a date, or a look-back.",
+        ),
     ] = None,
     owner: OwnerOption = None,
+    by: Annotated[
+        str | None,
+        typer.Option(
+            "--by",
+            metavar="source|owner|stage|tag|industry|field:NAME",
+            parser=parse_breakdown,
+            help="Per group: leads created, won, lost, open, conversion, win rate, won value, cycle.",
+            show_default=False,
+        ),
+    ] = None,
     fmt: FormatOption = "table",
     db: DbOption = None,
 ) -> None:
     """Show the pipeline's numbers: value per stage, win rate, cycle, velocity, conversion, bottleneck.
 
     The period counts two things differently: funnel figures (stage conversion, days in
-    stage, leads by source) are about leads created in it; outcome figures (won, lost,
-    win rate, average deal size, sales cycle, lost reasons) are about leads closed in
-    it. Open leads and open value are always as of now. Velocity = open leads x average
-    deal size x win rate / average cycle days. Without closed leads the figures that
-    need them are "not enough history" (null in JSON, with a note). In CSV, one value per
-    line: section, item (a stage, source or reason), key, value.
+    stage, leads by source) and the lead -> won conversion are about leads created in it;
+    outcome figures (won, lost, win rate, average deal size, sales cycle, lost reasons) are
+    about leads closed in it. Open leads and open value are always as of now. Win rate =
+    won / closed; conversion = won / created. Velocity = open leads x average deal size x
+    win rate / average cycle days. Stage figures count only leads whose path through the
+    stages is known (a note says how many are left out and why); a lead that skipped a stage
+    passed it. Without closed leads the figures that need them are "not enough history"
+    (null in JSON, with a note); rates from fewer than 5 closed leads carry a caveat. In CSV,
+    one value per line: section, item (a stage, source or reason), key, value.
+
+    --by groups the leads created in the period (every lead without one) by source, owner,
+    stage (a closed lead's stage is the one it closed from, or unknown), tag (a lead counts
+    under each of its tags), industry or a custom field (field:NAME); in CSV, one row per
+    group.
 
     Example: pipectl metrics --since 90d --owner sam
+    Example: pipectl metrics --by source --format csv
     """
     from pipectl import clock
+    from pipectl.cli.breakdown_views import BREAKDOWN_COLUMNS, breakdown_csv_rows, breakdown_view
     from pipectl.cli.insight_views import metrics_view
     from pipectl.cli.runtime import pipeline
-    from pipectl.core.metrics import Scope, compute_metrics
-    from pipectl.core.periods import since_moment
+    from pipectl.core.metrics import Scope, compute_breakdown, compute_metrics
     from pipectl.errors import UsageError
     from pipectl.output import LONG_COLUMNS, Csv, emit, long_rows
 
     now = clock.now()
-    start = since_moment(since, now) if since else None
-    end = since_moment(until, now) if until else None
+    start, end = since, until
     if start and end and start >= end:
         raise UsageError(f"--since ({start:%Y-%m-%d}) must be before --until ({end:%Y-%m-%d}).")
+    scope = Scope(since=start, until=end, owner=owner)
     with pipeline(db, write=False) as session:
-        data = compute_metrics(session, now, Scope(since=start, until=end, owner=owner))
+        if by is not None:
+            data = compute_breakdown(session, by, scope)
+        else:
+            data = compute_metrics(session, now, scope)
+    if by is not None:
+        emit(fmt, data, table=breakdown_view, csv_layout=Csv([data["by"], *BREAKDOWN_COLUMNS], rows=breakdown_csv_rows))
+        return
     emit(fmt, data, table=metrics_view, csv_layout=Csv(LONG_COLUMNS, rows=long_rows))
 
 
@@ -141,23 +201,40 @@ def forecast(
         ),
     ] = None,
     save: Annotated[bool, typer.Option("--save", help="Keep --quota and --period for later forecasts.")] = False,
+    owner: OwnerOption = None,
+    by: Annotated[
+        str | None,
+        typer.Option(
+            "--by",
+            metavar="source|owner",
+            parser=parse_forecast_group,
+            help="Also the open pipeline per source or owner.",
+            show_default=False,
+        ),
+    ] = None,
     fmt: FormatOption = "table",
     db: DbOption = None,
 ) -> None:
     """Show the weighted forecast by expected close month, and the gap to a quota.
 
     Weighted value = value x the stage's probability; beside it, value x the historical
-    win rate of leads that reached that stage. The expected close date is the BANT
+    win rate of leads that reached that stage; where no closed lead with a known path
+    reached a stage, the overall win rate stands in (a note says so). The expected close date is the BANT
     timeline note when it starts or ends with an ISO date (--timeline "yes: 2027-01-15"),
     else the custom field expected_close (ISO date), else creation plus the average sales
     cycle (never before now). The quota gap: won so far in the period, the weighted value
     of open leads expected to close by its end, the gap, and the new leads it takes at
-    the average deal size and the overall win rate. In CSV, one value per line: section,
-    item (a month), key, value.
+    the average deal size and the overall win rate. Open leads without a value add nothing
+    and are counted. --owner: only that owner's leads, open and closed (the saved quota is
+    the pipeline's, so give theirs with --quota). --by source|owner adds the open pipeline per
+    group. In CSV, one value per line: section, item (a month), key, value; with --by, one
+    row per group.
 
     Example: pipectl forecast --quota 50k --period quarter --save
+    Example: pipectl forecast --owner sam --by source
     """
     from pipectl import clock
+    from pipectl.cli.breakdown_views import FORECAST_GROUP_COLUMNS, forecast_group_rows, forecast_groups_view
     from pipectl.cli.insight_views import forecast_view
     from pipectl.cli.runtime import pipeline
     from pipectl.core.forecast import compute_forecast, save_quota
@@ -168,23 +245,45 @@ def forecast(
 
     if save and quota is None:
         raise UsageError("--save keeps a quota: give it with --quota AMOUNT (and --period month|quarter).")
+    if save and owner is not None:
+        raise UsageError("--save keeps the whole pipeline's quota; leave out --owner to save one.")
     period_name = period.value if period else None
     with pipeline(db, write=save) as session:
-        data = compute_forecast(session, clock.now(), as_of=as_of, quota_cents=quota, period=period_name)
+        data = compute_forecast(
+            session, clock.now(), as_of=as_of, quota_cents=quota, period=period_name, owner=owner, by=by
+        )
         if save:
+            assert quota is not None  # refused above
             save_quota(session, quota, data["quota"]["period"])
     if save:
         message(f"Saved the quota: {format_money(quota)} per {data['quota']['period']}.")
+    if by is not None:
+        emit(
+            fmt,
+            data,
+            table=lambda document: forecast_view(document, extra=forecast_groups_view),
+            csv_layout=Csv([by, *FORECAST_GROUP_COLUMNS], rows=forecast_group_rows),
+        )
+        return
     emit(fmt, data, table=forecast_view, csv_layout=Csv(LONG_COLUMNS, rows=long_rows))
+
+
+ReviewFormatOption = Annotated[
+    str,
+    format_flag(
+        "table", "md", "json", "jsonl", help="table for people, md for Markdown notes, json or jsonl for programs."
+    ),
+]
 
 
 def review(
     since: Annotated[
-        str, typer.Option("--since", metavar="DATE", help="Review from this date, or this far back (7d, 2w).")
-    ] = "7d",
-    fmt: format_option(
-        "table", "md", "json", "jsonl", help="table for people, md for Markdown notes, json or jsonl for programs."
-    ) = "table",
+        datetime,
+        typer.Option(
+            "--since", metavar="DATE", parser=parse_since, help="Review from this date, or this far back (7d, 2w, 1m)."
+        ),
+    ] = "7d",  # type: ignore[assignment]  # Typer passes a default through `parser`
+    fmt: ReviewFormatOption = "table",
     db: DbOption = None,
 ) -> None:
     """Show the weekly pipeline review: wins, pipeline changes, roadblocks, competition notes.
@@ -200,15 +299,14 @@ def review(
     from pipectl import clock
     from pipectl.cli.insight_views import review_markdown, review_view
     from pipectl.cli.runtime import pipeline
-    from pipectl.core.periods import since_moment
     from pipectl.core.review import compute_review
     from pipectl.errors import UsageError
     from pipectl.output import emit
 
     now = clock.now()
-    start = since_moment(since, now)
+    start = since
     if start > now:
-        raise UsageError(f"--since {since!r} is in the future; give a past date or a look-back such as 7d.")
+        raise UsageError(f"--since {start:%Y-%m-%d} is in the future; give a past date or a look-back such as 7d.")
     with pipeline(db, write=False) as session:
         data = compute_review(session, now, start)
     emit(fmt, data, table=review_view, writers={"md": lambda review: print(review_markdown(review), end="")})

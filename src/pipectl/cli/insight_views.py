@@ -4,13 +4,17 @@ Everything here draws data the core already computed; user text (names,
 companies, notes, reasons) is escaped before it goes into Rich markup.
 """
 
+from pipectl.cli.table_layout import Column, cell, from_markup, hidden_note, print_table
 from pipectl.cli.tables import money, short_date
 from pipectl.render import escape, stdout_console
+from pipectl.terminal import terminal_width, visible
 
 # A board column needs about this many characters to show a card without wrapping into noise.
 CARD_WIDTH = 22
 WIDE_BOARD = 100
 STALLED_MARK, NURTURE_MARK = "!", "~"
+# A bar chart has no natural width: in a pipe the funnel is drawn as on an 80-column terminal.
+FUNNEL_PIPE_WIDTH = 80
 
 
 def percent(share: float | None) -> str:
@@ -39,10 +43,10 @@ def _marks(card: dict) -> str:
 
 def _card_text(card: dict) -> str:
     marks = _marks(card)
-    head = f"[bold]{escape(card['name'])}[/bold]" + (f" [red]{marks}[/red]" if marks else "")
+    head = f"[bold]{escape(card['name'], one_line=True)}[/bold]" + (f" [red]{marks}[/red]" if marks else "")
     lines = [head]
     if card["company"]:
-        lines.append(f"[dim]{escape(card['company'])}[/dim]")
+        lines.append(f"[dim]{escape(card['company'], one_line=True)}[/dim]")
     lines.append(f"{amount(card['value'], '')} · {card['score']} · {card['days_in_stage']}d".lstrip(" ·"))
     return "\n".join(lines)
 
@@ -50,26 +54,38 @@ def _card_text(card: dict) -> str:
 def board_view(data: dict) -> None:
     from rich.table import Table
 
+    from pipectl.cli.table_layout import text_width
+
     console = stdout_console()
     columns = data["columns"]
     if not data["total"]["leads"]:
         console.print("No open leads match.", style="dim")
         return
-    if console.width < WIDE_BOARD or len(columns) * CARD_WIDTH > console.width:
+    headers = [
+        from_markup(
+            f"{escape(column['stage'], one_line=True)}\n[not bold]{column['leads']} · "
+            f"{amount(column['value'], '0')}\n[dim]weighted {amount(column['weighted_value'], '0')}"
+            "[/dim][/not bold]"
+        )
+        for column in columns
+    ]
+    cards = [[from_markup(_card_text(card)) for card in column["cards"]] for column in columns]
+    # Each stage as wide as its widest card, so every name and company is whole; when that does not
+    # fit (and in a pipe), the compact board: one row per stage, its leads one per line.
+    widths = [
+        max([CARD_WIDTH, text_width(header)] + [text_width(card) for card in stage])
+        for header, stage in zip(headers, cards, strict=True)
+    ]
+    width = terminal_width()
+    if width is None or width < WIDE_BOARD or sum(widths) + 3 * len(columns) + 1 > width:
         _compact_board(console, data)
         return
-    table = Table(show_lines=False, expand=True, header_style="bold", padding=(0, 1))
-    for column in columns:
-        header = (
-            f"{escape(column['stage'])}\n[not bold]{column['leads']} · {amount(column['value'], '0')}"
-            f"\n[dim]weighted {amount(column['weighted_value'], '0')}[/dim][/not bold]"
-        )
-        table.add_column(header, overflow="fold", ratio=1, vertical="top")
-    depth = max((len(column["cards"]) for column in columns), default=0)
+    table = Table(show_lines=False, header_style="bold", padding=(0, 1))
+    for header, column_width in zip(headers, widths, strict=True):
+        table.add_column(header, width=column_width, vertical="top")
+    depth = max((len(stage) for stage in cards), default=0)
     for index in range(depth):
-        table.add_row(
-            *(_card_text(column["cards"][index]) if index < len(column["cards"]) else "" for column in columns)
-        )
+        table.add_row(*(stage[index] if index < len(stage) else "" for stage in cards))
         if index < depth - 1:
             table.add_row(*("" for _ in columns))
     if any(column["more"] for column in columns):
@@ -78,32 +94,43 @@ def board_view(data: dict) -> None:
     _board_footer(console, data)
 
 
-def _compact_board(console, data: dict) -> None:
-    from rich.table import Table
+# The compact board: the stage and its cards stay; the figures give way on a narrow terminal.
+COMPACT_COLUMNS = (
+    Column("Stage", priority=9, min_width=8, keep=True),
+    Column("Leads", priority=5, justify="right"),
+    Column("Value", priority=4, justify="right"),
+    Column("Weighted", priority=3, justify="right"),
+    Column("Top leads", priority=8, min_width=20, keep=True),
+)
 
-    table = Table(show_edge=False, pad_edge=False, header_style="bold", show_lines=True)
-    table.add_column("Stage", no_wrap=True)
-    table.add_column("Leads", justify="right", no_wrap=True)
-    table.add_column("Value", justify="right", no_wrap=True)
-    table.add_column("Weighted", justify="right", no_wrap=True)
-    table.add_column("Top leads", overflow="fold")
+
+def _compact_board(console, data: dict) -> None:
+    """One row per stage; its top leads one per line, so no name is broken across lines."""
+    from rich.text import Text
+
+    rows = []
     for column in data["columns"]:
-        cards = [
-            f"{escape(card['name'])} {amount(card['value'], '')}".strip()
-            + (f" [red]{_marks(card)}[/red]" if _marks(card) else "")
-            for card in column["cards"]
-        ]
+        cards = Text()
+        for card in column["cards"]:
+            cards.append("\n" if cards.plain else "")
+            cards.append(visible(card["name"], one_line=True), style="bold")
+            cards.append(f" {amount(card['value'], '')}".rstrip())
+            if _marks(card):
+                cards.append(f" {_marks(card)}", style="red")
         if column["more"]:
-            cards.append(f"[dim]+{column['more']} more[/dim]")
-        table.add_row(
-            escape(column["stage"]),
-            str(column["leads"]),
-            amount(column["value"], "0"),
-            amount(column["weighted_value"], "0"),
-            ", ".join(cards),
+            cards.append(("\n" if cards.plain else "") + f"+{column['more']} more", style="dim")
+        rows.append(
+            [
+                column["stage"],
+                str(column["leads"]),
+                amount(column["value"], "0"),
+                amount(column["weighted_value"], "0"),
+                cards,
+            ]
         )
-    console.print(table)
+    hidden = print_table(console, COMPACT_COLUMNS, rows, show_lines=True)
     _board_footer(console, data)
+    hidden_note(console, hidden)
 
 
 def _board_footer(console, data: dict) -> None:
@@ -117,6 +144,24 @@ def _board_footer(console, data: dict) -> None:
 
 
 # --- metrics -----------------------------------------------------------------------------------
+
+# A stage name is never split; the conversion figures give way first on a narrow terminal.
+METRICS_STAGE_COLUMNS = (
+    Column("Stage", priority=9, min_width=8, keep=True),
+    Column("Open", priority=8, justify="right", keep=True),
+    Column("Value", priority=6, justify="right"),
+    Column("Reached", priority=5, justify="right"),
+    Column("→ next", priority=4, justify="right"),
+    Column("→ won", priority=3, justify="right"),
+    Column("Days in stage", priority=2, justify="right"),
+)
+SOURCE_COLUMNS = (
+    Column("Source", priority=9, min_width=12, keep=True),
+    Column("Leads", priority=8, justify="right", keep=True),
+    Column("Won", priority=6, justify="right"),
+    Column("Lost", priority=5, justify="right"),
+    Column("Win rate", priority=7, justify="right"),
+)
 
 
 def metrics_view(data: dict) -> None:
@@ -134,11 +179,32 @@ def metrics_view(data: dict) -> None:
     summary.add_row("Won", f"{data['won']['leads']} lead(s), {amount(data['won']['value'], '0')}")
     summary.add_row("Lost", f"{data['lost']['leads']} lead(s), {amount(data['lost']['value'], '0')}")
     not_enough = "[dim]not enough history[/dim]"
-    summary.add_row("Win rate", percent(data["win_rate"]) if data["win_rate"] is not None else not_enough)
-    summary.add_row("Average deal", amount(data["average_deal_size"], not_enough))
+    few = " [dim](few closed leads)[/dim]" if data["few_closed"] else ""
+    summary.add_row(
+        "Win rate",
+        f"{percent(data['win_rate'])} of closed leads (won ÷ won and lost){few}"
+        if data["win_rate"] is not None
+        else not_enough,
+    )
+    conversion = data["conversion"]
+    summary.add_row(
+        "Conversion",
+        f"{percent(conversion['rate'])} of {conversion['created']} lead(s) created "
+        f"were won (won ÷ created); {conversion['open']} still open"
+        if conversion["created"]
+        else "[dim]no leads created[/dim]",
+    )
+    deal = amount(data["average_deal_size"], not_enough)
+    if data["average_deal_size"] is not None and data["won"]["without_value"]:
+        deal += f" [dim]({data['won']['without_value']} won lead(s) without a value left out)[/dim]"
+    summary.add_row("Average deal", deal)
+    cycle = data["cycle"]
     summary.add_row(
         "Sales cycle",
-        figure(data["average_cycle_days"], " days") if data["average_cycle_days"] is not None else not_enough,
+        f"{figure(cycle['mean_days'])} days mean, {figure(cycle['median_days'])} "
+        f"median, {figure(cycle['p90_days'])} at the 90th percentile"
+        if cycle["mean_days"] is not None
+        else not_enough,
     )
     velocity = data["velocity"]
     summary.add_row(
@@ -150,114 +216,136 @@ def metrics_view(data: dict) -> None:
     console.print(summary)
     console.print()
 
-    stages = Table(title="Stages", title_justify="left", show_edge=False, pad_edge=False, header_style="bold")
-    for label in ("Stage", "Open", "Value", "Reached", "→ next", "→ won", "Days in stage"):
-        stages.add_column(label, justify="left" if label == "Stage" else "right", overflow="fold")
     bottleneck = data["bottleneck"]["stage"] if data["bottleneck"] else None
+    rows = []
     for row in data["stages"]:
-        name = escape(row["stage"])
+        name = cell(row["stage"])
         if row["stage"] == bottleneck:
-            name = f"[bold red]{name} (bottleneck)[/bold red]"
-        stages.add_row(
-            name,
-            str(row["open_leads"]),
-            amount(row["open_value"], "0"),
-            str(row["reached"]),
-            percent(row["conversion_next"]),
-            percent(row["conversion_won"]),
-            figure(row["average_days_in_stage"]),
+            name = cell(f"{row['stage']} (bottleneck)", style="bold red")
+        rows.append(
+            [
+                name,
+                str(row["open_leads"]),
+                amount(row["open_value"], "0"),
+                str(row["reached"]),
+                percent(row["conversion_next"]),
+                percent(row["conversion_won"]),
+                figure(row["average_days_in_stage"]),
+            ]
         )
-    console.print(stages)
+    hidden = print_table(console, METRICS_STAGE_COLUMNS, rows, title="Stages")
     console.print()
-    funnel(console, data["stages"])
+    funnel(console, data["stages"], data["paths"]["unknown"])
     if data["lost_reasons"]:
         console.print()
-        reasons = Table(
-            title="Lost reasons", title_justify="left", show_edge=False, pad_edge=False, header_style="bold"
+        hidden += print_table(
+            console,
+            (
+                Column("Reason", priority=9, min_width=16, keep=True),
+                Column("Leads", priority=8, justify="right", keep=True),
+            ),
+            [[row["reason"], str(row["leads"])] for row in data["lost_reasons"]],
+            title="Lost reasons",
         )
-        reasons.add_column("Reason", overflow="fold")
-        reasons.add_column("Leads", justify="right")
-        for row in data["lost_reasons"]:
-            reasons.add_row(escape(row["reason"]), str(row["leads"]))
-        console.print(reasons)
     if data["sources"]:
         console.print()
-        sources = Table(title="Sources", title_justify="left", show_edge=False, pad_edge=False, header_style="bold")
-        for label in ("Source", "Leads", "Won", "Lost", "Win rate"):
-            sources.add_column(label, justify="left" if label == "Source" else "right")
-        for row in data["sources"]:
-            sources.add_row(
-                escape(row["source"]), str(row["leads"]), str(row["won"]), str(row["lost"]), percent(row["win_rate"])
-            )
-        console.print(sources)
+        hidden += print_table(
+            console,
+            SOURCE_COLUMNS,
+            [
+                [row["source"], str(row["leads"]), str(row["won"]), str(row["lost"]), percent(row["win_rate"])]
+                for row in data["sources"]
+            ],
+            title="Sources",
+        )
+    hidden_note(console, hidden)
     for note in data["notes"]:
-        console.print(f"Note: {note}", style="dim", markup=False)
+        console.print(f"Note: {visible(note)}", style="dim", markup=False)
 
 
-def funnel(console, stages: list[dict]) -> None:
-    """Bars proportional to the leads that reached each stage, fitted to the terminal."""
-    console.print("[bold]Funnel[/bold] (leads that reached each stage)")
-    widest = max((len(row["stage"]) for row in stages), default=5)
+def funnel(console, stages: list[dict], unknown: int = 0) -> None:
+    """Bars proportional to the leads that reached each stage, fitted to the terminal (80 wide in a pipe)."""
+    from rich.cells import cell_len
+    from rich.text import Text
+
+    left_out = f"; {unknown:,} with an unknown path left out, see the note" if unknown else ""
+    console.print(f"[bold]Funnel[/bold] (leads that reached each stage{left_out})")
+    names = [visible(row["stage"], one_line=True) for row in stages]
+    widest = max((cell_len(name) for name in names), default=5)
     peak = max((row["reached"] for row in stages), default=0)
-    room = max(console.width - widest - 12, 10)
-    for row in stages:
+    room = max((terminal_width() or FUNNEL_PIPE_WIDTH) - widest - 12, 10)
+    for name, row in zip(names, stages, strict=True):
         length = 0 if not peak else round(row["reached"] / peak * room)
         if row["reached"] and not length:
             length = 1
-        console.print(
-            f"{escape(row['stage']).ljust(widest)}  [cyan]{'█' * length}[/cyan] {row['reached']}",
-            no_wrap=True,
-            overflow="crop",
-        )
+        line = Text(name + " " * (widest - cell_len(name)) + "  ")
+        line.append("█" * length, style="cyan")
+        line.append(f" {row['reached']}")
+        console.print(line, no_wrap=True, overflow="crop")
 
 
 # --- forecast ----------------------------------------------------------------------------------
 
+# "By history" is blank until leads have closed (then it is not drawn); it gives way first.
+FORECAST_MONTH_COLUMNS = (
+    Column("Month", priority=9, keep=True),
+    Column("Leads", priority=7, justify="right"),
+    Column("Value", priority=6, justify="right"),
+    Column("Weighted", priority=8, justify="right", keep=True),
+    Column("By history", priority=5, justify="right"),
+)
+FORECAST_STAGE_COLUMNS = (
+    Column("Stage", priority=9, min_width=8, keep=True),
+    Column("Prob", priority=6, justify="right"),
+    Column("Hist win", priority=4, justify="right"),
+    Column("Leads", priority=5, justify="right"),
+    Column("Value", priority=7, justify="right"),
+    Column("Weighted", priority=8, justify="right", keep=True),
+    Column("By history", priority=3, justify="right"),
+)
 
-def forecast_view(data: dict) -> None:
+
+def forecast_view(data: dict, extra=None) -> None:
+    """The forecast; `extra(console, data)` draws more tables (a breakdown) and returns the columns it hid."""
     from rich.table import Table
 
     console = stdout_console()
     total = data["open"]
+    owner = f" of {escape(data['owner'])}" if data.get("owner") else ""
     console.print(
-        f"[bold]Open pipeline[/bold]: {total['leads']} lead(s), {amount(total['value'], '0')}, "
+        f"[bold]Open pipeline{owner}[/bold]: {total['leads']} lead(s), {amount(total['value'], '0')}, "
         f"weighted {amount(total['weighted'], '0')}"
         + (f", by history {amount(total['weighted_historical'])}" if total["weighted_historical"] is not None else "")
     )
     console.print()
-    months = Table(
-        title="By expected close month", title_justify="left", show_edge=False, pad_edge=False, header_style="bold"
-    )
-    for label in ("Month", "Leads", "Value", "Weighted", "By history"):
-        months.add_column(label, justify="left" if label == "Month" else "right", no_wrap=True)
-    for row in data["months"]:
-        months.add_row(
+    months = [
+        [
             row["month"],
             str(row["leads"]),
             amount(row["value"], "0"),
             amount(row["weighted"], "0"),
             amount(row["weighted_historical"]),
-        )
-    if not data["months"]:
-        months.add_row("[dim]no open leads[/dim]", "", "", "", "")
-    console.print(months)
+        ]
+        for row in data["months"]
+    ]
+    if not months:
+        months.append([from_markup("[dim]no open leads[/dim]"), "", "", "", ""])
+    hidden = print_table(console, FORECAST_MONTH_COLUMNS, months, title="By expected close month")
     console.print()
-    stages = Table(title="By stage", title_justify="left", show_edge=False, pad_edge=False, header_style="bold")
-    widest = max((len(row["stage"]) for row in data["stages"]), default=5)
-    stages.add_column("Stage", overflow="fold", min_width=min(widest, 20))
-    for label in ("Prob", "Hist win", "Leads", "Value", "Weighted", "By history"):
-        stages.add_column(label, justify="right")
-    for row in data["stages"]:
-        stages.add_row(
-            escape(row["stage"]),
+    # A stage without closed history shows the overall rate it borrows, marked *.
+    stages = [
+        [
+            row["stage"],
             f"{row['probability']}%",
-            percent(row["historical_win_rate"]),
+            percent(row["win_rate_used"]) + ("*" if row["win_rate_from"] == "overall" else ""),
             str(row["leads"]),
             amount(row["value"], "0"),
             amount(row["weighted"], "0"),
             amount(row["weighted_historical"]),
-        )
-    console.print(stages)
+        ]
+        for row in data["stages"]
+    ]
+    hidden += print_table(console, FORECAST_STAGE_COLUMNS, stages, title="By stage")
     quota = data["quota"]
     if quota:
         console.print()
@@ -283,8 +371,12 @@ def forecast_view(data: dict) -> None:
             else "0",
         )
         console.print(grid)
+    if extra is not None:
+        console.print()
+        hidden += extra(console, data)
+    hidden_note(console, hidden)
     for note in data["notes"]:
-        console.print(f"Note: {note}", style="dim", markup=False)
+        console.print(f"Note: {visible(note)}", style="dim", markup=False)
 
 
 # --- review ------------------------------------------------------------------------------------
@@ -314,10 +406,17 @@ def _review_lines(data: dict) -> list[tuple[str, list[str]]]:
     ]
     lines.append(f"Lost: {update['lost']['leads']} ({amount(update['lost']['value'], '0')})")
     lines += [f"  {_who(item)}: {item['reason']}" for item in update["lost"]["list"]]
+    lines.append(
+        f"Archived: {update['archived']['leads']} ({amount(update['archived']['value'], '0')}), "
+        f"restored: {update['restored']['leads']} ({amount(update['restored']['value'], '0')})"
+    )
     sign = "+" if change["change"] >= 0 else "-"
+    edited = change["edited"]
     lines.append(
         f"Open value change: {sign}{amount(abs(change['change']), '0')} "
-        f"(added {amount(change['added'], '0')}, closed {amount(change['closed'], '0')})"
+        f"(added {amount(change['added'], '0')}, closed {amount(change['closed'], '0')}, "
+        f"archived {amount(change['archived'], '0')}, restored {amount(change['restored'], '0')}, "
+        f"edits {'+' if edited >= 0 else '-'}{amount(abs(edited), '0')})"
     )
     sections.append(("Pipeline update", lines))
     lines = [f"Stalled leads: {blocks['stalled']['count']}"]
@@ -353,7 +452,7 @@ def review_view(data: dict) -> None:
         console.print()
         console.print(f"[bold]{heading}[/bold]")
         for line in lines:
-            console.print(line, markup=False, highlight=False)
+            console.print(visible(line, one_line=True), markup=False, highlight=False)
 
 
 def review_markdown(data: dict) -> str:
@@ -371,4 +470,5 @@ def review_markdown(data: dict) -> str:
 def _markdown_escape(text: str) -> str:
     for special in ("\\", "*", "_", "`", "[", "]", "<", ">", "|"):
         text = text.replace(special, "\\" + special)
-    return text
+    # A line break in a name or a note would start a heading or a bullet of its own: kept on the line.
+    return " ⏎ ".join(part.strip() for part in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))

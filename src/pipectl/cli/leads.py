@@ -11,7 +11,8 @@ from typing import Annotated
 
 import typer
 
-from pipectl.cli.options import AtOption, DbOption, FormatOption, LeadArgument, parse_money
+from pipectl.cli import completion as complete
+from pipectl.cli.options import COUNT_MAX, AtOption, DbOption, FormatOption, LeadArgument, parse_money
 from pipectl.contract import BY_KEY, DATA_POINTS, Field
 
 SourceOption = Annotated[str | None, typer.Option("--source", help="Only leads from this source.")]
@@ -35,7 +36,10 @@ def _data_point_parameter(spec: Field) -> inspect.Parameter:
     else:
         option = typer.Option(f"--{spec.flag}", help=spec.help)
     return inspect.Parameter(
-        spec.stored, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Annotated[spec.python_type | None, option]
+        str(spec.stored),
+        inspect.Parameter.KEYWORD_ONLY,
+        default=None,
+        annotation=Annotated[spec.python_type | None, option],
     )
 
 
@@ -55,21 +59,27 @@ def data_point_options(*, after: str, skip: tuple[str, ...] = ()) -> Callable:
         # Keyword-only throughout: Typer passes every parameter by name.
         parameters = [parameter.replace(kind=inspect.Parameter.KEYWORD_ONLY) for parameter in own[:at]]
         parameters += added + [parameter.replace(kind=inspect.Parameter.KEYWORD_ONLY) for parameter in own[at:]]
-        command.__signature__ = signature.replace(parameters=parameters)
+        # inspect.signature (and so Typer) honours __signature__; typeshed's Callable does not declare it.
+        command.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
         return command
 
     return decorate
 
 
 def init(
-    template: Annotated[str, typer.Option("--template", help="Stage template: default, saas or agency.")] = "default",
+    template: Annotated[
+        str,
+        typer.Option(
+            "--template", autocompletion=complete.complete_template, help="Stage template: default, saas or agency."
+        ),
+    ] = "default",
     db: DbOption = None,
 ) -> None:
     """Create the pipeline database with a stage template.
 
     Example: pipectl init --template saas
     """
-    from pipectl.cli.runtime import chosen_location
+    from pipectl.cli.runtime import admitted_location
     from pipectl.errors import RuleViolation
     from pipectl.render import message
     from pipectl.storage import location
@@ -77,7 +87,8 @@ def init(
     from pipectl.storage.templates import check_template
 
     specs = check_template(template)
-    database = open_database(chosen_location(db), template=template)
+    # Creating is what init is for (its own message says where); a missing folder is still refused.
+    database = open_database(admitted_location(db, write=True), template=template)
     try:
         if not database.created:
             raise RuleViolation(
@@ -94,7 +105,10 @@ def init(
 @data_point_options(after="name", skip=("name",))
 def add(
     name: Annotated[str, typer.Argument(help=BY_KEY["name"].help, show_default=False)],
-    stage: Annotated[str | None, typer.Option("--stage", help="Stage to start in (default: the first).")] = None,
+    stage: Annotated[
+        str | None,
+        typer.Option("--stage", autocompletion=complete.complete_stage, help="Stage to start in (default: the first)."),
+    ] = None,
     tag: TagOption = None,
     field: FieldOption = None,
     at: AtOption = None,
@@ -122,12 +136,18 @@ def add(
 
 
 def list_leads(
-    stage: Annotated[str | None, typer.Option("--stage", help="Only this stage.")] = None,
-    status: Annotated[str, typer.Option("--status", help="open, won, lost, archived or all.")] = "open",
+    stage: Annotated[
+        str | None, typer.Option("--stage", autocompletion=complete.complete_stage, help="Only this stage.")
+    ] = None,
+    status: Annotated[
+        str, typer.Option("--status", autocompletion=complete.complete_status, help="open, won, lost, archived or all.")
+    ] = "open",
     tag: TagOption = None,
     owner: OwnerOption = None,
     source: SourceOption = None,
-    min_score: Annotated[int | None, typer.Option("--min-score", help="Only leads scoring at least this.")] = None,
+    min_score: Annotated[
+        int | None, typer.Option("--min-score", min=0, max=100, help="Only leads scoring at least this.")
+    ] = None,
     qualified: Annotated[bool, typer.Option("--qualified", help="Only leads with all four BANT answers yes.")] = False,
     unqualified: Annotated[bool, typer.Option("--unqualified", help="Only leads not fully qualified.")] = False,
     disqualified: Annotated[
@@ -137,9 +157,14 @@ def list_leads(
         bool, typer.Option("--stale", help="Only stalled or dead leads, with the reasons (see `pipectl clean`).")
     ] = False,
     sort: Annotated[
-        str, typer.Option("--sort", help="id, value, score, age, created, last-activity, name or stage.")
+        str,
+        typer.Option(
+            "--sort",
+            autocompletion=complete.complete_sort,
+            help="id, value, score, age, created, last-activity, name or stage.",
+        ),
     ] = "id",
-    limit: Annotated[int | None, typer.Option("--limit", "-n", help="At most this many leads.")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", "-n", max=COUNT_MAX, help="At most this many leads.")] = None,
     fmt: FormatOption = "table",
     db: DbOption = None,
 ) -> None:
@@ -182,7 +207,9 @@ def list_leads(
 
 def show(
     lead: LeadArgument,
-    activities: Annotated[int, typer.Option("--activities", help="How many recent activities to show.")] = 20,
+    activities: Annotated[
+        int, typer.Option("--activities", max=COUNT_MAX, help="How many recent activities to show.")
+    ] = 20,
     fmt: FormatOption = "table",
     db: DbOption = None,
 ) -> None:

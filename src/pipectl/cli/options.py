@@ -6,6 +6,9 @@ from typing import Annotated, Any
 
 import typer
 
+# The largest count an option takes: beyond any pipeline, and inside SQLite's 64-bit integers.
+COUNT_MAX = 1_000_000_000
+
 
 def _usage_errors_as_bad_parameter(parse: Callable[[Any], Any], text: Any, parsed_type: type | None = None) -> Any:
     """Run one of pipectl's parsers for Typer: its UsageError becomes a bad option value (exit 2)."""
@@ -18,6 +21,11 @@ def _usage_errors_as_bad_parameter(parse: Callable[[Any], Any], text: Any, parse
         return parse(text)
     except UsageError as error:
         raise typer.BadParameter(str(error)) from None
+
+
+def parse_checked(check: Callable[[str], Any], text: str) -> Any:
+    """Typer parser from a core check (`metrics --by`): its UsageError is a bad option value (exit 2)."""
+    return _usage_errors_as_bad_parameter(check, text)
 
 
 def parse_when(text: str) -> datetime:
@@ -43,10 +51,26 @@ def parse_money(text: str) -> int:
 
 
 def parse_length(text: str) -> timedelta:
-    """Typer parser for lengths of time (7d, 2w, 1m, 1y): a bad one is a usage error (exit 2)."""
+    """Typer parser for a look-back length (`--older-than 30d`, `6m`): calendar months back from now."""
+    from pipectl.clock import now
     from pipectl.dates import parse_duration
 
-    return _usage_errors_as_bad_parameter(parse_duration, text, timedelta)
+    return _usage_errors_as_bad_parameter(lambda value: parse_duration(value).back_from(now()), text, timedelta)
+
+
+def parse_span(text: str):
+    """Typer parser for a length ahead (`next --within 2w`): a `dates.Span`, measured by the command."""
+    from pipectl.dates import Span, parse_duration
+
+    return _usage_errors_as_bad_parameter(parse_duration, text, Span)
+
+
+def parse_since(text: str) -> datetime:
+    """Typer parser for `--since`/`--until`: a date, or a length counted back from today (30d, 1m)."""
+    from pipectl.clock import now
+    from pipectl.dates import parse_look_back
+
+    return _usage_errors_as_bad_parameter(lambda value: parse_look_back(value, now()), text, datetime)
 
 
 DbOption = Annotated[
@@ -60,11 +84,12 @@ DbOption = Annotated[
 ]
 
 
-def format_option(*formats: str, help: str | None = None) -> Any:
+def format_flag(*formats: str, help: str | None = None) -> Any:
     """The `--format`/`-f` option of a command that writes `formats` (the first is the default's kind).
 
     A format the command did not declare is a usage error naming the ones it has, raised while
-    the options are read, before the command does anything.
+    the options are read, before the command does anything. Use it as `Annotated[str, format_flag(…)]`
+    in a module-level alias, which a type checker reads as a type (a call in an annotation it cannot).
     """
 
     def check(value: str | None) -> str | None:
@@ -75,24 +100,24 @@ def format_option(*formats: str, help: str | None = None) -> Any:
         named = ", ".join(formats[:-1]) + " or " + formats[-1]
         raise UsageError(f"--format {value}: this command writes {named}.")
 
-    return Annotated[
-        str,
-        typer.Option(
-            "--format",
-            "-f",
-            metavar="|".join(formats),
-            callback=check,
-            show_default=False,
-            autocompletion=lambda incomplete: [name for name in formats if name.startswith(incomplete)],
-            help=help or f"Output format: {', '.join(formats)} (default: {formats[0]}).",
-        ),
-    ]
+    return typer.Option(
+        "--format",
+        "-f",
+        metavar="|".join(formats),
+        callback=check,
+        show_default=False,
+        autocompletion=lambda incomplete: [name for name in formats if name.startswith(incomplete)],
+        help=help or f"Output format: {', '.join(formats)} (default: {formats[0]}).",
+    )
 
 
 # Most commands that print data: a table for people, JSON, JSON Lines or CSV for programs.
-FormatOption = format_option(
-    "table", "json", "jsonl", "csv", help="Output format: table for people; json, jsonl or csv for programs."
-)
+FormatOption = Annotated[
+    str,
+    format_flag(
+        "table", "json", "jsonl", "csv", help="Output format: table for people; json, jsonl or csv for programs."
+    ),
+]
 AtOption = Annotated[
     datetime | None,
     typer.Option(

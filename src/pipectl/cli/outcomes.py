@@ -4,12 +4,18 @@ from typing import Annotated
 
 import typer
 
+from pipectl.cli import completion as complete
 from pipectl.cli.options import AtOption, DbOption, ForceOption, LeadArgument, NoteOption, ValueOption
 
 
 def move(
     lead: LeadArgument,
-    stage: Annotated[str, typer.Argument(help="The stage to move the lead to.", show_default=False)],
+    stage: Annotated[
+        str,
+        typer.Argument(
+            help="The stage to move the lead to.", show_default=False, autocompletion=complete.complete_stage
+        ),
+    ],
     note: NoteOption = None,
     at: AtOption = None,
     force: ForceOption = False,
@@ -104,31 +110,52 @@ def log(
             help="call, email, message, reply, meeting, demo, note, competitor, or a signal such as "
             "email_open, web_visit, form_submission, trial_request.",
             metavar="KIND",
+            autocompletion=complete.complete_kind,
             show_default=False,
         ),
     ],
     note: NoteOption = None,
     at: AtOption = None,
+    outcome: Annotated[
+        str | None,
+        typer.Option(
+            "--outcome",
+            metavar="OUTCOME",
+            autocompletion=complete.complete_outcome,
+            help="How a call went: connected, no-answer, voicemail, busy. A connected call counts "
+            "as the lead answering.",
+        ),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Record an activity that happened.
 
-    Example: pipectl log 42 call --note "left a voicemail" --at yesterday
+    Example: pipectl log 42 call --outcome voicemail --at yesterday
     """
     from pipectl import clock
     from pipectl.cli.runtime import pipeline
     from pipectl.core.history import record
-    from pipectl.core.kinds import normalise_kind
+    from pipectl.core.kinds import check_outcome, normalise_kind
     from pipectl.core.leads import find_lead
+    from pipectl.core.outcomes import not_before_added
     from pipectl.render import message
 
     kind = normalise_kind(kind)
+    outcome = check_outcome(kind, outcome)
     at = at or clock.now()
     with pipeline(db) as session:
         target = find_lead(session, lead)
-        activity = record(session, target, kind, at, note=note)
+        activity = record(
+            session,
+            target,
+            kind,
+            not_before_added(target, at),
+            note=note,
+            data={"outcome": outcome} if outcome else None,
+        )
         label, activity_id = f"#{target.id} {target.name}", activity.id
-    message(f"Logged {kind.replace('_', ' ')} #{activity_id} on lead {label}.")
+    what = kind.replace("_", " ") + (f" ({outcome})" if outcome else "")
+    message(f"Logged {what} #{activity_id} on lead {label}.")
 
 
 def register(app: typer.Typer) -> None:

@@ -1,14 +1,23 @@
 """Qualification and follow-up commands: qualify (BANT), plan, done, and next (the agenda)."""
 
 import sys
-from datetime import datetime
-from typing import Annotated
+from datetime import datetime, time, timedelta
+from typing import Annotated, Any
 
 import typer
 
-from pipectl.cli.options import AtOption, DbOption, LeadArgument, NoteOption, format_option, parse_when
+from pipectl.cli.options import (
+    COUNT_MAX,
+    AtOption,
+    DbOption,
+    LeadArgument,
+    NoteOption,
+    format_flag,
+    parse_span,
+    parse_when,
+)
 from pipectl.cli.runtime import stdin_is_terminal
-
+from pipectl.dates import Span
 
 # Rows per section in the table view.
 TABLE_ROWS = 100
@@ -16,16 +25,13 @@ TABLE_ROWS = 100
 TABLE_LIMIT = 20
 
 
-def _answer_option(name: str, example: str):
-    return Annotated[
-        str | None,
-        typer.Option(
-            f"--{name}",
-            metavar="ANSWER",
-            show_default=False,
-            help=f'yes, no or unknown, optionally with a note: --{name} "{example}".',
-        ),
-    ]
+def _answer_flag(name: str, example: str) -> Any:
+    return typer.Option(
+        f"--{name}",
+        metavar="ANSWER",
+        show_default=False,
+        help=f'yes, no or unknown, optionally with a note: --{name} "{example}".',
+    )
 
 
 DueOption = Annotated[
@@ -40,12 +46,18 @@ DueOption = Annotated[
 ]
 
 
+BudgetOption = Annotated[str | None, _answer_flag("budget", "yes: 20k this quarter")]
+AuthorityOption = Annotated[str | None, _answer_flag("authority", "no: talking to an intern")]
+NeedOption = Annotated[str | None, _answer_flag("need", "yes: replacing spreadsheets")]
+TimelineOption = Annotated[str | None, _answer_flag("timeline", "yes: 2027-01-15")]
+
+
 def qualify(
     lead: LeadArgument,
-    budget: _answer_option("budget", "yes: 20k this quarter") = None,
-    authority: _answer_option("authority", "no: talking to an intern") = None,
-    need: _answer_option("need", "yes: replacing spreadsheets") = None,
-    timeline: _answer_option("timeline", "yes: 2027-01-15") = None,
+    budget: BudgetOption = None,
+    authority: AuthorityOption = None,
+    need: NeedOption = None,
+    timeline: TimelineOption = None,
     at: AtOption = None,
     interactive: Annotated[
         bool, typer.Option("--interactive", hidden=True, help="Ask the questions even when stdin is not a terminal.")
@@ -76,12 +88,17 @@ def qualify(
         target = find_lead(session, lead)
         changes = qualify_lead(session, target, answers, at=at)
         label, qualified, signals = f"#{target.id} {target.name}", is_qualified(target), disqualifying(target)
-        missing = [name for name in BANT_CRITERIA if getattr(target, name) != "yes"]
+        # Only unanswered criteria are still open: a "no" is an answer (the warning below says so).
+        still_open = [name for name in BANT_CRITERIA if getattr(target, name) not in ("yes", "no")]
     if not changes:
         message(f"BANT of lead {label} is unchanged.")
         return
     described = ", ".join(f"{name} {change['to']['status']}" for name, change in changes.items())
-    verdict = "qualified" if qualified else f"not qualified (still open: {', '.join(missing)})"
+    verdict = (
+        "qualified"
+        if qualified
+        else "not qualified" + (f" (still open: {', '.join(still_open)})" if still_open else "")
+    )
     message(f"Updated BANT of lead {label}: {described}; {verdict}.")
     if signals:
         warning(f"{' and '.join(signals)} answered no: lead {label} is disqualified (`pipectl list --disqualified`).")
@@ -94,12 +111,13 @@ def _ask(db: str | None, lead: str) -> dict:
     from pipectl.core.leads import find_lead
     from pipectl.core.qualification import QUESTIONS, answer_text, current_answers, parse_answer
     from pipectl.errors import UsageError
+    from pipectl.terminal import visible
 
     with pipeline(db, write=False) as session:
         target = find_lead(session, lead)
         current, label = current_answers(target), f"#{target.id} {target.name}"
     typer.echo(
-        f"BANT for lead {label}: answer yes, no or unknown, optionally followed by ': note'. "
+        f"BANT for lead {visible(label)}: answer yes, no or unknown, optionally followed by ': note'. "
         "Enter keeps the current answer.",
         err=True,
     )
@@ -112,7 +130,15 @@ def _ask(db: str | None, lead: str) -> dict:
             except UsageError as error:
                 raise typer.BadParameter(str(error)) from None
 
-        answers[name] = typer.prompt(QUESTIONS[name], default=answer_text(current[name]), value_proc=check, err=True)
+        # The current answer is the default as stored, but shown with its control characters made visible.
+        default = answer_text(current[name])
+        answers[name] = typer.prompt(
+            f"{QUESTIONS[name]} [{visible(default, one_line=True)}]",
+            default=default,
+            show_default=False,
+            value_proc=check,
+            err=True,
+        )
     return answers
 
 
@@ -138,6 +164,7 @@ def plan(
         target = find_lead(session, lead)
         task, replaced = plan_action(session, target, action, due)
         label, note, when = f"#{target.id} {target.name}", task.note, task.due
+    assert when is not None  # a planned action always has its due date
     if replaced:
         message(
             f"Replaced the previous next action of lead {label}: {replaced['note']} "
@@ -180,35 +207,47 @@ def done(
         finished = complete_action(session, target, at=at, note=note)
         following = plan_action(session, target, next_action, due)[0] if next_action is not None else None
         label, finished_note = f"#{target.id} {target.name}", finished.note
-        planned = (following.note, following.due) if following else None
+        planned = (following.note, following.due) if following and following.due else None
     message(f"Done on lead {label}: {finished_note}.")
     if planned:
         message(f"Planned for lead {label}: {planned[0]}, due {_when(planned[1])}.")
 
 
-def next_actions(
-    within: Annotated[
-        str,
-        typer.Option("--within", metavar="DURATION", help="How far after today upcoming actions reach: 1d, 3d, 2w."),
-    ] = "7d",
-    limit: Annotated[
-        int | None,
-        typer.Option(
-            "--limit",
-            "-n",
-            show_default=False,
-            help=f"At most this many stalled leads, and leads without a next action (default: {TABLE_LIMIT} in "
-            "the table, all in json, jsonl and csv).",
-        ),
-    ] = None,
-    fmt: format_option(
+NextFormatOption = Annotated[
+    str,
+    format_flag(
         "table",
         "json",
         "jsonl",
         "csv",
         "ics",
         help="table for people; json, jsonl or csv for programs; ics for a calendar.",
-    ) = "table",
+    ),
+]
+
+
+def next_actions(
+    within: Annotated[
+        Span,
+        typer.Option(
+            "--within",
+            metavar="DURATION",
+            parser=parse_span,
+            help="How far after today upcoming actions reach: 1d, 3d, 2w, 1m.",
+        ),
+    ] = "7d",  # type: ignore[assignment]  # Typer passes a default through `parser`
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit",
+            "-n",
+            max=COUNT_MAX,
+            show_default=False,
+            help=f"At most this many stalled leads, and leads without a next action (default: {TABLE_LIMIT} in "
+            "the table, all in json, jsonl and csv).",
+        ),
+    ] = None,
+    fmt: NextFormatOption = "table",
     db: DbOption = None,
 ) -> None:
     """The agenda: overdue, today's and upcoming actions, stalled leads, then leads with no next action.
@@ -219,13 +258,13 @@ def next_actions(
     from pipectl.cli.runtime import pipeline
     from pipectl.core.agenda import AGENDA_KEYS, agenda, agenda_dicts, cap_sections
     from pipectl.core.views import EXTRA_KEYS, field_keys
-    from pipectl.dates import parse_duration
     from pipectl.output import emit, lead_layout
 
-    span = parse_duration(within)
     now = clock.now()
     if limit is None and fmt == "table":
         limit = TABLE_LIMIT
+    # The upcoming window starts tomorrow; `1m` reaches the same day a calendar month later.
+    span = within.ahead_of(datetime.combine(now.date(), time()) + timedelta(days=1))
     with pipeline(db, write=False) as session:
         # A calendar holds planned actions only.
         rows = agenda(session, within=span, limit=limit, now=now, unplanned=fmt != "ics")
@@ -252,72 +291,79 @@ def agenda_table(rows: list[dict], hidden: dict[str, int] | None = None) -> None
     """One Rich table per agenda section, in agenda order; `hidden` counts rows cut from each."""
     from itertools import groupby
 
+    from pipectl.cli.table_layout import hidden_note
     from pipectl.render import stdout_console
 
     console = stdout_console()
     if not rows:
         console.print("Nothing planned, and no open leads.", style="dim")
         return
+    dropped: list[str] = []
     for section, group in groupby(rows, key=lambda row: row["section"]):
         more = (hidden or {}).get(section)
-        console.print(_section_table(section, list(group), more or 0))
+        fitted = _section_table(section, list(group), more or 0)
+        console.print(fitted.table)
+        dropped += fitted.dropped
         if more:
             console.print(f"… and {more:,} more; `pipectl next -f json` lists them all.", style="dim")
         console.print()
+    hidden_note(console, dropped)
+
+
+def _agenda_columns():
+    from pipectl.cli.table_layout import NAME_WIDTH, Column
+
+    # Who comes first: names and companies are narrowed last. The action (or why the lead stalled) is
+    # never left out, but wraps at spaces before Stage, Overdue and Due are left out; Score and Value
+    # make way first of all.
+    return {
+        "ID": Column("ID", priority=10, justify="right", keep=True),
+        "Name": Column("Name", priority=9, min_width=NAME_WIDTH, keep=True),
+        "Company": Column("Company", priority=8, min_width=14, keep=True),
+        "Stage": Column("Stage", priority=4, min_width=8),
+        "Value": Column("Value", priority=2, justify="right"),
+        "Score": Column("Score", priority=1, justify="right"),
+        "Action": Column("Action", priority=3, min_width=16, keep=True),
+        "Due": Column("Due", priority=6),
+        "Overdue": Column("Overdue", priority=5, justify="right"),
+        "Why it stalled": Column("Why it stalled", priority=3, min_width=16, keep=True, style="yellow"),
+        "Next action": Column("Next action", priority=2, min_width=12),
+        "Last activity": Column("Last activity", priority=6),
+    }
 
 
 def _section_table(section: str, rows: list[dict], hidden: int = 0):
     """One agenda section: planned actions with their due date and days overdue; stalled leads with
     why they stalled; leads without a next action with when they were last touched."""
-    from rich.table import Table
-
+    from pipectl.cli.table_layout import fitted_table
     from pipectl.cli.tables import money, short_date
     from pipectl.core.agenda import SECTION_TITLES
-    from pipectl.render import escape
 
-    table = Table(
-        title=f"{SECTION_TITLES[section]} ({len(rows) + hidden:,})",
-        title_justify="left",
-        title_style="bold red" if section == "overdue" else "bold",
-        show_edge=False,
-        pad_edge=False,
-        header_style="bold",
+    columns = _agenda_columns()
+    tail = {"needs_decision": ("Why it stalled", "Next action"), "no_next_action": ("Last activity",)}.get(
+        section, ("Action", "Due", "Overdue")
     )
-    fixed, right = {"no_wrap": True}, {"no_wrap": True, "justify": "right"}
-    tail = {
-        "needs_decision": (("Why it stalled", {}), ("Next action", {})),
-        "no_next_action": (("Last activity", fixed),),
-    }.get(section, (("Action", {}), ("Due", fixed), ("Overdue", right)))
-    for name, options in (
-        ("ID", right),
-        ("Name", {}),
-        ("Company", {}),
-        ("Stage", fixed),
-        ("Value", right),
-        ("Score", right),
-    ) + tail:
-        table.add_column(name, overflow="fold", **options)
+    table_rows = []
     for row in rows:
-        cells = [
-            str(row["id"]),
-            escape(row["name"]),
-            escape(row["company"]),
-            escape(row["stage"]),
-            money(row["value"]),
-            str(row["score"]),
-        ]
+        cells = [str(row["id"]), row["name"], row["company"], row["stage"], money(row["value"]), str(row["score"])]
         if section == "needs_decision":
-            planned = escape(row["next_action"] or "")
+            planned = row["next_action"] or ""
             if row["next_action_due"]:
                 planned += f" ({short_date(row['next_action_due'])})"
-            cells += ["[yellow]" + escape("; ".join(row.get("reasons") or [])) + "[/yellow]", planned]
+            cells += ["; ".join(row.get("reasons") or []), planned]
         elif section == "no_next_action":
             cells.append(short_date(row["last_activity_at"]))
         else:
             overdue = f"{row['days_overdue']}d" if row["days_overdue"] else ""
-            cells += [escape(row["next_action"] or ""), short_date(row["next_action_due"]), overdue]
-        table.add_row(*cells)
-    return table
+            cells += [row["next_action"] or "", short_date(row["next_action_due"]), overdue]
+        table_rows.append(cells)
+    headers = ("ID", "Name", "Company", "Stage", "Value", "Score") + tail
+    return fitted_table(
+        [columns[header] for header in headers],
+        table_rows,
+        title=f"{SECTION_TITLES[section]} ({len(rows) + hidden:,})",
+        title_style="bold red" if section == "overdue" else "bold",
+    )
 
 
 def _write_bytes(data: bytes) -> None:

@@ -5,7 +5,8 @@ from typing import Annotated
 
 import typer
 
-from pipectl.cli.options import DbOption, FormatOption
+from pipectl.cli.options import COUNT_MAX, DbOption, FormatOption
+from pipectl.cli.table_layout import Column
 
 rules_app = typer.Typer(
     help="The scoring, stage and cleanup rules, kept in the database, written as TOML.", no_args_is_help=True
@@ -14,6 +15,22 @@ rules_app = typer.Typer(
 MOVE_COLUMNS = ["id", "name", "score", "from", "to"]
 # How many of the ranking a table shows when --limit is not given (machine formats give them all).
 TABLE_LIMIT = 20
+# `rules show`: what a rule is and does stays; its cap and window give way on a narrow terminal.
+RULE_COLUMNS = (
+    Column("Type", priority=6),
+    Column("Rule", priority=9, min_width=14, keep=True),
+    Column("When", priority=8, min_width=16, keep=True),
+    Column("Points", priority=9, justify="right", keep=True),
+    Column("Cap", priority=4, justify="right"),
+    Column("Within", priority=5),
+)
+RULE_STAGE_COLUMNS = (
+    Column("Stage", priority=9, min_width=8, keep=True),
+    Column("Win %", priority=7, justify="right"),
+    Column("Idle days", priority=6, justify="right"),
+    Column("BANT", priority=5),
+    Column("Min score", priority=8, justify="right"),
+)
 
 
 def score(
@@ -37,6 +54,7 @@ def score(
             "--limit",
             "-n",
             min=0,
+            max=COUNT_MAX,
             show_default=False,
             help=f"How many of the ranking to print (default: {TABLE_LIMIT} in a table, all in json, jsonl and csv; "
             "0: all).",
@@ -49,7 +67,7 @@ def score(
 
     Example: pipectl score 42 --explain
     """
-    from pipectl.cli.runtime import pipeline
+    from pipectl.cli.runtime import database
     from pipectl.errors import UsageError
 
     if dry_run and not apply:
@@ -58,104 +76,131 @@ def score(
         raise UsageError("--explain and --apply do different things; run them one at a time.")
     if explain and lead is None:
         raise UsageError("--explain needs a LEAD: pipectl score 42 --explain.")
-    with pipeline(db, write=not dry_run) as session:
+    # Everything is printed after the commit: a reader that leaves early (`pipectl score | head -2`)
+    # breaks the pipe, and that must never roll the new scores back.
+    with database(db, write=True, dry_run=dry_run) as opened:
         if apply:
-            _apply(session, lead, dry_run, fmt)
+            with opened.session(write=not dry_run) as session:
+                moves = _apply(session, lead, dry_run)
+            _print_moves(moves, dry_run, fmt)
         elif lead is not None:
-            _one(session, lead, explain, fmt)
+            with opened.session() as session:
+                result = _one(session, lead, explain)
+            _print_one(result, explain, fmt)
         else:
             if limit is None and fmt == "table":
                 limit = TABLE_LIMIT
-            _all(session, limit, fmt)
+            _all(opened, limit, fmt)
 
 
-def _one(session, reference: str, explain: bool, fmt: str) -> None:
+def _one(session, reference: str, explain: bool) -> dict:
     from pipectl.core.leads import find_lead
     from pipectl.core.rescoring import rescore_leads
     from pipectl.core.scoring_sql import explain as explain_score
-    from pipectl.output import Csv, emit
 
     lead = find_lead(session, reference)
+    assert lead.id is not None, "the lead is stored"
     rescore_leads(session, [lead.id])
     result = explain_score(session, lead.id)
     result = {"id": lead.id, "name": lead.name, **{key: value for key, value in result.items() if key != "id"}}
     if not explain:
         result.pop("breakdown")
+    return result
+
+
+def _print_one(result: dict, explain: bool, fmt: str) -> None:
+    from pipectl.output import Csv, emit
+
     # In CSV, --explain is the breakdown rule by rule; without it, the score as one row.
     layout = Csv(["rule", "points", "detail"], rows=lambda shown: shown["breakdown"]) if explain else Csv()
     emit(fmt, result, table=_score_card, csv_layout=layout)
 
 
 def _score_card(result: dict) -> None:
-    from rich.table import Table
-
+    from pipectl.cli.table_layout import SECTION, Column, print_table
     from pipectl.render import escape, stdout_console
 
     console = stdout_console()
     band = f" [dim]({result['band']})[/dim]" if result["band"] else ""
-    console.print(f"#{result['id']} {escape(result['name'])}: score [bold]{result['score']}[/bold]{band}")
+    name = escape(result["name"], one_line=True)
+    console.print(f"#{result['id']} {name}: score [bold]{result['score']}[/bold]{band}")
     if "breakdown" not in result:
         return
     if not result["breakdown"]:
         console.print("No rule gives this lead any points.", style="dim")
         return
-    table = Table(show_edge=False, pad_edge=False, header_style="bold")
-    table.add_column("Rule", overflow="fold")
-    table.add_column("Points", justify="right", no_wrap=True)
-    table.add_column("Why", overflow="fold", style="dim")
-    for part in result["breakdown"]:
-        table.add_row(escape(part["rule"]), f"{part['points']:+d}", escape(part["detail"]))
-    table.add_section()
-    table.add_row("Total", f"{result['raw']:+d}", "clamped to 0–100" if result["raw"] != result["score"] else "")
-    console.print(table)
+    rows: list[list[str] | None] = [
+        [part["rule"], f"{part['points']:+d}", part["detail"]] for part in result["breakdown"]
+    ]
+    clamped = "clamped to 0–100" if result["raw"] != result["score"] else ""
+    rows += [SECTION, ["Total", f"{result['raw']:+d}", clamped]]
+    # Nothing gives way: a narrow terminal wraps the rule and the reason at spaces.
+    print_table(
+        console,
+        (
+            Column("Rule", priority=9, min_width=16, keep=True),
+            Column("Points", priority=9, justify="right", keep=True),
+            Column("Why", priority=8, min_width=16, keep=True, style="dim"),
+        ),
+        rows,
+    )
 
 
-def _all(session, limit: int | None, fmt: str) -> None:
+def _all(opened, limit: int | None, fmt: str) -> None:
     from pipectl.cli.tables import lead_table
     from pipectl.core.rescoring import rescore_open_leads
     from pipectl.core.views import EXTRA_KEYS, LeadFilter, field_keys, lead_rows
     from pipectl.output import emit, lead_layout
     from pipectl.render import message
 
-    count = rescore_open_leads(session)
+    with opened.session() as session:
+        count = rescore_open_leads(session)
     message(f"Scored {count:,} open lead(s)." + (f" The {limit:,} highest:" if limit and limit < count else ""))
+    # The ranking streams from its own read transaction, after the re-score is committed.
     wanted = LeadFilter(status="open", sort="score", limit=limit or None)
-    emit(
-        fmt,
-        lead_rows(session, wanted),
-        table=lead_table,
-        csv_layout=lead_layout(lambda: field_keys(session), EXTRA_KEYS),
-    )
+    with opened.session(write=False) as session:
+        emit(
+            fmt,
+            lead_rows(session, wanted),
+            table=lead_table,
+            csv_layout=lead_layout(lambda: field_keys(session), EXTRA_KEYS),
+        )
 
 
-def _apply(session, reference: str | None, dry_run: bool, fmt: str) -> None:
-    from pipectl.core.leads import find_lead
+def _apply(session, reference: str | None, dry_run: bool) -> list[dict]:
     from pipectl.core.advancing import advance_leads
+    from pipectl.core.leads import find_lead
+
+    lead_id = find_lead(session, reference).id if reference is not None else None
+    return advance_leads(session, dry_run=dry_run, lead_id=lead_id)
+
+
+def _print_moves(moves: list[dict], dry_run: bool, fmt: str) -> None:
     from pipectl.output import Csv, emit
     from pipectl.render import message
 
-    lead_id = find_lead(session, reference).id if reference is not None else None
-    moves = advance_leads(session, dry_run=dry_run, lead_id=lead_id)
     verb = "Would move" if dry_run else "Moved"
     message(f"{verb} {len(moves)} lead(s)." + (" Nothing was changed (--dry-run)." if dry_run else ""))
     emit(fmt, moves, table=lambda rows: _moves_table(rows, verb), csv_layout=Csv(MOVE_COLUMNS))
 
 
 def _moves_table(rows: list[dict], verb: str) -> None:
-    from rich.table import Table
-
-    from pipectl.render import escape, message, stdout_console
+    from pipectl.cli.table_layout import NAME_WIDTH, Column, hidden_note, print_table
+    from pipectl.render import message, stdout_console
 
     if not rows:
         message("No lead's score reaches a later stage's minimum.")
         return
     console = stdout_console()
-    table = Table(show_edge=False, pad_edge=False, header_style="bold", title=verb, title_justify="left")
-    for column, justify in (("ID", "right"), ("Name", "left"), ("Score", "right"), ("From", "left"), ("To", "left")):
-        table.add_column(column, justify=justify, overflow="fold")
-    for row in rows:
-        table.add_row(str(row["id"]), escape(row["name"]), str(row["score"]), escape(row["from"]), escape(row["to"]))
-    console.print(table)
+    columns = (
+        Column("ID", priority=9, justify="right", keep=True),
+        Column("Name", priority=9, min_width=NAME_WIDTH, keep=True),
+        Column("Score", priority=5, justify="right"),
+        Column("From", priority=6, min_width=8),
+        Column("To", priority=8, min_width=8, keep=True),
+    )
+    table_rows = [[str(row["id"]), row["name"], str(row["score"]), row["from"], row["to"]] for row in rows]
+    hidden_note(console, print_table(console, columns, table_rows, title=verb))
 
 
 @rules_app.command("show")
@@ -176,8 +221,7 @@ def show_rules(fmt: FormatOption = "table", db: DbOption = None) -> None:
 
 
 def _rules_tables(document: dict) -> None:
-    from rich.table import Table
-
+    from pipectl.cli.table_layout import hidden_note, print_table
     from pipectl.core.rules import rule_rows
     from pipectl.render import escape, stdout_console
 
@@ -187,46 +231,32 @@ def _rules_tables(document: dict) -> None:
         f"[bold]Thresholds[/bold]  nurture below {limits['nurture_below']} · "
         f"MQL from {limits['mql']} · SQL from {limits['sql']}"
     )
-    table = Table(title="Scoring rules", title_justify="left", show_edge=False, pad_edge=False, header_style="bold")
-    for column, justify in (
-        ("Type", "left"),
-        ("Rule", "left"),
-        ("When", "left"),
-        ("Points", "right"),
-        ("Cap", "right"),
-        ("Within", "left"),
-    ):
-        table.add_column(column, justify=justify, overflow="fold")
-    for row in rule_rows(document):
-        table.add_row(
+    rules = [
+        [
             row["section"],
-            escape(row["name"]),
-            escape(row["condition"]),
+            row["name"],
+            row["condition"],
             f"{row['points']:+d}",
             "" if row["cap"] is None else str(row["cap"]),
             row["within"] or "",
-        )
-    console.print(table)
-    stages = Table(title="Stages", title_justify="left", show_edge=False, pad_edge=False, header_style="bold")
-    for column, justify in (
-        ("Stage", "left"),
-        ("Win %", "right"),
-        ("Idle days", "right"),
-        ("BANT", "left"),
-        ("Min score", "right"),
-    ):
-        stages.add_column(column, justify=justify)
-    for name, stage in document["stages"].items():
-        stages.add_row(
-            escape(name),
+        ]
+        for row in rule_rows(document)
+    ]
+    hidden = print_table(console, RULE_COLUMNS, rules, title="Scoring rules")
+    stages = [
+        [
+            name,
             str(stage["probability"]),
             str(stage["idle_days"]),
             "required" if stage["requires_bant"] else "",
             "" if stage.get("min_score") is None else str(stage["min_score"]),
-        )
-    console.print(stages)
+        ]
+        for name, stage in document["stages"].items()
+    ]
+    hidden += print_table(console, RULE_STAGE_COLUMNS, stages, title="Stages")
     cleanup = "  ".join(f"{key} = {value}" for key, value in document["cleanup"].items())
     console.print(f"[bold]Cleanup[/bold]  {escape(cleanup)}")
+    hidden_note(console, hidden)
 
 
 @rules_app.command("load")
@@ -245,10 +275,13 @@ def load_rules(
     from pipectl.cli.runtime import pipeline
     from pipectl.core.rules import load_rules as load
     from pipectl.errors import NotFound
-    from pipectl.render import message
+    from pipectl.render import message, warning
 
     if str(file) == "-":
-        text, source = sys.stdin.read(), "stdin"
+        try:
+            text, source = sys.stdin.read(), "stdin"
+        except UnicodeDecodeError:
+            raise NotFound("Cannot read stdin: it is not UTF-8 text; save the rules as UTF-8.") from None
     else:
         try:
             text = file.read_text(encoding="utf-8")
@@ -262,6 +295,19 @@ def load_rules(
     if summary["stages"]:
         parts.append("stages " + ", ".join(summary["stages"]))
     message(f"Loaded {', '.join(parts) or 'nothing'} from {source}; re-scored {summary['scored']} open lead(s).")
+    # Say what was replaced and what was removed: a [scoring] table replaces both rule lists.
+    for change in summary["changes"]:
+        if change.changed:
+            message(f"  {change.describe()}")
+    unchanged = [change.part for change in summary["changes"] if not change.changed]
+    if unchanged:
+        message(f"  unchanged: {', '.join(unchanged)}")
+    for change in summary["changes"]:
+        if change.removed_all:
+            warning(
+                f"The file has no {change.part}, so all {len(change.removed)} were removed. To keep them, "
+                "add them to the file (`pipectl rules export` shows the rules in force) and load it again."
+            )
 
 
 @rules_app.command("export")

@@ -4,11 +4,14 @@ from typing import Annotated
 
 import typer
 
+from pipectl.cli import completion as complete
 from pipectl.cli.options import DbOption, FormatOption
 
 app = typer.Typer(help="Manage the pipeline's stages (2 to 6, in order).", no_args_is_help=True)
 
-StageArgument = Annotated[str, typer.Argument(metavar="STAGE", help="Stage name.", show_default=False)]
+StageArgument = Annotated[
+    str, typer.Argument(metavar="STAGE", help="Stage name.", show_default=False, autocompletion=complete.complete_stage)
+]
 ProbabilityOption = Annotated[int | None, typer.Option("--probability", "-p", help="Win probability in percent.")]
 IdleOption = Annotated[int | None, typer.Option("--idle-days", help="Idle days after which a lead here is stalled.")]
 ActionOption = Annotated[
@@ -25,6 +28,7 @@ def list_stages(fmt: FormatOption = "table", db: DbOption = None) -> None:
     from pipectl.cli.runtime import pipeline
     from pipectl.core.stages import lead_counts, open_stages
     from pipectl.output import emit
+    from pipectl.storage.models import stored_id
 
     with pipeline(db, write=False) as session:
         counts = lead_counts(session)
@@ -37,7 +41,7 @@ def list_stages(fmt: FormatOption = "table", db: DbOption = None) -> None:
                 "requires_bant": stage.requires_bant,
                 "min_score": stage.min_score,
                 "actions": list(stage.actions or []),
-                "open_leads": counts.get(stage.id, 0),
+                "open_leads": counts.get(stored_id(stage), 0),
             }
             for stage in open_stages(session)
         ]
@@ -45,35 +49,37 @@ def list_stages(fmt: FormatOption = "table", db: DbOption = None) -> None:
 
 
 def _stage_table(rows: list[dict]) -> None:
-    from rich.table import Table
+    from pipectl.cli.table_layout import Column, hidden_note, print_table
+    from pipectl.render import stdout_console
 
-    from pipectl.render import escape, stdout_console
-
-    table = Table(show_edge=False, pad_edge=False, header_style="bold")
-    for column, justify in (
-        ("#", "right"),
-        ("Stage", "left"),
-        ("Win %", "right"),
-        ("Idle days", "right"),
-        ("Entry rules", "left"),
-        ("Open leads", "right"),
-        ("Actions", "left"),
-    ):
-        table.add_column(column, justify=justify, overflow="fold")
+    # The stage and its rules stay; the suggested actions give way first on a narrow terminal.
+    columns = (
+        Column("#", priority=9, justify="right", keep=True),
+        Column("Stage", priority=9, min_width=8, keep=True),
+        Column("Win %", priority=7, justify="right"),
+        Column("Idle days", priority=5, justify="right"),
+        Column("Entry rules", priority=6),
+        Column("Open leads", priority=4, justify="right"),
+        Column("Actions", priority=3, min_width=16),
+    )
+    table_rows = []
     for row in rows:
         rules = [name for name, on in (("BANT", row["requires_bant"]),) if on]
         if row["min_score"] is not None:
             rules.append(f"score ≥ {row['min_score']}")
-        table.add_row(
-            str(row["position"]),
-            escape(row["name"]),
-            str(row["probability"]),
-            str(row["idle_days"]),
-            ", ".join(rules),
-            str(row["open_leads"]),
-            escape("; ".join(row["actions"])),
+        table_rows.append(
+            [
+                str(row["position"]),
+                row["name"],
+                str(row["probability"]),
+                str(row["idle_days"]),
+                ", ".join(rules),
+                str(row["open_leads"]),
+                "; ".join(row["actions"]),
+            ]
         )
-    stdout_console().print(table)
+    console = stdout_console()
+    hidden_note(console, print_table(console, columns, table_rows))
 
 
 @app.command("add")
@@ -146,7 +152,9 @@ def move_stage(
 @app.command("remove")
 def remove_stage(
     name: StageArgument,
-    to: Annotated[str | None, typer.Option("--to", help="Where the stage's leads go.")] = None,
+    to: Annotated[
+        str | None, typer.Option("--to", autocompletion=complete.complete_stage, help="Where the stage's leads go.")
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Remove a stage; the leads in it go to the stage named with --to.

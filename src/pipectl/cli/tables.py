@@ -2,9 +2,14 @@
 
 from datetime import datetime
 
+from pipectl.cli.table_layout import NAME_WIDTH, Column, cell_lines, from_markup, hidden_note, print_table
 from pipectl.contract import BANT_CRITERIA, BANT_LABELS, FIELDS
 from pipectl.money import format_money
-from pipectl.render import escape, stdout_console
+from pipectl.render import UNBOUNDED_WIDTH, escape, stdout_console
+from pipectl.terminal import terminal_width
+
+# A panel's corner, rule and spaces around its title.
+PANEL_FRAME = 6
 
 # The facts a lead card lists when they have a value, as the contract marks them: (label, key).
 CARD_FIELDS = tuple((field.title, field.key) for field in FIELDS if field.shown)
@@ -18,72 +23,77 @@ def short_date(value: str | None) -> str:
     return f"{moment:%Y-%m-%d}" if (moment.hour, moment.minute) == (0, 0) else f"{moment:%Y-%m-%d %H:%M}"
 
 
-def one_line(value) -> "Text":
-    """User text as a cell that is cut with an ellipsis instead of wrapping (and never read as markup)."""
-    from rich.text import Text
-
-    return Text("" if value is None else " ".join(str(value).split()), no_wrap=True, overflow="ellipsis")
-
-
 def money(value: float | None) -> str:
     return "" if value is None else format_money(round(value * 100))
 
 
+# The list's columns; the lowest priority gives way first on a narrow terminal. Names and companies
+# come last: the Next action, then Days, Due, Score, Value and Status are left out before a company
+# is narrowed, and the stage before a name is.
+LEAD_COLUMNS = {
+    "ID": Column("ID", priority=10, justify="right", keep=True),
+    "Name": Column("Name", priority=9, min_width=NAME_WIDTH, keep=True),
+    "Company": Column("Company", priority=7, min_width=14, keep=True),
+    "Stage": Column("Stage", priority=8, min_width=8),
+    "Status": Column("Status", priority=6),
+    "Value": Column("Value", priority=5, justify="right"),
+    "Score": Column("Score", priority=4, justify="right"),
+    "Days": Column("Days", priority=2, justify="right"),
+    "Due": Column("Due", priority=3),
+    "Next": Column("Next", priority=1, min_width=12, wrap=False),
+    # `list --stale`: the reasons are what the seller decides on, so they outrank the stage.
+    "Why stalled": Column("Why stalled", priority=8, min_width=20, keep=True),
+}
+
+
 def lead_table(rows: list[dict]) -> None:
-    """The `list` table: one line per lead, so a long list stays scannable on any width."""
-    from rich.table import Table
+    """The `list` table: one lead per row, names and companies whole; a narrow terminal drops columns first."""
+    from rich.text import Text
 
     console = stdout_console()
     if not rows:
         console.print("No leads match.", style="dim")
         return
     show_status = any(row["status"] != "open" for row in rows)
-    # `list --stale`: the reasons take the next action's place; they are what the seller decides on.
+    # `list --stale`: the reasons take the next action's place; company, value and score make way.
     show_stale = any("stale_reasons" in row for row in rows)
-    table = Table(show_edge=False, pad_edge=False, header_style="bold")
-    table.add_column("ID", justify="right", no_wrap=True)
-    # Text columns give up width first, and their cells end in an ellipsis rather than wrap:
-    # one lead, one line, on any terminal.
-    # Caps keep one long company name from taking the width the reasons or actions need.
-    # With --stale the reasons need the width: company, value and score make way.
-    text_columns = (("Name", 24),) if show_stale else (("Name", 24), ("Company", 22))
-    for header, cap in text_columns + (("Stage", 14),) + ((("Status", 8),) if show_status else ()):
-        table.add_column(header, min_width=4, max_width=cap)
-    for header in ("Days",) if show_stale else ("Value", "Score", "Days"):
-        table.add_column(header, justify="right", no_wrap=True)
-    if show_stale:
-        table.add_column("Why stalled", min_width=20)
-    else:
-        table.add_column("Due", no_wrap=True)
-        table.add_column("Next", min_width=4)
+    headers = ["ID", "Name"] + ([] if show_stale else ["Company"]) + ["Stage"] + (["Status"] if show_status else [])
+    headers += ["Days", "Why stalled"] if show_stale else ["Value", "Score", "Days", "Due", "Next"]
+    table_rows = []
     for row in rows:
-        cells = [str(row["id"]), one_line(row["name"])]
-        if not show_stale:
-            cells.append(one_line(row["company"]))
-        cells.append(one_line(row["stage"]))
+        cells = [str(row["id"]), row["name"]] + ([] if show_stale else [row["company"]]) + [row["stage"]]
         if show_status:
-            cells.append(one_line(row["status"]))
+            cells.append(row["status"])
         if show_stale:
-            cells += [str(row["days_in_stage"] or 0), "\n".join(escape(reason) for reason in row["stale_reasons"])]
+            cells += [str(row["days_in_stage"] or 0), cell_lines(row["stale_reasons"])]
         else:
-            score = str(row["score"]) + ("[dim]~[/dim]" if row.get("nurture") else " ")
+            score = Text.assemble(str(row["score"]), ("~", "dim") if row.get("nurture") else " ")
             cells += [
                 money(row["value"]),
                 score,
                 str(row["days_in_stage"] or 0),
                 short_date(row["next_action_due"]),
-                one_line(row["next_action"]),
+                row["next_action"],
             ]
-        table.add_row(*cells)
-    console.print(table)
+        table_rows.append(cells)
+    dropped = print_table(console, [LEAD_COLUMNS[header] for header in headers], table_rows)
     footer = f"{len(rows)} lead(s)"
-    if not show_stale and any(row.get("nurture") for row in rows):
+    if not show_stale and "Score" not in dropped and any(row.get("nurture") for row in rows):
         footer += "; ~ nurture (score under the nurture threshold: nurture them, do not work them)"
     console.print(footer, style="dim")
+    hidden_note(console, dropped)
+
+
+TIMELINE_COLUMNS = (
+    Column("When", priority=9, keep=True),
+    Column("What", priority=8, keep=True),
+    Column("Detail", priority=7, min_width=20, keep=True),
+)
 
 
 def lead_card(detail: dict, probability: int | None) -> None:
     """One lead: the fields, stage and days in it, BANT, next action, then the timeline."""
+    from rich.cells import cell_len
     from rich.panel import Panel
     from rich.table import Table
 
@@ -93,42 +103,56 @@ def lead_card(detail: dict, probability: int | None) -> None:
     facts.add_column(overflow="fold")
     status = detail["status"]
     if status == "open":
-        stage_line = f"{escape(detail['stage'])} for {detail['days_in_stage']} day(s)"
+        stage_line = f"{escape(detail['stage'], one_line=True)} for {detail['days_in_stage']} day(s)"
         if probability is not None:
             stage_line += f" [dim]({probability}% win probability)[/dim]"
     else:
-        stage_line = f"{status} from {escape(detail['stage'])}"
+        stage_line = f"{status} from {escape(detail['stage'], one_line=True)}"
         if detail["closed_at"]:
             stage_line += f" on {short_date(detail['closed_at'])}"
+    title = f"#{detail['id']} {escape(detail['name'], one_line=True)}"
+    if cell_len(title) + PANEL_FRAME > (terminal_width() or UNBOUNDED_WIDTH):
+        # A panel cuts a title that does not fit: the name moves into the card, whole.
+        title = f"#{detail['id']}"
+        facts.add_row("Name", escape(detail["name"], one_line=True))
     facts.add_row("Stage", stage_line)
     for label, key in CARD_FIELDS:
         if detail.get(key) not in (None, ""):
-            facts.add_row(label, escape(detail[key]))
+            facts.add_row(label, escape(detail[key], one_line=True))
     facts.add_row("Value", money(detail["value"]) or "[dim]none[/dim]")
     facts.add_row("Score", str(detail["score"]))
     if detail["tags"]:
-        facts.add_row("Tags", escape(", ".join(detail["tags"])))
+        facts.add_row("Tags", escape(", ".join(detail["tags"]), one_line=True))
     for key, value in detail["fields"].items():
-        facts.add_row(escape(key), escape(value))
+        facts.add_row(escape(key, one_line=True), escape(value, one_line=True))
     if detail["lost_reason"]:
-        facts.add_row("Lost because", escape(detail["lost_reason"]))
+        facts.add_row("Lost because", escape(detail["lost_reason"], one_line=True))
     if detail["archived_reason"]:
-        facts.add_row("Archived because", escape(detail["archived_reason"]))
+        facts.add_row("Archived because", escape(detail["archived_reason"], one_line=True))
     if detail.get("stale"):
         facts.add_row(
             "[yellow]Stalled[/yellow]",
-            "\n".join(f"[yellow]{escape(reason)}[/yellow]" for reason in detail["stale_reasons"]),
+            "\n".join(f"[yellow]{escape(reason, one_line=True)}[/yellow]" for reason in detail["stale_reasons"]),
         )
     facts.add_row("BANT", bant_line(detail["bant"]))
     if detail["next_action"]:
         due = f" (due {short_date(detail['next_action_due'])})" if detail["next_action_due"] else ""
-        facts.add_row("Next action", escape(detail["next_action"]) + due)
+        facts.add_row("Next action", escape(detail["next_action"], one_line=True) + due)
     else:
         facts.add_row("Next action", "[yellow]none planned[/yellow]")
     facts.add_row("Added", short_date(detail["created_at"]))
     facts.add_row("Last activity", short_date(detail["last_activity_at"]))
-    console.print(Panel(facts, title=f"#{detail['id']} {escape(detail['name'])}", title_align="left", expand=False))
-    console.print(timeline_table(detail["activities"]))
+    console.print(Panel(facts, title=title, title_align="left", expand=False))
+    dropped = print_table(
+        console,
+        TIMELINE_COLUMNS,
+        [
+            [short_date(activity["at"]), activity["kind"].replace("_", " "), from_markup(describe(activity))]
+            for activity in detail["activities"]
+        ],
+        title="Timeline (newest first)",
+    )
+    hidden_note(console, dropped)
 
 
 def bant_line(bant: dict) -> str:
@@ -138,24 +162,10 @@ def bant_line(bant: dict) -> str:
         answer = bant[name]
         part = f"{BANT_LABELS[name]} {marks.get(answer['status'], answer['status'])}"
         if answer["note"]:
-            part += f" ({escape(answer['note'])})"
+            part += f" ({escape(answer['note'], one_line=True)})"
         parts.append(part)
     verdict = "[green]qualified[/green]" if bant["qualified"] else "[dim]not qualified[/dim]"
     return " · ".join(parts) + f" — {verdict}"
-
-
-def timeline_table(activities: list[dict]):
-    from rich.table import Table
-
-    table = Table(
-        title="Timeline (newest first)", title_justify="left", show_edge=False, pad_edge=False, header_style="bold"
-    )
-    table.add_column("When", no_wrap=True)
-    table.add_column("What", no_wrap=True)
-    table.add_column("Detail", overflow="fold")
-    for activity in activities:
-        table.add_row(short_date(activity["at"]), activity["kind"].replace("_", " "), describe(activity))
-    return table
 
 
 def describe(activity: dict) -> str:
@@ -163,9 +173,12 @@ def describe(activity: dict) -> str:
     parts = []
     if activity["from_stage"] or activity["to_stage"]:
         if activity["kind"] == "stage_change":
-            parts.append(f"{escape(activity['from_stage'] or '?')} → {escape(activity['to_stage'] or '?')}")
+            parts.append(
+                f"{escape(activity['from_stage'] or '?', one_line=True)} → "
+                f"{escape(activity['to_stage'] or '?', one_line=True)}"
+            )
         elif activity["kind"] == "created":
-            parts.append(f"in {escape(activity['to_stage'])}")
+            parts.append(f"in {escape(activity['to_stage'], one_line=True)}")
     data = activity.get("data") or {}
     if data.get("forced"):
         parts.append("[yellow]forced[/yellow]: " + escape("; ".join(data["forced"])))
@@ -173,6 +186,16 @@ def describe(activity: dict) -> str:
         parts.append("automatic")
     if "changes" in data:
         parts.append(escape(", ".join(data["changes"])))
+    if activity["kind"] == "call" and data.get("outcome"):
+        parts.append(escape(str(data["outcome"])))
+    if data.get("closed"):
+        # Closed with the lead, not completed: say so, or it reads as done.
+        parts.append(
+            f"[dim]not done: closed when the lead was {escape(str(data['closed'].get('by')))}, "
+            f"was due {short_date(activity['due'])}[/dim]"
+        )
+    if data.get("closed_action"):
+        parts.append(f"closed its next action: {escape(str(data['closed_action'].get('note')), one_line=True)}")
     if not activity["done"]:
         parts.append(f"planned, due {short_date(activity['due'])}")
     if activity["note"]:

@@ -1,26 +1,62 @@
 """Data in and out: `import` and `export` (CSV, JSON, JSON Lines; `-` is stdin / stdout)."""
 
+import contextlib
+from datetime import datetime
 from typing import Annotated
 
 import typer
 
-from pipectl.cli.options import DbOption, format_option
+from pipectl.cli import completion as complete
+from pipectl.cli.options import DbOption, format_flag, parse_past
 
 # Above this many bytes (about 5,000 rows) an import on a terminal shows a progress bar.
 PROGRESS_BYTES = 1_000_000
 
 
+def _preview_columns():
+    from pipectl.cli.table_layout import NAME_WIDTH, Column
+
+    # Who the rows are stays; dates and status give way first on a narrow terminal.
+    return (
+        Column("row", priority=9, justify="right", keep=True),
+        Column("name", priority=9, min_width=NAME_WIDTH, keep=True),
+        Column("company", priority=8, min_width=14, keep=True),
+        Column("email", priority=6, min_width=16),
+        Column("value", priority=5, justify="right"),
+        Column("stage", priority=7, min_width=8),
+        Column("status", priority=4),
+        Column("created", priority=3),
+        Column("closed", priority=2),
+    )
+
+
+ExportFormatOption = Annotated[
+    str | None, format_flag("csv", "json", "jsonl", help="csv, json or jsonl (default: csv; jsonl for --what all).")
+]
+
+
 def export_data(
-    what: Annotated[str, typer.Option("--what", help="leads, activities, or all (leads then activities).")] = "leads",
-    fmt: format_option("csv", "json", "jsonl", help="csv, json or jsonl (default: csv; jsonl for --what all).") = None,
-    stage: Annotated[str | None, typer.Option("--stage", help="Only this stage.")] = None,
-    status: Annotated[str, typer.Option("--status", help="open, won, lost, archived or all.")] = "all",
+    what: Annotated[
+        str,
+        typer.Option(
+            "--what", autocompletion=complete.complete_what, help="leads, activities, or all (leads then activities)."
+        ),
+    ] = "leads",
+    fmt: ExportFormatOption = None,
+    stage: Annotated[
+        str | None, typer.Option("--stage", autocompletion=complete.complete_stage, help="Only this stage.")
+    ] = None,
+    status: Annotated[
+        str, typer.Option("--status", autocompletion=complete.complete_status, help="open, won, lost, archived or all.")
+    ] = "all",
     tag: Annotated[
         list[str] | None, typer.Option("--tag", "-t", help="Only leads with this tag; repeat for more.")
     ] = None,
     owner: Annotated[str | None, typer.Option("--owner", help="Only leads of this owner.")] = None,
     source: Annotated[str | None, typer.Option("--source", help="Only leads from this source.")] = None,
-    min_score: Annotated[int | None, typer.Option("--min-score", help="Only leads scoring at least this.")] = None,
+    min_score: Annotated[
+        int | None, typer.Option("--min-score", min=0, max=100, help="Only leads scoring at least this.")
+    ] = None,
     output: Annotated[str, typer.Option("--output", "-o", metavar="FILE", help="Write here (- is stdout).")] = "-",
     db: DbOption = None,
 ) -> None:
@@ -28,13 +64,13 @@ def export_data(
 
     Example: pipectl export --what all --format jsonl -o backup.jsonl
     """
-    import os
     import sys
 
-    from pipectl.cli.runtime import pipeline
+    from pipectl.cli.runtime import database_files, pipeline
     from pipectl.core.exporting import check_what
     from pipectl.core.views import LeadFilter
     from pipectl.errors import UsageError
+    from pipectl.files import check_output, replacing
     from pipectl.render import message
 
     what = check_what(what)
@@ -47,25 +83,21 @@ def export_data(
     wanted = LeadFilter(
         stage=stage, status=status.lower(), tags=tag or [], owner=owner, source=source, min_score=min_score
     )
+    # Checked before the database is opened: the export never lands on the database or beside it.
+    target = (
+        None
+        if output == "-"
+        else check_output(output, what="the export", option="--output", protected=database_files(db))
+    )
     with pipeline(db, write=False) as session:
-        if output == "-":
+        if target is None:
             write_export(session, sys.stdout, what=what, fmt=fmt, wanted=wanted)
             sys.stdout.flush()
             return
         # Written beside the target and moved over it only when complete: a failed export
         # (a bad filter, a full disk) never destroys the file that was there.
-        partial = f"{output}.partial"
-        try:
-            out = open(partial, "w", encoding="utf-8", newline="")
-        except OSError as error:
-            raise typer.BadParameter(f"cannot write {output}: {error.strerror}", param_hint="--output") from None
-        try:
-            with out:
-                count = write_export(session, out, what=what, fmt=fmt, wanted=wanted)
-            os.replace(partial, output)
-        finally:
-            if os.path.exists(partial):
-                os.remove(partial)
+        with replacing(target) as out:
+            count = write_export(session, out, what=what, fmt=fmt, wanted=wanted)
     message(f"Exported {count:,} row(s) to {output}.")
 
 
@@ -78,13 +110,19 @@ def import_data(
         typer.Option(
             "--format",
             "-f",
+            autocompletion=complete.complete_transfer_format,
             help="csv, json or jsonl (default: from the file name, else from the content).",
             show_default=False,
         ),
     ] = None,
     what: Annotated[
         str | None,
-        typer.Option("--what", help="leads, activities or all (default: from the file).", show_default=False),
+        typer.Option(
+            "--what",
+            autocompletion=complete.complete_what,
+            help="leads, activities or all (default: from the file).",
+            show_default=False,
+        ),
     ] = None,
     map_: Annotated[
         list[str] | None,
@@ -111,13 +149,29 @@ def import_data(
         bool,
         typer.Option(
             "--create-stages",
-            help=("Add the file's unknown stages at the end of the pipeline (at most 6 stages in all)."),
+            help=(
+                "Add the file's unknown stages (at most 6 stages in all), in the order they first appear, each with "
+                "a probability between its neighbours'."
+            ),
         ),
     ] = False,
+    stage_order: Annotated[
+        str | None,
+        typer.Option(
+            "--stage-order",
+            metavar="A,B,C",
+            help=(
+                "With --create-stages: where the new stages go, named in pipeline order (existing stages may be "
+                "named too, to place the new ones between them)."
+            ),
+            show_default=False,
+        ),
+    ] = None,
     on_duplicate: Annotated[
         str,
         typer.Option(
             "--on-duplicate",
+            autocompletion=complete.complete_duplicate_mode,
             help=("A row with the email, or name and company, of a lead already there: error, skip or update."),
         ),
     ] = "error",
@@ -133,7 +187,7 @@ def import_data(
         typer.Option(
             "--rejects",
             metavar="FILE",
-            help=("Where --skip-invalid writes the bad rows (default: FILE.rejects.csv)"),
+            help=("Where --skip-invalid writes the bad rows (default: FILE.rejects.csv in the current folder)"),
             show_default=False,
         ),
     ] = None,
@@ -148,7 +202,27 @@ def import_data(
         typer.Option(
             "--default-stage",
             metavar="STAGE",
-            help=("Stage for rows without one (default: the first stage)."),
+            autocompletion=complete.complete_stage,
+            help=("Stage for open rows without one (default: the first stage)."),
+            show_default=False,
+        ),
+    ] = None,
+    default_created: Annotated[
+        datetime | None,
+        typer.Option(
+            "--default-created",
+            metavar="DATE",
+            parser=parse_past,
+            help="Created date for rows whose created cell is empty (otherwise such rows are refused).",
+            show_default=False,
+        ),
+    ] = None,
+    name_from: Annotated[
+        str | None,
+        typer.Option(
+            "--name-from",
+            metavar="COLUMN",
+            help=("Name rows that have no name after this column (an id): 'Deal ID 4563'."),
             show_default=False,
         ),
     ] = None,
@@ -156,18 +230,30 @@ def import_data(
 ) -> None:
     """Import leads and activities from CSV, JSON or JSON Lines, all or nothing, in one transaction.
 
+    Headers of Zoho, Salesforce, Pipedrive and HubSpot exports and common snake_case ones are
+    recognised as they are; --dry-run shows which column went where (and never creates the
+    database). Every problem of a file is reported at once. A won or lost row without the
+    stage it closed from has an unknown path: metrics leave it out of the stage figures and
+    say so. A row closed before it was created, or with an empty created cell, is refused.
+
     Example: pipectl import contacts.csv --map "Org=company" --stage-map "Negotiation=Proposal" --dry-run
     """
     from pathlib import Path
 
-    from pipectl.cli.runtime import pipeline
+    from pipectl.cli.runtime import database_files, pipeline
     from pipectl.core.import_sources import open_source
     from pipectl.core.importing import ImportOptions, RejectsFile, import_file
     from pipectl.errors import UsageError
+    from pipectl.files import check_output
     from pipectl.render import message, warning
 
-    if rejects and not skip_invalid:
+    if rejects is not None and not skip_invalid:
         raise UsageError("--rejects only makes sense with --skip-invalid; add --skip-invalid.")
+    order = [name.strip() for name in (stage_order or "").split(",") if name.strip()]
+    if stage_order is not None and not order:
+        raise UsageError("--stage-order names the stages in order, separated by commas: --stage-order A,B,C.")
+    if order and not create_stages:
+        raise UsageError("--stage-order orders the stages --create-stages adds; add --create-stages.")
     options = ImportOptions(
         what=what.lower() if what else None,
         maps=map_ or [],
@@ -178,20 +264,36 @@ def import_data(
         skip_invalid=skip_invalid,
         dry_run=dry_run,
         default_stage=default_stage,
+        stage_order=order,
+        default_created=default_created,
+        name_from=name_from,
     )
+    # In the current folder, not beside the input: that folder may be read-only (a mounted export).
+    rejects_name = (
+        rejects if rejects is not None else (f"{Path(file).name}.rejects.csv" if file != "-" else "rejects.csv")
+    )
+    rejects_path = Path(rejects_name)
+    if skip_invalid and not dry_run:
+        # Never the database, a file beside it, or the file being imported.
+        kept = database_files(db) + ([(Path(file), "the file being imported")] if file != "-" else [])
+        rejects_path = check_output(rejects_name, what="the rejects file", option="--rejects", protected=kept)
     source = open_source(file, fmt.lower() if fmt else None)
     for text in source.warnings:
         warning(text)
-    rejects_path = Path(rejects or (f"{file}.rejects.csv" if file != "-" else "rejects.csv"))
     reject_file = RejectsFile(rejects_path, source.headers) if skip_invalid and not dry_run else None
     try:
-        with pipeline(db) as session, _progress(source) as progress:
+        # A dry run on a missing database works on an empty one in memory and creates nothing.
+        with pipeline(db, dry_run=dry_run) as session, _progress(source) as progress:
             result = import_file(session, source, options, rejects=reject_file, progress=progress)
+            if reject_file is not None and result.failure is None:
+                reject_file.finish()
         if reject_file is not None and result.failure is None:
             reject_file.keep()
     finally:
         if reject_file is not None:
             reject_file.close()
+    for notice in result.notices:
+        message(notice)
     if dry_run:
         _show_dry_run(result)
         if result.failure is not None:
@@ -213,13 +315,18 @@ def import_data(
     if result.created_stages:
         parts.append(f"stage(s) created: {', '.join(result.created_stages)}")
     message(f"Imported from {source.name}: " + "; ".join(parts) + ".")
+    if counts.unknown_paths:
+        message(
+            f"{counts.unknown_paths:,} won or lost lead(s) came without the stage they closed from: their path "
+            "is unknown, so metrics leave them out of the stage figures (and say so). Import the stage "
+            "with --map COLUMN=stage if the file has it."
+        )
     if result.rejected:
         warning(f"{result.rejected:,} row(s) were not imported; they are in {rejects_path} with an error column.")
 
 
 def _progress(source):
     """A progress bar over the file's bytes on a terminal for a large file; otherwise nothing."""
-    import contextlib
     import sys
 
     if not (source.size and source.size > PROGRESS_BYTES and sys.stderr.isatty()):
@@ -240,39 +347,38 @@ def _progress(source):
 
 def _show_dry_run(result) -> None:
     """The dry run on stdout: how each column maps, then the first rows as they would be stored."""
-    from rich.table import Table
-
+    from pipectl.cli.table_layout import Column, hidden_note, print_table
     from pipectl.cli.tables import money
-    from pipectl.render import escape, message, stdout_console
+    from pipectl.render import message, stdout_console
 
     console = stdout_console()
+    mapping_columns = (
+        Column("column", priority=9, min_width=12, keep=True),
+        Column("becomes", priority=8, min_width=16, keep=True),
+    )
     for kind, mapping in result.mappings.items():
-        table = Table(title=f"Columns → {kind} fields", title_justify="left")
-        table.add_column("column")
-        table.add_column("becomes")
-        for column, target in mapping.describe():
-            table.add_row(escape(column), escape(target))
-        console.print(table)
+        print_table(
+            console,
+            mapping_columns,
+            [[column, target] for column, target in mapping.describe()],
+            title=f"Columns → {kind} fields",
+        )
     if result.preview:
-        table = Table(title="First rows as they would be stored", title_justify="left")
-        for column in ("row", "name", "company", "email"):
-            table.add_column(column, overflow="fold")
-        for column in ("value", "stage", "status", "created", "closed"):
-            table.add_column(column, no_wrap=True)
-        for row in result.preview:
-            value = money(row["value"])
-            table.add_row(
+        rows = [
+            [
                 str(row["row"]),
-                escape(row["name"]),
-                escape(row["company"]),
-                escape(row["email"]),
-                value,
-                escape(row["stage"]),
+                row["name"],
+                row["company"],
+                row["email"],
+                money(row["value"]),
+                row["stage"],
                 row["status"],
                 (row["created_at"] or "")[:10],
                 (row["closed_at"] or "")[:10],
-            )
-        console.print(table)
+            ]
+            for row in result.preview
+        ]
+        hidden_note(console, print_table(console, _preview_columns(), rows, title="First rows as they would be stored"))
     counts = result.counts
     if result.failure is not None:
         message("Dry run: the import would be refused (see the error below); nothing was written.")
@@ -297,10 +403,16 @@ def write_export(session, out, *, what: str, fmt: str, wanted) -> int:
     from pipectl.output import Csv, emit, lead_layout
 
     if what == "all":
+        from pipectl.core.pipeline_settings import settings_record
+
         data = (
             all_records(session, wanted)
             if fmt == "jsonl"
-            else {"leads": lead_records(session, wanted), "activities": activity_records(session, wanted)}
+            else {
+                "settings": settings_record(session),
+                "leads": lead_records(session, wanted),
+                "activities": activity_records(session, wanted),
+            }
         )
         return emit(fmt, data, out=out)
     if what == "leads":

@@ -7,7 +7,7 @@ many leads move.
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, and_, bindparam, case, func, insert, or_, select, update
+from sqlalchemy import BigInteger, and_, bindparam, func, insert, or_, select, update
 from sqlmodel import Session
 
 from pipectl import clock
@@ -30,10 +30,10 @@ def forward_moves(
     """
     current, target = STAGES.alias("current_stage"), STAGES.alias("target_stage")
     if stored:
-        scored = select(LEADS.c.id.label("id"), LEADS.c.score.label("score")).where(LEADS.c.status == "open")
+        stored_scores = select(LEADS.c.id.label("id"), LEADS.c.score.label("score")).where(LEADS.c.status == "open")
         if lead_id is not None:
-            scored = scored.where(LEADS.c.id == lead_id)
-        scored = scored.subquery("scores")
+            stored_scores = stored_scores.where(LEADS.c.id == lead_id)
+        scored = stored_scores.subquery("scores")
     else:
         computed = scoring_sql.raw_scores(model, now, lead_id)
         scored = select(computed.c.id.label("id"), scoring_sql.clamped(computed.c.raw).label("score")).subquery(
@@ -53,19 +53,19 @@ def forward_moves(
         .join(
             target,
             and_(
-                target.c.removed == False,
-                target.c.position > current.c.position,  # noqa: E712
+                target.c.removed == False,  # noqa: E712
+                target.c.position > current.c.position,
                 target.c.min_score.is_not(None),
                 scored.c.score >= target.c.min_score,
-                or_(target.c.requires_bant == False, bant_met),
+                or_(target.c.requires_bant == False, bant_met),  # noqa: E712
             ),
-        )  # noqa: E712
+        )
         .group_by(LEADS.c.id, LEADS.c.name, scored.c.score, current.c.name)
         .order_by(LEADS.c.id)
     )
     names = dict(
-        session.connection().execute(select(STAGES.c.position, STAGES.c.name).where(STAGES.c.removed == False)).all()
-    )  # noqa: E712
+        session.connection().execute(select(STAGES.c.position, STAGES.c.name).where(STAGES.c.removed == False)).all()  # noqa: E712
+    )
     return [
         {
             "id": row.id,
@@ -103,8 +103,8 @@ def _move(session: Session, moves: list[dict], now: datetime) -> None:
     """The moves as one executemany UPDATE of the leads and one INSERT of their `stage_change` rows."""
     session.flush()
     stage_ids = dict(
-        session.connection().execute(select(STAGES.c.name, STAGES.c.id).where(STAGES.c.removed == False)).all()
-    )  # noqa: E712
+        session.connection().execute(select(STAGES.c.name, STAGES.c.id).where(STAGES.c.removed == False)).all()  # noqa: E712
+    )
     from_ids = dict(
         session.connection()
         .execute(select(LEADS.c.id, LEADS.c.stage_id).where(LEADS.c.id.in_([move["id"] for move in moves])))
@@ -115,12 +115,8 @@ def _move(session: Session, moves: list[dict], now: datetime) -> None:
     session.connection().execute(
         update(LEADS)
         .where(LEADS.c.id == bindparam("lead_id"))
-        .values(
-            stage_id=bindparam("to_stage_id"),
-            stage_entered_at=stamp,
-            updated_at=stamp,
-            last_activity_at=case((LEADS.c.last_activity_at < stamp, stamp), else_=LEADS.c.last_activity_at),
-        ),
+        # A move pipectl makes is not the seller's activity: the idle clock (`last_activity_at`) keeps running.
+        .values(stage_id=bindparam("to_stage_id"), stage_entered_at=stamp, updated_at=stamp),
         [{"lead_id": move["id"], "to_stage_id": stage_ids[move["to"]], "now_ts": now_ts} for move in moves],
     )
     session.connection().execute(

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import exists
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from pipectl import clock
 from pipectl.core.history import check_not_future, touch_lead
@@ -55,7 +55,7 @@ def open_task(session: Session, lead_id: int) -> Activity | None:
     return session.exec(
         select(Activity)
         .where(Activity.lead_id == lead_id, Activity.done == False)  # noqa: E712
-        .order_by(Activity.due, Activity.id)
+        .order_by(col(Activity.due), col(Activity.id))
         .limit(1)
     ).first()
 
@@ -66,7 +66,7 @@ def is_appointment(due: datetime | None) -> bool:
 
 
 def plan_action(
-    session: Session, lead: Lead, action: str, due: datetime, *, at: datetime | None = None
+    session: Session, lead: Lead, action: str, due: datetime | None, *, at: datetime | None = None
 ) -> tuple[Activity, dict | None]:
     """Set an open lead's next action; returns the task and the action it replaced (or None)."""
     action = " ".join(str(action or "").split())
@@ -75,6 +75,7 @@ def plan_action(
     if due is None:
         raise UsageError("A next action needs a date: --due friday, --due 2026-12-03 10:00, --due 3d.")
     require_open(lead, "plan a next action for")
+    assert lead.id is not None, "the lead is stored"
     at = at or clock.now()
     task = open_task(session, lead.id)
     replaced = None
@@ -106,6 +107,7 @@ def plan_action(
 
 def complete_action(session: Session, lead: Lead, *, at: datetime | None = None, note: str | None = None) -> Activity:
     """Mark the lead's open next action done at `at` (default now); it counts as activity."""
+    assert lead.id is not None, "the lead is stored"
     task = open_task(session, lead.id)
     if task is None:
         raise RuleViolation(
@@ -157,14 +159,14 @@ def planned_rows(session: Session, now: datetime, within: timedelta = DEFAULT_WI
     today, tomorrow, horizon = day_bounds(now, within)
     query = (
         select(Activity.id, Activity.lead_id, Activity.due, Lead.score)
-        .join(Lead, Lead.id == Activity.lead_id)
+        .join(Lead, col(Lead.id) == col(Activity.lead_id))
         .where(
-            Activity.done == False,
-            Activity.due.is_not(None),
-            Activity.due < horizon,  # noqa: E712
+            col(Activity.done) == False,  # noqa: E712
+            col(Activity.due).is_not(None),
+            col(Activity.due) < horizon,
             Lead.status == "open",
         )
-        .order_by(Activity.due, Lead.score.desc(), Activity.id)
+        .order_by(col(Activity.due), col(Lead.score).desc(), col(Activity.id))
         .execution_options(yield_per=CHUNK)
     )
     rows = session.execute(query)
@@ -181,11 +183,18 @@ def unplanned_rows(
     """Open leads without an open next action, highest score first, at most `limit` (None: all)."""
     if limit is not None and limit < 1:
         raise UsageError("--limit must be at least 1.")
-    has_task = exists().where(Activity.lead_id == Lead.id, Activity.done == False)  # noqa: E712
-    query = select(Lead.id).where(Lead.status == "open", ~has_task).order_by(Lead.score.desc(), Lead.id)
+    has_task = exists().where(col(Activity.lead_id) == col(Lead.id), col(Activity.done) == False)  # noqa: E712
+    query = (
+        select(col(Lead.id)).where(col(Lead.status) == "open", ~has_task).order_by(col(Lead.score).desc(), col(Lead.id))
+    )
     if exclude:
-        query = query.where(Lead.id.not_in(sorted(exclude)))
-    return [AgendaRow(lead_id=lead_id, section="no_next_action") for lead_id in session.exec(query.limit(limit))]
+        query = query.where(col(Lead.id).not_in(sorted(exclude)))
+    # Ids are primary keys, never None; the check only tells the type checker so.
+    return [
+        AgendaRow(lead_id=lead_id, section="no_next_action")
+        for lead_id in session.exec(query.limit(limit))
+        if lead_id is not None
+    ]
 
 
 # How many of the highest-scoring open leads the "needs a decision" section checks at most:
@@ -204,9 +213,9 @@ def stalled_rows(
     """
     _today, _tomorrow, horizon = day_bounds(now, within)
     due_in_window = exists().where(
-        Activity.lead_id == Lead.id,
-        Activity.done == False,  # noqa: E712
-        Activity.due < horizon,
+        col(Activity.lead_id) == col(Lead.id),
+        col(Activity.done) == False,  # noqa: E712
+        col(Activity.due) < horizon,
     )
     from pipectl.core.hygiene import StaleFinder
 
@@ -216,8 +225,13 @@ def stalled_rows(
     for _page in range(STALLED_SCAN // CHUNK):
         query = select(Lead.id, Lead.score).where(Lead.status == "open", ~due_in_window)
         if last is not None:
-            query = query.where((Lead.score < last[1]) | ((Lead.score == last[1]) & (Lead.id > last[0])))
-        page = session.execute(query.order_by(Lead.score.desc(), Lead.id).limit(CHUNK)).all()
+            # `score <= last` lets SQLite seek in the (status, score) index to where the page ended,
+            # instead of walking every page before it again.
+            query = query.where(
+                Lead.score <= last[1],
+                (col(Lead.score) < last[1]) | ((col(Lead.score) == last[1]) & (col(Lead.id) > last[0])),
+            )
+        page = session.execute(query.order_by(col(Lead.score).desc(), col(Lead.id)).limit(CHUNK)).all()
         if not page:
             break
         reasons = finder.reasons([lead_id for lead_id, _score in page])

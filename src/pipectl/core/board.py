@@ -16,7 +16,7 @@ from pipectl.core.periods import DAY, raw, ts
 from pipectl.errors import UsageError
 from pipectl.folding import fold
 from pipectl.money import to_number
-from pipectl.storage.models import LeadTag
+from pipectl.storage.models import LeadTag, stored_id
 
 TAGS = LeadTag.__table__
 
@@ -85,7 +85,7 @@ def build_board(session: Session, now: datetime, wanted: BoardFilter | None = No
             .order_by(LEADS.c.value_cents.desc().nulls_last(), LEADS.c.score.desc(), LEADS.c.id)
             .limit(wanted.limit)
         )
-        cards_by_stage[stage.id] = [
+        cards_by_stage[stored_id(stage)] = [
             {
                 "id": lead_id,
                 "name": name,
@@ -103,7 +103,7 @@ def build_board(session: Session, now: datetime, wanted: BoardFilter | None = No
     columns = []
     for stage in stages:
         count, value = totals.get(stage.id, (0, 0))
-        cards = cards_by_stage.get(stage.id, [])
+        cards = cards_by_stage.get(stored_id(stage), [])
         for card in cards:
             card["stalled"] = card["id"] in reasons
             card["stale_reasons"] = reasons.get(card["id"], [])

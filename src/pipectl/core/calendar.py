@@ -10,9 +10,9 @@ re-plans so calendars take the newer version.
 
 import hashlib
 from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 APPOINTMENT_LENGTH = timedelta(minutes=30)
 PRODID = "-//pipectl//pipectl agenda//EN"
@@ -20,7 +20,7 @@ PRODID = "-//pipectl//pipectl agenda//EN"
 
 def calendar_domain(session: Session) -> str:
     """A short, stable name for this database (a hash of its file or URL), for UIDs."""
-    url = session.get_bind().url
+    url = session.get_bind().engine.url
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         from pathlib import Path
 
@@ -54,7 +54,7 @@ def task_revisions(session: Session, task_ids: list[int]) -> dict[int, int]:
     revisions: dict[int, int] = {}
     for start in range(0, len(task_ids), 500):
         for task_id, data in session.execute(
-            select(Activity.id, Activity.data).where(Activity.id.in_(task_ids[start : start + 500]))
+            select(Activity.id, Activity.data).where(col(Activity.id).in_(task_ids[start : start + 500]))
         ):
             revisions[task_id] = int((data or {}).get("revision", 0))
     return revisions
@@ -97,7 +97,7 @@ def agenda_calendar(
 
 def _utc(moment: datetime) -> datetime:
     # Naive datetimes are local time; UTC needs no VTIMEZONE block and every client reads it.
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)
 
 
 def _who(row: dict) -> str:

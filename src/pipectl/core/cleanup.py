@@ -9,12 +9,13 @@ history except `purge_archived`, and that only touches archived leads.
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
-from sqlmodel import Session
+from sqlalchemy import CursorResult, bindparam, delete, func, insert, select, update
+from sqlmodel import Session, col
 
+from pipectl.core.history import close_open_actions, record
 from pipectl.core.hygiene import StaleFinder
-from pipectl.core.history import record
 from pipectl.dates import to_timestamp
 from pipectl.errors import RuleViolation
 from pipectl.storage.models import Activity, Lead, LeadField, LeadTag
@@ -36,14 +37,14 @@ class SweepFilter:
 
 def sweep_candidates(session: Session, now: datetime, wanted: SweepFilter | None = None) -> list[dict]:
     """Every open lead the rules would archive: `{id, name, stage, reasons, action}`, by id."""
-    return list(stream_candidates(session, now, wanted)[1])
+    return list(stream_candidates(session, now, wanted))
 
 
-def stream_candidates(session: Session, now: datetime, wanted: SweepFilter | None = None) -> tuple[int, Iterator[dict]]:
-    """How many leads the rules would archive, and those leads one dict at a time.
+def stream_candidates(session: Session, now: datetime, wanted: SweepFilter | None = None) -> Iterator[dict]:
+    """The leads the rules would archive, one dict at a time, by id; read them while the session is open.
 
-    The dicts are built as they are read (after the queries ran, so the session
-    may close first): a sweep of a million leads never holds them all twice.
+    The rules run window by window of ids: a sweep of a million leads never
+    holds them all (a dry run prints them as they come, in flat memory).
     """
     wanted = wanted or SweepFilter()
     stage_id = None
@@ -53,16 +54,11 @@ def stream_candidates(session: Session, now: datetime, wanted: SweepFilter | Non
         stage_id = find_stage(session, wanted.stage).id
     finder = StaleFinder(session, now, wanted.rules)
     cutoff = now - wanted.older_than if wanted.older_than is not None else None
-    names: dict[int, tuple[str, int]] = {}
-    reasons = finder.reasons(stage_id=stage_id, last_activity_before=cutoff, names=names)
     stage_names = {stage_id: info.name for stage_id, info in finder.stages.items()}
-
-    def candidates() -> Iterator[dict]:
-        for lead_id, why in reasons.items():
-            name, lead_stage = names.pop(lead_id)
-            yield {"id": lead_id, "name": name, "stage": stage_names[lead_stage], "reasons": why, "action": "archive"}
-
-    return len(reasons), candidates()
+    return (
+        {"id": lead_id, "name": name, "stage": stage_names[lead_stage], "reasons": why, "action": "archive"}
+        for lead_id, name, lead_stage, why in finder.stream(stage_id=stage_id, last_activity_before=cutoff)
+    )
 
 
 def archive_leads(session: Session, candidates: list[dict], now: datetime) -> int:
@@ -79,7 +75,9 @@ def archive_leads(session: Session, candidates: list[dict], now: datetime) -> in
         still_open = {
             lead_id: stage_id
             for lead_id, stage_id in session.execute(
-                select(Lead.id, Lead.stage_id).where(Lead.id.in_([item["id"] for item in chunk]), Lead.status == "open")
+                select(col(Lead.id), col(Lead.stage_id)).where(
+                    col(Lead.id).in_([item["id"] for item in chunk]), col(Lead.status) == "open"
+                )
             )
         }
         chunk = [item for item in chunk if item["id"] in still_open]
@@ -91,6 +89,8 @@ def archive_leads(session: Session, candidates: list[dict], now: datetime) -> in
             .values(status="archived", archived_at=now_ts, updated_at=now_ts, archived_reason=bindparam("reason")),
             [{"lead_id": item["id"], "reason": REASON_SEPARATOR.join(item["reasons"])} for item in chunk],
         )
+        # An archived lead has no next step: its open action is closed, and named in the `archived` row.
+        closed = close_open_actions(session, [item["id"] for item in chunk], "archived", now)
         session.execute(
             insert(activities),
             [
@@ -103,7 +103,10 @@ def archive_leads(session: Session, candidates: list[dict], now: datetime) -> in
                     "done": True,
                     "from_stage_id": still_open[item["id"]],
                     "to_stage_id": None,
-                    "data": {"reasons": item["reasons"]},
+                    "data": {
+                        "reasons": item["reasons"],
+                        **({"closed_action": closed[item["id"]]} if item["id"] in closed else {}),
+                    },
                     "recorded_at": now_ts,
                 }
                 for item in chunk
@@ -116,7 +119,11 @@ def archive_leads(session: Session, candidates: list[dict], now: datetime) -> in
 
 
 def restore_lead(session: Session, lead: Lead, *, at: datetime | None = None, note: str | None = None) -> Lead:
-    """Bring an archived lead back, open, in the stage it was archived from."""
+    """Bring an archived lead back, open, in the stage it was archived from.
+
+    The next action closed by the archiving stays closed (`closed_action` tells which it was):
+    the seller plans afresh.
+    """
     from pipectl import clock
 
     if lead.status != "archived":
@@ -130,6 +137,17 @@ def restore_lead(session: Session, lead: Lead, *, at: datetime | None = None, no
     # Restoring counts as activity: the next sweep gives the lead a fresh idle period.
     record(session, lead, "restored", at, note=note, data={"archived_because": reasons}, to_stage_id=lead.stage_id)
     return lead
+
+
+def closed_by_archiving(session: Session, lead_id: int) -> dict | None:
+    """The next action closed when the lead was last archived (`{id, note, due}`), if it had one."""
+    data = session.execute(
+        select(col(Activity.data))
+        .where(col(Activity.lead_id) == lead_id, col(Activity.kind) == "archived")
+        .order_by(col(Activity.at).desc(), col(Activity.id).desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    return (data or {}).get("closed_action")
 
 
 @dataclass
@@ -146,7 +164,7 @@ class PurgeCount:
 
 def purge_selection(cutoff: datetime):
     """The ids of archived leads archived before `cutoff`: the only leads a purge may delete."""
-    return select(Lead.id).where(Lead.status == "archived", Lead.archived_at < to_timestamp(cutoff))
+    return select(col(Lead.id)).where(col(Lead.status) == "archived", col(Lead.archived_at) < to_timestamp(cutoff))
 
 
 def count_purge(session: Session, cutoff: datetime) -> PurgeCount:
@@ -160,14 +178,50 @@ def count_purge(session: Session, cutoff: datetime) -> PurgeCount:
     return PurgeCount(leads, *counts)
 
 
+def purge_list(session: Session, cutoff: datetime) -> list[dict]:
+    """The leads `purge_archived(cutoff)` would delete, by id: `{id, name, company, stage, archived_at, reason}`."""
+    from pipectl.dates import iso
+    from pipectl.storage.models import Stage
+
+    rows = session.execute(
+        select(
+            col(Lead.id),
+            col(Lead.name),
+            col(Lead.company),
+            col(Stage.name),
+            col(Lead.archived_at),
+            col(Lead.archived_reason),
+        )
+        .join(Stage, col(Stage.id) == col(Lead.stage_id))
+        .where(col(Lead.id).in_(purge_selection(cutoff)))
+        .order_by(col(Lead.id))
+    )
+    return [
+        {
+            "id": lead_id,
+            "name": name,
+            "company": company,
+            "stage": stage,
+            "archived_at": iso(archived_at),
+            "reason": reason,
+        }
+        for lead_id, name, company, stage, archived_at, reason in rows
+    ]
+
+
 def purge_archived(session: Session, cutoff: datetime) -> PurgeCount:
     """Delete archived leads archived before `cutoff`, with their activities, tags and fields."""
     ids = purge_selection(cutoff)
     # Children first, explicitly: the result is the same whether or not the backend cascades.
-    removed = [session.execute(delete(table).where(table.c.lead_id.in_(ids))).rowcount for table in CHILD_TABLES]
+    # (A DELETE's result is a CursorResult, which counts rows; Session.execute is typed for any result.)
+    removed = [
+        cast(CursorResult, session.execute(delete(table).where(table.c.lead_id.in_(ids)))).rowcount
+        for table in CHILD_TABLES
+    ]
     table = Lead.__table__
-    leads = session.execute(
-        delete(table).where(table.c.status == "archived", table.c.archived_at < to_timestamp(cutoff))
+    leads = cast(
+        CursorResult,
+        session.execute(delete(table).where(table.c.status == "archived", table.c.archived_at < to_timestamp(cutoff))),
     ).rowcount
     session.expire_all()
     return PurgeCount(leads, *removed)

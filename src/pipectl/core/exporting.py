@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterator
 
 from sqlalchemy import Integer, select, type_coerce
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from pipectl.contract import BANT_COLUMNS
 from pipectl.core.views import CONTRACT_KEYS, LeadFilter, lead_query, lead_rows
@@ -43,7 +43,7 @@ def lead_records(session: Session, wanted: LeadFilter) -> Iterator[dict]:
 
 def activity_records(session: Session, wanted: LeadFilter) -> Iterator[dict]:
     """The activities of the chosen leads, oldest first (by id), streamed as plain rows."""
-    stage_names = dict(session.execute(select(Stage.id, Stage.name)).all())
+    stage_names = dict(session.execute(select(col(Stage.id), col(Stage.name))).all())
     activities, leads = Activity.__table__, Lead.__table__
     query = (
         select(
@@ -85,7 +85,10 @@ def activity_records(session: Session, wanted: LeadFilter) -> Iterator[dict]:
 
 
 def all_records(session: Session, wanted: LeadFilter) -> Iterator[dict]:
-    """Leads, then activities, each marked with its `type` (one stream: JSON Lines)."""
+    """The pipeline's settings, leads, then activities, each marked with its `type` (one stream: JSON Lines)."""
+    from pipectl.core.pipeline_settings import settings_record
+
+    yield {"type": "settings", **settings_record(session)}
     for row in lead_records(session, wanted):
         yield {"type": "lead", **row}
     for row in activity_records(session, wanted):

@@ -13,7 +13,8 @@ from datetime import datetime
 from sqlalchemy import and_, case, func, select
 from sqlmodel import Session
 
-from pipectl.core.metrics import LEADS, overall_rates, stage_outcomes
+from pipectl.core.funnel import EVERY_LEAD, stage_outcomes
+from pipectl.core.metrics import LEADS, Scope, overall_rates
 from pipectl.core.periods import (
     DAY,
     PERIODS,
@@ -28,7 +29,7 @@ from pipectl.core.periods import (
 from pipectl.dates import iso, to_timestamp
 from pipectl.errors import UsageError
 from pipectl.money import to_number
-from pipectl.storage.models import LeadField
+from pipectl.storage.models import LeadField, stored_id
 
 FIELDS = LeadField.__table__
 QUOTA_KEY = "quota"
@@ -44,7 +45,7 @@ def expected_close(now: datetime, cycle_days: float | None):
     from_field = date_in_text(FIELDS.c.value)
     fallback = None
     if cycle_days is not None:
-        projected = raw(LEADS.c.created_at) + int(round(cycle_days * DAY))
+        projected = raw(LEADS.c.created_at) + round(cycle_days * DAY)
         # A lead older than the usual cycle is due now, not in the past.
         fallback = case((projected > ts(now), projected), else_=ts(now))
     return func.coalesce(from_timeline, from_field, fallback)
@@ -75,15 +76,16 @@ def bucket_name(index: int, months: list) -> str:
 
 
 def open_pipeline(
-    session: Session, now: datetime, cycle_days: float | None, months: list, period_end: datetime
+    session: Session, now: datetime, cycle_days: float | None, months: list, period_end: datetime, owned=EVERY_LEAD
 ) -> list[tuple]:
-    """(bucket, stage id, leads, value cents, value cents due by `period_end`) for open leads."""
+    """(bucket, stage id, leads, value cents, value cents due by `period_end`, leads without a value)
+    for open leads."""
     expected = expected_close(now, cycle_days)
     query_from = LEADS.outerjoin(FIELDS, and_(FIELDS.c.lead_id == LEADS.c.id, FIELDS.c.key == EXPECTED_CLOSE_FIELD))
     dated = (
         select(LEADS.c.stage_id, LEADS.c.value_cents, expected.label("expected"))
         .select_from(query_from)
-        .where(LEADS.c.status == "open")
+        .where(LEADS.c.status == "open", owned)
         .subquery()
     )
     # The bucket is a column of its own subquery, so GROUP BY names it instead of repeating the
@@ -96,9 +98,11 @@ def open_pipeline(
         func.count(),
         func.coalesce(func.sum(bucketed.c.value_cents), 0),
         func.coalesce(due_value, 0),
+        func.count() - func.count(bucketed.c.value_cents),
     ).group_by(bucketed.c.bucket, bucketed.c.stage_id)
     return [
-        (index, stage_id, count, int(value), int(due)) for index, stage_id, count, value, due in session.execute(query)
+        (index, stage_id, count, int(value), int(due), int(without))
+        for index, stage_id, count, value, due, without in session.execute(query)
     ]
 
 
@@ -144,50 +148,73 @@ def compute_forecast(
     as_of: datetime | None = None,
     quota_cents: int | None = None,
     period: str | None = None,
+    owner: str | None = None,
+    by: str | None = None,
 ) -> dict:
-    """Every figure of `pipectl forecast`, as the JSON it prints."""
+    """Every figure of `pipectl forecast`, as the JSON it prints.
+
+    `owner`: only that owner's leads, open and closed (their win rates, deal size and cycle too).
+    `by` (`source` or `owner`): the open pipeline grouped, in `groups`.
+    """
     from pipectl.core.stages import open_stages
 
     as_of = as_of or now
-    amount, period_name = resolve_quota(session, quota_cents, period)
-    average_deal, win_rate, cycle_days = overall_rates(session)
+    if owner is not None and quota_cents is None:
+        # The saved quota is the whole pipeline's; one owner's gap needs that owner's quota.
+        amount, period_name = None, resolve_quota(session, None, period)[1]
+    else:
+        amount, period_name = resolve_quota(session, quota_cents, period)
+    scope = Scope(owner=owner)
+    average_deal, win_rate, cycle_days = overall_rates(session, scope)
     stages = open_stages(session)
-    closed_by_stage = stage_outcomes(session)
-    historical = {stage.id: stage_win_rate(closed_by_stage.get(stage.id)) for stage in stages}
-    probability = {stage.id: stage.probability for stage in stages}
+    closed_by_stage = stage_outcomes(session, scope.owned())
+    own_rate = {stored_id(stage): stage_win_rate(closed_by_stage.get(stored_id(stage))) for stage in stages}
+    # Where a stage has no closed history, the overall win rate stands in (and a note says so), so that
+    # the "by history" total always covers every open lead, or none when there is no history at all.
+    historical = {stage_id: win_rate if share is None else share for stage_id, share in own_rate.items()}
+    probability = {stored_id(stage): stage.probability for stage in stages}
     months = month_buckets(as_of)
     start, end = period_bounds(as_of, period_name)
-    groups = open_pipeline(session, now, cycle_days, months, end)
+    groups = open_pipeline(session, now, cycle_days, months, end, scope.owned())
     notes: list[str] = []
 
     def weighted(stage_id: int, value: int) -> float:
         return value * probability.get(stage_id, 0) / 100
 
     def weighted_history(stage_id: int, value: int) -> float | None:
-        share = historical.get(stage_id)
+        share = historical.get(stage_id, win_rate)
         return None if share is None else value * share
+
+    def empty() -> dict:
+        return {
+            "leads": 0,
+            "value": 0,
+            "without_value": 0,
+            "weighted": 0.0,
+            "weighted_historical": 0.0,
+            "has_history": win_rate is not None,
+        }
 
     by_month: dict[int, dict] = {}
     by_stage: dict[int, dict] = {}
+    total = empty()
     expected_in_period = 0.0
-    for index, stage_id, count, value, due in groups:
-        for table, key in ((by_month, index), (by_stage, stage_id)):
-            entry = table.setdefault(
-                key, {"leads": 0, "value": 0, "weighted": 0.0, "weighted_historical": 0.0, "has_history": False}
-            )
+    for index, stage_id, count, value, due, without in groups:
+        for entry in (by_month.setdefault(index, empty()), by_stage.setdefault(stage_id, empty()), total):
             entry["leads"] += count
             entry["value"] += value
+            entry["without_value"] += without
             entry["weighted"] += weighted(stage_id, value)
             by_history = weighted_history(stage_id, value)
             if by_history is not None:
                 entry["weighted_historical"] += by_history
-                entry["has_history"] = True
         expected_in_period += weighted(stage_id, due)
 
     def figures(entry: dict) -> dict:
         return {
             "leads": entry["leads"],
             "value": to_number(entry["value"]),
+            "without_value": entry["without_value"],
             "weighted": to_number(round(entry["weighted"])),
             "weighted_historical": to_number(round(entry["weighted_historical"])) if entry["has_history"] else None,
         }
@@ -198,48 +225,69 @@ def compute_forecast(
         {
             "stage": stage.name,
             "probability": stage.probability,
-            "historical_win_rate": rate_for_people(historical[stage.id]),
-            **figures(
-                by_stage.get(
-                    stage.id,
-                    {
-                        "leads": 0,
-                        "value": 0,
-                        "weighted": 0.0,
-                        "weighted_historical": 0.0,
-                        "has_history": historical[stage.id] is not None,
-                    },
-                )
-            ),
+            "historical_win_rate": rate_for_people(own_rate[stored_id(stage)]),
+            "win_rate_used": rate_for_people(historical[stored_id(stage)]),
+            "win_rate_from": "stage"
+            if own_rate[stored_id(stage)] is not None
+            else "overall"
+            if win_rate is not None
+            else None,
+            **figures(by_stage.get(stored_id(stage), empty())),
         }
         for stage in stages
     ]
-    total = {"leads": 0, "value": 0, "weighted": 0.0, "weighted_historical": 0.0, "has_history": False}
-    for entry in by_stage.values():
-        for key in ("leads", "value", "weighted", "weighted_historical"):
-            total[key] += entry[key]
-        total["has_history"] |= entry["has_history"]
     if win_rate is None:
         notes.append(
             "not enough history: no lead has been won or lost yet, so there is no historical "
             "win rate and leads without a close date are unscheduled"
         )
-    elif cycle_days is None:
-        notes.append("not enough history: no lead has been won yet, so leads without a close date are unscheduled")
+    else:
+        fallback = [row["stage"] for row in stage_rows if row["win_rate_from"] == "overall"]
+        if fallback:
+            notes.append(
+                f"no closed lead with a known path reached {', '.join(fallback)}: "
+                f'their "by history" figures use the overall win rate ({win_rate * 100:.0f}%)'
+            )
+        if cycle_days is None:
+            notes.append("not enough history: no lead has been won yet, so leads without a close date are unscheduled")
+    if total["without_value"]:
+        notes.append(
+            f"{total['without_value']} of the {total['leads']} open lead(s) have no value: they add "
+            "nothing to the value or the weighted figures"
+        )
+    if owner is not None:
+        notes.append(f"only the leads of {owner}: open, won and lost (win rates, deal size and cycle too)")
 
     quota = None
     if amount is not None:
         quota = quota_gap(
-            session, amount, period_name, start, end, as_of, expected_in_period, average_deal, win_rate, notes
+            session,
+            amount,
+            period_name,
+            start,
+            end,
+            as_of,
+            expected_in_period,
+            average_deal,
+            win_rate,
+            notes,
+            scope.owned(),
         )
-    return {
+    document = {
         "as_of": iso(as_of),
+        "owner": owner,
         "open": figures(total),
         "stages": stage_rows,
         "months": month_rows,
         "quota": quota,
         "notes": notes,
     }
+    if by is not None:
+        from pipectl.core.forecast_groups import forecast_groups
+
+        document["by"] = by
+        document["groups"] = forecast_groups(session, by, probability, historical, win_rate, scope.owned())
+    return document
 
 
 def quota_gap(
@@ -253,6 +301,7 @@ def quota_gap(
     average_deal: int | None,
     win_rate: float | None,
     notes: list[str],
+    owned=EVERY_LEAD,
 ) -> dict:
     """Won so far in the period, expected from the pipeline, the gap and the new leads it takes."""
     # "So far" is up to the as-of moment; a date alone means the whole of that day.
@@ -262,6 +311,7 @@ def quota_gap(
         raw(LEADS.c.closed_at) >= ts(start),
         raw(LEADS.c.closed_at) < ts(end),
         raw(LEADS.c.closed_at) <= to_timestamp(cutoff),
+        owned,
     )
     won_value, won_count = session.execute(won_query).one()
     won_value = int(won_value)

@@ -8,7 +8,8 @@ recomputed once, before the command commits (`core/rescoring.py`).
 
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlalchemy import select as core_select  # sqlmodel's select types at most four columns
+from sqlmodel import Session, col, select
 
 from pipectl import clock
 from pipectl.core.kinds import QUIET
@@ -30,6 +31,7 @@ def record(
     touch: bool = True,
 ) -> Activity:
     """Write one activity and keep the lead's `last_activity_at` and `updated_at` current."""
+    assert lead.id is not None, "the lead is stored"
     activity = Activity(
         lead_id=lead.id,
         kind=kind,
@@ -54,12 +56,58 @@ def touch_lead(session: Session, lead: Lead, kind: str, at: datetime, *, touch: 
     session.add(lead)
     # Flushed now so the caller can print the new activity's id; the score waits for the commit.
     session.flush()
+    assert lead.id is not None, "the lead is stored"
     mark(session, [lead.id])
+
+
+def close_open_actions(session: Session, lead_ids: list[int], closed_by: str, at: datetime) -> dict[int, dict]:
+    """Close the open next actions of leads that were won, lost or archived; lead id → the action closed.
+
+    A closed lead has no next step, so its planned action must leave `show`, `next` and the
+    calendar; it is kept, marked done with `data.closed` (why and when), not completed: closing
+    is bookkeeping and touches no lead. One SELECT and one executemany UPDATE, however many leads.
+    """
+    from sqlalchemy import bindparam, update
+
+    from pipectl.dates import iso
+
+    activities = Activity.__table__
+    open_tasks = (
+        session.execute(
+            core_select(
+                activities.c.id, activities.c.lead_id, activities.c.note, activities.c.due, activities.c.data
+            ).where(activities.c.lead_id.in_(lead_ids), activities.c.done == False)  # noqa: E712
+        ).all()
+        if lead_ids
+        else []
+    )
+    if not open_tasks:
+        return {}
+    closed = {"by": closed_by, "at": iso(at)}
+    session.execute(
+        update(activities)
+        .where(activities.c.id == bindparam("task_id"))
+        .values(done=True, data=bindparam("closed_data")),
+        [
+            {"task_id": task_id, "closed_data": {**(data or {}), "closed": closed}}
+            for task_id, _lead_id, _note, _due, data in open_tasks
+        ],
+    )
+    for task_id, *_rest in open_tasks:
+        # The ORM must not keep an open copy of a task closed behind its back.
+        held = session.identity_map.get((Activity, (task_id,), None))
+        if held is not None:
+            session.expire(held)
+    return {
+        lead_id: {"id": task_id, "note": note, "due": iso(due)} for task_id, lead_id, note, due, _data in open_tasks
+    }
 
 
 def timeline(session: Session, lead_id: int, *, limit: int | None = None) -> list[Activity]:
     """A lead's activities, newest first (planned ones by their due time)."""
-    query = select(Activity).where(Activity.lead_id == lead_id).order_by(Activity.at.desc(), Activity.id.desc())
+    query = (
+        select(Activity).where(Activity.lead_id == lead_id).order_by(col(Activity.at).desc(), col(Activity.id).desc())
+    )
     if limit:
         query = query.limit(limit)
     return list(session.exec(query))

@@ -13,31 +13,39 @@ spent in each stage (read from their stage-change history); with fewer than
 A lead restored from the archive gets one idle period of grace (its stage's
 idle days) before any rule flags it again, so the next sweep does not archive
 it straight back.
+
+A lead with a next action due today or later is live: the seller has a plan,
+so the idle, too-long-in-stage and no-response rules leave it alone. A next
+action left undone is a reason of its own (`overdue-action`): overdue by more
+than the stage's idle days. A lead answers with a reply, a meeting or demo,
+an inbound signal, or a call logged `--outcome connected`.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 
-from sqlalchemy import BigInteger, and_, false, func, or_, select, type_coerce
+from sqlalchemy import BigInteger, ColumnElement, and_, false, func, or_, select, type_coerce
 from sqlalchemy.orm import aliased
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from pipectl.core.cleanup_rules import CleanupRules, load_cleanup_rules
-from pipectl.core.kinds import OUTREACH, RESPONSES
+from pipectl.core.kinds import CONNECTED, OUTREACH, RESPONSES
 from pipectl.dates import from_timestamp, to_timestamp
 from pipectl.errors import UsageError
 from pipectl.storage.models import Activity, Lead, Stage
 
 DAY = 86_400
 # The rule names `clean --rule` takes, in the order reasons are listed.
-RULES = ("idle", "too-long-in-stage", "too-old", "no-response", "disqualified", "not-audience")
+RULES = ("idle", "too-long-in-stage", "overdue-action", "too-old", "no-response", "disqualified", "not-audience")
 # What counts as the lead answering: a reply or conversation, or an inbound signal.
 INBOUND = RESPONSES + ("form_submission", "trial_request")
 # Rows of the history that put a lead into a stage, and rows that take it out again.
 STAGE_ENTRIES = ("created", "stage_change", "reopened")
 STAGE_EXITS = ("stage_change", "won", "lost")
 ID_CHUNK = 500
+# How many ids a streamed sweep checks at once: memory holds one window's reasons.
+ID_WINDOW = 10_000
 # How many of the latest won leads the too-long-in-stage averages are read from.
 WON_SAMPLE = 1000
 
@@ -92,12 +100,14 @@ class StaleFinder:
         self.session = session
         self.now = now
         self.now_ts = to_timestamp(now)
+        # A next action due from the start of today on is still ahead of the seller.
+        self.today_ts = to_timestamp(datetime.combine(now.date(), time()))
         self.rules = check_rules(rules)
         self.limits = limits or load_cleanup_rules(session)
         self.stages = {
             stage_id: StageInfo(name, idle_days, position)
             for stage_id, name, idle_days, position in session.execute(
-                select(Stage.id, Stage.name, Stage.idle_days, Stage.position)
+                select(col(Stage.id), col(Stage.name), col(Stage.idle_days), col(Stage.position))
             )
         }
         placed = [(info.position, stage_id) for stage_id, info in self.stages.items() if info.position is not None]
@@ -120,30 +130,53 @@ class StaleFinder:
         the flagged leads, read by the same queries.
         """
         found: dict[int, list[str]] = {}
+        chunks: list[list[int] | None] = [None]  # None: no id filter, one pass over every open lead
         if lead_ids is not None:
             chunks = [lead_ids[start : start + ID_CHUNK] for start in range(0, len(lead_ids), ID_CHUNK)]
-        else:
-            chunks = [None]
+        for chunk in chunks:
+            self._flag(self._scope(chunk, stage_id, last_activity_before), found, names)
+        return {lead_id: found[lead_id] for lead_id in sorted(found)}
+
+    def stream(
+        self, *, stage_id: int | None = None, last_activity_before: datetime | None = None
+    ) -> Iterator[tuple[int, str, int, list[str]]]:
+        """(id, name, stage id, reasons) of every open lead the rules flag, in id order, one at a time.
+
+        The rules run over one window of ids after another, so a sweep of a
+        million leads holds one window's reasons in memory, never all of them.
+        """
+        low, high = self.session.execute(
+            select(func.min(Lead.id), func.max(Lead.id)).where(col(Lead.status) == "open")
+        ).one()
+        if low is None:
+            return
+        scope = self._scope(None, stage_id, last_activity_before)
+        for start in range(low, high + 1, ID_WINDOW):
+            found: dict[int, list[str]] = {}
+            names: dict[int, tuple[str, int]] = {}
+            self._flag([*scope, col(Lead.id) >= start, col(Lead.id) < start + ID_WINDOW], found, names)
+            for lead_id in sorted(found):
+                yield lead_id, *names[lead_id], found[lead_id]
+
+    def _flag(self, scope: list, found: dict[int, list[str]], names: dict[int, tuple[str, int]] | None) -> None:
+        """Run the chosen rules over the leads in `scope`, adding each flagged lead's reasons to `found`."""
         # Core execution: plain tuples, without the ORM's per-row work, since rows can be many.
         connection = self.session.connection()
-        for chunk in chunks:
-            scope = self._scope(chunk, stage_id, last_activity_before)
-            # Rules run in RULES order, so each lead's reasons come out in that order.
-            for rule in self.rules:
-                method = rule.replace("-", "_")
-                query = getattr(self, f"_{method}_query")(scope)
-                if query is None:
-                    continue
-                explain = getattr(self, f"_{method}")
-                for row in connection.execute(query).all():
-                    lead_id = row[0]
-                    reasons = found.get(lead_id)
-                    if reasons is None:
-                        reasons = found[lead_id] = []
-                        if names is not None:
-                            names[lead_id] = (row[1], row[2])
-                    reasons.extend(explain(row))
-        return {lead_id: found[lead_id] for lead_id in sorted(found)}
+        # Rules run in RULES order, so each lead's reasons come out in that order.
+        for rule in self.rules:
+            method = rule.replace("-", "_")
+            query = getattr(self, f"_{method}_query")(scope)
+            if query is None:
+                continue
+            explain = getattr(self, f"_{method}")
+            for row in connection.execute(query).all():
+                lead_id = row[0]
+                reasons = found.get(lead_id)
+                if reasons is None:
+                    reasons = found[lead_id] = []
+                    if names is not None:
+                        names[lead_id] = (row[1], row[2])
+                reasons.extend(explain(row))
 
     def condition(self):
         """A SQL condition on `leads` true for stalled leads (for `list --stale`).
@@ -163,24 +196,24 @@ class StaleFinder:
 
     def _scope(self, lead_ids, stage_id, last_activity_before) -> list:
         """Conditions every rule applies: open leads, the filters, and the grace after a restore."""
-        conditions = [Lead.status == "open"]
+        conditions: list[ColumnElement[bool]] = [col(Lead.status) == "open"]
         if lead_ids is not None:
-            conditions.append(Lead.id.in_(lead_ids))
+            conditions.append(col(Lead.id).in_(lead_ids))
         if stage_id is not None:
-            conditions.append(Lead.stage_id == stage_id)
+            conditions.append(col(Lead.stage_id) == stage_id)
         if last_activity_before is not None:
-            conditions.append(Lead.last_activity_at < to_timestamp(last_activity_before))
-        conditions.append(Lead.id.not_in(self._recently_restored()))
+            conditions.append(col(Lead.last_activity_at) < to_timestamp(last_activity_before))
+        conditions.append(col(Lead.id).not_in(self._recently_restored()))
         return conditions
 
     def _recently_restored(self):
         # Its own alias of `leads`, so that it is never correlated with the outer query.
         restored = aliased(Lead)
         return (
-            select(Activity.lead_id)
-            .join(restored, restored.id == Activity.lead_id)
-            .join(Stage, Stage.id == restored.stage_id)
-            .where(Activity.kind == "restored", _ts(Activity.at) > self.now_ts - Stage.idle_days * DAY)
+            select(col(Activity.lead_id))
+            .join(restored, col(restored.id) == col(Activity.lead_id))
+            .join(Stage, col(Stage.id) == col(restored.stage_id))
+            .where(col(Activity.kind) == "restored", _ts(col(Activity.at)) > self.now_ts - col(Stage.idle_days) * DAY)
         )
 
     def _over(self, column, limit_days: float):
@@ -192,18 +225,37 @@ class StaleFinder:
 
     # -- the rules: a query whose rows start (id, name, stage id), and the reasons for a row ---------
 
+    def _planned_ahead(self):
+        """The lead (the outer `leads` row) has an open next action due today or later."""
+        task = aliased(Activity)
+        return (
+            select(col(task.id))
+            .where(
+                col(task.lead_id) == col(Lead.id),
+                col(task.done) == False,  # noqa: E712
+                _ts(col(task.due)) >= self.today_ts,
+            )
+            .correlate(Lead)
+            .exists()
+        )
+
     def _idle_where(self):
         # One term per stage, its idle days a constant: a plain row test, no join needed.
-        return or_(
-            false(),
-            *(
-                and_(Lead.stage_id == stage_id, self._over(_ts(Lead.last_activity_at), info.idle_days))
-                for stage_id, info in self.stages.items()
+        return and_(
+            or_(
+                false(),
+                *(
+                    and_(Lead.stage_id == stage_id, self._over(_ts(Lead.last_activity_at), info.idle_days))
+                    for stage_id, info in self.stages.items()
+                ),
             ),
+            ~self._planned_ahead(),
         )
 
     def _idle_query(self, scope):
-        return select(Lead.id, Lead.name, Lead.stage_id, _ts(Lead.last_activity_at)).where(*scope, self._idle_where())
+        return select(col(Lead.id), col(Lead.name), col(Lead.stage_id), _ts(col(Lead.last_activity_at))).where(
+            *scope, self._idle_where()
+        )
 
     def _idle(self, row) -> list[str]:
         return [self._idle_words(row[2], row[3])]
@@ -216,24 +268,28 @@ class StaleFinder:
         over = []
         for stage_id, limit in self.stage_limits().items():
             if limit is not None:
-                over.append(and_(Lead.stage_id == stage_id, self._over(_ts(Lead.stage_entered_at), limit[0])))
+                over.append(and_(col(Lead.stage_id) == stage_id, self._over(_ts(col(Lead.stage_entered_at)), limit[0])))
             elif "idle" not in self.rules:
                 # Too few won leads to average: the idle rule decides, so apply it here.
                 over.append(
                     and_(
-                        Lead.stage_id == stage_id,
+                        col(Lead.stage_id) == stage_id,
                         self._over(_ts(Lead.last_activity_at), self.stages[stage_id].idle_days),
                     )
                 )
-        return or_(*over) if over else None
+        return and_(or_(*over), ~self._planned_ahead()) if over else None
 
     def _too_long_in_stage_query(self, scope):
         over = self._too_long_in_stage_where()
         if over is None:
             return None
-        return select(Lead.id, Lead.name, Lead.stage_id, _ts(Lead.stage_entered_at), _ts(Lead.last_activity_at)).where(
-            *scope, over
-        )
+        return select(
+            col(Lead.id),
+            col(Lead.name),
+            col(Lead.stage_id),
+            _ts(col(Lead.stage_entered_at)),
+            _ts(col(Lead.last_activity_at)),
+        ).where(*scope, over)
 
     def _too_long_in_stage(self, row) -> list[str]:
         stage_id, entered, last = row[2], row[3], row[4]
@@ -241,6 +297,42 @@ class StaleFinder:
         if limit is None:
             return [self._idle_words(stage_id, last)]
         return [f"in {self.stages[stage_id].name} for {self._days_since(entered)} days (limit {limit[1]})"]
+
+    def _overdue(self):
+        """The open next action's due time, for leads where it is overdue by more than the stage's idle days."""
+        task = aliased(Activity)
+        late = or_(
+            false(),
+            *(
+                and_(Lead.stage_id == stage_id, _ts(task.due) < self.today_ts - info.idle_days * DAY)
+                for stage_id, info in self.stages.items()
+            ),
+        )
+        return (
+            select(func.min(_ts(task.due)))
+            .where(
+                col(task.lead_id) == col(Lead.id),
+                col(task.done) == False,  # noqa: E712
+                col(task.due).is_not(None),
+                late,
+            )
+            .correlate(Lead)
+            .scalar_subquery()
+        )
+
+    def _overdue_action_where(self):
+        return self._overdue().is_not(None)
+
+    def _overdue_action_query(self, scope):
+        overdue = self._overdue().label("due")
+        return select(col(Lead.id), col(Lead.name), col(Lead.stage_id), overdue).where(
+            *scope, self._overdue_action_where()
+        )
+
+    def _overdue_action(self, row) -> list[str]:
+        stage = self.stages[row[2]]
+        late = (from_timestamp(self.today_ts).date() - from_timestamp(row[3]).date()).days
+        return [f"next action overdue by {late} days (limit {stage.idle_days} in {stage.name})"]
 
     def _too_old_where(self):
         old = self._over(_ts(Lead.created_at), self.limits.max_age_days)
@@ -255,9 +347,9 @@ class StaleFinder:
         return old
 
     def _too_old_query(self, scope):
-        return select(Lead.id, Lead.name, Lead.stage_id, _ts(Lead.created_at), _ts(Lead.stage_entered_at)).where(
-            *scope, self._too_old_where()
-        )
+        return select(
+            col(Lead.id), col(Lead.name), col(Lead.stage_id), _ts(col(Lead.created_at)), _ts(col(Lead.stage_entered_at))
+        ).where(*scope, self._too_old_where())
 
     def _too_old(self, row) -> list[str]:
         stage_id, created, entered = row[2], row[3], row[4]
@@ -277,7 +369,14 @@ class StaleFinder:
         inbound = aliased(Activity)
         return func.coalesce(
             select(func.max(_ts(inbound.at)))
-            .where(inbound.lead_id == Lead.id, inbound.kind.in_(INBOUND))
+            .where(
+                col(inbound.lead_id) == col(Lead.id),
+                or_(
+                    col(inbound.kind).in_(INBOUND),
+                    # A call that reached the person is a conversation (`log … call --outcome connected`).
+                    and_(col(inbound.kind) == "call", col(inbound.data)["outcome"].as_string() == CONNECTED),
+                ),
+            )
             .correlate(Lead)
             .scalar_subquery(),
             -1,
@@ -286,21 +385,27 @@ class StaleFinder:
     def _no_response_where(self):
         attempts = (
             select(func.count())
-            .where(Activity.lead_id == Lead.id, Activity.kind.in_(OUTREACH), _ts(Activity.at) > self._answered())
+            .where(
+                col(Activity.lead_id) == col(Lead.id),
+                col(Activity.kind).in_(OUTREACH),
+                _ts(col(Activity.at)) > self._answered(),
+            )
             .correlate(Lead)
             .scalar_subquery()
         )
-        return attempts >= self.limits.no_response_attempts
+        return and_(attempts >= self.limits.no_response_attempts, ~self._planned_ahead())
 
     def _no_response_query(self, scope):
         return (
             # name and stage_id depend on the grouped primary key, which PostgreSQL accepts too.
-            select(Lead.id, Lead.name, Lead.stage_id, func.count(), func.min(_ts(Activity.at)))
-            .join(Activity, Activity.lead_id == Lead.id)
+            select(col(Lead.id), col(Lead.name), col(Lead.stage_id), func.count(), func.min(_ts(col(Activity.at))))
+            .join(Activity, col(Activity.lead_id) == col(Lead.id))
             # Planned actions are `task` rows, so outreach kinds are always done; leaving `done` out
             # lets the planner walk each open lead's activities by (lead_id, at).
-            .where(*scope, Activity.kind.in_(OUTREACH), _ts(Activity.at) > self._answered())
-            .group_by(Lead.id)
+            .where(
+                *scope, col(Activity.kind).in_(OUTREACH), _ts(Activity.at) > self._answered(), ~self._planned_ahead()
+            )
+            .group_by(col(Lead.id))
             .having(func.count() >= self.limits.no_response_attempts)
         )
 
@@ -312,11 +417,17 @@ class StaleFinder:
         ]
 
     def _disqualified_where(self):
-        return or_(Lead.budget == "no", Lead.authority == "no")
+        return or_(col(Lead.budget) == "no", col(Lead.authority) == "no")
 
     def _disqualified_query(self, scope):
         return select(
-            Lead.id, Lead.name, Lead.stage_id, Lead.budget, Lead.budget_note, Lead.authority, Lead.authority_note
+            col(Lead.id),
+            col(Lead.name),
+            col(Lead.stage_id),
+            col(Lead.budget),
+            col(Lead.budget_note),
+            col(Lead.authority),
+            col(Lead.authority_note),
         ).where(*scope, self._disqualified_where())
 
     def _disqualified(self, row) -> list[str]:
@@ -332,10 +443,12 @@ class StaleFinder:
         return reasons
 
     def _not_audience_where(self):
-        return and_(Lead.nurture_since.is_not(None), self._over(_ts(Lead.nurture_since), self.limits.nurture_max_days))
+        return and_(
+            col(Lead.nurture_since).is_not(None), self._over(_ts(col(Lead.nurture_since)), self.limits.nurture_max_days)
+        )
 
     def _not_audience_query(self, scope):
-        return select(Lead.id, Lead.name, Lead.stage_id, _ts(Lead.nurture_since)).where(
+        return select(col(Lead.id), col(Lead.name), col(Lead.stage_id), _ts(col(Lead.nurture_since))).where(
             *scope, self._not_audience_where()
         )
 
@@ -374,21 +487,27 @@ def won_stage_averages(session: Session, sample: int | None = None) -> dict[int,
     leads were ever won. A `created`, `stage_change` or `reopened` row enters a
     stage, the lead's next `stage_change`, `won` or `lost` row leaves it.
     """
-    recent = select(Lead.id).where(Lead.status == "won").order_by(Lead.id.desc()).limit(sample or WON_SAMPLE).subquery()
-    at = _ts(Activity.at)
-    order = (at, Activity.id)
+    recent = (
+        select(col(Lead.id))
+        .where(col(Lead.status) == "won")
+        .order_by(col(Lead.id).desc())
+        .limit(sample or WON_SAMPLE)
+        .subquery()
+    )
+    at = _ts(col(Activity.at))
+    order = (at, col(Activity.id))
     steps = (
         select(
-            Activity.lead_id,
-            Activity.kind,
-            Activity.to_stage_id,
+            col(Activity.lead_id),
+            col(Activity.kind),
+            col(Activity.to_stage_id),
             at.label("entered"),
-            func.lead(at).over(partition_by=Activity.lead_id, order_by=order).label("left"),
-            func.lead(Activity.kind).over(partition_by=Activity.lead_id, order_by=order).label("next_kind"),
+            func.lead(at).over(partition_by=col(Activity.lead_id), order_by=order).label("left"),
+            func.lead(col(Activity.kind)).over(partition_by=col(Activity.lead_id), order_by=order).label("next_kind"),
         )
         .select_from(recent)
-        .join(Activity, Activity.lead_id == recent.c.id)
-        .where(Activity.kind.in_(STAGE_ENTRIES + STAGE_EXITS))
+        .join(Activity, col(Activity.lead_id) == recent.c.id)
+        .where(col(Activity.kind).in_(STAGE_ENTRIES + STAGE_EXITS))
         .subquery()
     )
     query = (

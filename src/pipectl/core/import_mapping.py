@@ -7,6 +7,7 @@ wins and the other is kept as a custom field, as every unmapped column is.
 """
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from pipectl.contract import FIELD_PREFIX, FIELDS, STORED_ONLY
@@ -29,10 +30,16 @@ def _lead_aliases() -> dict[str, tuple[str, ...]]:
         if spec.key == "name":
             aliases["first_name"] = ("firstname", "givenname")
             aliases["last_name"] = ("lastname", "surname", "familyname")
+        if spec.key == "closed_at":
+            # Pipedrive gives the close as two columns, one per outcome; the row's status picks one.
+            aliases["won_at"] = ("wontime", "dealwontime", "wondate", "datewon")
+            aliases["lost_at"] = ("losttime", "deallosttime", "lostdate", "datelost")
     aliases["bant"] = ("bant",)
     return aliases
 
 
+# The close date of one outcome only (`won_at`: Pipedrive's "Deal - Won time").
+OUTCOME_DATES = ("won_at", "lost_at")
 # Field → the header spellings that mean it, best first (normalised: lowercase letters and digits).
 LEAD_ALIASES: dict[str, tuple[str, ...]] = _lead_aliases()
 ACTIVITY_ALIASES: dict[str, tuple[str, ...]] = {
@@ -87,7 +94,9 @@ def parse_pairs(pairs: list[str], option: str) -> list[tuple[str, str]]:
     return parsed
 
 
-def build_mapping(headers: list[str], *, what: str = "leads", maps: list[str] = (), ignore: list[str] = ()) -> Mapping:
+def build_mapping(
+    headers: list[str], *, what: str = "leads", maps: Sequence[str] = (), ignore: Sequence[str] = ()
+) -> Mapping:
     """Map the file's headers to fields: `--map` first, then recognised names, the rest custom."""
     aliases = LEAD_ALIASES if what == "leads" else ACTIVITY_ALIASES
     by_normal: dict[str, str] = {}
@@ -122,10 +131,10 @@ def build_mapping(headers: list[str], *, what: str = "leads", maps: list[str] = 
         if target in mapping.fields:
             continue
         for spelling in spellings:
-            column = by_normal.get(spelling)
-            if column is not None and column not in taken:
-                mapping.fields[target] = column
-                taken.add(column)
+            found = by_normal.get(spelling)
+            if found is not None and found not in taken:
+                mapping.fields[target] = found
+                taken.add(found)
                 break
     if what == "leads" and "name" in mapping.fields:
         # A full name column wins; first/last name columns then stay custom fields.
@@ -158,6 +167,8 @@ def _field_named(target: str, aliases: dict[str, tuple[str, ...]]) -> str:
 # Stage and status values other CRMs use for outcomes.
 WON_WORDS = {"won", "closedwon", "dealwon", "win"}
 LOST_WORDS = {"lost", "closedlost", "deallost", "lostlead", "junklead", "junk", "disqualified", "unqualified"}
+# The ones that say only the outcome; the others ("Junk Lead") are kept as a custom field.
+PLAIN_OUTCOMES = {"won", "closedwon", "dealwon", "win", "lost", "closedlost", "deallost"}
 
 
 def outcome_of(text: str) -> str | None:
@@ -168,6 +179,10 @@ def outcome_of(text: str) -> str | None:
     if word in LOST_WORDS:
         return "lost"
     return None
+
+
+def plain_outcome(text: str) -> bool:
+    return normalise_header(text) in PLAIN_OUTCOMES
 
 
 def parse_stage_map(pairs: list[str]) -> dict[str, str]:

@@ -2,16 +2,16 @@
 
 Each problem names the row, the column and what is wrong with it, so a
 person can fix the spreadsheet. Values are read the way pipectl reads what
-people type: amounts through `pipectl.money`, dates ISO first then through
-dateutil ("15 Apr, 2021 00:02:00"). A CSV cell that pipectl neutralised against
-formulas (`'=SUM(A1)`) is read back by the contract's `unneutralise` before it gets here.
+people type: amounts through `pipectl.money`, dates through `pipectl.dates`
+(ISO, and spreadsheet forms such as "15 Apr, 2021 00:02:00"). A CSV cell that pipectl neutralised
+against formulas (`'=SUM(A1)`) is read back by the contract's `unneutralise` before it gets here.
 """
 
 import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -22,18 +22,17 @@ from pipectl.contract import (
     DATA_POINTS,
     FIELD_KEY,
     FIELDS,
-    STATUSES,
     STORED_ONLY,
     check,
     split_tags,
     tidy_text,
 )
-from pipectl.core.kinds import LOGGABLE, SYSTEM
-from pipectl.core.import_mapping import Mapping, custom_key, outcome_of
+from pipectl.core.import_mapping import OUTCOME_DATES, Mapping, custom_key
+from pipectl.core.import_outcomes import stage_of, status_of
 from pipectl.core.leads import LeadFields
+from pipectl.dates import parse_date
 from pipectl.errors import UsageError
-from pipectl.folding import fold
-from pipectl.money import parse_amount
+from pipectl.money import cents_from_number, parse_amount
 
 # The dates of a lead a file may give (the contract's instants, and `archived_at` for a restore).
 LEAD_DATES = tuple(spec.key for spec in FIELDS + STORED_ONLY if spec.kind == "instant" and spec.key != "nurture_since")
@@ -85,24 +84,17 @@ def cell(cells: dict, column: str | None):
 
 
 def parse_when(text, column: str, now: datetime) -> datetime | None:
-    """A date or date-time from a file; ISO first (with its offset), then common spreadsheet forms."""
+    """A date or date-time from a file, read as pipectl reads every date (`pipectl.dates`)."""
     if text is None:
         return None
-    raw = str(text).strip()
+    if isinstance(text, datetime):
+        return parse_date(text.isoformat(), now)
     try:
-        moment = datetime.fromisoformat(raw)
-    except ValueError:
-        from dateutil import parser
-
-        try:
-            moment = parser.parse(raw)
-        except (ValueError, OverflowError):
-            raise Problem(column, f"cannot read the date {raw!r}") from None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone().replace(tzinfo=None)
-    if not 1900 <= moment.year <= 2999:
-        raise Problem(column, f"the date {raw!r} is out of range")
-    return moment.replace(microsecond=0) if moment.microsecond else moment
+        return parse_date(str(text).strip(), now)
+    except UsageError as error:
+        # One clause per cell: the problem and any setting that settles it, not the list of forms.
+        reason = str(error).split("; ")[0].rstrip(".")
+        raise Problem(column, reason[0].lower() + reason[1:]) from None
 
 
 DATES_REMEMBERED = 10_000
@@ -121,7 +113,7 @@ def _remembered_when(text, column: str, context: "LeadContext") -> datetime | No
         if len(context.dates) >= DATES_REMEMBERED:
             context.dates.clear()
         context.dates[text] = known
-    if type(known) is str:
+    if isinstance(known, str):
         raise Problem(column, known)
     return known
 
@@ -131,22 +123,13 @@ def parse_cents(value, column: str) -> int | None:
         return None
     if isinstance(value, bool):
         raise Problem(column, f"{value!r} is not an amount")
-    if isinstance(value, int | float):
-        try:
-            cents = Decimal(str(value)) * 100
-        except InvalidOperation:
-            raise Problem(column, f"{value!r} is not an amount") from None
-        if cents != cents.to_integral_value() or cents < 0:
-            raise Problem(column, f"{value!r} is not an amount in whole cents")
-        return int(cents)
-    text = str(value)
-    plain = _PLAIN_AMOUNT.match(text)
+    plain = None if isinstance(value, int | float) else _PLAIN_AMOUNT.match(str(value))
     if plain:
         # What `parse_amount` gives for digits with at most two decimals (as every export writes
         # amounts), without its separators and currency rules: most of an import's amounts.
         return int(plain["units"]) * 100 + int((plain["cents"] or "").ljust(2, "0"))
     try:
-        return parse_amount(text)
+        return cents_from_number(value) if isinstance(value, int | float) else parse_amount(str(value))
     except UsageError as error:
         raise Problem(column, _short(error)) from None
 
@@ -174,7 +157,7 @@ def parse_int(value, column: str, low: int = 0, high: int | None = None) -> int 
 
 # … and the numbers, each by its kind: (key, model key, reader).
 NUMBERS = tuple(
-    (spec.key, spec.stored, parse_cents if spec.kind == "money" else parse_int)
+    (spec.key, str(spec.stored), parse_cents if spec.kind == "money" else parse_int)
     for spec in DATA_POINTS
     if spec.python_type is int
 )
@@ -193,11 +176,13 @@ def parse_bool(value, column: str) -> bool | None:
 
 @dataclass
 class LeadContext:
-    """What reading lead rows needs: the mapping, the stage map and the time."""
+    """What reading lead rows needs: the mapping, the stage map, the time, and the user's fallbacks."""
 
     mapping: Mapping
     stage_map: dict[str, str]
     now: datetime
+    default_created: datetime | None = None  # `--default-created`: for empty created cells
+    name_from: str | None = None  # `--name-from`: the column that names a row without a name
     # Date text already read in this import → its datetime, or the problem's text (files repeat dates).
     dates: dict = field(default_factory=dict)
 
@@ -222,7 +207,12 @@ def lead_row(number: int, cells: dict, context: LeadContext) -> tuple[LeadRow | 
 
     name = get("name")
     if name is None and ("first_name" in columns or "last_name" in columns):
-        name = " ".join(str(part).strip() for part in (get("first_name"), get("last_name")) if part)
+        name = " ".join(str(part).strip() for part in (get("first_name"), get("last_name")) if part) or None
+    if name is None and context.name_from is not None:
+        ident = cell(cells, context.name_from)
+        if ident is not None:
+            # "Deal ID 4563", not "4563": a name of digits alone would read as a lead id on the command line.
+            name = f"{context.name_from} {str(ident).strip()}"
     given = {"name": str(name) if name is not None else None}
     for key in TEXT:
         value = get(key)
@@ -238,37 +228,54 @@ def lead_row(number: int, cells: dict, context: LeadContext) -> tuple[LeadRow | 
                 key = str(detail["loc"][0]) if detail["loc"] else "value"
                 key = _KEY_OF.get(key, key)
                 column = columns.get(key, key)
-                problems.append(Problem(column, detail["msg"].removeprefix("Value error, ")))
+                text = detail["msg"].removeprefix("Value error, ")
+                problems.append(Problem(column, _nameless(context) if key == "name" and name is None else text))
             fields = None
     if fields is not None and not fields["name"]:
-        problems.append(Problem(columns.get("name", "name"), "a lead needs a name"))
+        problems.append(Problem(columns.get("name", "name"), _nameless(context)))
     dates = dict.fromkeys(LEAD_DATES)
     for key in LEAD_DATES:
         if key in columns:
             dates[key] = attempt(_remembered_when, get(key), columns[key], context)
     score_field = BY_KEY["score"]
     score = attempt(parse_int, get("score"), columns.get("score", "score"), score_field.minimum, score_field.maximum)
-    status, lost_reason, custom = _status(get("status"), columns.get("status"), get("lost_reason"))
-    stage = get("stage")
-    if stage is not None:
-        stage = str(stage).strip()
-        mapped = context.stage_map.get(stage.lower(), stage)
-        if outcome_of(mapped):
-            status = status if status in ("won", "lost") else outcome_of(mapped)
-            if status == "lost" and lost_reason is None:
-                lost_reason = stage  # "Closed Lost": the best reason the file gives
-            stage = None
-        else:
-            stage = mapped
+    status, lost_reason, custom = status_of(get("status"), columns.get("status"), _text(get("lost_reason")))
+    stage, stage_outcome, stage_word = stage_of(get("stage"), context.stage_map)
+    if stage_outcome:
+        status = status if status in ("won", "lost") else stage_outcome
+        if stage_word:  # "Junk Lead" says more than "lost": kept, but never as the lost reason
+            custom.setdefault(custom_key(columns["stage"]), stage_word)
+    outcome_dates = {}
+    for key in OUTCOME_DATES:  # Pipedrive's "Won time" and "Lost time"
+        if key in columns:
+            outcome_dates[key] = attempt(_remembered_when, get(key), columns[key], context)
+    if get("status") is None and not stage_outcome:
+        status = "won" if outcome_dates.get("won_at") else "lost" if outcome_dates.get("lost_at") else status
     bant = attempt(_bant, get, columns)
     custom.update(attempt(_custom, cells, context.mapping, get("fields")) or {})
     if dates["created_at"] and dates["created_at"] > context.now:
         problems.append(Problem(columns["created_at"], f"{dates['created_at']:%Y-%m-%d} is in the future"))
+    if "created_at" in columns and get("created_at") is None:
+        if context.default_created is not None:
+            dates["created_at"] = context.default_created
+        else:
+            problems.append(
+                Problem(
+                    columns["created_at"],
+                    "the created date is empty; fill it in, or give such rows a date with --default-created DATE",
+                )
+            )
+    created = dates["created_at"] or context.default_created or context.now
+    closed = dates["closed_at"] or outcome_dates.get(f"{status}_at")
+    if status in ("won", "lost") and closed is not None and closed < created:
+        if closed.date() < created.date():
+            column = columns.get("closed_at") or columns.get(f"{status}_at", "closed_at")
+            problems.append(Problem(column, f"closed on {closed:%Y-%m-%d}, before it was created ({created:%Y-%m-%d})"))
+        else:
+            closed = created  # a close date without a time, on the day it was created
     if problems or fields is None:
         return None, problems
-    created = dates["created_at"] or context.now
-    closed = dates["closed_at"]
-    if status == "open" and closed is not None:
+    if status == "open" and closed is not None and "closed_at" in columns:
         # An open deal's closing date is the expected one: keep it as a data point, not an outcome.
         custom[custom_key(columns["closed_at"])] = closed.date().isoformat()
         closed = None
@@ -289,7 +296,7 @@ def lead_row(number: int, cells: dict, context: LeadContext) -> tuple[LeadRow | 
         nurture_since=None,
         **bant,
     )
-    file_id = get("id")
+    file_id: Any = get("id")  # any JSON value, or a CSV cell
     return LeadRow(
         number=number,
         file_id=int(file_id) if isinstance(file_id, int) or str(file_id or "").isdigit() else None,
@@ -302,9 +309,15 @@ def lead_row(number: int, cells: dict, context: LeadContext) -> tuple[LeadRow | 
     ), []
 
 
+def _nameless(context: LeadContext) -> str:
+    if context.name_from is not None:
+        return f"a lead needs a name, and the {context.name_from} cell is empty too"
+    return "a lead needs a name (name such rows by an id column with --name-from COLUMN)"
+
+
 _KEY_OF = {spec.stored: spec.key for spec in DATA_POINTS}  # `value_cents` → `value`
 # (model key, contract field, whether it is a number) for each data point, in the model's order.
-_DATA_POINTS = tuple((spec.stored, spec, spec.python_type is int) for spec in DATA_POINTS)
+_DATA_POINTS = tuple((str(spec.stored), spec, spec.python_type is int) for spec in DATA_POINTS)
 
 
 def _valid_fields(given: dict) -> dict | None:
@@ -314,7 +327,7 @@ def _valid_fields(given: dict) -> dict | None:
     as the model does; anything else, or any value the rules refuse, gives None, and the caller goes
     through the model itself, for its exact messages.
     """
-    values = {}
+    values: dict[str, Any] = {}
     for key, spec, number in _DATA_POINTS:
         value = given[key]
         if value is None:
@@ -338,22 +351,6 @@ def _text(value) -> str | None:
     return None if value is None else str(value).strip() or None
 
 
-def _status(value, column: str | None, lost_reason) -> tuple[str, str | None, dict]:
-    """The lead's status; a CRM's own status word that is not an outcome stays as a custom field."""
-    reason = _text(lost_reason)
-    if value is None:
-        return "open", reason, {}
-    word = str(value).strip()
-    if word.lower() in STATUSES:
-        return word.lower(), reason, {}
-    outcome = outcome_of(word)
-    if outcome == "lost" and word.lower() not in ("lost", "closed lost"):
-        reason = reason or word
-    if outcome:
-        return outcome, reason, {}
-    return "open", reason, {custom_key(column or "status"): word}
-
-
 def _by_field(cells: dict, columns: dict) -> dict:
     """{field: its cell} for the mapped fields, an empty cell as None (`cell` for all of them at once)."""
     get = cells.get
@@ -364,7 +361,7 @@ def _by_field(cells: dict, columns: dict) -> dict:
 
 
 def _bant(get, columns: dict) -> dict:
-    values = {}
+    values: dict[str, str | None] = {}
     block = get("bant")
     if isinstance(block, str):
         try:
@@ -373,7 +370,8 @@ def _bant(get, columns: dict) -> dict:
             raise Problem(columns["bant"], "is not a JSON object") from None
     block = block if isinstance(block, dict) else {}
     for name in BANT_CRITERIA:
-        inner = block.get(name) if isinstance(block.get(name), dict) else {}
+        inner = block.get(name)
+        inner = inner if isinstance(inner, dict) else {}
         answer = get(name)
         answer = answer if answer is not None else inner.get("status")
         word = ANSWER_WORDS.get(str(answer or "").strip().lower())
@@ -395,7 +393,8 @@ def _custom(cells: dict, mapping: Mapping, fields_object) -> dict[str, str]:
     if isinstance(fields_object, dict):
         for key, value in fields_object.items():
             if value not in (None, ""):
-                custom[str(key)] = str(value)
+                # A list or an object is kept as JSON text (not Python's repr), so export gives it back.
+                custom[str(key)] = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     for column, key in mapping.custom.items():
         value = cell(cells, column)
         if value is None:
@@ -405,71 +404,3 @@ def _custom(cells: dict, mapping: Mapping, fields_object) -> dict[str, str]:
         custom[key] = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
         custom[key] = custom[key].strip()
     return custom
-
-
-ACTIVITY_KINDS = LOGGABLE + SYSTEM
-
-
-def activity_row(
-    number: int,
-    cells: dict,
-    mapping: Mapping,
-    now: datetime,
-) -> tuple[ActivityRow | None, list[Problem]]:
-    """One record as an activity (lead by id or email, kind, time, note), or its problems."""
-    columns = mapping.fields
-    problems = Problems()
-    attempt = problems.attempt
-
-    def get(name: str):
-        return cell(cells, columns.get(name))
-
-    kind = "_".join(str(get("kind") or "").strip().lower().replace("-", " ").split())
-    if kind not in ACTIVITY_KINDS:
-        problems.append(
-            Problem(
-                columns.get("kind", "kind"),
-                f"{get('kind')!r} is not an activity kind" if kind else "an activity needs a kind",
-            )
-        )
-    at = attempt(parse_when, get("at"), columns.get("at", "at"), now)
-    if at is None and not problems:
-        problems.append(Problem(columns.get("at", "at"), "an activity needs a time"))
-    due = attempt(parse_when, get("due"), columns.get("due", "due"), now)
-    done = attempt(parse_bool, get("done"), columns.get("done", "done"))
-    lead_id = attempt(parse_int, get("lead_id"), columns.get("lead_id", "lead_id"), 1)
-    lead_ref = get("lead")
-    email = get("lead_email")
-    if lead_ref is not None and lead_id is None and email is None:
-        text = str(lead_ref).strip().lstrip("#")
-        lead_id, email = (int(text), None) if text.isdigit() else (None, text)
-    if lead_id is None and email is None:
-        problems.append(Problem(columns.get("lead_id", "lead_id"), "name the lead by lead_id or lead_email"))
-    data = get("data")
-    if isinstance(data, str):
-        try:
-            data = json.loads(data)
-        except ValueError:
-            problems.append(Problem(columns["data"], "is not JSON"))
-    if problems:
-        return None, problems
-    note = get("note")
-    values = {
-        "kind": kind,
-        "at": at,
-        "note": None if note is None else str(note),
-        "due": due,
-        "done": done if done is not None else not (kind == "task" and due is not None),
-        "data": data,
-        "recorded_at": now,
-    }
-    file_id = get("id")
-    return ActivityRow(
-        number=number,
-        file_id=int(file_id) if str(file_id or "").isdigit() else None,
-        lead_id=lead_id,
-        lead_email=fold(str(email).strip()) if email else None,
-        values=values,
-        from_stage=_text(get("from_stage")),
-        to_stage=_text(get("to_stage")),
-    ), []

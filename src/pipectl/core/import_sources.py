@@ -12,9 +12,10 @@ import csv
 import io
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pipectl.errors import PipectlError, UsageError
 
@@ -25,7 +26,7 @@ EXTENSIONS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".json": "json", ".js
 
 @dataclass
 class Record:
-    """One row of the file: its number, its kind (`lead` or `activity`) and its cells by column."""
+    """One row of the file: its number, its kind (`lead`, `activity`, `settings` or none) and its cells."""
 
     number: int
     kind: str
@@ -43,7 +44,7 @@ class Source:
     records: Iterator[Record]
     warnings: list[str] = field(default_factory=list)
     size: int | None = None  # bytes, when known (for the progress bar)
-    position: callable = lambda: 0  # bytes read so far
+    position: Callable[[], int] = lambda: 0  # bytes read so far
 
 
 class _Prefixed(io.RawIOBase):
@@ -80,9 +81,13 @@ def open_source(path: str, fmt: str | None = None) -> Source:
             raise BadFile(
                 f"There is no file {path!r}; give the path of a CSV, JSON or JSON Lines file, or - for stdin."
             )
-        raw, name, size = open(file, "rb"), str(file), file.stat().st_size
+        try:
+            # Not a `with`: the file stays open while the records stream out of it, and goes with them.
+            raw, name, size = open(file, "rb"), str(file), file.stat().st_size  # noqa: SIM115
+        except OSError as error:
+            raise BadFile(f"Cannot read {path}: {error.strerror or error}.") from None
     sample = raw.read(SAMPLE_BYTES)
-    stream = io.BufferedReader(_Prefixed(sample, raw), buffer_size=SAMPLE_BYTES)
+    stream: io.BufferedReader[Any] = io.BufferedReader(_Prefixed(sample, raw), buffer_size=SAMPLE_BYTES)
     fmt = fmt or _format_of(path, sample)
     if fmt not in FORMATS:
         raise UsageError(f"--format is one of {', '.join(FORMATS)}, not {fmt!r}.")
@@ -104,11 +109,30 @@ def open_source(path: str, fmt: str | None = None) -> Source:
         format=fmt,
         encoding=encoding,
         headers=headers,
-        records=records,
+        records=_readable(records, name),
         warnings=warnings,
         size=size,
         position=position,
     )
+
+
+def _readable(records: Iterator[Record], name: str) -> Iterator[Record]:
+    """The records, with a file that turns out unreadable half-way refused in words, not a traceback."""
+    try:
+        yield from records
+    except UnicodeDecodeError as error:
+        # From a path the whole file is checked up front; stdin can only be sampled (its first 64 KB).
+        where = " after the first 64 KB" if name == "stdin" else ""
+        raise BadFile(
+            f"{name} is not valid UTF-8{where} ({error.reason}); convert it to UTF-8, "
+            "or save it to a file and import the file."
+        ) from None
+    except RecursionError:
+        raise BadFile(
+            f"{name} is nested too deeply (lists or objects hundreds of levels down); pipectl reads flat records."
+        ) from None
+    except OSError as error:
+        raise BadFile(f"Cannot read {name}: {error.strerror or error}.") from None
 
 
 def _format_of(path: str, sample: bytes) -> str:
@@ -182,7 +206,8 @@ def _csv_records(text: io.TextIOBase, sample: str) -> tuple[list[str], Iterator[
                 number += 1
                 if not any(cell.strip() for cell in cells):
                     continue
-                yield Record(number, "", dict(zip(headers, cells)))
+                # A short row leaves its last columns out; cells past the header are dropped.
+                yield Record(number, "", dict(zip(headers, cells, strict=False)))
         except csv.Error as error:
             raise BadFile(f"Row {number + 1}: the CSV is malformed ({error}).") from None
 
@@ -193,7 +218,7 @@ def _typed(item: dict, number: int) -> Record:
     if not isinstance(item, dict):
         raise BadFile(f"Row {number}: expected a JSON object, found {type(item).__name__}.")
     kind = item.get("type")
-    if kind in ("lead", "activity"):
+    if kind in ("lead", "activity", "settings"):
         item = {key: value for key, value in item.items() if key != "type"}
         return Record(number, kind, item)
     return Record(number, "", item)
@@ -216,6 +241,8 @@ def _json_records(text: io.TextIOBase) -> Iterator[Record]:
     except ValueError as error:
         raise BadFile(f"The file is not valid JSON ({error}).") from None
     if isinstance(document, dict) and ({"leads", "activities"} & document.keys()):
+        if isinstance(document.get("settings"), dict):
+            yield Record(1, "settings", document["settings"])
         for kind, key in (("lead", "leads"), ("activity", "activities")):
             for number, item in enumerate(document.get(key) or [], start=1):
                 record = _typed(item, number)

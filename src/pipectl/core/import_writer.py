@@ -15,7 +15,7 @@ from datetime import datetime
 from operator import itemgetter
 
 from sqlalchemy import delete, func, insert, select, tuple_, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from pipectl.contract import DATA_POINTS
 from pipectl.core.import_rows import ActivityRow, LeadRow
@@ -29,7 +29,7 @@ LEADS = Lead.__table__
 ACTIVITIES = Activity.__table__
 DUPLICATE_MODES = ("error", "skip", "update")
 # What `--on-duplicate update` overwrites: the data points a file gives (by `leads` column).
-UPDATABLE = tuple(spec.stored for spec in DATA_POINTS)
+UPDATABLE = tuple(str(spec.stored) for spec in DATA_POINTS)  # every data point has a column
 # An imported lead's history (created, won/lost, next action): its columns, and the data it is marked
 # with, as SQLAlchemy's JSON type writes it on SQLite.
 HISTORY_COLUMNS = (
@@ -58,6 +58,7 @@ class Counts:
     skipped: int = 0
     activities: int = 0
     activities_skipped: int = 0
+    unknown_paths: int = 0  # closed leads without the stage they closed from
     duplicates: list[tuple[int, str]] = field(default_factory=list)  # (row, what it duplicates)
 
 
@@ -74,7 +75,7 @@ class Writer:
         # File lead id → its id here, for the activities of an `--what all` file (none: a skipped duplicate).
         self.id_map: dict[int, int] = {}
         self.stage_ids: dict[str, int] = {
-            fold(name): stage_id for stage_id, name in session.execute(select(Stage.id, Stage.name))
+            fold(name): stage_id for stage_id, name in session.execute(select(col(Stage.id), col(Stage.name)))
         }
         # Into an empty SQLite pipeline (not updating), the only leads a row can duplicate are the ones
         # this import inserted: mark the hashes of their folded email and (name, company) in a bitmap of
@@ -104,9 +105,9 @@ class Writer:
         seen_email: dict[str, int] = {}
         seen_pair: dict[tuple[str, str], int] = {}
         used_ids = self._taken_ids(rows)
-        for row, row_keys in zip(rows, keys):
+        for row, row_keys in zip(rows, keys, strict=True):
             email = row_keys["email_key"] or ""
-            pair = (row_keys["name_key"], row_keys["company_key"] or "")
+            pair = (row_keys["name_key"] or "", row_keys["company_key"] or "")
             earlier = seen_email.get(email) if email else None
             if earlier is None and pair[1]:
                 earlier = seen_pair.get(pair)
@@ -132,6 +133,7 @@ class Writer:
                     fresh[earlier] = _merged(fresh[earlier], row)
                     fresh_keys[earlier] = lead_keys(fresh[earlier].values)
                 else:
+                    assert existing is not None  # no earlier row, so a lead already there
                     updates.append((existing, row))
                 continue
             if row.file_id is not None and self.keep_lead_ids and row.file_id in used_ids:
@@ -164,10 +166,10 @@ class Writer:
                 seen[bit >> 3] |= 1 << (bit & 7)
 
     def _existing(self, rows: list[LeadRow], keys: list[dict]) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
-        emails = {row_keys["email_key"] for row, row_keys in zip(rows, keys) if row.values["email"]}
+        emails = {row_keys["email_key"] for row, row_keys in zip(rows, keys, strict=True) if row.values["email"]}
         pairs = {
             (row_keys["name_key"], row_keys["company_key"])
-            for row, row_keys in zip(rows, keys)
+            for row, row_keys in zip(rows, keys, strict=True)
             if row.values["company"]
         }
         by_email: dict[str, int] = {}
@@ -196,6 +198,8 @@ class Writer:
         return by_email, by_pair
 
     def _seen(self, key) -> bool:
+        """Whether `key` may be one this import inserted (its bit is set: `_note_inserted`)."""
+        assert self.inserted is not None
         bit = hash(key) & SEEN_MASK
         return bool(self.inserted[bit >> 3] & (1 << (bit & 7)))
 
@@ -214,7 +218,7 @@ class Writer:
         keep = self.keep_lead_ids and all(row.file_id is not None for row in rows)
         if not keep:
             self.keep_lead_ids = False  # new ids from here on: later file ids would not line up
-        ids = [row.file_id for row in rows] if keep else self._allocate(LEADS, len(rows))
+        ids = [row.file_id for row in rows if row.file_id is not None] if keep else self._allocate(LEADS, len(rows))
         # Each lead straight to a tuple of its columns (no dict per row): the rows share their keys.
         names = list(rows[0].values)
         pick = itemgetter(*names)
@@ -222,7 +226,7 @@ class Writer:
         seconds = self._seconds
         stages = [stage_ids[fold(row.stage)] if row.stage else default_stage_id for row in rows]
         parameters = []
-        for row, row_keys, lead_id, stage_id in zip(rows, keys, ids, stages):
+        for row, row_keys, lead_id, stage_id in zip(rows, keys, ids, stages, strict=True):
             values = list(pick(row.values))
             for index in instants:
                 values[index] = seconds(values[index])
@@ -232,22 +236,24 @@ class Writer:
         # Ids chosen up front make this a plain executemany: RETURNING in parameter order would make
         # SQLAlchemy fall back to one INSERT per row on SQLite.
         self._execute_many(LEADS, names + list(keys[0]) + ["id", "stage_id"], parameters)
-        tags = [(lead_id, tag) for row, lead_id in zip(rows, ids) for tag in row.tags]
+        tags = [(lead_id, tag) for row, lead_id in zip(rows, ids, strict=True) for tag in row.tags]
         if tags:
             self._execute_many(LeadTag.__table__, ["lead_id", "tag"], tags)
-        fields = [(lead_id, key, value) for row, lead_id in zip(rows, ids) for key, value in row.custom.items()]
+        fields = [
+            (lead_id, key, value) for row, lead_id in zip(rows, ids, strict=True) for key, value in row.custom.items()
+        ]
         if fields:
             self._execute_many(LeadField.__table__, ["lead_id", "key", "value"], fields)
         if self.history:
             self._insert_history(rows, ids, stages)
         else:
-            for row, lead_id in zip(rows, ids):
+            for row, lead_id in zip(rows, ids, strict=True):
                 if row.file_id is not None:
                     self.id_map[row.file_id] = lead_id  # an `--what all` file: its activities follow
         self.counts.added += len(rows)
         # Open leads are scored before the commit, like after any other change; a closed lead keeps
         # the score the file gives it (a restore stays faithful).
-        mark(self.session, [lead_id for lead_id, row in zip(ids, rows) if row.values["status"] == "open"])
+        mark(self.session, [lead_id for lead_id, row in zip(ids, rows, strict=True) if row.values["status"] == "open"])
         return ids
 
     def _execute_many(self, table, columns: list[str], parameters: list) -> None:
@@ -290,13 +296,19 @@ class Writer:
         now = seconds(self.now)
         sqlite = self.session.get_bind().dialect.name == "sqlite"
         imported = IMPORTED_JSON if sqlite else IMPORTED
-        history = []
-        for row, lead_id, stage_id in zip(rows, ids, stages):
+        history: list[tuple] = []
+        for row, lead_id, stage_id in zip(rows, ids, stages, strict=True):
             values = row.values
-            history.append(
-                (lead_id, "created", seconds(values["created_at"]), None, None, True, None, stage_id, imported, now)
-            )
             status = values["status"]
+            # A closed lead whose row gives no stage has an unknown path: its history names no stage (the
+            # lead is filed under the default one only so that `reopen` has somewhere to put it), and the
+            # stage figures of `metrics` leave it out instead of counting it in the first stage.
+            unknown_path = row.stage is None and status in ("won", "lost")
+            self.counts.unknown_paths += unknown_path
+            to_stage = None if unknown_path else stage_id
+            history.append(
+                (lead_id, "created", seconds(values["created_at"]), None, None, True, None, to_stage, imported, now)
+            )
             if status in ("won", "lost"):
                 history.append(
                     (
@@ -307,7 +319,7 @@ class Writer:
                         None,
                         True,
                         None,
-                        stage_id,
+                        to_stage,
                         imported,
                         now,
                     )
@@ -330,7 +342,9 @@ class Writer:
         if sqlite:
             self._execute_many(ACTIVITIES, list(HISTORY_COLUMNS), history)
         else:
-            self.session.execute(insert(ACTIVITIES), [dict(zip(HISTORY_COLUMNS, entry)) for entry in history])
+            self.session.execute(
+                insert(ACTIVITIES), [dict(zip(HISTORY_COLUMNS, entry, strict=True)) for entry in history]
+            )
 
     def _seconds(self, value):
         """A datetime as the epoch seconds `Timestamp` stores (others as they are), remembering the last
@@ -380,7 +394,9 @@ class Writer:
                 self.session.execute(insert(LeadTag.__table__), [{"lead_id": lead_id, "tag": t} for t in row.tags])
             if row.custom:
                 keys = list(row.custom)
-                self.session.execute(delete(LeadField).where(LeadField.lead_id == lead_id, LeadField.key.in_(keys)))
+                self.session.execute(
+                    delete(LeadField).where(col(LeadField.lead_id) == lead_id, col(LeadField.key).in_(keys))
+                )
                 self.session.execute(
                     insert(LeadField.__table__),
                     [{"lead_id": lead_id, "key": key, "value": value} for key, value in row.custom.items()],
@@ -427,7 +443,7 @@ class Writer:
                 problems.append((row.number, "lead_id", f"there is no lead #{lead_id}"))
                 continue
             elif lead_id is None:
-                lead_id = by_email.get(row.lead_email)
+                lead_id = by_email.get(row.lead_email) if row.lead_email is not None else None
                 if lead_id is None:
                     problems.append((row.number, "lead_email", f"no lead has the email {row.lead_email}"))
                     continue

@@ -10,6 +10,10 @@ from pipectl.errors import UsageError
 OUTREACH = ("call", "email", "message")
 # What the lead does back: a reply or a conversation.
 RESPONSES = ("reply", "meeting", "demo")
+# How a call went (`log LEAD call --outcome …`); a connected call is a conversation, so it counts as
+# the lead answering. A meeting or demo is always two-way and takes no outcome.
+CONNECTED = "connected"
+CALL_OUTCOMES = (CONNECTED, "no-answer", "voicemail", "busy")
 # Behavioural signals, usually from marketing tools.
 SIGNALS = (
     "email_open",
@@ -36,4 +40,17 @@ def normalise_kind(kind: str) -> str:
     cleaned = "_".join(kind.strip().lower().replace("-", " ").split())
     if cleaned not in LOGGABLE:
         raise UsageError(f"Unknown activity kind {kind!r}; use one of: {', '.join(LOGGABLE)}.")
+    return cleaned
+
+
+def check_outcome(kind: str, outcome: str | None) -> str | None:
+    """A call's outcome, normalised (`No answer`, `no_answer` are `no-answer`); only calls take one."""
+    if outcome is None:
+        return None
+    if kind != "call":
+        two_way = " (a meeting or demo is always two-way)" if kind in RESPONSES else ""
+        raise UsageError(f"--outcome is for calls only{two_way}; drop it for a {kind.replace('_', ' ')}.")
+    cleaned = "-".join(outcome.strip().lower().replace("_", " ").replace("-", " ").split())
+    if cleaned not in CALL_OUTCOMES:
+        raise UsageError(f"Unknown call outcome {outcome!r}; use one of: {', '.join(CALL_OUTCOMES)}.")
     return cleaned

@@ -56,7 +56,7 @@ def lead_columns(dialect: str, planned, *, restore: bool = False) -> list[Column
         elif spec.key == "next_action_due":
             column = planned.c.due
         else:
-            column = LEADS.c[spec.stored]
+            column = LEADS.c[str(spec.stored)]  # every data point but the next action has a column
         columns.append(_plain(column, spec.kind).label(spec.key))
     if restore:
         columns += [
@@ -69,8 +69,9 @@ def lead_columns(dialect: str, planned, *, restore: bool = False) -> list[Column
 def lead_from(planned):
     """`leads` with its stage and its open task."""
     return LEADS.join(STAGES, STAGES.c.id == LEADS.c.stage_id).outerjoin(
-        planned, and_(planned.c.lead_id == LEADS.c.id, planned.c.done == False)
-    )  # noqa: E712
+        planned,
+        and_(planned.c.lead_id == LEADS.c.id, planned.c.done == False),  # noqa: E712  (SQL, not Python)
+    )
 
 
 def _plain(column, kind: str):
@@ -132,12 +133,12 @@ class RowMaker:
         self.entered, self.closed = index["stage_entered_at"], index["closed_at"]
         self.archived = len(KEYS)
         # The C scanner under `json.loads`, without its checks: the text is SQL's own JSON object.
-        self._scan = json.JSONDecoder().scan_once
+        self._scan = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # set in __init__, not typed
 
     def make(self, raw) -> dict:
         """The lead as a dict of the JSON contract (and the extras asked for)."""
         values = self._values(raw)
-        row = dict(zip(KEYS, values))
+        row = dict(zip(KEYS, values, strict=True))
         if self.extras:
             row["days_in_stage"], row["nurture"] = self._extras(raw)
         if self.restore:

@@ -1,19 +1,27 @@
 """Leads: add, find, edit; the duplicate check; tags and custom fields."""
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError, create_model, field_validator
-from sqlalchemy import and_, delete, or_
-from sqlmodel import Session, select
+from sqlalchemy import ColumnElement, and_, delete, or_
+from sqlmodel import Session, col, select
 
 from pipectl import clock
 from pipectl.contract import DATA_POINTS, FIELD_KEY, FIELD_PREFIX, Field, check, tidy_tag, tidy_text
 from pipectl.core.history import record
+
+# Naming a lead and telling leads apart live in core.lookup; these names are what the commands import.
+from pipectl.core.lookup import (
+    describe_leads as describe_duplicates,
+    find_lead as find_lead,  # re-exported: the commands import it from here
+)
 from pipectl.core.rescoring import rescore_marked
 from pipectl.core.stages import find_stage, first_stage
-from pipectl.errors import DuplicateLead, NotFound, RuleViolation, UsageError
+from pipectl.errors import DuplicateLead, RuleViolation, UsageError
 from pipectl.folding import fold
-from pipectl.storage.models import Lead, LeadField, LeadTag
+from pipectl.storage.models import Lead, LeadField, LeadTag, stored_id
 
 # The contract's data points by their `leads` column (`value_cents`), as the model and the table name them.
 _BY_COLUMN: dict[str, Field] = {str(spec.stored): spec for spec in DATA_POINTS}
@@ -34,13 +42,15 @@ class DataPoints(BaseModel):
     def _check(cls, value, info):
         return check(_BY_COLUMN[info.field_name], value)
 
+    if TYPE_CHECKING:
+        # The fields are made from the contract when the module loads (`LeadFields`), so a type
+        # checker cannot list them.
+        def __getattr__(self, name: str) -> Any: ...
+
 
 # The data points of a lead (pipectl.contract), validated the same way for add, edit and import.
-LeadFields: type[DataPoints] = create_model(
-    "LeadFields",
-    __base__=DataPoints,
-    **{column: (spec.python_type | None, None) for column, spec in _BY_COLUMN.items()},
-)
+_DEFINITIONS: dict[str, Any] = {column: (spec.python_type | None, None) for column, spec in _BY_COLUMN.items()}
+LeadFields: type[DataPoints] = create_model("LeadFields", __base__=DataPoints, **_DEFINITIONS)
 BUILT_IN_FIELDS = tuple(_BY_COLUMN) + tuple(spec.key for spec in DATA_POINTS)
 # The command-line option that sets each data point, by column: `value_cents` is --value.
 OPTION_NAMES = {column: spec.flag for column, spec in _BY_COLUMN.items()}
@@ -87,11 +97,11 @@ def find_duplicates(
     session: Session, *, email: str | None, name: str | None, company: str | None, exclude_id: int | None = None
 ) -> list[Lead]:
     """Leads with the same email, or the same name at the same company, ignoring case (folded keys)."""
-    matches = []
+    matches: list[ColumnElement[bool]] = []
     if email:
-        matches.append(Lead.email_key == fold(email))
+        matches.append(col(Lead.email_key) == fold(email))
     if name and company:
-        matches.append(and_(Lead.name_key == fold(name), Lead.company_key == fold(company)))
+        matches.append(and_(col(Lead.name_key) == fold(name), col(Lead.company_key) == fold(company)))
     if not matches:
         return []
     query = select(Lead).where(or_(*matches))
@@ -100,22 +110,12 @@ def find_duplicates(
     return list(session.exec(query.limit(5)))
 
 
-def describe_duplicates(duplicates: list[Lead]) -> str:
-    return "; ".join(
-        f"#{lead.id} {lead.name}"
-        + (f" ({lead.company})" if lead.company else "")
-        + (f" <{lead.email}>" if lead.email else "")
-        + (f" [{lead.status}]" if lead.status != "open" else "")
-        for lead in duplicates
-    )
-
-
 def add_lead(
     session: Session,
     fields: DataPoints,
     *,
     stage: str | None = None,
-    tags: list[str] = (),
+    tags: Sequence[str] = (),
     custom: dict[str, str] | None = None,
     at: datetime | None = None,
     force: bool = False,
@@ -136,7 +136,7 @@ def add_lead(
     at = at or now
     lead = Lead(
         **fields.model_dump(),
-        stage_id=target.id,
+        stage_id=stored_id(target),
         status="open",
         created_at=at,
         updated_at=now,
@@ -145,6 +145,7 @@ def add_lead(
     )
     session.add(lead)
     session.flush()
+    assert lead.id is not None, "flushed"
     set_tags(session, lead.id, add=normalise_tags(list(tags)))
     set_custom_fields(session, lead.id, custom or {})
     created = record(session, lead, "created", at, to_stage_id=target.id)
@@ -159,38 +160,18 @@ def add_lead(
     return lead, duplicates
 
 
-def find_lead(session: Session, reference: str | int) -> Lead:
-    """A lead by id, or by exact email or name (ignoring case) when that names only one."""
-    text = str(reference).strip().lstrip("#")
-    if text.isascii() and text.isdigit():
-        # An id beyond SQLite's 64-bit integers names no lead (and must not reach the driver).
-        lead = session.get(Lead, int(text)) if len(text) <= 18 else None
-        if lead is None:
-            raise NotFound(f"There is no lead #{text}; `pipectl list` shows the leads and their ids.")
-        return lead
-    if not text:
-        raise UsageError("Name a lead by its id, email or name.")
-    candidates = list(
-        session.exec(select(Lead).where(or_(Lead.email_key == fold(text), Lead.name_key == fold(text))).limit(6))
-    )
-    if len(candidates) == 1:
-        return candidates[0]
-    if not candidates:
-        raise NotFound(f"There is no lead {text!r}; name it by id (`pipectl list` shows them).")
-    raise NotFound(f"{text!r} names several leads: {describe_duplicates(candidates[:5])}; use the id.")
-
-
 def edit_lead(
     session: Session,
     lead: Lead,
     fields: DataPoints,
     *,
-    add_tags: list[str] = (),
-    remove_tags: list[str] = (),
+    add_tags: Sequence[str] = (),
+    remove_tags: Sequence[str] = (),
     custom: dict[str, str] | None = None,
     force: bool = False,
 ) -> dict[str, list]:
     """Apply the given fields (those set) to a lead, log what changed, return {field: [old, new]}."""
+    assert lead.id is not None, "the lead is stored"
     updates = fields.model_dump(exclude_unset=True)
     changes = {key: [getattr(lead, key), value] for key, value in updates.items() if getattr(lead, key) != value}
     if "name" in changes and not updates["name"]:
@@ -228,7 +209,7 @@ def custom_fields_of(session: Session, lead_id: int) -> dict[str, str]:
     return dict(rows.all())
 
 
-def set_tags(session: Session, lead_id: int, *, add: list[str] = (), remove: list[str] = ()) -> list:
+def set_tags(session: Session, lead_id: int, *, add: Sequence[str] = (), remove: Sequence[str] = ()) -> list:
     """Add and remove tags; returns [added, removed] when anything changed, else []."""
     current = set(tags_of(session, lead_id))
     added = [tag for tag in add if tag not in current]
@@ -236,7 +217,7 @@ def set_tags(session: Session, lead_id: int, *, add: list[str] = (), remove: lis
     for tag in added:
         session.add(LeadTag(lead_id=lead_id, tag=tag))
     if removed:
-        session.execute(delete(LeadTag).where(LeadTag.lead_id == lead_id, LeadTag.tag.in_(removed)))
+        session.execute(delete(LeadTag).where(col(LeadTag.lead_id) == lead_id, col(LeadTag.tag).in_(removed)))
     return [added, removed] if added or removed else []
 
 
@@ -252,7 +233,7 @@ def set_custom_fields(session: Session, lead_id: int, custom: dict[str, str]) ->
         if value:
             session.merge(LeadField(lead_id=lead_id, key=key, value=value))
         else:
-            session.execute(delete(LeadField).where(LeadField.lead_id == lead_id, LeadField.key == key))
+            session.execute(delete(LeadField).where(col(LeadField.lead_id) == lead_id, col(LeadField.key) == key))
     return changes
 
 

@@ -1,6 +1,5 @@
 """The database itself: a consistent backup and an integrity check."""
 
-import os
 import sqlite3
 from pathlib import Path
 
@@ -8,55 +7,62 @@ from sqlalchemy import func, text
 from sqlmodel import select
 
 from pipectl.errors import DatabaseError, RuleViolation, UsageError
-from pipectl.storage.engine import Database
+from pipectl.files import check_output, database_files, reserved
+from pipectl.storage import health
+from pipectl.storage.engine import Database, driver_of
 from pipectl.storage.models import Activity, Lead, Stage
-from pipectl.storage.schema import current_revision
 
 
-def backup(database: Database, destination: Path, *, overwrite: bool = False) -> Path:
+def backup(database: Database, destination: str | Path, *, overwrite: bool = False) -> Path:
     """Copy the database with SQLite's online backup: consistent even while others write."""
     source_path = database.path
     if source_path is None:
         raise UsageError("`db backup` copies SQLite files; back up a server database with its own tools.")
-    destination = destination.expanduser()
-    if destination.resolve() == source_path.resolve():
-        raise UsageError("The backup cannot overwrite the database itself; choose another file.")
+    # Never the database, its -wal/-shm/-journal (even with --force): replacing them destroys the pipeline.
+    destination = check_output(destination, what="the backup", option="FILE", protected=database_files(source_path))
     if destination.exists() and not overwrite:
         raise RuleViolation(f"{destination} exists; choose another file or add --force to replace it.")
-    if not destination.parent.is_dir():
-        raise UsageError(f"{destination.parent} is not a folder.")
-    partial = destination.with_name(destination.name + ".partial")
     try:
-        # The copy holds the same personal data as the original: owner-only from the first byte.
-        os.close(os.open(partial, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600))
-        raw = database.engine.raw_connection()
-        try:
-            target = sqlite3.connect(partial)
+        with reserved(destination, overwrite=overwrite) as partial:
+            raw = database.engine.raw_connection()
+            driver = raw.driver_connection
+            assert driver is not None, "an open connection"
             try:
-                raw.driver_connection.backup(target)
+                # A copy of a damaged file is damaged too, and may be about to replace a good backup.
+                health.check_before_write(driver, source_path, str(source_path.resolve()))
+                target = sqlite3.connect(partial)
+                try:
+                    # No journal file beside the copy: its name could be planted as well.
+                    target.execute("PRAGMA journal_mode = OFF")
+                    driver.backup(target)
+                finally:
+                    target.close()
             finally:
-                target.close()
-        finally:
-            raw.close()
-        os.replace(partial, destination)
-    except (OSError, sqlite3.Error) as error:
-        partial.unlink(missing_ok=True)
+                raw.close()
+    except sqlite3.Error as error:
+        if health.is_damage(error):
+            raise health.damaged(str(source_path.resolve()), error) from None
         raise DatabaseError(f"The backup to {destination} failed: {error}.") from None
     return destination
 
 
 def check(database: Database) -> dict:
-    """Integrity and foreign keys (on SQLite), the schema revision, and row counts."""
-    report: dict = {"schema": current_revision(database), "problems": []}
+    """Integrity and foreign keys (on SQLite), the schema revision, stages, and row counts."""
+    report: dict = {"problems": []}
     with database.session(write=False) as session:
+        # Inside the session: a damaged file then fails as the session's (handled) database error.
+        report["schema"] = session.execute(text("SELECT version_num FROM alembic_version")).scalar()
         if database.path is not None:
-            integrity = [row[0] for row in session.execute(text("PRAGMA integrity_check"))]
-            if integrity != ["ok"]:
-                report["problems"].extend(integrity)
-            for table, rowid, parent, _ in session.execute(text("PRAGMA foreign_key_check")):
-                report["problems"].append(f"{table} row {rowid} points at a missing {parent} row")
+            report["problems"].extend(health.problems(driver_of(session)))
         report["stages"] = session.exec(select(func.count()).select_from(Stage).where(Stage.removed == False)).one()  # noqa: E712
         report["leads"] = session.exec(select(func.count()).select_from(Lead)).one()
         report["activities"] = session.exec(select(func.count()).select_from(Activity)).one()
+    if report["stages"] == 0:
+        report["problems"].append("The pipeline has no stages (its creation was cut short?); restore a backup.")
     report["ok"] = not report["problems"]
     return report
+
+
+def damaged_report(detail: str) -> dict:
+    """What `db check` reports for a file too damaged to open or count."""
+    return {"schema": None, "problems": [detail], "stages": None, "leads": None, "activities": None, "ok": False}

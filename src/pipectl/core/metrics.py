@@ -3,29 +3,33 @@
 Every figure is an SQL aggregate over `leads` and the `activities` history;
 Python only divides the handful of totals that come back. The period bounds
 two things differently (and `--help` says so): funnel figures (conversion,
-days in stage, sources) count leads *created* in it; outcome figures (won,
-lost, win rate, deal size, cycle, lost reasons) count leads *closed* in it.
+days in stage, sources) and the lead → won conversion count leads *created*
+in it; outcome figures (won, lost, win rate, deal size, cycle, lost reasons)
+count leads *closed* in it. The stage figures come from `core.funnel` (known
+paths only); the breakdowns and the cycle's median from `core.breakdowns`.
 """
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, case, distinct, func, literal, or_, select
+from sqlalchemy import and_, case, func, literal, select
 from sqlmodel import Session
 
-from pipectl.core.periods import DAY, Window, raw, ts
+from pipectl.core.breakdowns import FEW_CLOSED, cohort, cycle_quantiles
+from pipectl.core.funnel import (
+    LEADS,
+    funnel_counts,
+    path_counts,
+    stays,
+    unknown_path_note,
+)
+from pipectl.core.periods import DAY, Window, raw
 from pipectl.dates import iso
 from pipectl.folding import fold
 from pipectl.money import to_number
-from pipectl.storage.models import Activity, Lead, Stage
+from pipectl.storage.models import stored_id
 
-LEADS, ACTIVITIES, STAGES = Lead.__table__, Activity.__table__, Stage.__table__
-# A lead reaches a stage when it is created in it or moved into it.
-REACH_KINDS = ("created", "stage_change")
-# Kinds that put a lead (back) into a stage: the start of a stay.
-ENTRY_KINDS = ("created", "stage_change", "reopened", "restored")
-# Kinds that end a stay in a stage (or start the next one).
-STAGE_EVENT_KINDS = ENTRY_KINDS + ("won", "lost", "archived")
+NO_REASON = "not given"
 NOT_ENOUGH_HISTORY = "not enough history: no lead has been won or lost yet"
 
 
@@ -55,7 +59,7 @@ def rate(part: int | None, whole: int | None) -> float | None:
 
 
 def cents(value) -> int | None:
-    return None if value is None else int(round(float(value)))
+    return None if value is None else round(float(value))
 
 
 def money(value) -> float | None:
@@ -87,8 +91,11 @@ def outcomes(session: Session, scope: Scope = Scope()) -> dict:
         func.coalesce(func.sum(case((lost, LEADS.c.value_cents), else_=0)), 0),
         func.avg(case((won, LEADS.c.value_cents))),
         func.avg(case((won, raw(LEADS.c.closed_at) - raw(LEADS.c.created_at)))),
+        func.coalesce(func.sum(case((and_(won, LEADS.c.value_cents.is_(None)), 1), else_=0)), 0),
     ).where(LEADS.c.status.in_(("won", "lost")), scope.window.holds(LEADS.c.closed_at), scope.owned())
-    won_count, lost_count, won_value, lost_value, average_deal, cycle_seconds = session.execute(query).one()
+    won_count, lost_count, won_value, lost_value, average_deal, cycle_seconds, without_value = session.execute(
+        query
+    ).one()
     return {
         "won": int(won_count),
         "lost": int(lost_count),
@@ -96,100 +103,8 @@ def outcomes(session: Session, scope: Scope = Scope()) -> dict:
         "lost_value_cents": int(lost_value),
         "average_deal_cents": cents(average_deal),
         "cycle_seconds": None if cycle_seconds is None else float(cycle_seconds),
+        "won_without_value": int(without_value),
     }
-
-
-def stage_history(session: Session, now: datetime, scope: Scope = Scope()) -> dict[int, dict]:
-    """Per stage id, from the history: leads that reached it, advanced, were won or lost; time in it.
-
-    One pass over the stage events of each lead in time order: `later_position`
-    is the furthest stage the lead reached from this event on, so a lead that
-    jumped from Discovery to Proposal reached Proposal and not Contact, and
-    `next_at` (the lead's next stage event) ends each stay.
-    """
-    order = (ACTIVITIES.c.at, ACTIVITIES.c.id)
-    reach_position = case((ACTIVITIES.c.kind.in_(REACH_KINDS), STAGES.c.position))
-    events = (
-        select(
-            ACTIVITIES.c.lead_id,
-            ACTIVITIES.c.kind,
-            ACTIVITIES.c.to_stage_id,
-            LEADS.c.status,
-            STAGES.c.position,
-            raw(ACTIVITIES.c.at).label("at"),
-            func.lead(raw(ACTIVITIES.c.at)).over(partition_by=ACTIVITIES.c.lead_id, order_by=order).label("next_at"),
-            func.max(reach_position)
-            .over(partition_by=ACTIVITIES.c.lead_id, order_by=order, rows=(0, None))
-            .label("later_position"),
-        )
-        .select_from(
-            ACTIVITIES.join(LEADS, LEADS.c.id == ACTIVITIES.c.lead_id).outerjoin(
-                STAGES, STAGES.c.id == ACTIVITIES.c.to_stage_id
-            )
-        )
-        .where(scan_kind().in_(STAGE_EVENT_KINDS), scope.window.holds(LEADS.c.created_at), scope.owned())
-        .subquery()
-    )
-    reach = events.c.kind.in_(REACH_KINDS)
-    advanced = or_(events.c.later_position > events.c.position, events.c.status == "won")
-
-    def leads_where(condition):
-        return func.count(distinct(case((and_(reach, condition), events.c.lead_id))))
-
-    query = (
-        select(
-            events.c.to_stage_id,
-            leads_where(literal(True)),
-            leads_where(advanced),
-            leads_where(events.c.status == "won"),
-            leads_where(events.c.status == "lost"),
-            func.avg(func.coalesce(events.c.next_at, ts(now)) - events.c.at),
-        )
-        .where(events.c.kind.in_(ENTRY_KINDS), events.c.to_stage_id.is_not(None))
-        .group_by(events.c.to_stage_id)
-    )
-    return {
-        stage_id: {
-            "reached": reached,
-            "advanced": moved_on,
-            "won": won,
-            "lost": lost,
-            "stay_seconds": None if stay is None else max(float(stay), 0.0),
-        }
-        for stage_id, reached, moved_on, won, lost, stay in session.execute(query)
-    }
-
-
-def scan_kind():
-    """`activities.kind` as an expression no index covers (`kind || ''`).
-
-    Stage events are about a third of all activities, too many for the kind
-    index to pay: through it SQLite fetches rows in random order and then sorts
-    them, where a scan of the (lead_id, at) index already yields them in the
-    window's order. Twice as fast on 100,000 leads; harmless on PostgreSQL.
-    """
-    return ACTIVITIES.c.kind.concat("")
-
-
-def stage_outcomes(session: Session) -> dict[int, tuple[int, int]]:
-    """Stage id → (won, lost) among the leads that ever reached it: the historical win rate's parts."""
-    reached = (
-        select(ACTIVITIES.c.to_stage_id, ACTIVITIES.c.lead_id)
-        .where(scan_kind().in_(REACH_KINDS), ACTIVITIES.c.to_stage_id.is_not(None))
-        .distinct()
-        .subquery()
-    )
-    query = (
-        select(
-            reached.c.to_stage_id,
-            func.sum(case((LEADS.c.status == "won", 1), else_=0)),
-            func.sum(case((LEADS.c.status == "lost", 1), else_=0)),
-        )
-        .join(LEADS, LEADS.c.id == reached.c.lead_id)
-        .where(LEADS.c.status.in_(("won", "lost")))
-        .group_by(reached.c.to_stage_id)
-    )
-    return {stage_id: (int(won), int(lost)) for stage_id, won, lost in session.execute(query)}
 
 
 def lost_reasons(session: Session, scope: Scope = Scope()) -> list[dict]:
@@ -199,7 +114,7 @@ def lost_reasons(session: Session, scope: Scope = Scope()) -> list[dict]:
         .where(LEADS.c.status == "lost", scope.window.holds(LEADS.c.closed_at), scope.owned())
         .group_by(LEADS.c.lost_reason)
     )
-    rows = [{"reason": reason or "(no reason)", "leads": count} for reason, count in session.execute(query)]
+    rows = [{"reason": reason or NO_REASON, "leads": count} for reason, count in session.execute(query)]
     return sorted(rows, key=lambda item: (-item["leads"], item["reason"]))
 
 
@@ -235,14 +150,19 @@ def compute_metrics(session: Session, now: datetime, scope: Scope = Scope()) -> 
 
     stages = open_stages(session)
     open_now = open_by_stage(session, scope)
-    history = stage_history(session, now, scope)
+    created_in = and_(scope.window.holds(LEADS.c.created_at), scope.owned())
+    funnel = funnel_counts(session, created_in)
+    stay = stays(session, now, created_in)
+    paths = path_counts(session, created_in, funnel.get(stored_id(stages[0]), {}).get("reached", 0) if stages else 0)
     closed = outcomes(session, scope)
+    closed_in = and_(LEADS.c.status.in_(("won", "lost")), scope.window.holds(LEADS.c.closed_at), scope.owned())
+    median, p90 = cycle_quantiles(session, LEADS, None, closed_in).get(0, (None, None))
     notes: list[str] = []
 
     stage_rows = []
     for stage in stages:
-        count, value = open_now.get(stage.id, (0, 0))
-        seen = history.get(stage.id, {"reached": 0, "advanced": 0, "won": 0, "lost": 0, "stay_seconds": None})
+        count, value = open_now.get(stored_id(stage), (0, 0))
+        seen = funnel.get(stored_id(stage), {"reached": 0, "advanced": 0, "won": 0, "lost": 0})
         stage_rows.append(
             {
                 "stage": stage.name,
@@ -258,11 +178,13 @@ def compute_metrics(session: Session, now: datetime, scope: Scope = Scope()) -> 
                 "conversion_next": rate(seen["advanced"], seen["reached"]),
                 "conversion_won": rate(seen["won"], seen["reached"]),
                 "win_rate": rate(seen["won"], seen["won"] + seen["lost"]),
-                "average_days_in_stage": days(seen["stay_seconds"]),
+                "average_days_in_stage": days(stay.get(stored_id(stage))),
             }
         )
     open_leads = sum(count for count, _ in open_now.values())
     open_value = sum(value for _, value in open_now.values())
+    if paths["unknown"]:
+        notes.append(unknown_path_note(paths["unknown"]))
 
     won, lost = closed["won"], closed["lost"]
     win_rate = rate(won, won + lost)
@@ -272,17 +194,33 @@ def compute_metrics(session: Session, now: datetime, scope: Scope = Scope()) -> 
         notes.append(NOT_ENOUGH_HISTORY + " (win rate, deal size, cycle and velocity need closed leads)")
     elif won == 0:
         notes.append("not enough history: no lead has been won yet (deal size, cycle and velocity need wins)")
+    elif won + lost < FEW_CLOSED:
+        notes.append(
+            f"the win rate, deal size, cycle and velocity rest on {won + lost} closed lead(s), "
+            f"fewer than {FEW_CLOSED}: too few to rely on"
+        )
+    if closed["won_without_value"]:
+        with_value = won - closed["won_without_value"]
+        notes.append(
+            f"the average deal is worked out from the {with_value} won lead(s) with a value; "
+            f"{closed['won_without_value']} had none"
+        )
     velocity_day = None
     if average_deal is not None and win_rate is not None and cycle_days:
         velocity_day = open_leads * average_deal * (won / (won + lost)) / cycle_days
     elif won and not cycle_days:
         notes.append("sales velocity needs a sales cycle longer than zero days")
 
-    candidates = [row for row in stage_rows if row["conversion_next"] is not None]
+    # A stage is judged only once some lead that reached it has closed: a stage whose leads are all
+    # still open (or were never tracked through it) converts at 0 % only because nothing has ended yet.
+    candidates = [row for row in stage_rows if row["conversion_next"] is not None and row["won"] + row["lost"]]
     bottleneck = min(candidates, key=lambda row: row["conversion_next"]) if candidates else None
-    if not candidates:
+    if not any(row["reached"] for row in stage_rows):
         notes.append("not enough history: no lead has reached a stage yet, so there is no conversion")
+    elif not candidates:
+        notes.append("no bottleneck yet: no lead whose path is known has been won or lost")
 
+    cohort_figures = cohort(session, created_in, cycles=False)
     return {
         "period": {
             "since": iso(scope.since),
@@ -290,14 +228,29 @@ def compute_metrics(session: Session, now: datetime, scope: Scope = Scope()) -> 
             "owner": scope.owner,
             "funnel_counts": "leads created in the period",
             "outcomes_count": "leads closed in the period",
+            "conversion_counts": "leads created in the period, by what became of them",
         },
         "open": {"leads": open_leads, "value": to_number(open_value)},
         "stages": stage_rows,
-        "won": {"leads": won, "value": to_number(closed["won_value_cents"])},
+        "paths": paths,
+        "won": {
+            "leads": won,
+            "value": to_number(closed["won_value_cents"]),
+            "without_value": closed["won_without_value"],
+        },
         "lost": {"leads": lost, "value": to_number(closed["lost_value_cents"])},
         "win_rate": win_rate,
+        "conversion": {key: cohort_figures[key] for key in ("created", "won", "lost", "open", "archived")}
+        | {"rate": cohort_figures["conversion"]},
+        "few_closed": 0 < won + lost < FEW_CLOSED,
         "average_deal_size": to_number(average_deal),
         "average_cycle_days": None if cycle_days is None else round(cycle_days, 1),
+        "cycle": {
+            "won_leads": won,
+            "mean_days": None if cycle_days is None else round(cycle_days, 1),
+            "median_days": days(median),
+            "p90_days": days(p90),
+        },
         "velocity": {
             "per_day": None if velocity_day is None else money(velocity_day),
             "per_month": None if velocity_day is None else money(velocity_day * 30),
@@ -311,9 +264,41 @@ def compute_metrics(session: Session, now: datetime, scope: Scope = Scope()) -> 
     }
 
 
-def overall_rates(session: Session) -> tuple[int | None, float | None, float | None]:
+def compute_breakdown(session: Session, by: str, scope: Scope = Scope()) -> dict:
+    """`pipectl metrics --by`: the groups of the leads created in the period, and the whole as a total."""
+    from pipectl.core.breakdowns import breakdown, check_by
+
+    by = check_by(by)
+    created_in = and_(scope.window.holds(LEADS.c.created_at), scope.owned())
+    groups, total = breakdown(session, by, created_in)
+    notes = []
+    few = [row for row in groups if row["few_closed"]]
+    if few:
+        notes.append(
+            f"rates marked * rest on fewer than {FEW_CLOSED} closed leads: too few to rely on ({len(few)} group(s))"
+        )
+    without = total["won_without_value"]
+    if without:
+        notes.append(f"average won values leave out the {without} won lead(s) without a value")
+    if by == "tag":
+        notes.append("a lead with several tags counts under each; leads without tags are under (none)")
+    return {
+        "by": by,
+        "period": {
+            "since": iso(scope.since),
+            "until": iso(scope.until),
+            "owner": scope.owner,
+            "counts": "leads created in the period, by what became of them",
+        },
+        "groups": groups,
+        "total": total,
+        "notes": notes,
+    }
+
+
+def overall_rates(session: Session, scope: Scope = Scope()) -> tuple[int | None, float | None, float | None]:
     """All-time average deal size (cents), win rate and cycle days: what forecasts lean on."""
-    closed = outcomes(session)
+    closed = outcomes(session, scope)
     won, lost = closed["won"], closed["lost"]
     win_rate = won / (won + lost) if won + lost else None
     cycle_days = None if closed["cycle_seconds"] is None else closed["cycle_seconds"] / DAY

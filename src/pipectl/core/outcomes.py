@@ -5,15 +5,16 @@ was won from, which is what conversion metrics read.
 """
 
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session
 
 from pipectl import clock
 from pipectl.contract import BANT_CRITERIA
-from pipectl.core.history import record
+from pipectl.core.history import close_open_actions, record
 from pipectl.core.stages import find_stage
 from pipectl.errors import RuleViolation, UsageError
-from pipectl.storage.models import Lead, Stage
+from pipectl.storage.models import Lead, Stage, stored_id
 
 
 def check_entry_rules(lead: Lead, stage: Stage) -> list[str]:
@@ -61,14 +62,15 @@ def move_lead(
         raise RuleViolation(
             f"{target.name} refuses lead #{lead.id}: {'; '.join(problems)}. Use --force to move it anyway."
         )
-    data = {}
+    data: dict[str, Any] = {}
     if problems:
         data["forced"] = problems
     if automatic:
         data["automatic"] = True
     source_stage_id = lead.stage_id
-    lead.stage_id = target.id
+    lead.stage_id = stored_id(target)
     lead.stage_entered_at = at
+    # A move pipectl makes by itself is not the seller's activity: it leaves the idle clock running.
     record(
         session,
         lead,
@@ -78,6 +80,7 @@ def move_lead(
         data=data or None,
         from_stage_id=source_stage_id,
         to_stage_id=target.id,
+        touch=not automatic,
     )
     return target
 
@@ -90,12 +93,12 @@ def mark_won(
         raise RuleViolation(f"Lead #{lead.id} {lead.name} is already won.")
     require_open(lead, "win")
     at = _closing_time(lead, at)
-    data = None
+    data = _closing_data(session, lead, "won", at)
     if value_cents is not None and value_cents != lead.value_cents:
-        data = {"value_cents": [lead.value_cents, value_cents]}
+        data["value_cents"] = [lead.value_cents, value_cents]
         lead.value_cents = value_cents
     lead.status, lead.closed_at = "won", at
-    record(session, lead, "won", at, note=note, data=data, to_stage_id=lead.stage_id)
+    record(session, lead, "won", at, note=note, data=data or None, to_stage_id=lead.stage_id)
     return lead
 
 
@@ -108,8 +111,9 @@ def mark_lost(session: Session, lead: Lead, *, reason: str | None, at: datetime 
         raise RuleViolation(f"Lead #{lead.id} {lead.name} is already lost ({lead.lost_reason}).")
     require_open(lead, "lose")
     at = _closing_time(lead, at)
+    data = _closing_data(session, lead, "lost", at)
     lead.status, lead.closed_at, lead.lost_reason = "lost", at, reason
-    record(session, lead, "lost", at, note=reason, to_stage_id=lead.stage_id)
+    record(session, lead, "lost", at, note=reason, data=data or None, to_stage_id=lead.stage_id)
     return lead
 
 
@@ -129,8 +133,19 @@ def reopen_lead(session: Session, lead: Lead, *, at: datetime | None = None, not
     return lead
 
 
+def _closing_data(session: Session, lead: Lead, closed_by: str, at: datetime) -> dict:
+    """Close the lead's open next action; the closing activity's data names it (`closed_action`)."""
+    assert lead.id is not None, "the lead is stored"
+    closed = close_open_actions(session, [lead.id], closed_by, at)
+    return {"closed_action": closed[lead.id]} if lead.id in closed else {}
+
+
 def _closing_time(lead: Lead, at: datetime | None) -> datetime:
-    at = at or clock.now()
+    return not_before_added(lead, at or clock.now())
+
+
+def not_before_added(lead: Lead, at: datetime) -> datetime:
+    """Nothing happened to a lead before it was added: `won --at` and `log --at` are refused then."""
     if at < lead.created_at:
         raise UsageError(f"--at {at:%Y-%m-%d %H:%M} is before the lead was added ({lead.created_at:%Y-%m-%d}).")
     return at

@@ -8,9 +8,9 @@ Python and compared in SQL, never `strftime` or `date_trunc`.
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Integer, and_, case, cast, func, literal, type_coerce
+from sqlalchemy import BigInteger, ColumnElement, Integer, and_, case, cast, func, literal, type_coerce
 
-from pipectl.dates import parse_date, parse_duration, to_timestamp
+from pipectl.dates import to_timestamp
 from pipectl.errors import UsageError
 
 DAY = 86400
@@ -25,15 +25,6 @@ def raw(column):
 def ts(moment: datetime):
     """An instant as a bound integer parameter."""
     return literal(to_timestamp(moment), BigInteger)
-
-
-def since_moment(text: str, now: datetime) -> datetime:
-    """A look-back as people type it: `7d` means seven days ago, a date means that date."""
-    try:
-        return datetime.combine((now - parse_duration(text)).date(), datetime.min.time())
-    except UsageError:
-        pass
-    return parse_date(text, now)
 
 
 @dataclass(frozen=True)
@@ -77,10 +68,10 @@ def month_label(day: date) -> str:
     return f"{day:%Y-%m}"
 
 
-def iso_date_at(text, start: int):
+def iso_date_at(text, start: int | ColumnElement[int]):
     """SQL: true when `text` holds an ISO date (YYYY-MM-DD) beginning at character `start` (1-based)."""
     digits = [start + offset for offset in (0, 1, 2, 3, 5, 6, 8, 9)]
-    terms = [func.substr(text, position, 1).between("0", "9") for position in digits]
+    terms: list[ColumnElement[bool]] = [func.substr(text, position, 1).between("0", "9") for position in digits]
     terms += [func.substr(text, start + 4, 1) == "-", func.substr(text, start + 7, 1) == "-"]
     terms += [func.substr(text, start + 5, 2).between("01", "12"), func.substr(text, start + 8, 2).between("01", "31")]
     return and_(*terms)

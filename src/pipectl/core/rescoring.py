@@ -83,10 +83,11 @@ def _reload_scores(session: Session, lead_ids: set[int] | None) -> None:
 
     Set as committed values (not changes to write), so they stay readable after the session ends.
     """
+    held = session.identity_map
     loaded = {
         key[1][0]: lead
-        for key, lead in list(session.identity_map.items())
-        if key[0] is Lead and (lead_ids is None or key[1][0] in lead_ids)
+        for key in list(held.keys())
+        if key[0] is Lead and (lead_ids is None or key[1][0] in lead_ids) and (lead := held.get(key)) is not None
     }
     ids = sorted(loaded)
     for start in range(0, len(ids), CHUNK):

@@ -1,8 +1,10 @@
 """The weekly pipeline review, laid out as its agenda.
 
 1. Wins since the date, with their value.
-2. Pipeline update: new leads, stage moves, lost leads with reasons, and the
-   change in open value (value added by new leads minus value closed).
+2. Pipeline update: new leads, stage moves, lost leads with reasons, leads
+   archived and restored, and the change in open value: what new leads brought,
+   minus what was won, lost or archived, plus what was restored, plus value edits
+   of leads that were open (so it matches the board's change over the period).
 3. Roadblocks for next week: stalled leads, overdue and upcoming planned
    actions, unqualified leads in stages that need BANT or in the last stage.
 4. Competition notes: `competitor` activities, notes mentioning a competitor,
@@ -12,14 +14,13 @@ Counts and sums are SQL aggregates; each list shows at most `LIST_LIMIT` rows.
 """
 
 from datetime import datetime, timedelta
-from itertools import islice
 
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from pipectl.contract import BANT_CRITERIA
-from pipectl.core.metrics import ACTIVITIES, LEADS, STAGES
+from pipectl.core.funnel import ACTIVITIES, LEADS, STAGES
 from pipectl.core.periods import raw, ts
 from pipectl.dates import from_timestamp, iso
 from pipectl.money import to_number
@@ -71,7 +72,7 @@ def pipeline_update(session: Session, since: datetime) -> dict:
     new_count, new_value = _count_and_value(session, created_in)
     lost_in = and_(LEADS.c.status == "lost", raw(LEADS.c.closed_at) >= ts(since))
     lost_count, lost_value = _count_and_value(session, lost_in)
-    won_count, won_value = _count_and_value(session, LEADS.c.status == "won", raw(LEADS.c.closed_at) >= ts(since))
+    _, won_value = _count_and_value(session, LEADS.c.status == "won", raw(LEADS.c.closed_at) >= ts(since))
     lost_rows = session.execute(
         select(*_lead_columns(), LEADS.c.lost_reason, raw(LEADS.c.closed_at))
         .where(lost_in)
@@ -92,8 +93,15 @@ def pipeline_update(session: Session, since: datetime) -> dict:
         .order_by(ACTIVITIES.c.at, ACTIVITIES.c.id)
         .limit(LIST_LIMIT)
     )
+    archived_in = and_(LEADS.c.status == "archived", raw(LEADS.c.archived_at) >= ts(since))
+    archived_count, archived_value = _count_and_value(session, archived_in)
+    restored_count, restored_value = _count_and_value(session, _restored_in(since))
+    edited = _value_edits(session, since)
+    change = new_value - won_value - lost_value - archived_value + restored_value + edited
     return {
         "new_leads": {"leads": new_count, "value": to_number(new_value)},
+        "archived": {"leads": archived_count, "value": to_number(archived_value)},
+        "restored": {"leads": restored_count, "value": to_number(restored_value)},
         "stage_moves": {
             "count": move_count,
             "list": [
@@ -106,34 +114,81 @@ def pipeline_update(session: Session, since: datetime) -> dict:
             "value": to_number(lost_value),
             "list": [{**_lead(*row[:4]), "reason": row[4], "closed_at": _when(row[5])} for row in lost_rows],
         },
-        # Open value grows with what new leads bring and shrinks by what was won or lost.
+        # Open value grows with what new and restored leads bring and with value edits, and
+        # shrinks by what was won, lost or archived.
         "value_change": {
             "added": to_number(new_value),
             "closed": to_number(won_value + lost_value),
-            "change": to_number(new_value - won_value - lost_value),
+            "archived": to_number(archived_value),
+            "restored": to_number(restored_value),
+            "edited": to_number(edited),
+            "change": to_number(change),
         },
     }
 
 
-def roadblocks(session: Session, now: datetime) -> dict:
-    from pipectl.core.hygiene import stale_reasons
+def _restored_in(since: datetime):
+    """Open leads restored in the period from an archiving before it (archived and restored within it: no change)."""
+    restored = and_(
+        ACTIVITIES.c.lead_id == LEADS.c.id, ACTIVITIES.c.kind == "restored", raw(ACTIVITIES.c.at) >= ts(since)
+    )
+    archived_since = and_(
+        ACTIVITIES.c.lead_id == LEADS.c.id, ACTIVITIES.c.kind == "archived", raw(ACTIVITIES.c.at) >= ts(since)
+    )
+    return and_(
+        LEADS.c.status == "open",
+        raw(LEADS.c.created_at) < ts(since),
+        exists().where(restored),
+        ~exists().where(archived_since),
+    )
 
-    reasons = stale_reasons(session, now)
-    # The most valuable stalled leads first: walk open leads by value (ids only) until the list is full,
-    # so the choice does not depend on ids and no huge IN list reaches SQL.
-    by_value = session.execute(
-        select(LEADS.c.id).where(LEADS.c.status == "open").order_by(LEADS.c.value_cents.desc().nulls_last(), LEADS.c.id)
-    ).scalars()
-    shown = list(islice((lead_id for lead_id in by_value if lead_id in reasons), LIST_LIMIT))
+
+def _value_edits(session: Session, since: datetime) -> int:
+    """Cents added by value edits in the period (`edit --value`, `won --value`) to leads that were open.
+
+    Leads added in the period count at their current value already, and a lead closed before
+    the period was not open value: both are left out. Read from the JSON `[old, new]` pair in SQL.
+    """
+    pairs = {"edited": ("changes", "value_cents"), "won": ("value_cents",)}
+    total = 0
+    for kind, path in pairs.items():
+        old = func.coalesce(ACTIVITIES.c.data[(*path, 0)].as_integer(), 0)
+        new = func.coalesce(ACTIVITIES.c.data[(*path, 1)].as_integer(), 0)
+        open_then = or_(
+            LEADS.c.status == "open", raw(LEADS.c.closed_at) >= ts(since), raw(LEADS.c.archived_at) >= ts(since)
+        )
+        total += session.execute(
+            select(func.coalesce(func.sum(new - old), 0))
+            .select_from(ACTIVITIES.join(LEADS, LEADS.c.id == ACTIVITIES.c.lead_id))
+            .where(
+                ACTIVITIES.c.kind == kind,
+                raw(ACTIVITIES.c.at) >= ts(since),
+                raw(LEADS.c.created_at) < ts(since),
+                open_then,
+            )
+        ).scalar_one()
+    return int(total)
+
+
+def roadblocks(session: Session, now: datetime) -> dict:
+    from pipectl.core.hygiene import StaleFinder
+
+    # The rules as a row condition: SQL counts the stalled leads and picks the most valuable ones,
+    # so a million open leads never put their reasons in memory; only the shown ones are worded.
+    finder = StaleFinder(session, now)
+    stalled = finder.condition()
+    count = session.execute(select(func.count()).select_from(LEADS).where(stalled)).scalar_one()
     stalled_rows = session.execute(
         select(*_lead_columns(), STAGES.c.name)
         .join(STAGES, STAGES.c.id == LEADS.c.stage_id)
-        .where(LEADS.c.id.in_(shown))
+        .where(stalled)
         .order_by(LEADS.c.value_cents.desc().nulls_last(), LEADS.c.id)
+        .limit(LIST_LIMIT)
     ).all()
+    reasons = finder.reasons([row[0] for row in stalled_rows])
     return {
         "stalled": {
-            "count": len(reasons),
+            "count": count,
             "list": [{**_lead(*row[:4]), "stage": row[4], "reasons": reasons.get(row[0], [])} for row in stalled_rows],
         },
         "overdue": _planned(session, raw(ACTIVITIES.c.due) < ts(now)),
@@ -146,8 +201,8 @@ def roadblocks(session: Session, now: datetime) -> dict:
 
 def _planned(session: Session, *conditions) -> dict:
     where = and_(
-        ACTIVITIES.c.done == False,
-        ACTIVITIES.c.due.is_not(None),  # noqa: E712
+        ACTIVITIES.c.done == False,  # noqa: E712
+        ACTIVITIES.c.due.is_not(None),
         LEADS.c.status == "open",
         *conditions,
     )
@@ -183,7 +238,11 @@ def _unqualified(session: Session) -> dict:
             {
                 **_lead(*row[:4]),
                 "stage": row[4],
-                "missing": [f"{name} is {answer}" for name, answer in zip(BANT_CRITERIA, row[5:]) if answer != "yes"],
+                "missing": [
+                    f"{name} is {answer}"
+                    for name, answer in zip(BANT_CRITERIA, row[5:], strict=True)
+                    if answer != "yes"
+                ],
             }
             for row in rows
         ],

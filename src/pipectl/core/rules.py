@@ -7,6 +7,8 @@ stay. A table left out of the file leaves that part of the rules as it is.
 """
 
 import tomllib
+from collections.abc import Mapping
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlmodel import Session
@@ -50,6 +52,11 @@ def parse_rules(text: str, source: str = "the rules file") -> RulesFile:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise RuleViolation(f"{source} is not valid TOML: {error}. The rules are unchanged.") from None
+    except RecursionError:
+        raise RuleViolation(f"{source} is nested too deeply to read. The rules are unchanged.") from None
+    except ValueError:
+        # Python refuses to read an integer of more than 4,300 digits (no rule needs one).
+        raise RuleViolation(f"{source} holds a number with thousands of digits. The rules are unchanged.") from None
     try:
         return RulesFile.model_validate(data)
     except ValidationError as error:
@@ -62,6 +69,7 @@ def load_rules(session: Session, text: str, source: str = "the rules file") -> d
     document = parse_rules(text, source)
     stages = _resolve_stages(session, document.stages or {}, source)
     current = current_rules(session)
+    changes = _changes(session, document, stages)
     if document.thresholds is not None or document.scoring is not None:
         save_rules(
             session,
@@ -89,7 +97,28 @@ def load_rules(session: Session, text: str, source: str = "the rules file") -> d
         "stages": [name for name, _ in stages],
         "cleanup": document.cleanup is not None,
         "scored": scored,
+        "changes": changes,
     }
+
+
+def _changes(session: Session, document: RulesFile, stages: list[tuple[str, StageRules]]) -> list:
+    """What loading `document` changes, part by part, worked out before anything changes."""
+    from pipectl.core.rules_diff import rule_changes, value_changes
+
+    before = rules_document(session)
+    found = []
+    if document.thresholds is not None:
+        found.append(value_changes("thresholds", before["thresholds"], document.thresholds.model_dump()))
+    if document.scoring is not None:
+        after = document.scoring.model_dump(exclude_none=True)
+        for section in ("demographic", "behavioural"):
+            found.append(rule_changes(f"{section} rules", before["scoring"].get(section, []), after.get(section, [])))
+    for name, wanted in stages:
+        entry = {key: value for key, value in wanted.model_dump().items() if value is not None or key == "min_score"}
+        found.append(value_changes(f"stage {name}", {"min_score": None, **before["stages"][name]}, entry))
+    if document.cleanup is not None:
+        found.append(value_changes("cleanup", before["cleanup"], document.cleanup.model_dump()))
+    return found
 
 
 def rules_document(session: Session) -> dict:
@@ -164,12 +193,8 @@ def _trim(location: tuple, data: dict, kind: str) -> tuple:
     kept: list = []
     node = data
     for part in location:
-        if (
-            isinstance(node, dict)
-            and part in node
-            or isinstance(node, list)
-            and isinstance(part, int)
-            and part < len(node)
+        if (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and part < len(node)
         ):
             kept.append(part)
             node = node[part]
@@ -180,8 +205,44 @@ def _trim(location: tuple, data: dict, kind: str) -> tuple:
     return tuple(kept)
 
 
-def _describe_one(problem: dict, location: tuple, data: dict, text: str) -> str:
-    message = problem["msg"].removeprefix("Value error, ")
+# pydantic's wording ("Input should be greater than or equal to 0") in the words of the rest of pipectl.
+_PLAIN = {
+    "greater_than_equal": "must be at least {ge}",
+    "less_than_equal": "must be at most {le}",
+    "greater_than": "must be more than {gt}",
+    "less_than": "must be less than {lt}",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "string_type": "must be text in quotes",
+    "list_type": "must be a list",
+    "dict_type": "must be a table",
+    "model_type": "must be a table",
+    "model_attributes_type": "must be a table",
+    "literal_error": "must be one of {expected}",
+    "enum": "must be one of {expected}",
+    "string_too_long": "must be at most {max_length} characters",
+    "string_too_short": "must not be empty",
+    "too_long": "must have at most {max_length} items",
+}
+
+
+def _plain(problem: Mapping[str, Any]) -> str:
+    template = _PLAIN.get(problem["type"])
+    if template is None:
+        return problem["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    try:
+        return template.format(**problem.get("ctx", {}))
+    except (KeyError, IndexError):
+        return template.split(" {")[0]
+
+
+def _describe_one(problem: Mapping[str, Any], location: tuple, data: dict, text: str) -> str:
+    message = _plain(problem)
     if problem["type"] == "extra_forbidden":
         message = f"unknown key {location[-1]!r} (a typo?)"
     elif problem["type"] == "missing":
@@ -194,7 +255,7 @@ def _describe_one(problem: dict, location: tuple, data: dict, text: str) -> str:
 def _where(location: tuple, data: dict, *, as_key: bool = False) -> str:
     """`[[scoring.demographic]] #2 "Senior title", key field` from a pydantic location."""
     parts: list[str] = []
-    node = data
+    node: Any = data  # walks down through tables and arrays of tables
     table: list[str] = []
     for index, part in enumerate(location):
         if isinstance(part, int):
@@ -294,16 +355,16 @@ def rule_rows(document: dict) -> list[dict]:
             }
         )
     for data in document["scoring"].get("behavioural", []):
-        rule = BehaviouralRule.model_validate(data)
+        activity_rule = BehaviouralRule.model_validate(data)
         rows.append(
             {
                 "section": "behavioural",
-                "name": rule.name,
-                "target": rule.kind,
-                "condition": f"each {rule.kind.replace('_', ' ')}",
-                "points": rule.points,
-                "cap": rule.cap,
-                "within": rule.within,
+                "name": activity_rule.name,
+                "target": activity_rule.kind,
+                "condition": f"each {activity_rule.kind.replace('_', ' ')}",
+                "points": activity_rule.points,
+                "cap": activity_rule.cap,
+                "within": activity_rule.within,
             }
         )
     return rows

@@ -102,7 +102,7 @@ class DemographicRule(BaseModel):
                 raise ValueError(f"min ({self.min}) is above max ({self.max})")
         if given[0] == "glob" and numeric:
             raise ValueError(f"glob matches text; {self.field!r} is a number (use min/max)")
-        values = [self.equals] if given[0] == "equals" else self.one_of if given[0] == "one_of" else []
+        values = [self.equals] if given[0] == "equals" else (self.one_of or []) if given[0] == "one_of" else []
         for value in values:
             if numeric and not isinstance(value, int | float):
                 raise ValueError(f"{self.field!r} is a number; compare it with numbers, not {value!r}")
@@ -133,7 +133,7 @@ class DemographicRule(BaseModel):
         if matcher == "equals":
             return f"{self.field} is {self.equals}"
         if matcher == "one_of":
-            return f"{self.field} is one of {', '.join(str(value) for value in self.one_of)}"
+            return f"{self.field} is one of {', '.join(str(value) for value in self.one_of or [])}"
         if matcher == "glob":
             return f"{self.field} matches {' or '.join(self.globs)}"
         if matcher == "present":
@@ -172,9 +172,14 @@ class BehaviouralRule(BaseModel):
         from pipectl.dates import parse_duration
 
         try:
-            parse_duration(value)
+            span = parse_duration(value)
         except UsageError as error:
             raise ValueError(str(error).rstrip(".")) from None
+        if span.count == 0:
+            raise ValueError(
+                f"within {value.strip()!r} is no time at all, so the rule would count nothing; "
+                "give a window such as 30d, or leave within out to count every activity"
+            )
         return value.strip()
 
     def since(self, now: datetime) -> datetime | None:
@@ -183,7 +188,7 @@ class BehaviouralRule(BaseModel):
             return None
         from pipectl.dates import parse_duration
 
-        return now - parse_duration(self.within)
+        return parse_duration(self.within).before(now)
 
     def describe(self) -> str:
         text = f"{self.points:+d} per {self.kind.replace('_', ' ')}"
@@ -205,7 +210,8 @@ class ScoringRules(BaseModel):
     @model_validator(mode="after")
     def _unique_names(self):
         seen: set[str] = set()
-        for rule in [*self.demographic, *self.behavioural]:
+        rules: list[DemographicRule | BehaviouralRule] = [*self.demographic, *self.behavioural]
+        for rule in rules:
             if rule.name.lower() in seen:
                 raise ValueError(f"two rules are named {rule.name!r}; a breakdown names each rule once")
             seen.add(rule.name.lower())

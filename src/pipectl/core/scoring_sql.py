@@ -7,6 +7,7 @@ explanation cannot disagree.
 """
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, and_, bindparam, case, exists, func, literal, null, or_, select, true, update
 from sqlalchemy.sql.elements import ColumnElement
@@ -34,8 +35,9 @@ activities = Activity.__table__
 lead_fields = LeadField.__table__
 
 
-def _number(rule: DemographicRule, value: float) -> ColumnElement:
-    # `value` is stored in whole cents; a rule speaks in currency units.
+def _number(rule: DemographicRule, value: Any) -> ColumnElement:
+    # A number (the rule's validation made sure of it). Money is stored in whole cents; a rule
+    # speaks in currency units.
     return literal(round(value * 100) if BY_KEY[rule.field].kind == "money" else value)
 
 
@@ -73,13 +75,13 @@ def value_condition(rule: DemographicRule, column) -> ColumnElement:
             bounds.append(column <= _number(rule, rule.max))
         return and_(*bounds)
     if numeric:
-        values = [rule.equals] if matcher == "equals" else rule.one_of
+        values = [rule.equals] if matcher == "equals" else rule.one_of or []
         return column.in_([_number(rule, value) for value in values])
     lowered = func.lower(column)
     if matcher == "equals":
         return lowered == func.lower(literal(rule.equals))
     if matcher == "one_of":
-        return lowered.in_([func.lower(literal(value)) for value in rule.one_of])
+        return lowered.in_([func.lower(literal(value)) for value in rule.one_of or []])
     return or_(*(lowered.like(func.lower(literal(_like_pattern(glob))), escape="\\") for glob in rule.globs))
 
 
@@ -120,9 +122,9 @@ def raw_score(rules: ScoringRules, lead_table, now: datetime) -> ColumnElement:
     for rule in rules.demographic:
         total = total + demographic_points(rule, lead_table)
     if rules.behavioural:
-        behaviour = literal(0)
-        for rule in rules.behavioural:
-            behaviour = behaviour + capped_points(rule, occurrences(rule, now))
+        behaviour: ColumnElement = literal(0)
+        for activity_rule in rules.behavioural:
+            behaviour = behaviour + capped_points(activity_rule, occurrences(activity_rule, now))
         subquery = select(behaviour).where(*_counted_activities(rules.behavioural, lead_table.c.id))
         total = total + func.coalesce(subquery.scalar_subquery(), 0)
     return total
@@ -209,20 +211,18 @@ def lead_breakdown(session: Session, lead_id: int, rules: ScoringRules, now: dat
             parts.append({"rule": rule.name, "points": int(points), "detail": rule.describe()})
     if rules.behavioural:
         columns = []
-        for rule in rules.behavioural:
-            count = occurrences(rule, now)
-            columns += [count, capped_points(rule, count)]
-        row = (
-            session.connection()
-            .execute(select(*columns).where(*_counted_activities(rules.behavioural, lead_id)))
-            .first()
+        for activity_rule in rules.behavioural:
+            occurred = occurrences(activity_rule, now)
+            columns += [occurred, capped_points(activity_rule, occurred)]
+        counted = (
+            session.connection().execute(select(*columns).where(*_counted_activities(rules.behavioural, lead_id))).one()
         )
-        for index, rule in enumerate(rules.behavioural):
-            count, points = int(row[2 * index] or 0), int(row[2 * index + 1] or 0)
-            detail = f"{count} × {rule.points:+d}"
-            if rule.cap is not None and abs(count * rule.points) > rule.cap:
-                detail += f", capped at {rule.cap}"
-            if rule.within:
-                detail += f" (last {rule.within})"
-            parts.append({"rule": rule.name, "points": points, "detail": detail})
+        for index, activity_rule in enumerate(rules.behavioural):
+            count, points = int(counted[2 * index] or 0), int(counted[2 * index + 1] or 0)
+            detail = f"{count} × {activity_rule.points:+d}"
+            if activity_rule.cap is not None and abs(count * activity_rule.points) > activity_rule.cap:
+                detail += f", capped at {activity_rule.cap}"
+            if activity_rule.within:
+                detail += f" (last {activity_rule.within})"
+            parts.append({"rule": activity_rule.name, "points": points, "detail": detail})
     return parts

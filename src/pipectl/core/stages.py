@@ -5,8 +5,19 @@ of leads that passed through it keeps its name; adding a stage of the same
 name again brings that row back.
 """
 
-from sqlalchemy import BigInteger, bindparam, case, func, insert, literal, null, true, update
-from sqlmodel import Session, select
+from sqlalchemy import (
+    BigInteger,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal,
+    null,
+    select as core_select,  # sqlmodel's select types at most four columns
+    true,
+    update,
+)
+from sqlmodel import Session, col, select
 
 from pipectl import clock
 from pipectl.core.rescoring import counts_kind, mark
@@ -21,7 +32,7 @@ LEADS, ACTIVITIES = Lead.__table__, Activity.__table__
 
 def open_stages(session: Session) -> list[Stage]:
     """The pipeline's stages in order."""
-    return list(session.exec(select(Stage).where(Stage.removed == False).order_by(Stage.position)))  # noqa: E712
+    return list(session.exec(select(Stage).where(col(Stage.removed) == False).order_by(col(Stage.position))))  # noqa: E712
 
 
 def find_stage(session: Session, name: str) -> Stage:
@@ -43,7 +54,9 @@ def first_stage(session: Session) -> Stage:
 
 def lead_counts(session: Session) -> dict[int, int]:
     """Open leads per stage id, counted in SQL."""
-    rows = session.exec(select(Lead.stage_id, func.count()).where(Lead.status == "open").group_by(Lead.stage_id))
+    rows = session.exec(
+        select(col(Lead.stage_id), func.count()).where(col(Lead.status) == "open").group_by(col(Lead.stage_id))
+    )
     return dict(rows.all())
 
 
@@ -73,6 +86,11 @@ def add_stage(
     session.add(stage)
     _place(session, stages, stage, position)
     return stage
+
+
+def set_order(session: Session, ordered: list[Stage]) -> None:
+    """Number these open stages 1..n in the order given (all of them)."""
+    _place(session, ordered, None, None)
 
 
 def rename_stage(session: Session, old: str, new: str) -> Stage:
@@ -118,6 +136,7 @@ def remove_stage(session: Session, name: str, *, to: str | None = None) -> tuple
     if moving and target is None:
         raise RuleViolation(f"{stage.name} holds {moving} lead(s); say where they go with --to STAGE.")
     if moving:
+        assert target is not None  # refused above
         if counts_kind(session, "stage_change"):
             mark(session, session.execute(in_stage).scalars())
         _move_all(session, stage, target)
@@ -131,7 +150,7 @@ def remove_stage(session: Session, name: str, *, to: str | None = None) -> tuple
 def _move_all(session: Session, stage: Stage, target: Stage) -> None:
     now = bindparam("now_ts", to_timestamp(clock.now()), type_=BigInteger)
     in_stage = LEADS.c.stage_id == stage.id
-    history = select(
+    history = core_select(
         LEADS.c.id,
         literal("stage_change"),
         now,
@@ -159,8 +178,10 @@ def _move_all(session: Session, stage: Stage, target: Stage) -> None:
         )
     )
     # Leads the session already holds must not keep their old stage.
-    for key, lead in list(session.identity_map.items()):
-        if key[0] is Lead and lead.stage_id == stage.id:
+    held = session.identity_map
+    for key in list(held.keys()):
+        lead = held.get(key)
+        if key[0] is Lead and lead is not None and lead.stage_id == stage.id:
             session.expire(lead)
 
 
@@ -216,7 +237,7 @@ def _named(session: Session, name: str, *, besides: int | None = None) -> Stage 
     return next(
         (
             stage
-            for stage in session.exec(select(Stage).order_by(Stage.id))
+            for stage in session.exec(select(Stage).order_by(col(Stage.id)))
             if fold(stage.name) == wanted and stage.id != besides
         ),
         None,

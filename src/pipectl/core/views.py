@@ -5,12 +5,11 @@ custom fields and next action as plain rows (`core.lead_stream`), read in
 chunks, so memory stays flat however many leads there are.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, exists
-from sqlalchemy import select as core_select
+from sqlalchemy import and_, exists, select as core_select
 from sqlmodel import Session, select
 
 from pipectl import clock
@@ -25,7 +24,7 @@ CONTRACT_KEYS = KEYS
 # Worked out for every row: days in the stage, and whether an open lead is under the nurture threshold.
 EXTRA_KEYS = ("days_in_stage", "nurture")
 LEADS = Lead.__table__
-SORTS = {
+SORTS: dict[str, Callable[[], list[Any]]] = {
     "id": lambda: [LEADS.c.id],
     "value": lambda: [LEADS.c.value_cents.desc().nulls_last(), LEADS.c.id],
     "score": lambda: [LEADS.c.score.desc(), LEADS.c.id],
@@ -135,7 +134,7 @@ def lead_values(
     return map(maker.flat, result)
 
 
-def _stream(session: Session, wanted: LeadFilter, restore: bool, field_keys: list[str] = ()):
+def _stream(session: Session, wanted: LeadFilter, restore: bool, field_keys: list[str] | tuple[()] = ()):
     """The row maker and the streamed result of the leads' query."""
     from pipectl.core.lead_stream import RowMaker
     from pipectl.core.scoring import nurture_threshold
@@ -157,6 +156,7 @@ def _dialect(session: Session) -> str:
 
 def one_lead(session: Session, lead: Lead) -> dict:
     """The contract dict of a single lead."""
+    assert lead.id is not None, "the lead is stored"
     rows = list(lead_rows(session, LeadFilter(status="all", ids=[lead.id])))
     return rows[0]
 
@@ -164,9 +164,9 @@ def one_lead(session: Session, lead: Lead) -> dict:
 def lead_detail(session: Session, lead: Lead, *, activity_limit: int | None = None) -> dict:
     """What `show` prints: the lead, its BANT block and its activities, newest first."""
     from pipectl.core.history import timeline
-
     from pipectl.core.hygiene import stale_reasons
 
+    assert lead.id is not None, "the lead is stored"
     detail = one_lead(session, lead)
     detail["stale_reasons"] = stale_reasons(session, clock.now(), [lead.id]).get(lead.id, [])
     detail["stale"] = bool(detail["stale_reasons"])
@@ -180,9 +180,15 @@ def lead_detail(session: Session, lead: Lead, *, activity_limit: int | None = No
 
 def bant_block(lead: Lead) -> dict:
     """The lead's BANT answers, `{criterion: {status, note}}`, and whether all four are yes."""
-    block = {name: {"status": getattr(lead, name), "note": getattr(lead, f"{name}_note")} for name in BANT_CRITERIA}
+    block: dict[str, Any] = {
+        name: {"status": getattr(lead, name), "note": getattr(lead, f"{name}_note")} for name in BANT_CRITERIA
+    }
     block["qualified"] = all(block[name]["status"] == "yes" for name in BANT_CRITERIA)
     return block
+
+
+def _name(names: dict[int, str], stage_id: int | None) -> str | None:
+    return None if stage_id is None else names.get(stage_id)
 
 
 def activity_dict(activity: Activity, stage_names: dict[int, str] | None = None) -> dict:
@@ -196,8 +202,8 @@ def activity_dict(activity: Activity, stage_names: dict[int, str] | None = None)
         "note": activity.note,
         "due": iso(activity.due),
         "done": activity.done,
-        "from_stage": names.get(activity.from_stage_id),
-        "to_stage": names.get(activity.to_stage_id),
+        "from_stage": _name(names, activity.from_stage_id),
+        "to_stage": _name(names, activity.to_stage_id),
         "data": activity.data,
     }
 

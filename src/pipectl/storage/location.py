@@ -7,8 +7,12 @@ a temporary folder and no test ever touches the user's real pipeline.
 import os
 from pathlib import Path
 
+from pipectl.errors import UsageError
+
 DB_ENV = "PIPECTL_DB"
 DEFAULT_FILENAME = "pipeline.db"
+# `sqlite:///p.db?mode=ro` opens the file read-only; `mode=rw`/`rwc` are the ordinary way.
+SQLITE_MODES = {"ro": True, "rw": False, "rwc": False}
 
 
 def user_dir() -> Path:
@@ -20,7 +24,14 @@ def user_dir() -> Path:
 
 def resolve(location: str | None = None) -> str:
     """The database as given, from the environment, or the default file's path."""
+    if location is not None and not location.strip():
+        # An empty --db is a mistake (an unset shell variable), not a wish for the default database.
+        raise UsageError(
+            "--db needs a file path or a database URL; leave it out to use PIPECTL_DB or the default file."
+        )
     chosen = location or os.environ.get(DB_ENV)
+    if chosen and "\x00" in chosen:
+        raise UsageError("The database path holds a NUL character; give a plain path.")
     return chosen if chosen else str(user_dir() / DEFAULT_FILENAME)
 
 
@@ -36,6 +47,23 @@ def sqlite_path(location: str) -> Path | None:
     if location.startswith("sqlite:///") and location != "sqlite:///:memory:":
         return Path(location[len("sqlite:///") :].split("?", 1)[0]).expanduser()
     return None
+
+
+def read_only(location: str) -> bool:
+    """Whether a `sqlite:///…?mode=ro` URL asks for read-only use; other URL options are refused."""
+    if not (is_url(location) and location.startswith("sqlite:") and "?" in location):
+        return False
+    from urllib.parse import parse_qs
+
+    options = parse_qs(location.split("?", 1)[1], keep_blank_values=True)
+    unknown = sorted(set(options) - {"mode"})
+    mode = options.get("mode", ["rw"])[-1]
+    if unknown or mode not in SQLITE_MODES:
+        raise UsageError(
+            f"{display(location)}: pipectl understands only ?mode=ro (read-only) in a SQLite URL, "
+            f"not {'&'.join(unknown) or 'mode=' + mode}."
+        )
+    return SQLITE_MODES[mode]
 
 
 def display(location: str) -> str:

@@ -6,13 +6,19 @@ release goes through a migration in `storage/migrations/versions/`.
 """
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, String, event
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, String, Table, event
 from sqlmodel import Field, SQLModel
+from sqlmodel.main import SQLModelConfig
 
-from pipectl.folding import KEYED, fold, key_of
+from pipectl.folding import KEYED, fold, key_of, plain
 from pipectl.storage.types import Timestamp
+
+# Rows are built from the database or by the core, never validated by pydantic: its validation schema
+# would be built for nothing at every start-up (half the cost of importing this module), so it is
+# built only if something ever asks for it.
+DEFERRED = SQLModelConfig(defer_build=True)  # pydantic's ConfigDict, with the keys SQLModel adds
 
 
 def _timestamp(*, nullable: bool = True, index: bool = False) -> Any:
@@ -22,7 +28,11 @@ def _timestamp(*, nullable: bool = True, index: bool = False) -> Any:
 class Stage(SQLModel, table=True):
     """An open stage of the pipeline; a removed stage stays so that history keeps its name."""
 
+    model_config = DEFERRED
+
     __tablename__ = "stages"
+    if TYPE_CHECKING:  # set by SQLModel, which does not declare it
+        __table__: ClassVar[Table]
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(sa_column=Column(String(80), nullable=False, unique=True))
@@ -39,9 +49,14 @@ class Stage(SQLModel, table=True):
 class Lead(SQLModel, table=True):
     """A person or company that might buy, with its stage, outcome and BANT answers."""
 
+    model_config = DEFERRED
+
     __tablename__ = "leads"
+    if TYPE_CHECKING:  # set by SQLModel, which does not declare it
+        __table__: ClassVar[Table]
     __table_args__ = (
-        Index("ix_leads_stage_status", "stage_id", "status"),
+        # The board's top cards per stage come in order from this index (migration 0003).
+        Index("ix_leads_stage_status_value", "stage_id", "status", "value_cents", "score"),
         Index("ix_leads_status_score", "status", "score"),
         # `list --limit 50` walks open leads in id order instead of sorting them all.
         Index("ix_leads_status_id", "status", "id"),
@@ -51,6 +66,8 @@ class Lead(SQLModel, table=True):
         Index("ix_leads_name_company_key", "name_key", "company_key"),
         Index("ix_leads_owner_key", "owner_key"),
         Index("ix_leads_source_key", "source_key"),
+        # `show edith` finds Édith Piaf by a prefix of her name's lookup form (migration 0003).
+        Index("ix_leads_name_plain", "name_plain"),
         # Ids are never reused after a purge, so an old id in a script cannot hit a new lead.
         {"sqlite_autoincrement": True},
     )
@@ -96,6 +113,8 @@ class Lead(SQLModel, table=True):
     email_key: str | None = None
     owner_key: str | None = None
     source_key: str | None = None
+    # plain() of the name: folded, accents dropped, one space between words (migration 0003).
+    name_plain: str | None = None
 
 
 @event.listens_for(Lead, "before_insert")
@@ -104,12 +123,17 @@ def _fill_keys(_mapper, _connection, lead: Lead) -> None:
     # Every ORM write of a lead keeps its keys; bulk writers add `folding.lead_keys(values)` themselves.
     for column in KEYED:
         setattr(lead, key_of(column), fold(getattr(lead, column)))
+    lead.name_plain = plain(lead.name)
 
 
 class LeadTag(SQLModel, table=True):
     """One tag on one lead; a table rather than a list so `--tag` filters use an index."""
 
+    model_config = DEFERRED
+
     __tablename__ = "lead_tags"
+    if TYPE_CHECKING:  # set by SQLModel, which does not declare it
+        __table__: ClassVar[Table]
 
     lead_id: int = Field(sa_column=Column(Integer, ForeignKey("leads.id", ondelete="CASCADE"), primary_key=True))
     tag: str = Field(sa_column=Column(String, primary_key=True, index=True))
@@ -118,7 +142,11 @@ class LeadTag(SQLModel, table=True):
 class LeadField(SQLModel, table=True):
     """A custom data point (`--field KEY=VALUE`); scoring rules match on these in SQL."""
 
+    model_config = DEFERRED
+
     __tablename__ = "lead_fields"
+    if TYPE_CHECKING:  # set by SQLModel, which does not declare it
+        __table__: ClassVar[Table]
     __table_args__ = (Index("ix_lead_fields_key_value", "key", "value"),)
 
     lead_id: int = Field(sa_column=Column(Integer, ForeignKey("leads.id", ondelete="CASCADE"), primary_key=True))
@@ -129,11 +157,17 @@ class LeadField(SQLModel, table=True):
 class Activity(SQLModel, table=True):
     """Anything that happened to a lead, or is planned (`done` false, with a `due` time)."""
 
+    model_config = DEFERRED
+
     __tablename__ = "activities"
+    if TYPE_CHECKING:  # set by SQLModel, which does not declare it
+        __table__: ClassVar[Table]
     __table_args__ = (
         Index("ix_activities_lead_at", "lead_id", "at"),
         Index("ix_activities_kind_at", "kind", "at"),
         Index("ix_activities_done_due", "done", "due"),
+        # "Has this lead an open task (due before …)?" in one probe per lead (migration 0003).
+        Index("ix_activities_lead_done_due", "lead_id", "done", "due"),
         {"sqlite_autoincrement": True},
     )
 
@@ -154,7 +188,17 @@ class Activity(SQLModel, table=True):
 class Setting(SQLModel, table=True):
     """A named setting or rule set (scoring, cleanup, quota), stored as JSON."""
 
+    model_config = DEFERRED
+
     __tablename__ = "settings"
+    if TYPE_CHECKING:  # set by SQLModel, which does not declare it
+        __table__: ClassVar[Table]
 
     key: str = Field(sa_column=Column(String(64), primary_key=True))
     value: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+def stored_id(row: Stage | Lead | Activity) -> int:
+    """The id of a row read from the database: SQLModel types every id `int | None`, for rows not yet added."""
+    assert row.id is not None, f"{type(row).__name__} is not stored yet"
+    return row.id
