@@ -41,6 +41,13 @@ GOALS = [
         )
         for fmt in ("csv", "jsonl")
     ),
+    (
+        "`import` of 100,000 rows ≤ 1× `sqlite-utils insert --csv`",
+        "import CSV (all leads, validated, with history)",
+        "sqlite-utils",
+        [100_000],
+        1.0,
+    ),
 ]
 # Memory and absolute-time goals: (what, benchmark, size, key, the most it may be).
 LIMITS = [
@@ -57,6 +64,14 @@ LIMITS = [
         1_000_000,
         "pipectl_s",
         60.0,
+    ),
+    *(
+        (f"`{name}` in flat memory (under 100 MB) at 1,000,000 leads", name, 1_000_000, "pipectl_peak_mb", 100.0)
+        for name in (
+            "import CSV (all leads, validated, with history)",
+            "export --format csv (all leads)",
+            "export --format jsonl (all leads)",
+        )
     ),
 ]
 
