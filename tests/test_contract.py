@@ -236,3 +236,29 @@ def test_a_rejects_file_uses_the_same_rule_so_the_fixed_file_imports_the_same_te
     source.write_text(fixed, encoding="utf-8")
     ok("import", str(source), "--ignore", "error")
     assert [row["name"] for row in json.loads(ok("list", "-f", "json").stdout)] == ["Good", "=x", "=y"]
+
+
+@pytest.mark.parametrize("key", ["name", "company"])
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("two\nlines", "line break"),
+        ("Ada\u2028Lovelace", "line break"),
+        ("Ada\x85Lovelace", "line break"),
+        ("Mallory\x1b]52;c;aGk=\x07", "control character"),
+        ("Acme\u202eproC", "control character"),
+        ("nul\x00", "control character"),
+    ],
+)
+def test_names_and_companies_are_one_line_of_plain_text(key, text, reason):
+    with pytest.raises(ValueError, match=reason):
+        contract.check(contract.BY_KEY[key], text)
+
+
+def test_names_have_a_length_limit_and_other_text_keeps_its_controls():
+    assert contract.check(contract.BY_KEY["name"], "N" * contract.NAME_LENGTH) == "N" * contract.NAME_LENGTH
+    with pytest.raises(ValueError, match="longer than 200"):
+        contract.check(contract.BY_KEY["company"], "C" * (contract.NAME_LENGTH + 1))
+    # Titles and the other data points keep what they are given; outputs show the controls made visible.
+    assert contract.check(contract.BY_KEY["title"], "CTO\x1b[2J") == "CTO\x1b[2J"
+    assert contract.check(contract.BY_KEY["name"], "Zoë Łukasiewicz-Ångström 山田") == "Zoë Łukasiewicz-Ångström 山田"

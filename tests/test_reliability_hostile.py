@@ -7,6 +7,7 @@ long run is `python -m benchmarks.fuzz --runs 5000 --seed N`.
 
 import json
 import os
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -45,7 +46,7 @@ def _file(tmp_path: Path, name: str, data: bytes) -> Path:
         ("size.json", b'[{"name": "Huge", "company_size": 100000000000000000000000000}]', "company_size"),
         ("value.json", b'[{"name": "Inf", "value": 1e400}]', "amount"),
         ("surrogate.json", b'[{"name": "S\\ud800x"}]', "surrogate"),
-        ("nul.csv", b"name,company\n\x00\x00,X\n", "NUL character"),
+        ("nul.csv", b"name,company\n\x00\x00,X\n", "control character"),
     ],
 )
 def test_hostile_import_files_are_refused_whole(cli, tmp_path, before, snapshot, name, data, words):
@@ -120,11 +121,13 @@ def test_names_of_nul_or_only_control_characters_or_surrogates_are_refused(cli, 
     _refused(cli("edit", "1", "--name", name), before, snapshot, 2)
 
 
-def test_a_visible_name_holding_an_escape_sequence_is_kept_exactly(ok):
-    """Shown with its escapes made visible (pipectl.terminal), stored and given back as typed."""
-    name = "Mallory\x1b[2J Evil"
-    lead = int(ok("add", name).stdout.strip())
-    assert json.loads(ok("show", str(lead), "--format", "json").stdout)["name"] == name
+def test_a_name_holding_an_escape_sequence_is_refused_and_a_title_keeps_it_exactly(cli, ok):
+    """Names are plain text (issue 13); other fields are stored and given back as typed, shown made visible."""
+    refused = cli("add", "Mallory\x1b[2J Evil")
+    assert refused.exit_code == 2 and "control character" in refused.stderr
+    title = "CTO\x1b[2J Evil"
+    lead = int(ok("add", "Mallory", "--title", title).stdout.strip())
+    assert json.loads(ok("show", str(lead), "--format", "json").stdout)["title"] == title
 
 
 def test_an_empty_db_option_is_a_usage_error(cli, before, snapshot):
@@ -171,9 +174,16 @@ def test_fuzzed_hostile_files_paths_and_damaged_databases(tmp_path):
     assert any(key.endswith("exit 0") for key in report["counts"])
 
 
-def test_line_breaks_in_user_text_cannot_write_markdown_blocks(ok, new_lead):
-    """A name, company or note with line breaks stays inside its bullet in `review --format md`."""
-    lead = new_lead("Eve\n# Owned", "--company", "Evil\n- injected bullet", "--at", "2026-11-20")
+def test_line_breaks_in_user_text_cannot_write_markdown_blocks(ok, new_lead, tmp_path):
+    """A name, company or note with line breaks stays inside its bullet in `review --format md`.
+
+    Names and companies refuse line breaks now, but a database kept from 0.1 may hold them."""
+    lead = new_lead("Eve", "--company", "Evil", "--at", "2026-11-20")
+    with sqlite3.connect(tmp_path / "pipeline.db") as connection:
+        connection.execute(
+            "UPDATE leads SET name = ?, company = ? WHERE id = ?", ("Eve\n# Owned", "Evil\n- injected bullet", lead)
+        )
+    connection.close()
     ok("lost", lead, "--reason", "price\n\n## Fake heading\r\n> quote", "--at", "2026-11-21")
     out = ok("review", "--format", "md").stdout
     lines = out.splitlines()

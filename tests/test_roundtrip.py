@@ -27,13 +27,15 @@ AWKWARD = (
     .filter(lambda text: text.strip())
 )
 OPTIONAL = st.none() | AWKWARD
+# Names and companies are one line (issue 13); every other text keeps its line breaks.
+ONE_LINE = AWKWARD.map(lambda text: " ".join(text.split())).filter(bool)
 TAG = st.text(alphabet=st.sampled_from(list("abcxyz- é")), min_size=1, max_size=8).filter(lambda t: t.strip())
 FIELD_KEY = st.sampled_from(["plan", "Region", "seats.count", "a-b_c"])
 
 LEAD = st.fixed_dictionaries(
     {
-        "name": AWKWARD,
-        "company": OPTIONAL,
+        "name": ONE_LINE,
+        "company": st.none() | ONE_LINE,
         "email": st.none() | st.emails(),
         "title": OPTIONAL,
         "value_cents": st.none() | st.integers(0, 10**12),

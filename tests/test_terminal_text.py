@@ -1,11 +1,14 @@
 """Terminal injection (issue 12, item 4): user text reaches the terminal with its controls made visible.
 
-A name imported from a hostile file can carry an OSC 52 clipboard write, a clear-screen, a window
-title or a bare carriage return. Tables, cards, panel titles and stderr messages show them (ESC as
-␛, BEL as ␇, C1 as `\\x9b`) instead of sending them; machine formats keep their own escaping.
+Names and companies refuse control characters since issue 13, but a database kept from 0.1 may hold
+a name imported from a hostile file, with an OSC 52 clipboard write, a clear-screen, a window title or
+a bare carriage return, and titles and notes still take them. Tables, cards, panel titles and stderr
+messages show them (ESC as ␛, BEL as ␇, C1 as `\\x9b`) instead of sending them; machine formats keep
+their own escaping.
 """
 
 import json
+import sqlite3
 import unicodedata
 
 import pytest
@@ -62,13 +65,38 @@ def test_visible_text_carries_no_control_character(text):
 
 
 @pytest.fixture
-def hostile(ok, new_lead):
-    lead_id = new_lead(
-        HOSTILE_NAME, "--company", HOSTILE_COMPANY, "--value", "5k", "--title", f"CTO{CLEAR}", "--tag", "vip"
-    )
+def hostile(ok, new_lead, tmp_path):
+    lead_id = new_lead("Mallory", "--company", "Acme", "--value", "5k", "--title", f"CTO{CLEAR}", "--tag", "vip")
+    _as_an_old_version_stored_it(tmp_path / "pipeline.db", lead_id, HOSTILE_NAME, HOSTILE_COMPANY)
     ok("plan", lead_id, f"Call{TITLE} back", "--due", "today")
     ok("log", lead_id, "note", "--note", f"first line\nsecond{CLIPBOARD} line")
     return lead_id
+
+
+def _as_an_old_version_stored_it(path, lead_id: int, name: str, company: str) -> None:
+    """Write the name and company as 0.1 accepted them (the key twins too, as it would have)."""
+    from pipectl.folding import fold, plain
+
+    with sqlite3.connect(path) as connection:
+        connection.execute(
+            "UPDATE leads SET name = ?, company = ?, name_key = ?, company_key = ?, name_plain = ? WHERE id = ?",
+            (name, company, fold(name), fold(company), plain(name), lead_id),
+        )
+    connection.close()
+
+
+def test_names_and_companies_with_controls_are_refused_by_every_way_in(cli, ok, new_lead, tmp_path):
+    for name, company in ((HOSTILE_NAME, "Acme"), ("Mallory", HOSTILE_COMPANY), ("two\nlines", "Acme")):
+        refused = cli("add", name, "--company", company)
+        assert refused.exit_code == 2 and refused.stderr.startswith("Error: ")
+        assert_nothing_raw(refused.stderr)
+    lead_id = new_lead("Mallory", "--company", "Acme")
+    assert cli("edit", lead_id, "--company", f"Acme{RLO}Corp").exit_code == 2
+    (tmp_path / "hostile.csv").write_text(f"name,company\n{HOSTILE_NAME},Acme\n", encoding="utf-8")
+    imported = cli("import", "hostile.csv")
+    assert imported.exit_code == 1 and "control character" in imported.stderr
+    assert_nothing_raw(imported.stderr)
+    assert [lead["company"] for lead in json.loads(ok("list", "-f", "json").stdout)] == ["Acme"]
 
 
 def assert_nothing_raw(text: str) -> None:
@@ -116,7 +144,7 @@ def test_stderr_messages_and_errors_show_escape_sequences(hostile, cli):
     assert_nothing_raw(edited.stderr)
     assert "Updated lead #1 Mallory␛]52;" in edited.stderr
     duplicate = cli("add", HOSTILE_NAME, "--company", HOSTILE_COMPANY)
-    assert duplicate.exit_code == 1
+    assert duplicate.exit_code == 2  # refused as not plain text before the duplicate check
     assert duplicate.stderr.startswith("Error: ") and len(duplicate.stderr.splitlines()) == 1
     assert_nothing_raw(duplicate.stderr)
     warned = cli("qualify", str(hostile), "--budget", "no")

@@ -41,10 +41,16 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 # Control characters but the line breaks and tabs that multi-line text keeps (and tidy_text trims).
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 SURROGATE = re.compile(r"[\ud800-\udfff]")
+# What a one-line field (a name, a company) refuses: every control character, line breaks included,
+# the Unicode line and paragraph separators, and the direction overrides that make a name read
+# differently from what it holds.
+NOT_ONE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 STATUSES = ("open", "won", "lost", "archived")
 LOWEST_SCORE, HIGHEST_SCORE = 0, 100
 # Long enough for any real name or note-like data point, short enough that a pasted file is noticed.
 TEXT_LENGTH = 1000
+# The longest real company names run to about 150 characters; a longer "name" is a pasted paragraph.
+NAME_LENGTH = 200
 EMAIL_LENGTH = 254  # RFC 5321's limit on a forward path
 
 
@@ -70,6 +76,8 @@ class Field:
     label: str | None = None  # the card's label when it is not the key in words
     aliases: tuple[str, ...] = ()  # other header spellings an import recognises (lowercase letters, digits)
     max_length: int | None = None
+    # A name or company: refused with line breaks and control characters (`NOT_ONE_LINE`).
+    one_line: bool = False
     minimum: int | None = None
     maximum: int | None = None
     keyed: bool = False
@@ -94,7 +102,8 @@ class Field:
 
 
 def _text(key: str, help: str, *aliases: str, shown: bool = True, **more) -> Field:
-    return Field(key, "text", data_point=True, help=help, shown=shown, aliases=aliases, max_length=TEXT_LENGTH, **more)
+    more.setdefault("max_length", TEXT_LENGTH)
+    return Field(key, "text", data_point=True, help=help, shown=shown, aliases=aliases, **more)
 
 
 def _instant(key: str, *aliases: str, nullable: bool = False, column: str | None = "") -> Field:
@@ -121,6 +130,8 @@ FIELDS: tuple[Field, ...] = (
         nullable=False,
         required=True,
         keyed=True,
+        one_line=True,
+        max_length=NAME_LENGTH,
     ),
     _text(
         "company",
@@ -133,6 +144,8 @@ FIELDS: tuple[Field, ...] = (
         "dealorganization",
         "organizationname",
         keyed=True,
+        one_line=True,
+        max_length=NAME_LENGTH,
     ),
     Field(
         "email",
@@ -305,13 +318,8 @@ def check(field: Field, value: Any) -> Any:
     if value.__class__ is str and not value.isascii() and SURROGATE.search(value):
         # A lone surrogate (an argument or a file in a broken encoding) cannot be stored as UTF-8.
         raise ValueError("holds a character that is not valid Unicode (a lone surrogate)")
-    if field.key == "name" and ("\x00" in value or not CONTROL.sub("", value).strip()):
-        # A NUL cuts the name short in most tools, and a name of nothing but control characters shows
-        # as nothing: neither can be told apart or found again. (Escape sequences inside a visible name
-        # are kept, and shown rather than run: see pipectl.terminal.)
-        raise ValueError(
-            f"{value!r} holds a NUL character" if "\x00" in value else f"{value!r} has no visible character"
-        )
+    if field.one_line:
+        _check_one_line(value)
     if field.kind == "email" and not EMAIL.match(value):
         raise ValueError(f"{value!r} is not an email address")
     if field.max_length is not None and len(value) > field.max_length:
@@ -321,6 +329,22 @@ def check(field: Field, value: Any) -> Any:
     if field.maximum is not None and value > field.maximum:
         raise ValueError("is too large")
     return value
+
+
+def _check_one_line(value: str) -> None:
+    """A name or company is one line of visible text: it is what tables, cards and lookups show and match.
+
+    A line break splits a table row and a CSV reader's record; an escape sequence or a direction
+    override makes the name show as something else than it is. Notes keep line breaks; other fields
+    keep what they are given and are shown with their controls made visible (pipectl.terminal).
+    """
+    found = NOT_ONE_LINE.search(value)
+    if found is None:
+        return
+    char = found.group()
+    if char in "\n\r\u2028\u2029\x0b\x0c\x85":
+        raise ValueError("must be one line: it holds a line break")
+    raise ValueError(f"holds a control character ({char!r}); names and companies are plain text")
 
 
 # ---- CSV ------------------------------------------------------------------------------------------

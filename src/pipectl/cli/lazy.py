@@ -36,6 +36,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "qualify",
         "The agenda: overdue, today's and upcoming actions, stalled leads, then leads with no next action.",
     ),
+    "status": (
+        "briefing",
+        "One screen for the morning: due actions, stalled leads, pipeline, quota, the week, score crossings.",
+    ),
+    "brief": (
+        "briefing",
+        "Everything worth knowing before a call: who, stage, BANT, score and why, latest activities, similar wins.",
+    ),
     "score": ("scoring", "Compute lead scores: one lead, or every open lead with the ranking."),
     "clean": ("cleanup", "Archive dead leads with their reasons; --dry-run only lists them."),
     "restore": ("cleanup", "Bring an archived lead back, open, in the stage it was archived from."),
@@ -53,6 +61,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("transfer", "Export leads and/or activities as CSV, JSON or JSON Lines, streamed to stdout or a file."),
     "rules": ("scoring", "The scoring, stage and cleanup rules, kept in the database, written as TOML."),
     "stages": ("stages", "Manage the pipeline's stages (2 to 6, in order)."),
+    "mcp": (
+        "mcp_server",
+        "Serve the pipeline to AI assistants over stdio (Model Context Protocol); needs pipectl[mcp].",
+    ),
     "demo": ("demo", "Build the demo pipeline (40 sample leads) in its own database and say how to open it."),
     "db": ("db", "The database itself: path, upgrade, check, backup."),
 }

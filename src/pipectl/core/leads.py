@@ -65,7 +65,9 @@ def validate_fields(**values) -> DataPoints:
         field = str(problem["loc"][0]) if problem["loc"] else "value"
         field = OPTION_NAMES.get(field, field.replace("_", "-"))
         message = problem["msg"].removeprefix("Value error, ")
-        raise UsageError(f"--{field}: {message}.") from None
+        # `add` takes the name as an argument and `edit` as --name: "name" is right for both.
+        label = field if field == "name" else f"--{field}"
+        raise UsageError(f"{label}: {message}.") from None
 
 
 def parse_custom_fields(pairs: list[str]) -> dict[str, str]:

@@ -89,12 +89,16 @@ def demographic_points(rule: DemographicRule, lead_table) -> ColumnElement:
     return case((match_condition(rule, lead_table), rule.points), else_=0)
 
 
-def occurrences(rule: BehaviouralRule, now: datetime) -> ColumnElement:
-    """How many of the lead's done activities count for the rule (an aggregate over `activities`)."""
+def occurrences(rule: BehaviouralRule, now: datetime, *, as_of: bool = False) -> ColumnElement:
+    """How many of the lead's done activities count for the rule (an aggregate over `activities`).
+
+    `as_of`: only activities up to `now` count (the score a lead had then, for `status`)."""
     condition = activities.c.kind == rule.kind
     since = rule.since(now)
     if since is not None:
         condition = and_(condition, activities.c.at >= bindparam(None, to_timestamp(since), type_=BigInteger))
+    if as_of:
+        condition = and_(condition, activities.c.at <= bindparam(None, to_timestamp(now), type_=BigInteger))
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
@@ -116,15 +120,17 @@ def _counted_activities(rules: list[BehaviouralRule], lead_id_column) -> list:
     ]
 
 
-def raw_score(rules: ScoringRules, lead_table, now: datetime) -> ColumnElement:
-    """The unclamped score of the row of `lead_table`: demographic cases plus one activity sub-select."""
+def raw_score(rules: ScoringRules, lead_table, now: datetime, *, as_of: bool = False) -> ColumnElement:
+    """The unclamped score of the row of `lead_table`: demographic cases plus one activity sub-select.
+
+    `as_of`: the behavioural part as it stood at `now` (activities after it do not count yet)."""
     total: ColumnElement = literal(0)
     for rule in rules.demographic:
         total = total + demographic_points(rule, lead_table)
     if rules.behavioural:
         behaviour: ColumnElement = literal(0)
         for activity_rule in rules.behavioural:
-            behaviour = behaviour + capped_points(activity_rule, occurrences(activity_rule, now))
+            behaviour = behaviour + capped_points(activity_rule, occurrences(activity_rule, now, as_of=as_of))
         subquery = select(behaviour).where(*_counted_activities(rules.behavioural, lead_table.c.id))
         total = total + func.coalesce(subquery.scalar_subquery(), 0)
     return total
