@@ -29,6 +29,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from benchmarks import harness
 from benchmarks.generate import NOW_TS
 from benchmarks.harness import bench_env, check_same, row, sqlite3_shell, time_cli, time_shell
 
@@ -143,7 +144,7 @@ def run(db: Path, size: int) -> list[dict]:
     utils = sqlite_utils()
     if utils is None:
         print(
-            "transfer: no sqlite-utils (not on PATH, and installing it failed): its import row is left out",
+            "transfer: no sqlite-utils (not on PATH, none installed): its import row is left out",
             file=sys.stderr,
         )
         return rows
@@ -175,7 +176,7 @@ def sqlite_utils() -> str | None:
     if found:
         return found
     command = SQLITE_UTILS_VENV / "bin" / "sqlite-utils"
-    if not command.exists():
+    if not command.exists() and harness.INSTALL_TOOLS:
         try:
             subprocess.run([sys.executable, "-m", "venv", str(SQLITE_UTILS_VENV)], check=True, capture_output=True)
             subprocess.run(
