@@ -27,6 +27,8 @@ DECLARED = {
     "stages list": ("table", "json", "jsonl", "csv"),
     "rules show": ("table", "json", "jsonl", "csv"),
     "db check": ("table", "json", "jsonl"),
+    "status": ("table", "json", "jsonl"),
+    "brief": ("table", "json", "jsonl"),
 }
 # How to run each of them (and its variants) on the built pipeline, without asking anything.
 RUNS = {
@@ -43,6 +45,8 @@ RUNS = {
     "stages list": [[]],
     "rules show": [[]],
     "db check": [[]],
+    "status": [[]],
+    "brief": [["1"]],
 }
 
 

@@ -12,7 +12,7 @@ were. Only for SQLite; other databases keep their indexes (a no-op).
 
 from collections.abc import Callable, Iterable
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection
 
 
@@ -23,22 +23,25 @@ def defer_indexes(
     function that creates them again (call it before anything reads through them)."""
     if connection.dialect.name != "sqlite":
         return lambda: None
-    wanted = list(tables)
-    marks = ", ".join(f":t{index}" for index in range(len(wanted)))
     # `sql` is NULL for the indexes SQLite makes itself (primary keys, UNIQUE): those stay.
     found = connection.execute(
         text(
-            f"SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-            f"AND tbl_name IN ({marks}) ORDER BY name"
-        ),
-        {f"t{index}": table for index, table in enumerate(wanted)},
+            "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+            "AND tbl_name IN :tables ORDER BY name"
+        ).bindparams(bindparam("tables", expanding=True)),
+        {"tables": list(tables)},
     ).all()
     deferred = []
     for name, table, sql in found:
-        columns = [row[2] for row in connection.exec_driver_sql(f'PRAGMA index_info("{name}")')]
+        columns = list(
+            connection.execute(text("SELECT name FROM pragma_index_info(:index) ORDER BY seqno"), {"index": name})
+            .scalars()
+            .all()
+        )
         if keep(table, columns):
             continue
-        connection.exec_driver_sql(f'DROP INDEX "{name}"')
+        # An identifier cannot be a bound parameter; the name is one sqlite_master gave (the migrations').
+        connection.exec_driver_sql('DROP INDEX "' + name.replace('"', '""') + '"')
         deferred.append(sql)
 
     def rebuild() -> None:
