@@ -269,4 +269,5 @@ def _similar(console, similar: dict) -> None:
         moved = ", ".join(
             f"{mover['kind'].replace('_', ' ')} ({mover['share'] * 100:.0f}%)" for mover in similar["moved_by"]
         )
-        console.print(f"[bold]What moved them[/bold] {moved}")
+        latest = f" (the latest {similar['moved_by_of']:,})" if similar["moved_by_of"] < similar["leads"] else ""
+        console.print(f"[bold]What moved them[/bold]{latest} {moved}")

@@ -150,11 +150,15 @@ def compute_forecast(
     period: str | None = None,
     owner: str | None = None,
     by: str | None = None,
+    stage_history: bool = True,
 ) -> dict:
     """Every figure of `pipectl forecast`, as the JSON it prints.
 
     `owner`: only that owner's leads, open and closed (their win rates, deal size and cycle too).
     `by` (`source` or `owner`): the open pipeline grouped, in `groups`.
+    `stage_history=False` skips each stage's own win rate (a pass over every lead's path, the costliest
+    part), for a caller that shows neither those rates nor the "by history" figures (`status`): every
+    stage then stands on the overall win rate, and the other figures are unchanged.
     """
     from pipectl.core.stages import open_stages
 
@@ -167,7 +171,7 @@ def compute_forecast(
     scope = Scope(owner=owner)
     average_deal, win_rate, cycle_days = overall_rates(session, scope)
     stages = open_stages(session)
-    closed_by_stage = stage_outcomes(session, scope.owned())
+    closed_by_stage = stage_outcomes(session, scope.owned()) if stage_history else {}
     own_rate = {stored_id(stage): stage_win_rate(closed_by_stage.get(stored_id(stage))) for stage in stages}
     # Where a stage has no closed history, the overall win rate stands in (and a note says so), so that
     # the "by history" total always covers every open lead, or none when there is no history at all.

@@ -8,7 +8,7 @@ release goes through a migration in `storage/migrations/versions/`.
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, String, Table, event
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, String, Table, event, text
 from sqlmodel import Field, SQLModel
 from sqlmodel.main import SQLModelConfig
 
@@ -68,6 +68,12 @@ class Lead(SQLModel, table=True):
         Index("ix_leads_source_key", "source_key"),
         # `show edith` finds Édith Piaf by a prefix of her name's lookup form (migration 0003).
         Index("ix_leads_name_plain", "name_plain"),
+        # `brief`'s similar won leads (same industry, size band or source) and `status`'s week of closed
+        # leads read index ranges, not every won lead (migration 0009).
+        Index("ix_leads_status_industry", "status", text("lower(industry)")),
+        Index("ix_leads_status_size", "status", "company_size"),
+        Index("ix_leads_status_source", "status", "source_key"),
+        Index("ix_leads_status_closed", "status", "closed_at"),
         # Ids are never reused after a purge, so an old id in a script cannot hit a new lead.
         {"sqlite_autoincrement": True},
     )
