@@ -28,6 +28,8 @@ def fold(text: str | None) -> str | None:
     """The comparison key of `text`: canonical caseless form (Unicode D145); None stays None."""
     if text is None:
         return None
+    if text.isascii():  # the same key, quicker: ASCII has nothing to compose, and folds as it lowers
+        return text.lower()
     return unicodedata.normalize("NFC", unicodedata.normalize("NFD", text).casefold())
 
 

@@ -174,7 +174,7 @@ def list_leads(
     """
     from pipectl.cli.runtime import pipeline
     from pipectl.cli.tables import lead_table
-    from pipectl.core.views import EXTRA_KEYS, LeadFilter, field_keys, lead_rows
+    from pipectl.core.views import EXTRA_KEYS, LeadFilter, field_keys, lead_rows, lead_values
     from pipectl.errors import UsageError
     from pipectl.output import emit, lead_layout
 
@@ -195,11 +195,13 @@ def list_leads(
     )
     extra = EXTRA_KEYS + (SHOW_EXTRA if stale else ())
     with pipeline(db, write=False) as session:
+        # Without stale reasons, CSV reads each lead straight into its values (no dict per lead).
+        values = None if stale else lambda keys: lead_values(session, wanted, keys)
         emit(
             fmt,
             lead_rows(session, wanted),
             table=lead_table,
-            csv_layout=lead_layout(lambda: field_keys(session), extra),
+            csv_layout=lead_layout(lambda: field_keys(session), extra, values=values),
         )
 
 
