@@ -1,7 +1,7 @@
 """Support for the board / metrics / forecast / review tests: build a pipeline once per module.
 
-Building a pipeline takes a few dozen commands; each test gets its own copy of
-the database file, so tests stay independent and the files stay fast.
+Building a pipeline takes a few dozen commands; each test gets its own copy of the database (the
+file on SQLite, a CREATE DATABASE … TEMPLATE on PostgreSQL), so tests stay independent and fast.
 """
 
 import shutil
@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from conftest import FIXED_NOW
+from backends import SERVER_DATABASES
+from conftest import FIXED_NOW, use_copy_of
 from pipectl.cli.app import app
 
 
@@ -33,11 +34,21 @@ class Builder:
         return int(self.ok("add", name, *options).strip())
 
 
-def build_once(tmp_path_factory, build) -> tuple[Path, dict]:
-    """Run `build(builder) -> ids` on a fresh database at the fixed now; return the file and the ids."""
-    path = tmp_path_factory.mktemp("pipeline") / "pipeline.db"
+def build_once(tmp_path_factory, build, backend: str = "sqlite") -> tuple[Path | str, dict]:
+    """Run `build(builder) -> ids` on a fresh database at the fixed now; return the database and the ids.
+
+    The database is a SQLite file, or on PostgreSQL the name of a database the tests copy.
+    """
+    path: Path | str
+    if backend == "sqlite":
+        path = tmp_path_factory.mktemp("pipeline") / "pipeline.db"
+        location = str(path)
+    else:
+        assert SERVER_DATABASES is not None
+        path = SERVER_DATABASES.create()
+        location = SERVER_DATABASES.url_of(path)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("PIPECTL_DB", str(path))
+        patch.setenv("PIPECTL_DB", location)
         patch.setenv("PIPECTL_NOW", FIXED_NOW)
         patch.setenv("TZ", "UTC")
         time.tzset()
@@ -54,18 +65,24 @@ def copy_database(source: Path, target: Path) -> None:
 
 
 def pipeline_fixtures(build):
-    """The `built` (once per module) and `pipeline` (a fresh copy per test) fixtures for `build`.
+    """The `built` (once per module and backend) and `pipeline` (a fresh copy per test) fixtures for `build`.
 
     Example: built, pipeline = pipeline_fixtures(build)
     """
 
     @pytest.fixture(scope="module")
-    def built(tmp_path_factory):
-        return build_once(tmp_path_factory, build)
+    def built():
+        return {}  # backend → (database, ids), built when a test first asks for it
 
     @pytest.fixture
-    def pipeline(built, db_path):
-        copy_database(built[0], db_path)
-        return built[1]
+    def pipeline(built, backend, tmp_path_factory, request, db_path):
+        if backend not in built:
+            built[backend] = build_once(tmp_path_factory, build, backend)
+        database, ids = built[backend]
+        if backend == "sqlite":
+            copy_database(database, db_path)
+        else:
+            use_copy_of(request, database)
+        return ids
 
     return built, pipeline

@@ -4,6 +4,8 @@ import json
 import sqlite3
 import stat
 
+import pytest
+
 from pipectl.storage.schema import SCHEMA_REVISION
 
 
@@ -29,6 +31,7 @@ def test_upgrade_and_check_report_the_schema(ok, new_lead):
     assert ok("db", "check").stdout.startswith(f"ok: schema {SCHEMA_REVISION}")
 
 
+@pytest.mark.sqlite_only("PostgreSQL enforces foreign keys on every connection: no broken one can be written")
 def test_check_reports_broken_foreign_keys(ok, cli, new_lead, db_path):
     new_lead("Ada")
     connection = sqlite3.connect(db_path)
