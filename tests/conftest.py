@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from backends import BACKENDS, REPLAY, SERVER_DATABASES, rows_of_every_table
+from backends import BACKENDS, REPLAY, SERVER_DATABASES, SERVER_ENV, rows_of_every_table
 from pipectl.cli.app import app
 
 FIXED_NOW = "2026-11-23T09:00:00"
@@ -33,7 +33,11 @@ def pytest_configure(config):
 
 def pytest_generate_tests(metafunc):
     # Only with a server: without one, test ids stay as they were (no `[sqlite]`).
-    if "backend" in metafunc.fixturenames and len(BACKENDS) > 1:
+    if (
+        "backend" in metafunc.fixturenames
+        and len(BACKENDS) > 1
+        and not metafunc.definition.get_closest_marker("both_backends")
+    ):
         metafunc.parametrize("backend", BACKENDS, indirect=True)
 
 
@@ -52,21 +56,25 @@ def pytest_sessionfinish(session):
 
 
 def pytest_terminal_summary(terminalreporter):
-    """The PostgreSQL lane in numbers: what ran there, and why each skipped test could not."""
-    if len(BACKENDS) < 2:
-        return
-    ran, skipped = 0, Counter()
+    """The closing note: how many tests ran on each backend, and every skip counted by its reason."""
+    ran: Counter = Counter()
+    skipped: Counter = Counter()
     for outcome in ("passed", "failed", "error", "skipped"):
         for report in terminalreporter.stats.get(outcome, []):
-            if "[postgresql" not in getattr(report, "nodeid", "") or report.when not in ("call", "setup"):
+            if report.when not in ("setup", "call") or not hasattr(report, "nodeid"):
                 continue
+            lane = "PostgreSQL" if "[postgresql" in report.nodeid else "SQLite"
             if outcome == "skipped":
-                skipped[str(report.longrepr[2]).removeprefix("Skipped: ")] += 1
+                reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+                skipped[(lane, reason.removeprefix("Skipped: "))] += 1
             elif report.when == "call":
-                ran += 1
-    terminalreporter.write_sep("-", f"PostgreSQL lane: {ran} tests ran, {sum(skipped.values())} skipped")
-    for reason, count in sorted(skipped.items(), key=lambda pair: (-pair[1], pair[0])):
-        terminalreporter.write_line(f"{count:4d} × {reason}")
+                ran[lane] += 1
+    lanes = ", ".join(f"{ran[lane]} ran on {lane}" for lane in ("SQLite", "PostgreSQL") if lane in ran)
+    terminalreporter.write_sep("-", f"{lanes or 'nothing ran'}; {sum(skipped.values())} skipped")
+    if SERVER_DATABASES is None:
+        terminalreporter.write_line(f"PostgreSQL lane off: set {SERVER_ENV} (bash .ci/run does)")
+    for (lane, reason), count in sorted(skipped.items(), key=lambda item: (item[0][0], -item[1], item[0][1])):
+        terminalreporter.write_line(f"{count:4d} skipped on {lane}: {reason}")
 
 
 @pytest.fixture(autouse=True)
