@@ -64,18 +64,20 @@ def copy_database(source: Path, target: Path) -> None:
             shutil.copy(original, Path(str(target) + suffix))
 
 
-def pipeline_fixtures(build):
+def pipeline_fixtures(build, name: str = "pipeline"):
     """The `built` (once per module and backend) and `pipeline` (a fresh copy per test) fixtures for `build`.
 
-    Example: built, pipeline = pipeline_fixtures(build)
+    Example: built, pipeline = pipeline_fixtures(build); with a `name`, the fixtures are NAME_built and NAME.
     """
+    built_name = "built" if name == "pipeline" else f"{name}_built"
 
-    @pytest.fixture(scope="module")
+    @pytest.fixture(scope="module", name=built_name)
     def built():
         return {}  # backend → (database, ids), built when a test first asks for it
 
-    @pytest.fixture
-    def pipeline(built, backend, tmp_path_factory, request, db_path):
+    @pytest.fixture(name=name)
+    def pipeline(request, backend, tmp_path_factory, db_path):
+        built = request.getfixturevalue(built_name)
         if backend not in built:
             built[backend] = build_once(tmp_path_factory, build, backend)
         database, ids = built[backend]
