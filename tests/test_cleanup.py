@@ -140,7 +140,8 @@ def test_yes_archives_with_the_reasons_on_the_lead_and_in_an_activity(ok, pipeli
     assert lead_json(ok, leads["fresh"])["status"] == "open"
     [(note, data, from_stage)] = activities(db_location, leads["idle"], "archived")
     assert note == idle["archived_reason"] and from_stage is not None
-    assert json.loads(data) == {
+    # A JSON column: text from SQLite, already decoded by PostgreSQL's driver.
+    assert (json.loads(data) if isinstance(data, str) else data) == {
         "reasons": ["no activity for 206 days (limit 14 in Discovery)", "open for 206 days (limit 180)"]
     }
     # A second sweep finds nothing more; archived leads are not candidates.
