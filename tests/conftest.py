@@ -61,7 +61,7 @@ def pytest_terminal_summary(terminalreporter):
     skipped: Counter = Counter()
     for outcome in ("passed", "failed", "error", "skipped"):
         for report in terminalreporter.stats.get(outcome, []):
-            if report.when not in ("setup", "call") or not hasattr(report, "nodeid"):
+            if getattr(report, "when", None) not in ("collect", "setup", "call"):
                 continue
             lane = "PostgreSQL" if "[postgresql" in report.nodeid else "SQLite"
             if outcome == "skipped":

@@ -19,8 +19,9 @@ from pipectl.cli.app import app
 class Builder:
     """Runs `pipectl` commands against one database while a pipeline is being built."""
 
-    def __init__(self):
+    def __init__(self, folder: Path):
         self.runner = CliRunner()
+        self.folder = folder  # for files a build writes (a rules file to load), on either backend
 
     def ok(self, *args) -> str:
         from pipectl.cli.runtime import root_db
@@ -52,7 +53,7 @@ def build_once(tmp_path_factory, build, backend: str = "sqlite") -> tuple[Path |
         patch.setenv("PIPECTL_NOW", FIXED_NOW)
         patch.setenv("TZ", "UTC")
         time.tzset()
-        ids = build(Builder())
+        ids = build(Builder(tmp_path_factory.mktemp("files")))
     time.tzset()
     return path, ids
 
