@@ -1,10 +1,10 @@
 """Naming a lead: id, email, exact name, or a unique prefix or word of its name; suggestions, never guesses."""
 
 import json
-import sqlite3
 
 import pytest
 
+from backends import execute
 from pipectl.folding import plain
 
 
@@ -93,16 +93,16 @@ def test_the_lookup_form_drops_case_accents_and_punctuation():
     assert plain(None) is None
 
 
-def test_imported_and_upgraded_leads_are_found_by_prefix(ok, tmp_path, db_path):
+def test_imported_and_upgraded_leads_are_found_by_prefix(ok, tmp_path, db_location):
     source = tmp_path / "people.csv"
     source.write_text("name,email\nÉmile Zola,emile@example.com\n", encoding="utf-8")
     ok("import", source)
     assert shown_id(ok, "emile") == 1
     # A database from before migration 0004 gets the lookup form of every lead on upgrade.
-    connection = sqlite3.connect(db_path)
-    connection.executescript(
-        "DROP INDEX ix_leads_name_plain; ALTER TABLE leads DROP COLUMN name_plain; "
-        "UPDATE alembic_version SET version_num = '0003';"
+    execute(
+        db_location,
+        "DROP INDEX ix_leads_name_plain",
+        "ALTER TABLE leads DROP COLUMN name_plain",
+        "UPDATE alembic_version SET version_num = '0003'",
     )
-    connection.close()
     assert shown_id(ok, "zola") == 1

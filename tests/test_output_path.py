@@ -7,7 +7,7 @@ import json
 import pytest
 import typer
 
-from insight_support import build_once, copy_database, pipeline_fixtures
+from insight_support import pipeline_fixtures
 from pipectl.cli.app import app
 from pipectl.contract import BANT_COLUMNS, csv_columns
 
@@ -174,14 +174,7 @@ def build_many(builder) -> dict:
     return {}
 
 
-@pytest.fixture(scope="module")
-def many_built(tmp_path_factory):
-    return build_once(tmp_path_factory, build_many)
-
-
-@pytest.fixture
-def many(many_built, db_path):
-    copy_database(many_built[0], db_path)
+many_built, many = pipeline_fixtures(build_many, name="many")
 
 
 def count(fmt: str, text: str) -> int:

@@ -1,18 +1,21 @@
 """The same pipeline on PostgreSQL gives the same answers as on SQLite.
 
-Runs when PIPECTL_TEST_POSTGRES_URL names an empty database it may wipe, e.g.
-`postgresql+psycopg://pipe:pipe@127.0.0.1/pipectl_test` (install with `pip install -e '.[postgres]'`);
-skipped otherwise.
+Runs when PIPECTL_TEST_POSTGRES_URL names a PostgreSQL server (see tests/backends.py; `bash .ci/run`
+starts one), each test on a new database of its own; skipped otherwise. These tests compare the two
+backends themselves, so they run once, not once per backend.
 """
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
-URL = os.environ.get("PIPECTL_TEST_POSTGRES_URL")
-pytestmark = pytest.mark.skipif(not URL, reason="set PIPECTL_TEST_POSTGRES_URL to run against PostgreSQL")
+from backends import SERVER_DATABASES, SERVER_ENV
+
+pytestmark = [
+    pytest.mark.skipif(SERVER_DATABASES is None, reason=f"set {SERVER_ENV} to compare with PostgreSQL"),
+    pytest.mark.both_backends,
+]
 DEMO = Path(__file__).parent.parent / "src" / "pipectl" / "data" / "demo.jsonl"
 COMMANDS = [
     ["list", "--status", "all", "-f", "json"],
@@ -38,17 +41,12 @@ COMMANDS = [
 
 
 @pytest.fixture
-def postgres():
-    from sqlalchemy import create_engine, text
-
-    from pipectl.storage.models import SQLModel
-
-    engine = create_engine(URL)
-    with engine.begin() as connection:
-        SQLModel.metadata.drop_all(connection)
-        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    engine.dispose()
-    return URL
+def postgres(request):
+    """A new, empty PostgreSQL database's URL, dropped after the test."""
+    assert SERVER_DATABASES is not None
+    database = SERVER_DATABASES.create()
+    request.addfinalizer(lambda: SERVER_DATABASES.drop(database))
+    return SERVER_DATABASES.url_of(database)
 
 
 def test_every_view_matches_sqlite(ok, postgres, tmp_path):
@@ -130,3 +128,13 @@ def test_a_snapshot_import_gives_the_same_figures(ok, postgres, tmp_path):
         ["forecast", "--by", "source", "-f", "json"],
     ):
         assert ok("--db", postgres, *command).stdout == ok("--db", lite, *command).stdout, command
+
+
+@pytest.mark.parametrize("args", [["clean", "--dry-run"], ["score", "--apply", "--dry-run"]])
+def test_a_dry_run_on_an_empty_server_database_creates_nothing(ok, postgres, args):
+    """An empty database on the server is what a missing file is on SQLite: the dry run uses a scratch one."""
+    from backends import query
+
+    result = ok("--db", postgres, *args)
+    assert "There is no pipeline here yet; the dry run used an empty one and created nothing." in result.stderr
+    assert query(postgres, "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()") == [(0,)]

@@ -13,8 +13,8 @@ Lou   added 2026-11-22 12:00 (since yesterday), a demo today: no score then, lef
 """
 
 import json
-import os
-from pathlib import Path
+
+import pytest
 
 from insight_support import pipeline_fixtures
 
@@ -42,7 +42,7 @@ points = 60
 
 def build(b) -> dict:
     b.ok("init")
-    rules = Path(os.environ["PIPECTL_DB"]).parent / "rules.toml"
+    rules = b.folder / "rules.toml"
     rules.write_text(RULES, encoding="utf-8")
     b.ok("rules", "load", rules)
     ids = {name: b.lead(name.title(), "--at", "-40d") for name in ("hal", "ivy", "jo", "kim")}
@@ -111,6 +111,7 @@ def _plans(db_path, what: str, needle: str) -> list[str]:
         database.close()
 
 
+@pytest.mark.sqlite_only("reads SQLite's EXPLAIN QUERY PLAN")
 def test_crossings_and_similar_wins_read_index_ranges(pipeline, ok, db_path):
     # A plan regression here is what made status take seconds at 100,000 leads: fail CI on it.
     ok("edit", "1", "--industry", "retail", "--size", "120", "--source", "partner")

@@ -9,20 +9,27 @@ import warnings
 import pytest
 from sqlalchemy import create_engine, inspect
 
+from backends import execute
 from pipectl.storage.engine import Database, make_engine
 from pipectl.storage.models import SQLModel
 from pipectl.storage.schema import SCHEMA_REVISION, head_revision, open_database, upgrade
 
 
-def schema_of(url: str) -> dict:
+def schema_of(location: str) -> dict:
     """Tables with their columns, indexes, foreign keys and primary keys, as the database reports them."""
-    engine = create_engine(url)
+    engine = create_engine(location if "://" in location else f"sqlite:///{location}")
     inspector = inspect(engine)
     # SQLAlchemy cannot reflect expression indexes (lower(email)); compare their SQL instead.
     with engine.connect() as connection:
-        index_sql = connection.exec_driver_sql(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
-        ).all()
+        if engine.dialect.name == "sqlite":
+            index_sql = connection.exec_driver_sql(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+            ).all()
+        else:
+            index_sql = connection.exec_driver_sql(
+                "SELECT indexname, indexdef FROM pg_indexes "
+                "WHERE schemaname = current_schema() AND tablename <> 'alembic_version'"
+            ).all()
     schema = {"index sql": sorted((name, re.sub(r'[\s"`]', "", sql).lower()) for name, sql in index_sql)}
     for table in sorted(inspector.get_table_names()):
         if table == "alembic_version":
@@ -55,26 +62,28 @@ def test_schema_revision_is_alembics_head():
     assert head_revision() == SCHEMA_REVISION
 
 
-def test_new_and_upgraded_databases_match_the_models(tmp_path):
-    fresh = tmp_path / "fresh.db"
-    open_database(str(fresh)).close()
+@pytest.mark.real_migrations
+def test_new_and_upgraded_databases_match_the_models(another_database):
+    fresh = another_database("fresh")
+    open_database(fresh).close()
 
     # An old database: built by the first migration only, then upgraded by opening it.
-    old = tmp_path / "old.db"
-    database = Database(str(old), make_engine(str(old)))
+    old = another_database("old")
+    database = Database(old, make_engine(old))
     upgrade(database, "0001")
     database.close()
-    open_database(str(old)).close()
+    open_database(old).close()
 
-    from_models = tmp_path / "models.db"
-    engine = create_engine(f"sqlite:///{from_models}")
+    from_models = another_database("models")
+    engine = create_engine(from_models if "://" in from_models else f"sqlite:///{from_models}")
     SQLModel.metadata.create_all(engine)
     engine.dispose()
 
-    assert schema_of(f"sqlite:///{fresh}") == schema_of(f"sqlite:///{old}")
-    assert schema_of(f"sqlite:///{fresh}") == schema_of(f"sqlite:///{from_models}")
+    assert schema_of(fresh) == schema_of(old)
+    assert schema_of(fresh) == schema_of(from_models)
 
 
+@pytest.mark.sqlite_only("checks the new file's permissions")
 def test_first_use_creates_a_private_file_with_the_default_stages(ok, db_path):
     ok("list")
     assert stat.S_IMODE(db_path.stat().st_mode) == 0o600
@@ -83,6 +92,7 @@ def test_first_use_creates_a_private_file_with_the_default_stages(ok, db_path):
     assert stages == [("Discovery", 10), ("Qualification", 25), ("Contact", 50), ("Proposal", 75)]
 
 
+@pytest.mark.sqlite_only("reads SQLite's PRAGMAs")
 def test_sqlite_is_opened_with_wal_foreign_keys_and_a_busy_timeout(database):
     with database.engine.connect() as connection:
         pragma = lambda name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()  # noqa: E731
@@ -91,19 +101,22 @@ def test_sqlite_is_opened_with_wal_foreign_keys_and_a_busy_timeout(database):
         assert pragma("busy_timeout") >= 5000
 
 
-def test_a_database_from_a_newer_pipectl_is_refused_untouched(cli, ok, db_path):
+def test_a_database_from_a_newer_pipectl_is_refused_untouched(cli, ok, backend, db_location, db_path, snapshot):
     ok("list")
-    connection = sqlite3.connect(db_path)
-    connection.execute("UPDATE alembic_version SET version_num = '9999'")
-    connection.commit()
-    connection.close()
-    before = hashlib.sha256(db_path.read_bytes()).hexdigest()
+    execute(db_location, "UPDATE alembic_version SET version_num = '9999'")
+    before, rows = file_hash(backend, db_path), snapshot()
     result = cli("list")
     assert result.exit_code == 1
     assert "newer pipectl" in result.stderr and "untouched" in result.stderr
-    assert hashlib.sha256(db_path.read_bytes()).hexdigest() == before
+    assert file_hash(backend, db_path) == before and snapshot() == rows
 
 
+def file_hash(backend: str, path) -> str | None:
+    """The SQLite file's hash (a PostgreSQL database has no file; the snapshot covers it there)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest() if backend == "sqlite" else None
+
+
+@pytest.mark.sqlite_only("opens SQLite files it names")
 def test_another_programs_database_is_refused(cli, tmp_path):
     other = tmp_path / "other.db"
     connection = sqlite3.connect(other)
@@ -115,6 +128,7 @@ def test_another_programs_database_is_refused(cli, tmp_path):
     assert "not a pipectl database" in result.stderr
 
 
+@pytest.mark.sqlite_only("opens SQLite files it names")
 def test_a_file_that_is_not_sqlite_is_refused(cli, tmp_path):
     junk = tmp_path / "notes.txt"
     junk.write_text("these are not the rows you are looking for\n" * 100)
@@ -123,6 +137,7 @@ def test_a_file_that_is_not_sqlite_is_refused(cli, tmp_path):
     assert result.stderr.startswith("Error: Cannot open")
 
 
+@pytest.mark.sqlite_only("opens SQLite files it names")
 def test_db_option_on_the_root_and_on_the_command(ok, tmp_path):
     root_level, command_level = tmp_path / "a.db", tmp_path / "b.db"
     ok("--db", root_level, "add", "Ada")
@@ -131,12 +146,14 @@ def test_db_option_on_the_root_and_on_the_command(ok, tmp_path):
     assert '"Bob"' in ok("list", "-f", "json", "--db", command_level).stdout
 
 
+@pytest.mark.sqlite_only("opens SQLite files it names")
 def test_sqlalchemy_urls_are_accepted(ok, tmp_path):
     url = f"sqlite:///{tmp_path / 'url.db'}"
     ok("--db", url, "add", "Ada")
     assert (tmp_path / "url.db").exists()
 
 
+@pytest.mark.sqlite_only("opens SQLite files it names")
 def test_a_database_in_a_folder_that_cannot_be_made_is_an_error(cli, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
@@ -145,6 +162,7 @@ def test_a_database_in_a_folder_that_cannot_be_made_is_an_error(cli, tmp_path):
     assert f"There is no folder {blocker / 'sub'} for the database pipeline.db" in result.stderr
 
 
+@pytest.mark.sqlite_only("checks that no file was made")
 def test_rejecting_a_template_creates_nothing(cli, db_path):
     result = cli("init", "--template", "nonsense")
     assert result.exit_code == 2
@@ -161,6 +179,7 @@ def test_init_with_a_template_and_refusal_to_init_twice(ok, cli):
     assert "already holds a pipeline" in again.stderr
 
 
+@pytest.mark.sqlite_only("the default file's path")
 @pytest.mark.parametrize("command", [["db", "path"]])
 def test_db_path_does_not_create_the_database(ok, db_path, command):
     assert ok(*command).stdout.strip() == str(db_path)

@@ -40,6 +40,11 @@ def open_database(location: str | None = None, *, template: str = "default", dry
         resolved, make_engine(resolved, read_only=bool(read_only), create=not dry_run), read_only=read_only
     )
     try:
+        if dry_run and path is None and _survey(database) == (None, set()):
+            # An empty server database is what a missing file is on SQLite: no pipeline yet, so a dry run
+            # works on a scratch one as it does there, instead of refusing.
+            database.close()
+            return _scratch(resolved, template)
         _prepare(database, template, touch=not (dry_run or read_only), why=read_only or "a dry run")
     except UnicodeDecodeError:
         # SQLite's own error message quoted bytes of a damaged schema page.
