@@ -55,6 +55,7 @@ class LeadFilter:
     disqualified: bool = False  # budget or authority answered no
     stale: bool = False  # stalled or dead by the hygiene rules; rows then carry `stale_reasons`
     ids: list[int] | None = None
+    search: str | None = None  # words that must match (pipectl.core.search), as `pipectl search` reads them
     sort: str = "id"
     limit: int | None = None
 
@@ -98,6 +99,10 @@ def lead_query(session: Session, wanted: LeadFilter):
         query = query.where(StaleFinder(session, clock.now()).condition())
     if wanted.ids is not None:
         query = query.where(col(Lead.id).in_(wanted.ids))
+    if wanted.search is not None:
+        from pipectl.core.search import matching_ids
+
+        query = query.where(col(Lead.id).in_(matching_ids(session, wanted.search)))
     if wanted.sort not in SORTS:
         raise UsageError(f"--sort is one of {', '.join(SORTS)}, not {wanted.sort!r}.")
     query = query.order_by(*SORTS[wanted.sort]())
