@@ -51,6 +51,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "search",
         "Find leads by any word of their name, company, email, phone, title, tags, fields or activity notes.",
     ),
+    "duplicates": (
+        "merging",
+        "List likely duplicate leads: the same email, phone, or name at the same company (case and accents aside).",
+    ),
+    "merge": (
+        "merging",
+        "Merge two leads into one: OTHER's activities, tags, fields, BANT and next action move to KEEP.",
+    ),
     "board": ("insight", "Show the pipeline as a board: one column per stage with counts, values and lead cards."),
     "metrics": (
         "insight",
