@@ -29,24 +29,30 @@ from pipectl.storage.models import Activity
 MAX_WORDS = 16  # a query, not a document: more words than this is a paste gone wrong
 SHOWN_PER_LEAD = 3  # matching activities listed per lead
 # bm25 weights per column of `lead_search` (name, company, email, phone, title, tags, fields): a match
-# in the name counts most. An activity note weighs 1, like a lead's least telling column.
+# in the name counts most.
 LEAD_WEIGHTS = "10.0, 6.0, 6.0, 6.0, 3.0, 3.0, 2.0"
+# A lead whose own details match comes before one only mentioned in a note: the two indexes' scores
+# do not compare (each is relative to its own table), so notes rank in a tier of their own after.
+NOTE_TIER = 1_000_000
 ANY_STATUS = "all"
 
 _SQLITE_HITS = f"""
     SELECT rowid AS lead_id, bm25(lead_search, {LEAD_WEIGHTS}) AS rank FROM lead_search
     WHERE lead_search MATCH :query
     UNION ALL
-    SELECT activities.lead_id AS lead_id, bm25(activity_search) AS rank
+    SELECT activities.lead_id AS lead_id, {NOTE_TIER} + bm25(activity_search) AS rank
     FROM activity_search JOIN activities ON activities.id = activity_search.rowid
     WHERE activity_search MATCH :query
 """
-# ts_rank is higher for a better match: negated, it orders like bm25 (lower first).
-_POSTGRESQL_HITS = """
-    SELECT leads.id AS lead_id, -ts_rank(leads.search_vector, to_tsquery('simple', :query)) AS rank FROM leads
+# ts_rank is higher for a better match: negated, it orders like bm25 (lower first). Normalisation 1
+# divides it by 1 + log(length): like bm25, a word in a short text counts more (`Initech` before
+# `Initech Group`), which gives the same order as SQLite on the test corpus.
+_POSTGRESQL_HITS = f"""
+    SELECT leads.id AS lead_id, -ts_rank(leads.search_vector, to_tsquery('simple', :query), 1) AS rank FROM leads
     WHERE leads.search_vector @@ to_tsquery('simple', :query)
     UNION ALL
-    SELECT activities.lead_id AS lead_id, -ts_rank(activities.search_vector, to_tsquery('simple', :query)) AS rank
+    SELECT activities.lead_id AS lead_id,
+           {NOTE_TIER} - ts_rank(activities.search_vector, to_tsquery('simple', :query), 1) AS rank
     FROM activities WHERE activities.search_vector @@ to_tsquery('simple', :query)
 """
 
