@@ -65,6 +65,15 @@ def _fts_integrity(session: Session, table: str) -> str | None:
     return None
 
 
+# The statements that fill the SQLite index afresh from the data (`db reindex`, the benchmark generator).
+SQLITE_REBUILD = (
+    "DELETE FROM lead_search",
+    "INSERT INTO lead_search (rowid, name, company, email, phone, title, tags, fields) "
+    f"SELECT l.id, l.name, l.company, l.email, {_PHONE}, l.title, {_TAGS}, {_FIELDS} FROM leads l",
+    "INSERT INTO activity_search (activity_search) VALUES ('rebuild')",
+)
+
+
 def rebuild_index(session: Session) -> None:
     """Build the search index afresh from the data (`db reindex`), in the command's transaction."""
     if session.get_bind().dialect.name == "postgresql":
@@ -75,11 +84,5 @@ def rebuild_index(session: Session) -> None:
             )
         )
         return
-    session.execute(text("DELETE FROM lead_search"))
-    session.execute(
-        text(
-            "INSERT INTO lead_search (rowid, name, company, email, phone, title, tags, fields) "
-            f"SELECT l.id, l.name, l.company, l.email, {_PHONE}, l.title, {_TAGS}, {_FIELDS} FROM leads l"
-        )
-    )
-    session.execute(text("INSERT INTO activity_search (activity_search) VALUES ('rebuild')"))
+    for statement in SQLITE_REBUILD:
+        session.execute(text(statement))
