@@ -195,3 +195,15 @@ def test_merging_into_a_won_lead_closes_the_other_leads_next_action(ok, twins):
     assert "next_action" not in result["changes"]
     kept = as_json(ok, "show", "4")
     assert kept["status"] == "won" and kept["next_action"] is None
+
+
+def test_imported_leads_are_compared_by_their_keys_too(ok, tmp_path):
+    source = tmp_path / "leads.csv"
+    source.write_text(
+        "name,company,phone\nZoë Keating,Cellist Co,+1 (415) 555-0101\nJane Doe,Other,1.415.555.0101\n"
+        "ZOE KEATING,cellist co,\n",
+        encoding="utf-8",
+    )
+    ok("import", source)
+    found = {(pair["id"], pair["duplicate_id"]): pair["reasons"] for pair in as_json(ok, "duplicates")}
+    assert found == {(1, 2): ["same phone"], (1, 3): ["same name at the same company"]}

@@ -176,7 +176,10 @@ def test_the_index_follows_every_write(ok, db_path, people, tmp_path):
     source.write_text("name,company,tags\nKaren Spärck Jones,Cambridge,ir; nlp\n", encoding="utf-8")
     ok("import", source)
     assert ids(ok, "sparck", "nlp") == [4]
-    ok("clean", "--yes", "--rule", "not-audience")  # archives nobody here, or some: the index holds either way
+    ok("qualify", "4", "--budget", "no")
+    ok("clean", "--yes", "--rule", "disqualified")
+    assert hits(ok, "sparck")[0]["status"] == "archived"
+    ok("restore", "4")
     ok("lost", "4", "--reason", "gone")
     assert index_problems(db_path) == []
     ok("add", "Old Lead", "--company", "Gone Corp")
@@ -194,6 +197,17 @@ def test_the_index_follows_every_write(ok, db_path, people, tmp_path):
     assert ids(ok, "gone", "corp") == []
     assert index_problems(db_path) == []
     assert ok("db", "check").stdout.startswith("ok:")
+
+
+@pytest.mark.parametrize("width", [60, 80])
+def test_search_duplicates_and_merge_fit_a_terminal(ok, terminal, people, width):
+    ok("add", "EDITH PIAF", "--company", "societe generale", "--force")
+    ok("log", "4", "note", "--note", "Édith " + "wrote a very long note about the contract and the singer " * 3)
+    terminal(width)
+    for command in (["search", "edith"], ["duplicates"], ["merge", "1", "4", "--dry-run"]):
+        shown = ok(*command).stdout
+        assert max(len(line) for line in shown.splitlines()) <= width, (command, shown)
+    assert "Édith Piaf" in ok("search", "edith").stdout
 
 
 def test_db_check_finds_an_index_gone_stale_and_reindex_mends_it(ok, cli, db_path, people):
