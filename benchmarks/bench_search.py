@@ -2,7 +2,7 @@
 
 Example: python -m benchmarks.run --sizes 10000,100000,1000000 --only search
 
-The baseline is the ranking a person would write by hand over pipectl's index (migration 0007):
+The baseline is the ranking a person would write by hand over pipectl's index (migration 0010):
 both FTS5 tables matched with bm25, a lead's own details before its notes, the best 20 leads with
 their name, company, stage, status and score. pipectl does that and more (tags, fields, next
 action, and where each lead matched). Lead ids are compared before a ratio is reported.

@@ -160,7 +160,7 @@ LEAD_COLUMNS = (
     # The folded keys pipectl writes beside the columns people look leads up by (pipectl/folding.py).
     *(key_of(column) for column in KEYED),
     "name_plain",  # the name's lookup form (pipectl.folding.plain, migration 0003)
-    "company_plain",  # the company's, and the phone's digits, for `duplicates` (migration 0007)
+    "company_plain",  # the company's, and the phone's digits, for `duplicates` (migration 0010)
     "phone_key",
 )
 KEYED_POSITIONS = tuple(LEAD_COLUMNS.index(column) for column in KEYED)

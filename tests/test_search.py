@@ -228,7 +228,7 @@ def test_db_check_finds_an_index_gone_stale_and_reindex_mends_it(ok, cli, db_pat
 
 
 def test_an_upgraded_database_is_indexed_with_its_data(ok, db_path):
-    """A pipeline from before migration 0007 (taken back there by the migrations' own downgrades)."""
+    """A pipeline from before migration 0010 (taken back there by the migrations' own downgrades)."""
     from alembic import command
     from sqlalchemy import create_engine
 
@@ -240,7 +240,7 @@ def test_an_upgraded_database_is_indexed_with_its_data(ok, db_path):
     with engine.begin() as connection:
         config = _alembic_config()
         config.attributes["connection"] = connection
-        command.downgrade(config, "0004")
+        command.downgrade(config, "0009")
     engine.dispose()
     connection = sqlite3.connect(db_path)
     assert not connection.execute("SELECT name FROM sqlite_master WHERE name = 'lead_search'").fetchall()

@@ -23,7 +23,7 @@ def schema_of(url: str) -> dict:
         index_sql = connection.exec_driver_sql(
             "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
         ).all()
-        # The search index (migration 0007): FTS5 tables and the triggers that keep them current,
+        # The search index (migration 0010): FTS5 tables and the triggers that keep them current,
         # which no model declares.
         search_sql = connection.exec_driver_sql(
             "SELECT type, name, sql FROM sqlite_master WHERE type = 'trigger' OR name LIKE '%\\_search%' ESCAPE '\\'"

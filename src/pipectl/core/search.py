@@ -2,7 +2,7 @@
 
 Example: search(session, "month-end close") → [{"id": 12, "name": …, "matches": [{"where": "call", …}]}]
 
-The index is the database's own (migration 0007): FTS5 tables ranked by `bm25` on SQLite, generated
+The index is the database's own (migration 0010): FTS5 tables ranked by `bm25` on SQLite, generated
 `tsvector` columns ranked by `ts_rank` on PostgreSQL, both kept current by the database in the
 transaction of every write. A lead matches when all the words (each one a prefix: `torv` finds
 Torvalds) appear in its own text (name, company, email, phone, title, tags, custom fields) or

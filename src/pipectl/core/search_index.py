@@ -1,4 +1,4 @@
-"""Does the search index match the data? The check behind `db check` (the index is migration 0007's).
+"""Does the search index match the data? The check behind `db check` (the index is migration 0010's).
 
 The database keeps the index current itself (SQLite triggers, PostgreSQL generated columns), so a
 difference means a write went around it: a hand edit with the triggers dropped, a restored copy of
@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError as SQLAlchemyDatabaseError
 from sqlmodel import Session
 
-# What `lead_search` holds for a lead (the same expressions as migration 0007's triggers).
+# What `lead_search` holds for a lead (the same expressions as migration 0010's triggers).
 _PHONE = "trim(coalesce(l.phone, '') || ' ' || coalesce(l.phone_key, ''))"
 _TAGS = "(SELECT group_concat(tag, ' ') FROM (SELECT tag FROM lead_tags WHERE lead_id = l.id ORDER BY tag))"
 _FIELDS = (

@@ -74,7 +74,7 @@ class Lead(SQLModel, table=True):
         Index("ix_leads_status_size", "status", "company_size"),
         Index("ix_leads_status_source", "status", "source_key"),
         Index("ix_leads_status_closed", "status", "closed_at"),
-        # `duplicates`: the same phone, or the same name at the same company, accents aside (migration 0007).
+        # `duplicates`: the same phone, or the same name at the same company, accents aside (migration 0010).
         Index("ix_leads_phone_key", "phone_key"),
         Index("ix_leads_name_company_plain", "name_plain", "company_plain"),
         # Ids are never reused after a purge, so an old id in a script cannot hit a new lead.
@@ -124,7 +124,7 @@ class Lead(SQLModel, table=True):
     source_key: str | None = None
     # plain() of the name: folded, accents dropped, one space between words (migration 0003).
     name_plain: str | None = None
-    # plain() of the company, and the phone's digits (folding.phone_key), for `duplicates` (migration 0007).
+    # plain() of the company, and the phone's digits (folding.phone_key), for `duplicates` (migration 0010).
     company_plain: str | None = None
     phone_key: str | None = None
 

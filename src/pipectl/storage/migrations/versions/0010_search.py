@@ -1,6 +1,6 @@
 """Full-text search over leads and activity notes, and the keys `duplicates` compares.
 
-Revision ID: 0007
+Revision ID: 0010
 Revises: 0009
 Create Date: 2026-11-29
 
@@ -32,7 +32,7 @@ import unicodedata
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
+revision = "0010"
 down_revision = "0009"
 branch_labels = None
 depends_on = None
@@ -253,6 +253,7 @@ def downgrade() -> None:
         op.execute("DROP TABLE IF EXISTS lead_search")
     op.drop_index("ix_leads_name_company_plain", table_name="leads")
     op.drop_index("ix_leads_phone_key", table_name="leads")
-    with op.batch_alter_table("leads") as batch:
-        batch.drop_column("phone_key")
-        batch.drop_column("company_plain")
+    # Dropped in place (SQLite 3.35+): a batch rebuild of `leads` would lose the expression indexes
+    # of migration 0009, which SQLAlchemy cannot reflect.
+    op.drop_column("leads", "phone_key")
+    op.drop_column("leads", "company_plain")
