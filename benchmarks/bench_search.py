@@ -13,7 +13,7 @@ from pathlib import Path
 
 from benchmarks import harness
 from benchmarks.harness import best_of, check_same, row, time_cli, time_shell, time_sqlite3
-from pipectl.core.search import LEAD_WEIGHTS, NOTE_TIER
+from pipectl.core.search_query import LEAD_WEIGHTS, NOTE_TIER
 
 # The start-up floor, as bench_single has it: the goal is "under 100 ms beyond start-up".
 FLOOR = "import sqlmodel"

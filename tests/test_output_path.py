@@ -27,6 +27,9 @@ DECLARED = {
     "stages list": ("table", "json", "jsonl", "csv"),
     "rules show": ("table", "json", "jsonl", "csv"),
     "db check": ("table", "json", "jsonl"),
+    "search": ("table", "json", "jsonl", "csv"),
+    "duplicates": ("table", "json", "jsonl", "csv"),
+    "merge": ("table", "json"),
 }
 # How to run each of them (and its variants) on the built pipeline, without asking anything.
 RUNS = {
@@ -43,6 +46,9 @@ RUNS = {
     "stages list": [[]],
     "rules show": [[]],
     "db check": [[]],
+    "search": [["a"]],
+    "duplicates": [[]],
+    "merge": [["1", "2", "--dry-run"]],
 }
 
 

@@ -100,7 +100,7 @@ def lead_query(session: Session, wanted: LeadFilter):
     if wanted.ids is not None:
         query = query.where(col(Lead.id).in_(wanted.ids))
     if wanted.search is not None:
-        from pipectl.core.search import matching_ids
+        from pipectl.core.search_query import matching_ids
 
         query = query.where(col(Lead.id).in_(matching_ids(session, wanted.search)))
     if wanted.sort not in SORTS:
