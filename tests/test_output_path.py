@@ -29,6 +29,9 @@ DECLARED = {
     "db check": ("table", "json", "jsonl"),
     "status": ("table", "json", "jsonl"),
     "brief": ("table", "json", "jsonl"),
+    "search": ("table", "json", "jsonl", "csv"),
+    "duplicates": ("table", "json", "jsonl", "csv"),
+    "merge": ("table", "json"),
 }
 # How to run each of them (and its variants) on the built pipeline, without asking anything.
 RUNS = {
@@ -47,6 +50,9 @@ RUNS = {
     "db check": [[]],
     "status": [[]],
     "brief": [["1"]],
+    "search": [["a"]],
+    "duplicates": [[]],
+    "merge": [["1", "2", "--dry-run"]],
 }
 
 

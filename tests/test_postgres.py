@@ -138,3 +138,58 @@ def test_a_dry_run_on_an_empty_server_database_creates_nothing(ok, postgres, arg
     result = ok("--db", postgres, *args)
     assert "There is no pipeline here yet; the dry run used an empty one and created nothing." in result.stderr
     assert query(postgres, "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()") == [(0,)]
+
+
+SEARCHES = [
+    ["ada"],
+    ["edith"],
+    ["sparck", "jones"],
+    ["SPÄRCK"],
+    ["outreach"],
+    ["first", "outreach"],
+    ["budget", "approved"],
+    ["initech"],
+    ["case", "study"],
+    ["gonzalez"],
+    ["jose", "garcia"],
+    ["søren"],
+    ["month-end"],
+    ['"', "NEAR", "*", "-x"],
+]
+
+
+def test_search_duplicates_and_merge_match_sqlite(ok, postgres, tmp_path):
+    """The same hits (the same leads, the same best one) from FTS5 and from tsvector; merge alike."""
+    lite = str(tmp_path / "lite.db")
+    for database in (lite, postgres):
+        ok("--db", database, "import", DEMO)
+        ok("--db", database, "add", "Edith Piaf", "--company", "Société", "--phone", "+33 1 23 45 67 89", "--force")
+        ok("--db", database, "add", "ÉDITH PIAF", "--company", "societe", "--phone", "33-1-23-45-67-89", "--force")
+        ok("--db", database, "log", "41", "note", "--note", "said month-end close takes 9 days")
+    for words in SEARCHES:
+        found = [
+            json.loads(
+                ok("--db", database, "search", "--status", "all", "--limit", "100", "-f", "json", "--", *words).stdout
+            )
+            for database in (lite, postgres)
+        ]
+        assert found[0] == found[1], words
+        listed = [
+            ok("--db", database, "list", "--status", "all", "--search", " ".join(words)).stdout
+            for database in (lite, postgres)
+        ]
+        assert listed[0] == listed[1], words
+    for command in (["duplicates", "-f", "json"], ["merge", "41", "42", "--dry-run", "-f", "json"]):
+        assert ok("--db", postgres, *command).stdout == ok("--db", lite, *command).stdout, command
+    for database in (lite, postgres):
+        ok("--db", database, "merge", "41", "42")
+        ok("--db", database, "edit", "41", "--tag", "chanteuse", "--field", "label=Columbia")
+    for command in (
+        ["show", "41", "-f", "json"],
+        ["show", "42", "-f", "json"],
+        ["search", "chanteuse", "-f", "json"],
+        ["search", "columbia", "-f", "json"],
+        ["export", "--what", "all"],
+    ):
+        assert ok("--db", postgres, *command).stdout == ok("--db", lite, *command).stdout, command
+    assert ok("--db", postgres, "db", "check").stdout.startswith("ok: schema")

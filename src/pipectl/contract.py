@@ -269,6 +269,8 @@ def lead_columns() -> dict[str, Field]:
     columns = {field.stored: field for field in FIELDS + STORED_ONLY if field.stored is not None}
     columns.update({f"{key}_key": Field(f"{key}_key", "text") for key in KEYED})
     columns["name_plain"] = Field("name_plain", "text")  # the name's lookup form (pipectl.folding.plain)
+    columns["company_plain"] = Field("company_plain", "text")  # the company's, for `duplicates`
+    columns["phone_key"] = Field("phone_key", "text")  # the phone's digits (pipectl.folding.phone_key)
     return columns
 
 

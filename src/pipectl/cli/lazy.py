@@ -47,6 +47,18 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "score": ("scoring", "Compute lead scores: one lead, or every open lead with the ranking."),
     "clean": ("cleanup", "Archive dead leads with their reasons; --dry-run only lists them."),
     "restore": ("cleanup", "Bring an archived lead back, open, in the stage it was archived from."),
+    "search": (
+        "search",
+        "Find leads by any word of their name, company, email, phone, title, tags, fields or activity notes.",
+    ),
+    "duplicates": (
+        "merging",
+        "List likely duplicate leads: the same email, phone, or name at the same company (case and accents aside).",
+    ),
+    "merge": (
+        "merging",
+        "Merge two leads into one: OTHER's activities, tags, fields, BANT and next action move to KEEP.",
+    ),
     "board": ("insight", "Show the pipeline as a board: one column per stage with counts, values and lead cards."),
     "metrics": (
         "insight",
@@ -66,7 +78,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Serve the pipeline to AI assistants over stdio (Model Context Protocol); needs pipectl[mcp].",
     ),
     "demo": ("demo", "Build the demo pipeline (40 sample leads) in its own database and say how to open it."),
-    "db": ("db", "The database itself: path, upgrade, check, backup."),
+    "db": ("db", "The database itself: path, upgrade, check, reindex, backup."),
 }
 
 

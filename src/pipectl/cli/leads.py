@@ -165,6 +165,10 @@ def list_leads(
         ),
     ] = "id",
     limit: Annotated[int | None, typer.Option("--limit", "-n", max=COUNT_MAX, help="At most this many leads.")] = None,
+    search: Annotated[
+        str | None,
+        typer.Option("--search", metavar="TEXT", help="Only leads matching these words, as `pipectl search`."),
+    ] = None,
     fmt: FormatOption = "table",
     db: DbOption = None,
 ) -> None:
@@ -190,6 +194,7 @@ def list_leads(
         qualified=True if qualified else False if unqualified else None,
         disqualified=disqualified,
         stale=stale,
+        search=search,
         sort=sort,
         limit=limit,
     )

@@ -129,6 +129,9 @@ def lead_card(detail: dict, probability: int | None) -> None:
         facts.add_row("Lost because", escape(detail["lost_reason"], one_line=True))
     if detail["archived_reason"]:
         facts.add_row("Archived because", escape(detail["archived_reason"], one_line=True))
+    kept = merged_into_id(detail)
+    if kept is not None:
+        facts.add_row("Merged into", f"#{kept}: its history is there now (pipectl show {kept})")
     if detail.get("stale"):
         facts.add_row(
             "[yellow]Stalled[/yellow]",
@@ -153,6 +156,13 @@ def lead_card(detail: dict, probability: int | None) -> None:
         title="Timeline (newest first)",
     )
     hidden_note(console, dropped)
+
+
+def merged_into_id(detail: dict) -> int | None:
+    """The lead a merged lead went into (its archived reason says `merged into #ID`)."""
+    reason = detail.get("archived_reason") or ""
+    digits = reason.removeprefix("merged into #")
+    return int(digits) if detail["status"] == "archived" and digits != reason and digits.isdigit() else None
 
 
 def bant_line(bant: dict) -> str:

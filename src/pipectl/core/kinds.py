@@ -29,10 +29,22 @@ NOTES = ("note", "competitor")
 LOGGABLE = OUTREACH + RESPONSES + SIGNALS + NOTES
 
 # Written by pipectl itself; `log` cannot fake them.
-SYSTEM = ("created", "edited", "stage_change", "won", "lost", "reopened", "archived", "restored", "bant", "task")
+SYSTEM = (
+    "created",
+    "edited",
+    "stage_change",
+    "won",
+    "lost",
+    "reopened",
+    "archived",
+    "restored",
+    "bant",
+    "task",
+    "merged",
+)
 
 # Changes that are bookkeeping, not contact with the lead: they do not reset idle time.
-QUIET = ("edited",)
+QUIET = ("edited", "merged")
 
 
 def normalise_kind(kind: str) -> str:

@@ -1,4 +1,4 @@
-"""The database itself: a consistent backup and an integrity check."""
+"""The database itself: a consistent backup, an integrity check (the search index included), a reindex."""
 
 import sqlite3
 from pathlib import Path
@@ -57,6 +57,11 @@ def check(database: Database) -> dict:
         report["stages"] = session.exec(select(func.count()).select_from(Stage).where(Stage.removed == False)).one()  # noqa: E712
         report["leads"] = session.exec(select(func.count()).select_from(Lead)).one()
         report["activities"] = session.exec(select(func.count()).select_from(Activity)).one()
+        if not report["problems"]:  # a damaged file's index is beside the point
+            from pipectl.core.search_index import index_problems
+
+            found = index_problems(session)
+            report["problems"].extend(f"{problem}; rebuild it with `pipectl db reindex`" for problem in found)
     if report["stages"] == 0:
         report["problems"].append("The pipeline has no stages (its creation was cut short?); restore a backup.")
     report["ok"] = not report["problems"]

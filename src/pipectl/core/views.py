@@ -51,6 +51,7 @@ class LeadFilter:
     disqualified: bool = False  # budget or authority answered no
     stale: bool = False  # stalled or dead by the hygiene rules; rows then carry `stale_reasons`
     ids: list[int] | None = None
+    search: str | None = None  # words that must match (pipectl.core.search), as `pipectl search` reads them
     sort: str = "id"
     limit: int | None = None
 
@@ -92,6 +93,10 @@ def lead_query(session: Session, wanted: LeadFilter, *, restore: bool = False):
         query = query.where(StaleFinder(session, clock.now()).condition())
     if wanted.ids is not None:
         query = query.where(LEADS.c.id.in_(wanted.ids))
+    if wanted.search is not None:
+        from pipectl.core.search_query import matching_ids
+
+        query = query.where(LEADS.c.id.in_(matching_ids(session, wanted.search)))
     if wanted.sort not in SORTS:
         raise UsageError(f"--sort is one of {', '.join(SORTS)}, not {wanted.sort!r}.")
     query = query.order_by(*SORTS[wanted.sort]())

@@ -12,7 +12,7 @@ from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, Str
 from sqlmodel import Field, SQLModel
 from sqlmodel.main import SQLModelConfig
 
-from pipectl.folding import KEYED, fold, key_of, plain
+from pipectl.folding import KEYED, fold, key_of, phone_key, plain
 from pipectl.storage.types import Timestamp
 
 # Rows are built from the database or by the core, never validated by pydantic: its validation schema
@@ -74,6 +74,9 @@ class Lead(SQLModel, table=True):
         Index("ix_leads_status_size", "status", "company_size"),
         Index("ix_leads_status_source", "status", "source_key"),
         Index("ix_leads_status_closed", "status", "closed_at"),
+        # `duplicates`: the same phone, or the same name at the same company, accents aside (migration 0010).
+        Index("ix_leads_phone_key", "phone_key"),
+        Index("ix_leads_name_company_plain", "name_plain", "company_plain"),
         # Ids are never reused after a purge, so an old id in a script cannot hit a new lead.
         {"sqlite_autoincrement": True},
     )
@@ -121,6 +124,9 @@ class Lead(SQLModel, table=True):
     source_key: str | None = None
     # plain() of the name: folded, accents dropped, one space between words (migration 0003).
     name_plain: str | None = None
+    # plain() of the company, and the phone's digits (folding.phone_key), for `duplicates` (migration 0010).
+    company_plain: str | None = None
+    phone_key: str | None = None
 
 
 @event.listens_for(Lead, "before_insert")
@@ -130,6 +136,8 @@ def _fill_keys(_mapper, _connection, lead: Lead) -> None:
     for column in KEYED:
         setattr(lead, key_of(column), fold(getattr(lead, column)))
     lead.name_plain = plain(lead.name)
+    lead.company_plain = plain(lead.company)
+    lead.phone_key = phone_key(lead.phone)
 
 
 class LeadTag(SQLModel, table=True):
