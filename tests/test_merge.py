@@ -136,6 +136,7 @@ def test_prefer_other_takes_the_other_leads_values(ok, twins):
     assert closed[0]["done"] and closed[0]["data"]["closed"]["by"] == "merged"
 
 
+@pytest.mark.sqlite_only("compares the SQLite file's bytes (tests/test_postgres.py runs the dry run there)")
 def test_the_dry_run_lists_conflicts_and_changes_nothing(ok, db_path, twins):
     before = digest(db_path)
     plan = as_json(ok, "merge", "1", "2", "--dry-run")
@@ -177,6 +178,7 @@ def test_a_merged_lead_cannot_be_merged_or_restored_again(ok, cli, snapshot, twi
     assert snapshot() == before
 
 
+@pytest.mark.sqlite_only("archives a lead in the SQLite file by hand")
 def test_an_archived_lead_must_be_restored_before_a_merge(ok, cli, db_path, twins):
     import sqlite3
 

@@ -165,6 +165,7 @@ def test_list_search_narrows_any_listing(ok, people):
     assert [row["name"] for row in every] == ["Grace Hopper", "Linus Torvalds", "Édith Piaf"]
 
 
+@pytest.mark.sqlite_only("sets a lead archived in the SQLite file and reads its FTS5 tables")
 def test_the_index_follows_every_write(ok, db_path, people, tmp_path):
     ok("edit", "2", "--name", "Linus Benedict")
     assert ids(ok, "torvalds") == [] and ids(ok, "benedict") == [2]
@@ -210,6 +211,7 @@ def test_search_duplicates_and_merge_fit_a_terminal(ok, terminal, people, width)
     assert "Édith Piaf" in ok("search", "edith").stdout
 
 
+@pytest.mark.sqlite_only("damages SQLite's FTS5 index by hand")
 def test_db_check_finds_an_index_gone_stale_and_reindex_mends_it(ok, cli, db_path, people):
     connection = sqlite3.connect(db_path)
     connection.executescript(
@@ -227,6 +229,7 @@ def test_db_check_finds_an_index_gone_stale_and_reindex_mends_it(ok, cli, db_pat
     assert ids(ok, "someone") == [2] and ids(ok, "rewritten") == [2]
 
 
+@pytest.mark.sqlite_only("builds a pre-0010 SQLite file by hand")
 def test_an_upgraded_database_is_indexed_with_its_data(ok, db_path):
     """A pipeline from before migration 0010 (taken back there by the migrations' own downgrades)."""
     from alembic import command

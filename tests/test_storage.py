@@ -57,6 +57,7 @@ def schema_of(location: str) -> dict:
             "indexes": sorted(
                 (index["name"], tuple(str(name) for name in index["column_names"]))
                 for index in _indexes(inspector, table)
+                if not index["name"].endswith("_search")  # PostgreSQL's search index, counted above
             ),
             "foreign_keys": sorted(
                 (tuple(fk["constrained_columns"]), fk["referred_table"], fk.get("options", {}).get("ondelete"))
