@@ -36,6 +36,7 @@ KIND_TYPES: dict[str, type] = {
     "tags": list,
     "fields": dict,
     "answer": str,
+    "probability": float,
 }
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 # Control characters but the line breaks and tabs that multi-line text keeps (and tidy_text trims).
@@ -269,6 +270,8 @@ def lead_columns() -> dict[str, Field]:
     columns = {field.stored: field for field in FIELDS + STORED_ONLY if field.stored is not None}
     columns.update({f"{key}_key": Field(f"{key}_key", "text") for key in KEYED})
     columns["name_plain"] = Field("name_plain", "text")  # the name's lookup form (pipectl.folding.plain)
+    # The learned win probability of an open lead (`pipectl predict`, migration 0010); JSON key `probability`.
+    columns["win_probability"] = Field("win_probability", "probability")
     return columns
 
 

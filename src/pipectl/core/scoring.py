@@ -11,7 +11,7 @@ so both paths agree by construction.
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer, model_validator
 from sqlmodel import Session
 
 from pipectl.contract import FIELD_PREFIX, NUMBER_DATA_POINTS, TEXT_DATA_POINTS
@@ -58,6 +58,12 @@ class DemographicRule(Condition):
     points: int = Field(ge=-100, le=100)
     per: int | float | None = Field(default=None, gt=0)
     cap: int | None = Field(default=None, ge=0)
+
+    @model_serializer(mode="wrap")
+    def _name_first(self, handler):
+        # The fields of Condition come first in pydantic's order; a rule reads best with its name on top.
+        data = handler(self)
+        return {"name": data.pop("name"), **data} if isinstance(data, dict) and "name" in data else data
 
     @model_validator(mode="after")
     def _one_matcher(self):

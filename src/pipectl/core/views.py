@@ -25,13 +25,15 @@ from pipectl.storage.models import Activity, Lead, LeadField, LeadTag, Stage
 
 # The JSON contract's keys for a lead, in order (pipectl.contract); keys are added, never renamed.
 CONTRACT_KEYS = KEYS
-# Worked out for every row: days in the stage, and whether an open lead is under the nurture threshold.
-EXTRA_KEYS = ("days_in_stage", "nurture")
+# Worked out for every row: days in the stage, whether an open lead is under the nurture threshold, and
+# its learned win probability (`pipectl predict`; null until a model is trained, and for closed leads).
+EXTRA_KEYS = ("days_in_stage", "nurture", "probability")
 # The ORDER BY terms of each `--sort`.
 SORTS: dict[str, Callable[[], list[Any]]] = {
     "id": lambda: [Lead.id],
     "value": lambda: [col(Lead.value_cents).desc().nulls_last(), Lead.id],
     "score": lambda: [col(Lead.score).desc(), Lead.id],
+    "probability": lambda: [col(Lead.win_probability).desc().nulls_last(), Lead.id],
     "age": lambda: [Lead.created_at, Lead.id],
     "created": lambda: [col(Lead.created_at).desc(), col(Lead.id).desc()],
     "last-activity": lambda: [Lead.last_activity_at, Lead.id],
@@ -181,6 +183,7 @@ def lead_dict(
     row = {key: joined[key] if read is None else read(lead) for key, read in _READERS}
     row["days_in_stage"] = days_between(lead.stage_entered_at, lead.closed_at or now)
     row["nurture"] = nurture_below is not None and lead.status == "open" and lead.score < nurture_below
+    row["probability"] = None if lead.win_probability is None else round(lead.win_probability, 4)
     return row
 
 

@@ -74,6 +74,8 @@ class Lead(SQLModel, table=True):
         Index("ix_leads_status_size", "status", "company_size"),
         Index("ix_leads_status_source", "status", "source_key"),
         Index("ix_leads_status_closed", "status", "closed_at"),
+        # `list --sort probability` walks open leads in order (migration 0010).
+        Index("ix_leads_status_win_probability", "status", "win_probability"),
         # Ids are never reused after a purge, so an old id in a script cannot hit a new lead.
         {"sqlite_autoincrement": True},
     )
@@ -121,6 +123,8 @@ class Lead(SQLModel, table=True):
     source_key: str | None = None
     # plain() of the name: folded, accents dropped, one space between words (migration 0003).
     name_plain: str | None = None
+    # The learned win probability (0–1) of an open lead, kept by pipectl.core.prediction (migration 0010).
+    win_probability: float | None = None
 
 
 @event.listens_for(Lead, "before_insert")
@@ -189,6 +193,23 @@ class Activity(SQLModel, table=True):
     # Details of changes the tool makes: fields edited, BANT answers, a forced move.
     data: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     recorded_at: datetime = _timestamp(nullable=False)
+
+
+class PredictionFactor(SQLModel, table=True):
+    """One row of the win model's frequency table: closed leads won and lost with a feature's value,
+    and that value's contribution to the log-odds (migration 0010)."""
+
+    model_config = DEFERRED
+
+    __tablename__ = "prediction_factors"
+    if TYPE_CHECKING:  # set by SQLModel, which does not declare it
+        __table__: ClassVar[Table]
+
+    feature: str = Field(sa_column=Column(String(80), primary_key=True))
+    value: str = Field(sa_column=Column(String, primary_key=True))
+    won: int = Field(default=0)
+    lost: int = Field(default=0)
+    contribution: float = Field(default=0.0)
 
 
 class Setting(SQLModel, table=True):
