@@ -99,7 +99,7 @@ def _keep_frequent(fitted: dict) -> dict:
     by_feature: dict[str, list] = {}
     for (feature, value), counts in fitted.items():
         by_feature.setdefault(feature, []).append((counts[0] + counts[1], value))
-    kept = set()
+    kept: set[tuple[str, str]] = set()
     for feature, ranked in by_feature.items():
         ranked.sort(key=lambda item: (-item[0], item[1]))
         kept.update((feature, value) for _, value in ranked[:MAX_VALUES])

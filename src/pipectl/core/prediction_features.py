@@ -115,7 +115,7 @@ def _activity_band(kind: str, where: ColumnElement):
 
 def closed(before: datetime | None = None, since: datetime | None = None) -> ColumnElement:
     """Won and lost leads, optionally closed before / since an instant."""
-    condition = leads.c.status.in_(("won", "lost"))
+    condition: ColumnElement = leads.c.status.in_(("won", "lost"))
     if before is not None:
         condition = and_(condition, leads.c.closed_at < before)
     if since is not None:
