@@ -83,8 +83,9 @@ def feature_rows(features: FeatureSet, where: ColumnElement):
             .scalar_subquery()
         )
         parts.append(_one(f"field:{key}", _text(held), where))
-    for kind in features.kinds:
-        parts.append(_activity_band(kind, where))
+    if features.kinds:
+        counted = _activity_counts(features.kinds, where)
+        parts += [_activity_band(kind, counted, where) for kind in features.kinds]
     return union_all(*parts)
 
 
@@ -92,23 +93,31 @@ def _one(feature: str, value: ColumnElement, where: ColumnElement):
     return select(leads.c.id, literal(feature), value, _won()).where(where)
 
 
-def _activity_band(kind: str, where: ColumnElement):
-    """The lead's count of done `kind` activities (up to its close), banded; `0` when it has none."""
-    counted = (
-        select(activities.c.lead_id.label("lead_id"), func.count().label("n"))
+def _activity_counts(kinds: tuple[str, ...], where: ColumnElement):
+    """`(lead_id, kind, n)`: each lead's done activities of the kinds (up to its close), in one pass.
+
+    MATERIALIZED: every kind's band reads it, so it is counted once, not once per kind.
+    """
+    return (
+        select(activities.c.lead_id.label("lead_id"), activities.c.kind.label("kind"), func.count().label("n"))
         .join(leads, leads.c.id == activities.c.lead_id)
         .where(
-            activities.c.kind == kind,
+            activities.c.kind.in_(list(kinds)),
             activities.c.done == true(),
             or_(leads.c.closed_at.is_(None), activities.c.at <= leads.c.closed_at),
             where,
         )
-        .group_by(activities.c.lead_id)
-        .subquery()
+        .group_by(activities.c.lead_id, activities.c.kind)
+        .cte("activity_counts")
+        .prefix_with("MATERIALIZED")
     )
+
+
+def _activity_band(kind: str, counted, where: ColumnElement):
+    """The lead's count of done `kind` activities, banded; `0` when it has none."""
     return (
         select(leads.c.id, literal(f"activity:{kind}"), count_band(func.coalesce(counted.c.n, 0)), _won())
-        .outerjoin(counted, counted.c.lead_id == leads.c.id)
+        .outerjoin(counted, and_(counted.c.lead_id == leads.c.id, counted.c.kind == kind))
         .where(where)
     )
 
