@@ -101,7 +101,7 @@ def test_lead_rows_have_the_contracts_keys_in_order(new_lead, ok):
     new_lead("Ada", "--field", "plan=pro")
     (row,) = json.loads(ok("list", "-f", "json").stdout)
     assert tuple(row)[: len(KEYS)] == KEYS
-    assert tuple(row)[len(KEYS) :] == ("days_in_stage", "nurture")
+    assert tuple(row)[len(KEYS) :] == ("days_in_stage", "nurture", "probability")
 
 
 @pytest.mark.parametrize("command", ["add", "edit"])

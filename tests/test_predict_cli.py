@@ -70,6 +70,17 @@ def test_evaluate_reports_both_models(ok, history):
     assert rows[0] == "measure,decile,model,rules" and rows[1].startswith("auc,")
 
 
+@pytest.mark.parametrize("args", [[], ["91"], ["92", "--explain"], ["--evaluate"]])
+@pytest.mark.parametrize("fmt", ["table", "json", "jsonl", "csv"])
+def test_every_declared_format_prints(ok, history, args, fmt):
+    out = ok("predict", *args, "--format", fmt).stdout
+    assert out.strip()
+    if fmt == "json":
+        json.loads(out)
+    elif fmt == "jsonl":
+        [json.loads(line) for line in out.splitlines()]
+
+
 def test_forecast_gains_a_by_model_column(ok, history):
     for lead in history.values():
         ok("edit", lead, "--value", "1000")

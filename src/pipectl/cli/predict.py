@@ -8,6 +8,7 @@ from pipectl.cli.options import COUNT_MAX, DbOption, FormatOption
 from pipectl.cli.table_layout import Column
 
 TABLE_LIMIT = 20
+FORMATS = ("table", "json", "jsonl", "csv")
 FACTOR_COLUMNS = (
     Column("Factor", priority=9, min_width=10, keep=True),
     Column("Value", priority=8, min_width=10, keep=True),
@@ -82,6 +83,9 @@ def predict(
     from pipectl.cli.runtime import database, pipeline
     from pipectl.errors import UsageError
 
+    if fmt not in FORMATS:
+        # Refused before anything is learned or stored, as emit would after.
+        raise UsageError(f"--format {fmt}: this command writes {', '.join(FORMATS[:-1])} or {FORMATS[-1]}.")
     if explain and lead is None:
         raise UsageError("--explain needs a LEAD: pipectl predict 42 --explain.")
     if (holdout is not None or before is not None) and not evaluate:
