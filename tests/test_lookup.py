@@ -102,7 +102,9 @@ def test_imported_and_upgraded_leads_are_found_by_prefix(ok, tmp_path, db_path):
     connection = sqlite3.connect(db_path)
     connection.executescript(
         "DROP INDEX ix_leads_name_plain; ALTER TABLE leads DROP COLUMN name_plain; "
-        # and from before 0005 (the win model), which the upgrade adds again
+        # and from before 0009 and 0010 (indexes, the win model), which the upgrade adds again
+        "DROP INDEX ix_leads_status_industry; DROP INDEX ix_leads_status_size; "
+        "DROP INDEX ix_leads_status_source; DROP INDEX ix_leads_status_closed; "
         "DROP INDEX ix_leads_status_win_probability; ALTER TABLE leads DROP COLUMN win_probability; "
         "DROP TABLE prediction_factors; "
         "UPDATE alembic_version SET version_num = '0003';"
