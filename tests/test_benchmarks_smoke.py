@@ -43,6 +43,7 @@ def test_every_topic_runs_at_1000_leads_with_matching_answers(tmp_path):
         "move (single lead)",
         "log (single lead)",
         "score (re-score every open lead)",
+        "predict --train (learn, score every open lead)",
         "clean --dry-run (all six rules)",
         "metrics --format json",
         "forecast --format json",

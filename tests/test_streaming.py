@@ -183,11 +183,11 @@ def test_lead_values_are_the_flattened_lead_rows(session_factory, leads, restore
 
 
 @pytest.fixture
-def session_factory(db_path):
+def session_factory(db_location):
     from pipectl.storage.schema import open_database
 
     def open_session():
-        return open_database(str(db_path)).session(write=False)
+        return open_database(str(db_location)).session(write=False)
 
     return open_session
 

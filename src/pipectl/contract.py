@@ -36,6 +36,7 @@ KIND_TYPES: dict[str, type] = {
     "tags": list,
     "fields": dict,
     "answer": str,
+    "probability": float,
 }
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 # Control characters but the line breaks and tabs that multi-line text keeps (and tidy_text trims).
@@ -271,6 +272,8 @@ def lead_columns() -> dict[str, Field]:
     columns["name_plain"] = Field("name_plain", "text")  # the name's lookup form (pipectl.folding.plain)
     columns["company_plain"] = Field("company_plain", "text")  # the company's, for `duplicates`
     columns["phone_key"] = Field("phone_key", "text")  # the phone's digits (pipectl.folding.phone_key)
+    # The learned win probability of an open lead (`pipectl predict`, migration 0011); JSON key `probability`.
+    columns["win_probability"] = Field("win_probability", "probability")
     return columns
 
 

@@ -45,6 +45,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Everything worth knowing before a call: who, stage, BANT, score and why, latest activities, similar wins.",
     ),
     "score": ("scoring", "Compute lead scores: one lead, or every open lead with the ranking."),
+    "predict": (
+        "predict",
+        "Predict the chance that open leads are won, learned from the closed ones and explained factor by factor.",
+    ),
     "clean": ("cleanup", "Archive dead leads with their reasons; --dry-run only lists them."),
     "restore": ("cleanup", "Bring an archived lead back, open, in the stage it was archived from."),
     "search": (

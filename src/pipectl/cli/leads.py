@@ -161,7 +161,8 @@ def list_leads(
         typer.Option(
             "--sort",
             autocompletion=complete.complete_sort,
-            help="id, value, score, age, created, last-activity, name or stage.",
+            help="id, value, score, probability (learned by `pipectl predict`), age, created, last-activity, name "
+            "or stage.",
         ),
     ] = "id",
     limit: Annotated[int | None, typer.Option("--limit", "-n", max=COUNT_MAX, help="At most this many leads.")] = None,

@@ -324,6 +324,30 @@ def export_rules(db: DbOption = None) -> None:
     print(text, end="")
 
 
+@rules_app.command("suggest")
+def suggest_rules(
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, max=100, help="At most this many rules, strongest first.")
+    ] = 10,
+    db: DbOption = None,
+) -> None:
+    """Print scoring rules proposed from the pipeline's history, as TOML to edit and load.
+
+    The strongest factors of the win model (`pipectl predict`), each worth its log-odds x 10 points.
+
+    Example: pipectl rules suggest > suggested.toml
+    """
+    from pipectl.cli.runtime import pipeline
+    from pipectl.core.prediction import current_model
+    from pipectl.core.rule_suggest import suggest
+
+    # Training when the model is missing or stale is a write; the suggestion itself changes nothing.
+    with pipeline(db) as session:
+        model, _ = current_model(session)
+        text = suggest(session, model, limit)
+    print(text, end="")
+
+
 def register(app: typer.Typer) -> None:
     app.command()(score)
     app.add_typer(rules_app, name="rules")

@@ -63,6 +63,8 @@ def lead_columns(dialect: str, planned, *, restore: bool = False) -> list[Column
             _plain(LEADS.c[name], "instant" if name == "archived_at" else "text").label(f"restore_{name}")
             for name in RESTORE_COLUMNS
         ]
+    else:
+        columns.append(LEADS.c.win_probability.label("probability"))  # one of the extras (views.EXTRA_KEYS)
     return columns
 
 
@@ -105,7 +107,7 @@ class RowMaker:
     """Turns the plain rows of `lead_columns` into leads: dicts of the JSON contract (`make`), or the
     values of a lead's CSV columns in order (`flat`).
 
-    `extras`: add `days_in_stage` and `nurture` (what `list` and `next` show); `restore`: add
+    `extras`: add `days_in_stage`, `nurture` and `probability` (what `list` and `next` show); `restore`: add
     `archived_at` and `bant` (what `export` writes for a restore).
     """
 
@@ -140,7 +142,7 @@ class RowMaker:
         values = self._values(raw)
         row = dict(zip(KEYS, values, strict=True))
         if self.extras:
-            row["days_in_stage"], row["nurture"] = self._extras(raw)
+            row["days_in_stage"], row["nurture"], row["probability"] = self._extras(raw)
         if self.restore:
             row["archived_at"] = self.instants.text(raw[self.archived])
             row["bant"] = bant_of(raw[self.archived + 1 :])
@@ -187,10 +189,13 @@ class RowMaker:
             values[self.fields] = fields
         return values
 
-    def _extras(self, raw) -> tuple[int | None, bool]:
-        """`days_in_stage` and `nurture` of the plain row."""
-        return self._days_in_stage(raw[self.entered], raw[self.closed]), (
-            self.nurture_below is not None and raw[self.status] == "open" and raw[self.score] < self.nurture_below
+    def _extras(self, raw) -> tuple[int | None, bool, float | None]:
+        """`days_in_stage`, `nurture` and `probability` of the plain row."""
+        probability = raw[self.archived]
+        return (
+            self._days_in_stage(raw[self.entered], raw[self.closed]),
+            self.nurture_below is not None and raw[self.status] == "open" and raw[self.score] < self.nurture_below,
+            None if probability is None else round(probability, 4),
         )
 
     def _days_in_stage(self, entered: int | None, closed: int | None) -> int | None:

@@ -190,21 +190,22 @@ def _moved(rules, then: datetime, now: datetime):
     counted by one and not the other. Both are narrow ranges of the (kind, at) index: the leads found
     are the few whose score can have moved (a superset: their bands are compared after), whatever the
     pipeline's size, instead of every lead with an activity in the widest window."""
-    behavioural = rules.behavioural
+    # Rules reading a count or a date held in a field move with the field's edits, not with activities.
+    behavioural = rules.activity_rules
     done = ACTIVITIES.c.done == True  # noqa: E712
     at = raw(ACTIVITIES.c.at)
     # One range per kind (an IN over kinds would let SQLite pick the (done, due) index and read every
     # done activity).
     slices = [
         select(ACTIVITIES.c.lead_id).where(ACTIVITIES.c.kind == kind, at > ts(then), done)
-        for kind in sorted({rule.kind for rule in behavioural})
+        for kind in sorted({rule.activity_kind for rule in behavioural})
     ]
     for rule in behavioural:
         since_then, since_now = rule.since(then), rule.since(now)
         if since_then is not None and since_now is not None:
             slices.append(
                 select(ACTIVITIES.c.lead_id).where(
-                    ACTIVITIES.c.kind == rule.kind, at >= ts(since_then), at < ts(since_now), done
+                    ACTIVITIES.c.kind == rule.activity_kind, at >= ts(since_then), at < ts(since_now), done
                 )
             )
     return union(*slices)
@@ -222,7 +223,7 @@ def score_crossings(session: Session, now: datetime) -> dict:
         "since": iso(then),
         "thresholds": {"nurture_below": thresholds.nurture_below, "mql": thresholds.mql, "sql": thresholds.sql},
     }
-    if not model.scoring.behavioural:
+    if not model.scoring.activity_rules:
         # A score made of fields alone is today's both times: nothing can have crossed.
         return {**summary, "leads": 0, "list": []}
     scored = LEADS.alias("scored")

@@ -21,13 +21,15 @@ from pipectl.storage.models import Activity, Lead, LeadField, LeadTag, Stage
 
 # The JSON contract's keys for a lead, in order (pipectl.contract); keys are added, never renamed.
 CONTRACT_KEYS = KEYS
-# Worked out for every row: days in the stage, and whether an open lead is under the nurture threshold.
-EXTRA_KEYS = ("days_in_stage", "nurture")
+# Worked out for every row: days in the stage, whether an open lead is under the nurture threshold, and
+# its learned win probability (`pipectl predict`; null until a model is trained, and for closed leads).
+EXTRA_KEYS = ("days_in_stage", "nurture", "probability")
 LEADS = Lead.__table__
 SORTS: dict[str, Callable[[], list[Any]]] = {
     "id": lambda: [LEADS.c.id],
     "value": lambda: [LEADS.c.value_cents.desc().nulls_last(), LEADS.c.id],
     "score": lambda: [LEADS.c.score.desc(), LEADS.c.id],
+    "probability": lambda: [LEADS.c.win_probability.desc().nulls_last(), LEADS.c.id],
     "age": lambda: [LEADS.c.created_at, LEADS.c.id],
     "created": lambda: [LEADS.c.created_at.desc(), LEADS.c.id.desc()],
     "last-activity": lambda: [LEADS.c.last_activity_at, LEADS.c.id],

@@ -77,6 +77,8 @@ class Lead(SQLModel, table=True):
         # `duplicates`: the same phone, or the same name at the same company, accents aside (migration 0010).
         Index("ix_leads_phone_key", "phone_key"),
         Index("ix_leads_name_company_plain", "name_plain", "company_plain"),
+        # `list --sort probability` walks open leads in order (migration 0011).
+        Index("ix_leads_status_win_probability", "status", "win_probability"),
         # Ids are never reused after a purge, so an old id in a script cannot hit a new lead.
         {"sqlite_autoincrement": True},
     )
@@ -127,6 +129,8 @@ class Lead(SQLModel, table=True):
     # plain() of the company, and the phone's digits (folding.phone_key), for `duplicates` (migration 0010).
     company_plain: str | None = None
     phone_key: str | None = None
+    # The learned win probability (0–1) of an open lead, kept by pipectl.core.prediction (migration 0011).
+    win_probability: float | None = None
 
 
 @event.listens_for(Lead, "before_insert")
@@ -197,6 +201,23 @@ class Activity(SQLModel, table=True):
     # Details of changes the tool makes: fields edited, BANT answers, a forced move.
     data: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     recorded_at: datetime = _timestamp(nullable=False)
+
+
+class PredictionFactor(SQLModel, table=True):
+    """One row of the win model's frequency table: closed leads won and lost with a feature's value,
+    and that value's contribution to the log-odds (migration 0011)."""
+
+    model_config = DEFERRED
+
+    __tablename__ = "prediction_factors"
+    if TYPE_CHECKING:  # set by SQLModel, which does not declare it
+        __table__: ClassVar[Table]
+
+    feature: str = Field(sa_column=Column(String(80), primary_key=True))
+    value: str = Field(sa_column=Column(String, primary_key=True))
+    won: int = Field(default=0)
+    lost: int = Field(default=0)
+    contribution: float = Field(default=0.0)
 
 
 class Setting(SQLModel, table=True):
