@@ -1,0 +1,117 @@
+"""The journal: every write command's changed rows, before and after, so `pipectl undo` can reverse it.
+
+Revision ID: 0008
+Revises: 0004
+Create Date: 2026-11-29
+
+Why triggers: import, clean, `score --apply` and the rest write through the ORM and through bulk
+Core statements alike; a trigger sees every row whichever path wrote it, in the same transaction, on
+SQLite and PostgreSQL, at the cost of one extra insert per row. A trigger journals only while its
+transaction holds a `command_running` row (storage/journal.py), so this migration, later ones and an
+undo itself journal nothing. An update that changes no value (a re-score that lands on the same
+score) journals nothing either.
+
+SQLite has no row-to-JSON function: its triggers name every column, read from the table as it is
+here. A later migration that adds a column to a journaled table must create its triggers again
+(`db check` reports a trigger that misses a column). The trigger text is spelled out here rather
+than imported, so this migration never changes once shipped.
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0008"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+TABLES = ("stages", "leads", "lead_tags", "lead_fields", "activities", "settings")
+
+
+def upgrade() -> None:
+    op.create_table(
+        "commands",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("name", sa.String(64), nullable=False),
+        sa.Column("argv", sa.JSON(), nullable=False),
+        sa.Column("actor", sa.String(), nullable=False),
+        sa.Column("at", sa.BigInteger(), nullable=False),
+        sa.Column("undone_at", sa.BigInteger(), nullable=True),
+        sa.Column("undone_by", sa.String(), nullable=True),
+        sqlite_autoincrement=True,
+    )
+    op.create_table(
+        "journal",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("command_id", sa.Integer(), sa.ForeignKey("commands.id"), nullable=False),
+        sa.Column("tbl", sa.String(32), nullable=False),
+        sa.Column("op", sa.String(1), nullable=False),
+        sa.Column("old", sa.JSON(), nullable=True),
+        sa.Column("new", sa.JSON(), nullable=True),
+        sqlite_autoincrement=True,
+    )
+    op.create_index("ix_journal_command_id", "journal", ["command_id", "id"])
+    op.create_table("command_running", sa.Column("command_id", sa.Integer(), primary_key=True, autoincrement=False))
+    connection = op.get_bind()
+    for table in TABLES:
+        columns = [column["name"] for column in sa.inspect(connection).get_columns(table)]
+        for statement in _triggers(connection.dialect.name, table, columns):
+            op.execute(statement)
+
+
+def _triggers(dialect: str, table: str, columns: list[str]) -> list[str]:
+    if dialect == "postgresql":
+        return [
+            *([_PG_FUNCTION] if table == TABLES[0] else []),
+            f"CREATE TRIGGER journal_{table}_write AFTER INSERT OR DELETE ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION pipectl_journal()",
+            # jsonb, not the rows: a json column has no equality operator.
+            f"CREATE TRIGGER journal_{table}_update AFTER UPDATE ON {table} FOR EACH ROW "
+            "WHEN (to_jsonb(OLD) IS DISTINCT FROM to_jsonb(NEW)) EXECUTE FUNCTION pipectl_journal()",
+        ]
+
+    def image(row: str) -> str:
+        return "json_object(" + ", ".join(f"'{name}', {row}.\"{name}\"" for name in columns) + ")"
+
+    def journal(op_code: str, old: str, new: str) -> str:
+        return (
+            f"INSERT INTO journal (command_id, tbl, op, old, new) "
+            f"SELECT command_id, '{table}', '{op_code}', {old}, {new} FROM command_running;"
+        )
+
+    changed = " OR ".join(f'OLD."{name}" IS NOT NEW."{name}"' for name in columns)
+    return [
+        f"CREATE TRIGGER journal_{table}_insert AFTER INSERT ON {table} "
+        f"BEGIN {journal('I', 'NULL', image('NEW'))} END",
+        f"CREATE TRIGGER journal_{table}_update AFTER UPDATE ON {table} WHEN {changed} "
+        f"BEGIN {journal('U', image('OLD'), image('NEW'))} END",
+        f"CREATE TRIGGER journal_{table}_delete AFTER DELETE ON {table} "
+        f"BEGIN {journal('D', image('OLD'), 'NULL')} END",
+    ]
+
+
+_PG_FUNCTION = """
+CREATE FUNCTION pipectl_journal() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO journal (command_id, tbl, op, old, new)
+    SELECT command_id, TG_TABLE_NAME, left(TG_OP, 1),
+           CASE WHEN TG_OP <> 'INSERT' THEN to_json(OLD) END,
+           CASE WHEN TG_OP <> 'DELETE' THEN to_json(NEW) END
+    FROM command_running;
+    RETURN NULL;
+END
+$$
+"""
+
+
+def downgrade() -> None:
+    postgres = op.get_bind().dialect.name == "postgresql"
+    for table in TABLES:
+        for kind in ("write", "update") if postgres else ("insert", "update", "delete"):
+            op.execute(f"DROP TRIGGER IF EXISTS journal_{table}_{kind}" + (f" ON {table}" if postgres else ""))
+    if postgres:
+        op.execute("DROP FUNCTION IF EXISTS pipectl_journal()")
+    op.drop_table("command_running")
+    op.drop_index("ix_journal_command_id", table_name="journal")
+    op.drop_table("journal")
+    op.drop_table("commands")
