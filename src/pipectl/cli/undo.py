@@ -114,11 +114,9 @@ def _history_table(rows) -> None:
         Column("Who", priority=7, min_width=6),
         Column("Command", priority=9, min_width=16, keep=True),
         Column("Leads", priority=6, justify="right"),
-        Column("Rows", priority=5, justify="right"),
     )
     table_rows = [
-        [str(row["id"]), row["at"], cell(row["actor"]), cell(row["command"]), f"{row['leads']:,}", f"{row['rows']:,}"]
-        for row in rows
+        [str(row["id"]), row["at"], cell(row["actor"]), cell(row["command"]), f"{row['leads']:,}"] for row in rows
     ]
     print_table(console, columns, table_rows)
 

@@ -1,7 +1,12 @@
 """The journal's bookkeeping: a `commands` row per write command, and keeping the journal short.
 
-Triggers on the pipeline's tables (migration 0008) copy every row a command inserts, updates or
-deletes into `journal`, before and after, in write order, under the command in `command_running`.
+Triggers on the pipeline's tables (migration 0008) note every row a command inserts, updates or
+deletes in `journal`, in write order, under the command in `command_running`: an inserted row's key,
+an updated or deleted row whole as it was before. A row's state after the command is the next
+journal entry's before-image, or the row as it is now; an undo needs nothing more. On SQLite the
+leads and activities a command adds are noted as id ranges on its `commands` row instead (their
+ids follow the highest ones when it began), with no journal row for them or their tags, custom
+fields and updates: an import journals next to nothing.
 That row exists only inside the command's own transaction: `begin` inserts it with the command's
 `commands` row when the transaction starts, `finish` deletes it just before the commit (after any
 re-scoring, so the scores a command changed are journaled too). No other connection ever sees it,
@@ -11,11 +16,11 @@ nothing leaves no `commands` row, so `pipectl history` lists only what `pipectl 
 
 from datetime import timedelta
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from pipectl import clock
-from pipectl.storage.models import Command, CommandRunning, JournalEntry, Setting
+from pipectl.storage.models import Activity, Command, CommandRunning, JournalEntry, Lead, Setting
 from pipectl.storage.types import Timestamp
 
 # The pipeline's tables and their primary keys: what the triggers journal and what undo restores.
@@ -40,22 +45,59 @@ RUNNING = CommandRunning.__table__
 def begin(connection: Connection, name: str, argv: list[str], actor: str) -> int:
     """Open the command's journal: its `commands` row, and the `command_running` row the triggers read."""
     at = Timestamp().process_bind_param(clock.now(), connection.dialect)
-    written = connection.execute(insert(COMMANDS).values(name=name[:64], argv=argv, actor=actor, at=at))
+    # SQLite: the highest lead and activity ids now; the rows past them will be this command's own.
+    floors = {name: _highest(connection, table) for name, table in _RANGED.items()} if _ranged(connection) else {}
+    written = connection.execute(
+        insert(COMMANDS).values(
+            name=name[:64],
+            argv=argv,
+            actor=actor,
+            at=at,
+            **{f"{name}_from": floor for name, floor in floors.items()},
+        )
+    )
     assert written.inserted_primary_key is not None, "an insert"
     command_id = int(written.inserted_primary_key[0])
-    connection.execute(delete(RUNNING))  # none is left by a rolled-back command; this is belt and braces
-    connection.execute(insert(RUNNING).values(command_id=command_id))
+    connection.execute(delete(RUNNING))  # a rolled-back command leaves none; belt and braces
+    connection.execute(
+        insert(RUNNING).values(command_id=command_id, **{f"{name}_floor": floor for name, floor in floors.items()})
+    )
     return command_id
 
 
 def finish(connection: Connection, command_id: int) -> None:
     """Close the command's journal before the commit; forget the command if it changed nothing; prune."""
     connection.execute(delete(RUNNING))
+    added = False
+    if _ranged(connection):
+        floors = connection.execute(select(COMMANDS).where(COMMANDS.c.id == command_id)).one()
+        ceilings = {
+            name: max(_highest(connection, table), getattr(floors, f"{name}_from")) for name, table in _RANGED.items()
+        }
+        added = any(ceiling > getattr(floors, f"{name}_from") for name, ceiling in ceilings.items())
+        if added:
+            connection.execute(
+                update(COMMANDS)
+                .where(COMMANDS.c.id == command_id)
+                .values(**{f"{name}_to": ceiling for name, ceiling in ceilings.items()})
+            )
     wrote = connection.execute(select(JOURNAL.c.id).where(JOURNAL.c.command_id == command_id).limit(1)).first()
-    if wrote is None:
+    if wrote is None and not added:
         connection.execute(delete(COMMANDS).where(COMMANDS.c.id == command_id))
         return
     prune(connection)
+
+
+_RANGED = {"leads": Lead.__table__, "activities": Activity.__table__}
+
+
+def _ranged(connection: Connection) -> bool:
+    # PostgreSQL hands out ids to concurrent transactions in any order: it journals every row instead.
+    return connection.dialect.name == "sqlite"
+
+
+def _highest(connection: Connection, table) -> int:
+    return connection.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
 
 
 def retention(connection: Connection) -> tuple[int, int]:
@@ -127,7 +169,9 @@ def _trigger_problems(connection: Connection) -> list[str]:
             if body is None:
                 found.append(f"The journal trigger journal_{table}_{kind} is missing: {table} is not journaled.")
                 continue
-            missed = [name for name in columns if f"'{name}'" not in body]
+            # An insert journals the new row's key; an update or a delete the whole row before it.
+            wanted = TABLES[table] if kind == "insert" else columns
+            missed = [name for name in wanted if f"'{name}'" not in body]
             if missed:
                 found.append(f"The journal trigger journal_{table}_{kind} misses column(s) {', '.join(missed)}.")
     return found

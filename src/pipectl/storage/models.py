@@ -222,13 +222,21 @@ class Command(SQLModel, table=True):
     # Set by `pipectl undo`; the command's journal rows are gone by then (there is no redo).
     undone_at: datetime | None = _timestamp()
     undone_by: str | None = None
+    # SQLite: the leads and activities the command added are those with ids in (from, to]; the
+    # journal has no row for them (storage/journal.py). NULL on PostgreSQL, which journals them.
+    leads_from: int | None = None
+    leads_to: int | None = None
+    activities_from: int | None = None
+    activities_to: int | None = None
 
 
 class JournalEntry(SQLModel, table=True):
-    """One row a command inserted (I), updated (U) or deleted (D), before and after, in write order.
+    """One row a command inserted (I), updated (U) or deleted (D), in write order.
 
-    Written by triggers on the pipeline's tables (storage/journal.py), never by the ORM: the images
-    are the rows as the database holds them (JSON text on SQLite, `json` on PostgreSQL).
+    Written by triggers on the pipeline's tables (storage/journal.py), never by the ORM. `old` is the
+    row before an update or a delete, as the database holds it (JSON text on SQLite, `json` on
+    PostgreSQL); `new` is an inserted row's key (its whole row on PostgreSQL). A row's state after
+    the command is the next entry's `old`, or the row as it is now.
     """
 
     model_config = DEFERRED
@@ -263,6 +271,9 @@ class CommandRunning(SQLModel, table=True):
         __table__: ClassVar[Table]
 
     command_id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    # The highest lead and activity ids when the command began: rows past them are its own (SQLite).
+    leads_floor: int | None = None
+    activities_floor: int | None = None
 
 
 def stored_id(row: Stage | Lead | Activity) -> int:

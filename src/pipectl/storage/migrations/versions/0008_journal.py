@@ -6,13 +6,14 @@ Create Date: 2026-11-29
 
 Why triggers: import, clean, `score --apply` and the rest write through the ORM and through bulk
 Core statements alike; a trigger sees every row whichever path wrote it, in the same transaction, on
-SQLite and PostgreSQL, at the cost of one extra insert per row. A trigger journals only while its
+SQLite and PostgreSQL, at the cost of at most one extra insert per row. A trigger journals only while its
 transaction holds a `command_running` row (storage/journal.py), so this migration, later ones and an
 undo itself journal nothing. An update that changes no value (a re-score that lands on the same
 score) journals nothing either.
 
-SQLite has no row-to-JSON function: its triggers name every column, read from the table as it is
-here. A later migration that adds a column to a journaled table must create its triggers again
+On SQLite the leads and activities a command adds are noted as a range of ids, not row by row
+(see the triggers below). SQLite has no row-to-JSON function: its triggers name every column, read
+from the table as it is here. A later migration that adds a column to a journaled table must create its triggers again
 (`db check` reports a trigger that misses a column). The trigger text is spelled out here rather
 than imported, so this migration never changes once shipped.
 """
@@ -38,6 +39,10 @@ def upgrade() -> None:
         sa.Column("at", sa.BigInteger(), nullable=False),
         sa.Column("undone_at", sa.BigInteger(), nullable=True),
         sa.Column("undone_by", sa.String(), nullable=True),
+        sa.Column("leads_from", sa.Integer(), nullable=True),
+        sa.Column("leads_to", sa.Integer(), nullable=True),
+        sa.Column("activities_from", sa.Integer(), nullable=True),
+        sa.Column("activities_to", sa.Integer(), nullable=True),
         sqlite_autoincrement=True,
     )
     op.create_table(
@@ -51,7 +56,12 @@ def upgrade() -> None:
         sqlite_autoincrement=True,
     )
     op.create_index("ix_journal_command_id", "journal", ["command_id", "id"])
-    op.create_table("command_running", sa.Column("command_id", sa.Integer(), primary_key=True, autoincrement=False))
+    op.create_table(
+        "command_running",
+        sa.Column("command_id", sa.Integer(), primary_key=True, autoincrement=False),
+        sa.Column("leads_floor", sa.Integer(), nullable=True),
+        sa.Column("activities_floor", sa.Integer(), nullable=True),
+    )
     connection = op.get_bind()
     for table in TABLES:
         columns = [column["name"] for column in sa.inspect(connection).get_columns(table)]
@@ -70,23 +80,36 @@ def _triggers(dialect: str, table: str, columns: list[str]) -> list[str]:
             "WHEN (to_jsonb(OLD) IS DISTINCT FROM to_jsonb(NEW)) EXECUTE FUNCTION pipectl_journal()",
         ]
 
-    def image(row: str) -> str:
-        return "json_object(" + ", ".join(f"'{name}', {row}.\"{name}\"" for name in columns) + ")"
+    keys = {"lead_tags": ["lead_id", "tag"], "lead_fields": ["lead_id", "key"], "settings": ["key"]}.get(table, ["id"])
 
-    def journal(op_code: str, old: str, new: str) -> str:
+    def image(row: str, names: list[str]) -> str:
+        return "json_object(" + ", ".join(f"'{name}', {row}.\"{name}\"" for name in names) + ")"
+
+    def journal(op_code: str, old: str, new: str, where: str = "") -> str:
         return (
             f"INSERT INTO journal (command_id, tbl, op, old, new) "
-            f"SELECT command_id, '{table}', '{op_code}', {old}, {new} FROM command_running;"
+            f"SELECT command_id, '{table}', '{op_code}', {old}, {new} FROM command_running{where};"
         )
 
     changed = " OR ".join(f'OLD."{name}" IS NOT NEW."{name}"' for name in columns)
+    # Leads and activities a command adds take ids past the highest it found when it began (ids are
+    # never reused, and SQLite has one writer at a time): the command notes that range once
+    # (`commands.leads_from`…) instead of a journal row per row, and rows of its own new leads (their
+    # tags, custom fields, later updates) need none either, since an undo removes those leads whole.
+    # A 100,000-lead import then journals almost nothing.
+    owner = {"leads": "id", "activities": "id", "lead_tags": "lead_id", "lead_fields": "lead_id"}.get(table)
+    floor = "leads_floor" if table != "activities" else "activities_floor"
+
+    def mine(row: str) -> str:
+        return f" WHERE {row}.{owner} <= {floor}" if owner else ""
+
     return [
         f"CREATE TRIGGER journal_{table}_insert AFTER INSERT ON {table} "
-        f"BEGIN {journal('I', 'NULL', image('NEW'))} END",
+        f"BEGIN {journal('I', 'NULL', image('NEW', keys), mine('NEW'))} END",
         f"CREATE TRIGGER journal_{table}_update AFTER UPDATE ON {table} WHEN {changed} "
-        f"BEGIN {journal('U', image('OLD'), image('NEW'))} END",
+        f"BEGIN {journal('U', image('OLD', columns), 'NULL', mine('OLD'))} END",
         f"CREATE TRIGGER journal_{table}_delete AFTER DELETE ON {table} "
-        f"BEGIN {journal('D', image('OLD'), 'NULL')} END",
+        f"BEGIN {journal('D', image('OLD', columns), 'NULL', mine('OLD'))} END",
     ]
 
 
@@ -96,7 +119,7 @@ BEGIN
     INSERT INTO journal (command_id, tbl, op, old, new)
     SELECT command_id, TG_TABLE_NAME, left(TG_OP, 1),
            CASE WHEN TG_OP <> 'INSERT' THEN to_json(OLD) END,
-           CASE WHEN TG_OP <> 'DELETE' THEN to_json(NEW) END
+           CASE WHEN TG_OP = 'INSERT' THEN to_json(NEW) END
     FROM command_running;
     RETURN NULL;
 END
