@@ -430,6 +430,8 @@ def _and(items: list[str]) -> str:
 
 def shown_command(command) -> str:
     """What was typed, as one line: `pipectl import leads.csv` (the --db option left out)."""
+    import shlex
+
     words, skip = [], False
     for word in command.argv or [command.name]:
         if skip:
@@ -440,8 +442,8 @@ def shown_command(command) -> str:
             continue
         if word.startswith("--db="):
             continue
-        words.append(word if word and not any(char.isspace() for char in word) else json.dumps(word))
-    return " ".join(["pipectl", *words])
+        words.append(word)
+    return shlex.join(["pipectl", *words])  # quoted as a shell would need it: copied, it runs again
 
 
 def _when(at) -> str:
