@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import os
 import shlex
 import sqlite3
 from pathlib import Path
@@ -10,6 +11,9 @@ import pytest
 
 DEMO = Path(__file__).parent.parent / "src" / "pipectl" / "data" / "demo.jsonl"
 PIPELINE_TABLES = ("stages", "leads", "lead_tags", "lead_fields", "activities", "settings")
+KEYS = {"lead_tags": "1, 2", "lead_fields": "1, 2"} | {
+    table: "1" for table in ("stages", "leads", "activities", "settings")
+}
 IMPORT_CSV = "name,company,email,tags\nZed Shaw,Learn Co,zed@example.com,new\nNew Person,Acme,new@example.com,\n"
 
 LATER = "2026-12-20T09:00:00"  # four weeks on: scores have decayed, archives are old enough to purge
@@ -44,13 +48,19 @@ CASES = {
 
 
 @pytest.fixture
-def demo(ok, tmp_path):
+def demo_files(tmp_path):
+    """The files some commands read: leads to import, and the demo's rules with another threshold."""
+    (tmp_path / "new.csv").write_text(IMPORT_CSV, encoding="utf-8")
+    rules = (Path(__file__).parent / "snapshots" / "undo_rules.toml").read_text(encoding="utf-8")
+    (tmp_path / "rules.toml").write_text(rules, encoding="utf-8")
+    return tmp_path
+
+
+@pytest.fixture
+def demo(ok, demo_files):
     """The demo pipeline (40 leads, 316 activities), and the files some commands read."""
     ok("import", DEMO)
-    (tmp_path / "new.csv").write_text(IMPORT_CSV, encoding="utf-8")
-    rules = ok("rules", "export").stdout
-    (tmp_path / "rules.toml").write_text(rules.replace("nurture_below = 30", "nurture_below = 45"), encoding="utf-8")
-    return tmp_path
+    return demo_files
 
 
 def everything(ok) -> str:
@@ -260,3 +270,68 @@ def test_an_upgraded_database_journals_and_undoes(ok, tmp_path):
     ok("--db", old, "edit", "1", "--title", "CTO")
     ok("--db", old, "undo")
     assert ok("--db", old, "export", "--what", "all").stdout == before
+
+
+POSTGRES = os.environ.get("PIPECTL_TEST_POSTGRES_URL")
+
+
+@pytest.fixture
+def postgres():
+    """An empty PostgreSQL database (PIPECTL_TEST_POSTGRES_URL, wiped), as in tests/test_postgres.py."""
+    if not POSTGRES:
+        pytest.skip("set PIPECTL_TEST_POSTGRES_URL to run against PostgreSQL")
+    from sqlalchemy import create_engine, text
+
+    from pipectl.storage.models import SQLModel
+
+    engine = create_engine(POSTGRES)
+    with engine.begin() as connection:
+        SQLModel.metadata.drop_all(connection)
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        connection.execute(text("DROP FUNCTION IF EXISTS pipectl_journal() CASCADE"))
+    engine.dispose()
+    return POSTGRES
+
+
+def server_rows(url: str) -> dict:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return {
+                # By key: a json column (settings) has no ordering operator on PostgreSQL.
+                table: [tuple(row) for row in connection.execute(text(f"SELECT * FROM {table} ORDER BY {KEYS[table]}"))]
+                for table in PIPELINE_TABLES
+            }
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("case", CASES.values(), ids=list(CASES))
+def test_undo_gives_back_the_pipeline_on_postgresql(ok, demo_files, postgres, monkeypatch, case):
+    setup, command, *now = case
+    ok("--db", postgres, "import", DEMO)
+    for step in setup:
+        ok("--db", postgres, *step)
+    if now:
+        monkeypatch.setenv("PIPECTL_NOW", now[0])
+    before, stored = ok("--db", postgres, "export", "--what", "all").stdout, server_rows(postgres)
+    ok("--db", postgres, *command)
+    assert server_rows(postgres) != stored, "the command under test changed nothing"
+    ok("--db", postgres, "undo", "--dry-run")
+    ok("--db", postgres, "undo")
+    assert ok("--db", postgres, "export", "--what", "all").stdout == before
+    assert server_rows(postgres) == stored
+    assert json.loads(ok("--db", postgres, "db", "check", "-f", "json").stdout)["ok"]
+
+
+def test_undo_refuses_a_conflicting_write_on_postgresql(ok, cli, postgres, monkeypatch):
+    monkeypatch.setenv("PIPECTL_USER", "alice")
+    ok("--db", postgres, "add", "Ada Lovelace")
+    ok("--db", postgres, "edit", "1", "--title", "CTO")
+    monkeypatch.setenv("PIPECTL_USER", "bob")
+    ok("--db", postgres, "edit", "1", "--title", "CEO")
+    monkeypatch.setenv("PIPECTL_USER", "alice")
+    refused = cli("--db", postgres, "undo")
+    assert refused.exit_code == 1 and "lead #1 Ada Lovelace changed since (by #3" in refused.stderr

@@ -40,7 +40,7 @@ def undo(
 
 
 def _say(report: dict, fmt: str) -> None:
-    from pipectl.core.undo import summary
+    from pipectl.core.journal_log import summary
     from pipectl.output import emit
     from pipectl.render import message
 
@@ -85,7 +85,7 @@ def history(
     Example: pipectl history --limit 5
     """
     from pipectl.cli.runtime import database, pipeline
-    from pipectl.core.undo import history as recent, set_retention
+    from pipectl.core.journal_log import history as recent, set_retention
     from pipectl.output import emit
     from pipectl.render import message
 
