@@ -335,3 +335,12 @@ def test_undo_refuses_a_conflicting_write_on_postgresql(ok, cli, postgres, monke
     monkeypatch.setenv("PIPECTL_USER", "alice")
     refused = cli("--db", postgres, "undo")
     assert refused.exit_code == 1 and "lead #1 Ada Lovelace changed since (by #3" in refused.stderr
+
+
+def test_the_journal_never_keeps_a_database_password():
+    from pipectl.cli.runtime import note_args, typed_args
+
+    note_args(["--db", "postgresql+psycopg://pipe:secret@db.example/pipectl", "add", "Ada"])
+    assert typed_args == ["--db", "postgresql+psycopg://pipe:***@db.example/pipectl", "add", "Ada"]
+    note_args(["--db=postgresql://pipe:secret@db.example/pipectl", "list"])
+    assert "secret" not in " ".join(typed_args)

@@ -315,22 +315,21 @@ def _apply(connection: Connection, changes: list[Change], added: Added) -> None:
     for table in ORDER:
         target = SQLModel.metadata.tables[table] if postgres else _raw(table)
         if rows := by_kind.get(("removed", table)):
-            connection.execute(target.insert(), [_values(change.before) for change in rows])
+            for values in _shaped(table, rows).values():
+                connection.execute(target.insert(), values)
         if rows := by_kind.get(("changed", table)):
             keys = TABLES[table]
-            statement = (
-                update(target)
-                .where(*(target.c[name] == bindparam(f"key_{name}") for name in keys))
-                .values({name: bindparam(f"new_{name}") for name in _columns(table)})
-            )
-            params = []
-            for change in rows:
-                values = _values(change.before)
-                params.append(
-                    {**{f"key_{name}": value for name, value in zip(keys, change.key, strict=True)}}
-                    | {f"new_{name}": values.get(name) for name in _columns(table)}
+            for names, values in _shaped(table, rows).items():
+                statement = (
+                    update(target)
+                    .where(*(target.c[name] == bindparam(f"key_{name}") for name in keys))
+                    .values({name: bindparam(f"new_{name}") for name in names})
                 )
-            connection.execute(statement, params)
+                params = [
+                    {f"key_{name}": row[name] for name in keys} | {f"new_{name}": row[name] for name in names}
+                    for row in values
+                ]
+                connection.execute(statement, params)
     for table in reversed(ORDER):
         if rows := by_kind.get(("added", table)):
             target = _raw(table)
@@ -347,9 +346,19 @@ def _apply(connection: Connection, changes: list[Change], added: Added) -> None:
         connection.execute(delete(raw).where(owner > low, owner <= high))
 
 
-def _values(image: dict | None) -> dict:
-    assert image is not None, "a row image"
-    return dict(image)
+def _shaped(table: str, changes: list[Change]) -> dict[tuple[str, ...], list[dict]]:
+    """The rows as they were, by the columns they restore: those of the image a column may be written to.
+
+    A generated column (computed by the database) is left out; so is one the image lacks (a column a
+    later migration added), which keeps the value it has.
+    """
+    writable = [item.name for item in SQLModel.metadata.tables[table].columns if item.computed is None]
+    shaped: dict[tuple[str, ...], list[dict]] = {}
+    for change in changes:
+        assert change.before is not None, "a row as it was"
+        names = tuple(name for name in writable if name in change.before)
+        shaped.setdefault(names, []).append({name: change.before[name] for name in names})
+    return shaped
 
 
 def _ranges(added: Added) -> list[tuple[str, tuple[int, int]]]:
