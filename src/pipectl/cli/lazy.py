@@ -69,7 +69,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "undo",
         "Reverse your latest command that has not been undone, in one transaction, and say what it reversed.",
     ),
-    "history": ("undo", "List recent commands `pipectl undo` can reverse: who ran them, when, and what they changed."),
+    "history": (
+        "undo",
+        "List recent commands `pipectl undo` can reverse: who ran them, when, and how many leads they changed.",
+    ),
     "demo": ("demo", "Build the demo pipeline (40 sample leads) in its own database and say how to open it."),
     "db": ("db", "The database itself: path, upgrade, check, backup."),
 }

@@ -78,7 +78,7 @@ def history(
     fmt: FormatOption = "table",
     db: DbOption = None,
 ) -> None:
-    """List recent commands `pipectl undo` can reverse: who ran them, when, and what they changed.
+    """List recent commands `pipectl undo` can reverse: who ran them, when, and how many leads they changed.
 
     The journal keeps the latest 100 commands, none older than 30 days; --keep and --keep-days change that.
 

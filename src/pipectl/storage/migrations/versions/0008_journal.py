@@ -85,32 +85,40 @@ def _triggers(dialect: str, table: str, columns: list[str]) -> list[str]:
     def image(row: str, names: list[str]) -> str:
         return "json_object(" + ", ".join(f"'{name}', {row}.\"{name}\"" for name in names) + ")"
 
-    def journal(op_code: str, old: str, new: str, where: str = "") -> str:
+    def journal(op_code: str, old: str, new: str) -> str:
         return (
             f"INSERT INTO journal (command_id, tbl, op, old, new) "
-            f"SELECT command_id, '{table}', '{op_code}', {old}, {new} FROM command_running{where};"
+            f"SELECT command_id, '{table}', '{op_code}', {old}, {new} FROM command_running;"
         )
 
-    changed = " OR ".join(f'OLD."{name}" IS NOT NEW."{name}"' for name in columns)
     # Leads and activities a command adds take ids past the highest it found when it began (ids are
     # never reused, and SQLite has one writer at a time): the command notes that range once
-    # (`commands.leads_from`…) instead of a journal row per row, and rows of its own new leads (their
-    # tags, custom fields, later updates) need none either, since an undo removes those leads whole.
-    # A 100,000-lead import then journals almost nothing.
+    # (`commands.leads_from`…) instead of a journal row per row, so those two tables have no insert
+    # trigger, and rows of its own new leads (their tags, custom fields, later updates) are left out
+    # by the WHEN clause, which runs no statement at all: an import journals next to nothing, and
+    # pays only that test per row. Without a `command_running` row the test is NULL: no journal.
     owner = {"leads": "id", "activities": "id", "lead_tags": "lead_id", "lead_fields": "lead_id"}.get(table)
     floor = "leads_floor" if table != "activities" else "activities_floor"
 
-    def mine(row: str) -> str:
-        return f" WHERE {row}.{owner} <= {floor}" if owner else ""
+    def when(row: str, also: str = "") -> str:
+        mine = f"{row}.{owner} <= (SELECT {floor} FROM command_running)" if owner else ""
+        both = " AND ".join(part for part in (mine, also) if part)
+        return f" WHEN {both}" if both else ""
 
-    return [
-        f"CREATE TRIGGER journal_{table}_insert AFTER INSERT ON {table} "
-        f"BEGIN {journal('I', 'NULL', image('NEW', keys), mine('NEW'))} END",
-        f"CREATE TRIGGER journal_{table}_update AFTER UPDATE ON {table} WHEN {changed} "
-        f"BEGIN {journal('U', image('OLD', columns), 'NULL', mine('OLD'))} END",
-        f"CREATE TRIGGER journal_{table}_delete AFTER DELETE ON {table} "
-        f"BEGIN {journal('D', image('OLD', columns), 'NULL', mine('OLD'))} END",
+    changed = "(" + " OR ".join(f'OLD."{name}" IS NOT NEW."{name}"' for name in columns) + ")"
+    triggers = [
+        f"CREATE TRIGGER journal_{table}_update AFTER UPDATE ON {table}{when('OLD', changed)} "
+        f"BEGIN {journal('U', image('OLD', columns), 'NULL')} END",
+        f"CREATE TRIGGER journal_{table}_delete AFTER DELETE ON {table}{when('OLD')} "
+        f"BEGIN {journal('D', image('OLD', columns), 'NULL')} END",
     ]
+    if table not in ("leads", "activities"):
+        triggers.insert(
+            0,
+            f"CREATE TRIGGER journal_{table}_insert AFTER INSERT ON {table}{when('NEW')} "
+            f"BEGIN {journal('I', 'NULL', image('NEW', keys))} END",
+        )
+    return triggers
 
 
 _PG_FUNCTION = """
@@ -130,7 +138,7 @@ $$
 def downgrade() -> None:
     postgres = op.get_bind().dialect.name == "postgresql"
     for table in TABLES:
-        for kind in ("write", "update") if postgres else ("insert", "update", "delete"):
+        for kind in ("write", "update") if postgres else ("insert", "update", "delete"):  # IF EXISTS: no insert on two
             op.execute(f"DROP TRIGGER IF EXISTS journal_{table}_{kind}" + (f" ON {table}" if postgres else ""))
     if postgres:
         op.execute("DROP FUNCTION IF EXISTS pipectl_journal()")
