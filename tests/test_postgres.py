@@ -47,7 +47,7 @@ def postgres():
     with engine.begin() as connection:
         SQLModel.metadata.drop_all(connection)
         connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        connection.execute(text("DROP FUNCTION IF EXISTS pipectl_journal() CASCADE"))  # the journal's (0008)
+        connection.execute(text("DROP FUNCTION IF EXISTS pipectl_journal() CASCADE"))  # the journal's (0010)
     engine.dispose()
     return URL
 

@@ -1,6 +1,6 @@
 """The journal's bookkeeping: a `commands` row per write command, and keeping the journal short.
 
-Triggers on the pipeline's tables (migration 0008) note every row a command inserts, updates or
+Triggers on the pipeline's tables (migration 0010) note every row a command inserts, updates or
 deletes in `journal`, in write order, under the command in `command_running`: an inserted row's key,
 an updated or deleted row whole as it was before. A row's state after the command is the next
 journal entry's before-image, or the row as it is now; an undo needs nothing more. On SQLite the

@@ -205,7 +205,7 @@ class Setting(SQLModel, table=True):
 
 
 class Command(SQLModel, table=True):
-    """One write command, as the journal knows it: what was typed, who ran it and when (migration 0008)."""
+    """One write command, as the journal knows it: what was typed, who ran it and when (migration 0010)."""
 
     model_config = DEFERRED
 

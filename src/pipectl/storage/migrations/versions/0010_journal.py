@@ -1,7 +1,7 @@
 """The journal: every write command's changed rows, before and after, so `pipectl undo` can reverse it.
 
-Revision ID: 0008
-Revises: 0004
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-11-29
 
 Why triggers: import, clean, `score --apply` and the rest write through the ORM and through bulk
@@ -21,8 +21,8 @@ than imported, so this migration never changes once shipped.
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0004"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
