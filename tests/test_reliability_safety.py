@@ -337,6 +337,9 @@ ALLOWED = {
     # *values*), and every value is a bound parameter. Reported to the lead engineer: compiling
     # `insert(table)` would remove this last formatted statement.
     ("core/import_writer.py", "INSERT INTO "),
+    # The journal's triggers (issue 18): written from the table's own column names, read from the
+    # schema at migration time; nothing a user types.
+    ("storage/migrations/versions/0010_journal.py", ""),
 }
 SQL_WORDS = ("SELECT ", "INSERT ", "UPDATE ", "DELETE ", "DROP ", "PRAGMA ", "BEGIN ", " WHERE ", " FROM ")
 
