@@ -33,6 +33,8 @@ DECLARED = {
     "duplicates": ("table", "json", "jsonl", "csv"),
     "merge": ("table", "json"),
     "predict": ("table", "json", "jsonl", "csv"),
+    "undo": ("table", "json"),
+    "history": ("table", "json", "jsonl", "csv"),
 }
 # How to run each of them (and its variants) on the built pipeline, without asking anything.
 RUNS = {
@@ -56,6 +58,8 @@ RUNS = {
     "merge": [["1", "2", "--dry-run"]],
     # Needs 30 closed leads, which this pipeline has not: tests/test_predict_cli.py prints each format.
     "predict": [[]],
+    "undo": [["--dry-run"]],
+    "history": [[]],
 }
 
 

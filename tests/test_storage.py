@@ -108,7 +108,7 @@ def test_new_and_upgraded_databases_match_the_models(another_database):
     index = made.pop("search index")
     if "://" not in fresh:
         assert {name for kind, name, _sql in index if kind == "table"} >= set(SEARCH_TABLES)
-        assert len([name for kind, name, _sql in index if kind == "trigger"]) == 12
+        assert len([name for kind, name, _sql in index if kind == "trigger" and "_search_" in name]) == 12
     else:
         assert {name for kind, name, _sql in index if kind == "index"} == {"ix_leads_search", "ix_activities_search"}
     assert made == declared

@@ -81,6 +81,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "mcp_server",
         "Serve the pipeline to AI assistants over stdio (Model Context Protocol); needs pipectl[mcp].",
     ),
+    "undo": (
+        "undo",
+        "Reverse your latest command that has not been undone, in one transaction, and say what it reversed.",
+    ),
+    "history": (
+        "undo",
+        "List recent commands `pipectl undo` can reverse: who ran them, when, and how many leads they changed.",
+    ),
     "demo": ("demo", "Build the demo pipeline (40 sample leads) in its own database and say how to open it."),
     "db": ("db", "The database itself: path, upgrade, check, reindex, backup."),
 }

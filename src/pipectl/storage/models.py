@@ -233,6 +233,78 @@ class Setting(SQLModel, table=True):
     value: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
+class Command(SQLModel, table=True):
+    """One write command, as the journal knows it: what was typed, who ran it and when (migration 0010)."""
+
+    model_config = DEFERRED
+
+    __tablename__ = "commands"
+    if TYPE_CHECKING:  # set by SQLModel, which does not declare it
+        __table__: ClassVar[Table]
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=Column(String(64), nullable=False))
+    argv: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    actor: str = Field(sa_column=Column(String, nullable=False))
+    at: datetime = _timestamp(nullable=False)
+    # Set by `pipectl undo`; the command's journal rows are gone by then (there is no redo).
+    undone_at: datetime | None = _timestamp()
+    undone_by: str | None = None
+    # SQLite: the leads and activities the command added are those with ids in (from, to]; the
+    # journal has no row for them (storage/journal.py). NULL on PostgreSQL, which journals them.
+    leads_from: int | None = None
+    leads_to: int | None = None
+    activities_from: int | None = None
+    activities_to: int | None = None
+
+
+class JournalEntry(SQLModel, table=True):
+    """One row a command inserted (I), updated (U) or deleted (D), in write order.
+
+    Written by triggers on the pipeline's tables (storage/journal.py), never by the ORM. `old` is the
+    row before an update or a delete, as the database holds it (JSON text on SQLite, `json` on
+    PostgreSQL); `new` is an inserted row's key (its whole row on PostgreSQL). A row's state after
+    the command is the next entry's `old`, or the row as it is now.
+    """
+
+    model_config = DEFERRED
+
+    __tablename__ = "journal"
+    if TYPE_CHECKING:  # set by SQLModel, which does not declare it
+        __table__: ClassVar[Table]
+    __table_args__ = (
+        Index("ix_journal_command_id", "command_id", "id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    command_id: int = Field(sa_column=Column(Integer, ForeignKey("commands.id"), nullable=False))
+    tbl: str = Field(sa_column=Column(String(32), nullable=False))
+    op: str = Field(sa_column=Column(String(1), nullable=False))
+    old: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    new: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class CommandRunning(SQLModel, table=True):
+    """The command whose writes the triggers journal: one row, inside its own transaction only.
+
+    Inserted when a write transaction starts and deleted just before it commits, so no other
+    connection ever sees it, and a write outside a command (a migration, an undo) journals nothing.
+    """
+
+    model_config = DEFERRED
+
+    __tablename__ = "command_running"
+    if TYPE_CHECKING:  # set by SQLModel, which does not declare it
+        __table__: ClassVar[Table]
+
+    command_id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    # The highest lead and activity ids when the command began: rows past them are its own (SQLite).
+    leads_floor: int | None = None
+    activities_floor: int | None = None
+
+
 def stored_id(row: Stage | Lead | Activity) -> int:
     """The id of a row read from the database: SQLModel types every id `int | None`, for rows not yet added."""
     assert row.id is not None, f"{type(row).__name__} is not stored yet"

@@ -17,7 +17,7 @@ from pipectl.storage.engine import Database, make_engine, memory_engine, use_wal
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest migration this pipectl ships; tests check it is Alembic's head.
-SCHEMA_REVISION = "0011"
+SCHEMA_REVISION = "0012"
 # Tables every pipectl database has had since the first schema: an `alembic_version` table alone
 # (any Alembic-managed program has one) does not make a file pipectl's.
 OWN_TABLES = frozenset({"settings", "stages", "leads", "activities", "lead_tags", "lead_fields"})
