@@ -57,9 +57,9 @@ def check(database: Database) -> dict:
         report["stages"] = session.exec(select(func.count()).select_from(Stage).where(Stage.removed == False)).one()  # noqa: E712
         report["leads"] = session.exec(select(func.count()).select_from(Lead)).one()
         report["activities"] = session.exec(select(func.count()).select_from(Activity)).one()
-        # The journal `pipectl undo` reads: its triggers cover every column, no command is left open.
-        report["problems"].extend(journal.problems(session.connection()))
-        if not report["problems"]:  # a damaged file's index is beside the point
+        if not report["problems"]:  # a damaged file's journal and index are beside the point
+            # The journal `pipectl undo` reads: its triggers cover every column, no command is left open.
+            report["problems"].extend(journal.problems(session.connection()))
             from pipectl.core.search_index import index_problems
 
             found = index_problems(session)
