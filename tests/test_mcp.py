@@ -43,6 +43,12 @@ def filled(ok, new_lead):
 READS = [
     ("show", {"lead": "Ada Lovelace"}, ["show", "Ada Lovelace"]),
     ("brief", {"lead": "1"}, ["brief", "1"]),
+    ("search", {"text": "ada"}, ["search", "ada"]),
+    (
+        "search",
+        {"text": "lovelace", "status": "open", "limit": 1},
+        ["search", "lovelace", "--status", "open", "-n", "1"],
+    ),
     ("list", {"sort": "value", "min_score": 0}, ["list", "--sort", "value", "--min-score", "0"]),
     ("next", {"within": "3d"}, ["next", "--within", "3d"]),
     ("status", {}, ["status"]),
@@ -63,7 +69,7 @@ def test_the_tools_are_listed_with_descriptions_and_schemas(filled, db_location)
     listed = session(db_location, lambda client: client.list_tools()).tools
     names = [tool.name for tool in listed]
     assert names == [tool.name for tool in TOOLS]
-    assert {"show", "brief", "list", "next", "status", "metrics", "forecast"} <= set(names)
+    assert {"search", "show", "brief", "list", "next", "status", "metrics", "forecast"} <= set(names)
     assert {"add", "log", "plan", "done", "move", "qualify", "won", "lost"} <= set(names)
     for tool in listed:
         assert tool.description and tool.input_schema["type"] == "object"
@@ -117,6 +123,7 @@ def test_write_tools_change_the_pipeline_as_the_cli_does(filled, ok, db_location
         ("log", {"lead": "1", "kind": "telepathy"}, ["log", "1", "telepathy"]),
         ("add", {"name": "Ada Lovelace", "company": "Analytical"}, ["add", "Ada Lovelace", "--company", "Analytical"]),
         ("list", {"limit": "2"}, None),
+        ("search", {"text": '"*'}, ["search", '"*']),
         ("list", {"colour": "red"}, None),
         ("plan", {"lead": "1", "action": "x"}, None),
     ],
@@ -146,7 +153,16 @@ def test_read_only_lists_only_reads_and_refuses_writes(filled, db_location, snap
         return listed, refused, read
 
     listed, refused, read = session(db_location, calls, read_only=True)
-    assert [tool.name for tool in listed.tools] == ["show", "brief", "list", "next", "status", "metrics", "forecast"]
+    assert [tool.name for tool in listed.tools] == [
+        "show",
+        "brief",
+        "search",
+        "list",
+        "next",
+        "status",
+        "metrics",
+        "forecast",
+    ]
     assert all(tool.annotations.read_only_hint for tool in listed.tools)
     assert refused.is_error and "read-only" in refused.content[0].text
     assert not read.is_error
