@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from pipectl.cli.options import COUNT_MAX, DbOption, FormatOption
+from pipectl.cli.options import COUNT_MAX, DbOption, FormatOption, OpenLeadsArgument
 from pipectl.cli.table_layout import Column
 
 TABLE_LIMIT = 20
@@ -31,12 +31,7 @@ CALIBRATION_COLUMNS = (
 
 
 def predict(
-    lead: Annotated[
-        str | None,
-        typer.Argument(
-            metavar="LEAD", show_default=False, help="Lead id (or its exact email or name); default: every open lead."
-        ),
-    ] = None,
+    lead: OpenLeadsArgument = None,
     explain: Annotated[bool, typer.Option("--explain", help="Show the prior and each factor in log-odds.")] = False,
     train: Annotated[bool, typer.Option("--train", help="Learn the model again from every closed lead.")] = False,
     field: Annotated[

@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from pipectl.cli.options import COUNT_MAX, DbOption, FormatOption
+from pipectl.cli.options import COUNT_MAX, DbOption, FormatOption, OpenLeadsArgument
 from pipectl.cli.table_layout import Column
 
 rules_app = typer.Typer(
@@ -34,12 +34,7 @@ RULE_STAGE_COLUMNS = (
 
 
 def score(
-    lead: Annotated[
-        str | None,
-        typer.Argument(
-            metavar="LEAD", show_default=False, help="Lead id (or its exact email or name); default: every open lead."
-        ),
-    ] = None,
+    lead: OpenLeadsArgument = None,
     explain: Annotated[bool, typer.Option("--explain", help="Show the score rule by rule.")] = False,
     apply: Annotated[
         bool,
