@@ -24,6 +24,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from pipectl.core.import_writer import HISTORY_COLUMNS
 from pipectl.core.search_index import SQLITE_REBUILD
 from pipectl.folding import KEYED, fold, key_of, phone_key, plain
 
@@ -164,18 +165,8 @@ LEAD_COLUMNS = (
     "phone_key",
 )
 KEYED_POSITIONS = tuple(LEAD_COLUMNS.index(column) for column in KEYED)
-ACTIVITY_COLUMNS = (
-    "lead_id",
-    "kind",
-    "at",
-    "note",
-    "due",
-    "done",
-    "from_stage_id",
-    "to_stage_id",
-    "data",
-    "recorded_at",
-)
+# An activity row as pipectl's own import writes it, in the same column order.
+ACTIVITY_COLUMNS = HISTORY_COLUMNS
 
 
 def generate(path: Path, leads: int, seed: int = 7) -> Path:
