@@ -43,7 +43,9 @@ FROM (
                    OR l.location LIKE '%Switzerland%' THEN 5 ELSE 0 END)
       + (CASE WHEN EXISTS (SELECT 1 FROM lead_fields f WHERE f.lead_id = l.id AND f.key = 'department'
                            AND lower(f.value) IN ('sales', 'marketing', 'revenue')) THEN 10 ELSE 0 END)
-      + (CASE WHEN lower(l.source) IN ('referral', 'inbound', 'website', 'event') THEN 10 ELSE 0 END)
+      + (CASE WHEN lower(l.source) LIKE '%referral%' OR lower(l.source) LIKE '%inbound%'
+                   OR lower(l.source) LIKE '%website%' OR lower(l.source) LIKE '%web form%'
+                   OR lower(l.source) LIKE '%event%' OR lower(l.source) LIKE '%partner%' THEN 10 ELSE 0 END)
       + (CASE WHEN l.email <> '' THEN 5 ELSE 0 END)
       + (CASE WHEN l.email LIKE '%@competitor.example' THEN -50 ELSE 0 END)
       + coalesce(b.points, 0) AS raw

@@ -13,19 +13,28 @@ custom fields and a history (created / won / lost / next action), against
 the shell's `.import --csv` of the same file into a staging table, then
 INSERT … SELECT into pipectl's own tables (leads, tags, fields, the same
 history) in one transaction. Both sides are checked to hold the same leads,
-values, tags and fields before a ratio is reported.
+values, tags and fields before a ratio is reported. The import is also
+measured against `sqlite-utils insert --csv` of the same file into a plain
+table (Python too, no validation, no history; both sides hold the same lead
+ids): found on PATH or in PIPECTL_BENCH_SQLITE_UTILS, else installed once into
+a throwaway virtual environment under the temporary folder (never pipectl's).
 """
 
 import csv
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
+from benchmarks import harness
 from benchmarks.generate import NOW_TS
 from benchmarks.harness import bench_env, check_same, row, sqlite3_shell, time_cli, time_shell
+
+# Where `sqlite_utils()` installs sqlite-utils when it is not on PATH.
+SQLITE_UTILS_VENV = Path(os.environ.get("TMPDIR", "/tmp")) / "pipectl-bench-sqlite-utils"
 
 EXPORT_SQL = """
 SELECT l.id, l.name, l.company, l.email, l.phone, l.title, l.industry, l.company_size, l.location, l.source,
@@ -132,7 +141,58 @@ def run(db: Path, size: int) -> list[dict]:
             command="pipectl import FILE.csv",
         )
     )
+    utils = sqlite_utils()
+    if utils is None:
+        print(
+            "transfer: no sqlite-utils (not on PATH, none installed): its import row is left out",
+            file=sys.stderr,
+        )
+        return rows
+    loose = work / "loose.db"
+    baseline = time_shell(
+        [utils, "insert", loose, "plain", source, "--csv"], repeat=repeat, prepare=lambda: _remove(loose)
+    )
+    check_same(
+        "import (sqlite-utils)",
+        _count(target, "SELECT count(*), min(id), max(id) FROM leads"),
+        _count(loose, "SELECT count(*), min(CAST(id AS INTEGER)), max(CAST(id AS INTEGER)) FROM plain"),
+    )
+    rows.append(
+        row(
+            "import CSV (all leads, validated, with history)",
+            size,
+            pipectl,
+            baseline,
+            "sqlite-utils insert --csv (plain table, no validation)",
+            command="pipectl import FILE.csv",
+        )
+    )
     return rows
+
+
+def sqlite_utils() -> str | None:
+    """The sqlite-utils command: PIPECTL_BENCH_SQLITE_UTILS, PATH, or a throwaway venv it is installed into."""
+    found = os.environ.get("PIPECTL_BENCH_SQLITE_UTILS") or shutil.which("sqlite-utils")
+    if found:
+        return found
+    command = SQLITE_UTILS_VENV / "bin" / "sqlite-utils"
+    if not command.exists() and harness.INSTALL_TOOLS:
+        try:
+            subprocess.run([sys.executable, "-m", "venv", str(SQLITE_UTILS_VENV)], check=True, capture_output=True)
+            subprocess.run(
+                [str(SQLITE_UTILS_VENV / "bin" / "pip"), "install", "--quiet", "sqlite-utils"],
+                check=True,
+                capture_output=True,
+                timeout=600,
+            )
+        except (OSError, subprocess.SubprocessError):
+            return None
+    return str(command) if command.exists() else None
+
+
+def _remove(path: Path) -> None:
+    for stale in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        stale.unlink(missing_ok=True)
 
 
 def _jsonl_ids(path: Path) -> list[int]:

@@ -24,14 +24,16 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pipectl.folding import KEYED, fold, key_of, plain
+from pipectl.core.import_writer import HISTORY_COLUMNS
+from pipectl.core.search_index import SQLITE_REBUILD
+from pipectl.folding import KEYED, fold, key_of, phone_key, plain
 
 # The "now" of every benchmark run (the harness sets PIPECTL_NOW to it, with TZ=UTC).
 FIXED_NOW = "2026-11-23T09:00:00"
 NOW_TS = int(datetime.fromisoformat(FIXED_NOW).replace(tzinfo=UTC).timestamp())
 DAY = 86400
 # Bump when the shape of the generated data changes, so old files are rebuilt.
-GENERATOR_VERSION = 5
+GENERATOR_VERSION = 6
 CHUNK = 5000
 
 FIRST_NAMES = (
@@ -159,20 +161,12 @@ LEAD_COLUMNS = (
     # The folded keys pipectl writes beside the columns people look leads up by (pipectl/folding.py).
     *(key_of(column) for column in KEYED),
     "name_plain",  # the name's lookup form (pipectl.folding.plain, migration 0003)
+    "company_plain",  # the company's, and the phone's digits, for `duplicates` (migration 0010)
+    "phone_key",
 )
 KEYED_POSITIONS = tuple(LEAD_COLUMNS.index(column) for column in KEYED)
-ACTIVITY_COLUMNS = (
-    "lead_id",
-    "kind",
-    "at",
-    "note",
-    "due",
-    "done",
-    "from_stage_id",
-    "to_stage_id",
-    "data",
-    "recorded_at",
-)
+# An activity row as pipectl's own import writes it, in the same column order.
+ACTIVITY_COLUMNS = HISTORY_COLUMNS
 
 
 def generate(path: Path, leads: int, seed: int = 7) -> Path:
@@ -233,9 +227,13 @@ def _fill(path: Path, leads: int, seed: int) -> None:
             "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
             "AND tbl_name IN ('leads', 'activities', 'lead_tags', 'lead_fields')"
         ).fetchall()
+        # The search index's triggers too: the index is filled once at the end, as `db reindex` does.
+        triggers = connection.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall()
         connection.execute("BEGIN")
         for name, _sql in indexes:
             connection.execute(f'DROP INDEX "{name}"')
+        for name, _sql in triggers:
+            connection.execute(f'DROP TRIGGER "{name}"')
         builder = _Builder(random.Random(seed), stages)
         for start in range(1, leads + 1, CHUNK):
             lead_rows, activity_rows, tag_rows, field_rows = [], [], [], []
@@ -250,6 +248,10 @@ def _fill(path: Path, leads: int, seed: int) -> None:
             connection.executemany("INSERT INTO lead_tags (lead_id, tag) VALUES (?, ?)", tag_rows)
             connection.executemany("INSERT INTO lead_fields (lead_id, key, value) VALUES (?, ?, ?)", field_rows)
         for _name, sql in indexes:
+            connection.execute(sql)
+        for statement in SQLITE_REBUILD:
+            connection.execute(statement)
+        for _name, sql in triggers:
             connection.execute(sql)
         connection.execute("COMMIT")
         # Back to what pipectl runs with.
@@ -402,7 +404,8 @@ class _Builder:
             answers["timeline"],
             None,
         )
-        lead += tuple(fold(lead[position]) for position in KEYED_POSITIONS) + (plain(lead[1]),)
+        lead += tuple(fold(lead[position]) for position in KEYED_POSITIONS)
+        lead += (plain(lead[1]), plain(lead[2]), phone_key(lead[4]))
         tags = [(lead_id, tag) for tag in rng.sample(TAGS, k=rng.choice((0, 1, 1, 2, 3)))]
         fields = [(lead_id, "department", rng.choice(DEPARTMENTS))]
         if rng.random() < 0.5:

@@ -38,6 +38,9 @@ ANSWER_MARK = "@@answer "
 PYCACHE = Path(tempfile.gettempdir()) / "pipectl-bench-pycache"
 # At most this many runs of each measurement (the CI smoke run sets 1: it checks answers, not speed).
 MAX_REPEAT: int | None = None
+# Whether a missing comparison tool (sqlite-utils) may be installed into a throwaway venv; the smoke
+# test turns it off, so the suite never reaches for the network.
+INSTALL_TOOLS = True
 # A plain sqlite3 client that runs one statement (or a script) and prints the rows as JSON.
 SQL_RUNNER = r"""
 import json, sqlite3, sys

@@ -13,6 +13,7 @@ log(CPU seconds) against log(leads) over the sizes measured: 1 is linear,
 import math
 
 GROWTH_LIMIT = 1.2
+FLOOR = "python -c 'import sqlmodel'"  # the baseline every single-lead command is also compared with
 EMPTY = 0  # the size of the empty pipeline the start-up rows run on
 
 # Issue 14's goals: (what, benchmark, baseline starts with, sizes, the most pipectl / baseline may be).
@@ -41,6 +42,20 @@ GOALS = [
         )
         for fmt in ("csv", "jsonl")
     ),
+    (
+        "`import` of 100,000 rows ≤ 1× `sqlite-utils insert --csv`",
+        "import CSV (all leads, validated, with history)",
+        "sqlite-utils",
+        [100_000],
+        1.0,
+    ),
+    (
+        "the journal adds ≤ 20 % to `import` at 100,000 rows",
+        "import CSV (all leads, with the journal)",
+        "pipectl import without",
+        [100_000],
+        1.2,
+    ),
 ]
 # Memory and absolute-time goals: (what, benchmark, size, key, the most it may be).
 LIMITS = [
@@ -57,6 +72,14 @@ LIMITS = [
         1_000_000,
         "pipectl_s",
         60.0,
+    ),
+    *(
+        (f"`{name}` in flat memory (under 100 MB) at 1,000,000 leads", name, 1_000_000, "pipectl_peak_mb", 100.0)
+        for name in (
+            "import CSV (all leads, validated, with history)",
+            "export --format csv (all leads)",
+            "export --format jsonl (all leads)",
+        )
     ),
 ]
 
@@ -80,7 +103,9 @@ def markdown(results: dict) -> str:
         "same answer in the `sqlite3` command-line shell on the same file (exact scripts below), and the two "
         "answers are compared before a ratio is reported; single-lead commands are also compared with "
         "`python -c 'import sqlmodel'`, the floor any pipectl command stands on. `wall ×` and `CPU ×` are "
-        "pipectl / baseline. Size 0 is a new pipeline with a few leads.",
+        "pipectl / baseline. Size 0 is a new pipeline with a few leads. Goals are judged on CPU time (user + "
+        "system of the process and its children), which other work on a shared machine disturbs least; "
+        "wall time stands beside it (see the load average above).",
         "",
         "## Goals (issue 14)",
         "",
@@ -164,6 +189,12 @@ def slope(sizes: list[int], seconds: list[float]) -> float:
 
 def _goal_lines(rows: list[dict]) -> list[str]:
     lines = []
+    # The start-up floor at each size: `python -c 'import sqlmodel'`, as the single-lead rows measured it.
+    floors = {
+        item["size"]: item["baseline_cpu_s"]
+        for item in rows
+        if item["baseline"].startswith(FLOOR) and item.get("baseline_cpu_s")
+    }
     for what, benchmark, baseline, sizes, limit in GOALS:
         found = [
             item
@@ -175,7 +206,9 @@ def _goal_lines(rows: list[dict]) -> list[str]:
             continue
         found.sort(key=lambda item: item["size"])
         measured = "; ".join(
-            f"{_size(item['size'])}: {_cell(item.get('cpu_ratio'))}× CPU, {item['ratio']}× wall" for item in found
+            f"{_size(item['size'])}: {_cell(item.get('cpu_ratio'))}× CPU, {item['ratio']}× wall"
+            + _beyond_floor(item, floors)
+            for item in found
         )
         met = all(item.get("cpu_ratio") is not None and item["cpu_ratio"] <= limit for item in found)
         lines.append(f"| {what} | {measured} | {'yes' if met else '**no**'} |")
@@ -195,6 +228,15 @@ def _goal_lines(rows: list[dict]) -> list[str]:
         f"{'**no**' if flagged else 'yes'} |"
     )
     return lines
+
+
+def _beyond_floor(item: dict, floors: dict[int, float]) -> str:
+    """For a command compared with SQL: its CPU time beyond the start-up floor, over the SQL's, so a
+    goal missed only by the constant cost of starting Python and importing SQLModel says so."""
+    floor, cpu, theirs = floors.get(item["size"]), item.get("pipectl_cpu_s"), item.get("baseline_cpu_s")
+    if floor is None or not cpu or not theirs or not item["baseline"].startswith("sqlite3"):
+        return ""
+    return f" ({max(cpu - floor, 0) / theirs:.2f}× beyond the {floor:.2f} s start-up floor)"
 
 
 def _startup_lines(rows: list[dict]) -> list[str]:

@@ -156,14 +156,12 @@ def test_done_next_on_a_closed_lead_changes_nothing(cli, ok, new_lead, snapshot)
     assert "no open next action" in cli("done", lead_id).stderr
 
 
-def test_plan_refuses_an_archived_lead(cli, new_lead, db_path, snapshot):
-    import sqlite3
+def test_plan_refuses_an_archived_lead(cli, new_lead, db_location, snapshot):
+    from backends import execute
 
     lead_id = new_lead("Ada")
-    connection = sqlite3.connect(db_path)
-    with connection:  # archiving belongs to `clean`; here only the status matters
-        connection.execute("UPDATE leads SET status = 'archived' WHERE id = ?", (lead_id,))
-    connection.close()
+    # Archiving belongs to `clean`; here only the status matters.
+    execute(db_location, "UPDATE leads SET status = 'archived' WHERE id = :id", parameters={"id": lead_id})
     before = snapshot()
     result = cli("plan", lead_id, "Call", "--due", "friday")
     assert result.exit_code == 1

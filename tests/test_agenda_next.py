@@ -3,21 +3,17 @@
 import csv
 import io
 import json
-import sqlite3
 
 import pytest
 
+from backends import execute
 from pipectl.core.views import CONTRACT_KEYS
 
 
-def set_scores(db_path, scores: dict[int, int]) -> None:
+def set_scores(db_location, scores: dict[int, int]) -> None:
     # Scores straight into the table: the agenda's ordering is what is tested here, not scoring.
-    connection = sqlite3.connect(db_path)
-    with connection:
-        connection.executemany(
-            "UPDATE leads SET score = ? WHERE id = ?", [(score, lead_id) for lead_id, score in scores.items()]
-        )
-    connection.close()
+    rows = [{"score": score, "id": lead_id} for lead_id, score in scores.items()]
+    execute(db_location, "UPDATE leads SET score = :score WHERE id = :id", parameters=rows)
 
 
 def agenda_json(ok, *args):
@@ -82,19 +78,19 @@ def test_next_within_1d_is_tomorrows_reminder_list(ok, week):
     assert [row["name"] for row in rows if row["section"] == "upcoming"] == ["Dee", "Eve", "Fay"]
 
 
-def test_next_sorts_within_a_day_by_score(ok, new_lead, db_path):
+def test_next_sorts_within_a_day_by_score(ok, new_lead, db_location):
     ids = [new_lead(name) for name in ("Low", "High", "Older", "Cold", "Warm")]
     for lead_id in ids[:2]:
         ok("plan", lead_id, "Call", "--due", "-1d")
     ok("plan", ids[2], "Call", "--due", "-4d")
-    set_scores(db_path, {ids[0]: 10, ids[1]: 80, ids[2]: 5, ids[3]: 20, ids[4]: 60})
+    set_scores(db_location, {ids[0]: 10, ids[1]: 80, ids[2]: 5, ids[3]: 20, ids[4]: 60})
     rows = agenda_json(ok)
     assert [row["name"] for row in rows] == ["Older", "High", "Low", "Warm", "Cold"]
 
 
-def test_next_limit_caps_the_leads_without_a_next_action(ok, new_lead, db_path):
+def test_next_limit_caps_the_leads_without_a_next_action(ok, new_lead, db_location):
     ids = [new_lead(f"Lead {number}") for number in range(5)]
-    set_scores(db_path, dict(zip(ids, (5, 50, 20, 40, 10), strict=True)))
+    set_scores(db_location, dict(zip(ids, (5, 50, 20, 40, 10), strict=True)))
     rows = agenda_json(ok, "--limit", "2")
     assert [row["id"] for row in rows] == [ids[1], ids[3]]
 

@@ -17,9 +17,10 @@ from benchmarks.run import run, topics
 
 @pytest.fixture(autouse=True)
 def restore_harness_settings():
-    saved = harness.PYCACHE, harness.MAX_REPEAT
+    saved = harness.PYCACHE, harness.MAX_REPEAT, harness.INSTALL_TOOLS
+    harness.INSTALL_TOOLS = False  # the smoke run never installs sqlite-utils (no network in a test)
     yield
-    harness.PYCACHE, harness.MAX_REPEAT = saved
+    harness.PYCACHE, harness.MAX_REPEAT, harness.INSTALL_TOOLS = saved
 
 
 @pytest.mark.skipif(harness.SQLITE3 is None, reason=harness.MISSING_SQLITE3)
@@ -42,6 +43,7 @@ def test_every_topic_runs_at_1000_leads_with_matching_answers(tmp_path):
         "move (single lead)",
         "log (single lead)",
         "score (re-score every open lead)",
+        "predict --train (learn, score every open lead)",
         "clean --dry-run (all six rules)",
         "metrics --format json",
         "forecast --format json",

@@ -1,10 +1,10 @@
 """One way to compare case: folded keys, so accented and non-Latin names match on every backend."""
 
 import json
-import sqlite3
 
 import pytest
 
+from backends import execute, query
 from pipectl.folding import fold
 from pipectl.storage.engine import Database, make_engine
 from pipectl.storage.schema import open_database, upgrade
@@ -127,37 +127,34 @@ def test_stage_names_compare_by_folded_keys(ok, cli):
     assert renamed.exit_code == 1 and "already a stage" in renamed.stderr
 
 
-def test_an_upgraded_database_gets_its_keys_filled(tmp_path, ok, cli):
+@pytest.mark.real_migrations
+def test_an_upgraded_database_gets_its_keys_filled(another_database, ok, cli):
     """A pipeline from schema 0001, with leads in it, opened by this pipectl: keys filled, lookups work."""
-    path = tmp_path / "old.db"
-    database = Database(str(path), make_engine(str(path)))
+    path = another_database("old")
+    database = Database(path, make_engine(path))
     upgrade(database, "0001")
     database.close()
-    connection = sqlite3.connect(path)
-    connection.execute(
-        "INSERT INTO stages (id, name, position, probability, idle_days, actions, requires_bant, "
-        "removed) VALUES (1, 'Discovery', 1, 10, 14, '[]', 0, 0), "
-        "(2, 'Proposal', 2, 50, 14, '[]', 0, 0)"
-    )
     leads = [("Élan", "Acme", "Elan@Example.com", "Ágata", "Messe"), ("Straße", "Ωμέγα", None, None, None)]
     leads += [(f"Lead {n}", None, None, None, None) for n in range(7000)]  # more than one batch
-    connection.executemany(
+    execute(
+        path,
+        "INSERT INTO stages (id, name, position, probability, idle_days, actions, requires_bant, "
+        "removed) VALUES (1, 'Discovery', 1, 10, 14, '[]', false, false), "
+        "(2, 'Proposal', 2, 50, 14, '[]', false, false)",
+    )
+    execute(
+        path,
         "INSERT INTO leads (name, company, email, owner, source, stage_id, status, score, created_at, updated_at, "
         "stage_entered_at, last_activity_at, budget, authority, need, timeline) "
-        "VALUES (?, ?, ?, ?, ?, 1, 'open', 0, 0, 0, 0, 0, 'unknown', 'unknown', 'unknown', 'unknown')",
-        leads,
+        "VALUES (:name, :company, :email, :owner, :source, 1, 'open', 0, 0, 0, 0, 0, "
+        "'unknown', 'unknown', 'unknown', 'unknown')",
+        parameters=[dict(zip(("name", "company", "email", "owner", "source"), lead, strict=True)) for lead in leads],
     )
-    connection.commit()
-    connection.close()
 
-    open_database(str(path)).close()
-    connection = sqlite3.connect(path)
-    keys = connection.execute(
-        "SELECT name_key, company_key, email_key, owner_key, source_key FROM leads ORDER BY id LIMIT 2"
-    ).fetchall()
-    unfilled = connection.execute("SELECT count(*) FROM leads WHERE name_key IS NULL").fetchone()[0]
-    last = connection.execute("SELECT name_key FROM leads ORDER BY id DESC LIMIT 1").fetchone()[0]
-    connection.close()
+    open_database(path).close()
+    keys = query(path, "SELECT name_key, company_key, email_key, owner_key, source_key FROM leads ORDER BY id LIMIT 2")
+    [(unfilled,)] = query(path, "SELECT count(*) FROM leads WHERE name_key IS NULL")
+    [(last,)] = query(path, "SELECT name_key FROM leads ORDER BY id DESC LIMIT 1")
     assert keys == [("élan", "acme", "elan@example.com", "ágata", "messe"), ("strasse", "ωμέγα", None, None, None)]
     assert unfilled == 0 and last == "lead 6999"
     assert json.loads(ok("--db", path, "show", "ÉLAN", "-f", "json").stdout)["id"] == 1

@@ -4,11 +4,11 @@ import csv
 import hashlib
 import io
 import json
-import sqlite3
 
 import pytest
 
 import pipectl.cli.cleanup as cleanup_cli
+from backends import query
 
 
 @pytest.fixture
@@ -29,8 +29,9 @@ def pipeline_with_dead_leads(ok, new_lead):
     return {"idle": idle, "silent": silent, "fresh": fresh}
 
 
-def file_hash(path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def file_hash(backend, path) -> str | None:
+    """The SQLite file's hash (a PostgreSQL database has no file; the snapshot covers it there)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest() if backend == "sqlite" else None
 
 
 def lead_json(ok, lead_id) -> dict:
@@ -38,24 +39,24 @@ def lead_json(ok, lead_id) -> dict:
     return next(row for row in rows if row["id"] == lead_id)
 
 
-def activities(db_path, lead_id, kind) -> list:
-    connection = sqlite3.connect(db_path)
-    try:
-        return connection.execute(
-            "SELECT note, data, from_stage_id FROM activities WHERE lead_id = ? AND kind = ?", (lead_id, kind)
-        ).fetchall()
-    finally:
-        connection.close()
+def activities(db_location, lead_id, kind) -> list:
+    return query(
+        db_location,
+        "SELECT note, data, from_stage_id FROM activities WHERE lead_id = :lead AND kind = :kind",
+        {"lead": lead_id, "kind": kind},
+    )
 
 
 # -- dry run ------------------------------------------------------------------------------------
 
 
-def test_dry_run_lists_every_reason_and_leaves_the_file_unchanged(ok, pipeline_with_dead_leads, db_path, snapshot):
+def test_dry_run_lists_every_reason_and_leaves_the_file_unchanged(
+    ok, pipeline_with_dead_leads, backend, db_path, snapshot
+):
     leads = pipeline_with_dead_leads
-    before, rows = file_hash(db_path), snapshot()
+    before, rows = file_hash(backend, db_path), snapshot()
     result = ok("clean", "--dry-run", "--format", "json")
-    assert file_hash(db_path) == before and snapshot() == rows
+    assert file_hash(backend, db_path) == before and snapshot() == rows
     assert json.loads(result.stdout) == [
         {
             "id": leads["idle"],
@@ -75,7 +76,7 @@ def test_dry_run_lists_every_reason_and_leaves_the_file_unchanged(ok, pipeline_w
     assert "2 lead(s) would be archived; nothing was changed" in result.stderr
 
 
-def test_dry_run_table_and_filters(ok, pipeline_with_dead_leads, db_path):
+def test_dry_run_table_and_filters(ok, pipeline_with_dead_leads, db_location):
     leads = pipeline_with_dead_leads
     table = ok("clean", "--dry-run").stdout
     assert "Idle Ida" in table and "open for 206 days" in table and "Fresh Fay" not in table
@@ -127,7 +128,7 @@ def test_without_a_terminal_and_without_yes_it_refuses(cli, pipeline_with_dead_l
     assert snapshot() == before
 
 
-def test_yes_archives_with_the_reasons_on_the_lead_and_in_an_activity(ok, pipeline_with_dead_leads, db_path):
+def test_yes_archives_with_the_reasons_on_the_lead_and_in_an_activity(ok, pipeline_with_dead_leads, db_location):
     leads = pipeline_with_dead_leads
     result = ok("clean", "--yes", "--format", "json")
     assert [item["id"] for item in json.loads(result.stdout)] == [leads["idle"], leads["silent"]]
@@ -137,9 +138,10 @@ def test_yes_archives_with_the_reasons_on_the_lead_and_in_an_activity(ok, pipeli
     assert idle["archived_reason"] == "no activity for 206 days (limit 14 in Discovery); open for 206 days (limit 180)"
     assert idle["stage"] == "Discovery"
     assert lead_json(ok, leads["fresh"])["status"] == "open"
-    [(note, data, from_stage)] = activities(db_path, leads["idle"], "archived")
+    [(note, data, from_stage)] = activities(db_location, leads["idle"], "archived")
     assert note == idle["archived_reason"] and from_stage is not None
-    assert json.loads(data) == {
+    # A JSON column: text from SQLite, already decoded by PostgreSQL's driver.
+    assert (json.loads(data) if isinstance(data, str) else data) == {
         "reasons": ["no activity for 206 days (limit 14 in Discovery)", "open for 206 days (limit 180)"]
     }
     # A second sweep finds nothing more; archived leads are not candidates.
@@ -168,7 +170,7 @@ def test_nothing_to_archive_asks_nothing(ok, terminal, new_lead):
 # -- restore ------------------------------------------------------------------------------------
 
 
-def test_archive_then_restore_gives_back_the_same_lead(ok, pipeline_with_dead_leads, db_path):
+def test_archive_then_restore_gives_back_the_same_lead(ok, pipeline_with_dead_leads, db_location):
     lead_id = pipeline_with_dead_leads["idle"]
     ok("edit", lead_id, "--value", "12k")
     before = lead_json(ok, lead_id)
@@ -180,7 +182,7 @@ def test_archive_then_restore_gives_back_the_same_lead(ok, pipeline_with_dead_le
     assert {k: v for k, v in after.items() if k not in moving} == {k: v for k, v in before.items() if k not in moving}
     assert after["tags"] == ["cold"] and after["fields"] == {"region": "EU"}
     assert after["last_activity_at"].startswith("2026-11-23T09:00")
-    assert len(activities(db_path, lead_id, "restored")) == 1
+    assert len(activities(db_location, lead_id, "restored")) == 1
     # Restoring counts as activity: the next sweep leaves the lead alone.
     assert lead_id not in [item["id"] for item in json.loads(ok("clean", "--dry-run", "-f", "json").stdout)]
 
@@ -206,7 +208,7 @@ def test_restore_unknown_lead(cli):
 
 
 def test_purge_deletes_only_old_archived_leads_with_their_rows(
-    ok, cli, pipeline_with_dead_leads, monkeypatch, db_path, snapshot
+    ok, cli, pipeline_with_dead_leads, monkeypatch, db_location, snapshot
 ):
     leads = pipeline_with_dead_leads
     ok("clean", "--yes", "--rule", "too-old")  # archives Idle Ida on 2026-11-23
@@ -232,12 +234,10 @@ def test_purge_deletes_only_old_archived_leads_with_their_rows(
     assert "Deleted 1 archived lead(s) and 5 rows in all (2 activities, 1 tags, 1 custom fields)" in result.stderr
     remaining = {row["id"]: row["status"] for row in json.loads(ok("list", "--status", "all", "-f", "json").stdout)}
     assert remaining == {leads["silent"]: "open", leads["fresh"]: "open", int(old_lost): "lost"}
-    connection = sqlite3.connect(db_path)
     orphans = [
-        connection.execute(f"SELECT count(*) FROM {table} WHERE lead_id = ?", (leads["idle"],)).fetchone()[0]
+        query(db_location, f"SELECT count(*) FROM {table} WHERE lead_id = :lead", {"lead": leads["idle"]})[0][0]
         for table in ("activities", "lead_tags", "lead_fields")
     ]
-    connection.close()
     assert orphans == [0, 0, 0]
 
 

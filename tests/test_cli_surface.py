@@ -93,8 +93,7 @@ def test_python_dash_m_runs_the_same_cli():
 
 
 def test_machine_output_never_goes_through_rich(ok, new_lead):
-    # Wider than any terminal, yet within the 200 characters a name may have (the names contract).
-    long_name = "A" * 170 + " [bold]not markup[/bold]"
+    long_name = "A" * 170 + " [bold]not markup[/bold]"  # wider than any terminal, within the 200 limit
     new_lead(long_name)
     (lead,) = json.loads(ok("list", "-f", "json").stdout)
     assert lead["name"] == long_name

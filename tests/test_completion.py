@@ -115,12 +115,12 @@ def test_bash_completes_static_values_without_loading_the_database_stack(words, 
     assert heavy(result.stdout) == ""
 
 
-def test_bash_completes_stage_names_from_the_database(ok, db_path):
+def test_bash_completes_stage_names_from_the_database(ok, db_location):
     ok("stages", "rename", "Contact", "Demo booked")
     for words, expected in (
         ("pipectl move 1 ", ["Discovery", "Qualification", "Demo booked", "Proposal"]),
         ("pipectl list --stage Q", ["Qualification"]),
-        (f"pipectl --db {db_path} clean --stage D", ["Discovery", "Demo booked"]),
+        (f"pipectl --db {db_location} clean --stage D", ["Discovery", "Demo booked"]),
     ):
         cword = len(words.split()) - (0 if words.endswith(" ") else 1)
         result = run_completion(
@@ -128,15 +128,15 @@ def test_bash_completes_stage_names_from_the_database(ok, db_path):
                 "_PIPECTL_COMPLETE": "complete_bash",
                 "COMP_WORDS": words,
                 "COMP_CWORD": str(cword),
-                "PIPECTL_DB": str(db_path),
+                "PIPECTL_DB": db_location,
             }
         )
         assert values(result.stdout) == expected, result.stderr
 
 
-def test_zsh_and_fish_complete_values(ok, db_path, monkeypatch):
+def test_zsh_and_fish_complete_values(ok, db_location, monkeypatch):
     ok("stages", "list")  # create the pipeline
-    monkeypatch.setenv("PIPECTL_DB", str(db_path))  # the subprocess does not see the test's default location
+    monkeypatch.setenv("PIPECTL_DB", db_location)  # the subprocess does not see the test's default location
     zsh = run_completion({"_PIPECTL_COMPLETE": "complete_zsh", "_TYPER_COMPLETE_ARGS": "pipectl list --status "})
     assert '"archived"' in zsh.stdout and zsh.stdout.startswith("_arguments")
     fish = run_completion(

@@ -12,7 +12,7 @@ from datetime import datetime
 
 import pytest
 from hypothesis import given, settings, strategies as st
-from sqlalchemy import BigInteger, Boolean, Integer, String
+from sqlalchemy import BigInteger, Boolean, Float, Integer, String
 from sqlmodel.sql.sqltypes import AutoString
 
 from pipectl import contract
@@ -31,7 +31,7 @@ from pipectl.storage.types import Timestamp
 
 # ---- storage, validation, import, views, options, scoring, card -------------------------------------------
 
-SQL_TYPES = {int: (Integer, BigInteger), str: (String, AutoString), datetime: (Timestamp,)}
+SQL_TYPES = {int: (Integer, BigInteger), str: (String, AutoString), datetime: (Timestamp,), float: (Float,)}
 
 
 def test_the_leads_table_has_exactly_the_contracts_columns():
@@ -101,7 +101,7 @@ def test_lead_rows_have_the_contracts_keys_in_order(new_lead, ok):
     new_lead("Ada", "--field", "plan=pro")
     (row,) = json.loads(ok("list", "-f", "json").stdout)
     assert tuple(row)[: len(KEYS)] == KEYS
-    assert tuple(row)[len(KEYS) :] == ("days_in_stage", "nurture")
+    assert tuple(row)[len(KEYS) :] == ("days_in_stage", "nurture", "probability")
 
 
 @pytest.mark.parametrize("command", ["add", "edit"])

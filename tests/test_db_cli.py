@@ -4,9 +4,12 @@ import json
 import sqlite3
 import stat
 
+import pytest
+
 from pipectl.storage.schema import SCHEMA_REVISION
 
 
+@pytest.mark.sqlite_only("the default file's path")
 def test_path_honours_the_option_and_the_environment(ok, tmp_path, monkeypatch):
     assert ok("db", "path").stdout.strip() == str(tmp_path / "pipeline.db")
     assert ok("--db", tmp_path / "other.db", "db", "path").stdout.strip() == str(tmp_path / "other.db")
@@ -29,6 +32,7 @@ def test_upgrade_and_check_report_the_schema(ok, new_lead):
     assert ok("db", "check").stdout.startswith(f"ok: schema {SCHEMA_REVISION}")
 
 
+@pytest.mark.sqlite_only("PostgreSQL enforces foreign keys on every connection: no broken one can be written")
 def test_check_reports_broken_foreign_keys(ok, cli, new_lead, db_path):
     new_lead("Ada")
     connection = sqlite3.connect(db_path)
@@ -40,6 +44,7 @@ def test_check_reports_broken_foreign_keys(ok, cli, new_lead, db_path):
     assert "lead_tags" in result.stdout and "Error:" in result.stderr
 
 
+@pytest.mark.sqlite_only("db backup copies SQLite files (a server database is backed up with its own tools)")
 def test_backup_writes_a_private_consistent_copy(ok, cli, new_lead, tmp_path):
     new_lead("Ada")
     copy = tmp_path / "backup.db"

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.sqlite_only("where a SQLite file is made: typed paths, folders, read-only folders")
+
 READS = [
     ("list",),
     ("show", "1"),

@@ -1,18 +1,16 @@
 """`pipectl demo`: the sample pipeline in a database of its own, never mixed into the user's."""
 
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
 
+from backends import query
 
-def leads_in(path: Path) -> int:
-    connection = sqlite3.connect(path)
-    try:
-        return connection.execute("SELECT count(*) FROM leads").fetchone()[0]
-    finally:
-        connection.close()
+
+def leads_in(location: Path | str) -> int:
+    """Leads in a SQLite file (the demo always is one) or in the test's database."""
+    return query(str(location), "SELECT count(*) FROM leads")[0][0]
 
 
 def test_demo_builds_its_own_database_and_says_how_to_open_it(ok, tmp_path, db_path):
@@ -27,10 +25,10 @@ def test_demo_builds_its_own_database_and_says_how_to_open_it(ok, tmp_path, db_p
     assert "Qualification" in board and "Proposal" in board
 
 
-def test_the_users_pipeline_stays_apart(ok, new_lead, db_path, tmp_path):
+def test_the_users_pipeline_stays_apart(ok, new_lead, db_location, tmp_path):
     new_lead("My real customer")
     ok("demo")
-    assert leads_in(db_path) == 1 and leads_in(tmp_path / "demo.db") == 40
+    assert leads_in(db_location) == 1 and leads_in(tmp_path / "demo.db") == 40
     assert [row["name"] for row in json.loads(ok("list", "-f", "json").stdout)] == ["My real customer"]
 
 
@@ -43,13 +41,14 @@ def test_running_it_again_rebuilds_the_demo(ok, tmp_path):
     assert not list(tmp_path.glob(".demo.db.building*"))
 
 
-def test_pipectl_db_never_receives_the_demo(ok, new_lead, db_path, tmp_path, monkeypatch):
+def test_pipectl_db_never_receives_the_demo(ok, new_lead, db_location, tmp_path, monkeypatch):
     new_lead("My real customer")
-    monkeypatch.setenv("PIPECTL_DB", str(db_path))
+    monkeypatch.setenv("PIPECTL_DB", db_location)
     assert ok("demo").stdout == f"{tmp_path / 'demo.db'}\n"
-    assert leads_in(db_path) == 1
+    assert leads_in(db_location) == 1
 
 
+@pytest.mark.sqlite_only("the demo is a SQLite file: `demo --db URL` is refused as a URL (tested below)")
 @pytest.mark.parametrize("where", ["option", "root"])
 def test_demo_refuses_to_replace_a_real_pipeline(cli, new_lead, db_path, snapshot, where):
     new_lead("My real customer")

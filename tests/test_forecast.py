@@ -65,6 +65,7 @@ def test_weighted_pipeline_by_month(pipeline, ok):
         "without_value": 0,
         "weighted": 6500.0,
         "weighted_historical": 14500.0,
+        "weighted_model": None,
     }
     assert data["months"] == [
         {
@@ -74,6 +75,7 @@ def test_weighted_pipeline_by_month(pipeline, ok):
             "without_value": 0,
             "weighted": 1000.0,
             "weighted_historical": 1000.0,
+            "weighted_model": None,
         },
         {
             "month": "2026-11",
@@ -82,6 +84,7 @@ def test_weighted_pipeline_by_month(pipeline, ok):
             "without_value": 0,
             "weighted": 3100.0,
             "weighted_historical": 3500.0,
+            "weighted_model": None,
         },
         {
             "month": "2026-12",
@@ -90,6 +93,7 @@ def test_weighted_pipeline_by_month(pipeline, ok):
             "without_value": 0,
             "weighted": 400.0,
             "weighted_historical": 2000.0,
+            "weighted_model": None,
         },
         {
             "month": "2027-02",
@@ -98,6 +102,7 @@ def test_weighted_pipeline_by_month(pipeline, ok):
             "without_value": 0,
             "weighted": 2000.0,
             "weighted_historical": 8000.0,
+            "weighted_model": None,
         },
     ]
     assert data["quota"] is None

@@ -14,11 +14,11 @@ from pipectl.storage.schema import open_database
 
 
 @pytest.fixture
-def stale(db_path):
+def stale(db_location):
     """`stale(rules=None, ids=None)`: the reasons at the current PIPECTL_NOW, from a fresh read session."""
 
     def find(rules=None, ids=None, **filters):
-        database = open_database(str(db_path))
+        database = open_database(db_location)
         try:
             with database.session(write=False) as session:
                 return stale_reasons(session, clock.now(), ids, rules, **filters)
@@ -29,11 +29,11 @@ def stale(db_path):
 
 
 @pytest.fixture
-def change(db_path):
+def change(db_location):
     """`change(lead_id, **values)`: set columns the CLI of other issues maintains (BANT, nurture_since)."""
 
     def apply(lead_id, **values):
-        database = open_database(str(db_path))
+        database = open_database(db_location)
         try:
             with database.session() as session:
                 session.execute(update(Lead).where(Lead.id == lead_id).values(**values))
@@ -43,8 +43,8 @@ def change(db_path):
     return apply
 
 
-def stage_id(db_path, name: str) -> int:
-    database = open_database(str(db_path))
+def stage_id(db_location, name: str) -> int:
+    database = open_database(db_location)
     try:
         with database.session(write=False) as session:
             return session.execute(select(Stage.id).where(Stage.name == name)).scalar_one()
@@ -97,11 +97,11 @@ def won_history(ok, new_lead, count: int) -> None:
         ok("won", lead, "--at", "2026-01-21")
 
 
-def test_won_stage_averages_read_the_history(ok, new_lead, db_path):
+def test_won_stage_averages_read_the_history(ok, new_lead, db_location):
     won_history(ok, new_lead, 2)
     open_lead = new_lead("Still open", "--at", "2026-01-01")
     ok("move", open_lead, "Qualification", "--at", "2026-03-01")  # open leads do not count
-    database = open_database(str(db_path))
+    database = open_database(db_location)
     with database.session(write=False) as session:
         averages = won_stage_averages(session)
         names = dict(session.execute(select(Stage.name, Stage.id)).all())
@@ -109,12 +109,12 @@ def test_won_stage_averages_read_the_history(ok, new_lead, db_path):
     assert averages == {names["Discovery"]: (10.0, 2), names["Qualification"]: (10.0, 2)}
 
 
-def test_won_stage_averages_read_the_latest_won_leads(ok, new_lead, db_path):
+def test_won_stage_averages_read_the_latest_won_leads(ok, new_lead, db_location):
     won_history(ok, new_lead, 1)  # 10 days in Discovery
     quick = new_lead("Quick", "--at", "2026-02-01")
     ok("move", quick, "Qualification", "--at", "2026-02-03")
     ok("won", quick, "--at", "2026-02-04")
-    database = open_database(str(db_path))
+    database = open_database(db_location)
     with database.session(write=False) as session:
         discovery = session.execute(select(Stage.id).where(Stage.name == "Discovery")).scalar_one()
         assert won_stage_averages(session)[discovery] == (6.0, 2)
@@ -169,10 +169,10 @@ def test_negotiating_too_long_in_the_last_stage(ok, new_lead, stale, monkeypatch
     assert stale(["too-old"]) == {lead: ["negotiating in Proposal for 61 days (limit 60)"]}
 
 
-def test_limits_come_from_the_saved_cleanup_rules(new_lead, stale, db_path, monkeypatch):
+def test_limits_come_from_the_saved_cleanup_rules(new_lead, stale, db_location, monkeypatch):
     lead = new_lead("Old", "--at", "2026-10-01")
     assert stale(["too-old"]) == {}
-    database = open_database(str(db_path))
+    database = open_database(db_location)
     with database.session() as session:
         save_cleanup_rules(session, CleanupRules(max_age_days=30))
     with database.session(write=False) as session:
@@ -240,7 +240,7 @@ def test_not_the_audience_after_the_nurture_limit(new_lead, stale, change, monke
 # -- the whole set and its filters --------------------------------------------------------------
 
 
-def test_all_reasons_in_rule_order_and_filters(ok, new_lead, stale, change, db_path):
+def test_all_reasons_in_rule_order_and_filters(ok, new_lead, stale, change, db_location):
     old = new_lead("Old", "--at", "2026-04-01")
     change(old, budget="no")
     fresh = new_lead("Fresh", "--at", "2026-11-22")
@@ -255,16 +255,16 @@ def test_all_reasons_in_rule_order_and_filters(ok, new_lead, stale, change, db_p
     assert fresh not in everything and other in everything
     assert list(stale(ids=[fresh, old])) == [old]
     assert stale(ids=[]) == {}
-    assert list(stale(stage_id=stage_id(db_path, "Contact"))) == [other]
+    assert list(stale(stage_id=stage_id(db_location, "Contact"))) == [other]
     assert list(stale(last_activity_before=datetime(2026, 6, 1))) == [old]
 
 
-def test_condition_selects_the_same_leads_as_the_reasons(ok, new_lead, change, db_path):
+def test_condition_selects_the_same_leads_as_the_reasons(ok, new_lead, change, db_location):
     new_lead("Idle", "--at", "2026-10-01")
     new_lead("Fresh", "--at", "2026-11-22")
     disqualified = new_lead("Fresh but broke", "--at", "2026-11-22")
     change(disqualified, authority="no")
-    database = open_database(str(db_path))
+    database = open_database(db_location)
     with database.session(write=False) as session:
         for rules in (None, ["idle"], ["disqualified"], ["no-response"]):
             finder = StaleFinder(session, clock.now(), rules)

@@ -2,10 +2,10 @@
 
 import csv
 import json
-import sqlite3
 
 import pytest
 
+from backends import query
 from pipectl.contract import unneutralise
 from pipectl.core.import_mapping import build_mapping, normalise_header
 
@@ -26,12 +26,8 @@ def leads(ok, *args) -> list[dict]:
     return json.loads(ok("list", "--status", "all", "-f", "json", *args).stdout)
 
 
-def rows(db_path, sql: str) -> list[tuple]:
-    connection = sqlite3.connect(db_path)
-    try:
-        return connection.execute(sql).fetchall()
-    finally:
-        connection.close()
+def rows(db_location, sql: str) -> list[tuple]:
+    return query(db_location, sql)
 
 
 SPREADSHEET = """First Name,Last Name,Company Name,E-mail,Deal value,Deal Stage,Created,Lead Source,Favourite colour
@@ -286,7 +282,7 @@ def test_unknown_stages_are_refused_with_the_list(cli, tmp_path, snapshot, fresh
     assert snapshot() == before
 
 
-def test_stage_map_keeps_outcomes_dates_and_history(ok, tmp_path, db_path):
+def test_stage_map_keeps_outcomes_dates_and_history(ok, tmp_path, db_location):
     ok(
         "import",
         write(tmp_path, "deals.csv", DEALS),
@@ -301,7 +297,7 @@ def test_stage_map_keeps_outcomes_dates_and_history(ok, tmp_path, db_path):
     assert open_deal["status"] == "open" and open_deal["stage"] == "Proposal" and open_deal["closed_at"] is None
     assert open_deal["fields"] == {"Closing Date": "2026-12-31"}
     assert other["status"] == "won"
-    history = rows(db_path, "select lead_id, kind from activities order by lead_id, at")
+    history = rows(db_location, "select lead_id, kind from activities order by lead_id, at")
     assert history == [
         (1, "created"),
         (1, "won"),
@@ -381,7 +377,7 @@ def test_bad_duplicate_mode(cli, tmp_path):
 # ---- activities -----------------------------------------------------------------------------------
 
 
-def test_activities_by_email_and_id(new_lead, ok, cli, tmp_path, db_path):
+def test_activities_by_email_and_id(new_lead, ok, cli, tmp_path, db_location):
     ada = new_lead("Ada", "--email", "ada@example.com", "--at", "-30d")
     text = (
         f"lead_email,lead_id,kind,at,note\nada@example.com,,call,2026-11-01 10:00,first call\n"
@@ -389,7 +385,7 @@ def test_activities_by_email_and_id(new_lead, ok, cli, tmp_path, db_path):
     )
     result = ok("import", write(tmp_path, "acts.csv", text), "--what", "activities")
     assert "2 activities added" in result.stderr
-    assert rows(db_path, "select kind, note from activities where lead_id = 1 order by at")[1:] == [
+    assert rows(db_location, "select kind, note from activities where lead_id = 1 order by at")[1:] == [
         ("call", "first call"),
         ("email_open", None),
     ]
@@ -462,7 +458,7 @@ def test_core_import_returns_counts(session, tmp_path):
     assert result.counts.added == 1205 and result.mappings["lead"].fields == {"name": "name"}
 
 
-def test_parts_of_a_full_export(ok, tmp_path, db_path):
+def test_parts_of_a_full_export(ok, tmp_path, db_location):
     """`--what leads` takes the leads of a full export (with a history made for them); `--what activities`
     then adds the file's activities to the leads with the same ids."""
     lines = [
@@ -490,6 +486,6 @@ def test_parts_of_a_full_export(ok, tmp_path, db_path):
     ]
     path = write(tmp_path, "all.jsonl", "\n".join(lines) + "\n")
     ok("import", path, "--what", "leads")
-    assert rows(db_path, "select lead_id, kind from activities order by at") == [(7, "created"), (7, "won")]
+    assert rows(db_location, "select lead_id, kind from activities order by at") == [(7, "created"), (7, "won")]
     ok("import", path, "--what", "activities")
-    assert rows(db_path, "select lead_id, kind, note from activities where kind = 'call'") == [(7, "call", "hello")]
+    assert rows(db_location, "select lead_id, kind, note from activities where kind = 'call'") == [(7, "call", "hello")]

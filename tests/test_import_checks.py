@@ -1,9 +1,10 @@
 """`pipectl import` of other CRMs' exports: the checks and mappings of issue 15, good and bad inputs."""
 
 import json
-import sqlite3
 
 import pytest
+
+from backends import query
 
 
 def write(tmp_path, name: str, text: str) -> str:
@@ -80,14 +81,13 @@ def test_a_lost_lead_without_a_reason_has_none(ok, tmp_path):
     assert reasons == [{"reason": "not given", "leads": 2}, {"reason": "price", "leads": 1}]
 
 
-def test_closed_rows_without_a_stage_have_an_unknown_path(ok, tmp_path, db_path):
+def test_closed_rows_without_a_stage_have_an_unknown_path(ok, tmp_path, db_location):
     ok("import", write(tmp_path, "a.csv", "name,stage,created\nA,Closed Won,2026-01-01\nB,Contact,2026-01-01\n"))
-    connection = sqlite3.connect(db_path)
-    rows = connection.execute(
+    rows = query(
+        db_location,
         "select l.name, a.kind, a.to_stage_id is not null from activities a "
-        "join leads l on l.id = a.lead_id order by a.id"
-    ).fetchall()
-    connection.close()
+        "join leads l on l.id = a.lead_id order by a.id",
+    )
     assert rows == [("A", "created", 0), ("A", "won", 0), ("B", "created", 1)]
 
 

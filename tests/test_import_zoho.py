@@ -1,9 +1,10 @@
 """Importing a Zoho CRM export (small fixtures in Zoho's own format: Potentials.csv and Leads.csv)."""
 
 import json
-import sqlite3
 
 import pytest
+
+from backends import query
 
 POTENTIALS = """Potential Name,Potential Owner,Created Time,Closing Date,Amount,Expected Revenue,Stage,Forecast Type,Type,Lead Source,Probability,Age in Days,Age Tier,Amount Tier,LEADID,Tasks Involved,Events Involved,Calls Involved,Activities Involved,Campaign Id
 "Lewis, James",Roger Terrence,"15 Apr, 2021 00:02:00","16 Apr, 2021 00:03:00","$22,700.00","$33,500.00",Needs Analysis,Open,Existing Business,Advertisement,100,1,1. 0 - 60 days,"3. $20,001 - $30K",1832,No,No,No,No,24000023
@@ -52,7 +53,7 @@ def test_potentials_need_their_stages_mapped(cli, ok, zoho, snapshot):
     assert snapshot() == before
 
 
-def test_potentials_with_a_stage_map(ok, zoho, db_path):
+def test_potentials_with_a_stage_map(ok, zoho, db_location):
     result = ok("import", zoho / "Potentials.csv", *STAGE_MAP)
     assert "6 lead(s) added" in result.stderr
     lewis, moore, strickland, amy, smith, smith_again = all_leads(ok)
@@ -72,9 +73,7 @@ def test_potentials_with_a_stage_map(ok, zoho, db_path):
     assert amy["stage"] == "Discovery" and smith["stage"] == "Proposal"
     # Same name, no company: not a duplicate by pipectl's rule (email, or name + company).
     assert smith_again["name"] == "Smith, David"
-    connection = sqlite3.connect(db_path)
-    kinds = connection.execute("select kind, count(*) from activities group by kind order by kind").fetchall()
-    connection.close()
+    kinds = query(db_location, "select kind, count(*) from activities group by kind order by kind")
     assert kinds == [("created", 6), ("lost", 1), ("won", 1)]
 
 

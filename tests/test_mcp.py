@@ -20,11 +20,11 @@ from pipectl.cli.mcp_server import build_server
 from pipectl.cli.mcp_tools import TOOLS
 
 
-def session(db_path, calls, *, read_only: bool = False):
+def session(db_location, calls, *, read_only: bool = False):
     """Run `calls(client)` against an in-process server on the test database; returns its result."""
 
     async def run():
-        async with Client(build_server(str(db_path), read_only=read_only), mode="legacy") as client:
+        async with Client(build_server(db_location, read_only=read_only), mode="legacy") as client:
             return await calls(client)
 
     return anyio.run(run)
@@ -43,6 +43,12 @@ def filled(ok, new_lead):
 READS = [
     ("show", {"lead": "Ada Lovelace"}, ["show", "Ada Lovelace"]),
     ("brief", {"lead": "1"}, ["brief", "1"]),
+    ("search", {"text": "ada"}, ["search", "ada"]),
+    (
+        "search",
+        {"text": "lovelace", "status": "open", "limit": 1},
+        ["search", "lovelace", "--status", "open", "-n", "1"],
+    ),
     ("list", {"sort": "value", "min_score": 0}, ["list", "--sort", "value", "--min-score", "0"]),
     ("next", {"within": "3d"}, ["next", "--within", "3d"]),
     ("status", {}, ["status"]),
@@ -53,17 +59,17 @@ READS = [
 
 
 @pytest.mark.parametrize(("tool", "arguments", "command"), READS)
-def test_a_read_tool_returns_exactly_the_json_of_its_command(filled, ok, db_path, tool, arguments, command):
-    result = session(db_path, lambda client: client.call_tool(tool, arguments))
+def test_a_read_tool_returns_exactly_the_json_of_its_command(filled, ok, db_location, tool, arguments, command):
+    result = session(db_location, lambda client: client.call_tool(tool, arguments))
     assert not result.is_error, result.content[0].text
     assert result.content[0].text == ok(*command, "--format", "json").stdout
 
 
-def test_the_tools_are_listed_with_descriptions_and_schemas(filled, db_path):
-    listed = session(db_path, lambda client: client.list_tools()).tools
+def test_the_tools_are_listed_with_descriptions_and_schemas(filled, db_location):
+    listed = session(db_location, lambda client: client.list_tools()).tools
     names = [tool.name for tool in listed]
     assert names == [tool.name for tool in TOOLS]
-    assert {"show", "brief", "list", "next", "status", "metrics", "forecast"} <= set(names)
+    assert {"search", "show", "brief", "list", "next", "status", "metrics", "forecast"} <= set(names)
     assert {"add", "log", "plan", "done", "move", "qualify", "won", "lost"} <= set(names)
     for tool in listed:
         assert tool.description and tool.input_schema["type"] == "object"
@@ -71,7 +77,7 @@ def test_the_tools_are_listed_with_descriptions_and_schemas(filled, db_path):
     assert add.input_schema["required"] == ["name"] and "company_size" in add.input_schema["properties"]
 
 
-def test_write_tools_change_the_pipeline_as_the_cli_does(filled, ok, db_path):
+def test_write_tools_change_the_pipeline_as_the_cli_does(filled, ok, db_location):
     async def calls(client):
         added = await client.call_tool(
             "add", {"name": "Cy", "value": "5k", "tags": ["warm"], "fields": {"plan": "pro"}}
@@ -90,7 +96,7 @@ def test_write_tools_change_the_pipeline_as_the_cli_does(filled, ok, db_path):
             results.append(await client.call_tool(tool, arguments))
         return cy, results
 
-    cy, results = session(db_path, calls)
+    cy, results = session(db_location, calls)
     assert [result.is_error for result in results] == [False] * 8, [result.content[0].text for result in results]
     # Each write returns the lead as `show -f json` prints it now.
     assert results[-2].content[0].text == ok("show", str(cy), "-f", "json").stdout
@@ -117,15 +123,16 @@ def test_write_tools_change_the_pipeline_as_the_cli_does(filled, ok, db_path):
         ("log", {"lead": "1", "kind": "telepathy"}, ["log", "1", "telepathy"]),
         ("add", {"name": "Ada Lovelace", "company": "Analytical"}, ["add", "Ada Lovelace", "--company", "Analytical"]),
         ("list", {"limit": "2"}, None),
+        ("search", {"text": '"*'}, ["search", '"*']),
         ("list", {"colour": "red"}, None),
         ("plan", {"lead": "1", "action": "x"}, None),
     ],
 )
 def test_a_refusal_is_a_tool_error_with_the_cli_message_and_changes_nothing(
-    filled, cli, db_path, snapshot, tool, arguments, command
+    filled, cli, db_location, snapshot, tool, arguments, command
 ):
     before = snapshot()
-    result = session(db_path, lambda client: client.call_tool(tool, arguments))
+    result = session(db_location, lambda client: client.call_tool(tool, arguments))
     assert result.is_error
     text = result.content[0].text
     assert text.startswith("Error: ") and "\n" not in text.strip()
@@ -136,7 +143,7 @@ def test_a_refusal_is_a_tool_error_with_the_cli_message_and_changes_nothing(
     assert snapshot() == before
 
 
-def test_read_only_lists_only_reads_and_refuses_writes(filled, db_path, snapshot):
+def test_read_only_lists_only_reads_and_refuses_writes(filled, db_location, snapshot):
     before = snapshot()
 
     async def calls(client):
@@ -145,19 +152,28 @@ def test_read_only_lists_only_reads_and_refuses_writes(filled, db_path, snapshot
         read = await client.call_tool("status", {})
         return listed, refused, read
 
-    listed, refused, read = session(db_path, calls, read_only=True)
-    assert [tool.name for tool in listed.tools] == ["show", "brief", "list", "next", "status", "metrics", "forecast"]
+    listed, refused, read = session(db_location, calls, read_only=True)
+    assert [tool.name for tool in listed.tools] == [
+        "show",
+        "brief",
+        "search",
+        "list",
+        "next",
+        "status",
+        "metrics",
+        "forecast",
+    ]
     assert all(tool.annotations.read_only_hint for tool in listed.tools)
     assert refused.is_error and "read-only" in refused.content[0].text
     assert not read.is_error
     assert snapshot() == before
 
 
-def test_a_real_stdio_session(filled, ok, db_path):
+def test_a_real_stdio_session(filled, ok, db_location):
     """A subprocess: initialise, list the tools, a read, a write, a refusal; stdout carries only the protocol."""
     environment = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     server = StdioServerParameters(
-        command=sys.executable, args=["-m", "pipectl", "mcp", "--db", str(db_path)], env=environment
+        command=sys.executable, args=["-m", "pipectl", "mcp", "--db", db_location], env=environment
     )
 
     async def run():

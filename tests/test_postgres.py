@@ -1,18 +1,21 @@
 """The same pipeline on PostgreSQL gives the same answers as on SQLite.
 
-Runs when PIPECTL_TEST_POSTGRES_URL names an empty database it may wipe, e.g.
-`postgresql+psycopg://pipe:pipe@127.0.0.1/pipectl_test` (install with `pip install -e '.[postgres]'`);
-skipped otherwise.
+Runs when PIPECTL_TEST_POSTGRES_URL names a PostgreSQL server (see tests/backends.py; `bash .ci/run`
+starts one), each test on a new database of its own; skipped otherwise. These tests compare the two
+backends themselves, so they run once, not once per backend.
 """
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
-URL = os.environ.get("PIPECTL_TEST_POSTGRES_URL")
-pytestmark = pytest.mark.skipif(not URL, reason="set PIPECTL_TEST_POSTGRES_URL to run against PostgreSQL")
+from backends import SERVER_DATABASES, SERVER_ENV
+
+pytestmark = [
+    pytest.mark.skipif(SERVER_DATABASES is None, reason=f"set {SERVER_ENV} to compare with PostgreSQL"),
+    pytest.mark.both_backends,
+]
 DEMO = Path(__file__).parent.parent / "src" / "pipectl" / "data" / "demo.jsonl"
 COMMANDS = [
     ["list", "--status", "all", "-f", "json"],
@@ -38,17 +41,12 @@ COMMANDS = [
 
 
 @pytest.fixture
-def postgres():
-    from sqlalchemy import create_engine, text
-
-    from pipectl.storage.models import SQLModel
-
-    engine = create_engine(URL)
-    with engine.begin() as connection:
-        SQLModel.metadata.drop_all(connection)
-        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    engine.dispose()
-    return URL
+def postgres(request):
+    """A new, empty PostgreSQL database's URL, dropped after the test."""
+    assert SERVER_DATABASES is not None
+    database = SERVER_DATABASES.create()
+    request.addfinalizer(lambda: SERVER_DATABASES.drop(database))
+    return SERVER_DATABASES.url_of(database)
 
 
 def test_every_view_matches_sqlite(ok, postgres, tmp_path):
@@ -130,3 +128,68 @@ def test_a_snapshot_import_gives_the_same_figures(ok, postgres, tmp_path):
         ["forecast", "--by", "source", "-f", "json"],
     ):
         assert ok("--db", postgres, *command).stdout == ok("--db", lite, *command).stdout, command
+
+
+@pytest.mark.parametrize("args", [["clean", "--dry-run"], ["score", "--apply", "--dry-run"]])
+def test_a_dry_run_on_an_empty_server_database_creates_nothing(ok, postgres, args):
+    """An empty database on the server is what a missing file is on SQLite: the dry run uses a scratch one."""
+    from backends import query
+
+    result = ok("--db", postgres, *args)
+    assert "There is no pipeline here yet; the dry run used an empty one and created nothing." in result.stderr
+    assert query(postgres, "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()") == [(0,)]
+
+
+SEARCHES = [
+    ["ada"],
+    ["edith"],
+    ["sparck", "jones"],
+    ["SPÄRCK"],
+    ["outreach"],
+    ["first", "outreach"],
+    ["budget", "approved"],
+    ["initech"],
+    ["case", "study"],
+    ["gonzalez"],
+    ["jose", "garcia"],
+    ["søren"],
+    ["month-end"],
+    ['"', "NEAR", "*", "-x"],
+]
+
+
+def test_search_duplicates_and_merge_match_sqlite(ok, postgres, tmp_path):
+    """The same hits (the same leads, the same best one) from FTS5 and from tsvector; merge alike."""
+    lite = str(tmp_path / "lite.db")
+    for database in (lite, postgres):
+        ok("--db", database, "import", DEMO)
+        ok("--db", database, "add", "Edith Piaf", "--company", "Société", "--phone", "+33 1 23 45 67 89", "--force")
+        ok("--db", database, "add", "ÉDITH PIAF", "--company", "societe", "--phone", "33-1-23-45-67-89", "--force")
+        ok("--db", database, "log", "41", "note", "--note", "said month-end close takes 9 days")
+    for words in SEARCHES:
+        found = [
+            json.loads(
+                ok("--db", database, "search", "--status", "all", "--limit", "100", "-f", "json", "--", *words).stdout
+            )
+            for database in (lite, postgres)
+        ]
+        assert found[0] == found[1], words
+        listed = [
+            ok("--db", database, "list", "--status", "all", "--search", " ".join(words)).stdout
+            for database in (lite, postgres)
+        ]
+        assert listed[0] == listed[1], words
+    for command in (["duplicates", "-f", "json"], ["merge", "41", "42", "--dry-run", "-f", "json"]):
+        assert ok("--db", postgres, *command).stdout == ok("--db", lite, *command).stdout, command
+    for database in (lite, postgres):
+        ok("--db", database, "merge", "41", "42")
+        ok("--db", database, "edit", "41", "--tag", "chanteuse", "--field", "label=Columbia")
+    for command in (
+        ["show", "41", "-f", "json"],
+        ["show", "42", "-f", "json"],
+        ["search", "chanteuse", "-f", "json"],
+        ["search", "columbia", "-f", "json"],
+        ["export", "--what", "all"],
+    ):
+        assert ok("--db", postgres, *command).stdout == ok("--db", lite, *command).stdout, command
+    assert ok("--db", postgres, "db", "check").stdout.startswith("ok: schema")

@@ -17,6 +17,8 @@ from sqlalchemy import event
 
 from benchmarks.generate import generate
 
+pytestmark = pytest.mark.sqlite_only("reads SQLite's EXPLAIN QUERY PLAN")
+
 NOW = datetime(2026, 11, 23, 9, 0)
 
 

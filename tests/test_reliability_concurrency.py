@@ -7,13 +7,14 @@ barrier so their transactions really overlap.
 
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 import textwrap
 import time
 
 import pytest
+
+from backends import query
 
 TIMEOUT_S = 90
 WORKERS = 4
@@ -52,17 +53,17 @@ def _spawn(argv, env):
 
 
 @pytest.fixture
-def env(db_path):
+def env(db_location):
     environment = dict(os.environ)
-    environment["PIPECTL_DB"] = str(db_path)
+    environment["PIPECTL_DB"] = db_location
     return environment
 
 
-def test_four_processes_adding_moving_and_logging_at_once_all_succeed(tmp_path, db_path, env, ok):
+def test_four_processes_adding_moving_and_logging_at_once_all_succeed(tmp_path, db_location, env, ok):
     ok("init")
     go = tmp_path / "go"
     workers = [
-        _spawn([sys.executable, "-c", WORKER, str(db_path), str(number), str(LEADS_PER_WORKER), str(go)], env)
+        _spawn([sys.executable, "-c", WORKER, db_location, str(number), str(LEADS_PER_WORKER), str(go)], env)
         for number in range(WORKERS)
     ]
     time.sleep(0.3)
@@ -79,28 +80,21 @@ def test_four_processes_adding_moving_and_logging_at_once_all_succeed(tmp_path, 
     assert failures == []
     assert not any("locked" in command["stderr"] for command in commands)
 
-    connection = sqlite3.connect(db_path)
-    try:
-        names = {name for (name,) in connection.execute("SELECT name FROM leads")}
-        assert names == {f"Worker {w} lead {i}" for w in range(WORKERS) for i in range(LEADS_PER_WORKER)}
-        stages = connection.execute("SELECT DISTINCT s.name FROM leads l JOIN stages s ON s.id = l.stage_id").fetchall()
-        assert stages == [("Qualification",)]
-        kinds = dict(connection.execute("SELECT kind, count(*) FROM activities GROUP BY kind").fetchall())
-        total = WORKERS * LEADS_PER_WORKER
-        assert kinds == {"created": total, "stage_change": total, "call": total}
-        # Each lead's own three rows, in the order its worker wrote them.
-        per_lead = connection.execute(
-            "SELECT lead_id, count(*) FROM activities GROUP BY lead_id HAVING count(*) != 3"
-        ).fetchall()
-        assert per_lead == []
-        tags = connection.execute("SELECT count(*) FROM lead_tags").fetchone()[0]
-        assert tags == total
-    finally:
-        connection.close()
+    names = {name for (name,) in query(db_location, "SELECT name FROM leads")}
+    assert names == {f"Worker {w} lead {i}" for w in range(WORKERS) for i in range(LEADS_PER_WORKER)}
+    stages = query(db_location, "SELECT DISTINCT s.name FROM leads l JOIN stages s ON s.id = l.stage_id")
+    assert stages == [("Qualification",)]
+    kinds = dict(query(db_location, "SELECT kind, count(*) FROM activities GROUP BY kind"))
+    total = WORKERS * LEADS_PER_WORKER
+    assert kinds == {"created": total, "stage_change": total, "call": total}
+    # Each lead's own three rows, in the order its worker wrote them.
+    per_lead = query(db_location, "SELECT lead_id, count(*) FROM activities GROUP BY lead_id HAVING count(*) != 3")
+    assert per_lead == []
+    assert query(db_location, "SELECT count(*) FROM lead_tags") == [(total,)]
     ok("db", "check")
 
 
-def test_separate_pipectl_processes_started_together_all_succeed(db_path, env, ok, new_lead):
+def test_separate_pipectl_processes_started_together_all_succeed(db_location, env, ok, new_lead):
     first, second = new_lead("Existing one"), new_lead("Existing two")
     argv = [sys.executable, "-m", "pipectl"]
     processes = [
@@ -121,9 +115,5 @@ def test_separate_pipectl_processes_started_together_all_succeed(db_path, env, o
         ("Parallel A", "Discovery"),
         ("Parallel B", "Discovery"),
     ]
-    connection = sqlite3.connect(db_path)
-    try:
-        assert connection.execute("SELECT count(*) FROM activities WHERE kind = 'email'").fetchone()[0] == 1
-        assert connection.execute("SELECT count(*) FROM activities").fetchone()[0] == 4 + 1 + 1
-    finally:
-        connection.close()
+    assert query(db_location, "SELECT count(*) FROM activities WHERE kind = 'email'") == [(1,)]
+    assert query(db_location, "SELECT count(*) FROM activities") == [(4 + 1 + 1,)]

@@ -20,6 +20,10 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.sqlite_only(
+    "kills a writer of a SQLite file and checks the file (PostgreSQL rolls a dead client's transaction back)"
+)
+
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT_S = 60
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.sqlite_only("damages a SQLite file byte by byte (a PostgreSQL server keeps its own files)")
+
 COPIES = 12
 COMMANDS = [
     ["list"],

@@ -37,6 +37,7 @@ def bad_csv(tmp_path) -> Path:
 # --- no output is the database or a file beside it ------------------------------------------------
 
 
+@pytest.mark.sqlite_only("the SQLite file and the files beside it")
 @pytest.mark.parametrize("suffix", ["", "-wal", "-shm", "-journal"])
 def test_export_never_writes_over_the_database_or_its_side_files(cli, new_lead, db_path, suffix):
     new_lead("Ada")
@@ -48,6 +49,7 @@ def test_export_never_writes_over_the_database_or_its_side_files(cli, new_lead, 
     assert cli("list").exit_code == 0
 
 
+@pytest.mark.sqlite_only("the SQLite file and the files beside it")
 def test_rejects_never_go_over_the_database_or_the_file_being_imported(cli, new_lead, db_path, bad_csv):
     new_lead("Ada")
     before, source = _digest(db_path), bad_csv.read_text()
@@ -57,6 +59,7 @@ def test_rejects_never_go_over_the_database_or_the_file_being_imported(cli, new_
     assert _digest(db_path) == before and bad_csv.read_text() == source
 
 
+@pytest.mark.sqlite_only("links to the SQLite file")
 def test_links_to_the_database_are_the_database(cli, new_lead, db_path, tmp_path):
     new_lead("Ada")
     (tmp_path / "soft.csv").symlink_to(db_path)
@@ -68,6 +71,7 @@ def test_links_to_the_database_are_the_database(cli, new_lead, db_path, tmp_path
     assert _digest(db_path) == before
 
 
+@pytest.mark.sqlite_only("the SQLite file and the files beside it")
 def test_backup_over_the_wal_is_refused_even_with_force(cli, new_lead, db_path):
     new_lead("Ada")
     for suffix in ("-wal", "-shm", "-journal"):
@@ -79,9 +83,12 @@ def test_backup_over_the_wal_is_refused_even_with_force(cli, new_lead, db_path):
 # --- temporary files are created exclusively ------------------------------------------------------
 
 
-def test_a_planted_partial_is_refused_and_never_written_through(cli, new_lead, tmp_path, bad_csv):
+def test_a_planted_partial_is_refused_and_never_written_through(cli, new_lead, tmp_path, bad_csv, backend):
     new_lead("Ada Lovelace", "--email", "ada@example.com")
-    for command, target in ((["export", "-o"], tmp_path / "out.csv"), (["db", "backup"], tmp_path / "copy.db")):
+    writers = [(["export", "-o"], tmp_path / "out.csv")]
+    if backend == "sqlite":  # `db backup` copies SQLite files only
+        writers.append((["db", "backup"], tmp_path / "copy.db"))
+    for command, target in writers:
         planted = Path(f"{target}.partial")
         planted.write_text("someone else's file\n")
         result = cli(*command, target)
@@ -105,17 +112,18 @@ def test_a_planted_symlink_is_not_followed(cli, new_lead, tmp_path):
 
 
 @pytest.mark.parametrize("mask", [0o000, 0o022, 0o277])
-def test_every_written_file_is_owner_only_whatever_the_umask(ok, new_lead, tmp_path, bad_csv, mask):
+def test_every_written_file_is_owner_only_whatever_the_umask(ok, new_lead, tmp_path, bad_csv, mask, backend):
     new_lead("Ada")
     previous = os.umask(mask)
     try:
         ok("export", "-o", tmp_path / "out.csv")
         ok("export", "--format", "json", "-o", tmp_path / "out.json")
-        ok("db", "backup", tmp_path / "copy.db")
+        if backend == "sqlite":  # `db backup` copies SQLite files only
+            ok("db", "backup", tmp_path / "copy.db")
         ok("import", bad_csv, "--skip-invalid", "--rejects", tmp_path / "rejects.csv")
     finally:
         os.umask(previous)
-    for name in ("out.csv", "out.json", "copy.db", "rejects.csv"):
+    for name in ("out.csv", "out.json", "rejects.csv") + (("copy.db",) if backend == "sqlite" else ()):
         assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o600, name
 
 
@@ -198,12 +206,12 @@ main()
 """
 
 
-def test_an_export_that_outgrows_the_disk_fails_cleanly(ok, tmp_path, db_path):
+def test_an_export_that_outgrows_the_disk_fails_cleanly(ok, tmp_path, db_location):
     rows = "\n".join(f"Lead {number},lead{number}@example.com,{'x' * 200}" for number in range(800))
     source = tmp_path / "many.csv"
     source.write_text("name,email,field:notes\n" + rows + "\n", encoding="utf-8")
     ok("import", source)
-    env = dict(os.environ, PIPECTL_DB=str(db_path), PYTHONPATH=str(ROOT / "src"))
+    env = dict(os.environ, PIPECTL_DB=db_location, PYTHONPATH=str(ROOT / "src"))
     target = tmp_path / "big.csv"
     done = subprocess.run(
         [sys.executable, "-c", LIMITED, "export", "-o", str(target)],

@@ -7,11 +7,12 @@ long run is `python -m benchmarks.fuzz --runs 5000 --seed N`.
 
 import json
 import os
-import sqlite3
 import sys
 from pathlib import Path
 
 import pytest
+
+from backends import execute
 
 ROOT = Path(__file__).resolve().parents[1]
 FUZZ_RUNS = 200
@@ -174,16 +175,16 @@ def test_fuzzed_hostile_files_paths_and_damaged_databases(tmp_path):
     assert any(key.endswith("exit 0") for key in report["counts"])
 
 
-def test_line_breaks_in_user_text_cannot_write_markdown_blocks(ok, new_lead, tmp_path):
+def test_line_breaks_in_user_text_cannot_write_markdown_blocks(ok, new_lead, db_location):
     """A name, company or note with line breaks stays inside its bullet in `review --format md`.
 
     Names and companies refuse line breaks now, but a database kept from 0.1 may hold them."""
     lead = new_lead("Eve", "--company", "Evil", "--at", "2026-11-20")
-    with sqlite3.connect(tmp_path / "pipeline.db") as connection:
-        connection.execute(
-            "UPDATE leads SET name = ?, company = ? WHERE id = ?", ("Eve\n# Owned", "Evil\n- injected bullet", lead)
-        )
-    connection.close()
+    execute(
+        db_location,
+        "UPDATE leads SET name = :name, company = :company WHERE id = :id",
+        parameters={"name": "Eve\n# Owned", "company": "Evil\n- injected bullet", "id": lead},
+    )
     ok("lost", lead, "--reason", "price\n\n## Fake heading\r\n> quote", "--at", "2026-11-21")
     out = ok("review", "--format", "md").stdout
     lines = out.splitlines()

@@ -14,6 +14,10 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.sqlite_only(
+    "SQLite's whole-file write lock and the note naming its holder (PostgreSQL locks rows)"
+)
+
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT_S = 90
 # The writer holds the lock until the readers are done (at most this long).

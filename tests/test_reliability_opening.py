@@ -11,6 +11,10 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.sqlite_only(
+    "opens SQLite files it names: dry runs on missing files, journals, read-only files, sqlite URLs"
+)
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from backends import query
+
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src" / "pipectl"
 TIMEOUT_S = 60
@@ -41,6 +43,7 @@ def _env(db_path: Path) -> dict:
 # --- the file is private ---------------------------------------------------------------------------
 
 
+@pytest.mark.sqlite_only("a new SQLite file's permissions")
 def test_a_new_database_is_created_owner_only_whatever_the_umask(tmp_path, ok):
     previous = os.umask(0)
     try:
@@ -53,6 +56,7 @@ def test_a_new_database_is_created_owner_only_whatever_the_umask(tmp_path, ok):
     assert db.stat().st_mode & 0o777 == 0o600
 
 
+@pytest.mark.sqlite_only("db backup copies a SQLite file")
 def test_a_backup_is_owner_only_too(tmp_path, ok, new_lead):
     new_lead("Ada")
     previous = os.umask(0)
@@ -75,6 +79,7 @@ def _make_newer(db_path: Path, journal_mode: str) -> None:
         connection.close()
 
 
+@pytest.mark.sqlite_only("compares the SQLite file and its journal byte for byte")
 @pytest.mark.parametrize("command", [["list"], ["add", "Ada"], ["db", "upgrade"], ["show", "1"], ["db", "check"]])
 def test_a_newer_schema_is_refused_and_left_byte_for_byte_untouched(db_path, cli, new_lead, command):
     new_lead("Existing")
@@ -86,6 +91,7 @@ def test_a_newer_schema_is_refused_and_left_byte_for_byte_untouched(db_path, cli
     assert _files(db_path) == before
 
 
+@pytest.mark.sqlite_only("SQLite's rollback journal")
 def test_a_newer_schema_in_rollback_journal_mode_is_left_untouched(db_path, cli, new_lead):
     new_lead("Existing")
     _make_newer(db_path, "delete")
@@ -117,6 +123,7 @@ WRITER = textwrap.dedent("""
 """)
 
 
+@pytest.mark.sqlite_only("db backup copies a SQLite file")
 def test_backup_while_another_process_writes_is_consistent(tmp_path, db_path, ok, cli, new_lead):
     new_lead("Before")
     writer = subprocess.Popen(
@@ -218,6 +225,7 @@ def _command_exists(cli, name: str) -> bool:
     return cli(name, "--help").exit_code == 0
 
 
+@pytest.mark.sqlite_only("compares a SQLite file byte for byte")
 @pytest.mark.parametrize("name", list(DRY_RUNS))
 def test_every_dry_run_leaves_the_file_byte_for_byte_unchanged(pipeline_copy, cli, tmp_path, name):
     args = DRY_RUNS[name](tmp_path)
@@ -229,6 +237,7 @@ def test_every_dry_run_leaves_the_file_byte_for_byte_unchanged(pipeline_copy, cl
     assert _files(pipeline_copy) == before
 
 
+@pytest.mark.sqlite_only("works on a copy of a generated SQLite file")
 def test_the_dry_runs_have_something_to_show(pipeline_copy, ok):
     """The byte-for-byte checks above are only worth something if the dry runs found work to do."""
     assert len(json.loads(ok("clean", "--dry-run", "--format", "json").stdout)) > 50
@@ -302,7 +311,7 @@ HOSTILE = [
 ]
 
 
-def test_hostile_text_round_trips_unchanged(ok, new_lead, db_path):
+def test_hostile_text_round_trips_unchanged(ok, new_lead, db_location):
     ids = [
         new_lead(text, "--company", text, "--tag", text, "--field", f"k={text}", "--source", text, "--force")
         for text in HOSTILE
@@ -317,13 +326,15 @@ def test_hostile_text_round_trips_unchanged(ok, new_lead, db_path):
     assert [lead["id"] for lead in listed] == [ids[0]]
     by_name = json.loads(ok("show", HOSTILE[1], "--format", "json").stdout)
     assert by_name["id"] == ids[1]
-    connection = sqlite3.connect(db_path)
+    from sqlalchemy import create_engine, inspect
+
+    engine = create_engine(db_location if "://" in db_location else f"sqlite:///{db_location}")
     try:
-        tables = {name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        assert {"leads", "activities", "stages", "lead_tags", "lead_fields", "settings"} <= tables
-        assert connection.execute("SELECT count(*) FROM leads").fetchone()[0] == len(HOSTILE)
+        tables = set(inspect(engine).get_table_names())
     finally:
-        connection.close()
+        engine.dispose()
+    assert {"leads", "activities", "stages", "lead_tags", "lead_fields", "settings"} <= tables
+    assert query(db_location, "SELECT count(*) FROM leads") == [(len(HOSTILE),)]
 
 
 # Calls whose first argument is SQL text.
@@ -337,6 +348,15 @@ ALLOWED = {
     # *values*), and every value is a bound parameter. Reported to the lead engineer: compiling
     # `insert(table)` would remove this last formatted statement.
     ("core/import_writer.py", "INSERT INTO "),
+    # An import sets an empty pipeline's indexes aside: the index names come from sqlite_master (those
+    # pipectl's migrations created), and an identifier cannot be a bound parameter.
+    ("storage/bulk.py", 'DROP INDEX "'),
+    # The search index's migration writes its triggers and generated columns from its own constants
+    # (table and column names, the accent map); it runs once, on no user text at all.
+    ("storage/migrations/versions/0010_search.py", ""),
+    # The journal's triggers (issue 18): written from the table's own column names, read from the
+    # schema at migration time; nothing a user types.
+    ("storage/migrations/versions/0012_journal.py", ""),
 }
 SQL_WORDS = ("SELECT ", "INSERT ", "UPDATE ", "DELETE ", "DROP ", "PRAGMA ", "BEGIN ", " WHERE ", " FROM ")
 

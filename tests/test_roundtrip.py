@@ -197,9 +197,9 @@ def test_the_demo_data_set_loads_and_exports_identically(ok):
     assert ok("export", "--what", "all").stdout == demo.read_text(encoding="utf-8")
 
 
-def test_a_full_export_into_a_pipeline_that_has_leads(ok, new_lead, db_path):
+def test_a_full_export_into_a_pipeline_that_has_leads(ok, new_lead, db_location):
     """Ids move aside for the leads already there; skipped duplicates do not take activities."""
-    import sqlite3
+    from backends import query
 
     demo = DEMO
     first = demo_records("lead")[0]
@@ -211,6 +211,4 @@ def test_a_full_export_into_a_pipeline_that_has_leads(ok, new_lead, db_path):
     activities = len(demo_records("activity"))
     assert "40 duplicate(s) skipped" in result.stderr
     assert f"{activities} activities of skipped leads left out" in result.stderr
-    connection = sqlite3.connect(db_path)
-    assert connection.execute("select count(*) from activities").fetchone() == (activities + 1,)
-    connection.close()
+    assert query(db_location, "select count(*) from activities") == [(activities + 1,)]

@@ -71,17 +71,18 @@ def test_explain_clamped_total_is_labelled(ok, new_lead, rules):
     assert json.loads(ok("score", lead, "-f", "json").stdout)["score"] == 0
 
 
-def test_score_all_stores_and_ranks(ok, new_lead, rules, db_path):
-    import sqlite3
+def test_score_all_stores_and_ranks(ok, new_lead, rules, db_location):
+    from backends import execute
 
     low = new_lead("Low")
     high = new_lead("High", "--title", "Head of IT")
     closed = new_lead("Closed", "--title", "Head of HR")
     ok("won", closed)
-    connection = sqlite3.connect(db_path)
-    connection.execute("UPDATE leads SET score = 99 WHERE id IN (?, ?)", (low, closed))
-    connection.commit()
-    connection.close()
+    execute(
+        db_location,
+        "UPDATE leads SET score = 99 WHERE id IN (:low, :closed)",
+        parameters={"low": low, "closed": closed},
+    )
     result = ok("score", "-f", "json")
     assert "Scored 2 open lead(s)." in result.stderr
     ranking = json.loads(result.stdout)

@@ -221,6 +221,7 @@ def test_forecast(snapshot_import, ok):
         "without_value": 1,
         "weighted": 7900.0,
         "weighted_historical": 14666.67,
+        "weighted_model": None,
     }
     assert data["months"] == [
         {
@@ -230,6 +231,7 @@ def test_forecast(snapshot_import, ok):
             "without_value": 0,
             "weighted": 7500.0,
             "weighted_historical": 12000.0,
+            "weighted_model": None,
         },
         {
             "month": "2026-12",
@@ -238,6 +240,7 @@ def test_forecast(snapshot_import, ok):
             "without_value": 1,
             "weighted": 400.0,
             "weighted_historical": 2666.67,
+            "weighted_model": None,
         },
     ]
     stages = [
@@ -282,6 +285,7 @@ def test_forecast_for_one_owner(snapshot_import, ok):
         "without_value": 1,
         "weighted": 6000.0,
         "weighted_historical": 12000.0,
+        "weighted_model": None,
     }
     assert [row["month"] for row in data["months"]] == ["2026-11", "2026-12"]
     assert data["quota"] is None

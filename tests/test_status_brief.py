@@ -17,8 +17,6 @@ lead, so ceil(20,000 / 4,666.67) = 5 new leads.
 """
 
 import json
-import os
-from pathlib import Path
 
 import pytest
 
@@ -42,7 +40,7 @@ points = 60
 
 def build(b) -> dict:
     b.ok("init")
-    rules = Path(os.environ["PIPECTL_DB"]).parent / "rules.toml"
+    rules = b.folder / "rules.toml"
     rules.write_text(RULES, encoding="utf-8")
     b.ok("rules", "load", rules)
     ids = {}

@@ -8,7 +8,6 @@ their own escaping.
 """
 
 import json
-import sqlite3
 import unicodedata
 
 import pytest
@@ -65,24 +64,27 @@ def test_visible_text_carries_no_control_character(text):
 
 
 @pytest.fixture
-def hostile(ok, new_lead, tmp_path):
+def hostile(ok, new_lead, db_location):
     lead_id = new_lead("Mallory", "--company", "Acme", "--value", "5k", "--title", f"CTO{CLEAR}", "--tag", "vip")
-    _as_an_old_version_stored_it(tmp_path / "pipeline.db", lead_id, HOSTILE_NAME, HOSTILE_COMPANY)
+    _as_an_old_version_stored_it(db_location, lead_id, HOSTILE_NAME, HOSTILE_COMPANY)
     ok("plan", lead_id, f"Call{TITLE} back", "--due", "today")
     ok("log", lead_id, "note", "--note", f"first line\nsecond{CLIPBOARD} line")
     return lead_id
 
 
-def _as_an_old_version_stored_it(path, lead_id: int, name: str, company: str) -> None:
+def _as_an_old_version_stored_it(location: str, lead_id: int, name: str, company: str) -> None:
     """Write the name and company as 0.1 accepted them (the key twins too, as it would have)."""
+    from backends import execute
     from pipectl.folding import fold, plain
 
-    with sqlite3.connect(path) as connection:
-        connection.execute(
-            "UPDATE leads SET name = ?, company = ?, name_key = ?, company_key = ?, name_plain = ? WHERE id = ?",
-            (name, company, fold(name), fold(company), plain(name), lead_id),
-        )
-    connection.close()
+    values = {"name": name, "company": company, "id": lead_id}
+    values.update(name_key=fold(name), company_key=fold(company), name_plain=plain(name))
+    execute(
+        location,
+        "UPDATE leads SET name = :name, company = :company, name_key = :name_key, company_key = :company_key, "
+        "name_plain = :name_plain WHERE id = :id",
+        parameters=values,
+    )
 
 
 def test_names_and_companies_with_controls_are_refused_by_every_way_in(cli, ok, new_lead, tmp_path):

@@ -36,6 +36,7 @@ KIND_TYPES: dict[str, type] = {
     "tags": list,
     "fields": dict,
     "answer": str,
+    "probability": float,
 }
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 # Control characters but the line breaks and tabs that multi-line text keeps (and tidy_text trims).
@@ -269,6 +270,10 @@ def lead_columns() -> dict[str, Field]:
     columns = {field.stored: field for field in FIELDS + STORED_ONLY if field.stored is not None}
     columns.update({f"{key}_key": Field(f"{key}_key", "text") for key in KEYED})
     columns["name_plain"] = Field("name_plain", "text")  # the name's lookup form (pipectl.folding.plain)
+    columns["company_plain"] = Field("company_plain", "text")  # the company's, for `duplicates`
+    columns["phone_key"] = Field("phone_key", "text")  # the phone's digits (pipectl.folding.phone_key)
+    # The learned win probability of an open lead (`pipectl predict`, migration 0011); JSON key `probability`.
+    columns["win_probability"] = Field("win_probability", "probability")
     return columns
 
 
@@ -359,7 +364,7 @@ def neutralise(text: str) -> str:
     `=SUM(A1)` → `'=SUM(A1)`, and `'=x` (text that really starts with a quote) → `''=x`, so that
     `unneutralise` can always take exactly one quote back off: every text round-trips exactly.
     """
-    if text[:1] in _RISKY and text.lstrip("'").startswith(FORMULA_TRIGGERS):
+    if text[:1] in RISKY_STARTS and text.lstrip("'").startswith(FORMULA_TRIGGERS):
         return "'" + text
     return text
 
@@ -371,7 +376,8 @@ def unneutralise(text: str) -> str:
     return text
 
 
-_RISKY = frozenset(FORMULA_TRIGGERS) | {"'"}
+# The first characters of the texts `neutralise` may change: any other text is written as it is.
+RISKY_STARTS = frozenset(FORMULA_TRIGGERS) | {"'"}
 
 
 def csv_columns(field_keys: Any = (), extra: Any = ()) -> list[str]:
@@ -380,6 +386,52 @@ def csv_columns(field_keys: Any = (), extra: Any = ()) -> list[str]:
     columns += [FIELD_PREFIX + key for key in sorted(field_keys)]
     columns += [key for key in extra if key not in columns]
     return columns
+
+
+def header_field_keys(header: list[str]) -> list[str]:
+    """The custom fields of a lead CSV header, in its order: `field:region` → `region`."""
+    return [column[len(FIELD_PREFIX) :] for column in header if column.startswith(FIELD_PREFIX)]
+
+
+def lead_cells(header: list[str]):
+    """A function giving a lead row's cells under `header`: `[flat_lead(row).get(column) for column in header]`
+    without building the flat dict (a row's custom fields are under `fields` only), for long CSV streams."""
+    segments: list[tuple[str, list]] = []  # runs of columns read the same way, in header order
+    for column in header:
+        item: str | tuple[str, ...]
+        if column.startswith(FIELD_PREFIX):
+            source, item = "fields", column[len(FIELD_PREFIX) :]
+        elif column in _BANT_PARTS:
+            source, item = "bant", (column, *_BANT_PARTS[column])
+        else:
+            source, item = "row", column
+        if segments and segments[-1][0] == source:
+            segments[-1][1].append(item)
+        else:
+            segments.append((source, [item]))
+    empty: dict = {}
+
+    def cells(row: dict) -> list:
+        found: list = []
+        for source, items in segments:
+            if source == "row":
+                found += map(row.get, items)
+            elif source == "fields":
+                found += map((row.get("fields") or empty).get, items)
+            else:
+                bant = row.get("bant")
+                found += [bant[name][part] if bant else row.get(column) for column, name, part in items]
+        return found
+
+    return cells
+
+
+# A BANT column → (criterion, "status" or "note") in a lead's `bant` block.
+_BANT_PARTS = {
+    column: (name, "note" if column.endswith("_note") else "status")
+    for name in BANT_CRITERIA
+    for column in (name, f"{name}_note")
+}
 
 
 def flat_lead(row: dict) -> dict:

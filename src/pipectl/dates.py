@@ -23,6 +23,7 @@ where it looks ahead (`next --within`) forward, always in calendar months.
 
 import os
 import re
+import time as clocks
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -438,3 +439,74 @@ def iso(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     return moment.astimezone().isoformat()
+
+
+# ---- instants as stored (epoch seconds) straight to text ------------------------------------------
+
+
+class LocalInstants:
+    """Stored instants (epoch seconds) as `iso` writes them, for streams of many rows.
+
+    Streaming a million leads formats five or six instants per lead. `iso(from_timestamp(s))` builds
+    two datetimes and asks the C library for the zone twice; `text(s)` gives the same characters
+    from the integer: the UTC offset is looked up once per hour of time met (it cannot change inside
+    an hour whose two ends have the same offset), the date and hour once per local hour, and the
+    minutes and seconds are one of 3,600 texts. Make one per stream: what it learnt of the zone is
+    not carried over to a later change of `TZ`.
+    """
+
+    REMEMBERED = 100_000  # entries each cache keeps at most, so memory stays flat on any data
+    _MINUTES_SECONDS: tuple[str, ...] = ()  # "00:00" … "59:59", made by the first instance
+
+    def __init__(self) -> None:
+        self._offsets: dict[int, tuple[int, str]] = {}  # UTC hour since the epoch → (offset, "+01:00")
+        self._hours: dict[int, str] = {}  # local hour since the epoch → "2026-03-01T09:"
+        self._pairs: dict[int, tuple[int, str]] = {}  # offset → its (offset, text), shared by the hours
+        if not LocalInstants._MINUTES_SECONDS:
+            LocalInstants._MINUTES_SECONDS = tuple(
+                f"{minute:02d}:{second:02d}" for minute in range(60) for second in range(60)
+            )
+        self._minutes_seconds = LocalInstants._MINUTES_SECONDS
+
+    def text(self, seconds: int | None) -> str | None:
+        """`iso(from_timestamp(seconds))`, to the character."""
+        if seconds is None:
+            return None
+        offset, suffix = self._offsets.get(seconds // 3600) or self._offset_at(seconds)
+        wall = seconds + offset
+        hour = self._hours.get(wall // 3600) or self._hour_text(wall // 3600)
+        return f"{hour}{self._minutes_seconds[wall % 3600]}{suffix}"
+
+    def wall(self, seconds: int) -> int:
+        """The instant as seconds on the local wall clock: the difference of two is what subtracting
+        their naive local datetimes gives (`from_timestamp(b) - from_timestamp(a)`)."""
+        return seconds + (self._offsets.get(seconds // 3600) or self._offset_at(seconds))[0]
+
+    def _offset_at(self, seconds: int) -> tuple[int, str]:
+        hour = seconds // 3600
+        start, end = clocks.localtime(hour * 3600).tm_gmtoff, clocks.localtime(hour * 3600 + 3599).tm_gmtoff
+        if start != end:  # the hour of a change to or from summer time: this very second's offset
+            offset = clocks.localtime(seconds).tm_gmtoff
+            return offset, _offset_text(offset)
+        if len(self._offsets) >= self.REMEMBERED:
+            self._offsets.clear()
+        pair = self._pairs.get(start) or self._pairs.setdefault(start, (start, _offset_text(start)))
+        self._offsets[hour] = pair
+        return pair
+
+    def _hour_text(self, hour: int) -> str:
+        if len(self._hours) >= self.REMEMBERED:
+            self._hours.clear()
+        day, hour_of_day = divmod(hour, 24)
+        text = self._hours[hour] = f"{date.fromordinal(_EPOCH_DAY + day).isoformat()}T{hour_of_day:02d}:"
+        return text
+
+
+_EPOCH_DAY = date(1970, 1, 1).toordinal()
+
+
+def _offset_text(offset: int) -> str:
+    """A UTC offset as `datetime.isoformat` writes it: `+05:30`, with seconds only when it has some."""
+    hours, rest = divmod(abs(offset), 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{'-' if offset < 0 else '+'}{hours:02d}:{minutes:02d}" + (f":{seconds:02d}" if seconds else "")

@@ -28,6 +28,8 @@ def fold(text: str | None) -> str | None:
     """The comparison key of `text`: canonical caseless form (Unicode D145); None stays None."""
     if text is None:
         return None
+    if text.isascii():  # the same key, quicker: ASCII has nothing to compose, and folds as it lowers
+        return text.lower()
     return unicodedata.normalize("NFC", unicodedata.normalize("NFD", text).casefold())
 
 
@@ -50,6 +52,37 @@ def plain(text: str | None) -> str | None:
     return unicodedata.normalize("NFC", " ".join(_WORD.findall(stripped)))
 
 
+def phone_key(text: str | None) -> str | None:
+    """A phone number's comparison form: its digits alone, or None when it has too few to be a number.
+
+    Example: phone_key("+1 (555) 010-0100") == "15550100100" == phone_key("1.555.010.0100")
+    """
+    if text is None:
+        return None
+    digits = "".join(str(unicodedata.decimal(char)) for char in text if char.isdecimal())
+    return digits if len(digits) >= PHONE_DIGITS else None
+
+
+# Fewer digits than this is an extension or a typo, not a number two leads could share.
+PHONE_DIGITS = 6
+
+
+def search_form(word: str) -> str:
+    """A word as the search index holds it: lower case, accents dropped (FTS5's `remove_diacritics 2`).
+
+    Lower case, not casefold: the index keeps ß as ß, so a query must too.
+    """
+    decomposed = unicodedata.normalize("NFD", word.lower())
+    return unicodedata.normalize("NFC", "".join(char for char in decomposed if not unicodedata.combining(char)))
+
+
+def words(text: str | None) -> list[str]:
+    """The words of `text` as search sees them (letters and digits; anything else separates)."""
+    if not text:
+        return []
+    return _WORD.findall(unicodedata.normalize("NFC", text))
+
+
 def key_of(column: str) -> str:
     """The key column of a lead column: `name` → `name_key`."""
     return f"{column}_key"
@@ -60,4 +93,8 @@ def lead_keys(values: Mapping) -> dict[str, str | None]:
     keys = {key_of(column): fold(values[column]) for column in KEYED if column in values}
     if "name" in values:
         keys["name_plain"] = plain(values["name"])
+    if "company" in values:
+        keys["company_plain"] = plain(values["company"])
+    if "phone" in values:
+        keys["phone_key"] = phone_key(values["phone"])
     return keys

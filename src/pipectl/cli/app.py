@@ -50,6 +50,10 @@ class PipectlGroup(TyperGroup):
             formatter.write_dl(rows)
 
     def make_context(self, info_name, args, parent=None, **extra):
+        if parent is None:
+            from pipectl.cli.runtime import note_args
+
+            note_args(list(args))
         try:
             return super().make_context(info_name, args, parent=parent, **extra)
         except Exception as error:

@@ -200,6 +200,9 @@ def brief_view(data: dict) -> None:
     band = {"sql": "SQL", "mql": "MQL", "nurture": "nurture"}.get(score["band"], "")
     reasons = ", ".join(f"{escape(part['rule'], one_line=True)} {part['points']:+d}" for part in score["reasons"])
     facts.add_row("Score", f"{score['score']}" + (f" {band}" if band else "") + (f" — {reasons}" if reasons else ""))
+    if lead.get("probability") is not None:
+        # The learned chance (pipectl predict); `predict LEAD --explain` shows its factors.
+        facts.add_row("Win chance", f"{lead['probability']:.0%} learned from the closed leads")
     bant = data["bant"]
     facts.add_row("BANT", bant_line(bant))
     if bant["open"]:
@@ -269,4 +272,5 @@ def _similar(console, similar: dict) -> None:
         moved = ", ".join(
             f"{mover['kind'].replace('_', ' ')} ({mover['share'] * 100:.0f}%)" for mover in similar["moved_by"]
         )
-        console.print(f"[bold]What moved them[/bold] {moved}")
+        latest = f" (the latest {similar['moved_by_of']:,})" if similar["moved_by_of"] < similar["leads"] else ""
+        console.print(f"[bold]What moved them[/bold]{latest} {moved}")

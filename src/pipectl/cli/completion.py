@@ -12,7 +12,7 @@ the user's command line.
 
 import typer
 
-SORTS = ("id", "value", "score", "age", "created", "last-activity", "name", "stage")
+SORTS = ("id", "value", "score", "probability", "age", "created", "last-activity", "name", "stage")
 RULES = ("idle", "too-long-in-stage", "overdue-action", "too-old", "no-response", "disqualified", "not-audience")
 TEMPLATES = ("default", "saas", "agency")
 WHATS = ("leads", "activities", "all")

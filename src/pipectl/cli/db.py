@@ -6,7 +6,7 @@ import typer
 
 from pipectl.cli.options import DbOption, format_flag
 
-app = typer.Typer(help="The database itself: path, upgrade, check, backup.", no_args_is_help=True)
+app = typer.Typer(help="The database itself: path, upgrade, check, reindex, backup.", no_args_is_help=True)
 
 
 @app.command("path")
@@ -59,6 +59,8 @@ def check(fmt: CheckFormatOption = "table", db: DbOption = None) -> None:
         # The check's whole point: a damaged file is reported, not a reason to fail.
         report = damaged_report(f"damaged: {error.detail}")
     emit(fmt, report, table=_report)
+    if report["problems"] and all("db reindex" in problem for problem in report["problems"]):
+        raise DatabaseError("The search index does not match the data; rebuild it with `pipectl db reindex`.")
     if not report["ok"]:
         raise DatabaseError(
             "The integrity check found problems; restore a backup (a copy made by "
@@ -80,6 +82,21 @@ def _report(report: dict) -> None:
     for problem in report["problems"]:
         # A problem may quote a damaged row: its control characters are shown, not run.
         print(f"  {visible(problem, one_line=True)}")
+
+
+@app.command("reindex")
+def reindex(db: DbOption = None) -> None:
+    """Rebuild the search index from the data (when `db check` says they differ).
+
+    Example: pipectl db reindex
+    """
+    from pipectl.cli.runtime import pipeline
+    from pipectl.core.search_index import rebuild_index
+    from pipectl.render import message
+
+    with pipeline(db) as session:
+        rebuild_index(session)
+    message("Rebuilt the search index.")
 
 
 @app.command("backup")

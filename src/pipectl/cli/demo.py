@@ -82,7 +82,8 @@ def _build(target: Path, *, default: bool):
     try:
         database = open_database(str(partial))
         try:
-            with database.session() as session:
+            # Not journaled: `pipectl demo` rebuilds the demo, and undoing its making would only empty it.
+            with database.session(journal=False) as session:
                 result = load_demo(session)
         finally:
             database.close()

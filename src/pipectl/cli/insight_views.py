@@ -293,6 +293,7 @@ FORECAST_MONTH_COLUMNS = (
     Column("Value", priority=6, justify="right"),
     Column("Weighted", priority=8, justify="right", keep=True),
     Column("By history", priority=5, justify="right"),
+    Column("By model", priority=4, justify="right"),
 )
 FORECAST_STAGE_COLUMNS = (
     Column("Stage", priority=9, min_width=8, keep=True),
@@ -302,6 +303,7 @@ FORECAST_STAGE_COLUMNS = (
     Column("Value", priority=7, justify="right"),
     Column("Weighted", priority=8, justify="right", keep=True),
     Column("By history", priority=3, justify="right"),
+    Column("By model", priority=2, justify="right"),
 )
 
 
@@ -316,7 +318,10 @@ def forecast_view(data: dict, extra=None) -> None:
         f"[bold]Open pipeline{owner}[/bold]: {total['leads']} lead(s), {amount(total['value'], '0')}, "
         f"weighted {amount(total['weighted'], '0')}"
         + (f", by history {amount(total['weighted_historical'])}" if total["weighted_historical"] is not None else "")
+        + (f", by model {amount(total['weighted_model'])}" if total.get("weighted_model") is not None else "")
     )
+    # "By model" is drawn once a win model is trained (`pipectl predict`).
+    by_model = total.get("weighted_model") is not None
     console.print()
     months = [
         [
@@ -326,11 +331,13 @@ def forecast_view(data: dict, extra=None) -> None:
             amount(row["weighted"], "0"),
             amount(row["weighted_historical"]),
         ]
+        + ([amount(row["weighted_model"])] if by_model else [])
         for row in data["months"]
     ]
     if not months:
-        months.append([from_markup("[dim]no open leads[/dim]"), "", "", "", ""])
-    hidden = print_table(console, FORECAST_MONTH_COLUMNS, months, title="By expected close month")
+        months.append([from_markup("[dim]no open leads[/dim]"), "", "", "", ""] + ([""] if by_model else []))
+    month_columns = FORECAST_MONTH_COLUMNS if by_model else FORECAST_MONTH_COLUMNS[:-1]
+    hidden = print_table(console, month_columns, months, title="By expected close month")
     console.print()
     # A stage without closed history shows the overall rate it borrows, marked *.
     stages = [
@@ -343,9 +350,11 @@ def forecast_view(data: dict, extra=None) -> None:
             amount(row["weighted"], "0"),
             amount(row["weighted_historical"]),
         ]
+        + ([amount(row["weighted_model"])] if by_model else [])
         for row in data["stages"]
     ]
-    hidden += print_table(console, FORECAST_STAGE_COLUMNS, stages, title="By stage")
+    stage_columns = FORECAST_STAGE_COLUMNS if by_model else FORECAST_STAGE_COLUMNS[:-1]
+    hidden += print_table(console, stage_columns, stages, title="By stage")
     quota = data["quota"]
     if quota:
         console.print()

@@ -45,8 +45,24 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Everything worth knowing before a call: who, stage, BANT, score and why, latest activities, similar wins.",
     ),
     "score": ("scoring", "Compute lead scores: one lead, or every open lead with the ranking."),
+    "predict": (
+        "predict",
+        "Predict the chance that open leads are won, learned from the closed ones and explained factor by factor.",
+    ),
     "clean": ("cleanup", "Archive dead leads with their reasons; --dry-run only lists them."),
     "restore": ("cleanup", "Bring an archived lead back, open, in the stage it was archived from."),
+    "search": (
+        "search",
+        "Find leads by any word of their name, company, email, phone, title, tags, fields or activity notes.",
+    ),
+    "duplicates": (
+        "merging",
+        "List likely duplicate leads: the same email, phone, or name at the same company (case and accents aside).",
+    ),
+    "merge": (
+        "merging",
+        "Merge two leads into one: OTHER's activities, tags, fields, BANT and next action move to KEEP.",
+    ),
     "board": ("insight", "Show the pipeline as a board: one column per stage with counts, values and lead cards."),
     "metrics": (
         "insight",
@@ -72,8 +88,16 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Take an unowned lead as yours (--as NAME, PIPECTL_USER or the login name); fails if someone has it.",
     ),
     "release": ("assign", "Give a lead back: it has no owner again, for round-robin or a claim."),
+    "undo": (
+        "undo",
+        "Reverse your latest command that has not been undone, in one transaction, and say what it reversed.",
+    ),
+    "history": (
+        "undo",
+        "List recent commands `pipectl undo` can reverse: who ran them, when, and how many leads they changed.",
+    ),
     "demo": ("demo", "Build the demo pipeline (40 sample leads) in its own database and say how to open it."),
-    "db": ("db", "The database itself: path, upgrade, check, backup."),
+    "db": ("db", "The database itself: path, upgrade, check, reindex, backup."),
 }
 
 

@@ -218,10 +218,15 @@ def list_leads(
         typer.Option(
             "--sort",
             autocompletion=complete.complete_sort,
-            help="id, value, score, age, created, last-activity, name or stage.",
+            help="id, value, score, probability (learned by `pipectl predict`), age, created, last-activity, name "
+            "or stage.",
         ),
     ] = "id",
     limit: Annotated[int | None, typer.Option("--limit", "-n", max=COUNT_MAX, help="At most this many leads.")] = None,
+    search: Annotated[
+        str | None,
+        typer.Option("--search", metavar="TEXT", help="Only leads matching these words, as `pipectl search`."),
+    ] = None,
     fmt: FormatOption = "table",
     db: DbOption = None,
 ) -> None:
@@ -231,7 +236,7 @@ def list_leads(
     """
     from pipectl.cli.runtime import pipeline
     from pipectl.cli.tables import lead_table
-    from pipectl.core.views import EXTRA_KEYS, LeadFilter, field_keys, lead_rows
+    from pipectl.core.views import EXTRA_KEYS, LeadFilter, field_keys, lead_rows, lead_values
     from pipectl.errors import UsageError
     from pipectl.output import emit, lead_layout
 
@@ -247,16 +252,19 @@ def list_leads(
         qualified=True if qualified else False if unqualified else None,
         disqualified=disqualified,
         stale=stale,
+        search=search,
         sort=sort,
         limit=limit,
     )
     extra = EXTRA_KEYS + (SHOW_EXTRA if stale else ())
     with pipeline(db, write=False) as session:
+        # Without stale reasons, CSV reads each lead straight into its values (no dict per lead).
+        values = None if stale else lambda keys: lead_values(session, wanted, keys)
         emit(
             fmt,
             lead_rows(session, wanted),
             table=lead_table,
-            csv_layout=lead_layout(lambda: field_keys(session), extra),
+            csv_layout=lead_layout(lambda: field_keys(session), extra, values=values),
         )
 
 

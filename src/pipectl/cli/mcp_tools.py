@@ -159,6 +159,15 @@ def brief(args: dict, db: str | None) -> Any:
         return compute_brief(session, find_lead(session, args["lead"]), clock.now())
 
 
+def search(args: dict, db: str | None) -> Any:
+    from pipectl.cli.runtime import pipeline
+    from pipectl.core.search import search as run_search, search_terms
+
+    search_terms(args["text"])  # nothing to search for is refused before the database is opened
+    with pipeline(db, write=False) as session:
+        return run_search(session, args["text"], status=args.get("status", "all").lower(), limit=args.get("limit", 20))
+
+
 def list_leads(args: dict, db: str | None) -> Any:
     from pipectl.cli.runtime import pipeline
     from pipectl.core.views import LeadFilter, lead_rows
@@ -393,6 +402,18 @@ TOOLS: tuple[Tool, ...] = (
         {"lead": LEAD},
         brief,
         required=("lead",),
+    ),
+    Tool(
+        "search",
+        "Find leads by any word of their name, company, email, phone, title, tags, custom fields or activity notes, "
+        "best matches first, each with where it matched; accents and case do not matter (pipectl search TEXT -f json).",
+        {
+            "text": _text("The words to find; each is a prefix (torv finds Torvalds)."),
+            "status": _text("Which leads (default all).", enum=[*STATUSES, "all"]),
+            "limit": _integer("At most this many leads (default 20).", minimum=1),
+        },
+        search,
+        required=("text",),
     ),
     Tool(
         "list",

@@ -133,6 +133,13 @@ ForceOption = Annotated[bool, typer.Option("--force", help="Override the rule th
 LeadArgument = Annotated[
     str, typer.Argument(metavar="LEAD", help="Lead id (or its exact email or name).", show_default=False)
 ]
+# `score` and `predict`: one lead, or without it every open lead.
+OpenLeadsArgument = Annotated[
+    str | None,
+    typer.Argument(
+        metavar="LEAD", show_default=False, help="Lead id (or its exact email or name); default: every open lead."
+    ),
+]
 ValueOption = Annotated[
     int | None,
     typer.Option(

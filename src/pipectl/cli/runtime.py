@@ -7,10 +7,27 @@ from contextlib import contextmanager
 # "command" names the running command (for the note a writer leaves while it holds the lock);
 # "opened" is the database this command opened, for the error handler to check when something fails.
 root_db: dict[str, str | None] = {"location": None, "command": None, "opened": None}
+# The words typed after `pipectl`, as the journal records them (a database URL without its password).
+typed_args: list[str] = []
 
 
 def start_command(name: str | None) -> None:
     root_db["command"], root_db["opened"] = name, None
+
+
+def note_args(args: list[str]) -> None:
+    """Keep what was typed for the journal; a `--db` URL is kept without its password."""
+    from pipectl.storage.location import display, sqlite_path
+
+    shown: list[str] = []
+    for word in args:
+        flag, equals, value = word.partition("=")
+        if shown and shown[-1] == "--db" and sqlite_path(word) is None:
+            word = display(word)
+        elif flag == "--db" and equals and sqlite_path(value) is None:
+            word = f"--db={display(value)}"
+        shown.append(word)
+    typed_args[:] = shown
 
 
 def stdin_is_terminal() -> bool:
@@ -80,6 +97,7 @@ def open_chosen(db: str | None = None, *, write: bool = True, dry_run: bool = Fa
     root_db["opened"] = location  # before opening: opening is where a damaged file often fails
     database = open_database(location, dry_run=dry_run, **options)
     database.command = root_db["command"] or "command"
+    database.argv = list(typed_args)
     if database.scratch:
         from pipectl.render import warning
 

@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from pipectl.cli.options import COUNT_MAX, DbOption, FormatOption
+from pipectl.cli.options import COUNT_MAX, DbOption, FormatOption, OpenLeadsArgument
 from pipectl.cli.table_layout import Column
 
 rules_app = typer.Typer(
@@ -34,12 +34,7 @@ RULE_STAGE_COLUMNS = (
 
 
 def score(
-    lead: Annotated[
-        str | None,
-        typer.Argument(
-            metavar="LEAD", show_default=False, help="Lead id (or its exact email or name); default: every open lead."
-        ),
-    ] = None,
+    lead: OpenLeadsArgument = None,
     explain: Annotated[bool, typer.Option("--explain", help="Show the score rule by rule.")] = False,
     apply: Annotated[
         bool,
@@ -321,6 +316,30 @@ def export_rules(db: DbOption = None) -> None:
 
     with pipeline(db, write=False) as session:
         text = export(session)
+    print(text, end="")
+
+
+@rules_app.command("suggest")
+def suggest_rules(
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, max=100, help="At most this many rules, strongest first.")
+    ] = 10,
+    db: DbOption = None,
+) -> None:
+    """Print scoring rules proposed from the pipeline's history, as TOML to edit and load.
+
+    The strongest factors of the win model (`pipectl predict`), each worth its log-odds x 10 points.
+
+    Example: pipectl rules suggest > suggested.toml
+    """
+    from pipectl.cli.runtime import pipeline
+    from pipectl.core.prediction import current_model
+    from pipectl.core.rule_suggest import suggest
+
+    # Training when the model is missing or stale is a write; the suggestion itself changes nothing.
+    with pipeline(db) as session:
+        model, _ = current_model(session)
+        text = suggest(session, model, limit)
     print(text, end="")
 
 

@@ -23,6 +23,11 @@ def short_date(value: str | None) -> str:
     return f"{moment:%Y-%m-%d}" if (moment.hour, moment.minute) == (0, 0) else f"{moment:%Y-%m-%d %H:%M}"
 
 
+def percent(probability: float | None) -> str:
+    """0.4567 as `46%`; nothing when there is no probability."""
+    return "" if probability is None else f"{probability:.0%}"
+
+
 def money(value: float | None) -> str:
     return "" if value is None else format_money(round(value * 100))
 
@@ -38,6 +43,8 @@ LEAD_COLUMNS = {
     "Status": Column("Status", priority=6),
     "Value": Column("Value", priority=5, justify="right"),
     "Score": Column("Score", priority=4, justify="right"),
+    # The learned win probability (`pipectl predict`), shown once a model has been trained.
+    "Win": Column("Win", priority=4, justify="right"),
     "Days": Column("Days", priority=2, justify="right"),
     "Due": Column("Due", priority=3),
     "Next": Column("Next", priority=1, min_width=12, wrap=False),
@@ -58,7 +65,9 @@ def lead_table(rows: list[dict]) -> None:
     # `list --stale`: the reasons take the next action's place; company, value and score make way.
     show_stale = any("stale_reasons" in row for row in rows)
     headers = ["ID", "Name"] + ([] if show_stale else ["Company"]) + ["Stage"] + (["Status"] if show_status else [])
-    headers += ["Days", "Why stalled"] if show_stale else ["Value", "Score", "Days", "Due", "Next"]
+    show_win = not show_stale and any(row.get("probability") is not None for row in rows)
+    headers += ["Days", "Why stalled"] if show_stale else ["Value", "Score"] + (["Win"] if show_win else [])
+    headers += [] if show_stale else ["Days", "Due", "Next"]
     table_rows = []
     for row in rows:
         cells = [str(row["id"]), row["name"]] + ([] if show_stale else [row["company"]]) + [row["stage"]]
@@ -68,9 +77,10 @@ def lead_table(rows: list[dict]) -> None:
             cells += [str(row["days_in_stage"] or 0), cell_lines(row["stale_reasons"])]
         else:
             score = Text.assemble(str(row["score"]), ("~", "dim") if row.get("nurture") else " ")
+            cells += [money(row["value"]), score]
+            if show_win:
+                cells.append(percent(row.get("probability")))
             cells += [
-                money(row["value"]),
-                score,
                 str(row["days_in_stage"] or 0),
                 short_date(row["next_action_due"]),
                 row["next_action"],
@@ -123,6 +133,10 @@ def lead_card(detail: dict, probability: int | None) -> None:
             facts.add_row(label, escape(detail[key], one_line=True))
     facts.add_row("Value", money(detail["value"]) or "[dim]none[/dim]")
     facts.add_row("Score", str(detail["score"]))
+    if detail.get("probability") is not None:
+        facts.add_row(
+            "Win chance", f"{percent(detail['probability'])} [dim](learned: pipectl predict ID --explain)[/dim]"
+        )
     if detail["tags"]:
         facts.add_row("Tags", escape(", ".join(detail["tags"]), one_line=True))
     for key, value in detail["fields"].items():
@@ -131,6 +145,9 @@ def lead_card(detail: dict, probability: int | None) -> None:
         facts.add_row("Lost because", escape(detail["lost_reason"], one_line=True))
     if detail["archived_reason"]:
         facts.add_row("Archived because", escape(detail["archived_reason"], one_line=True))
+    kept = merged_into_id(detail)
+    if kept is not None:
+        facts.add_row("Merged into", f"#{kept}: its history is there now (pipectl show {kept})")
     if detail.get("stale"):
         facts.add_row(
             "[yellow]Stalled[/yellow]",
@@ -160,6 +177,13 @@ def lead_card(detail: dict, probability: int | None) -> None:
         title="Timeline (newest first)",
     )
     hidden_note(console, dropped)
+
+
+def merged_into_id(detail: dict) -> int | None:
+    """The lead a merged lead went into (its archived reason says `merged into #ID`)."""
+    reason = detail.get("archived_reason") or ""
+    digits = reason.removeprefix("merged into #")
+    return int(digits) if detail["status"] == "archived" and digits != reason and digits.isdigit() else None
 
 
 def bant_line(bant: dict) -> str:

@@ -24,6 +24,9 @@ REASONS_SHOWN = 3
 COMPETITION_SHOWN = 3
 SIMILAR_SHOWN = 3
 MOVERS_SHOWN = 3
+# What moved the similar won leads is read from this many of the latest: enough for shares to mean
+# something, and a briefing costs the same at a million leads (the hygiene rules' stage limits do the same).
+MOVERS_FROM = 1000
 COMPETITOR = "competitor"
 # Company size bands (employees): upper bounds, the last one open.
 SIZE_BANDS = ((10, "1–10"), (50, "11–50"), (200, "51–200"), (1000, "201–1000"), (None, "1001+"))
@@ -101,27 +104,38 @@ def size_band(size: int | None) -> str | None:
     return next(label for bound, label in SIZE_BANDS if bound is None or size <= bound)
 
 
-def _band_sql(column):
-    whens = [(column <= bound, index) for index, (bound, _label) in enumerate(SIZE_BANDS) if bound is not None]
-    return case((column.is_(None), None), *whens, else_=len(SIZE_BANDS) - 1)
+def _in_band(column, size: int):
+    """SQL: the company size falls in the same band as `size`, as a range the (status, company_size) index reads."""
+    index = next(index for index, (bound, _label) in enumerate(SIZE_BANDS) if bound is None or size <= bound)
+    upper = SIZE_BANDS[index][0]
+    lower = SIZE_BANDS[index - 1][0] if index else None
+    return and_(
+        *([column > lower] if lower is not None else [column.is_not(None)]),
+        *([column <= upper] if upper is not None else []),
+    )
 
 
 def similar_won(session: Session, lead: Lead) -> dict:
-    """Won leads sharing the lead's industry, size band or source: how many, the closest, what moved them."""
+    """Won leads sharing the lead's industry, size band or source: how many, the closest, what moved them.
+
+    Each of the three is an index range over won leads (migration 0009), so SQLite reads only the
+    similar ones; what moved them is worked out from the latest MOVERS_FROM of those."""
     band = size_band(lead.company_size)
     matching = {"industry": lead.industry, "size_band": band, "source": lead.source}
     if not any(matching.values()):
-        return {"matching": matching, "leads": 0, "list": [], "moved_by": []}
+        return {"matching": matching, "leads": 0, "list": [], "moved_by": [], "moved_by_of": 0}
     same = {
         "industry": func.lower(LEADS.c.industry) == lead.industry.lower() if lead.industry else None,
-        "size_band": _band_sql(LEADS.c.company_size) == _band_sql(literal(lead.company_size)) if band else None,
+        "size_band": _in_band(LEADS.c.company_size, lead.company_size) if lead.company_size is not None else None,
         "source": LEADS.c.source_key == lead.source_key if lead.source else None,
     }
     terms = {name: condition for name, condition in same.items() if condition is not None}
     matches = sum((case((condition, 1), else_=0) for condition in terms.values()), literal(0))
-    where = and_(LEADS.c.status == "won", LEADS.c.id != lead.id, or_(*terms.values()))
-    count = session.execute(select(func.count()).select_from(LEADS).where(where)).scalar_one()
+    # "won" inside each term: SQLite then reads the three (status, …) index ranges and takes their union,
+    # where `won AND (a OR b OR c)` made it read every won lead.
+    where = and_(LEADS.c.id != lead.id, or_(*(and_(LEADS.c.status == "won", term) for term in terms.values())))
     flags = [case((condition, 1), else_=0).label(name) for name, condition in terms.items()]
+    # The count rides along on the closest rows (a window over every similar lead): one pass.
     rows = session.execute(
         select(
             LEADS.c.id,
@@ -130,12 +144,14 @@ def similar_won(session: Session, lead: Lead) -> dict:
             LEADS.c.value_cents,
             raw(LEADS.c.closed_at),
             raw(LEADS.c.created_at),
+            func.count().over(),
             *flags,
         )
         .where(where)
         .order_by(matches.desc(), LEADS.c.closed_at.desc(), LEADS.c.id.desc())
         .limit(SIMILAR_SHOWN)
     ).all()
+    count = rows[0][6] if rows else 0
     shown = [
         {
             "id": row[0],
@@ -144,25 +160,34 @@ def similar_won(session: Session, lead: Lead) -> dict:
             "value": to_number(row[3]),
             "closed_at": iso(from_timestamp(row[4])),
             "cycle_days": round((row[4] - row[5]) / DAY, 1),
-            "matched": [name for index, name in enumerate(terms) if row[6 + index]],
+            "matched": [name for index, name in enumerate(terms) if row[7 + index]],
         }
         for row in rows
     ]
-    return {"matching": matching, "leads": count, "list": shown, "moved_by": _moved_by(session, where, count)}
+    of = min(count, MOVERS_FROM)
+    return {
+        "matching": matching,
+        "leads": count,
+        "list": shown,
+        "moved_by": _moved_by(session, where, of),
+        "moved_by_of": of,
+    }
 
 
-def _moved_by(session: Session, similar, count: int) -> list[dict]:
-    """The kinds of activity (calls, demos, signals: not notes or pipectl's own records) that most of the similar
-    won leads had before they were won, with how many of them had each."""
-    if not count:
+def _moved_by(session: Session, similar, of: int) -> list[dict]:
+    """The kinds of activity (calls, demos, signals: not notes or pipectl's own records) that most of the latest
+    `of` similar won leads had before they were won, with how many of them had each."""
+    if not of:
         return []
+    # The latest wins, by the (status, closed_at) order: how deals are won now, and a bounded read.
+    latest = select(LEADS.c.id).where(similar).order_by(LEADS.c.closed_at.desc(), LEADS.c.id.desc()).limit(of)
     won = LEADS.alias("won")
     leads_with = func.count(ACTIVITIES.c.lead_id.distinct())
     rows = session.execute(
         select(ACTIVITIES.c.kind, leads_with)
         .select_from(ACTIVITIES.join(won, won.c.id == ACTIVITIES.c.lead_id))
         .where(
-            ACTIVITIES.c.lead_id.in_(select(LEADS.c.id).where(similar)),
+            ACTIVITIES.c.lead_id.in_(latest.scalar_subquery()),
             ACTIVITIES.c.done == True,  # noqa: E712
             ACTIVITIES.c.kind.in_(MOVERS),
             raw(ACTIVITIES.c.at) <= raw(won.c.closed_at),
@@ -171,4 +196,4 @@ def _moved_by(session: Session, similar, count: int) -> list[dict]:
         .order_by(leads_with.desc(), ACTIVITIES.c.kind)
         .limit(MOVERS_SHOWN)
     )
-    return [{"kind": kind, "leads": leads, "share": round(leads / count, 4)} for kind, leads in rows]
+    return [{"kind": kind, "leads": leads, "share": round(leads / of, 4)} for kind, leads in rows]

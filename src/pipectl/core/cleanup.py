@@ -131,6 +131,14 @@ def restore_lead(session: Session, lead: Lead, *, at: datetime | None = None, no
             f"Lead #{lead.id} {lead.name} is {lead.status}, not archived; only archived leads "
             "can be restored (`pipectl list --status archived` shows them)."
         )
+    from pipectl.core.merging import merged_into
+
+    kept = merged_into(lead)
+    if kept is not None:
+        raise RuleViolation(
+            f"Lead #{lead.id} {lead.name} was merged into #{kept}; its activities, tags and fields are "
+            f"there now (`pipectl show {kept}`)."
+        )
     at = at or clock.now()
     reasons = lead.archived_reason
     lead.status, lead.archived_at, lead.archived_reason = "open", None, None

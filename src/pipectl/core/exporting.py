@@ -12,12 +12,12 @@ The format is the output path's business (`pipectl.output`), as for every comman
 import json
 from collections.abc import Iterator
 
-from sqlalchemy import select
+from sqlalchemy import Integer, select, type_coerce
 from sqlmodel import Session, col
 
 from pipectl.contract import BANT_COLUMNS
-from pipectl.core.views import CONTRACT_KEYS, LeadFilter, activity_dict, bant_block, lead_query, lead_rows
-from pipectl.dates import iso
+from pipectl.core.views import CONTRACT_KEYS, LeadFilter, lead_query, lead_rows
+from pipectl.dates import LocalInstants
 from pipectl.errors import UsageError
 from pipectl.storage.models import Activity, Lead, Stage
 
@@ -36,29 +36,52 @@ def check_what(what: str) -> str:
     return what
 
 
-def _restore_keys(lead: Lead) -> dict:
-    return {"archived_at": iso(lead.archived_at), "bant": bant_block(lead)}
-
-
 def lead_records(session: Session, wanted: LeadFilter) -> Iterator[dict]:
     """Leads for export: the contract's keys (no derived extras), then `archived_at` and `bant`."""
-    for row in lead_rows(session, wanted, extend=_restore_keys):
-        yield {key: row[key] for key in LEAD_KEYS}
+    return lead_rows(session, wanted, restore=True)
 
 
 def activity_records(session: Session, wanted: LeadFilter) -> Iterator[dict]:
-    """The activities of the chosen leads, oldest first (by id), streamed."""
+    """The activities of the chosen leads, oldest first (by id), streamed as plain rows."""
     stage_names = dict(session.execute(select(col(Stage.id), col(Stage.name))).all())
+    activities, leads = Activity.__table__, Lead.__table__
     query = (
-        select(Activity, col(Lead.email)).join(Lead, col(Lead.id) == col(Activity.lead_id)).order_by(col(Activity.id))
+        select(
+            activities.c.id,
+            activities.c.lead_id,
+            leads.c.email,
+            activities.c.kind,
+            type_coerce(activities.c.at, Integer),
+            activities.c.note,
+            type_coerce(activities.c.due, Integer),
+            activities.c.done,
+            activities.c.from_stage_id,
+            activities.c.to_stage_id,
+            activities.c.data,
+        )
+        .join(leads, leads.c.id == activities.c.lead_id)
+        .order_by(activities.c.id)
     )
     if _filters(wanted):
-        chosen = lead_query(session, wanted).with_only_columns(Lead.id).order_by(None)
-        query = query.where(col(Activity.lead_id).in_(chosen))
-    result = session.execute(query.execution_options(yield_per=CHUNK))
-    for activity, email in result:
-        row = activity_dict(activity, stage_names)
-        yield {key: email if key == "lead_email" else row[key] for key in ACTIVITY_KEYS}
+        chosen = lead_query(session, wanted).with_only_columns(leads.c.id).order_by(None)
+        query = query.where(activities.c.lead_id.in_(chosen))
+    text = LocalInstants().text
+    for activity_id, lead_id, email, kind, at, note, due, done, from_id, to_id, data in session.execute(
+        query.execution_options(yield_per=CHUNK)
+    ):
+        yield {
+            "id": activity_id,
+            "lead_id": lead_id,
+            "lead_email": email,
+            "kind": kind,
+            "at": text(at),
+            "note": note,
+            "due": text(due),
+            "done": done,
+            "from_stage": stage_names.get(from_id),
+            "to_stage": stage_names.get(to_id),
+            "data": data,
+        }
 
 
 def all_records(session: Session, wanted: LeadFilter) -> Iterator[dict]:

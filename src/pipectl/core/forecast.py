@@ -78,12 +78,12 @@ def bucket_name(index: int, months: list) -> str:
 def open_pipeline(
     session: Session, now: datetime, cycle_days: float | None, months: list, period_end: datetime, owned=EVERY_LEAD
 ) -> list[tuple]:
-    """(bucket, stage id, leads, value cents, value cents due by `period_end`, leads without a value)
-    for open leads."""
+    """(bucket, stage id, leads, value cents, value cents due by `period_end`, leads without a value,
+    value cents weighted by the learned win probability, leads that have one) for open leads."""
     expected = expected_close(now, cycle_days)
     query_from = LEADS.outerjoin(FIELDS, and_(FIELDS.c.lead_id == LEADS.c.id, FIELDS.c.key == EXPECTED_CLOSE_FIELD))
     dated = (
-        select(LEADS.c.stage_id, LEADS.c.value_cents, expected.label("expected"))
+        select(LEADS.c.stage_id, LEADS.c.value_cents, LEADS.c.win_probability, expected.label("expected"))
         .select_from(query_from)
         .where(LEADS.c.status == "open", owned)
         .subquery()
@@ -99,10 +99,13 @@ def open_pipeline(
         func.coalesce(func.sum(bucketed.c.value_cents), 0),
         func.coalesce(due_value, 0),
         func.count() - func.count(bucketed.c.value_cents),
+        # The learned win probability (`pipectl predict`) weighs each lead by itself.
+        func.coalesce(func.sum(bucketed.c.value_cents * bucketed.c.win_probability), 0.0),
+        func.count(bucketed.c.win_probability),
     ).group_by(bucketed.c.bucket, bucketed.c.stage_id)
     return [
-        (index, stage_id, count, int(value), int(due), int(without))
-        for index, stage_id, count, value, due, without in session.execute(query)
+        (index, stage_id, count, int(value), int(due), int(without), float(by_model), int(predicted))
+        for index, stage_id, count, value, due, without, by_model, predicted in session.execute(query)
     ]
 
 
@@ -150,11 +153,15 @@ def compute_forecast(
     period: str | None = None,
     owner: str | None = None,
     by: str | None = None,
+    stage_history: bool = True,
 ) -> dict:
     """Every figure of `pipectl forecast`, as the JSON it prints.
 
     `owner`: only that owner's leads, open and closed (their win rates, deal size and cycle too).
     `by` (`source` or `owner`): the open pipeline grouped, in `groups`.
+    `stage_history=False` skips each stage's own win rate (a pass over every lead's path, the costliest
+    part), for a caller that shows neither those rates nor the "by history" figures (`status`): every
+    stage then stands on the overall win rate, and the other figures are unchanged.
     """
     from pipectl.core.stages import open_stages
 
@@ -167,7 +174,7 @@ def compute_forecast(
     scope = Scope(owner=owner)
     average_deal, win_rate, cycle_days = overall_rates(session, scope)
     stages = open_stages(session)
-    closed_by_stage = stage_outcomes(session, scope.owned())
+    closed_by_stage = stage_outcomes(session, scope.owned()) if stage_history else {}
     own_rate = {stored_id(stage): stage_win_rate(closed_by_stage.get(stored_id(stage))) for stage in stages}
     # Where a stage has no closed history, the overall win rate stands in (and a note says so), so that
     # the "by history" total always covers every open lead, or none when there is no history at all.
@@ -193,14 +200,18 @@ def compute_forecast(
             "weighted": 0.0,
             "weighted_historical": 0.0,
             "has_history": win_rate is not None,
+            "weighted_model": 0.0,
+            "predicted": 0,
         }
 
     by_month: dict[int, dict] = {}
     by_stage: dict[int, dict] = {}
     total = empty()
     expected_in_period = 0.0
-    for index, stage_id, count, value, due, without in groups:
+    for index, stage_id, count, value, due, without, by_model, predicted in groups:
         for entry in (by_month.setdefault(index, empty()), by_stage.setdefault(stage_id, empty()), total):
+            entry["weighted_model"] += by_model
+            entry["predicted"] += predicted
             entry["leads"] += count
             entry["value"] += value
             entry["without_value"] += without
@@ -217,6 +228,8 @@ def compute_forecast(
             "without_value": entry["without_value"],
             "weighted": to_number(round(entry["weighted"])),
             "weighted_historical": to_number(round(entry["weighted_historical"])) if entry["has_history"] else None,
+            # None until a win model is trained (`pipectl predict`): each lead's value × its probability.
+            "weighted_model": to_number(round(entry["weighted_model"])) if total["predicted"] else None,
         }
 
     order = sorted(by_month, key=lambda index: (index == -2, index))

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, time
 
-from sqlalchemy import BigInteger, ColumnElement, and_, false, func, or_, select, type_coerce
+from sqlalchemy import BigInteger, ColumnElement, and_, bindparam, false, func, or_, select, type_coerce
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
@@ -134,7 +134,7 @@ class StaleFinder:
         if lead_ids is not None:
             chunks = [lead_ids[start : start + ID_CHUNK] for start in range(0, len(lead_ids), ID_CHUNK)]
         for chunk in chunks:
-            self._flag(self._scope(chunk, stage_id, last_activity_before), found, names)
+            self._flag(self._queries(self._scope(chunk, stage_id, last_activity_before)), found, names)
         return {lead_id: found[lead_id] for lead_id in sorted(found)}
 
     def stream(
@@ -150,26 +150,40 @@ class StaleFinder:
         ).one()
         if low is None:
             return
-        scope = self._scope(None, stage_id, last_activity_before)
+        # The rules' queries are built once, the window's bounds bound per run: building them for each
+        # window cost as much Python as reading the rows.
+        window = [col(Lead.id) >= bindparam("window_low"), col(Lead.id) < bindparam("window_high")]
+        queries = self._queries([*self._scope(None, stage_id, last_activity_before), *window])
         for start in range(low, high + 1, ID_WINDOW):
             found: dict[int, list[str]] = {}
             names: dict[int, tuple[str, int]] = {}
-            self._flag([*scope, col(Lead.id) >= start, col(Lead.id) < start + ID_WINDOW], found, names)
+            self._flag(queries, found, names, {"window_low": start, "window_high": start + ID_WINDOW})
             for lead_id in sorted(found):
                 yield lead_id, *names[lead_id], found[lead_id]
 
-    def _flag(self, scope: list, found: dict[int, list[str]], names: dict[int, tuple[str, int]] | None) -> None:
-        """Run the chosen rules over the leads in `scope`, adding each flagged lead's reasons to `found`."""
-        # Core execution: plain tuples, without the ORM's per-row work, since rows can be many.
-        connection = self.session.connection()
-        # Rules run in RULES order, so each lead's reasons come out in that order.
+    def _queries(self, scope: list) -> list:
+        """(query, its explaining method) of each chosen rule over the leads in `scope`, in RULES order."""
+        queries = []
         for rule in self.rules:
             method = rule.replace("-", "_")
             query = getattr(self, f"_{method}_query")(scope)
-            if query is None:
-                continue
-            explain = getattr(self, f"_{method}")
-            for row in connection.execute(query).all():
+            if query is not None:
+                queries.append((query, getattr(self, f"_{method}")))
+        return queries
+
+    def _flag(
+        self,
+        queries: list,
+        found: dict[int, list[str]],
+        names: dict[int, tuple[str, int]] | None,
+        parameters: dict | None = None,
+    ) -> None:
+        """Run the rules' `queries`, adding each flagged lead's reasons to `found`."""
+        # Core execution: plain tuples, without the ORM's per-row work, since rows can be many.
+        connection = self.session.connection()
+        # Rules run in RULES order, so each lead's reasons come out in that order.
+        for query, explain in queries:
+            for row in connection.execute(query, parameters).all():
                 lead_id = row[0]
                 reasons = found.get(lead_id)
                 if reasons is None:

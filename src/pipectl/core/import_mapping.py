@@ -56,8 +56,8 @@ ACTIVITY_ALIASES: dict[str, tuple[str, ...]] = {
     "to_stage": ("tostage",),
     "data": ("data",),
 }
-# Derived values a pipectl export carries; import recomputes them.
-DERIVED = {"daysinstage", "nurture"}
+# Derived values a pipectl export carries; import recomputes them (the win probability: `pipectl predict`).
+DERIVED = {"daysinstage", "nurture", "probability"}
 
 
 def custom_key(header: str) -> str:

@@ -8,6 +8,7 @@ against formulas (`'=SUM(A1)`) is read back by the contract's `unneutralise` bef
 """
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -122,12 +123,19 @@ def parse_cents(value, column: str) -> int | None:
         return None
     if isinstance(value, bool):
         raise Problem(column, f"{value!r} is not an amount")
+    plain = None if isinstance(value, int | float) else _PLAIN_AMOUNT.match(str(value))
+    if plain:
+        # What `parse_amount` gives for digits with at most two decimals (as every export writes
+        # amounts), without its separators and currency rules: most of an import's amounts.
+        return int(plain["units"]) * 100 + int((plain["cents"] or "").ljust(2, "0"))
     try:
-        if isinstance(value, int | float):
-            return cents_from_number(value)
-        return parse_amount(str(value))
+        return cents_from_number(value) if isinstance(value, int | float) else parse_amount(str(value))
     except UsageError as error:
         raise Problem(column, _short(error)) from None
+
+
+# Up to 13 digits: then the cents stay under money.MAX_CENTS, which `parse_amount` refuses.
+_PLAIN_AMOUNT = re.compile(r"(?P<units>[0-9]{1,13})(?:\.(?P<cents>[0-9]{1,2}))?\Z")
 
 
 def _short(error: Exception) -> str:
@@ -345,11 +353,11 @@ def _text(value) -> str | None:
 
 def _by_field(cells: dict, columns: dict) -> dict:
     """{field: its cell} for the mapped fields, an empty cell as None (`cell` for all of them at once)."""
-    found = {}
-    for name, column in columns.items():
-        value = cells.get(column)
-        found[name] = None if isinstance(value, str) and not value.strip() else value
-    return found
+    get = cells.get
+    return {
+        name: None if isinstance(value := get(column), str) and (not value or value.isspace()) else value
+        for name, column in columns.items()
+    }
 
 
 def _bant(get, columns: dict) -> dict:

@@ -35,6 +35,25 @@ ACTIVITIES = Activity.__table__
 DUPLICATE_MODES = ("error", "skip", "update")
 # What `--on-duplicate update` overwrites: the data points a file gives (by `leads` column).
 UPDATABLE = tuple(str(spec.stored) for spec in DATA_POINTS)  # every data point has a column
+# An imported lead's history (created, won/lost, next action): its columns, and the data it is marked
+# with, as SQLAlchemy's JSON type writes it on SQLite.
+HISTORY_COLUMNS = (
+    "lead_id",
+    "kind",
+    "at",
+    "note",
+    "due",
+    "done",
+    "from_stage_id",
+    "to_stage_id",
+    "data",
+    "recorded_at",
+)
+IMPORTED = {"imported": True}
+# The bitmap of keys an import into an empty pipeline has inserted: 4 MB, whatever the file's size.
+SEEN_BITS = 1 << 25
+SEEN_MASK = SEEN_BITS - 1
+IMPORTED_JSON = json.dumps(IMPORTED)
 
 
 @dataclass
@@ -59,6 +78,7 @@ class Writer:
         # Owner (key, as written) of each lead already there that a row matched, from the duplicate queries.
         self.owners: dict[int, tuple[str | None, str | None]] = {}
         self.counts = Counts()
+        self._instants: dict[datetime, int] = {}
         self.last_old_id = session.execute(select(func.coalesce(func.max(LEADS.c.id), 0))).scalar_one()
         self.keep_lead_ids = session.execute(select(func.count()).select_from(LEADS)).scalar_one() == 0
         self.keep_activity_ids = session.execute(select(func.count()).select_from(ACTIVITIES)).scalar_one() == 0
@@ -68,12 +88,13 @@ class Writer:
             fold(name): stage_id for stage_id, name in session.execute(select(col(Stage.id), col(Stage.name)))
         }
         # Into an empty SQLite pipeline (not updating), the only leads a row can duplicate are the ones
-        # this import inserted: keep the hashes of their folded email and (name, company), and ask SQL
-        # only about the keys whose hash was seen (the real duplicates, and rare collisions). Asking about
-        # every key of every batch made the (name, company) IN lists probe the index names × companies times.
-        self.inserted: set[int] | None = None
+        # this import inserted: mark the hashes of their folded email and (name, company) in a bitmap of
+        # fixed size, and ask SQL only about the keys whose mark is set (the real duplicates, and a few
+        # collisions). Asking about every key of every batch made the (name, company) IN lists probe the
+        # index names × companies times; a set of the hashes grew with the file.
+        self.inserted: bytearray | None = None
         if self.last_old_id == 0 and on_duplicate != "update" and session.get_bind().dialect.name == "sqlite":
-            self.inserted = set()
+            self.inserted = bytearray(SEEN_BITS // 8)
 
     # ---- leads ----------------------------------------------------------------------------------
 
@@ -86,14 +107,17 @@ class Writer:
         """Insert (or skip, or update) a batch; returns the rows it could not take, as (row, column, problem)."""
         problems: list[tuple[int, str, str]] = []
         fresh: list[LeadRow] = []
+        fresh_keys: list[dict] = []
         updates: list[tuple[int, LeadRow]] = []
-        by_email, by_pair = self._existing(rows)
+        # Each row's folded keys, worked out once: they are compared, looked up, remembered and stored.
+        keys = [lead_keys(row.values) for row in rows]
+        by_email, by_pair = self._existing(rows, keys)
         seen_email: dict[str, int] = {}
         seen_pair: dict[tuple[str, str], int] = {}
         used_ids = self._taken_ids(rows)
-        for row in rows:
-            email = fold(row.values["email"] or "")
-            pair = (fold(row.values["name"]), fold(row.values["company"] or ""))
+        for row, row_keys in zip(rows, keys, strict=True):
+            email = row_keys["email_key"] or ""
+            pair = (row_keys["name_key"] or "", row_keys["company_key"] or "")
             earlier = seen_email.get(email) if email else None
             if earlier is None and pair[1]:
                 earlier = seen_pair.get(pair)
@@ -125,6 +149,7 @@ class Writer:
                     self.counts.skipped += 1
                 elif earlier is not None:
                     fresh[earlier] = _merged(fresh[earlier], row)
+                    fresh_keys[earlier] = lead_keys(fresh[earlier].values)
                 else:
                     assert existing is not None  # no earlier row, so a lead already there
                     updates.append((existing, row))
@@ -138,8 +163,9 @@ class Writer:
                 seen_pair[pair] = len(fresh)
             used_ids.add(row.file_id)
             fresh.append(row)
-        self._insert(fresh, stage_ids, default_stage_id)
-        self._remember(fresh)
+            fresh_keys.append(row_keys)
+        self._insert(fresh, fresh_keys, stage_ids, default_stage_id)
+        self._remember(fresh_keys)
         self._update(updates)
         return problems
 
@@ -165,25 +191,32 @@ class Writer:
         join(self.session, lead, given)
         self.counts.joined += 1
 
-    def _remember(self, rows: list[LeadRow]) -> None:
+    def _remember(self, keys: list[dict]) -> None:
         """Note the folded keys of the leads just inserted."""
         if self.inserted is None:
             return
-        for row in rows:
-            email, company = row.values["email"], row.values["company"]
+        seen = self.inserted
+        for row_keys in keys:
+            email, company = row_keys["email_key"], row_keys["company_key"]
             if email is not None:
-                self.inserted.add(hash(fold(email)))
+                bit = hash(email) & SEEN_MASK
+                seen[bit >> 3] |= 1 << (bit & 7)
             if company is not None:
-                self.inserted.add(hash((fold(row.values["name"]), fold(company))))
+                bit = hash((row_keys["name_key"], company)) & SEEN_MASK
+                seen[bit >> 3] |= 1 << (bit & 7)
 
-    def _existing(self, rows: list[LeadRow]) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
-        emails = {fold(row.values["email"]) for row in rows if row.values["email"]}
-        pairs = {(fold(row.values["name"]), fold(row.values["company"])) for row in rows if row.values["company"]}
+    def _existing(self, rows: list[LeadRow], keys: list[dict]) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
+        emails = {row_keys["email_key"] for row, row_keys in zip(rows, keys, strict=True) if row.values["email"]}
+        pairs = {
+            (row_keys["name_key"], row_keys["company_key"])
+            for row, row_keys in zip(rows, keys, strict=True)
+            if row.values["company"]
+        }
         by_email: dict[str, int] = {}
         by_pair: dict[tuple[str, str], int] = {}
         if self.inserted is not None:  # only keys a lead of this import may have: the others match nothing
-            emails = {email for email in emails if hash(email) in self.inserted}
-            pairs = {pair for pair in pairs if hash(pair) in self.inserted}
+            emails = {email for email in emails if self._seen(email)}
+            pairs = {pair for pair in pairs if self._seen(pair)}
         if emails:
             for lead_id, email, owner_key, owner in self.session.execute(
                 select(LEADS.c.id, LEADS.c.email_key, LEADS.c.owner_key, LEADS.c.owner)
@@ -208,13 +241,21 @@ class Writer:
                     self.owners[lead_id] = (owner_key, owner)
         return by_email, by_pair
 
+    def _seen(self, key) -> bool:
+        """Whether `key` may be one this import inserted (its bit is set: `_note_inserted`)."""
+        assert self.inserted is not None
+        bit = hash(key) & SEEN_MASK
+        return bool(self.inserted[bit >> 3] & (1 << (bit & 7)))
+
     def _taken_ids(self, rows: list[LeadRow]) -> set:
         wanted = [row.file_id for row in rows if row.file_id is not None]
         if not (self.keep_lead_ids and wanted):
             return set()
         return set(self.session.execute(select(LEADS.c.id).where(LEADS.c.id.in_(wanted))).scalars())
 
-    def _insert(self, rows: list[LeadRow], stage_ids: dict[str, int], default_stage_id: int) -> list[int]:
+    def _insert(
+        self, rows: list[LeadRow], keys: list[dict], stage_ids: dict[str, int], default_stage_id: int
+    ) -> list[int]:
         """Insert new leads with their tags, fields and history; returns their ids."""
         if not rows:
             return []
@@ -222,46 +263,53 @@ class Writer:
         if not keep:
             self.keep_lead_ids = False  # new ids from here on: later file ids would not line up
         ids = [row.file_id for row in rows if row.file_id is not None] if keep else self._allocate(LEADS, len(rows))
-        values = []
-        for row, lead_id in zip(rows, ids, strict=True):
-            values.append(
-                dict(
-                    row.values,
-                    **lead_keys(row.values),
-                    id=lead_id,
-                    stage_id=stage_ids[fold(row.stage)] if row.stage else default_stage_id,
-                )
-            )
+        # Each lead straight to a tuple of its columns (no dict per row): the rows share their keys.
+        names = list(rows[0].values)
+        pick = itemgetter(*names)
+        instants = [index for index, name in enumerate(names) if isinstance(LEADS.c[name].type, Timestamp)]
+        seconds = self._seconds
+        stages = [stage_ids[fold(row.stage)] if row.stage else default_stage_id for row in rows]
+        parameters = []
+        for row, row_keys, lead_id, stage_id in zip(rows, keys, ids, stages, strict=True):
+            values = list(pick(row.values))
+            for index in instants:
+                values[index] = seconds(values[index])
+            values += row_keys.values()
+            values += (lead_id, stage_id)
+            parameters.append(tuple(values))
         # Ids chosen up front make this a plain executemany: RETURNING in parameter order would make
         # SQLAlchemy fall back to one INSERT per row on SQLite.
-        self._insert_many(LEADS, values)
-        tags, fields, history = [], [], []
-        for row, lead_id, item in zip(rows, ids, values, strict=True):
-            if row.file_id is not None and not self.history:
-                self.id_map[row.file_id] = lead_id  # an `--what all` file: its activities follow
-            tags += [{"lead_id": lead_id, "tag": tag} for tag in row.tags]
-            fields += [{"lead_id": lead_id, "key": key, "value": value} for key, value in row.custom.items()]
-            if self.history:
-                history += self._history(lead_id, item, row)
+        self._execute_many(LEADS, names + list(keys[0]) + ["id", "stage_id"], parameters)
+        tags = [(lead_id, tag) for row, lead_id in zip(rows, ids, strict=True) for tag in row.tags]
         if tags:
-            self._insert_many(LeadTag.__table__, tags)
+            self._execute_many(LeadTag.__table__, ["lead_id", "tag"], tags)
+        fields = [
+            (lead_id, key, value) for row, lead_id in zip(rows, ids, strict=True) for key, value in row.custom.items()
+        ]
         if fields:
-            self._insert_many(LeadField.__table__, fields)
-        if history:
-            self._insert_activities(history)
+            self._execute_many(LeadField.__table__, ["lead_id", "key", "value"], fields)
+        if self.history:
+            self._insert_history(rows, ids, stages)
+        else:
+            for row, lead_id in zip(rows, ids, strict=True):
+                if row.file_id is not None:
+                    self.id_map[row.file_id] = lead_id  # an `--what all` file: its activities follow
         self.counts.added += len(rows)
         # Open leads are scored before the commit, like after any other change; a closed lead keeps
         # the score the file gives it (a restore stays faithful).
-        mark(self.session, [lead_id for lead_id, item in zip(ids, values, strict=True) if item["status"] == "open"])
+        mark(self.session, [lead_id for lead_id, row in zip(ids, rows, strict=True) if row.values["status"] == "open"])
         return ids
 
-    def _insert_many(self, table, rows: list[dict]) -> None:
+    def _execute_many(self, table, columns: list[str], parameters: list) -> None:
         """One executemany straight to the driver: SQLAlchemy's per-row parameter processing would
-        cost more than the INSERT itself. Instants become epoch seconds here, as `Timestamp` does."""
-        columns = list(rows[0])
+        cost more than the INSERT itself. Instants must already be epoch seconds (`_seconds`)."""
         marker = "?" if self.session.get_bind().dialect.paramstyle == "qmark" else "%s"
         statement = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([marker] * len(columns))})"
-        # Only the Timestamp columns can hold datetimes: convert those, pass the rest as they are.
+        self.session.connection().exec_driver_sql(statement, parameters)
+
+    def _insert_many(self, table, rows: list[dict]) -> None:
+        """`_execute_many` for rows given as dicts (with datetimes)."""
+        columns = list(rows[0])
         instants = [index for index, column in enumerate(columns) if isinstance(table.c[column].type, Timestamp)]
         pick = itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
         parameters = []
@@ -270,9 +318,10 @@ class Writer:
             if instants:
                 values = list(values)
                 for index in instants:
-                    values[index] = _plain(values[index])
-            parameters.append(tuple(values))
-        self.session.connection().exec_driver_sql(statement, parameters)
+                    values[index] = self._seconds(values[index])
+                values = tuple(values)
+            parameters.append(values)
+        self._execute_many(table, columns, parameters)
 
     def _insert_activities(self, rows: list[dict]) -> None:
         """Activities carry a JSON column: straight to the driver on SQLite (JSON is text there, written
@@ -283,6 +332,75 @@ class Writer:
         self._insert_many(
             ACTIVITIES, [dict(row, data=None if row["data"] is None else json.dumps(row["data"])) for row in rows]
         )
+
+    def _insert_history(self, rows: list[LeadRow], ids: list[int], stages: list[int]) -> None:
+        """The activities that make each imported lead's history, in order: created, won/lost, its next
+        action (as tuples of HISTORY_COLUMNS; the same rows `_insert_activities` would write)."""
+        seconds = self._seconds
+        now = seconds(self.now)
+        sqlite = self.session.get_bind().dialect.name == "sqlite"
+        imported = IMPORTED_JSON if sqlite else IMPORTED
+        history: list[tuple] = []
+        for row, lead_id, stage_id in zip(rows, ids, stages, strict=True):
+            values = row.values
+            status = values["status"]
+            # A closed lead whose row gives no stage has an unknown path: its history names no stage (the
+            # lead is filed under the default one only so that `reopen` has somewhere to put it), and the
+            # stage figures of `metrics` leave it out instead of counting it in the first stage.
+            unknown_path = row.stage is None and status in ("won", "lost")
+            self.counts.unknown_paths += unknown_path
+            to_stage = None if unknown_path else stage_id
+            history.append(
+                (lead_id, "created", seconds(values["created_at"]), None, None, True, None, to_stage, imported, now)
+            )
+            if status in ("won", "lost"):
+                history.append(
+                    (
+                        lead_id,
+                        status,
+                        seconds(values["closed_at"]),
+                        values["lost_reason"] if status == "lost" else None,
+                        None,
+                        True,
+                        None,
+                        to_stage,
+                        imported,
+                        now,
+                    )
+                )
+            if row.next_action:
+                history.append(
+                    (
+                        lead_id,
+                        "task",
+                        now,
+                        row.next_action,
+                        seconds(row.next_action_due or self.now),
+                        False,
+                        None,
+                        None,
+                        None,
+                        now,
+                    )
+                )
+        if sqlite:
+            self._execute_many(ACTIVITIES, list(HISTORY_COLUMNS), history)
+        else:
+            self.session.execute(
+                insert(ACTIVITIES), [dict(zip(HISTORY_COLUMNS, entry, strict=True)) for entry in history]
+            )
+
+    def _seconds(self, value):
+        """A datetime as the epoch seconds `Timestamp` stores (others as they are), remembering the last
+        ones: files and defaults repeat instants (`now`, a date without a time)."""
+        if value.__class__ is not datetime:
+            return value
+        found = self._instants.get(value)
+        if found is None:
+            if len(self._instants) >= 10_000:
+                self._instants.clear()
+            found = self._instants[value] = int(value.timestamp())
+        return found
 
     def _allocate(self, table, count: int) -> list[int]:
         """`count` new ids for `table`, never reusing one (the tables are AUTOINCREMENT / sequences).
@@ -306,49 +424,6 @@ class Writer:
             ).scalar()
             highest = max(highest, used or 0)
         return list(range(highest + 1, highest + 1 + count))
-
-    def _history(self, lead_id: int, item: dict, row: LeadRow) -> list[dict]:
-        """The activities that make an imported lead's history: created, won/lost, its next action.
-
-        A closed lead whose row gives no stage has an unknown path: its history names no stage (the
-        lead is filed under the default one only so that `reopen` has somewhere to put it), and the
-        stage figures of `metrics` leave it out instead of counting it in the first stage."""
-        unknown_path = row.stage is None and item["status"] in ("won", "lost")
-        self.counts.unknown_paths += unknown_path
-        base = {
-            "lead_id": lead_id,
-            "note": None,
-            "due": None,
-            "done": True,
-            "from_stage_id": None,
-            "to_stage_id": None if unknown_path else item["stage_id"],
-            "data": {"imported": True},
-            "recorded_at": self.now,
-        }
-        entries = [dict(base, kind="created", at=item["created_at"])]
-        if item["status"] in ("won", "lost"):
-            entries.append(
-                dict(
-                    base,
-                    kind=item["status"],
-                    at=item["closed_at"],
-                    note=item["lost_reason"] if item["status"] == "lost" else None,
-                )
-            )
-        if row.next_action:
-            entries.append(
-                dict(
-                    base,
-                    kind="task",
-                    at=self.now,
-                    note=row.next_action,
-                    due=row.next_action_due or self.now,
-                    done=False,
-                    to_stage_id=None,
-                    data=None,
-                )
-            )
-        return entries
 
     def _update(self, updates: list[tuple[int, LeadRow]]) -> None:
         """--on-duplicate update: overwrite the data points the file gives; tags and fields are added."""
@@ -504,12 +579,6 @@ class Writer:
         for table in (LEADS, ACTIVITIES):
             highest = select(func.coalesce(func.max(table.c.id), 1)).scalar_subquery()
             self.session.execute(select(func.setval(func.pg_get_serial_sequence(table.name, "id"), highest)))
-
-
-def _plain(value):
-    if isinstance(value, datetime):
-        return int(value.timestamp())
-    return value
 
 
 def _merged(first: LeadRow, later: LeadRow) -> LeadRow:

@@ -35,6 +35,8 @@ from pipectl.money import to_number
 from pipectl.storage.models import stored_id
 
 BATCH = 1000
+# The indexes an import reads through, by (table, first column): never set aside (`_defer_indexes`).
+_READ_THROUGH = {("leads", "email_key"), ("leads", "name_key"), ("activities", "lead_id")}
 MAX_LISTED = 20
 WHATS = ("leads", "activities", "all")
 
@@ -177,6 +179,7 @@ class _Run:
     # ---- reading --------------------------------------------------------------------------------
 
     def run(self) -> ImportResult:
+        rebuild_indexes = self._defer_indexes()
         for record in self.source.records:
             kind = self._kind_of(record)
             if kind == "lead":
@@ -190,6 +193,7 @@ class _Run:
                 self._flush_activities()
         self._flush_leads()
         self._flush_activities()
+        rebuild_indexes()
         if self.writer is not None:
             self.writer.fix_sequences()
         self.result.mappings = {kind: mapping for (kind, _), mapping in self.mappings.items()}
@@ -198,6 +202,25 @@ class _Run:
             self.result.notices.append(arranged)
         self.result.created_stages = list(self.stages.created)
         return self.result
+
+    def _defer_indexes(self) -> Callable[[], None]:
+        """Into an empty pipeline, build the indexes once the rows are in rather than row by row (most
+        of the cost of a large import), but those the duplicate checks read through."""
+        from sqlalchemy import select
+        from sqlmodel import col
+
+        from pipectl.storage.bulk import defer_indexes
+        from pipectl.storage.models import Lead
+
+        if self.session.execute(select(col(Lead.id)).limit(1)).first() is not None:
+            return lambda: None
+        # Kept: the leads' folded keys (duplicate checks) and the activities by lead (the re-scoring
+        # of each batch counts them).
+        return defer_indexes(
+            self.session.connection(),
+            ("leads", "activities", "lead_tags", "lead_fields"),
+            keep=lambda table, columns: (table, columns[0]) in _READ_THROUGH,
+        )
 
     def _kind_of(self, record: Record) -> str | None:
         what = self.options.what
@@ -364,6 +387,7 @@ class _Run:
         mapping = next(iter(self.mappings.values()))
         for number, column, text in problems:
             self._bad(records[number], [(mapping.fields.get(column, column), text)])
+        self._rescore()
         self._report_progress()
 
     def _flush_activities(self) -> None:
@@ -375,7 +399,15 @@ class _Run:
         problems = self._writer().write_activities([row for _, row in batch], from_same_file=same_file)
         for number, column, text in problems:
             self._bad(records[number], [(column, text)])
+        self._rescore()
         self._report_progress()
+
+    def _rescore(self) -> None:
+        """Score the batch's leads now rather than all of them at the commit: the same scores (a lead's
+        score is its own), and the set of leads waiting for one stays a batch long."""
+        from pipectl.core.rescoring import rescore_marked
+
+        rescore_marked(self.session)
 
     def _report_progress(self) -> None:
         if self.progress is not None:

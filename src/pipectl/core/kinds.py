@@ -44,10 +44,11 @@ SYSTEM = (
     "assigned",
     "released",
     "joined",
+    "merged",
 )
 
 # Changes that are bookkeeping, not contact with the lead: they do not reset idle time.
-QUIET = ("edited", "assigned", "released", "joined")
+QUIET = ("edited", "assigned", "released", "joined", "merged")
 
 
 def normalise_kind(kind: str) -> str:

@@ -1,4 +1,4 @@
-"""The database itself: a consistent backup and an integrity check."""
+"""The database itself: a consistent backup, an integrity check (the search index included), a reindex."""
 
 import sqlite3
 from pathlib import Path
@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from pipectl.errors import DatabaseError, RuleViolation, UsageError
 from pipectl.files import check_output, database_files, reserved
-from pipectl.storage import health
+from pipectl.storage import health, journal
 from pipectl.storage.engine import Database, driver_of
 from pipectl.storage.models import Activity, Lead, Stage
 
@@ -47,7 +47,7 @@ def backup(database: Database, destination: str | Path, *, overwrite: bool = Fal
 
 
 def check(database: Database) -> dict:
-    """Integrity and foreign keys (on SQLite), the schema revision, stages, and row counts."""
+    """Integrity and foreign keys (on SQLite), the schema revision, stages, row counts, and the journal."""
     report: dict = {"problems": []}
     with database.session(write=False) as session:
         # Inside the session: a damaged file then fails as the session's (handled) database error.
@@ -57,6 +57,13 @@ def check(database: Database) -> dict:
         report["stages"] = session.exec(select(func.count()).select_from(Stage).where(Stage.removed == False)).one()  # noqa: E712
         report["leads"] = session.exec(select(func.count()).select_from(Lead)).one()
         report["activities"] = session.exec(select(func.count()).select_from(Activity)).one()
+        if not report["problems"]:  # a damaged file's journal and index are beside the point
+            # The journal `pipectl undo` reads: its triggers cover every column, no command is left open.
+            report["problems"].extend(journal.problems(session.connection()))
+            from pipectl.core.search_index import index_problems
+
+            found = index_problems(session)
+            report["problems"].extend(f"{problem}; rebuild it with `pipectl db reindex`" for problem in found)
     if report["stages"] == 0:
         report["problems"].append("The pipeline has no stages (its creation was cut short?); restore a backup.")
     report["ok"] = not report["problems"]

@@ -25,6 +25,7 @@ from sqlmodel import Session
 
 from pipectl import clock
 from pipectl.core import scoring_sql
+from pipectl.core.prediction import refresh_leads
 from pipectl.core.scoring import current_rules
 from pipectl.storage.models import Lead
 
@@ -68,6 +69,8 @@ def rescore_leads(session: Session, lead_ids: list[int]) -> None:
     model, now = current_rules(session), clock.now()
     for start in range(0, len(lead_ids), CHUNK):
         scoring_sql.rescore_ids(session, model, now, lead_ids[start : start + CHUNK])
+    # The learned win probability follows the same leads (nothing to do until a model is trained).
+    refresh_leads(session, lead_ids)
     _reload_scores(session, set(lead_ids))
 
 
@@ -92,11 +95,14 @@ def _reload_scores(session: Session, lead_ids: set[int] | None) -> None:
     ids = sorted(loaded)
     for start in range(0, len(ids), CHUNK):
         rows = session.execute(
-            select(LEADS.c.id, LEADS.c.score, LEADS.c.nurture_since).where(LEADS.c.id.in_(ids[start : start + CHUNK]))
+            select(LEADS.c.id, LEADS.c.score, LEADS.c.nurture_since, LEADS.c.win_probability).where(
+                LEADS.c.id.in_(ids[start : start + CHUNK])
+            )
         )
-        for lead_id, score, nurture_since in rows:
+        for lead_id, score, nurture_since, probability in rows:
             set_committed_value(loaded[lead_id], "score", score)
             set_committed_value(loaded[lead_id], "nurture_since", nurture_since)
+            set_committed_value(loaded[lead_id], "win_probability", probability)
 
 
 def _before_commit(session: Session) -> None:

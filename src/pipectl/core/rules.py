@@ -347,21 +347,28 @@ def rule_rows(document: dict) -> list[dict]:
             {
                 "section": "demographic",
                 "name": rule.name,
-                "target": rule.field,
+                "target": rule.field or "(several)",
                 "condition": rule.describe(),
                 "points": rule.points,
-                "cap": None,
+                "cap": rule.cap,
                 "within": None,
             }
         )
     for data in document["scoring"].get("behavioural", []):
         activity_rule = BehaviouralRule.model_validate(data)
+        target: str | None
+        if activity_rule.kind is not None:
+            target, condition = activity_rule.kind, f"each {activity_rule.kind.replace('_', ' ')}"
+        elif activity_rule.within is not None:
+            target, condition = activity_rule.field, f"{activity_rule.field} is a recent date"
+        else:
+            target, condition = activity_rule.field, f"each 1 of {activity_rule.field}"
         rows.append(
             {
                 "section": "behavioural",
                 "name": activity_rule.name,
-                "target": activity_rule.kind,
-                "condition": f"each {activity_rule.kind.replace('_', ' ')}",
+                "target": target,
+                "condition": condition,
                 "points": activity_rule.points,
                 "cap": activity_rule.cap,
                 "within": activity_rule.within,

@@ -10,12 +10,12 @@ so both paths agree by construction.
 """
 
 from datetime import datetime
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer, model_validator
 from sqlmodel import Session
 
 from pipectl.contract import FIELD_PREFIX, NUMBER_DATA_POINTS, TEXT_DATA_POINTS
+from pipectl.core.conditions import Condition, known_field, number_text
 from pipectl.core.kinds import LOGGABLE, SYSTEM
 from pipectl.core.settings import get_setting, put_setting
 from pipectl.errors import UsageError
@@ -26,7 +26,6 @@ CACHE_KEY = "pipectl.scoring"
 TEXT_FIELDS = TEXT_DATA_POINTS
 NUMBER_FIELDS = NUMBER_DATA_POINTS
 CUSTOM_PREFIX = FIELD_PREFIX
-MATCHERS = ("equals", "one_of", "glob", "min/max", "present", "missing")
 LOWEST, HIGHEST = 0, 100
 
 
@@ -48,117 +47,65 @@ class Thresholds(BaseModel):
         return self
 
 
-class DemographicRule(BaseModel):
-    """Points when a lead's field matches: equals, one_of, glob, a min/max range, present or missing."""
+class DemographicRule(Condition):
+    """Points when a lead's fields meet the condition, or (`per`) points in proportion to a number.
 
-    model_config = ConfigDict(extra="forbid")
+    `per = 100, points = 1, cap = 20` gives a point for each whole 100 the field holds, at most 20
+    (a number below zero counts as none); a matcher beside `per` is a condition it must also meet.
+    """
 
     name: str = Field(min_length=1, max_length=80)
-    field: str
-    equals: str | int | float | None = None
-    one_of: list[str | int | float] | None = Field(default=None, min_length=1)
-    glob: str | list[str] | None = None
-    min: int | float | None = None
-    max: int | float | None = None
-    present: Literal[True] | None = None
-    missing: Literal[True] | None = None
     points: int = Field(ge=-100, le=100)
+    per: int | float | None = Field(default=None, gt=0)
+    cap: int | None = Field(default=None, ge=0)
 
-    @field_validator("field")
-    @classmethod
-    def _known_field(cls, value: str) -> str:
-        value = value.strip()
-        if value in TEXT_FIELDS + NUMBER_FIELDS:
-            return value
-        if value.startswith(CUSTOM_PREFIX) and value[len(CUSTOM_PREFIX) :].strip():
-            return CUSTOM_PREFIX + value[len(CUSTOM_PREFIX) :].strip()
-        raise ValueError(
-            f"unknown field {value!r}; use one of {', '.join(TEXT_FIELDS + NUMBER_FIELDS)}, "
-            "or field:KEY for a custom data point"
-        )
+    @model_serializer(mode="wrap")
+    def _name_first(self, handler):
+        # The fields of Condition come first in pydantic's order; a rule reads best with its name on top.
+        data = handler(self)
+        return {"name": data.pop("name"), **data} if isinstance(data, dict) and "name" in data else data
 
     @model_validator(mode="after")
     def _one_matcher(self):
-        given = [
-            name
-            for name, on in (
-                ("equals", self.equals is not None),
-                ("one_of", self.one_of is not None),
-                ("glob", self.glob is not None),
-                ("min/max", self.min is not None or self.max is not None),
-                ("present", self.present is not None),
-                ("missing", self.missing is not None),
-            )
-            if on
-        ]
-        if len(given) != 1:
-            found = f"it has {' and '.join(given)}" if given else "it has none"
-            raise ValueError(f"a demographic rule needs exactly one of {', '.join(MATCHERS)}; {found}")
-        numeric = self.field in NUMBER_FIELDS
-        if given[0] == "min/max":
-            if not numeric:
-                raise ValueError(f"min/max need a numeric field ({', '.join(NUMBER_FIELDS)}), not {self.field!r}")
-            if self.min is not None and self.max is not None and self.min > self.max:
-                raise ValueError(f"min ({self.min}) is above max ({self.max})")
-        if given[0] == "glob" and numeric:
-            raise ValueError(f"glob matches text; {self.field!r} is a number (use min/max)")
-        values = [self.equals] if given[0] == "equals" else (self.one_of or []) if given[0] == "one_of" else []
-        for value in values:
-            if numeric and not isinstance(value, int | float):
-                raise ValueError(f"{self.field!r} is a number; compare it with numbers, not {value!r}")
-            if not numeric and not isinstance(value, str):
-                raise ValueError(f"{self.field!r} is text; write {value!r} in quotes")
+        self.check_condition(optional=self.per is not None)
+        if self.per is not None and self.field is None:
+            raise ValueError("per needs a field that holds the number")
+        if self.cap is not None and self.per is None:
+            raise ValueError("cap goes with per (points in proportion to a number); a matched rule gives its points")
         return self
 
-    @property
-    def matcher(self) -> str:
-        for name, on in (
-            ("equals", self.equals is not None),
-            ("one_of", self.one_of is not None),
-            ("glob", self.glob is not None),
-            ("present", self.present is not None),
-            ("missing", self.missing is not None),
-        ):
-            if on:
-                return name
-        return "range"
-
-    @property
-    def globs(self) -> list[str]:
-        return [self.glob] if isinstance(self.glob, str) else list(self.glob or [])
-
     def describe(self) -> str:
-        """The condition in words: `title matches Head of*`."""
-        matcher = self.matcher
-        if matcher == "equals":
-            return f"{self.field} is {self.equals}"
-        if matcher == "one_of":
-            return f"{self.field} is one of {', '.join(str(value) for value in self.one_of or [])}"
-        if matcher == "glob":
-            return f"{self.field} matches {' or '.join(self.globs)}"
-        if matcher == "present":
-            return f"{self.field} is given"
-        if matcher == "missing":
-            return f"{self.field} is missing"
-        if self.min is not None and self.max is not None:
-            return f"{self.field} {self.min}–{self.max}"
-        return f"{self.field} ≥ {self.min}" if self.min is not None else f"{self.field} ≤ {self.max}"
+        condition = super().describe() if self.matcher is not None else ""
+        if self.per is None:
+            return condition
+        text = f"{self.points:+d} per {number_text(self.per)} of {self.field}"
+        if self.cap is not None:
+            text += f", at most {self.cap}"
+        return f"{text}, when {condition}" if condition else text
 
 
 class BehaviouralRule(BaseModel):
-    """Points per activity of a kind, up to `cap` points in all, counting only those `within` a window."""
+    """Points per activity of a kind, up to `cap` points in all, counting only those `within` a window.
+
+    In place of `kind`, a `field` read what an export holds: a count (`TotalVisits`: points per
+    one, capped) or, with `within`, a date (`Last Activity`, written YYYY-MM-DD…: the points once
+    when it lies within the window).
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=80)
-    kind: str
+    kind: str | None = None
+    field: str | None = None
     points: int = Field(ge=-100, le=100)
     cap: int | None = Field(default=None, ge=0)
     within: str | None = None
 
     @field_validator("kind")
     @classmethod
-    def _known_kind(cls, value: str) -> str:
+    def _known_kind(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         cleaned = "_".join(value.strip().lower().replace("-", " ").split())
         if cleaned not in LOGGABLE + SYSTEM:
             raise ValueError(f"unknown activity kind {value!r}; use one of {', '.join(LOGGABLE + SYSTEM)}")
@@ -182,6 +129,29 @@ class BehaviouralRule(BaseModel):
             )
         return value.strip()
 
+    @field_validator("field")
+    @classmethod
+    def _known_field(cls, value: str | None) -> str | None:
+        return None if value is None else known_field(value)
+
+    @model_validator(mode="after")
+    def _kind_or_field(self):
+        if (self.kind is None) == (self.field is None):
+            raise ValueError(
+                "a behavioural rule counts activities of a kind, or reads a count or date held in a field: "
+                "give exactly one of kind and field"
+            )
+        if self.field is not None and self.within is not None and self.cap is not None:
+            raise ValueError("a date rule gives its points once; leave cap out")
+        if self.field in NUMBER_FIELDS and self.within is not None:
+            raise ValueError(f"{self.field!r} holds a number, not a date; leave within out to count it")
+        return self
+
+    @property
+    def activity_kind(self) -> str:
+        assert self.kind is not None, "an activity rule"
+        return self.kind
+
     def since(self, now: datetime) -> datetime | None:
         """The oldest activity that still counts, or None when every one does."""
         if self.within is None:
@@ -191,7 +161,10 @@ class BehaviouralRule(BaseModel):
         return parse_duration(self.within).before(now)
 
     def describe(self) -> str:
-        text = f"{self.points:+d} per {self.kind.replace('_', ' ')}"
+        if self.field is not None and self.within is not None:
+            return f"{self.points:+d} when {self.field} is a date within {self.within}"
+        counted = self.kind.replace("_", " ") if self.kind is not None else f"1 of {self.field}"
+        text = f"{self.points:+d} per {counted}"
         if self.cap is not None:
             text += f", at most {self.cap}"
         if self.within:
@@ -216,6 +189,16 @@ class ScoringRules(BaseModel):
                 raise ValueError(f"two rules are named {rule.name!r}; a breakdown names each rule once")
             seen.add(rule.name.lower())
         return self
+
+    @property
+    def activity_rules(self) -> list[BehaviouralRule]:
+        """The behavioural rules that count logged activities."""
+        return [rule for rule in self.behavioural if rule.kind is not None]
+
+    @property
+    def field_rules(self) -> list[BehaviouralRule]:
+        """The behavioural rules that read a count or a date held in a field."""
+        return [rule for rule in self.behavioural if rule.field is not None]
 
 
 class ScoreModel(BaseModel):
@@ -266,7 +249,7 @@ DEFAULT_SCORING = {
             {
                 "name": "Warm source",
                 "field": "source",
-                "one_of": ["referral", "inbound", "website", "event"],
+                "contains": ["referral", "inbound", "website", "web form", "event", "partner"],
                 "points": 10,
             },
             {"name": "Reachable by email", "field": "email", "present": True, "points": 5},

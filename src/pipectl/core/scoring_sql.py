@@ -9,14 +9,14 @@ explanation cannot disagree.
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, and_, bindparam, case, exists, func, literal, null, or_, select, true, update
+from sqlalchemy import BigInteger, and_, bindparam, case, func, literal, null, select, true, update
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
 from pipectl import clock
-from pipectl.contract import BY_KEY, NUMBER_DATA_POINTS
+from pipectl.core.condition_sql import capped, condition_sql, day_of, number_of, units
+from pipectl.core.conditions import Condition, number_text
 from pipectl.core.scoring import (
-    CUSTOM_PREFIX,
     HIGHEST,
     LOWEST,
     BehaviouralRule,
@@ -35,65 +35,40 @@ activities = Activity.__table__
 lead_fields = LeadField.__table__
 
 
-def _number(rule: DemographicRule, value: Any) -> ColumnElement:
-    # A number (the rule's validation made sure of it). Money is stored in whole cents; a rule
-    # speaks in currency units.
-    return literal(round(value * 100) if BY_KEY[rule.field].kind == "money" else value)
-
-
-def _like_pattern(glob: str) -> str:
-    escaped = glob.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return escaped.replace("*", "%").replace("?", "_")
-
-
-def match_condition(rule: DemographicRule, lead_table) -> ColumnElement:
-    """True when the lead matches the rule; NULL or false otherwise."""
-    if not rule.field.startswith(CUSTOM_PREFIX):
-        column = lead_table.c[BY_KEY[rule.field].stored]
-        return value_condition(rule, column)
-    # A custom data point is a row of lead_fields (absent when not set): one EXISTS per rule.
-    key = rule.field[len(CUSTOM_PREFIX) :]
-    same_key = and_(lead_fields.c.lead_id == lead_table.c.id, func.lower(lead_fields.c.key) == key.lower())
-    if rule.matcher == "missing":
-        return ~exists().where(same_key, lead_fields.c.value != "")
-    return exists().where(same_key, value_condition(rule, lead_fields.c.value))
-
-
-def value_condition(rule: DemographicRule, column) -> ColumnElement:
-    """The rule's test on one value (a lead column, or a custom field's value)."""
-    matcher = rule.matcher
-    numeric = rule.field in NUMBER_DATA_POINTS
-    if matcher == "present":
-        return column.is_not(None) if numeric else and_(column.is_not(None), column != "")
-    if matcher == "missing":
-        return column.is_(None) if numeric else or_(column.is_(None), column == "")
-    if matcher == "range":
-        bounds = [column.is_not(None)]
-        if rule.min is not None:
-            bounds.append(column >= _number(rule, rule.min))
-        if rule.max is not None:
-            bounds.append(column <= _number(rule, rule.max))
-        return and_(*bounds)
-    if numeric:
-        values = [rule.equals] if matcher == "equals" else rule.one_of or []
-        return column.in_([_number(rule, value) for value in values])
-    lowered = func.lower(column)
-    if matcher == "equals":
-        return lowered == func.lower(literal(rule.equals))
-    if matcher == "one_of":
-        return lowered.in_([func.lower(literal(value)) for value in rule.one_of or []])
-    return or_(*(lowered.like(func.lower(literal(_like_pattern(glob))), escape="\\") for glob in rule.globs))
-
-
 def demographic_points(rule: DemographicRule, lead_table) -> ColumnElement:
-    return case((match_condition(rule, lead_table), rule.points), else_=0)
+    """The rule's points for the row: its points when the condition holds, or in proportion to a number."""
+    if rule.per is None:
+        return case((condition_sql(rule, lead_table), rule.points), else_=0)
+    assert rule.field is not None, "per reads a field"
+    total = units(number_of(rule.field, lead_table), rule.per) * rule.points
+    proportional = capped(total, rule.points, rule.cap)
+    if rule.matcher is None:
+        return proportional
+    return case((condition_sql(rule, lead_table), proportional), else_=0)
+
+
+def field_points(rule: BehaviouralRule, lead_table, now: datetime) -> ColumnElement:
+    """A behavioural rule over a field: points once for a recent date, or per one of a count (capped)."""
+    assert rule.field is not None, "a field rule"
+    since = rule.since(now)
+    if since is not None:
+        return case((day_of(rule.field, lead_table) >= literal(since.date().isoformat()), rule.points), else_=0)
+    return capped(units(number_of(rule.field, lead_table), 1) * rule.points, rule.points, rule.cap)
+
+
+def field_number(rule: DemographicRule | BehaviouralRule, lead_table) -> ColumnElement:
+    """What the explanation shows beside a field rule's points: the number or the day it read."""
+    assert rule.field is not None, "a field rule"
+    if isinstance(rule, BehaviouralRule) and rule.within is not None:
+        return day_of(rule.field, lead_table)
+    return number_of(rule.field, lead_table)
 
 
 def occurrences(rule: BehaviouralRule, now: datetime, *, as_of: bool = False) -> ColumnElement:
     """How many of the lead's done activities count for the rule (an aggregate over `activities`).
 
     `as_of`: only activities up to `now` count (the score a lead had then, for `status`)."""
-    condition = activities.c.kind == rule.kind
+    condition = activities.c.kind == rule.activity_kind
     since = rule.since(now)
     if since is not None:
         condition = and_(condition, activities.c.at >= bindparam(None, to_timestamp(since), type_=BigInteger))
@@ -104,19 +79,14 @@ def occurrences(rule: BehaviouralRule, now: datetime, *, as_of: bool = False) ->
 
 def capped_points(rule: BehaviouralRule, count: ColumnElement) -> ColumnElement:
     """Points per occurrence, held to `cap` points in all (a cap on a negative rule bounds the loss)."""
-    total = count * rule.points
-    if rule.cap is None:
-        return total
-    if rule.points >= 0:
-        return case((total > rule.cap, rule.cap), else_=total)
-    return case((total < -rule.cap, -rule.cap), else_=total)
+    return capped(count * rule.points, rule.points, rule.cap)
 
 
 def _counted_activities(rules: list[BehaviouralRule], lead_id_column) -> list:
     return [
         activities.c.lead_id == lead_id_column,
         activities.c.done == true(),
-        activities.c.kind.in_(sorted({rule.kind for rule in rules})),
+        activities.c.kind.in_(sorted({rule.activity_kind for rule in rules})),
     ]
 
 
@@ -127,11 +97,13 @@ def raw_score(rules: ScoringRules, lead_table, now: datetime, *, as_of: bool = F
     total: ColumnElement = literal(0)
     for rule in rules.demographic:
         total = total + demographic_points(rule, lead_table)
-    if rules.behavioural:
+    for field_rule in rules.field_rules:
+        total = total + field_points(field_rule, lead_table, now)
+    if rules.activity_rules:
         behaviour: ColumnElement = literal(0)
-        for activity_rule in rules.behavioural:
+        for activity_rule in rules.activity_rules:
             behaviour = behaviour + capped_points(activity_rule, occurrences(activity_rule, now, as_of=as_of))
-        subquery = select(behaviour).where(*_counted_activities(rules.behavioural, lead_table.c.id))
+        subquery = select(behaviour).where(*_counted_activities(rules.activity_rules, lead_table.c.id))
         total = total + func.coalesce(subquery.scalar_subquery(), 0)
     return total
 
@@ -204,31 +176,71 @@ def explain(session: Session, lead_id: int, *, now: datetime | None = None) -> d
 def lead_breakdown(session: Session, lead_id: int, rules: ScoringRules, now: datetime) -> list[dict]:
     """Every rule's points for one lead, in rule order: `[{rule, points, detail}]` (two small queries)."""
     parts = []
-    if rules.demographic:
-        row = (
-            session.connection()
-            .execute(
-                select(*(demographic_points(rule, leads) for rule in rules.demographic)).where(leads.c.id == lead_id)
-            )
-            .first()
-        )
-        values = list(row) if row is not None else [0] * len(rules.demographic)
-        for rule, points in zip(rules.demographic, values, strict=True):
-            parts.append({"rule": rule.name, "points": int(points), "detail": rule.describe()})
-    if rules.behavioural:
+    by_field: list[DemographicRule | BehaviouralRule] = [*rules.demographic, *rules.field_rules]
+    if by_field:
         columns = []
+        for rule in by_field:
+            gives = (
+                demographic_points(rule, leads) if isinstance(rule, DemographicRule) else field_points(rule, leads, now)
+            )
+            reads = field_number(rule, leads) if rule.field is not None and _reads_field(rule) else literal(None)
+            columns += [gives, reads]
+        row = session.connection().execute(select(*columns).where(leads.c.id == lead_id)).first()
+        values = list(row) if row is not None else [0, None] * len(by_field)
+        details = {}
+        for index, rule in enumerate(by_field):
+            given, read = int(values[2 * index] or 0), values[2 * index + 1]
+            details[rule.name] = {"rule": rule.name, "points": given, "detail": _field_detail(rule, given, read)}
+    if rules.demographic:
+        parts += [details[rule.name] for rule in rules.demographic]
+    if rules.behavioural:
+        counted = None
+        if rules.activity_rules:
+            columns = []
+            for activity_rule in rules.activity_rules:
+                occurred = occurrences(activity_rule, now)
+                columns += [occurred, capped_points(activity_rule, occurred)]
+            counted = (
+                session.connection()
+                .execute(select(*columns).where(*_counted_activities(rules.activity_rules, lead_id)))
+                .one()
+            )
+        index = 0
         for activity_rule in rules.behavioural:
-            occurred = occurrences(activity_rule, now)
-            columns += [occurred, capped_points(activity_rule, occurred)]
-        counted = (
-            session.connection().execute(select(*columns).where(*_counted_activities(rules.behavioural, lead_id))).one()
-        )
-        for index, activity_rule in enumerate(rules.behavioural):
-            count, points = int(counted[2 * index] or 0), int(counted[2 * index + 1] or 0)
+            if activity_rule.field is not None:
+                parts.append(details[activity_rule.name])
+                continue
+            assert counted is not None, "activity rules were counted"
+            count, earned = int(counted[2 * index] or 0), int(counted[2 * index + 1] or 0)
+            index += 1
             detail = f"{count} × {activity_rule.points:+d}"
             if activity_rule.cap is not None and abs(count * activity_rule.points) > activity_rule.cap:
                 detail += f", capped at {activity_rule.cap}"
             if activity_rule.within:
                 detail += f" (last {activity_rule.within})"
-            parts.append({"rule": activity_rule.name, "points": points, "detail": detail})
+            parts.append({"rule": activity_rule.name, "points": earned, "detail": detail})
     return parts
+
+
+def _reads_field(rule: DemographicRule | BehaviouralRule) -> bool:
+    return isinstance(rule, BehaviouralRule) or rule.per is not None
+
+
+def _field_detail(rule: DemographicRule | BehaviouralRule, points: int, read: Any) -> str:
+    """The explanation of a field rule: its condition, or the number (or day) it read and what that gave."""
+    if isinstance(rule, DemographicRule) and rule.per is None:
+        return rule.describe()
+    if isinstance(rule, BehaviouralRule) and rule.within is not None:
+        held = read if read is not None else "no date"
+        return f"{rule.field} {held} (within {rule.within})"
+    per = rule.per if isinstance(rule, DemographicRule) and rule.per is not None else 1
+    if read is None:
+        return f"{rule.field} holds no number"
+    detail = f"{rule.field} {number_text(read)}"
+    detail += f" ÷ {number_text(per)}" if per != 1 else ""
+    detail += f" × {rule.points:+d}"
+    if rule.cap is not None and abs(points) == rule.cap and points != 0:
+        detail += f", capped at {rule.cap}"
+    if isinstance(rule, DemographicRule) and rule.per is not None and rule.matcher is not None:
+        detail += f", when {Condition.describe(rule)}"
+    return detail

@@ -1,20 +1,22 @@
 """The morning screen (`pipectl status`): what needs the seller today, read in one transaction.
 
 Every count and sum is a SQL aggregate; only the few rows shown come back as rows. The pipeline by
-stage and the quota block are `forecast`'s own figures (the same function), so the two commands
-cannot disagree.
+stage and the quota block are `forecast`'s own figures (the same function, without the per-stage
+win rates that status does not show), so the two commands cannot disagree.
 
 Score crossings compare each open lead's score now with its score a day ago, both worked out by
 the same SQL (`scoring_sql.raw_score`): a day ago counts only the activities up to then, with
 today's rules and today's fields (pipectl keeps no history of scores or of field values). A lead
 crossed when its band (nurture, between, MQL, SQL) differs; a lead added since then has no score
-to compare and is left out.
+to compare and is left out. Only the leads that have a counted activity inside the two narrow
+ranges where the scores can differ are worked out (`_moved`), so the cost follows a day's activity,
+not the pipeline's size; no score history needs keeping.
 """
 
 import itertools
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy import and_, case, exists, func, select, union
 from sqlmodel import Session
 
 from pipectl.core.agenda import planned_rows, stalled_rows
@@ -37,7 +39,7 @@ def compute_status(session: Session, now: datetime) -> dict:
     """Every figure of `pipectl status`, as the JSON it prints."""
     from pipectl.core.forecast import compute_forecast
 
-    forecast = compute_forecast(session, now)
+    forecast = compute_forecast(session, now, stage_history=False)
     return {
         "as_of": iso(now),
         "actions": actions(session, now),
@@ -179,24 +181,34 @@ def _band_index(score, thresholds):
     )
 
 
-def _moved(rules, scored, then: datetime):
-    """SQL: the lead has a counted activity recent enough to change its score since `then`.
+def _moved(rules, then: datetime, now: datetime):
+    """SQL: the ids of leads with a counted activity that one of the two scores counts and the other does not.
 
-    Demographic points are today's either way, so only behaviour moves a score: an activity after
-    `then`, or one a rule's window (`within`) has let go of since; a lead with neither is left out
-    before its score is worked out twice."""
-    from sqlalchemy import false
-
-    if not rules.behavioural:
-        return false()
-    starts = [since for rule in rules.behavioural if (since := rule.since(then)) is not None]
-    earliest = min([then, *starts])
-    return exists().where(
-        ACTIVITIES.c.lead_id == scored.c.id,
-        ACTIVITIES.c.done == True,  # noqa: E712
-        ACTIVITIES.c.kind.in_(sorted({rule.kind for rule in rules.behavioural})),
-        raw(ACTIVITIES.c.at) >= ts(earliest),
-    )
+    Demographic points are today's either way, so only behaviour moves a score. A lead's score a day
+    ago counts a rule's activities in [since(then), then], its score now those from since(now) on; only
+    an activity after `then`, or one a rule's window let go of between since(then) and since(now), is
+    counted by one and not the other. Both are narrow ranges of the (kind, at) index: the leads found
+    are the few whose score can have moved (a superset: their bands are compared after), whatever the
+    pipeline's size, instead of every lead with an activity in the widest window."""
+    # Rules reading a count or a date held in a field move with the field's edits, not with activities.
+    behavioural = rules.activity_rules
+    done = ACTIVITIES.c.done == True  # noqa: E712
+    at = raw(ACTIVITIES.c.at)
+    # One range per kind (an IN over kinds would let SQLite pick the (done, due) index and read every
+    # done activity).
+    slices = [
+        select(ACTIVITIES.c.lead_id).where(ACTIVITIES.c.kind == kind, at > ts(then), done)
+        for kind in sorted({rule.activity_kind for rule in behavioural})
+    ]
+    for rule in behavioural:
+        since_then, since_now = rule.since(then), rule.since(now)
+        if since_then is not None and since_now is not None:
+            slices.append(
+                select(ACTIVITIES.c.lead_id).where(
+                    ACTIVITIES.c.kind == rule.activity_kind, at >= ts(since_then), at < ts(since_now), done
+                )
+            )
+    return union(*slices)
 
 
 def score_crossings(session: Session, now: datetime) -> dict:
@@ -206,33 +218,48 @@ def score_crossings(session: Session, now: datetime) -> dict:
 
     model = current_rules(session)
     then = now - SINCE_YESTERDAY
+    thresholds = model.thresholds
+    summary = {
+        "since": iso(then),
+        "thresholds": {"nurture_below": thresholds.nurture_below, "mql": thresholds.mql, "sql": thresholds.sql},
+    }
+    if not model.scoring.activity_rules:
+        # A score made of fields alone is today's both times: nothing can have crossed.
+        return {**summary, "leads": 0, "list": []}
     scored = LEADS.alias("scored")
     scores = (
         select(
             scored.c.id.label("id"),
-            clamped(raw_score(model.scoring, scored, now)).label("now"),
-            clamped(raw_score(model.scoring, scored, then, as_of=True)).label("then"),
+            raw_score(model.scoring, scored, now).label("raw_now"),
+            raw_score(model.scoring, scored, then, as_of=True).label("raw_then"),
         )
-        .where(scored.c.status == "open", raw(scored.c.created_at) <= ts(then), _moved(model.scoring, scored, then))
+        .where(
+            scored.c.id.in_(_moved(model.scoring, then, now)),
+            scored.c.status == "open",
+            raw(scored.c.created_at) <= ts(then),
+        )
+        # Worked out once per lead: the clamps and bands below read the stored raw scores.
         .cte("scores")
         .prefix_with("MATERIALIZED")
     )
+    clamped_now, clamped_then = clamped(scores.c.raw_now), clamped(scores.c.raw_then)
     banded = select(
         scores.c.id,
-        scores.c.now,
-        scores.c.then,
-        _band_index(scores.c.now, model.thresholds).label("band_now"),
-        _band_index(scores.c.then, model.thresholds).label("band_then"),
+        clamped_now.label("now"),
+        clamped_then.label("then"),
+        _band_index(clamped_now, model.thresholds).label("band_now"),
+        _band_index(clamped_then, model.thresholds).label("band_then"),
     ).subquery()
     crossed = banded.c.band_now != banded.c.band_then
-    count = session.execute(select(func.count()).select_from(banded).where(crossed)).scalar_one()
+    # One pass: the count rides along on the first few rows (a window over every crossed lead).
     rows = session.execute(
-        select(banded.c.id, banded.c.now, banded.c.then, banded.c.band_now, banded.c.band_then)
+        select(banded.c.id, banded.c.now, banded.c.then, banded.c.band_now, banded.c.band_then, func.count().over())
         .where(crossed)
         # Biggest moves first: those are the leads whose readiness changed most.
         .order_by(func.abs(banded.c.now - banded.c.then).desc(), banded.c.now.desc(), banded.c.id)
         .limit(CROSSINGS_SHOWN)
     ).all()
+    count = rows[0][5] if rows else 0
     details = _leads(session, [row[0] for row in rows])
     shown = [
         {
@@ -243,12 +270,6 @@ def score_crossings(session: Session, now: datetime) -> dict:
             "was_band": BANDS[band_then],
             "direction": "up" if band_now > band_then else "down",
         }
-        for lead_id, score_now, score_then, band_now, band_then in rows
+        for lead_id, score_now, score_then, band_now, band_then, _count in rows
     ]
-    thresholds = model.thresholds
-    return {
-        "since": iso(then),
-        "thresholds": {"nurture_below": thresholds.nurture_below, "mql": thresholds.mql, "sql": thresholds.sql},
-        "leads": count,
-        "list": shown,
-    }
+    return {**summary, "leads": count, "list": shown}

@@ -1,42 +1,40 @@
 """Leads as the JSON contract has them, listed with filters and sorts in one SQL query.
 
-`lead_rows` streams: leads are read in chunks, and each chunk's tags and
-custom fields come in two more queries, so memory stays flat however many
-leads there are.
+`lead_rows` streams: one query gives every matching lead with its stage, tags,
+custom fields and next action as plain rows (`core.lead_stream`), read in
+chunks, so memory stays flat however many leads there are.
 """
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
-from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import and_, exists
-from sqlalchemy.orm import aliased
-from sqlmodel import Session, col, select
+from sqlalchemy import and_, exists, select as core_select
+from sqlmodel import Session, select
 
 from pipectl import clock
-from pipectl.contract import BANT_CRITERIA, FIELDS, KEYS, STATUSES
+from pipectl.contract import BANT_CRITERIA, KEYS, STATUSES
 from pipectl.dates import iso
 from pipectl.errors import UsageError
 from pipectl.folding import fold
-from pipectl.money import to_number
 from pipectl.storage.models import Activity, Lead, LeadField, LeadTag, Stage
 
 # The JSON contract's keys for a lead, in order (pipectl.contract); keys are added, never renamed.
 CONTRACT_KEYS = KEYS
-# Worked out for every row: days in the stage, and whether an open lead is under the nurture threshold.
-EXTRA_KEYS = ("days_in_stage", "nurture")
-# The ORDER BY terms of each `--sort`.
+# Worked out for every row: days in the stage, whether an open lead is under the nurture threshold, and
+# its learned win probability (`pipectl predict`; null until a model is trained, and for closed leads).
+EXTRA_KEYS = ("days_in_stage", "nurture", "probability")
+LEADS = Lead.__table__
 SORTS: dict[str, Callable[[], list[Any]]] = {
-    "id": lambda: [Lead.id],
-    "value": lambda: [col(Lead.value_cents).desc().nulls_last(), Lead.id],
-    "score": lambda: [col(Lead.score).desc(), Lead.id],
-    "age": lambda: [Lead.created_at, Lead.id],
-    "created": lambda: [col(Lead.created_at).desc(), col(Lead.id).desc()],
-    "last-activity": lambda: [Lead.last_activity_at, Lead.id],
-    "name": lambda: [Lead.name_key, Lead.id],
-    "stage": lambda: [Stage.position, col(Lead.value_cents).desc().nulls_last(), Lead.id],
+    "id": lambda: [LEADS.c.id],
+    "value": lambda: [LEADS.c.value_cents.desc().nulls_last(), LEADS.c.id],
+    "score": lambda: [LEADS.c.score.desc(), LEADS.c.id],
+    "probability": lambda: [LEADS.c.win_probability.desc().nulls_last(), LEADS.c.id],
+    "age": lambda: [LEADS.c.created_at, LEADS.c.id],
+    "created": lambda: [LEADS.c.created_at.desc(), LEADS.c.id.desc()],
+    "last-activity": lambda: [LEADS.c.last_activity_at, LEADS.c.id],
+    "name": lambda: [LEADS.c.name_key, LEADS.c.id],
+    "stage": lambda: [Stage.__table__.c.position, LEADS.c.value_cents.desc().nulls_last(), LEADS.c.id],
 }
 CHUNK = 500
 
@@ -55,49 +53,52 @@ class LeadFilter:
     disqualified: bool = False  # budget or authority answered no
     stale: bool = False  # stalled or dead by the hygiene rules; rows then carry `stale_reasons`
     ids: list[int] | None = None
+    search: str | None = None  # words that must match (pipectl.core.search), as `pipectl search` reads them
     sort: str = "id"
     limit: int | None = None
 
 
-def lead_query(session: Session, wanted: LeadFilter):
-    """The SELECT for leads matching `wanted`, with their stage name and next action."""
-    planned = aliased(Activity)
-    query = (
-        select(Lead, Stage.name, planned.note, planned.due)
-        .join(Stage, col(Stage.id) == col(Lead.stage_id))
-        .outerjoin(planned, and_(col(planned.lead_id) == col(Lead.id), col(planned.done) == False))  # noqa: E712
-    )
+def lead_query(session: Session, wanted: LeadFilter, *, restore: bool = False):
+    """The SELECT of the leads matching `wanted` as plain rows: the contract's fields in order (with
+    `restore`, then what a restore needs), their stage, tags, custom fields and next action joined in."""
+    from pipectl.core.lead_stream import lead_columns, lead_from, planned_alias
+
+    planned = planned_alias()
+    query = core_select(*lead_columns(_dialect(session), planned, restore=restore)).select_from(lead_from(planned))
     if wanted.status and wanted.status != "all":
         if wanted.status not in STATUSES:
             raise UsageError(f"--status is one of {', '.join(STATUSES)} or all, not {wanted.status!r}.")
-        query = query.where(Lead.status == wanted.status)
+        query = query.where(LEADS.c.status == wanted.status)
     if wanted.stage:
         from pipectl.core.stages import find_stage
 
-        query = query.where(Lead.stage_id == find_stage(session, wanted.stage).id)
+        query = query.where(LEADS.c.stage_id == find_stage(session, wanted.stage).id)
     for tag in wanted.tags:
-        query = query.where(
-            exists().where(col(LeadTag.lead_id) == col(Lead.id), col(LeadTag.tag) == tag.strip().lower())
-        )
+        tags = LeadTag.__table__
+        query = query.where(exists().where(tags.c.lead_id == LEADS.c.id, tags.c.tag == tag.strip().lower()))
     if wanted.owner:
-        query = query.where(Lead.owner_key == fold(wanted.owner))
+        query = query.where(LEADS.c.owner_key == fold(wanted.owner))
     if wanted.source:
-        query = query.where(Lead.source_key == fold(wanted.source))
+        query = query.where(LEADS.c.source_key == fold(wanted.source))
     if wanted.min_score is not None:
-        query = query.where(Lead.score >= wanted.min_score)
-    bant_yes = and_(*(getattr(Lead, name) == "yes" for name in BANT_CRITERIA))
+        query = query.where(LEADS.c.score >= wanted.min_score)
+    bant_yes = and_(*(LEADS.c[name] == "yes" for name in BANT_CRITERIA))
     if wanted.qualified is True:
         query = query.where(bant_yes)
     elif wanted.qualified is False:
         query = query.where(~bant_yes)
     if wanted.disqualified:
-        query = query.where((Lead.budget == "no") | (Lead.authority == "no"))
+        query = query.where((LEADS.c.budget == "no") | (LEADS.c.authority == "no"))
     if wanted.stale:
         from pipectl.core.hygiene import StaleFinder
 
         query = query.where(StaleFinder(session, clock.now()).condition())
     if wanted.ids is not None:
-        query = query.where(col(Lead.id).in_(wanted.ids))
+        query = query.where(LEADS.c.id.in_(wanted.ids))
+    if wanted.search is not None:
+        from pipectl.core.search_query import matching_ids
+
+        query = query.where(LEADS.c.id.in_(matching_ids(session, wanted.search)))
     if wanted.sort not in SORTS:
         raise UsageError(f"--sort is one of {', '.join(SORTS)}, not {wanted.sort!r}.")
     query = query.order_by(*SORTS[wanted.sort]())
@@ -108,80 +109,56 @@ def lead_query(session: Session, wanted: LeadFilter):
     return query
 
 
-def lead_rows(session: Session, wanted: LeadFilter, *, extend=None) -> Iterator[dict]:
-    """The matching leads as contract dicts, streamed chunk by chunk; `extend(lead)` adds keys (export)."""
-    from pipectl.core.scoring import nurture_threshold
+def lead_rows(session: Session, wanted: LeadFilter, *, restore: bool = False) -> Iterator[dict]:
+    """The matching leads as contract dicts (plus `days_in_stage` and `nurture`), streamed.
 
-    now = clock.now()
-    nurture_below = nurture_threshold(session)  # read once per query, not per lead
-    result = session.execute(lead_query(session, wanted).execution_options(yield_per=CHUNK))
-    finder = None
-    if wanted.stale:
-        from pipectl.core.hygiene import StaleFinder
+    With `restore` (export), a row is the contract's keys, then `archived_at` and `bant`."""
+    maker, result = _stream(session, wanted, restore)
+    if not wanted.stale:
+        yield from map(maker.make, result)
+        return
+    from pipectl.core.hygiene import StaleFinder
 
-        finder = StaleFinder(session, now)
+    finder = StaleFinder(session, clock.now())
     for chunk in result.partitions():
-        ids = [row[0].id for row in chunk]
-        tags, fields = _tags_and_fields(session, ids)
         # The reasons are worked out for this chunk's ids only, so listing stays one pass.
-        reasons = finder.reasons(ids) if finder is not None else None
-        for lead, stage_name, action, due in chunk:
-            row = lead_dict(
-                lead,
-                stage_name,
-                tags.get(lead.id, []),
-                fields.get(lead.id, {}),
-                action,
-                due,
-                now,
-                nurture_below=nurture_below,
-            )
-            if reasons is not None:
-                row["stale"], row["stale_reasons"] = lead.id in reasons, reasons.get(lead.id, [])
-            if extend is not None:
-                row.update(extend(lead))
+        reasons = finder.reasons([row.id for row in chunk])
+        for raw in chunk:
+            row = maker.make(raw)
+            row["stale"], row["stale_reasons"] = raw.id in reasons, reasons.get(raw.id, [])
             yield row
 
 
-def _reader(spec) -> Callable | None:
-    """How a lead row reads one contract field off the Lead; None for what comes from other tables."""
-    if spec.stored is None or spec.kind == "stage":
-        return None
-    column = attrgetter(spec.stored)
-    if spec.kind == "instant":
-        return lambda lead: iso(column(lead))
-    if spec.kind == "money":
-        return lambda lead: to_number(column(lead))
-    return column
+def lead_values(
+    session: Session, wanted: LeadFilter, field_keys: list[str], *, restore: bool = False
+) -> Iterator[list]:
+    """The matching leads as lists of their CSV values, under `contract.csv_columns(field_keys, extra)`
+    where `extra` is EXTRA_KEYS (or, with `restore`, export's `archived_at` and BANT columns): what
+    `contract.flat_lead` of each `lead_rows` dict holds, without building the dicts (long CSV streams)."""
+    if wanted.stale:
+        raise ValueError("lead_values does not give stale reasons; use lead_rows")
+    maker, result = _stream(session, wanted, restore, field_keys)
+    return map(maker.flat, result)
 
 
-# (key, reader) in contract order, worked out once rather than per row.
-_READERS = tuple((spec.key, _reader(spec)) for spec in FIELDS)
+def _stream(session: Session, wanted: LeadFilter, restore: bool, field_keys: list[str] | tuple[()] = ()):
+    """The row maker and the streamed result of the leads' query."""
+    from pipectl.core.lead_stream import RowMaker
+    from pipectl.core.scoring import nurture_threshold
+
+    maker = RowMaker(
+        _dialect(session),
+        clock.now(),
+        nurture_threshold(session),
+        extras=not restore,
+        restore=restore,
+        field_keys=field_keys,
+    )
+    return maker, session.execute(lead_query(session, wanted, restore=restore).execution_options(yield_per=CHUNK))
 
 
-def lead_dict(
-    lead: Lead,
-    stage_name: str,
-    tags: list[str],
-    fields: dict[str, str],
-    next_action: str | None,
-    next_action_due: datetime | None,
-    now: datetime,
-    nurture_below: int | None = None,
-) -> dict:
-    """One lead in the JSON contract's shape (plus `days_in_stage`, and `nurture`: an open lead under the
-    nurture threshold)."""
-    joined = {
-        "stage": stage_name,
-        "tags": tags,
-        "fields": fields,
-        "next_action": next_action,
-        "next_action_due": iso(next_action_due),
-    }
-    row = {key: joined[key] if read is None else read(lead) for key, read in _READERS}
-    row["days_in_stage"] = days_between(lead.stage_entered_at, lead.closed_at or now)
-    row["nurture"] = nurture_below is not None and lead.status == "open" and lead.score < nurture_below
-    return row
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
 
 
 def one_lead(session: Session, lead: Lead) -> dict:
@@ -239,30 +216,6 @@ def activity_dict(activity: Activity, stage_names: dict[int, str] | None = None)
     }
 
 
-def days_between(start: datetime | None, end: datetime) -> int | None:
-    if start is None:
-        return None
-    return max((end - start).days, 0)
-
-
 def field_keys(session: Session) -> list[str]:
     """Every custom field key in use, for a CSV header (one SELECT DISTINCT, before streaming)."""
     return sorted(session.execute(select(LeadField.key).distinct()).scalars())
-
-
-def _tags_and_fields(session: Session, ids: list[int]) -> tuple[dict, dict]:
-    tags: dict[int, list[str]] = {}
-    fields: dict[int, dict[str, str]] = {}
-    if not ids:
-        return tags, fields
-    for lead_id, tag in session.execute(
-        select(LeadTag.lead_id, LeadTag.tag).where(col(LeadTag.lead_id).in_(ids)).order_by(LeadTag.tag)
-    ):
-        tags.setdefault(lead_id, []).append(tag)
-    for lead_id, key, value in session.execute(
-        select(LeadField.lead_id, LeadField.key, LeadField.value)
-        .where(col(LeadField.lead_id).in_(ids))
-        .order_by(LeadField.key)
-    ):
-        fields.setdefault(lead_id, {})[key] = value
-    return tags, fields

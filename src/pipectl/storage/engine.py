@@ -35,6 +35,9 @@ class Database:
         self.read_only = read_only  # why writes are refused (None: they are not)
         self.command = "command"  # what the writer note says holds the lock; set by the CLI
         self.scratch = False  # a dry run's pipeline in memory, standing in for a file not made yet
+        # What the journal records of each write command (storage/journal.py); set by the CLI.
+        self.argv: list[str] = []
+        self.actor: str | None = None
 
     @property
     def path(self) -> Path | None:
@@ -42,8 +45,11 @@ class Database:
         return None if self.scratch else locations.sqlite_path(self.location)
 
     @contextmanager
-    def session(self, *, write: bool = True) -> Iterator[Session]:
-        """One transaction: committed when the block ends, rolled back if it raises."""
+    def session(self, *, write: bool = True, journal: bool = True) -> Iterator[Session]:
+        """One transaction: committed when the block ends, rolled back if it raises.
+
+        A write is journaled (storage/journal.py) unless `journal` is false: `pipectl undo` itself.
+        """
         if write and self.read_only:
             raise DatabaseError(
                 f"{locations.display(self.location)} is open read-only ({self.read_only}); "
@@ -58,8 +64,13 @@ class Database:
                     # Take the write lock now, refuse a damaged file, and say who holds the lock.
                     health.check_before_write(driver_of(session), path, locations.display(self.location))
                     noted = path if health.claim(path, self.command) else None
+                command_id = self._begin_journal(session) if write and journal else None
                 yield session
                 if write:
+                    if command_id is not None:
+                        # Listening only now puts this after the re-scoring a command's marks ask for
+                        # (core/rescoring.py), so the scores it changes are journaled with the rest.
+                        event.listen(session, "before_commit", lambda done: self._finish_journal(done, command_id))
                     if noted:
                         health.release(noted)
                         noted = None
@@ -75,6 +86,19 @@ class Database:
             finally:
                 if noted:
                     health.release(noted)
+
+    def _begin_journal(self, session: Session) -> int:
+        from pipectl.actor import current_actor
+        from pipectl.storage import journal
+
+        return journal.begin(session.connection(), self.command, self.argv, self.actor or current_actor())
+
+    @staticmethod
+    def _finish_journal(session: Session, command_id: int) -> None:
+        from pipectl.storage import journal
+
+        session.flush()  # pending ORM rows are written (and journaled) before the journal closes
+        journal.finish(session.connection(), command_id)
 
     def failure(self, error: SQLAlchemyDatabaseError) -> DatabaseError:
         """A database error in words: damaged, busy (and who holds the lock), or refused."""

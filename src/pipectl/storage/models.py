@@ -8,12 +8,12 @@ release goes through a migration in `storage/migrations/versions/`.
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, String, Table, event
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, String, Table, event, text
 from sqlmodel import Field, SQLModel
 from sqlmodel.main import SQLModelConfig
 
 from pipectl.actor import current_actor
-from pipectl.folding import KEYED, fold, key_of, plain
+from pipectl.folding import KEYED, fold, key_of, phone_key, plain
 from pipectl.storage.types import Timestamp
 
 # Rows are built from the database or by the core, never validated by pydantic: its validation schema
@@ -69,8 +69,19 @@ class Lead(SQLModel, table=True):
         Index("ix_leads_source_key", "source_key"),
         # `show edith` finds Édith Piaf by a prefix of her name's lookup form (migration 0003).
         Index("ix_leads_name_plain", "name_plain"),
-        # `claim --next` and `assign --round-robin` walk unowned open leads best score first (migration 0006).
+        # `claim --next` and `assign --round-robin` walk unowned open leads best score first (migration 0013).
         Index("ix_leads_status_owner_score", "status", "owner_key", "score"),
+        # `brief`'s similar won leads (same industry, size band or source) and `status`'s week of closed
+        # leads read index ranges, not every won lead (migration 0009).
+        Index("ix_leads_status_industry", "status", text("lower(industry)")),
+        Index("ix_leads_status_size", "status", "company_size"),
+        Index("ix_leads_status_source", "status", "source_key"),
+        Index("ix_leads_status_closed", "status", "closed_at"),
+        # `duplicates`: the same phone, or the same name at the same company, accents aside (migration 0010).
+        Index("ix_leads_phone_key", "phone_key"),
+        Index("ix_leads_name_company_plain", "name_plain", "company_plain"),
+        # `list --sort probability` walks open leads in order (migration 0011).
+        Index("ix_leads_status_win_probability", "status", "win_probability"),
         # Ids are never reused after a purge, so an old id in a script cannot hit a new lead.
         {"sqlite_autoincrement": True},
     )
@@ -118,6 +129,11 @@ class Lead(SQLModel, table=True):
     source_key: str | None = None
     # plain() of the name: folded, accents dropped, one space between words (migration 0003).
     name_plain: str | None = None
+    # plain() of the company, and the phone's digits (folding.phone_key), for `duplicates` (migration 0010).
+    company_plain: str | None = None
+    phone_key: str | None = None
+    # The learned win probability (0–1) of an open lead, kept by pipectl.core.prediction (migration 0011).
+    win_probability: float | None = None
 
 
 @event.listens_for(Lead, "before_insert")
@@ -127,6 +143,8 @@ def _fill_keys(_mapper, _connection, lead: Lead) -> None:
     for column in KEYED:
         setattr(lead, key_of(column), fold(getattr(lead, column)))
     lead.name_plain = plain(lead.name)
+    lead.company_plain = plain(lead.company)
+    lead.phone_key = phone_key(lead.phone)
 
 
 class LeadTag(SQLModel, table=True):
@@ -186,9 +204,26 @@ class Activity(SQLModel, table=True):
     # Details of changes the tool makes: fields edited, BANT answers, a forced move.
     data: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     recorded_at: datetime = _timestamp(nullable=False)
-    # Who did it (`--as`, PIPECTL_USER or the login name; migration 0006). The column default fills
-    # every insert, the ORM's and the bulk writers' alike; rows from before 0006 have NULL.
+    # Who did it (`--as`, PIPECTL_USER or the login name; migration 0013). The column default fills
+    # every insert, the ORM's and the bulk writers' alike; rows from before 0013 have NULL.
     actor: str | None = Field(default=None, sa_column=Column(String(80), nullable=True, default=current_actor))
+
+
+class PredictionFactor(SQLModel, table=True):
+    """One row of the win model's frequency table: closed leads won and lost with a feature's value,
+    and that value's contribution to the log-odds (migration 0011)."""
+
+    model_config = DEFERRED
+
+    __tablename__ = "prediction_factors"
+    if TYPE_CHECKING:  # set by SQLModel, which does not declare it
+        __table__: ClassVar[Table]
+
+    feature: str = Field(sa_column=Column(String(80), primary_key=True))
+    value: str = Field(sa_column=Column(String, primary_key=True))
+    won: int = Field(default=0)
+    lost: int = Field(default=0)
+    contribution: float = Field(default=0.0)
 
 
 class Setting(SQLModel, table=True):
@@ -252,6 +287,78 @@ class Assignment(SQLModel, table=True):
     )
     owner_key: str = Field(sa_column=Column(String(80), nullable=False))
     at: datetime = _timestamp(nullable=False)
+
+
+class Command(SQLModel, table=True):
+    """One write command, as the journal knows it: what was typed, who ran it and when (migration 0010)."""
+
+    model_config = DEFERRED
+
+    __tablename__ = "commands"
+    if TYPE_CHECKING:  # set by SQLModel, which does not declare it
+        __table__: ClassVar[Table]
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=Column(String(64), nullable=False))
+    argv: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    actor: str = Field(sa_column=Column(String, nullable=False))
+    at: datetime = _timestamp(nullable=False)
+    # Set by `pipectl undo`; the command's journal rows are gone by then (there is no redo).
+    undone_at: datetime | None = _timestamp()
+    undone_by: str | None = None
+    # SQLite: the leads and activities the command added are those with ids in (from, to]; the
+    # journal has no row for them (storage/journal.py). NULL on PostgreSQL, which journals them.
+    leads_from: int | None = None
+    leads_to: int | None = None
+    activities_from: int | None = None
+    activities_to: int | None = None
+
+
+class JournalEntry(SQLModel, table=True):
+    """One row a command inserted (I), updated (U) or deleted (D), in write order.
+
+    Written by triggers on the pipeline's tables (storage/journal.py), never by the ORM. `old` is the
+    row before an update or a delete, as the database holds it (JSON text on SQLite, `json` on
+    PostgreSQL); `new` is an inserted row's key (its whole row on PostgreSQL). A row's state after
+    the command is the next entry's `old`, or the row as it is now.
+    """
+
+    model_config = DEFERRED
+
+    __tablename__ = "journal"
+    if TYPE_CHECKING:  # set by SQLModel, which does not declare it
+        __table__: ClassVar[Table]
+    __table_args__ = (
+        Index("ix_journal_command_id", "command_id", "id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    command_id: int = Field(sa_column=Column(Integer, ForeignKey("commands.id"), nullable=False))
+    tbl: str = Field(sa_column=Column(String(32), nullable=False))
+    op: str = Field(sa_column=Column(String(1), nullable=False))
+    old: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    new: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class CommandRunning(SQLModel, table=True):
+    """The command whose writes the triggers journal: one row, inside its own transaction only.
+
+    Inserted when a write transaction starts and deleted just before it commits, so no other
+    connection ever sees it, and a write outside a command (a migration, an undo) journals nothing.
+    """
+
+    model_config = DEFERRED
+
+    __tablename__ = "command_running"
+    if TYPE_CHECKING:  # set by SQLModel, which does not declare it
+        __table__: ClassVar[Table]
+
+    command_id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    # The highest lead and activity ids when the command began: rows past them are its own (SQLite).
+    leads_floor: int | None = None
+    activities_floor: int | None = None
 
 
 def stored_id(row: Stage | Lead | Activity) -> int:

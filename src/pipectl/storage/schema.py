@@ -17,7 +17,7 @@ from pipectl.storage.engine import Database, make_engine, memory_engine, use_wal
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest migration this pipectl ships; tests check it is Alembic's head.
-SCHEMA_REVISION = "0006"
+SCHEMA_REVISION = "0013"
 # Tables every pipectl database has had since the first schema: an `alembic_version` table alone
 # (any Alembic-managed program has one) does not make a file pipectl's.
 OWN_TABLES = frozenset({"settings", "stages", "leads", "activities", "lead_tags", "lead_fields"})
@@ -40,6 +40,11 @@ def open_database(location: str | None = None, *, template: str = "default", dry
         resolved, make_engine(resolved, read_only=bool(read_only), create=not dry_run), read_only=read_only
     )
     try:
+        if dry_run and path is None and _survey(database) == (None, set()):
+            # An empty server database is what a missing file is on SQLite: no pipeline yet, so a dry run
+            # works on a scratch one as it does there, instead of refusing.
+            database.close()
+            return _scratch(resolved, template)
         _prepare(database, template, touch=not (dry_run or read_only), why=read_only or "a dry run")
     except UnicodeDecodeError:
         # SQLite's own error message quoted bytes of a damaged schema page.

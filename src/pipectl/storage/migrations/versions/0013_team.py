@@ -1,7 +1,7 @@
 """A team on one pipeline: who did each activity, the owners leads are handed to, the round-robin turn.
 
-Revision ID: 0006
-Revises: 0004
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-11-29
 
 Why: several sellers share one database (PostgreSQL by URL). `show` must say who did what, so each
@@ -11,19 +11,28 @@ and a pause; `assignments` logs each hand-over (a weekly capacity counts them); 
 the round-robin turn in one row that every assigner advances with `UPDATE … RETURNING`, which
 keeps strict turns under concurrent assigners on both backends. Existing rows are kept as they
 are; existing `leads.owner` values stay the leads' owners.
+
+On SQLite the journal's triggers on `activities` (migration 0012) name its columns one by one, so
+they are made again for the columns it has after this change, or an undo would not give an
+activity's actor back. Adding a column is an `ALTER TABLE … ADD COLUMN` there, not a rebuild, so the
+search triggers on the table stay as they are.
 """
+
+import importlib.util
+from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0004"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
     op.add_column("activities", sa.Column("actor", sa.String(length=80), nullable=True))
+    _journal_activities()
     op.create_table(
         "owners",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -68,5 +77,33 @@ def downgrade() -> None:
     op.drop_table("assignments")
     op.drop_table("counters")
     op.drop_table("owners")
-    with op.batch_alter_table("activities") as batch:
-        batch.drop_column("actor")
+    if op.get_bind().dialect.name == "sqlite":
+        # The journal triggers name the column: drop them first, then the column in place (SQLite
+        # 3.35+; a batch rebuild of the table would drop the search triggers too), then make them again.
+        for kind in ("update", "delete"):
+            op.execute(f"DROP TRIGGER IF EXISTS journal_activities_{kind}")
+        op.execute("ALTER TABLE activities DROP COLUMN actor")
+        _journal_activities()
+    else:
+        op.drop_column("activities", "actor")
+
+
+def _journal_activities() -> None:
+    """Make the SQLite journal triggers on `activities` again, for the columns it has now."""
+    connection = op.get_bind()
+    if connection.dialect.name != "sqlite":
+        return  # PostgreSQL's triggers journal the whole row, whatever its columns
+    columns = [column["name"] for column in sa.inspect(connection).get_columns("activities")]
+    for kind in ("update", "delete"):
+        op.execute(f"DROP TRIGGER IF EXISTS journal_activities_{kind}")
+    for statement in _journal_migration()._triggers("sqlite", "activities", columns):
+        op.execute(statement)
+
+
+def _journal_migration():
+    """Migration 0012's module, whose trigger text this one reuses (a file name is not importable)."""
+    spec = importlib.util.spec_from_file_location("pipectl_migration_0012", Path(__file__).with_name("0012_journal.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
