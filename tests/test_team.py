@@ -34,6 +34,15 @@ def test_every_activity_records_who_acted(ok, new_lead, monkeypatch):
     assert "By" in card and "sam" in card and "kim" in card
 
 
+def test_a_lead_one_person_worked_shows_no_by_column(ok, new_lead, monkeypatch):
+    monkeypatch.setenv("PIPECTL_USER", "mia")
+    lead = new_lead("Ada")
+    ok("log", str(lead), "call", "--note", "hello")
+    card = ok("show", str(lead)).stdout
+    assert "┃ By" not in card and "mia" not in card  # a seller alone does not read their login on every line
+    assert {a["actor"] for a in activities(ok, lead)} == {"mia"}  # JSON still says who
+
+
 @pytest.mark.parametrize("bad", ["", "   ", "a" * 81, "sam\x1b[31m"])
 def test_a_bad_acting_name_is_a_usage_error(cli, bad, db_path):
     result = cli("--as", bad, "add", "Ada")

@@ -98,7 +98,7 @@ TIMELINE_COLUMNS = (
     Column("When", priority=9, keep=True),
     Column("What", priority=8, keep=True),
     Column("Detail", priority=7, min_width=20, keep=True),
-    # Who did it (issue 17): the first to go on a narrow terminal, the detail matters more.
+    # Who did it (issue 17), when several people did: the first to go on a narrow terminal.
     Column("By", priority=6, min_width=6),
 )
 
@@ -162,6 +162,10 @@ def lead_card(detail: dict, probability: int | None) -> None:
     facts.add_row("Added", short_date(detail["created_at"]))
     facts.add_row("Last activity", short_date(detail["last_activity_at"]))
     console.print(Panel(facts, title=title, title_align="left", expand=False))
+    # "By" is drawn only when more than one person worked the lead: a seller alone would read their
+    # own login on every line (a column empty in every row is not drawn). JSON always has `actor`.
+    actors = {activity["actor"] for activity in detail["activities"] if activity["actor"]}
+    shared = len(actors) > 1
     dropped = print_table(
         console,
         TIMELINE_COLUMNS,
@@ -170,7 +174,7 @@ def lead_card(detail: dict, probability: int | None) -> None:
                 short_date(activity["at"]),
                 activity["kind"].replace("_", " "),
                 from_markup(describe(activity)),
-                cell(activity["actor"] or ""),
+                cell(activity["actor"] or "") if shared else "",
             ]
             for activity in detail["activities"]
         ],
