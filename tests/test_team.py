@@ -292,3 +292,41 @@ def test_import_join_logs_matching_rows_on_the_leads_there(ok, cli, team, tmp_pa
     before = snapshot()
     refused = cli("import", data, "--join", "--on-duplicate", "skip")
     assert refused.exit_code == 2 and refused.stderr.startswith("Error: --join") and snapshot() == before
+
+
+def owners_and_hand_overs(ok) -> tuple:
+    """What undo must give back: every lead and activity, the roster, and the hand-overs."""
+    return (
+        ok("export", "--what", "all").stdout,
+        ok("owners", "list", "-f", "json").stdout,
+        ok("history", "-f", "json").stdout,
+    )
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["owners", "add", "mo", "--max-open", "3"],
+        ["owners", "pause", "kim"],
+        ["owners", "remove", "kim"],
+        ["assign", "1", "--to", "kim"],
+        ["assign", "--round-robin"],
+        ["claim", "2"],
+        ["release", "3", "--force"],
+        ["add", "Cy", "--company", "Initech"],  # handed out by round-robin, automatically
+    ],
+    ids=lambda args: " ".join(args),
+)
+def test_undo_takes_back_each_team_command(ok, new_lead, team, monkeypatch, command):
+    monkeypatch.setenv("PIPECTL_USER", "sam")
+    for name in ("Ada", "Bob", "Dee"):
+        new_lead(name)
+    ok("assign", "3", "--to", "lee")
+    ok("owners", "auto", "round-robin")
+    before = owners_and_hand_overs(ok)
+    ok(*command)
+    assert owners_and_hand_overs(ok) != before
+    ok("undo")
+    after = owners_and_hand_overs(ok)
+    assert after[:2] == before[:2]  # history differs only by the undone command's mark
+    assert json.loads(ok("db", "check", "-f", "json").stdout)["ok"] is True

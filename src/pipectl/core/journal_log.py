@@ -16,6 +16,8 @@ WORDS = {
     "lead_fields": ("custom field", "custom fields"),
     "activities": ("activity", "activities"),
     "settings": ("setting", "settings"),
+    "owners": ("owner", "owners"),
+    "assignments": ("hand-over", "hand-overs"),
 }
 
 

@@ -28,7 +28,7 @@ from pipectl.storage.models import SQLModel
 from pipectl.storage.types import Timestamp
 
 # Parents before children: re-created rows go in this order, added rows leave in the reverse one.
-ORDER = ("settings", "stages", "leads", "lead_tags", "lead_fields", "activities")
+ORDER = ("settings", "owners", "stages", "leads", "lead_tags", "lead_fields", "activities", "assignments")
 # Rows that point at a lead or a stage (foreign keys): removing an added parent must not take them along.
 DEPENDANTS = {
     "leads": (("activities", "lead_id"), ("lead_tags", "lead_id"), ("lead_fields", "lead_id")),

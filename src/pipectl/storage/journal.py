@@ -31,6 +31,11 @@ TABLES: dict[str, tuple[str, ...]] = {
     "lead_fields": ("lead_id", "key"),
     "activities": ("id",),
     "settings": ("key",),
+    # The team (migration 0013): `undo` of `owners add` or of a hand-over takes the owner or the
+    # assignment back. The round-robin turn (`counters`) is not journaled: an undone hand-over
+    # leaves the turn where it was, which only moves whose turn is next.
+    "owners": ("id",),
+    "assignments": ("id",),
 }
 # How long the journal keeps a command: the newest KEEP_COMMANDS of them, none older than KEEP_DAYS.
 SETTING = "journal"

@@ -14,8 +14,9 @@ are; existing `leads.owner` values stay the leads' owners.
 
 On SQLite the journal's triggers on `activities` (migration 0012) name its columns one by one, so
 they are made again for the columns it has after this change, or an undo would not give an
-activity's actor back. Adding a column is an `ALTER TABLE … ADD COLUMN` there, not a rebuild, so the
-search triggers on the table stay as they are.
+activity's actor back; `owners` and `assignments` get journal triggers of their own, so `undo`
+takes back `owners add` and a hand-over like any other write. Adding a column is an
+`ALTER TABLE … ADD COLUMN` there, not a rebuild, so the search triggers on the table stay.
 """
 
 import importlib.util
@@ -68,6 +69,12 @@ def upgrade() -> None:
     op.create_index("ix_assignments_lead_id", "assignments", ["lead_id"])
     # `claim --next` and `assign --round-robin` walk unowned open leads best score first.
     op.create_index("ix_leads_status_owner_score", "leads", ["status", "owner_key", "score"])
+    # `undo` takes back an owner added or changed and a hand-over, as it does any other write.
+    connection = op.get_bind()
+    for table in ("owners", "assignments"):
+        columns = [column["name"] for column in sa.inspect(connection).get_columns(table)]
+        for statement in _journal_migration()._triggers(connection.dialect.name, table, columns):
+            op.execute(statement)
 
 
 def downgrade() -> None:
