@@ -12,6 +12,8 @@ log(CPU seconds) against log(leads) over the sizes measured: 1 is linear,
 
 import math
 
+from benchmarks.missed import WHY_MISSED
+
 GROWTH_LIMIT = 1.2
 FLOOR = "python -c 'import sqlmodel'"  # the baseline every single-lead command is also compared with
 EMPTY = 0  # the size of the empty pipeline the start-up rows run on
@@ -90,9 +92,9 @@ def markdown(results: dict) -> str:
     lines = [
         "# pipectl benchmark results",
         "",
-        f"Run {machine['date']} at commit `{machine['commit']}` "
+        f"Last run {machine['date']} at commit `{machine['commit']}` "
         f"with `{machine.get('command', 'python -m benchmarks.run')}`"
-        " (see `benchmarks/run.py`; README, Benchmarks).",
+        " (see `benchmarks/run.py`; README, Benchmarks)." + _runs_line(rows),
         "",
         "| Machine | |",
         "|---|---|",
@@ -112,19 +114,21 @@ def markdown(results: dict) -> str:
         "| goal | measured (CPU ×, wall ×) | met |",
         "|---|---|---|",
         *_goal_lines(rows),
+        *_missed_lines(rows),
         "",
         "## Every measurement",
         "",
         "| benchmark | size | pipectl s | pipectl CPU s | baseline | baseline s | baseline CPU s | wall × | CPU × "
-        "| peak MB pipectl | peak MB baseline |",
-        "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|",
+        "| peak MB pipectl | peak MB baseline | run |",
+        "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for item in rows:
         lines.append(
             f"| {item['benchmark']} | {_size(item['size'])} | {item['pipectl_s']:.3f} "
             f"| {_cell(item.get('pipectl_cpu_s'))} "
             f"| {item['baseline']} | {item['baseline_s']:.3f} | {_cell(item.get('baseline_cpu_s'))} | {item['ratio']} "
-            f"| {_cell(item.get('cpu_ratio'))} | {item['pipectl_peak_mb']} | {item['baseline_peak_mb']} |"
+            f"| {_cell(item.get('cpu_ratio'))} | {item['pipectl_peak_mb']} | {item['baseline_peak_mb']} "
+            f"| {_run(item)} |"
         )
     lines += [
         "",
@@ -187,6 +191,52 @@ def slope(sizes: list[int], seconds: list[float]) -> float:
     return sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / spread if spread else 0.0
 
 
+def _runs_line(rows: list[dict]) -> str:
+    """When the rows come from several runs (a partial rerun merged in), which ones."""
+    runs = sorted({(item["run"]["date"], item["run"]["commit"]) for item in rows if item.get("run")})
+    if len(runs) < 2:
+        return ""
+    listed = ", ".join(f"`{commit}` ({date})" for date, commit in runs)
+    return f" The rows come from {len(runs)} runs ({listed}); the `run` column names each row's."
+
+
+def _run(item: dict) -> str:
+    stamp = item.get("run")
+    return f"`{stamp['commit']}` {stamp['date']}" if stamp else "–"
+
+
+def missed_goals(rows: list[dict]) -> list[str]:
+    """The benchmarks of the GOALS and LIMITS measured and missed, in the order of the goals."""
+    missed: list[str] = []
+    for _what, benchmark, baseline, sizes, limit in GOALS:
+        found = [
+            item
+            for item in rows
+            if item["benchmark"] == benchmark and item["baseline"].startswith(baseline) and item["size"] in sizes
+        ]
+        if len(found) == len(sizes) and not all(
+            item.get("cpu_ratio") is not None and item["cpu_ratio"] <= limit for item in found
+        ):
+            missed.append(benchmark)
+    for _what, benchmark, size, key, limit in LIMITS:
+        found = [item for item in rows if item["benchmark"] == benchmark and item["size"] == size]
+        if found and not found[0][key] < limit:
+            missed.append(benchmark)
+    return list(dict.fromkeys(missed))
+
+
+def _missed_lines(rows: list[dict]) -> list[str]:
+    """For each missed goal, what was tried and where the time goes (benchmarks/missed.py)."""
+    missed = missed_goals(rows)
+    if not missed:
+        return []
+    lines = ["", "### Goals missed: what was tried and where the time goes", ""]
+    for benchmark in missed:
+        why = WHY_MISSED.get(benchmark)
+        lines.append(f"- **{benchmark}**: " + (why or "no entry in `benchmarks/missed.py` yet: add one."))
+    return lines
+
+
 def _goal_lines(rows: list[dict]) -> list[str]:
     lines = []
     # The start-up floor at each size: `python -c 'import sqlmodel'`, as the single-lead rows measured it.
@@ -202,7 +252,7 @@ def _goal_lines(rows: list[dict]) -> list[str]:
             if item["benchmark"] == benchmark and item["baseline"].startswith(baseline) and item["size"] in sizes
         ]
         if len(found) < len(sizes):
-            lines.append(f"| {what} | not measured in this run | – |")
+            lines.append(f"| {what} | not measured yet | – |")
             continue
         found.sort(key=lambda item: item["size"])
         measured = "; ".join(
@@ -215,7 +265,7 @@ def _goal_lines(rows: list[dict]) -> list[str]:
     for what, benchmark, size, key, limit in LIMITS:
         found = [item for item in rows if item["benchmark"] == benchmark and item["size"] == size]
         if not found:
-            lines.append(f"| {what} | not measured in this run | – |")
+            lines.append(f"| {what} | not measured yet | – |")
             continue
         value = found[0][key]
         lines.append(

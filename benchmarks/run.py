@@ -9,8 +9,11 @@ size, one synthetic pipeline is generated (or reused) and every chosen topic
 runs on it; topics marked `RUNS_ON_EMPTY` also run on a new pipeline of a few
 leads (size 0), and those marked `ONLY_EMPTY` only there. The results go to
 `benchmarks/results/RESULTS.md` (goals, every measurement, growth exponents,
-start-up, the exact baselines: see report.py) and `results.json`; a run with
-`--only` replaces just those topics' rows and keeps the others.
+start-up, the exact baselines: see report.py) and `results.json`. A run with
+`--only` or `--sizes` merges into the existing results.json: it replaces the
+rows of the topics and sizes it measured and keeps the others, each row naming
+the run (commit and date) that measured it, so one topic can be re-measured
+without re-running everything.
 """
 
 import argparse
@@ -71,6 +74,8 @@ def run(
     harness.MAX_REPEAT = repeat
     _warm_up()
     rows, errors = [], []
+    # Each row says which run measured it: a later partial run keeps the rows it did not re-measure.
+    stamp = {"commit": _git_commit(), "date": _now()}
     plan = ([EMPTY] if empty else []) + list(sizes)
     for size in plan:
         started = time.perf_counter()
@@ -87,12 +92,12 @@ def run(
             except harness.MissingShell:
                 raise
             except Exception as error:  # one broken topic must not lose the others' numbers
-                errors.append({"topic": topic, "size": size, "error": f"{type(error).__name__}: {error}"})
+                errors.append({"topic": topic, "size": size, "error": f"{type(error).__name__}: {error}", "run": stamp})
                 _say(f"  {topic}: FAILED: {error}")
                 traceback.print_exc(file=sys.stderr)
                 continue
             for found_row in found:
-                rows.append(_hide_paths({"topic": topic, **found_row}, data))
+                rows.append(_hide_paths({"topic": topic, **found_row, "run": stamp}, data))
                 _say(f"  {topic}: {_line(found_row)}")
             _say(f"  {topic}: done in {time.perf_counter() - started:.1f} s")
     results = _merge(out / "results.json", rows, errors, chosen, plan)
@@ -154,12 +159,15 @@ def _merge(previous_file: Path, rows: list[dict], errors: list[dict], chosen: li
     if previous_file.exists():
         try:
             previous = json.loads(previous_file.read_text())
+            # Rows written before rows carried their own stamp were measured by the run the file names.
+            earlier = previous.get("machine", {})
+            inherited = {"commit": earlier.get("commit", "unknown"), "date": earlier.get("date", "unknown")}
             # Rows of topics that no longer exist (renamed or removed) go too.
             replaced = lambda item: (  # noqa: E731
                 (item.get("topic") in chosen and item.get("size") in sizes) or item.get("topic") not in topics()
             )
-            kept_rows = [item for item in previous.get("rows", []) if not replaced(item)]
-            kept_errors = [item for item in previous.get("errors", []) if not replaced(item)]
+            kept_rows = [{"run": inherited, **item} for item in previous.get("rows", []) if not replaced(item)]
+            kept_errors = [{"run": inherited, **item} for item in previous.get("errors", []) if not replaced(item)]
         except (OSError, ValueError):
             pass
     order = {topic: index for index, topic in enumerate(topics())}
@@ -179,7 +187,7 @@ def machine() -> dict:
     from pipectl import __version__
 
     return {
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": _now(),
         "commit": _git_commit(),
         "CPU": _cpu_model(),
         "cores": os.cpu_count(),
@@ -192,6 +200,10 @@ def machine() -> dict:
         # Other work on the machine inflates wall time most: the goals are judged on CPU time.
         "load average (1, 5, 15 min) at the end": ", ".join(f"{load:.1f}" for load in os.getloadavg()),
     }
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _cpu_model() -> str:

@@ -125,3 +125,19 @@ def test_board_cards_come_in_order_from_the_stage_index(pipeline):
         assert any("ix_leads_stage_status_value (stage_id=? AND status=?)" in detail for detail in details), details
         # Ties on value and score are ordered by id in a small sort; never all the stage's leads.
         assert not any(detail == "USE TEMP B-TREE FOR ORDER BY" for detail in details), details
+
+
+def test_board_column_totals_are_counted_inside_the_stage_index(pipeline):
+    from pipectl.core.board import build_board
+
+    with captured(pipeline) as statements, pipeline.session(write=False) as session:
+        board = build_board(session, NOW)
+    assert sum(column["leads"] for column in board["columns"]) > 0
+    totals = [(sql, parameters) for sql, parameters in selects(statements) if "GROUP BY leads.stage_id" in sql]
+    assert len(totals) == 1
+    details = [detail for _node, _parent, detail in plan(pipeline, *totals[0])]
+    # Counted and summed from the index alone, stage by stage: no lead row read, no sort of open leads.
+    assert any(
+        "COVERING INDEX ix_leads_stage_status_value (stage_id=? AND status=?)" in detail for detail in details
+    ), details
+    assert not any("TEMP B-TREE" in detail for detail in details), details
