@@ -63,3 +63,5 @@ def test_a_write_loads_no_rich(database, args):
     loaded = loaded_by(database, *args)
     assert "rich" not in loaded and "pipectl.cli.tables" not in loaded
     assert "pipectl.core.rescoring" in loaded  # it re-scores what it changed before the commit
+    # Only `add` validates a lead's fields (core.leads' model); the others only find the lead.
+    assert ("pipectl.core.leads" in loaded) == (args[0] == "add")
