@@ -186,6 +186,15 @@ def test_show_prints_a_card_with_the_timeline_newest_first(ok, new_lead):
     assert [activity["kind"] for activity in detail["activities"]] == ["stage_change", "call", "created"]
 
 
+def test_show_says_why_an_open_lead_is_stale_and_never_calls_a_closed_one_stale(ok, new_lead):
+    new_lead("Ada", "--at", "2026-06-01")
+    shown = json.loads(ok("show", "1", "-f", "json").stdout)
+    assert shown["stale"] and shown["stale_reasons"]
+    ok("lost", "1", "--reason", "price")
+    shown = json.loads(ok("show", "1", "-f", "json").stdout)
+    assert shown["status"] == "lost" and shown["stale"] is False and shown["stale_reasons"] == []
+
+
 def test_show_finds_a_lead_by_email_or_name(ok, cli, new_lead):
     new_lead("Ada Lovelace", "--email", "ada@example.com")
     new_lead("Bob", "--company", "A")

@@ -48,7 +48,7 @@ def brief(lead: LeadArgument, fmt: BriefFormatOption = "table", db: DbOption = N
     from pipectl.cli.briefing_views import brief_view
     from pipectl.cli.runtime import pipeline
     from pipectl.core.brief import compute_brief
-    from pipectl.core.leads import find_lead
+    from pipectl.core.lookup import find_lead
     from pipectl.output import emit
 
     with pipeline(db, write=False) as session:

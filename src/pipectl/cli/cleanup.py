@@ -277,7 +277,7 @@ def restore(
     """
     from pipectl.cli.runtime import pipeline
     from pipectl.core.cleanup import closed_by_archiving, restore_lead
-    from pipectl.core.leads import find_lead
+    from pipectl.core.lookup import find_lead
     from pipectl.render import message
     from pipectl.storage.models import Stage
 

@@ -286,7 +286,7 @@ def show(
     from pipectl.cli.runtime import pipeline
     from pipectl.cli.tables import lead_card
     from pipectl.contract import BANT_COLUMNS
-    from pipectl.core.leads import find_lead
+    from pipectl.core.lookup import find_lead
     from pipectl.core.views import EXTRA_KEYS, field_keys, lead_detail
     from pipectl.output import emit, lead_layout
 

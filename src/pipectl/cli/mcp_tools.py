@@ -142,7 +142,7 @@ def check_arguments(tool: Tool, arguments: dict | None) -> dict:
 
 def show(args: dict, db: str | None) -> Any:
     from pipectl.cli.runtime import pipeline
-    from pipectl.core.leads import find_lead
+    from pipectl.core.lookup import find_lead
     from pipectl.core.views import lead_detail
 
     with pipeline(db, write=False) as session:
@@ -153,7 +153,7 @@ def brief(args: dict, db: str | None) -> Any:
     from pipectl import clock
     from pipectl.cli.runtime import pipeline
     from pipectl.core.brief import compute_brief
-    from pipectl.core.leads import find_lead
+    from pipectl.core.lookup import find_lead
 
     with pipeline(db, write=False) as session:
         return compute_brief(session, find_lead(session, args["lead"]), clock.now())
@@ -254,7 +254,7 @@ def forecast(args: dict, db: str | None) -> Any:
 
 def _shown(db: str | None, lead_id: int) -> dict:
     from pipectl.cli.runtime import pipeline
-    from pipectl.core.leads import find_lead
+    from pipectl.core.lookup import find_lead
     from pipectl.core.views import lead_detail
 
     with pipeline(db, write=False) as session:
@@ -290,7 +290,7 @@ def add(args: dict, db: str | None) -> Any:
 def _write(db: str | None, reference: str, change: Callable) -> dict:
     """Run `change(session, lead)` in one write transaction, then show the lead as it now is."""
     from pipectl.cli.runtime import pipeline
-    from pipectl.core.leads import find_lead
+    from pipectl.core.lookup import find_lead
 
     with pipeline(db) as session:
         lead = find_lead(session, reference)

@@ -82,7 +82,7 @@ def merge(
     Example: pipectl merge 12 31 --dry-run
     """
     from pipectl.cli.runtime import pipeline
-    from pipectl.core.leads import find_lead
+    from pipectl.core.lookup import find_lead
     from pipectl.core.merging import PREFERENCES, apply_merge, plan_merge
     from pipectl.core.rescoring import rescore_marked
     from pipectl.errors import UsageError

@@ -26,7 +26,7 @@ def move(
     Example: pipectl move 42 Proposal --note "asked for pricing"
     """
     from pipectl.cli.runtime import pipeline
-    from pipectl.core.leads import find_lead
+    from pipectl.core.lookup import find_lead
     from pipectl.core.outcomes import move_lead
     from pipectl.render import message
 
@@ -49,7 +49,7 @@ def won(
     Example: pipectl won 42 --value 18,500
     """
     from pipectl.cli.runtime import pipeline
-    from pipectl.core.leads import find_lead
+    from pipectl.core.lookup import find_lead
     from pipectl.core.outcomes import mark_won
     from pipectl.money import format_money
     from pipectl.render import message
@@ -71,7 +71,7 @@ def lost(
     Example: pipectl lost 42 --reason "chose a competitor"
     """
     from pipectl.cli.runtime import pipeline
-    from pipectl.core.leads import find_lead
+    from pipectl.core.lookup import find_lead
     from pipectl.core.outcomes import mark_lost
     from pipectl.render import message
 
@@ -92,7 +92,7 @@ def reopen(
     Example: pipectl reopen 42 --note "they came back"
     """
     from pipectl.cli.runtime import pipeline
-    from pipectl.core.leads import find_lead
+    from pipectl.core.lookup import find_lead
     from pipectl.core.outcomes import reopen_lead
     from pipectl.render import message
 
@@ -136,7 +136,7 @@ def log(
     from pipectl.cli.runtime import pipeline
     from pipectl.core.history import record
     from pipectl.core.kinds import check_outcome, normalise_kind
-    from pipectl.core.leads import find_lead
+    from pipectl.core.lookup import find_lead
     from pipectl.core.outcomes import not_before_added
     from pipectl.render import message
 

@@ -119,7 +119,7 @@ def _train_if_needed(session, train: bool, field: list[str] | None) -> dict:
 
 
 def _one(session, reference: str, explain: bool, train: bool, field: list[str] | None) -> dict:
-    from pipectl.core.leads import find_lead
+    from pipectl.core.lookup import find_lead
     from pipectl.core.prediction import explain as explain_lead
     from pipectl.errors import RuleViolation
 

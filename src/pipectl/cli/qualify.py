@@ -72,7 +72,7 @@ def qualify(
     """
     from pipectl.cli.runtime import pipeline
     from pipectl.contract import BANT_CRITERIA
-    from pipectl.core.leads import find_lead
+    from pipectl.core.lookup import find_lead
     from pipectl.core.qualification import disqualifying, is_qualified, parse_answer, qualify_lead
     from pipectl.errors import UsageError
     from pipectl.render import message, warning
@@ -110,7 +110,7 @@ def _ask(db: str | None, lead: str) -> dict:
     """Ask the four questions, each with the current answer as its default (read before any write)."""
     from pipectl.cli.runtime import pipeline
     from pipectl.contract import BANT_CRITERIA
-    from pipectl.core.leads import find_lead
+    from pipectl.core.lookup import find_lead
     from pipectl.core.qualification import QUESTIONS, answer_text, current_answers, parse_answer
     from pipectl.errors import UsageError
     from pipectl.terminal import visible
@@ -159,7 +159,7 @@ def plan(
     from pipectl import clock
     from pipectl.cli.runtime import pipeline
     from pipectl.core.agenda import plan_action
-    from pipectl.core.leads import find_lead
+    from pipectl.core.lookup import find_lead
     from pipectl.render import message, warning
 
     with pipeline(db) as session:
@@ -196,7 +196,7 @@ def done(
     """
     from pipectl.cli.runtime import pipeline
     from pipectl.core.agenda import complete_action, plan_action
-    from pipectl.core.leads import find_lead
+    from pipectl.core.lookup import find_lead
     from pipectl.errors import UsageError
     from pipectl.render import message
 

@@ -89,7 +89,7 @@ def score(
 
 
 def _one(session, reference: str, explain: bool) -> dict:
-    from pipectl.core.leads import find_lead
+    from pipectl.core.lookup import find_lead
     from pipectl.core.rescoring import rescore_leads
     from pipectl.core.scoring_sql import explain as explain_score
 
@@ -164,7 +164,7 @@ def _all(opened, limit: int | None, fmt: str) -> None:
 
 def _apply(session, reference: str | None, dry_run: bool) -> list[dict]:
     from pipectl.core.advancing import advance_leads
-    from pipectl.core.leads import find_lead
+    from pipectl.core.lookup import find_lead
 
     lead_id = find_lead(session, reference).id if reference is not None else None
     return advance_leads(session, dry_run=dry_run, lead_id=lead_id)

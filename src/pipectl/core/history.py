@@ -13,7 +13,6 @@ from sqlmodel import Session, col, select
 
 from pipectl import clock
 from pipectl.core.kinds import QUIET
-from pipectl.core.rescoring import mark
 from pipectl.errors import UsageError
 from pipectl.storage.models import Activity, Lead
 
@@ -57,6 +56,10 @@ def touch_lead(session: Session, lead: Lead, kind: str, at: datetime, *, touch: 
     # Flushed now so the caller can print the new activity's id; the score waits for the commit.
     session.flush()
     assert lead.id is not None, "the lead is stored"
+    # Imported here: re-scoring pulls in the scoring rules and their SQL, which a read of the
+    # timeline (`show`) never needs.
+    from pipectl.core.rescoring import mark
+
     mark(session, [lead.id])
 
 

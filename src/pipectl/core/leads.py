@@ -12,10 +12,11 @@ from pipectl import clock
 from pipectl.contract import DATA_POINTS, FIELD_KEY, FIELD_PREFIX, Field, check, tidy_tag, tidy_text
 from pipectl.core.history import record
 
-# Naming a lead and telling leads apart live in core.lookup; these names are what the commands import.
+# Naming a lead and telling leads apart live in core.lookup. Commands that only find a lead import
+# find_lead from there (this module's validation model costs start-up); `edit` takes it from here.
 from pipectl.core.lookup import (
     describe_leads as describe_duplicates,
-    find_lead as find_lead,  # re-exported: the commands import it from here
+    find_lead as find_lead,
 )
 from pipectl.core.rescoring import rescore_marked
 from pipectl.core.stages import find_stage, first_stage

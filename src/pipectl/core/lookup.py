@@ -10,8 +10,6 @@ on a later word of the name, which scans the `name_plain` index (not the table) 
 first few: about 0.3 s at a million leads, paid only when no exact match settled it.
 """
 
-import difflib
-
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
@@ -107,6 +105,8 @@ def _missing(session: Session, text: str, typed: str | None) -> str:
 
 def _near(session: Session, text: str, typed: str) -> list[Lead]:
     """The leads closest to what was typed, among those sharing its first letters (a bounded read)."""
+    import difflib  # only a name that matched nothing pays for it
+
     start = typed[:2]
     rows: dict[int, Lead] = {}
     for condition in (_starts(session, start), col(Lead.name_plain).contains(" " + start, autoescape=True)):

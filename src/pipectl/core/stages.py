@@ -20,7 +20,6 @@ from sqlalchemy import (
 from sqlmodel import Session, col, select
 
 from pipectl import clock
-from pipectl.core.rescoring import counts_kind, mark
 from pipectl.dates import to_timestamp
 from pipectl.errors import NotFound, RuleViolation, UsageError
 from pipectl.folding import fold
@@ -137,6 +136,9 @@ def remove_stage(session: Session, name: str, *, to: str | None = None) -> tuple
         raise RuleViolation(f"{stage.name} holds {moving} lead(s); say where they go with --to STAGE.")
     if moving:
         assert target is not None  # refused above
+        # Imported here: reading the stages (`show`, `list`) needs none of the scoring machinery.
+        from pipectl.core.rescoring import counts_kind, mark
+
         if counts_kind(session, "stage_change"):
             mark(session, session.execute(in_stage).scalars())
         _move_all(session, stage, target)

@@ -175,7 +175,10 @@ def lead_detail(session: Session, lead: Lead, *, activity_limit: int | None = No
 
     assert lead.id is not None, "the lead is stored"
     detail = one_lead(session, lead)
-    detail["stale_reasons"] = stale_reasons(session, clock.now(), [lead.id]).get(lead.id, [])
+    # The hygiene rules judge open leads only: a closed one is never stale, and skipping its eight
+    # queries saves a third of `show`'s own time.
+    is_open = detail["status"] == "open"
+    detail["stale_reasons"] = stale_reasons(session, clock.now(), [lead.id]).get(lead.id, []) if is_open else []
     detail["stale"] = bool(detail["stale_reasons"])
     detail["bant"] = bant_block(lead)
     stage_names = dict(session.execute(select(Stage.id, Stage.name)).all())
