@@ -30,6 +30,12 @@ down_revision = "0012"
 branch_labels = None
 depends_on = None
 
+# The journal's SQLite triggers on `activities`: they name its columns, so they go when a column does.
+DROP_ACTIVITY_TRIGGERS = (
+    "DROP TRIGGER IF EXISTS journal_activities_update",
+    "DROP TRIGGER IF EXISTS journal_activities_delete",
+)
+
 
 def upgrade() -> None:
     op.add_column("activities", sa.Column("actor", sa.String(length=80), nullable=True))
@@ -87,8 +93,8 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         # The journal triggers name the column: drop them first, then the column in place (SQLite
         # 3.35+; a batch rebuild of the table would drop the search triggers too), then make them again.
-        for kind in ("update", "delete"):
-            op.execute(f"DROP TRIGGER IF EXISTS journal_activities_{kind}")
+        for statement in DROP_ACTIVITY_TRIGGERS:
+            op.execute(statement)
         op.execute("ALTER TABLE activities DROP COLUMN actor")
         _journal_activities()
     else:
@@ -101,8 +107,8 @@ def _journal_activities() -> None:
     if connection.dialect.name != "sqlite":
         return  # PostgreSQL's triggers journal the whole row, whatever its columns
     columns = [column["name"] for column in sa.inspect(connection).get_columns("activities")]
-    for kind in ("update", "delete"):
-        op.execute(f"DROP TRIGGER IF EXISTS journal_activities_{kind}")
+    for statement in DROP_ACTIVITY_TRIGGERS:
+        op.execute(statement)
     for statement in _journal_migration()._triggers("sqlite", "activities", columns):
         op.execute(statement)
 
