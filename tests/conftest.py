@@ -41,9 +41,15 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("backend", BACKENDS, indirect=True)
 
 
-# The files whose tests take longest (the benchmark topics, the bounded fuzz run, mypy): they run first, so
-# that the workers share out the short tests at the end instead of one waiting for the other's long one.
-LONG_FIRST = ("test_benchmarks_smoke.py", "test_reliability_hostile.py", "test_code_quality.py")
+# The files whose tests take longest (eight sellers at once, the benchmark topics, the bounded fuzz run,
+# mypy) run first, so that the workers share out the short tests at the end instead of one waiting for the
+# other's long one.
+LONG_FIRST = (
+    "test_team_concurrency.py",
+    "test_benchmarks_smoke.py",
+    "test_reliability_hostile.py",
+    "test_code_quality.py",
+)
 
 
 def pytest_collection_modifyitems(config, items):
