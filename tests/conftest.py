@@ -41,7 +41,20 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("backend", BACKENDS, indirect=True)
 
 
+# The files whose tests take longest (eight sellers at once, the benchmark topics, the bounded fuzz run,
+# mypy) run first, so that the workers share out the short tests at the end instead of one waiting for the
+# other's long one.
+LONG_FIRST = (
+    "test_team_concurrency.py",
+    "test_benchmarks_smoke.py",
+    "test_reliability_hostile.py",
+    "test_code_quality.py",
+)
+
+
 def pytest_collection_modifyitems(config, items):
+    # Whole files move, so a module's fixtures are still built once; the order is the same on every worker.
+    items.sort(key=lambda item: item.path.name not in LONG_FIRST)
     for item in items:
         callspec = getattr(item, "callspec", None)
         marker = item.get_closest_marker("sqlite_only")

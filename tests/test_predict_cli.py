@@ -1,20 +1,30 @@
 """`pipectl predict`, `rules suggest`, and the probability in list, show and forecast, as a user runs them."""
 
 import json
+import os
 import tomllib
 
 import pytest
 
+from insight_support import pipeline_fixtures
 from prediction_support import build
 
 
-@pytest.fixture
-def history(database):
+def _history(_builder) -> dict:
     """A synthetic pipeline (90 closed leads from a known process, six open ones); {(source, industry): id}."""
-    with database.session() as session:
-        opened = build(session, closed=90)
-        ids = {key: lead.id for key, lead in opened.items()}
-    return ids
+    from pipectl.storage.schema import open_database
+
+    database = open_database(os.environ["PIPECTL_DB"])
+    try:
+        with database.session() as session:
+            opened = build(session, closed=90)
+            return {key: lead.id for key, lead in opened.items()}
+    finally:
+        database.close()
+
+
+# Built once per module (and backend); each test gets its own copy of the database.
+history_built, history = pipeline_fixtures(_history, name="history")
 
 
 def test_predict_ranks_open_leads_and_stores_the_probability(ok, history):

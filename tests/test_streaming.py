@@ -44,8 +44,9 @@ def in_zone(name: str):
         time.tzset()
 
 
+# 100 lists of up to 20 moments (each checked at +0 s, +1 s and -1 h) per zone: 800 lists over the eight zones.
 @pytest.mark.parametrize("name", ZONES)
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(moments=st.lists(st.integers(EARLIEST, LATEST), min_size=1, max_size=20))
 def test_instants_are_written_as_iso_writes_them(name, moments):
     with in_zone(name):
