@@ -3,7 +3,7 @@
 The statement (`search_query._SQLITE_HITS`, grouped by lead) is the definition; the tiers only avoid
 work. They are compared on a generated pipeline (notes from templates, so thousands tie) for words
 that match names, notes, both or nothing, every status and several limits, and with chunks made tiny
-so that every path (a list filled from the first chunk, growing chunks, the grouped fallback) runs.
+so that every path (a list filled from the first chunk, growing chunks, notes read again) runs.
 """
 
 import pytest
@@ -39,13 +39,13 @@ def one_statement(session, typed: str, status: str, limit: int) -> list[int]:
     return list(session.execute(query.limit(limit)).scalars())
 
 
-@pytest.mark.parametrize("chunks", [(256, 16384), (2, 8)], ids=["as shipped", "tiny chunks"])
-def test_the_tiers_find_what_the_one_statement_finds(pipeline, monkeypatch, chunks):
+@pytest.mark.parametrize("sizes", [(256, 16384, 16), (2, 8, 1)], ids=["as shipped", "tiny chunks"])
+def test_the_tiers_find_what_the_one_statement_finds(pipeline, monkeypatch, sizes):
     from pipectl.core import search_rank
     from pipectl.core.search_query import ranked_ids
 
-    monkeypatch.setattr(search_rank, "FIRST_CHUNK", chunks[0])
-    monkeypatch.setattr(search_rank, "LAST_CHUNK", chunks[1])
+    for name, size in zip(("FIRST_CHUNK", "LAST_CHUNK", "NOTES_PER_LEAD"), sizes, strict=True):
+        monkeypatch.setattr(search_rank, name, size)
     compared = 0
     with pipeline.session(write=False) as session:
         for typed in WORDS:
