@@ -72,12 +72,16 @@ def _by_details(session: Session, query: str, status: str, limit: int) -> list[i
     if status == ANY_STATUS:
         return list(session.execute(text(_LEADS_LIMITED), {"query": query, "limit": limit}).scalars())
     found: list[int] = []
-    for chunk in _chunks(session.execute(text(_LEADS), {"query": query})):
-        ids = [lead_id for lead_id, _rank in chunk]
-        kept = set(session.execute(_STATUS_OF, {"ids": json.dumps(ids), "status": status}).scalars())
-        found += [lead_id for lead_id in ids if lead_id in kept][: limit - len(found)]
-        if len(found) == limit:
-            break
+    ranked = session.execute(text(_LEADS), {"query": query})
+    try:
+        for chunk in _chunks(ranked):
+            ids = [lead_id for lead_id, _rank in chunk]
+            kept = set(session.execute(_STATUS_OF, {"ids": json.dumps(ids), "status": status}).scalars())
+            found += [lead_id for lead_id in ids if lead_id in kept][: limit - len(found)]
+            if len(found) == limit:
+                break
+    finally:
+        ranked.close()  # the rest of the matches are not read: the statement ends here, not when collected
     return found
 
 
@@ -103,4 +107,3 @@ def _chunks(result: Result) -> Iterator[Sequence[Row]]:
     while chunk := result.fetchmany(size):
         yield chunk
         size = min(size * 4, LAST_CHUNK)
-    result.close()
