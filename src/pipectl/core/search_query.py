@@ -109,7 +109,8 @@ def ranked_ids(session: Session, typed: str, *, status: str = ANY_STATUS, limit:
     if _dialect(session) == "sqlite":
         from pipectl.core.search_rank import best_ids
 
-        return best_ids(session, _query_text(session, terms), status=status, limit=limit)
+        wanted = None if status == ANY_STATUS else status
+        return best_ids(session, _query_text(session, terms), status=wanted, limit=limit)
     hits = _hits(session, terms).columns(lead_id=Integer, rank=Float).subquery("hits")
     query = select(hits.c.lead_id).group_by(hits.c.lead_id).order_by(func.min(hits.c.rank), hits.c.lead_id)
     if status != ANY_STATUS:

@@ -1,6 +1,7 @@
 """The best leads for a search on SQLite, in tiers: what cannot make the list is not read.
 
 Example: best_ids(session, '"ada"* "lovelace"*', status="open", limit=20) → [316, 6405, …]
+(`core/search_query.py` calls it with the query it builds; this module imports nothing of pipectl's.)
 
 The ranking is `core/search_query.py`'s one statement (both FTS5 tables, each lead at its best match,
 a lead's own details before its notes, ties by lead id). Run as it is written, it joins every matching
@@ -23,8 +24,6 @@ from collections.abc import Iterator, Sequence
 
 from sqlalchemy import Result, Row, text
 from sqlmodel import Session
-
-from pipectl.core.search_query import ANY_STATUS
 
 # Leads whose status is read at a time: most searches fill their list from the first chunk; one that
 # does not (a status few matches have) reads ever larger ones.
@@ -59,17 +58,17 @@ _NOTES_STATUS = """
 """
 
 
-def best_ids(session: Session, query: str, *, status: str, limit: int) -> list[int]:
-    """The ids of the best `limit` leads for the FTS5 `query`, best first (ties by id)."""
+def best_ids(session: Session, query: str, *, status: str | None, limit: int) -> list[int]:
+    """The ids of the best `limit` leads for the FTS5 `query` (of `status`, None for any), best first."""
     found = _by_details(session, query, status, limit)
     if len(found) < limit:
         found += _by_notes(session, query, status, limit - len(found), exclude=set(found))
     return found
 
 
-def _by_details(session: Session, query: str, status: str, limit: int) -> list[int]:
+def _by_details(session: Session, query: str, status: str | None, limit: int) -> list[int]:
     """The best leads whose own details match, best first: the first tier, whole."""
-    if status == ANY_STATUS:
+    if status is None:
         return list(session.execute(text(_LEADS_LIMITED), {"query": query, "limit": limit}).scalars())
     found: list[int] = []
     ranked = session.execute(text(_LEADS), {"query": query})
@@ -85,9 +84,9 @@ def _by_details(session: Session, query: str, status: str, limit: int) -> list[i
     return found
 
 
-def _by_notes(session: Session, query: str, status: str, wanted: int, *, exclude: set[int]) -> list[int]:
+def _by_notes(session: Session, query: str, status: str | None, wanted: int, *, exclude: set[int]) -> list[int]:
     """The best `wanted` leads found by a note only, each at its best note (ties by lead id)."""
-    sql = text(_NOTES if status == ANY_STATUS else _NOTES_STATUS)
+    sql = text(_NOTES if status is None else _NOTES_STATUS)
     rows = NOTES_PER_LEAD * (wanted + len(exclude))
     while True:
         notes = session.execute(sql, {"query": query, "status": status, "limit": rows}).all()
