@@ -255,3 +255,18 @@ def test_an_upgraded_database_is_indexed_with_its_data(ok, db_path):
     filled = connection.execute("SELECT count(*) FROM leads WHERE phone IS NOT NULL AND phone_key IS NULL").fetchone()
     connection.close()
     assert filled == (0,)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(st.text("aAbB12_ -.'*\t", max_size=60), st.text(st.characters(max_codepoint=127), max_size=60)),
+    st.lists(st.text("aAb1_ -", max_size=3)),
+)
+def test_an_ascii_note_is_read_as_word_by_word_folding_reads_it(value, typed):
+    """Highlighting folds an all-ASCII note at once: the words it finds are those word-by-word folding finds."""
+    from pipectl.core.search import _terms_in
+    from pipectl.folding import search_form, words
+
+    terms = [search_form(word) for word in words(" ".join(typed))]
+    expected = {term for term in terms if any(search_form(word).startswith(term) for word in words(value))}
+    assert _terms_in(value, terms) == expected

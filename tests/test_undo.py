@@ -37,6 +37,8 @@ CASES = {
     "clean --purge": ([["clean", "--yes"]], ["clean", "--purge", "--older-than", "7d", "--yes"], LATER),
     "restore": ([["clean", "--yes"]], ["restore", "7"]),
     "import": ([], ["import", "new.csv"]),
+    "merge": ([], ["merge", "1", "2"]),
+    "merge --prefer other": ([], ["merge", "3", "4", "--prefer", "other"]),
     "rules load": ([], ["rules", "load", "rules.toml"]),
     "stages add": ([], ["stages", "add", "Negotiation"]),
     "stages remove": ([], ["stages", "remove", "Contact", "--to", "Proposal"]),

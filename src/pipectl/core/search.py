@@ -13,6 +13,7 @@ matched is worked out afterwards, in Python,
 for the few leads shown.
 """
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -25,6 +26,7 @@ from pipectl.folding import phone_key, search_form, words
 from pipectl.storage.models import Activity
 
 SHOWN_PER_LEAD = 3  # matching activities listed per lead
+_ASCII_WORD = re.compile(r"[^\W_]+", re.ASCII)  # folding.words, for text that is all ASCII
 
 
 def search(session: Session, typed: str, *, status: str = ANY_STATUS, limit: int = 20) -> list[dict]:
@@ -68,7 +70,6 @@ def spans(value: str | None, terms: list[str]) -> list[Span]:
     """Where in `value` words begin with one of `terms` (for highlighting), in order."""
     if not value:
         return []
-    import re
     import unicodedata
 
     normal = unicodedata.normalize("NFC", value)
@@ -82,7 +83,10 @@ def spans(value: str | None, terms: list[str]) -> list[Span]:
 
 
 def _terms_in(value: str | None, terms: list[str]) -> set[str]:
-    found = {search_form(word) for word in words(value)}
+    if value and value.isascii():  # most notes: an ASCII word's search form is its lower case, made at once
+        found = set(_ASCII_WORD.findall(value.lower()))
+    else:
+        found = {search_form(word) for word in words(value)}
     return {term for term in terms if any(word.startswith(term) for word in found)}
 
 

@@ -1,5 +1,9 @@
 """The search query: typed text as quoted prefix words, and the leads that match them, ranked in SQL.
 
+The ranking is defined by one statement per backend (`_SQLITE_HITS`, `_POSTGRESQL_HITS`, grouped by
+lead). PostgreSQL runs it; SQLite gets the same leads from `core/search_rank.py`, in tiers that skip
+the rows which cannot make the list.
+
 What a person types never reaches the query language: it is split into words here (letters and
 digits; quotes, `*`, `-`, `NEAR` are punctuation or plain words) and each word is quoted, so no input
 can break the query or change its meaning. `pipectl.core.search` builds the hits people see on it.
@@ -43,6 +47,20 @@ _POSTGRESQL_HITS = """
            1000000 - ts_rank(activities.search_vector, to_tsquery('simple', :query), 1) AS rank
     FROM activities WHERE activities.search_vector @@ to_tsquery('simple', :query)
 """
+# The same matches unranked, for `list --search` (which sorts as asked): no bm25 or ts_rank to work out
+# for each of them.
+_SQLITE_MATCHING = """
+    SELECT rowid AS lead_id FROM lead_search WHERE lead_search MATCH :query
+    UNION ALL
+    SELECT activities.lead_id AS lead_id FROM activity_search JOIN activities ON activities.id = activity_search.rowid
+    WHERE activity_search MATCH :query
+"""
+_POSTGRESQL_MATCHING = """
+    SELECT leads.id AS lead_id FROM leads WHERE leads.search_vector @@ to_tsquery('simple', :query)
+    UNION ALL
+    SELECT activities.lead_id AS lead_id FROM activities
+    WHERE activities.search_vector @@ to_tsquery('simple', :query)
+"""
 
 
 def search_terms(typed: str) -> list[str]:
@@ -75,7 +93,9 @@ def _hits(session: Session, terms: list[str]):
 
 def matching_ids(session: Session, typed: str):
     """A SELECT of the ids of the leads matching `typed` (for `list --search`), unranked."""
-    hits = _hits(session, search_terms(typed)).columns(lead_id=Integer).subquery("hits")
+    sql = _POSTGRESQL_MATCHING if _dialect(session) == "postgresql" else _SQLITE_MATCHING
+    query = _query_text(session, search_terms(typed))
+    hits = text(sql).bindparams(bindparam("query", query)).columns(lead_id=Integer).subquery("hits")
     return select(hits.c.lead_id)
 
 
@@ -86,6 +106,11 @@ def ranked_ids(session: Session, typed: str, *, status: str = ANY_STATUS, limit:
         raise UsageError(f"--status is one of {', '.join(STATUSES)} or {ANY_STATUS}, not {status!r}.")
     if limit < 1:
         raise UsageError("--limit must be at least 1.")
+    if _dialect(session) == "sqlite":
+        from pipectl.core.search_rank import best_ids
+
+        wanted = None if status == ANY_STATUS else status
+        return best_ids(session, _query_text(session, terms), status=wanted, limit=limit)
     hits = _hits(session, terms).columns(lead_id=Integer, rank=Float).subquery("hits")
     query = select(hits.c.lead_id).group_by(hits.c.lead_id).order_by(func.min(hits.c.rank), hits.c.lead_id)
     if status != ANY_STATUS:
