@@ -94,7 +94,13 @@ def _pipectl(db: Path, *args) -> None:
 def _drop_triggers(path: Path) -> None:
     connection = sqlite3.connect(path)
     try:
-        names = [name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")]
+        # The journal's triggers only: the search index's triggers are part of both imports' work.
+        names = [
+            name
+            for (name,) in connection.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'journal\\_%' ESCAPE '\\'"
+            )
+        ]
         for name in names:
             connection.execute(f'DROP TRIGGER "{name}"')
         connection.commit()
