@@ -53,6 +53,9 @@ def test_instants_are_written_as_iso_writes_them(name, moments):
         instants = LocalInstants()
         for seconds in moments + [moment + 1 for moment in moments] + [moment - 3600 for moment in moments]:
             assert instants.text(seconds) == iso(from_timestamp(seconds))
+        cells = [None, *moments]
+        instants.fill(cells, list(range(len(cells))))
+        assert cells == ["", *(iso(from_timestamp(seconds)) for seconds in moments)]
         for first, second in itertools.pairwise(moments):
             assert (instants.wall(second) - instants.wall(first)) // 86400 == (
                 from_timestamp(second) - from_timestamp(first)
@@ -215,6 +218,62 @@ def test_a_lead_csv_is_the_same_through_values_and_through_rows(session_factory,
     assert [row["value"] for row in listed] == ["12000.5", "500.00", ""]
     assert listed[1]["name"] == "'=cmd" and listed[1]["company"] == "Acme, Inc"
     assert listed[0]["tags"] == "alpha; mid; zeta" and listed[0]["field:zone"] == "EU"
+
+
+def test_export_cells_made_in_sql_are_the_csv_of_the_rows(session_factory, leads):
+    from pipectl.core.exporting import LEAD_CSV_EXTRA
+    from pipectl.core.lead_csv import lead_cells
+    from pipectl.core.views import LeadFilter, field_keys, lead_rows
+
+    written = []
+    with session_factory() as session:
+        for texts in (None, lambda keys: lead_cells(session, LeadFilter(status="all"), keys)):
+            out = io.StringIO()
+            output.emit(
+                "csv",
+                lead_rows(session, LeadFilter(status="all"), restore=True),
+                out=out,
+                csv_layout=output.lead_layout(lambda: field_keys(session), LEAD_CSV_EXTRA, texts=texts),
+            )
+            written.append(out.getvalue())
+    assert written[0] == written[1]
+    listed = list(csv.DictReader(io.StringIO(written[1])))
+    assert [row["value"] for row in listed] == ["12000.5", "500.00", ""]
+    assert listed[1]["name"] == "'=cmd" and listed[1]["company"] == "Acme, Inc"
+    assert listed[0]["tags"] == "alpha; mid; zeta" and listed[0]["field:zone"] == "EU"
+
+
+_RISKY_TEXT = st.one_of(
+    st.none(),
+    st.text(alphabet=st.sampled_from([*RISKY_STARTS, "A", "a", "0", "9", ":", " ", "é", "\n", ",", '"']), max_size=6),
+    st.text(max_size=6),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts=st.lists(_RISKY_TEXT, min_size=1, max_size=10))
+def test_the_formula_guard_in_sql_is_the_contracts(texts):
+    from sqlalchemy import bindparam, create_engine, select
+
+    from pipectl.core.lead_csv import guarded
+
+    engine = create_engine("sqlite://")
+    with engine.connect() as connection:
+        for text in texts:
+            found = connection.execute(select(guarded(bindparam("text", text), "sqlite"))).scalar_one()
+            assert found == ("" if text is None else neutralise(text) if text else text)
+    engine.dispose()
+
+
+@given(cents=st.one_of(st.none(), st.integers(-(10**13), 10**13)))
+def test_money_cells_are_the_output_paths(cents):
+    from pipectl.core.lead_csv import CellMaker
+    from pipectl.money import to_number
+
+    maker = CellMaker("sqlite", [])
+    row = [None] * 40
+    row[maker.money] = cents
+    assert maker.cells_of(row)[maker.money] == str(output._cells([None if cents is None else to_number(cents)])[0])
 
 
 def _indexes(path) -> set:

@@ -477,6 +477,20 @@ class LocalInstants:
         hour = self._hours.get(wall // 3600) or self._hour_text(wall // 3600)
         return f"{hour}{self._minutes_seconds[wall % 3600]}{suffix}"
 
+    def fill(self, cells: list, positions: list[int]) -> None:
+        """Each instant of `cells` at `positions` as `text` gives it, and "" for None (a CSV cell), in place.
+        The loop is `text`'s own body: a method call per instant was a tenth of a large CSV export."""
+        offsets, hours, minutes_seconds = self._offsets, self._hours, self._minutes_seconds
+        for position in positions:
+            seconds = cells[position]
+            if seconds is None:
+                cells[position] = ""
+                continue
+            offset, suffix = offsets.get(seconds // 3600) or self._offset_at(seconds)
+            wall = seconds + offset
+            hour = hours.get(wall // 3600) or self._hour_text(wall // 3600)
+            cells[position] = f"{hour}{minutes_seconds[wall % 3600]}{suffix}"
+
     def wall(self, seconds: int) -> int:
         """The instant as seconds on the local wall clock: the difference of two is what subtracting
         their naive local datetimes gives (`from_timestamp(b) - from_timestamp(a)`)."""

@@ -46,13 +46,15 @@ class Csv:
     the header, a function giving a row's cells in its order, the same as flattening then reading each
     column, without the dict in between (for long streams). `values`: given the header, the rows
     themselves as lists of values in its order, used in place of the rows when CSV is written (a
-    long stream's cheaper form: no dict is built per row)."""
+    long stream's cheaper form: no dict is built per row). `texts`: given the header, the rows as
+    their finished cells (text, formulas already guarded), written as they are (`core.lead_csv`)."""
 
     columns: Iterable[str] | Callable[[], Iterable[str]] | None = None
     rows: Callable[[Any], Iterable[dict]] | None = None
     flatten: Callable[[dict], dict] | None = None
     cells: Callable[[list[str]], Callable[[dict], list]] | None = None
     values: Callable[[list[str]], Iterable[list]] | None = None
+    texts: Callable[[list[str]], Iterable[list[str]]] | None = None
 
 
 def emit(
@@ -101,6 +103,9 @@ def emit(
     if fmt == "jsonl":
         return _write_jsonl(out, data)
     layout = csv_layout or Csv()
+    if layout.texts is not None and layout.columns is not None:
+        header = list(layout.columns() if callable(layout.columns) else layout.columns)
+        return _write_rows(out, header, layout.texts(header), finished=True)
     if layout.values is not None and layout.columns is not None:
         header = list(layout.columns() if callable(layout.columns) else layout.columns)
         return _write_rows(out, header, layout.values(header))
@@ -189,8 +194,9 @@ def write_csv(
     return _write_rows(out, header, (list(map(row.get, header)) for row in rows))
 
 
-def _write_rows(out: TextIO, header: list[str], rows: Iterable[list]) -> int:
-    """The header, then each row's values (in the header's order) as cells.
+def _write_rows(out: TextIO, header: list[str], rows: Iterable[list], *, finished: bool = False) -> int:
+    """The header, then each row's values (in the header's order) as cells (`finished`: the values are
+    the cells already, all text).
 
     A row none of whose cells holds a comma, a quote or a line break is exactly its cells joined by
     commas, and is written so: the csv module looks up every character of every cell in the line
@@ -204,8 +210,12 @@ def _write_rows(out: TextIO, header: list[str], rows: Iterable[list]) -> int:
     lines: list[str] = []
     count = 0
     for row in itertools.chain((first,), rest):
-        cells = _cells(row)
-        line = ",".join(map(str, cells))
+        if finished:
+            cells = row
+            line = ",".join(cells)
+        else:
+            cells = _cells(row)
+            line = ",".join(map(str, cells))
         count += 1
         if line.count(",") == commas and (line or commas) and '"' not in line and "\n" not in line and "\r" not in line:
             lines.append(line)
@@ -325,14 +335,17 @@ def lead_layout(
     field_keys: Callable[[], Iterable[str]],
     extra: Iterable[str] = (),
     values: Callable[[list[str]], Iterable[list]] | None = None,
+    texts: Callable[[list[str]], Iterable[list[str]]] | None = None,
 ) -> Csv:
     """The one CSV layout of a lead: the contract's columns, a `field:KEY` column for every custom
     field in use (`field_keys()`, asked only when CSV is written), then the command's `extra`.
     `values(field_keys)`: the same leads as lists of values under those columns (a long stream's
-    cheaper form; `core.views.lead_values`)."""
+    cheaper form; `core.views.lead_values`). `texts(field_keys)`: the same leads as their finished cells
+    (`core.lead_csv.lead_cells`)."""
     return Csv(
         columns=lambda: csv_columns(field_keys(), extra),
         flatten=flat_lead,
         cells=lead_cells,
         values=None if values is None else lambda header: values(header_field_keys(header)),
+        texts=None if texts is None else lambda header: texts(header_field_keys(header)),
     )

@@ -422,7 +422,8 @@ def write_export(session, out, *, what: str, fmt: str, wanted) -> int:
         flat_activity,
         lead_records,
     )
-    from pipectl.core.views import field_keys, lead_values
+    from pipectl.core.lead_csv import lead_cells
+    from pipectl.core.views import field_keys
     from pipectl.output import Csv, emit, lead_layout
 
     if what == "all":
@@ -446,7 +447,7 @@ def write_export(session, out, *, what: str, fmt: str, wanted) -> int:
             csv_layout=lead_layout(
                 lambda: field_keys(session),
                 LEAD_CSV_EXTRA,
-                values=lambda keys: lead_values(session, wanted, keys, restore=True),
+                texts=lambda keys: lead_cells(session, wanted, keys),
             ),
         )
     return emit(fmt, activity_records(session, wanted), out=out, csv_layout=Csv(ACTIVITY_KEYS, flatten=flat_activity))

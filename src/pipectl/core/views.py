@@ -58,13 +58,17 @@ class LeadFilter:
     limit: int | None = None
 
 
-def lead_query(session: Session, wanted: LeadFilter, *, restore: bool = False):
+def lead_query(
+    session: Session, wanted: LeadFilter, *, restore: bool = False, columns: Callable[[Any], list] | None = None
+):
     """The SELECT of the leads matching `wanted` as plain rows: the contract's fields in order (with
-    `restore`, then what a restore needs), their stage, tags, custom fields and next action joined in."""
+    `restore`, then what a restore needs), their stage, tags, custom fields and next action joined in.
+    `columns(planned)`: other columns to select from the same leads (export's CSV cells, `core.lead_csv`)."""
     from pipectl.core.lead_stream import lead_columns, lead_from, planned_alias
 
     planned = planned_alias()
-    query = core_select(*lead_columns(_dialect(session), planned, restore=restore)).select_from(lead_from(planned))
+    selected = columns(planned) if columns else lead_columns(_dialect(session), planned, restore=restore)
+    query = core_select(*selected).select_from(lead_from(planned))
     if wanted.status and wanted.status != "all":
         if wanted.status not in STATUSES:
             raise UsageError(f"--status is one of {', '.join(STATUSES)} or all, not {wanted.status!r}.")
