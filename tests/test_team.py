@@ -330,3 +330,36 @@ def test_undo_takes_back_each_team_command(ok, new_lead, team, monkeypatch, comm
     after = owners_and_hand_overs(ok)
     assert after[:2] == before[:2]  # history differs only by the undone command's mark
     assert json.loads(ok("db", "check", "-f", "json").stdout)["ok"] is True
+
+
+def test_who_did_what_survives_an_export_and_a_restore(ok, new_lead, tmp_path, monkeypatch):
+    monkeypatch.setenv("PIPECTL_USER", "mia")
+    lead = new_lead("Ada")
+    ok("--as", "kim", "log", str(lead), "call", "--note", "hello")
+    backup = tmp_path / "all.jsonl"
+    backup.write_text(ok("export", "--what", "all", "-f", "jsonl").stdout, encoding="utf-8")
+    restored = tmp_path / "restored.db"
+    monkeypatch.setenv("PIPECTL_USER", "lee")  # whoever restores it did none of it
+    ok("--db", restored, "import", backup)
+    before = [(a["kind"], a["actor"]) for a in activities(ok, lead)]
+    assert ("call", "kim") in before and ("created", "mia") in before
+    after = json.loads(ok("--db", restored, "show", str(lead), "-f", "json").stdout)["activities"]
+    assert [(a["kind"], a["actor"]) for a in after] == before
+
+
+def test_an_import_names_the_importer_on_the_history_it_makes(ok, tmp_path, monkeypatch):
+    monkeypatch.setenv("PIPECTL_USER", "mia")
+    source = tmp_path / "leads.csv"
+    source.write_text("name,company,next_action\nAda,Acme,Call back\n", encoding="utf-8")
+    ok("import", source)
+    assert {a["actor"] for a in activities(ok, 1)} == {"mia"}
+
+
+def test_an_activity_file_with_a_hostile_actor_is_refused_row_by_row(ok, cli, new_lead, tmp_path):
+    lead = new_lead("Ada")
+    source = tmp_path / "activities.csv"
+    source.write_text(f"lead_id,kind,at,actor\n{lead},call,2026-11-20,\x1b[31mkim\n", encoding="utf-8")
+    before = ok("export", "--what", "all").stdout
+    result = cli("import", "--what", "activities", source)
+    assert result.exit_code == 1 and "actor" in result.stderr and "Traceback" not in result.stderr
+    assert ok("export", "--what", "all").stdout == before

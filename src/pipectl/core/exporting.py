@@ -25,7 +25,21 @@ WHATS = ("leads", "activities", "all")
 LEAD_KEYS = CONTRACT_KEYS + ("archived_at", "bant")
 # What a lead's CSV adds to the contract's columns: what a restore needs.
 LEAD_CSV_EXTRA = ("archived_at",) + BANT_COLUMNS
-ACTIVITY_KEYS = ("id", "lead_id", "lead_email", "kind", "at", "note", "due", "done", "from_stage", "to_stage", "data")
+# `actor` last: who did it (issue 17), so a restore keeps it; files from before it have no such column.
+ACTIVITY_KEYS = (
+    "id",
+    "lead_id",
+    "lead_email",
+    "kind",
+    "at",
+    "note",
+    "due",
+    "done",
+    "from_stage",
+    "to_stage",
+    "data",
+    "actor",
+)
 CHUNK = 1000
 
 
@@ -58,6 +72,7 @@ def activity_records(session: Session, wanted: LeadFilter) -> Iterator[dict]:
             activities.c.from_stage_id,
             activities.c.to_stage_id,
             activities.c.data,
+            activities.c.actor,
         )
         .join(leads, leads.c.id == activities.c.lead_id)
         .order_by(activities.c.id)
@@ -66,7 +81,7 @@ def activity_records(session: Session, wanted: LeadFilter) -> Iterator[dict]:
         chosen = lead_query(session, wanted).with_only_columns(leads.c.id).order_by(None)
         query = query.where(activities.c.lead_id.in_(chosen))
     text = LocalInstants().text
-    for activity_id, lead_id, email, kind, at, note, due, done, from_id, to_id, data in session.execute(
+    for activity_id, lead_id, email, kind, at, note, due, done, from_id, to_id, data, actor in session.execute(
         query.execution_options(yield_per=CHUNK)
     ):
         yield {
@@ -81,6 +96,7 @@ def activity_records(session: Session, wanted: LeadFilter) -> Iterator[dict]:
             "from_stage": stage_names.get(from_id),
             "to_stage": stage_names.get(to_id),
             "data": data,
+            "actor": actor,
         }
 
 

@@ -3,6 +3,7 @@
 import json
 from datetime import datetime
 
+from pipectl.actor import check_name
 from pipectl.core.import_mapping import Mapping
 from pipectl.core.import_rows import (
     ActivityRow,
@@ -14,6 +15,7 @@ from pipectl.core.import_rows import (
     parse_when,
 )
 from pipectl.core.kinds import LOGGABLE, SYSTEM
+from pipectl.errors import UsageError
 from pipectl.folding import fold
 
 ACTIVITY_KINDS = LOGGABLE + SYSTEM
@@ -64,6 +66,12 @@ def activity_row(
             data = json.loads(data)
         except ValueError:
             problems.append(Problem(columns["data"], "is not JSON"))
+    actor = _text(get("actor"))  # who did it, as the file says; none given: nobody knows (NULL)
+    if actor is not None:
+        try:
+            actor = check_name(actor, "actor")
+        except UsageError as refused:
+            problems.append(Problem(columns.get("actor", "actor"), str(refused).rstrip(".")))
     if problems:
         return None, problems
     note = get("note")
@@ -75,6 +83,7 @@ def activity_row(
         "done": done if done is not None else not (kind == "task" and due is not None),
         "data": data,
         "recorded_at": now,
+        "actor": actor,
     }
     file_id = get("id")
     return ActivityRow(

@@ -55,6 +55,7 @@ ACTIVITY_ALIASES: dict[str, tuple[str, ...]] = {
     "from_stage": ("fromstage",),
     "to_stage": ("tostage",),
     "data": ("data",),
+    "actor": ("actor", "by"),
 }
 # Derived values a pipectl export carries; import recomputes them (the win probability: `pipectl predict`).
 DERIVED = {"daysinstage", "nurture", "probability"}

@@ -22,6 +22,7 @@ from operator import itemgetter
 from sqlalchemy import delete, func, insert, select, tuple_, update
 from sqlmodel import Session, col
 
+from pipectl.actor import current_actor
 from pipectl.contract import DATA_POINTS
 from pipectl.core.import_rows import ActivityRow, LeadRow
 from pipectl.core.kinds import QUIET
@@ -329,8 +330,15 @@ class Writer:
         if self.session.get_bind().dialect.name != "sqlite":
             self.session.execute(insert(ACTIVITIES), rows)
             return
+        # A row that names no actor is the importer's doing, as the column default says elsewhere (a
+        # file's activity always names one, None when the file does not say who).
+        actor = current_actor()
         self._insert_many(
-            ACTIVITIES, [dict(row, data=None if row["data"] is None else json.dumps(row["data"])) for row in rows]
+            ACTIVITIES,
+            [
+                dict(row, data=None if row["data"] is None else json.dumps(row["data"]), actor=row.get("actor", actor))
+                for row in rows
+            ],
         )
 
     def _insert_history(self, rows: list[LeadRow], ids: list[int], stages: list[int]) -> None:
@@ -340,6 +348,9 @@ class Writer:
         now = seconds(self.now)
         sqlite = self.session.get_bind().dialect.name == "sqlite"
         imported = IMPORTED_JSON if sqlite else IMPORTED
+        # The person importing made this history; named on every row, as the column default would on
+        # PostgreSQL (the driver-level insert on SQLite bypasses SQLAlchemy's defaults).
+        actor = current_actor()
         history: list[tuple] = []
         for row, lead_id, stage_id in zip(rows, ids, stages, strict=True):
             values = row.values
@@ -351,7 +362,19 @@ class Writer:
             self.counts.unknown_paths += unknown_path
             to_stage = None if unknown_path else stage_id
             history.append(
-                (lead_id, "created", seconds(values["created_at"]), None, None, True, None, to_stage, imported, now)
+                (
+                    lead_id,
+                    "created",
+                    seconds(values["created_at"]),
+                    None,
+                    None,
+                    True,
+                    None,
+                    to_stage,
+                    imported,
+                    now,
+                    actor,
+                )
             )
             if status in ("won", "lost"):
                 history.append(
@@ -366,6 +389,7 @@ class Writer:
                         to_stage,
                         imported,
                         now,
+                        actor,
                     )
                 )
             if row.next_action:
@@ -381,14 +405,14 @@ class Writer:
                         None,
                         None,
                         now,
+                        actor,
                     )
                 )
+        columns = [*HISTORY_COLUMNS, "actor"]
         if sqlite:
-            self._execute_many(ACTIVITIES, list(HISTORY_COLUMNS), history)
+            self._execute_many(ACTIVITIES, columns, history)
         else:
-            self.session.execute(
-                insert(ACTIVITIES), [dict(zip(HISTORY_COLUMNS, entry, strict=True)) for entry in history]
-            )
+            self.session.execute(insert(ACTIVITIES), [dict(zip(columns, entry, strict=True)) for entry in history])
 
     def _seconds(self, value):
         """A datetime as the epoch seconds `Timestamp` stores (others as they are), remembering the last
