@@ -6,6 +6,7 @@ they hold at once, and/or the most leads handed to them in seven days (counted f
 (`Sam` is `sam`), as `leads.owner_key` does.
 """
 
+import shlex
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -71,7 +72,12 @@ def find_owner(session: Session, name: str) -> Owner:
     if owner is None:
         known = ", ".join(row.name for row in session.execute(select(Owner).order_by(OWNERS.c.name)).scalars())
         hint = f" The owners are: {known}." if known else ""
-        raise NotFound(f"{name!r} is not an owner; add them with `pipectl owners add {name}`.{hint}")
+        try:
+            # Only a name `owners add` would take is offered, quoted for the shell ("sam lee", "o'neil").
+            add = f"; add them with `pipectl owners add {shlex.quote(check_name(name, 'An owner'))}`"
+        except UsageError:
+            add = ""
+        raise NotFound(f"{name!r} is not an owner{add}.{hint}")
     return owner
 
 
