@@ -28,6 +28,14 @@ def team(ok):
         (["assign", "1", "--to", "zz\x1b[2J"], 1, "'zz\\x1b[2J' is not an owner. The owners are"),
         # A name with a space is offered quoted, so it can be pasted into a shell.
         (["assign", "1", "--to", "Mia Lee"], 1, "add them with `pipectl owners add 'Mia Lee'`"),
+        # An empty filter (an unset shell variable) must not widen round-robin to every lead.
+        (["assign", "--round-robin", "--source", ""], 2, "--source and --tag need a value"),
+        (["assign", "--round-robin", "--tag", " "], 2, "--source and --tag need a value"),
+        (
+            ["owners", "add", "SAM"],
+            1,
+            "Error: sam is already an owner; change their capacity with `pipectl owners set sam`",
+        ),
     ],
 )
 def test_hostile_team_input_is_one_clear_error(cli, ok, new_lead, team, snapshot, args, code, says):

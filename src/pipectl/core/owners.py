@@ -87,8 +87,11 @@ def find_owner(session: Session, name: str, *, hold: bool = False) -> Owner:
 
 def add_owner(session: Session, name: str, *, max_open: int | None, max_new_per_week: int | None) -> Owner:
     name = check_name(name, "An owner")
-    if session.execute(select(OWNERS.c.id).where(OWNERS.c.name_key == fold(name))).first() is not None:
-        raise RuleViolation(f"{name} is already an owner; change their capacity with `pipectl owners set {name}`.")
+    existing = session.execute(select(OWNERS.c.name).where(OWNERS.c.name_key == fold(name))).scalar_one_or_none()
+    if existing is not None:  # named as the roster has them (`SAM` is `Sam`)
+        raise RuleViolation(
+            f"{existing} is already an owner; change their capacity with `pipectl owners set {shlex.quote(existing)}`."
+        )
     owner = Owner(
         name=name, name_key=fold(name), max_open=max_open, max_new_per_week=max_new_per_week, created_at=clock.now()
     )
