@@ -211,7 +211,8 @@ def report(rows: list, leads: int, runs: int, built: dict[str, float], postgres_
         "journals the change for `undo`; the baseline does neither (the scores come out equal), so both "
         "count against pipectl. Every pipectl run also starts Python and its libraries (about 0.3 s of CPU).",
         "",
-        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()}, {os.cpu_count()} CPUs "
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC at commit {_commit()} on {platform.machine()}, "
+        f"{os.cpu_count()} CPUs "
         f"(load average at the end {os.getloadavg()[0]:.1f}); Python {platform.python_version()}, SQLite shell "
         f"{sqlite3_version()}" + (f", {postgres_version}" if postgres_version else "") + ".",
         "",
@@ -285,6 +286,13 @@ def main() -> None:
                 server.drop_all()
     options.out.write_text(report(rows, options.leads, options.runs, built, version) + "\n", encoding="utf-8")
     print(f"Wrote {options.out}")
+
+
+def _commit() -> str:
+    found = subprocess.run(
+        ["git", "-C", str(Path(__file__).parent), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    )
+    return found.stdout.strip() or "unknown"
 
 
 def _postgres_version(server: Postgres) -> str:

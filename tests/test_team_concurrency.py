@@ -49,18 +49,26 @@ def test_eight_sellers_at_once(ok, shared_db, tmp_path):
         ),
     }
     logs = [tmp_path / f"{name}.jsonl" for name in team]
+    # Each seller's own stderr goes to a file, so a seller that dies (not a command: those are logged)
+    # says why in the failure instead of a bare exit code.
+    errors = [tmp_path / f"{name}.stderr" for name in team]
+    handles = [error.open("w") for error in errors]
     sellers = [
         subprocess.Popen(
-            [sys.executable, str(SELLER), shared_db, name, str(seed), str(COMMANDS), str(SELLERS), str(log)], env=env
+            [sys.executable, str(SELLER), shared_db, name, str(seed), str(COMMANDS), str(SELLERS), str(log)],
+            env=env,
+            stderr=handle,
         )
-        for seed, (name, log) in enumerate(zip(team, logs, strict=True))
+        for seed, (name, log, handle) in enumerate(zip(team, logs, handles, strict=True))
     ]
     try:
-        for seller in sellers:
-            assert seller.wait(timeout=LIMIT_SECONDS) == 0
+        for seller, error in zip(sellers, errors, strict=True):
+            code = seller.wait(timeout=LIMIT_SECONDS)
+            assert code == 0, f"{seller.args[3]} exited {code}:\n{error.read_text()[-4000:]}"
     finally:
-        for seller in sellers:
+        for seller, handle in zip(sellers, handles, strict=True):
             seller.kill()
+            handle.close()
     runs = {
         name: [json.loads(line) for line in log.read_text().splitlines()] for name, log in zip(team, logs, strict=True)
     }
