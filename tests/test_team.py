@@ -111,7 +111,8 @@ def test_assign_hands_over_and_logs_it(ok, cli, new_lead, team):
     assert rows(ok("list", "--owner", "LEE", "-f", "json"))[0]["id"] == lead
 
 
-def test_round_robin_is_strictly_in_turn_best_score_first(ok, new_lead, team):
+def test_round_robin_is_strictly_in_turn_best_score_first(ok, new_lead, team, monkeypatch):
+    monkeypatch.setenv("PIPECTL_USER", "mia")
     ids = [new_lead(f"Lead {n}", "--size", str(10 + n)) for n in range(9)]
     handed = rows(ok("assign", "--round-robin", "--limit", "7", "-f", "json"))
     assert len(handed) == 7
@@ -125,6 +126,9 @@ def test_round_robin_is_strictly_in_turn_best_score_first(ok, new_lead, team):
         counts[row["owner"]] += 1
     assert sorted(counts.values()) == [3, 3, 3]
     assert {row["id"] for row in handed + rest} == set(ids)
+    # Each lead's `assigned` activity names who handed it out (given once for the bulk insert).
+    newest = activities(ok, ids[0])[0]
+    assert (newest["kind"], newest["actor"]) == ("assigned", "mia")
 
 
 def test_round_robin_respects_capacity_and_pauses(ok, new_lead, team):

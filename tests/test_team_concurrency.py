@@ -10,7 +10,6 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from collections import Counter
 from pathlib import Path
 
@@ -24,31 +23,17 @@ SELLERS = 8
 # the first command) in about 15 s per backend on two idle cores.
 COMMANDS = int(os.environ.get("PIPECTL_TEAM_COMMANDS", "40"))
 LIMIT_SECONDS = 900  # a seller that hangs (a lock never released) fails the test instead of the run
-POSTGRES = os.environ.get("PIPECTL_TEST_POSTGRES_URL")
 SELLER = Path(__file__).parent / "team_seller.py"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def shared_db(request, tmp_path):
-    """A pipeline with the team as owners: a SQLite file, or a new database on the PostgreSQL server."""
-    if request.param == "sqlite":
-        yield str(tmp_path / "team.db")
-        return
-    if not POSTGRES:
-        pytest.skip("set PIPECTL_TEST_POSTGRES_URL to run the concurrency test on PostgreSQL")
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
+@pytest.fixture
+def shared_db(db_location):
+    """The test's own pipeline as `--db` takes it: a SQLite file, or a new database on the PostgreSQL server.
 
-    name = f"pipectl_team_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(POSTGRES).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    From the `backend` fixture, so the test runs once per backend; a parameter of its own multiplied
+    with `backend`'s into four runs with a server (two of them mixing the backends), twice the minutes.
+    """
+    return db_location
 
 
 def test_eight_sellers_at_once(ok, shared_db, tmp_path):
@@ -64,18 +49,26 @@ def test_eight_sellers_at_once(ok, shared_db, tmp_path):
         ),
     }
     logs = [tmp_path / f"{name}.jsonl" for name in team]
+    # Each seller's own stderr goes to a file, so a seller that dies (not a command: those are logged)
+    # says why in the failure instead of a bare exit code.
+    errors = [tmp_path / f"{name}.stderr" for name in team]
+    handles = [error.open("w") for error in errors]
     sellers = [
         subprocess.Popen(
-            [sys.executable, str(SELLER), shared_db, name, str(seed), str(COMMANDS), str(SELLERS), str(log)], env=env
+            [sys.executable, str(SELLER), shared_db, name, str(seed), str(COMMANDS), str(SELLERS), str(log)],
+            env=env,
+            stderr=handle,
         )
-        for seed, (name, log) in enumerate(zip(team, logs, strict=True))
+        for seed, (name, log, handle) in enumerate(zip(team, logs, handles, strict=True))
     ]
     try:
-        for seller in sellers:
-            assert seller.wait(timeout=LIMIT_SECONDS) == 0
+        for seller, error in zip(sellers, errors, strict=True):
+            code = seller.wait(timeout=LIMIT_SECONDS)
+            assert code == 0, f"{seller.args[3]} exited {code}:\n{error.read_text()[-4000:]}"
     finally:
-        for seller in sellers:
+        for seller, handle in zip(sellers, handles, strict=True):
             seller.kill()
+            handle.close()
     runs = {
         name: [json.loads(line) for line in log.read_text().splitlines()] for name, log in zip(team, logs, strict=True)
     }

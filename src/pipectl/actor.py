@@ -19,7 +19,9 @@ def check_name(text: str, what: str = "--as") -> str:
     """A person's name as typed: trimmed, not empty, one line, at most 80 characters."""
     name = " ".join(text.split())
     if not name:
-        raise UsageError(f"{what} needs a name, e.g. {what} sam.")
+        # An option reads as its own example (`--as sam`); "An owner" would not.
+        example = f"{what} sam" if what.startswith("-") else "sam"
+        raise UsageError(f"{what} needs a name, e.g. {example}.")
     if len(name) > MAX_LENGTH:
         raise UsageError(f"{what} takes a name of at most {MAX_LENGTH} characters, not {len(name)}.")
     if any(not char.isprintable() for char in name):

@@ -55,6 +55,10 @@ def assign(
             raise UsageError("Give a LEAD and --to NAME, or --round-robin (with filters) to hand leads out in turn.")
         if filters:
             raise UsageError("--stage, --tag, --source, --min-score and --limit choose leads for --round-robin only.")
+    # An empty filter (`--source "$SRC"` with SRC unset) would match nothing or be dropped and hand out
+    # every lead: refused instead.
+    if (source is not None and not source.strip()) or any(not text.strip() for text in tag or []):
+        raise UsageError("--source and --tag need a value; leave the option out to hand out leads from any.")
     if round_robin and force:
         raise UsageError("--force is for one lead given --to a paused or full owner; round-robin respects capacity.")
     with pipeline(db) as session:

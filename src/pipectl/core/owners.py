@@ -6,6 +6,7 @@ they hold at once, and/or the most leads handed to them in seven days (counted f
 (`Sam` is `sam`), as `leads.owner_key` does.
 """
 
+import shlex
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -66,19 +67,31 @@ def parse_capacity(text: str | None, option: str) -> int | None:
     return int(cleaned)
 
 
-def find_owner(session: Session, name: str) -> Owner:
-    owner = session.execute(select(Owner).where(OWNERS.c.name_key == fold(name))).scalar_one_or_none()
+def find_owner(session: Session, name: str, *, hold: bool = False) -> Owner:
+    """The owner of that name; `hold` (for handing them a lead) keeps them on the roster until the commit."""
+    query = select(Owner).where(OWNERS.c.name_key == fold(name))
+    if hold:
+        query = _held(query)
+    owner = session.execute(query).scalar_one_or_none()
     if owner is None:
         known = ", ".join(row.name for row in session.execute(select(Owner).order_by(OWNERS.c.name)).scalars())
         hint = f" The owners are: {known}." if known else ""
-        raise NotFound(f"{name!r} is not an owner; add them with `pipectl owners add {name}`.{hint}")
+        try:
+            # Only a name `owners add` would take is offered, quoted for the shell ("sam lee", "o'neil").
+            add = f"; add them with `pipectl owners add {shlex.quote(check_name(name, 'An owner'))}`"
+        except UsageError:
+            add = ""
+        raise NotFound(f"{name!r} is not an owner{add}.{hint}")
     return owner
 
 
 def add_owner(session: Session, name: str, *, max_open: int | None, max_new_per_week: int | None) -> Owner:
     name = check_name(name, "An owner")
-    if session.execute(select(OWNERS.c.id).where(OWNERS.c.name_key == fold(name))).first() is not None:
-        raise RuleViolation(f"{name} is already an owner; change their capacity with `pipectl owners set {name}`.")
+    existing = session.execute(select(OWNERS.c.name).where(OWNERS.c.name_key == fold(name))).scalar_one_or_none()
+    if existing is not None:  # named as the roster has them (`SAM` is `Sam`)
+        raise RuleViolation(
+            f"{existing} is already an owner; change their capacity with `pipectl owners set {shlex.quote(existing)}`."
+        )
     owner = Owner(
         name=name, name_key=fold(name), max_open=max_open, max_new_per_week=max_new_per_week, created_at=clock.now()
     )
@@ -108,6 +121,11 @@ def set_paused(session: Session, name: str, paused: bool) -> Owner:
 def remove_owner(session: Session, name: str) -> Owner:
     """Take an owner off the roster; refused while they hold open leads (their customers would be orphaned)."""
     owner = find_owner(session, name)
+    # Locked before counting (PostgreSQL; SQLite's write lock already makes each command run alone):
+    # an assignment to them that is under way (it holds the row, see `_held`) commits first, and the
+    # count, a new statement, sees its leads. Without the lock, `owners remove` could count none while
+    # a round-robin was handing them leads, and the leads kept an owner who was no longer on the roster.
+    session.execute(select(OWNERS.c.id).where(OWNERS.c.id == owner.id).with_for_update())
     held = open_count(session, owner.name_key)
     if held:
         raise RuleViolation(
@@ -124,11 +142,15 @@ def open_count(session: Session, owner_key: str) -> int:
     ).scalar_one()
 
 
-def loads(session: Session, now: datetime, *, only_active: bool = False) -> list[Load]:
-    """Every owner (by name) with their open leads and the leads handed to them in seven days."""
+def loads(session: Session, now: datetime, *, only_active: bool = False, hold: bool = False) -> list[Load]:
+    """Every owner (by name) with their open leads and the leads handed to them in seven days.
+
+    `hold` (for handing them leads) keeps them on the roster until the commit: see `_held`."""
     query = select(Owner).order_by(OWNERS.c.name_key)
     if only_active:
         query = query.where(OWNERS.c.paused == False)  # noqa: E712
+    if hold:
+        query = _held(query)
     owners = list(session.execute(query).scalars())
     if not owners:
         return []
@@ -148,6 +170,13 @@ def loads(session: Session, now: datetime, *, only_active: bool = False) -> list
         ).all()
     )
     return [Load(owner, held.get(owner.name_key, 0), recent.get(owner.name_key, 0)) for owner in owners]
+
+
+def _held(query):
+    # FOR KEY SHARE: `owners remove` (which locks the row FOR UPDATE) waits until the hand-out commits,
+    # or, having removed them first, the hand-out no longer finds them. Pause and capacity changes
+    # (plain UPDATEs of other columns) are not held up. SQLite leaves the clause out.
+    return query.with_for_update(read=True, key_share=True)
 
 
 def load_of(session: Session, owner: Owner, now: datetime) -> Load:
