@@ -196,51 +196,58 @@ def session_factory(db_location):
     return open_session
 
 
-@pytest.mark.parametrize("restore", [False, True])
-def test_a_lead_csv_is_the_same_through_values_and_through_rows(session_factory, leads, restore):
-    from pipectl.core.exporting import LEAD_CSV_EXTRA
-    from pipectl.core.views import EXTRA_KEYS, LeadFilter, field_keys, lead_rows, lead_values
+def the_same_csv_both_ways(session, rows, extra, **shortcut) -> list[dict]:
+    """The lead CSV written from the row dicts and again through `shortcut` (one keyword of
+    `output.lead_layout`, a function of the field keys); asserts both are the same, returns its rows."""
+    from pipectl.core.views import field_keys
 
-    extra = LEAD_CSV_EXTRA if restore else EXTRA_KEYS
+    ((name, faster),) = shortcut.items()
     written = []
-    with session_factory() as session:
-        for values in (None, lambda keys: lead_values(session, LeadFilter(status="all"), keys, restore=restore)):
-            out = io.StringIO()
-            output.emit(
-                "csv",
-                lead_rows(session, LeadFilter(status="all"), restore=restore),
-                out=out,
-                csv_layout=output.lead_layout(lambda: field_keys(session), extra, values=values),
-            )
-            written.append(out.getvalue())
+    for way in (None, faster):
+        out = io.StringIO()
+        layout = output.lead_layout(lambda: field_keys(session), extra, **{name: way})
+        output.emit("csv", rows(), out=out, csv_layout=layout)
+        written.append(out.getvalue())
     assert written[0] == written[1]
-    listed = list(csv.DictReader(io.StringIO(written[1])))
+    return list(csv.DictReader(io.StringIO(written[1])))
+
+
+def assert_the_fixture_leads(listed: list[dict]) -> None:
     assert [row["value"] for row in listed] == ["12000.5", "500.00", ""]
     assert listed[1]["name"] == "'=cmd" and listed[1]["company"] == "Acme, Inc"
     assert listed[0]["tags"] == "alpha; mid; zeta" and listed[0]["field:zone"] == "EU"
+
+
+@pytest.mark.parametrize("restore", [False, True])
+def test_a_lead_csv_is_the_same_through_values_and_through_rows(session_factory, leads, restore):
+    from pipectl.core.exporting import LEAD_CSV_EXTRA
+    from pipectl.core.views import EXTRA_KEYS, LeadFilter, lead_rows, lead_values
+
+    every = LeadFilter(status="all")
+    with session_factory() as session:
+        listed = the_same_csv_both_ways(
+            session,
+            lambda: lead_rows(session, every, restore=restore),
+            LEAD_CSV_EXTRA if restore else EXTRA_KEYS,
+            values=lambda keys: lead_values(session, every, keys, restore=restore),
+        )
+    assert_the_fixture_leads(listed)
 
 
 def test_export_cells_made_in_sql_are_the_csv_of_the_rows(session_factory, leads):
     from pipectl.core.exporting import LEAD_CSV_EXTRA
     from pipectl.core.lead_csv import lead_cells
-    from pipectl.core.views import LeadFilter, field_keys, lead_rows
+    from pipectl.core.views import LeadFilter, lead_rows
 
-    written = []
+    every = LeadFilter(status="all")
     with session_factory() as session:
-        for texts in (None, lambda keys: lead_cells(session, LeadFilter(status="all"), keys)):
-            out = io.StringIO()
-            output.emit(
-                "csv",
-                lead_rows(session, LeadFilter(status="all"), restore=True),
-                out=out,
-                csv_layout=output.lead_layout(lambda: field_keys(session), LEAD_CSV_EXTRA, texts=texts),
-            )
-            written.append(out.getvalue())
-    assert written[0] == written[1]
-    listed = list(csv.DictReader(io.StringIO(written[1])))
-    assert [row["value"] for row in listed] == ["12000.5", "500.00", ""]
-    assert listed[1]["name"] == "'=cmd" and listed[1]["company"] == "Acme, Inc"
-    assert listed[0]["tags"] == "alpha; mid; zeta" and listed[0]["field:zone"] == "EU"
+        listed = the_same_csv_both_ways(
+            session,
+            lambda: lead_rows(session, every, restore=True),
+            LEAD_CSV_EXTRA,
+            texts=lambda keys: lead_cells(session, every, keys),
+        )
+    assert_the_fixture_leads(listed)
 
 
 _RISKY_TEXT = st.one_of(
